@@ -1,0 +1,152 @@
+"""The command line: the GUI launcher and headless commands.
+
+Bad input never produces a traceback: every user error prints one line
+``desklab: <what is wrong>`` on stderr and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .design import DesignFileError, NetworkDesign, analyze, load_design
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A user error: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line instead of usage + message
+        raise CliError(message)
+
+
+def load_input(args: argparse.Namespace) -> NetworkDesign:
+    """The design named on the command line (file or --preset), validated."""
+    if getattr(args, "preset", None):
+        from .lessons import get_preset
+        if args.design:
+            raise CliError("give a design file or --preset, not both")
+        try:
+            design = get_preset(args.preset)
+        except KeyError as exc:
+            raise CliError(exc.args[0]) from None
+    elif args.design:
+        try:
+            design = load_design(args.design)
+        except DesignFileError as exc:
+            raise CliError(str(exc)) from None
+    else:
+        raise CliError("give a design file or --preset NAME (see 'desklab presets')")
+    if getattr(args, "seed", None) is not None:
+        design.train.seed = args.seed
+    for key in ("steps", "probe_every", "device"):
+        value = getattr(args, key, None)
+        if value is not None:
+            setattr(design.train, key, value)
+    analysis = analyze(design)
+    if not analysis.ok:
+        more = len(analysis.problems) - 1
+        raise CliError(f"invalid design: {analysis.problems[0]}"
+                       + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""))
+    return design
+
+
+def _write_text(path: str, text: str, what: str) -> None:
+    """Write ``text`` to ``path`` ('-' = stdout) atomically."""
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    from .design.fileformat import atomic_write_text
+    try:
+        atomic_write_text(Path(path), text)
+    except OSError as exc:
+        raise CliError(f"cannot write {what} to {path}: {exc.strerror or exc}") from None
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    from .lessons import PRESETS
+    width = max(len(s) for s in PRESETS)
+    for slug, preset in PRESETS.items():
+        print(f"{slug:<{width}}  {preset.summary}")
+    return 0
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    design = load_input(args)
+    from .engine import describe_device, probe_at_init
+    from .engine.device import DeviceError
+    from .metrics.report import layer_table, probe_report, to_json
+    try:
+        snapshot, model, device = probe_at_init(design, device=design.train.device)
+    except DeviceError as exc:
+        raise CliError(str(exc)) from None
+    report = probe_report(design.name, describe_device(device), design.train.seed,
+                          model.total_params, snapshot)
+    table_out = sys.stderr if args.json == "-" else sys.stdout
+    print(f"{design.name}: {model.total_params:,} parameters, loss {snapshot.loss:.4f}, "
+          f"device {describe_device(device)}", file=table_out)
+    print(layer_table(snapshot), file=table_out)
+    if args.json:
+        _write_text(args.json, to_json(report), "the report")
+    return 0
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from .gui.app import run_gui
+    return run_gui(args)
+
+
+def _design_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("design", nargs="?", help="a design JSON file")
+    p.add_argument("--preset", metavar="NAME", help="a preset (see 'desklab presets')")
+    p.add_argument("--seed", type=int, metavar="N", help="random seed (overrides the design)")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="desklab", description="DeskLab: design a network and watch "
+                     "every layer train. With no command, opens the app.")
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"desklab {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    p = sub.add_parser("presets", help="list the preset experiments")
+    p.set_defaults(func=cmd_presets)
+
+    p = sub.add_parser("probe", help="measure every layer at init (one forward + backward)")
+    _design_args(p)
+    p.add_argument("--json", metavar="PATH", help="write the report JSON ('-' = stdout)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"))
+    p.set_defaults(func=cmd_probe)
+
+    p = sub.add_parser("gui", help="open the app")
+    _design_args(p)
+    p.add_argument("--train-steps", type=int, metavar="N", default=0,
+                   help="train N steps on launch (with --screenshot: before the shot)")
+    p.add_argument("--screenshot", metavar="PATH",
+                   help="save a PNG of the window once populated, then exit")
+    p.set_defaults(func=cmd_gui)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        parser = make_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            args = parser.parse_args(["gui", *argv])
+        return args.func(args)
+    except CliError as exc:
+        print(f"desklab: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("desklab: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""Datasets named in the catalog, generated offline and seeded.
+
+`make_dataset` returns train / validation tensors already preprocessed with
+statistics of the training split only (so validation stays honest).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..design import DATASETS, NetworkDesign
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Train / validation split as tensors on the CPU.
+
+    ``x_*`` is (N, *shape) float32; ``y_*`` is (N,) int64 for classes or
+    (N, targets) float32 for regression.
+    """
+
+    name: str
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    classes: int
+    task: str
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.x_train.shape[1:])
+
+
+def _moons(rng, n, p):
+    from sklearn.datasets import make_moons
+    return make_moons(n, noise=p["noise"], random_state=int(rng.integers(2**31)))
+
+
+def _circles(rng, n, p):
+    from sklearn.datasets import make_circles
+    return make_circles(n, noise=p["noise"], factor=0.5,
+                        random_state=int(rng.integers(2**31)))
+
+
+def _blobs(rng, n, p):
+    # Cluster spread follows the noise setting (noise 0.1 -> std 1 around centres in a
+    # 10-wide box), so "noise" means the same thing across the toy sets.
+    from sklearn.datasets import make_blobs
+    return make_blobs(n, centers=p["classes"], cluster_std=max(p["noise"] * 10, 1e-3),
+                      random_state=int(rng.integers(2**31)))
+
+
+def _spiral(rng, n, p):
+    k = p["classes"]
+    y = np.arange(n) % k
+    t = rng.uniform(0.0, 1.0, n)
+    r = t
+    angle = 4.0 * t + 2.0 * np.pi * y / k
+    x = np.stack([r * np.sin(angle), r * np.cos(angle)], 1)
+    return x + rng.normal(0.0, p["noise"] * 0.2, x.shape), y
+
+
+def _xor(rng, n, p):
+    x = rng.uniform(-1.0, 1.0, (n, 2))
+    y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
+    return x + rng.normal(0.0, p["noise"], x.shape), y
+
+
+def _gaussian(rng, n, p):
+    return rng.standard_normal((n, p["dim"])), rng.integers(0, p["classes"], n)
+
+
+def _sine(rng, n, p):
+    x = rng.uniform(-np.pi, np.pi, (n, 1))
+    return x, np.sin(x) + rng.normal(0.0, p["noise"], x.shape)
+
+
+def _digits(rng, n, p):
+    from sklearn.datasets import load_digits
+    bunch = load_digits()
+    order = rng.permutation(len(bunch.target))[:n]
+    return bunch.images[order][:, None] / 16.0, bunch.target[order]  # (N, 1, 8, 8) in [0, 1]
+
+
+GENERATORS = {"gaussian": _gaussian, "moons": _moons, "circles": _circles,
+              "spiral": _spiral, "xor": _xor, "blobs": _blobs, "sine": _sine,
+              "digits": _digits}
+
+
+def generate(name: str, params: dict, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Raw (x, y) arrays for catalog dataset ``name``, in a seeded random order."""
+    p = DATASETS[name].resolve(params)
+    rng = np.random.default_rng(seed)
+    x, y = GENERATORS[name](rng, p["samples"], p)
+    order = rng.permutation(len(x))
+    return np.asarray(x, np.float32)[order], np.asarray(y)[order]
+
+
+def preprocess(x_train: np.ndarray, x_val: np.ndarray, mode: str):
+    """Zero-centre or standardise each feature with the training split's statistics."""
+    if mode == "none":
+        return x_train, x_val
+    mean = x_train.mean(0, keepdims=True)
+    x_train, x_val = x_train - mean, x_val - mean
+    if mode == "standardize":
+        std = x_train.std(0, keepdims=True) + 1e-6  # constant pixels stay 0
+        x_train, x_val = x_train / std, x_val / std
+    return x_train, x_val
+
+
+def make_dataset(design: NetworkDesign, seed: int | None = None) -> Dataset:
+    """The design's dataset, split and preprocessed."""
+    inp = design.input
+    seed = design.train.seed if seed is None else seed
+    x, y = generate(inp.dataset, inp.params, seed)
+    n_val = int(round(len(x) * inp.val_fraction))
+    n_train = len(x) - n_val
+    x_train, x_val = preprocess(x[:n_train], x[n_train:], inp.preprocess)
+    entry = DATASETS[inp.dataset]
+    task = entry.meta["task"]
+    classes = int(entry.meta["classes"](inp.resolved_params()))
+    if task == "classes":
+        yt = torch.as_tensor(y.astype(np.int64))
+    else:
+        yt = torch.as_tensor(y.reshape(len(y), -1).astype(np.float32))
+    return Dataset(inp.dataset, torch.as_tensor(np.ascontiguousarray(x_train)), yt[:n_train],
+                   torch.as_tensor(np.ascontiguousarray(x_val)), yt[n_train:], classes, task)

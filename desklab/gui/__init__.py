@@ -1,0 +1,1 @@
+"""Qt (PySide6) + pyqtgraph: the only package that imports Qt."""

@@ -1,0 +1,100 @@
+"""Report documents (JSON) and per-layer tables (CSV, text) from snapshots."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from typing import Any
+
+from .snapshot import STATS, Snapshot
+
+REPORT_FORMAT = "desklab.report/1"
+
+
+def _num(x: float) -> float | None:
+    """JSON has no NaN: unmeasured values become null."""
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def layer_entries(snapshot: Snapshot) -> list[dict[str, Any]]:
+    """One report entry per probe point, in network order."""
+    entries = []
+    for i, meta in enumerate(snapshot.layout.layers):
+        s = snapshot.layer(i)
+        counts = snapshot.hist[i]
+        entries.append({
+            "name": meta.name,
+            "kind": meta.kind,
+            "activation": meta.activation,
+            "out_shape": list(meta.out_shape),
+            "params": meta.params,
+            "act": {
+                "mean": _num(s["act_mean"]), "std": _num(s["act_std"]),
+                "frac_zero": _num(s["frac_zero"]), "frac_dead": _num(s["frac_dead"]),
+                "frac_saturated": _num(s["frac_saturated"]),
+                "unit_spread": _num(s["unit_spread"]),
+                "hist": {"edges": [float(e) for e in meta.hist_edges],
+                         "counts": [_num(c) for c in counts[1:-1]],
+                         "underflow": _num(counts[0]), "overflow": _num(counts[-1])},
+            },
+            "grad_out": {"norm": _num(s["grad_norm"]), "mean_abs": _num(s["grad_mean_abs"])},
+            "weight": ({"std": _num(s["weight_std"]), "grad_norm": _num(s["weight_grad_norm"]),
+                        "update_ratio": _num(s["update_ratio"])}
+                       if meta.has_weight else None),
+        })
+    return entries
+
+
+def probe_report(design_name: str, device: str, seed: int, total_params: int,
+                 snapshot: Snapshot) -> dict[str, Any]:
+    """The ``desklab.report/1`` document of one probe."""
+    return {
+        "format": REPORT_FORMAT,
+        "design": design_name,
+        "device": device,
+        "seed": seed,
+        "total_params": total_params,
+        "step": snapshot.step,
+        "loss": _num(snapshot.loss),
+        "layers": layer_entries(snapshot),
+    }
+
+
+def to_json(report: dict[str, Any]) -> str:
+    return json.dumps(report, indent=2, allow_nan=False) + "\n"
+
+
+def _fmt(x: float, width: int = 9) -> str:
+    if x is None or not math.isfinite(x):
+        return "-".rjust(width)
+    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e4):
+        return f"{x:.2e}".rjust(width)
+    return f"{x:.4f}".rjust(width)
+
+
+def layer_table(snapshot: Snapshot) -> str:
+    """A readable per-layer table for the terminal."""
+    head = (f"{'layer':<14}{'out shape':>12}{'params':>10}{'act std':>9}{'sat':>9}"
+            f"{'zero':>9}{'|dL/dh|':>9}{'|dW|':>9}")
+    lines = [head, "-" * len(head)]
+    for i, meta in enumerate(snapshot.layout.layers):
+        s = snapshot.layer(i)
+        shape = "x".join(str(d) for d in meta.out_shape)
+        lines.append(f"{meta.name:<14}{shape:>12}{meta.params:>10,}{_fmt(s['act_std'])}"
+                     f"{_fmt(s['frac_saturated'])}{_fmt(s['frac_zero'])}"
+                     f"{_fmt(s['grad_norm'])}{_fmt(s['weight_grad_norm'])}")
+    return "\n".join(lines)
+
+
+def snapshots_csv(snapshots: list[Snapshot]) -> str:
+    """One row per probed step and layer: step, layer, every statistic."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["step", "layer", "kind", "activation", *STATS])
+    for snap in snapshots:
+        for i, meta in enumerate(snap.layout.layers):
+            writer.writerow([snap.step, meta.name, meta.kind, meta.activation,
+                             *(f"{v:.6g}" for v in snap.stats[i])])
+    return out.getvalue()

@@ -1,0 +1,90 @@
+"""The CLI: presets, probe report, and one clear line + exit 2 on bad input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from desklab.cli import main
+from desklab.design import save_design
+from desklab.lessons import PRESETS, get_preset
+
+
+def test_presets_lists_every_preset(capsys):
+    assert main(["presets"]) == 0
+    out = capsys.readouterr().out
+    for slug in PRESETS:
+        assert slug in out
+
+
+def test_probe_report_schema(tmp_path, capsys):
+    path = tmp_path / "r.json"
+    assert main(["probe", "--preset", "cnn-digits", "--seed", "3", "--json", str(path)]) == 0
+    table = capsys.readouterr().out
+    assert "conv1" in table and "|dL/dh|" in table
+    report = json.loads(path.read_text())
+    assert report["format"] == "desklab.report/1"
+    assert report["design"] == "cnn-digits" and report["seed"] == 3
+    assert report["device"] == "cpu"
+    assert report["total_params"] == sum(l["params"] for l in report["layers"])
+    names = [l["name"] for l in report["layers"]]
+    assert names == ["conv1", "maxpool2", "conv3", "flatten4", "fc5", "head"]
+    conv = report["layers"][0]
+    assert conv["out_shape"] == [16, 8, 8]
+    assert set(conv["act"]) >= {"mean", "std", "frac_zero", "frac_saturated", "hist"}
+    assert len(conv["act"]["hist"]["edges"]) == len(conv["act"]["hist"]["counts"]) + 1
+    assert set(conv["grad_out"]) == {"norm", "mean_abs"}
+    assert set(conv["weight"]) >= {"std", "grad_norm"}
+    assert report["layers"][1]["weight"] is None  # pooling has no weights
+
+
+def test_probe_json_to_stdout_is_pure_json(capsys):
+    assert main(["probe", "--preset", "lr-too-high", "--json", "-"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["design"] == "lr-too-high"
+    assert "fc1" in captured.err
+
+
+def test_probe_file_equals_preset(tmp_path, capsys):
+    path = tmp_path / "d.json"
+    save_design(get_preset("init-relu-he"), path)
+    before = path.read_bytes()
+    assert main(["probe", str(path), "--json", str(tmp_path / "r.json")]) == 0
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("argv,words", [
+    (["probe"], "give a design file or --preset"),
+    (["probe", "--preset", "nope"], "unknown preset 'nope'"),
+    (["probe", "/nonexistent/x.json"], "no such file"),
+    (["probe", "--bogus"], "unrecognized arguments"),
+    (["probe", "--preset", "deep-relu", "--seed", "x"], "invalid int value"),
+])
+def test_bad_input_one_line_exit_2(argv, words, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("desklab: ") and words in err
+
+
+def test_invalid_design_exit_2_file_untouched(tmp_path, capsys):
+    design = get_preset("cnn-digits")
+    design.layers[0].params["kernel"] = 12
+    design.layers[0].params["padding"] = 0
+    path = tmp_path / "bad.json"
+    save_design(design, path)
+    before = path.read_bytes()
+    assert main(["probe", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("desklab: invalid design: layer 1 (conv1): kernel 12 is larger")
+    assert err.count("\n") == 1
+    assert path.read_bytes() == before
+
+
+def test_python_dash_m_entry_point():
+    done = subprocess.run([sys.executable, "-m", "desklab", "presets"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and "init-tanh-0.01" in done.stdout
+    bad = subprocess.run([sys.executable, "-m", "desklab", "probe", "--preset", "x"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr

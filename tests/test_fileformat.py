@@ -1,0 +1,123 @@
+"""Design files: round trip, strict structure, clear errors, atomic saves."""
+
+import json
+import os
+
+import pytest
+
+from desklab.design import (
+    DesignFileError, LayerSpec, design_to_dict, dumps, load_design, loads, save_design,
+)
+from desklab.lessons import PRESETS, get_preset
+
+
+@pytest.mark.parametrize("slug", list(PRESETS))
+def test_round_trip_every_preset(slug, tmp_path):
+    design = get_preset(slug)
+    path = tmp_path / "d.json"
+    save_design(design, path)
+    assert load_design(path) == design
+    assert json.loads(path.read_text())["format"] == "desklab.design/1"
+
+
+def test_residual_round_trip():
+    design = get_preset("deep-relu")
+    design.layers.insert(1, LayerSpec.make("residual", layers=[
+        LayerSpec.make("dense", units=100, name="inner")]))
+    assert loads(dumps(design)) == design
+
+
+BAD = {
+    "not json": ("{", "not valid JSON"),
+    "a list": ("[]", "must be an object"),
+    "no format": ("{}", "not a DeskLab design"),
+    "future format": ('{"format": "desklab.design/9"}', "not supported"),
+    "unknown top field": ('{"format": "desklab.design/1", "colour": 1}', "unknown field"),
+    "layers not a list": ('{"format": "desklab.design/1", "layers": {}}', "must be a list"),
+    "layer without kind": ('{"format": "desklab.design/1", "layers": [{}]}', "needs a \"kind\""),
+    "unknown kind": ('{"format": "desklab.design/1", "layers": [{"kind": "lstm"}]}',
+                     "unknown layer kind"),
+    "string units": ('{"format": "desklab.design/1", "layers": [{"kind": "dense", '
+                     '"units": "ten"}]}', "units must be a whole number"),
+    "float units": ('{"format": "desklab.design/1", "layers": [{"kind": "dense", '
+                    '"units": 1.5}]}', "units must be a whole number"),
+    "typo field": ('{"format": "desklab.design/1", "layers": [{"kind": "dense", '
+                   '"unts": 5}]}', "unknown field 'unts'"),
+    "pool with activation": ('{"format": "desklab.design/1", "layers": [{"kind": "maxpool", '
+                             '"activation": "relu"}]}', "unknown field 'activation'"),
+    "bad train type": ('{"format": "desklab.design/1", "train": {"lr": "fast"}}',
+                       "lr must be a number"),
+    "bool as int": ('{"format": "desklab.design/1", "train": {"steps": true}}',
+                    "steps must be a whole number"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_documents_give_clear_messages(case, tmp_path):
+    text, words = BAD[case]
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    with pytest.raises(DesignFileError, match=words.replace("(", r"\(")):
+        load_design(path)
+    assert path.read_text() == text  # never modified
+
+
+def test_bad_files(tmp_path):
+    with pytest.raises(DesignFileError, match="no such file"):
+        load_design(tmp_path / "missing.json")
+    with pytest.raises(DesignFileError, match="is a folder"):
+        load_design(tmp_path)
+    (tmp_path / "empty.json").write_text("")
+    with pytest.raises(DesignFileError, match="is empty"):
+        load_design(tmp_path / "empty.json")
+    (tmp_path / "bin.json").write_bytes(bytes(range(256)))
+    with pytest.raises(DesignFileError, match="not a text file"):
+        load_design(tmp_path / "bin.json")
+    deep = "[" * 100000 + "]" * 100000
+    with pytest.raises(DesignFileError):
+        loads(deep)
+
+
+def test_out_of_range_values_load_and_are_reported_by_validation():
+    from desklab.design import analyze
+    design = loads('{"format": "desklab.design/1", "layers": [{"kind": "dense", '
+                   '"units": 100000000}]}')
+    assert not analyze(design).ok
+
+
+def test_save_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "d.json"
+    save_design(get_preset("deep-relu"), path)
+    original = path.read_text()
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        save_design(get_preset("cnn-digits"), path)
+    assert path.read_text() == original
+    assert [p.name for p in tmp_path.iterdir()] == ["d.json"]  # temp file cleaned up
+
+
+def test_document_is_plain_json():
+    doc = design_to_dict(get_preset("cnn-digits"))
+    assert json.loads(json.dumps(doc)) == doc
+
+
+def test_catalog_doc_is_generated_from_the_registry():
+    from pathlib import Path
+
+    from desklab.design.docs import catalog_markdown
+    doc = Path(__file__).resolve().parents[1] / "docs" / "catalog.md"
+    assert doc.read_text() == catalog_markdown() + "\n", \
+        "run: python -m desklab.design.docs > docs/catalog.md"
+
+
+def test_format_doc_example_loads_and_validates():
+    from pathlib import Path
+
+    from desklab.design import analyze
+    text = (Path(__file__).resolve().parents[1] / "docs" / "design-format.md").read_text()
+    example = text.split("```json")[1].split("```")[0]
+    assert analyze(loads(example)).ok
