@@ -122,6 +122,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"))
     p.set_defaults(func=cmd_probe)
 
+    from .train_cli import add_train_parser
+    add_train_parser(sub, _design_args)
+
     p = sub.add_parser("gui", help="open the app")
     _design_args(p)
     p.add_argument("--train-steps", type=int, metavar="N", default=0,

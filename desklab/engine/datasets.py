@@ -101,13 +101,20 @@ def generate(name: str, params: dict, seed: int) -> tuple[np.ndarray, np.ndarray
 
 
 def preprocess(x_train: np.ndarray, x_val: np.ndarray, mode: str):
-    """Zero-centre or standardise each feature with the training split's statistics."""
+    """Zero-centre or standardise with the training split's statistics.
+
+    Flat inputs: per feature. Images (N, C, H, W): per channel, as is usual for images;
+    per pixel would divide the almost-always-blank corner pixels by ~0 and blow up any
+    validation image that has ink there.
+    """
     if mode == "none":
         return x_train, x_val
-    mean = x_train.mean(0, keepdims=True)
+    axes = (0, 2, 3) if x_train.ndim == 4 else (0,)
+    mean = x_train.mean(axes, keepdims=True)
     x_train, x_val = x_train - mean, x_val - mean
     if mode == "standardize":
-        std = x_train.std(0, keepdims=True) + 1e-6  # constant pixels stay 0
+        std = x_train.std(axes, keepdims=True)
+        std = np.where(std < 1e-6, 1.0, std)  # a constant feature stays 0 instead of inf
         x_train, x_val = x_train / std, x_val / std
     return x_train, x_val
 

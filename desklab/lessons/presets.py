@@ -130,14 +130,14 @@ PRESETS: dict[str, Preset] = {p.slug: p for p in [
            "layer to the first; the first layers barely move.",
            "weight-gradient norms shrink by orders of magnitude toward the input",
            lambda: mlp("spiral", 10, 100, "sigmoid", "xavier_normal", {"noise": 0.1},
-                       optimizer="sgd", lr=0.1, momentum=0.9, batch_size=128, steps=2000),
+                       optimizer="sgd", lr=0.01, momentum=0.9, batch_size=128, steps=2000),
            "deep-relu"),
     Preset("deep-relu", "Deep ReLU net",
            "The same 10 x 100 net with ReLU and He init: gradients keep their size.",
            "Gradient flow stays roughly level through depth.",
            "gradient norms within an order of magnitude across layers",
            lambda: mlp("spiral", 10, 100, "relu", "he_normal", {"noise": 0.1},
-                       optimizer="sgd", lr=0.1, momentum=0.9, batch_size=128, steps=2000),
+                       optimizer="sgd", lr=0.01, momentum=0.9, batch_size=128, steps=2000),
            "deep-sigmoid"),
     Preset("cnn-digits", "Small CNN on digits",
            "conv + BatchNorm + overlapping max-pool (3, stride 2) + dropout on 8x8 digits.",
@@ -152,12 +152,13 @@ PRESETS: dict[str, Preset] = {p.slug: p for p in [
            lambda: mlp("moons", 8, 256, "relu", "he_normal", {"samples": 5000, "noise": 0.2},
                        optimizer="adam", lr=1e-3, batch_size=256, steps=1000)),
     Preset("lr-too-high", "Learning rate too high",
-           "SGD with momentum at lr 3.0: the loss explodes and the run diverges (NaN).",
+           "SGD at lr 0.5: the loss explodes within a few dozen steps and the run diverges.",
            "The loss jumps instead of falling, weights and gradients grow, then NaN: the "
            "run stops with a 'diverged at step N' finding.",
            "diverges within a few hundred steps",
            lambda: mlp("moons", 4, 64, "relu", "he_normal", {"noise": 0.2},
-                       optimizer="sgd", lr=3.0, momentum=0.9, batch_size=64, steps=500)),
+                       optimizer="sgd", lr=0.5, momentum=0.5, batch_size=64, steps=500,
+                       eval_every=10)),
 ]}
 
 

@@ -1,5 +1,10 @@
 """What a run measures: snapshots, history, diagnostics, reports. numpy only."""
 
+from .diagnostics import diagnose
+from .history import METRIC_FIELDS, DecimatingSeries, RunHistory
+from .records import Finding, Metrics
 from .snapshot import N_BINS, N_STATS, STAT_INDEX, STATS, LayerMeta, ProbeLayout, Snapshot
 
-__all__ = ["N_BINS", "N_STATS", "STAT_INDEX", "STATS", "LayerMeta", "ProbeLayout", "Snapshot"]
+__all__ = ["METRIC_FIELDS", "N_BINS", "N_STATS", "STAT_INDEX", "STATS", "DecimatingSeries",
+           "Finding", "LayerMeta", "Metrics", "ProbeLayout", "RunHistory", "Snapshot",
+           "diagnose"]

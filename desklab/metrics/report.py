@@ -98,3 +98,30 @@ def snapshots_csv(snapshots: list[Snapshot]) -> str:
             writer.writerow([snap.step, meta.name, meta.kind, meta.activation,
                              *(f"{v:.6g}" for v in snap.stats[i])])
     return out.getvalue()
+
+
+def train_report(design, trainer, history) -> dict[str, Any]:
+    """The training report: the probe report's fields plus history, findings, timing.
+
+    ``design`` and ``trainer`` are read for names and numbers only (duck-typed, so
+    this module stays free of torch).
+    """
+    if history.latest is not None:
+        report = probe_report(design.name, trainer.device_name, design.train.seed,
+                              trainer.model_total_params, history.latest)
+    else:
+        report = {"format": REPORT_FORMAT, "design": design.name,
+                  "device": trainer.device_name, "seed": design.train.seed,
+                  "total_params": trainer.model_total_params, "layers": []}
+    metrics = history.metrics_dict()
+    report["history"] = {k: metrics[k] for k in
+                         ("step", "loss", "val_loss", "train_acc", "val_acc", "lr")}
+    report["history"]["train_top5"] = metrics["train_top5"]
+    report["history"]["val_top5"] = metrics["val_top5"]
+    report["findings"] = [f.as_dict() for f in history.findings]
+    report["state"] = trainer.state
+    report["steps"] = trainer.step
+    seconds = trainer.train_seconds
+    report["timing"] = {"train_seconds": seconds,
+                        "steps_per_second": trainer.step / seconds if seconds > 0 else 0.0}
+    return report

@@ -1,0 +1,84 @@
+"""Train / validation metrics without stalling the device between evaluations."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from ..metrics.records import Metrics
+
+VAL_CHUNK = 4096  # validation forward passes in chunks of this many examples
+
+
+class RunningMetrics:
+    """Device-side sums of loss and accuracy over the training batches since the last take.
+
+    Adding never reads a value back to the host, so it costs no synchronisation.
+    """
+
+    def __init__(self, device: torch.device, task: str, classes: int):
+        self.task, self.classes = task, classes
+        self._sums = torch.zeros(3, device=device)  # loss, correct, top-5 correct
+        self._batches = 0
+        self._samples = 0
+
+    def add(self, loss: torch.Tensor, out: torch.Tensor, y: torch.Tensor) -> None:
+        self._sums[0] += loss
+        self._batches += 1
+        if self.task == "classes":
+            self._samples += len(y)
+            self._sums[1] += out.argmax(1).eq(y).sum()
+            if self.classes > 5:
+                self._sums[2] += out.topk(5, 1).indices.eq(y[:, None]).any(1).sum()
+
+    def take(self) -> torch.Tensor:
+        """(mean loss, accuracy, top-5 accuracy) on the device; resets the sums."""
+        nan = math.nan
+        scale = torch.tensor([1.0 / max(self._batches, 1),
+                              1.0 / self._samples if self._samples else nan,
+                              1.0 / self._samples if self._samples and self.classes > 5 else nan],
+                             device=self._sums.device)
+        result = self._sums * scale if self._batches else torch.full_like(self._sums, nan)
+        self._sums = torch.zeros_like(self._sums)
+        self._batches = self._samples = 0
+        return result
+
+
+@torch.no_grad()
+def validation_sums(model, x: torch.Tensor, y: torch.Tensor, task: str,
+                    classes: int) -> torch.Tensor:
+    """(mean loss, accuracy, top-5 accuracy) over (x, y) in eval mode, on the device."""
+    nan = torch.full((3,), math.nan, device=x.device)
+    if len(x) == 0:
+        return nan
+    was_training = model.training
+    model.eval()
+    sums = torch.zeros(3, device=x.device)
+    for start in range(0, len(x), VAL_CHUNK):
+        xb, yb = x[start:start + VAL_CHUNK], y[start:start + VAL_CHUNK]
+        out = model(xb)
+        if task == "classes":
+            sums[0] += F.cross_entropy(out, yb, reduction="sum")
+            sums[1] += out.argmax(1).eq(yb).sum()
+            if classes > 5:
+                sums[2] += out.topk(5, 1).indices.eq(yb[:, None]).any(1).sum()
+        else:
+            sums[0] += F.mse_loss(out, yb, reduction="sum") / yb.shape[1]
+    model.train(was_training)
+    result = sums / len(x)
+    if task != "classes":
+        result[1:] = math.nan
+    elif classes <= 5:
+        result[2] = math.nan
+    return result
+
+
+def evaluate(model, running: RunningMetrics, x_val, y_val, task: str, step: int, lr: float,
+             prober=None) -> Metrics:
+    """Metrics at ``step``: running train values and a validation pass, one host transfer."""
+    train = running.take()
+    val = validation_sums(model, x_val, y_val, task, running.classes)
+    loss, acc, top5, vloss, vacc, vtop5 = torch.cat([train, val]).cpu().tolist()
+    return Metrics(step, loss, vloss, acc, vacc, top5, vtop5, lr)

@@ -1,0 +1,54 @@
+"""Optimizers, learning-rate schedules and weight penalties from a TrainConfig."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ..design import TrainConfig
+
+
+def penalized_weights(model: nn.Module) -> list[nn.Parameter]:
+    """Weights of linear and conv layers: what L1 / L2 act on (not biases or norms)."""
+    return [m.weight for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+
+
+def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    """The configured optimizer. AdamW takes L2 as decoupled weight decay."""
+    params = list(model.parameters())
+    # foreach kernels batch the update across tensors: fewer launches on the GPU
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum,
+                               nesterov=cfg.nesterov and cfg.momentum > 0)
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.l2)
+    if cfg.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=cfg.lr, alpha=cfg.momentum)
+    raise ValueError(f"unknown optimizer {cfg.optimizer!r}")
+
+
+def schedule_factor(schedule: str, step: int, steps: int) -> float:
+    """Multiplier on the base learning rate at ``step`` of ``steps``.
+
+    ``step`` divides by 10 at 1/3 and 2/3 of the run; ``cosine`` anneals to 0.
+    """
+    if schedule == "step":
+        return 0.1 ** (3 * step // max(steps, 1))
+    if schedule == "cosine":
+        return 0.5 * (1.0 + math.cos(math.pi * min(step, steps) / max(steps, 1)))
+    return 1.0
+
+
+def penalty(weights: list[torch.Tensor], l1: float, l2: float) -> torch.Tensor | None:
+    """l1 * sum |W| + l2 * sum W², or None when both are zero."""
+    total = None
+    if l1 > 0:
+        total = l1 * sum(w.abs().sum() for w in weights)
+    if l2 > 0:
+        term = l2 * sum(w.pow(2).sum() for w in weights)
+        total = term if total is None else total + term
+    return total

@@ -1,0 +1,316 @@
+"""The training loop: plain Python, no Qt, driven by commands between steps.
+
+    trainer = Trainer(design)
+    for event in trainer.events():      # or trainer.run(callback)
+        ...                              # snapshots, metrics, findings, progress
+
+Commands (`pause`, `resume`, `step_once`, `stop`, `set_lr`, `set_l1`, `set_l2`)
+may come from any thread; they take effect between steps.
+
+The hot path never waits for the device: the running loss, accuracy and the
+first non-finite step accumulate in device tensors that are read only on
+probed or evaluation steps, where one transfer brings everything back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import torch
+
+from ..design import NetworkDesign
+from ..metrics import Snapshot
+from ..metrics.records import Finding
+from .build import build
+from .datasets import make_dataset
+from .device import describe_device, resolve_device
+from .evaluate import RunningMetrics, evaluate
+from .optim import make_optimizer, penalized_weights, penalty, schedule_factor
+from .probe import Prober, task_loss
+
+PROGRESS_INTERVAL_S = 0.1  # progress events at most 10 times a second
+
+
+@dataclass(frozen=True)
+class TrainEvent:
+    """Something the loop reports.
+
+    ``kind`` is ``snapshot`` (payload: Snapshot), ``metrics`` (Metrics),
+    ``finding`` (Finding), ``progress``, ``paused``, ``resumed`` or ``ended``
+    (payload: the final state string).
+    """
+
+    kind: str
+    step: int
+    payload: object = None
+    steps_per_second: float = math.nan
+
+
+@dataclass
+class RunResult:
+    """How a run ended and how fast it went (training loop only, start-up excluded)."""
+
+    state: str
+    steps: int
+    train_seconds: float
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.steps / self.train_seconds if self.train_seconds > 0 else 0.0
+
+
+class Trainer:
+    """Trains one design; see the module docstring.
+
+    Parameters
+    ----------
+    design : NetworkDesign
+        Copied: later edits to the caller's design do not reach the run.
+    device : str, optional
+        Overrides ``design.train.device``.
+    """
+
+    def __init__(self, design: NetworkDesign, device: str | None = None):
+        self.design = design.copy()
+        self.cfg = cfg = self.design.train
+        self.device = resolve_device(device or cfg.device)
+        self.device_name = describe_device(self.device)
+        self.data = make_dataset(self.design)
+        self.model = build(self.design).to(self.device)
+        self.prober = Prober(self.model)
+        self.layout = self.prober.layout
+        self.optimizer = make_optimizer(cfg, self.model)
+        self.weights = penalized_weights(self.model)
+        self.params = list(self.model.parameters())
+        self.model_total_params = self.model.total_params
+        self.step = 0
+        self.state = "ready"
+        self.train_seconds = 0.0
+        self.findings: list[Finding] = []
+        self._cond = threading.Condition()
+        self._paused = False
+        self._single_steps = 0
+        self._stop = False
+        self._lr, self._l1, self._l2 = cfg.lr, cfg.l1, cfg.l2
+        # Wraps the device work of every step (not probe collection or evaluation): the
+        # benchmark sets it to CUDA's sync-debug "error" mode to prove steps never sync.
+        self.step_guard: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
+
+    # ---------------------------------------------------------------- commands
+
+    def pause(self) -> None:
+        with self._cond:
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._cond:
+            self._paused, self._single_steps = False, 0
+            self._cond.notify_all()
+
+    def step_once(self, n: int = 1) -> None:
+        """While paused: take ``n`` more steps (each one probed), then pause again."""
+        with self._cond:
+            self._paused = True
+            self._single_steps += n
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+
+    def set_lr(self, lr: float) -> None:
+        with self._cond:
+            self._lr = float(lr)
+
+    def set_l1(self, l1: float) -> None:
+        with self._cond:
+            self._l1 = float(l1)
+
+    def set_l2(self, l2: float) -> None:
+        with self._cond:
+            self._l2 = float(l2)
+
+    @property
+    def lr(self) -> float:
+        return self._lr * schedule_factor(self.cfg.schedule, self.step, self.cfg.steps)
+
+    # ---------------------------------------------------------------- running
+
+    def run(self, callback: Callable[[TrainEvent], None] | None = None) -> RunResult:
+        """Run to the end in this thread, handing every event to ``callback``."""
+        for event in self.events():
+            if callback is not None:
+                callback(event)
+        return RunResult(self.state, self.step, self.train_seconds, list(self.findings))
+
+    def events(self) -> Iterator[TrainEvent]:
+        """The loop as a generator. While paused it blocks until another thread resumes."""
+        cfg, task = self.cfg, self.data.task
+        torch.manual_seed(cfg.seed)  # dropout masks
+        x_train = self.data.x_train.to(self.device)
+        y_train = self.data.y_train.to(self.device)
+        x_val = self.data.x_val.to(self.device)
+        y_val = self.data.y_val.to(self.device)
+        batches = _batches(x_train, y_train, cfg.batch_size, cfg.seed, self.device)
+        running = RunningMetrics(self.device, task, self.data.classes)
+        first_bad = torch.full((), -1, dtype=torch.long, device=self.device)
+        best_val, evals_without_gain = math.inf, 0
+        self.state = "running"
+        active_since = time.perf_counter()
+        last_progress = active_since
+        try:
+            while self.step < cfg.steps:
+                forced = False
+                if self._paused or self._stop:
+                    self.train_seconds += time.perf_counter() - active_since
+                    go = yield from self._wait_if_paused()
+                    active_since = time.perf_counter()
+                    if not go:
+                        self.state = "stopped"
+                        break
+                    forced = self._paused  # a single step while paused: probe it
+                step = self.step
+                probe = forced or (cfg.probe_every > 0 and step % cfg.probe_every == 0)
+                with self.step_guard():
+                    x, y = next(batches)
+                    loss, out, before = self._train_step(x, y, task, probe)
+                    running.add(loss, out, y)
+                    first_bad = torch.where(torch.isfinite(loss) | (first_bad >= 0), first_bad,
+                                            step)
+                self.step += 1
+                evaluate_now = self.step % cfg.eval_every == 0 or self.step == cfg.steps
+                if probe or evaluate_now:
+                    snapshot = self.prober.collect(step, loss, self.lr, before) if probe else None
+                    bad_step = int(first_bad)  # the device was synced by collect anyway
+                    if bad_step >= 0:
+                        self.train_seconds += time.perf_counter() - active_since
+                        yield self._finish_diverged(bad_step)
+                        break
+                    if snapshot is not None:
+                        yield TrainEvent("snapshot", step, snapshot)
+                if evaluate_now:
+                    metrics = evaluate(self.model, running, x_val, y_val, task, self.step,
+                                       self.lr, self.prober)
+                    yield TrainEvent("metrics", self.step, metrics)
+                    if cfg.early_stopping > 0 and math.isfinite(metrics.val_loss):
+                        if metrics.val_loss < best_val - 1e-4 * abs(best_val):
+                            best_val, evals_without_gain = metrics.val_loss, 0
+                        else:
+                            evals_without_gain += 1
+                        if evals_without_gain >= cfg.early_stopping:
+                            self.state = "early_stopped"
+                            yield self._finding(Finding(
+                                "early_stopped", None, self.step,
+                                f"Stopped early at step {self.step}: the validation loss has "
+                                f"not improved for {cfg.early_stopping} evaluations (best "
+                                f"{best_val:.4g}).",
+                                "Early stopping keeps the model from overfitting further.",
+                                "info"))
+                            break
+                now = time.perf_counter()
+                if now - last_progress >= PROGRESS_INTERVAL_S:
+                    last_progress = now
+                    elapsed = self.train_seconds + now - active_since
+                    yield TrainEvent("progress", self.step, None, self.step / max(elapsed, 1e-9))
+            else:
+                self.state = "finished"
+        except (RuntimeError, MemoryError) as exc:  # CUDA OOM is a RuntimeError too
+            self.state = "failed"
+            yield self._finding(Finding(
+                "failed", None, self.step, f"The run failed at step {self.step} on "
+                f"{self.device_name}: {_first_line(exc)}",
+                "Try a smaller batch or network, or train on the CPU.", "error"))
+        if self.state in ("running", "finished", "stopped", "early_stopped", "failed"):
+            self.train_seconds += time.perf_counter() - active_since
+        yield TrainEvent("ended", self.step, self.state,
+                         self.step / max(self.train_seconds, 1e-9))
+
+    def _train_step(self, x, y, task, probe):
+        lr = self.lr
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+            if self.cfg.optimizer == "adamw":
+                group["weight_decay"] = self._l2
+        self.prober.active = probe
+        out = self.model(x)
+        loss = task_loss(out, y, task)
+        extra = penalty(self.weights, self._l1,
+                        0.0 if self.cfg.optimizer == "adamw" else self._l2)
+        total = loss if extra is None else loss + extra
+        self.optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        self.prober.active = False
+        before = self.prober.weights_before() if probe else None
+        if self.cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.params, self.cfg.grad_clip)
+        self.optimizer.step()
+        return loss.detach(), out.detach(), before
+
+    def _wait_if_paused(self) -> Iterator[TrainEvent]:
+        """Generator helper: returns False when stopped, True when a step may run."""
+        announced = False
+        while True:
+            with self._cond:
+                if self._stop:
+                    return False
+                if not self._paused:
+                    if announced:
+                        self.state = "running"
+                        break
+                    return True
+                if self._single_steps > 0:
+                    self._single_steps -= 1
+                    self.state = "running"
+                    return True
+                if announced:
+                    self._cond.wait(timeout=0.1)
+                    continue
+            self.state = "paused"
+            announced = True
+            yield TrainEvent("paused", self.step)
+        yield TrainEvent("resumed", self.step)
+        return True
+
+    def _finding(self, finding: Finding) -> TrainEvent:
+        self.findings.append(finding)
+        return TrainEvent("finding", finding.step, finding)
+
+    def _finish_diverged(self, bad_step: int) -> TrainEvent:
+        self.state = "diverged"
+        self.findings.append(Finding(
+            "diverged", None, bad_step,
+            f"Diverged at step {bad_step}: the loss became NaN or infinite. Each update "
+            f"overshot, the weights grew, and the numbers overflowed. With a learning rate of "
+            f"{self.lr:g} the steps are too large for this network.",
+            "Lower the learning rate (10x smaller is a good first try), clip gradients, or "
+            "normalise the inputs. Everything measured before this step is kept.", "error"))
+        return TrainEvent("finding", bad_step, self.findings[-1])
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int,
+             device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Endless shuffled batches of a fixed size (the last partial batch is dropped, so
+    BatchNorm never sees a batch of one). Seeded: the same seed gives the same batches."""
+    n = len(x)
+    size = min(batch_size, n)
+    gen = torch.Generator().manual_seed(seed)
+    while True:
+        order = torch.randperm(n, generator=gen).to(device, non_blocking=True)
+        for start in range(0, n - size + 1, size):
+            idx = order[start:start + size]
+            yield x[idx], y[idx]
+
+
+__all__ = ["RunResult", "Snapshot", "TrainEvent", "Trainer"]

@@ -1,0 +1,235 @@
+"""Diagnostics: rules that turn a run's history into findings in plain words.
+
+Each rule reads the history (numbers only) and returns findings that explain
+the concept behind what is seen. Rules are stateless: `diagnose` re-derives
+the current findings from the latest measurements, so a problem that goes away
+(a saturation at init that training fixes) disappears from the list.
+Thresholds are the named constants below.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .history import RunHistory
+from .records import Finding
+from .snapshot import STAT_INDEX, Snapshot
+
+VANISHING_RATIO = 1e-3  # first layer's mean |dL/dh| below the last hidden layer's by this
+EXPLODING_DEPTH_RATIO = 1e3  # first layer's mean |dL/dh| above the last's by this
+EXPLODING_GROWTH = 100.0  # largest weight-gradient norm grew this much since the start
+SATURATED_FRAC = 0.5  # share of a sigmoid / tanh layer's outputs within 1% of a bound
+DEAD_FRAC = 0.5  # share of a layer's units that are 0 for the whole batch
+COLLAPSED_STD = 1e-2  # activation std below this carries almost no signal
+SYMMETRIC_SPREAD = 1e-7  # std across units (relative to |mean|) below this: identical units
+OVERFIT_MIN_EVALS = 5  # evaluations needed before judging overfitting
+OVERFIT_RISE = 0.10  # validation loss this far above its best while training loss falls
+OVERFIT_GAP = 0.15  # train accuracy minus validation accuracy
+OVERFIT_MARGIN = 0.05  # validation loss must also exceed training loss by this much
+UPDATE_RATIO_LOW = 1e-5  # median ||dW|| / ||W|| per step below this: learning crawls
+UPDATE_RATIO_HIGH = 3e-2  # above this: steps too large (about 1e-3 is healthy)
+MIN_DEPTH = 3  # depth-ratio rules need at least this many hidden layers
+
+SATURATING = ("sigmoid", "tanh")
+RELU_LIKE = ("relu", "step")
+
+
+def diagnose(history: RunHistory) -> list[Finding]:
+    """Every rule's findings for the history's latest measurements."""
+    found: list[Finding] = []
+    snap = history.latest
+    if snap is not None:
+        for rule in (vanishing, exploding_depth, saturated, dead_units, collapsed, symmetric,
+                     update_ratio):
+            found.extend(rule(snap))
+        found.extend(exploding_growth(history))
+    found.extend(overfitting(history))
+    return found
+
+
+def _hidden(snap: Snapshot) -> list[int]:
+    """Indices of the probe points that are layers (not the output head)."""
+    return [i for i, m in enumerate(snap.layout.layers) if m.kind != "output"]
+
+
+def _name(snap: Snapshot, i: int) -> str:
+    return snap.layout.layers[i].name
+
+
+def _depth_ratio(snap: Snapshot) -> tuple[int, int, float] | None:
+    idx = [i for i in _hidden(snap) if np.isfinite(snap.stats[i, STAT_INDEX['grad_mean_abs']])]
+    if len(idx) < MIN_DEPTH:
+        return None
+    first, last = idx[0], idx[-1]
+    g = snap.stat("grad_mean_abs")
+    if g[last] <= 0:
+        return None
+    return first, last, g[first] / g[last]
+
+
+def vanishing(snap: Snapshot) -> list[Finding]:
+    found = _depth_ratio(snap)
+    if found is None or not found[2] < VANISHING_RATIO:
+        return []
+    first, last, ratio = found
+    acts = {snap.layout.layers[i].activation for i in _hidden(snap)}
+    why = ("sigmoid's slope is at most 1/4, so every sigmoid layer shrinks the gradient by "
+           "4x or more; " if "sigmoid" in acts else "")
+    return [Finding(
+        "vanishing", _name(snap, first), snap.step,
+        f"Vanishing gradients: the gradient reaching {_name(snap, first)} (mean |dL/dh| "
+        f"{snap.stat('grad_mean_abs')[first]:.1e}) is {ratio:.0e} of the one at "
+        f"{_name(snap, last)}. Backpropagation multiplies the gradient by each layer's "
+        f"weights and activation slope; {why}over many layers the product becomes tiny, so "
+        "the first layers barely learn.",
+        "Use ReLU-family activations with He init, add BatchNorm, or add residual "
+        "connections so the gradient has a short path back.")]
+
+
+def exploding_depth(snap: Snapshot) -> list[Finding]:
+    found = _depth_ratio(snap)
+    if found is None or not found[2] > EXPLODING_DEPTH_RATIO:
+        return []
+    first, last, ratio = found
+    return [Finding(
+        "exploding", _name(snap, first), snap.step,
+        f"Exploding gradients: the gradient at {_name(snap, first)} is {ratio:.0e} times the "
+        f"one at {_name(snap, last)}. Each layer multiplies it by weights that are too large, "
+        "so it grows layer by layer toward the input and updates there are huge.",
+        "Use a smaller init (Xavier / He), add normalization, clip gradients or lower the "
+        "learning rate.")]
+
+
+def exploding_growth(history: RunHistory) -> list[Finding]:
+    steps, values = history.stat_series("weight_grad_norm")
+    if values.size == 0 or values.shape[1] < 4:
+        return []
+    peak = np.nanmax(np.where(np.isfinite(values), values, np.nan), axis=0)  # (T,)
+    early = np.nanmedian(peak[: max(2, len(peak) // 10)])
+    latest = peak[-1]
+    if not (np.isfinite(latest) and early > 0 and latest > EXPLODING_GROWTH * early):
+        return []
+    return [Finding(
+        "exploding", None, int(steps[-1]),
+        f"Exploding gradients: the largest weight-gradient norm has grown from "
+        f"{early:.2g} to {latest:.2g} ({latest / early:.0f}x) since the start of the run. "
+        "Large steps make the weights grow, which makes the gradients grow: a feedback loop "
+        "that ends in NaN.",
+        "Lower the learning rate or clip gradients by norm.")]
+
+
+def saturated(snap: Snapshot) -> list[Finding]:
+    idx = [i for i in _hidden(snap) if snap.layout.layers[i].activation in SATURATING
+           and snap.stat("frac_saturated")[i] > SATURATED_FRAC]
+    if not idx:
+        return []
+    i = max(idx, key=lambda j: snap.stat("frac_saturated")[j])
+    act = snap.layout.layers[i].activation
+    bounds = "0 or 1" if act == "sigmoid" else "-1 or +1"
+    slope = "sigmoid's slope peaks at 1/4 and" if act == "sigmoid" else "tanh's slope"
+    return [Finding(
+        "saturated", _name(snap, idx[0]), snap.step,
+        f"Saturated {act}: in {_name(snap, i)} {snap.stat('frac_saturated')[i]:.0%} of the "
+        f"outputs sit within 1% of {bounds} ({len(idx)} layer(s) affected). There {slope} is "
+        "almost 0, so almost no gradient passes and these units stop learning.",
+        "Use smaller initial weights (Xavier), standardise the inputs, add BatchNorm, or "
+        "switch to ReLU.", layers=tuple(_name(snap, j) for j in idx))]
+
+
+def dead_units(snap: Snapshot) -> list[Finding]:
+    idx = [i for i in _hidden(snap) if snap.layout.layers[i].activation in RELU_LIKE
+           and snap.stat("frac_dead")[i] > DEAD_FRAC]
+    if not idx:
+        return []
+    i = max(idx, key=lambda j: snap.stat("frac_dead")[j])
+    return [Finding(
+        "dead_relu", _name(snap, idx[0]), snap.step,
+        f"Dead units: {snap.stat('frac_dead')[i]:.0%} of the units in {_name(snap, i)} output 0 "
+        f"for the whole batch ({len(idx)} layer(s) affected). A ReLU that is 0 for every input "
+        "has zero gradient, so nothing can revive it.",
+        "Lower the learning rate, use He init, or use Leaky ReLU / ELU whose slope is never 0.",
+        layers=tuple(_name(snap, j) for j in idx))]
+
+
+def collapsed(snap: Snapshot) -> list[Finding]:
+    std = snap.stat("act_std")
+    idx = [i for i in _hidden(snap) if np.isfinite(std[i]) and std[i] < COLLAPSED_STD]
+    if not idx:
+        return []
+    return [Finding(
+        "collapsed", _name(snap, idx[0]), snap.step,
+        f"Collapsed activations: from {_name(snap, idx[0])} on, activations have std "
+        f"{std[idx[0]]:.1e} or less ({len(idx)} layer(s)). Weights that are too small shrink the "
+        "signal at every layer, so deep layers output almost the same value for every input "
+        "and carry no information.",
+        "Use Xavier (tanh) or He (ReLU) init, or add BatchNorm.",
+        layers=tuple(_name(snap, j) for j in idx))]
+
+
+def symmetric(snap: Snapshot) -> list[Finding]:
+    idx = []
+    for i in _hidden(snap):
+        meta = snap.layout.layers[i]
+        if not meta.has_weight or meta.kind == "residual" or meta.out_shape[0] < 2:
+            continue
+        spread, mean = snap.stat("unit_spread")[i], snap.stat("act_mean")[i]
+        wstd = snap.stat("weight_std")[i]
+        if (np.isfinite(wstd) and wstd == 0) or (
+                np.isfinite(spread) and spread <= SYMMETRIC_SPREAD * max(abs(mean), 1e-12)
+                and abs(mean) > 0):
+            idx.append(i)
+    if not idx:
+        return []
+    return [Finding(
+        "symmetric", _name(snap, idx[0]), snap.step,
+        f"Identical units in {_name(snap, idx[0])} ({len(idx)} layer(s)): every unit computes "
+        "the same function and receives the same gradient, so they can never become "
+        "different. This is what zero or constant init does: the layer is as good as one unit.",
+        "Initialise weights randomly (Xavier / He) to break the symmetry.",
+        layers=tuple(_name(snap, j) for j in idx))]
+
+
+def update_ratio(snap: Snapshot) -> list[Finding]:
+    ratios = snap.stat("update_ratio")
+    finite = ratios[np.isfinite(ratios) & (ratios > 0)]
+    if finite.size == 0:
+        return []
+    median = float(np.median(finite))
+    if UPDATE_RATIO_LOW <= median <= UPDATE_RATIO_HIGH:
+        return []
+    big = median > UPDATE_RATIO_HIGH
+    return [Finding(
+        "update_ratio", None, snap.step,
+        f"Updates are too {'large' if big else 'small'}: each step changes the weights by "
+        f"{median:.1e} of their size (median over layers); about 1e-3 is healthy. "
+        + ("Steps this large overshoot and can blow up the run." if big else
+           "At this rate the network learns very slowly."),
+        "Lower the learning rate." if big else "Raise the learning rate (on a log scale).",
+        "warning" if big else "info")]
+
+
+def overfitting(history: RunHistory) -> list[Finding]:
+    if len(history.metrics) < OVERFIT_MIN_EVALS:
+        return []
+    steps = history.metrics.steps
+    val, loss = history.metric("val_loss"), history.metric("loss")
+    tacc, vacc = history.metric("train_acc"), history.metric("val_acc")
+    ok = np.isfinite(val) & np.isfinite(loss)
+    if ok.sum() < OVERFIT_MIN_EVALS:
+        return []
+    val, loss, steps_ok = val[ok], loss[ok], steps[ok]
+    best = int(np.argmin(val))
+    recent = float(np.mean(val[-3:]))  # sustained, not one noisy evaluation
+    rising = (best < len(val) - 3 and recent > val[best] * (1 + OVERFIT_RISE)
+              and loss[-1] < loss[best] and val[-1] - loss[-1] > OVERFIT_MARGIN)
+    gap = tacc[-1] - vacc[-1] if np.isfinite(tacc[-1]) and np.isfinite(vacc[-1]) else 0.0
+    if not rising and gap <= OVERFIT_GAP:
+        return []
+    what = (f"the validation loss has risen {recent / val[best] - 1:.0%} above its best "
+            f"(step {int(steps_ok[best])}) while the training loss keeps falling" if rising else
+            f"training accuracy is {tacc[-1]:.0%} but validation accuracy only {vacc[-1]:.0%}")
+    return [Finding(
+        "overfitting", None, int(steps[-1]),
+        f"Overfitting: {what}. The network is memorising the training examples instead of "
+        "learning what generalises.",
+        "Add dropout or an L2 penalty, stop early, use more data or a smaller network.")]

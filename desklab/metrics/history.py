@@ -1,0 +1,135 @@
+"""RunHistory: everything a run measured, in bounded memory.
+
+Series keep the whole run at decreasing resolution: when a series is full it
+drops every other point and from then on keeps every 2nd (then 4th...) new
+point, so a 100k-step run uses the same memory as a 2k-step one while the
+plot still spans the whole run. The last ``keep_snapshots`` snapshots are kept
+whole (histograms included) for replay.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from .records import Finding, Metrics
+from .snapshot import N_STATS, ProbeLayout, Snapshot
+
+METRIC_FIELDS = ("step", "loss", "val_loss", "train_acc", "val_acc", "train_top5",
+                 "val_top5", "lr")
+
+
+class DecimatingSeries:
+    """A fixed-capacity series of rows that thins itself out instead of forgetting the start."""
+
+    def __init__(self, width: int | tuple, capacity: int = 2048):
+        self.capacity = capacity
+        shape = (capacity, *(width if isinstance(width, tuple) else (width,)))
+        self._data = np.full(shape, np.nan)
+        self._steps = np.zeros(capacity, np.int64)
+        self._n = 0
+        self._stride = 1  # keep every stride-th offered row
+        self._offered = 0
+
+    def append(self, step: int, row) -> None:
+        self._offered += 1
+        if (self._offered - 1) % self._stride:
+            return
+        if self._n == self.capacity:
+            half = self.capacity // 2
+            self._data[:half] = self._data[0::2][:half]
+            self._steps[:half] = self._steps[0::2][:half]
+            self._data[half:] = np.nan
+            self._n = half
+            self._stride *= 2
+        self._data[self._n] = row
+        self._steps[self._n] = step
+        self._n += 1
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def steps(self) -> np.ndarray:
+        return self._steps[: self._n]
+
+    @property
+    def values(self) -> np.ndarray:
+        return self._data[: self._n]
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes + self._steps.nbytes
+
+
+class RunHistory:
+    """Metrics, per-layer stat series, recent snapshots and findings of one run."""
+
+    def __init__(self, layout: ProbeLayout | None = None, capacity: int = 2048,
+                 keep_snapshots: int = 500):
+        self.layout = layout
+        self.capacity = capacity
+        self.metrics = DecimatingSeries(len(METRIC_FIELDS), capacity)
+        self.stats: DecimatingSeries | None = None  # rows (L, N_STATS)
+        self.snapshots: deque[Snapshot] = deque(maxlen=keep_snapshots)
+        self.events: list[Finding] = []  # from the trainer: diverged, failed, early_stopped
+        self.diagnosed: list[Finding] = []  # from the rules, re-derived on every update
+        self.latest: Snapshot | None = None
+        self.first: Snapshot | None = None
+        self.diverged_step: int | None = None
+
+    def add_snapshot(self, snapshot: Snapshot) -> None:
+        if self.layout is None:
+            self.layout = snapshot.layout
+        if self.stats is None:
+            self.stats = DecimatingSeries((len(snapshot.layout), N_STATS), self.capacity)
+        self.stats.append(snapshot.step, snapshot.stats)
+        self.snapshots.append(snapshot)
+        self.latest = snapshot
+        if self.first is None:
+            self.first = snapshot
+
+    def add_metrics(self, m: Metrics) -> None:
+        self.metrics.append(m.step, [getattr(m, f) for f in METRIC_FIELDS])
+
+    def add_finding(self, finding: Finding) -> None:
+        """A finding the trainer reported (it stays for the rest of the run)."""
+        self.events.append(finding)
+        if finding.kind == "diverged":
+            self.diverged_step = finding.step
+
+    def update_diagnosis(self) -> list[Finding]:
+        """Re-run the diagnostic rules on the latest measurements."""
+        from .diagnostics import diagnose
+        self.diagnosed = diagnose(self)
+        return self.diagnosed
+
+    @property
+    def findings(self) -> list[Finding]:
+        """The trainer's findings first (they end runs), then the rules' current ones."""
+        return [*self.events, *self.diagnosed]
+
+    def metric(self, name: str) -> np.ndarray:
+        return self.metrics.values[:, METRIC_FIELDS.index(name)]
+
+    def stat_series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Steps (T,) and values (L, T) of one statistic for every layer."""
+        from .snapshot import STAT_INDEX
+        if self.stats is None:
+            return np.zeros(0, np.int64), np.zeros((0, 0))
+        return self.stats.steps, self.stats.values[:, :, STAT_INDEX[name]].T
+
+    def metrics_dict(self) -> dict[str, list]:
+        """Equal-length lists per metric, JSON-ready (NaN -> None)."""
+        out = {}
+        for i, name in enumerate(METRIC_FIELDS):
+            col = self.metrics.values[:, i]
+            out[name] = [int(v) if name == "step" else (float(v) if np.isfinite(v) else None)
+                         for v in col]
+        return out
+
+    @property
+    def nbytes(self) -> int:
+        snap = sum(s.stats.nbytes + s.hist.nbytes for s in self.snapshots)
+        return self.metrics.nbytes + (self.stats.nbytes if self.stats else 0) + snap

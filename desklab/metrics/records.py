@@ -1,0 +1,66 @@
+"""Plain records a run produces besides snapshots: metrics and findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Train / validation measurements at one evaluation.
+
+    Train values are running means over the batches since the previous
+    evaluation (no extra forward pass); validation values come from a forward
+    pass over the validation split in eval mode. NaN where not applicable
+    (no validation split; top-5 with 5 classes or fewer; regression accuracy).
+    """
+
+    step: int
+    loss: float
+    val_loss: float
+    train_acc: float
+    val_acc: float
+    train_top5: float
+    val_top5: float
+    lr: float
+
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A diagnosis in plain words.
+
+    Attributes
+    ----------
+    kind : str
+        ``vanishing``, ``exploding``, ``diverged``, ``saturated``, ``dead_relu``,
+        ``collapsed``, ``symmetric``, ``overfitting``, ``update_ratio``,
+        ``early_stopped``, ``failed``.
+    layer : str or None
+        The layer it is about (the first, when several are).
+    step : int
+        When it was found.
+    message : str
+        What is happening and why, teaching the concept.
+    advice : str
+        What to try.
+    severity : str
+        ``error`` (the run cannot go on), ``warning`` or ``info``.
+    layers : tuple of str
+        Every layer concerned.
+    """
+
+    kind: str
+    layer: str | None
+    step: int
+    message: str
+    advice: str
+    severity: str = "warning"
+    layers: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "layer": self.layer, "layers": list(self.layers),
+                "step": self.step, "severity": self.severity, "message": self.message,
+                "advice": self.advice}

@@ -1,0 +1,127 @@
+"""``desklab train``: headless training with a progress bar and reports."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from .cli import CliError, load_input
+
+
+def add_train_parser(sub, design_args) -> None:
+    p = sub.add_parser("train", help="train headless and write reports")
+    design_args(p)
+    p.add_argument("--steps", type=int, metavar="N", help="training steps")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"))
+    p.add_argument("--probe-every", type=int, metavar="K", dest="probe_every",
+                   help="probe every K steps (0 = off; default 10)")
+    p.add_argument("--json", metavar="PATH", help="write the report JSON ('-' = stdout)")
+    p.add_argument("--csv", metavar="PATH", help="write per-layer stats, one row per "
+                   "probed step and layer")
+    p.add_argument("--save-weights", metavar="PATH", dest="save_weights",
+                   help="save the trained state_dict (torch.save)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+
+class _CsvStream:
+    """Rows written as they come to a temp file beside the target, renamed at the end."""
+
+    def __init__(self, path: str):
+        from .metrics import STATS
+        self.path = Path(path)
+        try:
+            fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
+                                            dir=self.path.parent)
+        except OSError as exc:
+            raise CliError(f"cannot write the CSV to {path}: {exc.strerror or exc}") from None
+        self.file = os.fdopen(fd, "w", newline="", encoding="utf-8")
+        self.writer = csv.writer(self.file)
+        self.writer.writerow(["step", "layer", "kind", "activation", *STATS])
+
+    def add(self, snap) -> None:
+        for i, meta in enumerate(snap.layout.layers):
+            self.writer.writerow([snap.step, meta.name, meta.kind, meta.activation,
+                                  *(f"{v:.6g}" for v in snap.stats[i])])
+
+    def close(self) -> None:
+        self.file.close()
+        os.replace(self.tmp, self.path)
+
+
+def _bar(step: int, total: int, rate: float, loss: float) -> str:
+    width = 30
+    done = int(width * step / max(total, 1))
+    loss_text = f"loss {loss:.4f}" if math.isfinite(loss) else "loss -"
+    return (f"\r[{'#' * done}{'.' * (width - done)}] {step}/{total}  {rate:7.1f} steps/s  "
+            f"{loss_text}")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    design = load_input(args)
+    from .engine import DeviceError
+    from .engine.trainer import Trainer
+    from .metrics import RunHistory
+    from .metrics.report import layer_table, train_report, to_json
+    try:
+        trainer = Trainer(design)
+    except DeviceError as exc:
+        raise CliError(str(exc)) from None
+    history = RunHistory(trainer.layout)
+    stream = _CsvStream(args.csv) if args.csv else None
+    show = not args.quiet and args.json != "-"
+    last_loss = math.nan
+    try:
+        for event in trainer.events():
+            if event.kind == "snapshot":
+                history.add_snapshot(event.payload)
+                last_loss = event.payload.loss
+                if stream:
+                    stream.add(event.payload)
+            elif event.kind == "metrics":
+                history.add_metrics(event.payload)
+                last_loss = event.payload.loss
+            elif event.kind == "finding":
+                history.add_finding(event.payload)
+            if show and event.kind in ("progress", "ended"):
+                print(_bar(event.step, design.train.steps, event.steps_per_second, last_loss),
+                      end="", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        trainer.state = "interrupted"
+    if show:
+        print(file=sys.stderr)
+    if stream:
+        stream.close()
+    history.update_diagnosis()
+    out = sys.stderr if args.json == "-" else sys.stdout
+    steps_per_second = trainer.step / max(trainer.train_seconds, 1e-9)
+    where = (f"at step {history.diverged_step}" if history.diverged_step is not None
+             else f"after {trainer.step} steps")
+    print(f"{design.name}: {trainer.state} {where} on {trainer.device_name} "
+          f"({steps_per_second:.1f} steps/s)", file=out)
+    if len(history.metrics):
+        m = {k: v[-1] for k, v in history.metrics_dict().items()}
+        parts = [f"{k} {m[k]:.4f}" for k in ("loss", "val_loss", "train_acc", "val_acc",
+                                              "val_top5") if m[k] is not None]
+        print("final: " + ", ".join(parts), file=out)
+    if history.latest is not None:
+        print(layer_table(history.latest), file=out)
+    for finding in history.findings:
+        print(f"[{finding.kind}] {finding.message}\n  -> {finding.advice}", file=out)
+    if args.save_weights:
+        from .engine.weights import save_weights
+        try:
+            save_weights(trainer.model, args.save_weights)
+        except OSError as exc:
+            raise CliError(f"cannot save weights to {args.save_weights}: "
+                           f"{exc.strerror or exc}") from None
+    if args.json:
+        from .cli import _write_text
+        report = train_report(design, trainer, history)
+        _write_text(args.json, to_json(report), "the report")
+    return 1 if trainer.state == "failed" else 0
