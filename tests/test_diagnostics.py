@@ -1,0 +1,154 @@
+"""Each diagnostic fires on a synthetic history built for it and stays quiet on a
+healthy one; thresholds are the named constants."""
+
+import numpy as np
+import pytest
+
+from desklab.metrics import (
+    N_BINS, N_STATS, STAT_INDEX, LayerMeta, Metrics, ProbeLayout, RunHistory, Snapshot, diagnose,
+)
+from desklab.metrics import diagnostics as dx
+
+HEALTHY = dict(act_mean=0.3, act_std=0.6, frac_zero=0.4, frac_dead=0.05, frac_saturated=0.0,
+               unit_spread=0.5, grad_norm=0.05, grad_mean_abs=1e-3, weight_std=0.08,
+               weight_grad_norm=0.1, update_ratio=1e-3)
+
+
+def snapshot(step=0, activation="relu", depth=5, **per_layer):
+    """A snapshot of `depth` dense layers + head; per_layer maps a stat to a value or list."""
+    metas = [LayerMeta(f"fc{i + 1}", "dense", activation, (32,), 100, (0.0, 4.0), True)
+             for i in range(depth)]
+    metas.append(LayerMeta("head", "output", "identity", (2,), 66, (-4.0, 4.0), True))
+    stats = np.zeros((depth + 1, N_STATS))
+    for name, value in {**HEALTHY, **per_layer}.items():
+        col = np.broadcast_to(np.asarray(value, float), (depth,))
+        stats[:depth, STAT_INDEX[name]] = col
+        stats[depth, STAT_INDEX[name]] = HEALTHY[name]
+    return Snapshot(step, ProbeLayout(tuple(metas)), stats, np.zeros((depth + 1, N_BINS + 2)))
+
+
+def kinds(history_or_snap):
+    if isinstance(history_or_snap, Snapshot):
+        history = RunHistory()
+        history.add_snapshot(history_or_snap)
+    else:
+        history = history_or_snap
+    return {f.kind for f in diagnose(history)}
+
+
+def test_healthy_is_quiet():
+    assert kinds(snapshot()) == set()
+
+
+def test_vanishing():
+    grads = [1e-8, 1e-7, 1e-6, 1e-5, 1e-4]
+    assert kinds(snapshot(activation="sigmoid", grad_mean_abs=grads)) == {"vanishing"}
+    finding = diagnose(_history(snapshot(activation="sigmoid", grad_mean_abs=grads)))[0]
+    assert finding.layer == "fc1" and "1/4" in finding.message
+    barely = [dx.VANISHING_RATIO * 2e-4, 1e-4, 1e-4, 1e-4, 2e-4]
+    assert "vanishing" not in kinds(snapshot(grad_mean_abs=barely))
+
+
+def test_exploding_through_depth_and_over_time():
+    assert "exploding" in kinds(snapshot(grad_mean_abs=[1e2, 1e1, 1, 1e-1, 1e-2]))
+    history = RunHistory()
+    for step, scale in enumerate([1, 1, 1, 1, 10, 1000]):
+        history.add_snapshot(snapshot(step * 10, weight_grad_norm=0.1 * scale))
+    assert "exploding" in kinds(history)
+    calm = RunHistory()
+    for step in range(6):
+        calm.add_snapshot(snapshot(step * 10))
+    assert "exploding" not in kinds(calm)
+
+
+def test_saturated_only_for_sigmoid_and_tanh():
+    assert kinds(snapshot(activation="tanh", frac_saturated=0.9)) == {"saturated"}
+    assert kinds(snapshot(activation="tanh", frac_saturated=dx.SATURATED_FRAC - 0.01)) == set()
+
+
+def test_dead_relu():
+    assert kinds(snapshot(frac_dead=[0.0, 0.7, 0.8, 0.1, 0.1])) == {"dead_relu"}
+    assert kinds(snapshot(activation="tanh", frac_dead=0.9)) == set()
+
+
+def test_collapsed():
+    std = [0.2, 0.05, 0.01 * dx.COLLAPSED_STD, 1e-5, 1e-6]
+    found = diagnose(_history(snapshot(act_std=std)))
+    assert [f.kind for f in found] == ["collapsed"] and found[0].layer == "fc3"
+
+
+def test_symmetric():
+    assert "symmetric" in kinds(snapshot(weight_std=0.0))
+    assert "symmetric" in kinds(snapshot(unit_spread=0.0, act_mean=0.5))
+
+
+def test_update_ratio_both_ways():
+    assert kinds(snapshot(update_ratio=0.5)) == {"update_ratio"}
+    assert kinds(snapshot(update_ratio=1e-7)) == {"update_ratio"}
+    assert kinds(snapshot(update_ratio=np.nan)) == set()  # at init: not measured
+
+
+def _history(*snaps, metrics=()):
+    history = RunHistory()
+    for s in snaps:
+        history.add_snapshot(s)
+    for m in metrics:
+        history.add_metrics(m)
+    return history
+
+
+def _metrics(losses, val_losses, train_acc=0.9, val_acc=0.88):
+    return [Metrics(i * 50, l, v, train_acc, val_acc, np.nan, np.nan, 1e-3)
+            for i, (l, v) in enumerate(zip(losses, val_losses))]
+
+
+def test_overfitting_rising_val_loss_and_accuracy_gap():
+    rising = _metrics([1.0, 0.6, 0.4, 0.3, 0.2, 0.1, 0.05], [1.0, 0.6, 0.5, 0.6, 0.7, 0.8, 0.9])
+    assert kinds(_history(metrics=rising)) == {"overfitting"}
+    gap = _metrics([0.5] * 6, [0.6] * 6, train_acc=1.0, val_acc=0.7)
+    assert kinds(_history(metrics=gap)) == {"overfitting"}
+    noisy = _metrics([0.3, 0.2, 0.1, 0.05, 0.04, 0.03, 0.03],
+                     [0.3, 0.2, 0.02, 0.025, 0.022, 0.024, 0.026])
+    assert kinds(_history(metrics=noisy)) == set()
+
+
+def test_rules_stay_quiet_on_a_real_healthy_run():
+    from desklab.engine.trainer import Trainer
+    from desklab.lessons import get_preset
+    design = get_preset("bench-mlp")
+    design.train.steps = 300
+    history = RunHistory()
+    for event in Trainer(design).events():
+        if event.kind == "snapshot":
+            history.add_snapshot(event.payload)
+        elif event.kind == "metrics":
+            history.add_metrics(event.payload)
+        history.update_diagnosis()
+        assert history.findings == [], history.findings
+
+
+def test_memory_stays_bounded_over_100k_steps():
+    history = RunHistory(capacity=512, keep_snapshots=100)
+    snap = snapshot()
+    sizes = []
+    for step in range(0, 100_000, 10):
+        history.add_snapshot(Snapshot(step, snap.layout, snap.stats, snap.hist))
+        history.add_metrics(Metrics(step, 1.0, 1.0, 0.5, 0.5, np.nan, np.nan, 1e-3))
+        if step % 10_000 == 0:
+            sizes.append(history.nbytes)
+    assert len(set(sizes[1:])) == 1  # flat once full
+    steps, values = history.stat_series("act_std")
+    assert steps[0] == 0 and steps[-1] >= 99_000  # still spans the whole run
+    assert len(steps) <= 512 and values.shape == (6, len(steps))
+    assert np.all(np.diff(steps) > 0)
+
+
+@pytest.mark.parametrize("capacity", [4, 5, 16])
+def test_decimating_series_keeps_order_and_ends(capacity):
+    from desklab.metrics import DecimatingSeries
+    series = DecimatingSeries(1, capacity)
+    for i in range(1000):
+        series.append(i, [i])
+    assert len(series) <= capacity and series.steps[0] == 0
+    assert np.array_equal(series.values[:, 0], series.steps)
+    assert np.all(np.diff(series.steps) > 0)

@@ -1,0 +1,62 @@
+"""desklab train: report, CSV, weights (loaded with weights_only=True), errors."""
+
+import csv
+import json
+
+import torch
+
+from desklab.cli import main
+from desklab.engine import build
+from desklab.engine.weights import load_weights
+from desklab.lessons import get_preset
+
+
+def test_train_report_csv_and_weights(tmp_path, capsys):
+    report_path, csv_path, weights = tmp_path / "r.json", tmp_path / "s.csv", tmp_path / "w.pt"
+    code = main(["train", "--preset", "bench-mlp", "--steps", "120", "--probe-every", "20",
+                 "--json", str(report_path), "--csv", str(csv_path), "--save-weights",
+                 str(weights), "--quiet"])
+    assert code == 0
+    out = capsys.readouterr()
+    assert "finished after 120 steps" in out.out and out.err == ""
+    report = json.loads(report_path.read_text())
+    assert report["format"] == "desklab.report/1" and report["state"] == "finished"
+    history = report["history"]
+    assert {"step", "loss", "val_loss", "train_acc", "val_acc", "lr"} <= set(history)
+    assert len({len(v) for v in history.values()}) == 1
+    assert history["step"][-1] == 120
+    assert report["timing"]["train_seconds"] > 0 and report["timing"]["steps_per_second"] > 0
+    assert [l["name"] for l in report["layers"]][-1] == "head"
+    assert report["findings"] == []
+    rows = list(csv.DictReader(csv_path.open()))
+    assert len(rows) == 6 * 9 and rows[0]["step"] == "0" and rows[-1]["layer"] == "head"
+    state = load_weights(weights)
+    model = build(get_preset("bench-mlp"))
+    model.load_state_dict(state, strict=True)
+    assert all(isinstance(v, torch.Tensor) for v in state.values())
+
+
+def test_train_divergence_report(tmp_path, capsys):
+    path = tmp_path / "r.json"
+    assert main(["train", "--preset", "lr-too-high", "--json", str(path), "--quiet"]) == 0
+    report = json.loads(path.read_text())
+    assert report["state"] == "diverged"
+    assert report["findings"][0]["kind"] == "diverged"
+    assert all(v is not None for v in report["history"]["loss"])
+    assert "diverged at step" in capsys.readouterr().out
+
+
+def test_progress_bar_on_stderr(capsys):
+    assert main(["train", "--preset", "lr-too-high", "--steps", "15"]) == 0
+    err = capsys.readouterr().err
+    assert "steps/s" in err and "15/15" in err
+
+
+def test_train_bad_input(tmp_path, capsys):
+    assert main(["train", "--preset", "bench-mlp", "--steps", "0"]) == 2
+    assert "steps must be between" in capsys.readouterr().err
+    assert main(["train", "--preset", "bench-mlp", "--device", "cuda"]) == 2 or \
+        torch.cuda.is_available()
+    assert main(["train", "--preset", "bench-mlp", "--steps", "5", "--json",
+                 str(tmp_path / "no" / "dir" / "r.json")]) == 2
+    assert "cannot write the report" in capsys.readouterr().err
