@@ -183,18 +183,20 @@ def _weight_stats(weight, before, index: int, nan: torch.Tensor) -> torch.Tensor
     return torch.stack([std, grad_norm, ratio])
 
 
-def probe_at_init(design: NetworkDesign, seed: int | None = None,
-                  device: str = "cpu") -> tuple[Snapshot, DeskNet, torch.device]:
+def probe_at_init(design: NetworkDesign, seed: int | None = None, device: str = "cpu",
+                  max_batch: int | None = None) -> tuple[Snapshot, DeskNet, torch.device]:
     """One forward + backward of the design's loss on its first batch, every layer probed.
 
     Returns the step-0 snapshot, the module and the device it ran on. The model is in
-    train mode (BatchNorm uses batch statistics, as training will).
+    train mode (BatchNorm uses batch statistics, as training will). ``max_batch`` caps
+    the batch (the editor's live preview uses 256: the statistics barely move and it
+    is 4x faster than the init experiment's 1000).
     """
     seed = design.train.seed if seed is None else seed
     dev = resolve_device(device)
     model = build(design, seed).to(dev)
     data = make_dataset(design, seed)
-    batch = min(design.train.batch_size, len(data.x_train))
+    batch = min(design.train.batch_size, len(data.x_train), max_batch or len(data.x_train))
     x, y = data.x_train[:batch].to(dev), data.y_train[:batch].to(dev)
     prober = Prober(model, hist_sample=None)  # one-off: exact histograms
     prober.active = True

@@ -5,32 +5,102 @@ from __future__ import annotations
 import argparse
 import sys
 
+SHOT_TIMEOUT_MS = 120_000  # screenshot mode gives up (exit 1) after this long
+
 
 def run_gui(args: argparse.Namespace) -> int:
-    """Open the main window on ``args``' design (file or preset); returns the exit code."""
+    """Open the main window on ``args``' design (file or preset); returns the exit code.
+
+    With ``--screenshot PATH`` the window is shown at 1600 x 1000, populated (the at-init
+    preview, and ``--train-steps N`` steps of training with the plots redrawn), saved as
+    a PNG and closed.
+    """
+    import os
+
+    from ..cli import CliError, load_input
+    design = load_input(args) if (args.design or args.preset) else None
+    has_display = any(os.environ.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY"))
+    if not has_display and not os.environ.get("QT_QPA_PLATFORM") and sys.platform.startswith(
+            "linux"):
+        if not args.screenshot:
+            raise CliError("no display found: set DISPLAY (or run with --screenshot, or "
+                           "QT_QPA_PLATFORM=offscreen)")
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
+
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from ..cli import load_input
     from .main_window import MainWindow
 
-    design = load_input(args) if (args.design or args.preset) else None
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("DeskLab")
     app.setOrganizationName("DeskLab")
     window = MainWindow(design)
     window.resize(1600, 1000)
     window.show()
+    if args.design and design is not None:
+        from pathlib import Path
+        window.doc.path = Path(args.design)
+        window.doc.file_changed.emit()
+    result = {"code": 0}
     if args.screenshot:
-        path = args.screenshot
+        # kept on the window: a plain object's bound methods do not keep it alive
+        window.screenshot_run = ScreenshotRun(window, args.screenshot, args.train_steps, result)
+        window.screenshot_run.begin()
+        QTimer.singleShot(SHOT_TIMEOUT_MS, lambda: _give_up(window, result))
+    elif args.train_steps:
+        d = window.doc.design.copy()
+        d.train.steps = args.train_steps
+        window.training.start(d)
+    code = app.exec()
+    return result["code"] or code
 
-        def shoot():
-            window.grab().save(path)
-            window.close()
-            app.quit()
 
-        QTimer.singleShot(300, shoot)
-    return app.exec()
+def _give_up(window, result) -> None:
+    print("desklab: the screenshot timed out", file=sys.stderr)
+    result["code"] = 1
+    window.doc.undo_stack.setClean()
+    window.close()
+
+
+class ScreenshotRun:
+    """Populate the window, save a PNG, close: the steps of ``--screenshot``."""
+
+    def __init__(self, window, path: str, train_steps: int, result: dict):
+        self.window, self.path, self.steps, self.result = window, path, train_steps, result
+
+    def begin(self) -> None:
+        preview = self.window.preview
+        if preview.last_snapshot is None and self.window.doc.analysis.ok:
+            preview.updated.connect(self._preview_ready)
+        else:
+            self._preview_ready()
+
+    def _preview_ready(self, *_):
+        try:
+            self.window.preview.updated.disconnect(self._preview_ready)
+        except (RuntimeError, TypeError):
+            pass
+        if self.steps > 0:
+            design = self.window.doc.design.copy()
+            design.train.steps = self.steps
+            self.window.training.controller.run_ended.connect(self._trained)
+            self.window.training.start(design)
+        else:
+            self._shoot()
+
+    def _trained(self, _state: str) -> None:
+        from PySide6.QtCore import QTimer
+        QTimer.singleShot(500, self._shoot)  # let the last events and a redraw land
+
+    def _shoot(self) -> None:
+        self.window.training.redraw()
+        self.window.repaint()
+        if not self.window.grab().save(self.path):
+            print(f"desklab: cannot write the screenshot to {self.path}", file=sys.stderr)
+            self.result["code"] = 2
+        self.window.doc.undo_stack.setClean()  # nothing to ask about when closing
+        self.window.close()
 
 
 def main() -> int:

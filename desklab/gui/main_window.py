@@ -1,24 +1,342 @@
-"""The main window."""
+"""The main window: dockable panels, menus, files, undo, and orderly shutdown."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMainWindow, QTableWidget, QTableWidgetItem
+from pathlib import Path
 
-from ..design import NetworkDesign, analyze, fmt_shape
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget, QFileDialog, QMainWindow, QMessageBox, QWidget,
+)
+
+from .. import __version__
+from ..design import DesignFileError, LayerSpec, NetworkDesign, load_design, save_design
+from ..design.edit import duplicate_layers, insert_layer, move_layers, remove_layers
+from ..lessons import PRESETS, get_preset
+from .dialogs import LessonDialog, shortcuts_dialog
+from .document import DesignDocument
+from .editor import NetworkPanel
+from .inspector import Inspector
+from .palette import Palette
+from .preview import PreviewPanel
+
+MAX_RECENT = 8
+FILE_FILTER = "DeskLab designs (*.json);;All files (*)"
 
 
 class MainWindow(QMainWindow):
-    """Shows the design's layers with shapes and parameter counts."""
+    """DeskLab's window. ``settings`` defaults to the user's QSettings."""
 
-    def __init__(self, design: NetworkDesign | None = None):
+    def __init__(self, design: NetworkDesign | None = None, settings: QSettings | None = None):
         super().__init__()
-        self.design = design or NetworkDesign()
-        self.setWindowTitle(f"{self.design.name} - DeskLab")
-        analysis = analyze(self.design)
-        table = QTableWidget(len(analysis.layers), 4, self)
-        table.setHorizontalHeaderLabels(["layer", "kind", "output", "params"])
-        for row, info in enumerate(analysis.layers):
-            for col, text in enumerate([info.name, info.kind, fmt_shape(info.out_shape),
-                                        f"{info.params:,}"]):
-                table.setItem(row, col, QTableWidgetItem(text))
-        self.setCentralWidget(table)
+        self.setObjectName("desklab_main")
+        self.settings = settings or QSettings("DeskLab", "DeskLab")
+        self.doc = DesignDocument(design or get_preset("deep-relu"), self)
+        self.palette_list = Palette()
+        self.network = NetworkPanel(self.doc)
+        self.inspector = Inspector(self.doc)
+        self.preview = PreviewPanel(self.doc)
+        self.docks: dict[str, QDockWidget] = {}
+        self._make_docks()
+        self._make_actions()
+        self._make_menus()
+        self.palette_list.add_requested.connect(self.append_layer)
+        self.network.tree.add_failed.connect(lambda msg: self.statusBar().showMessage(msg, 5000))
+        self.doc.file_changed.connect(self._update_title)
+        self.doc.changed.connect(self._update_title)
+        self.training.badges_changed.connect(self.network.tree.set_badges)
+        self.training.select_layer.connect(self.select_layer_named)
+        self.training.status_message.connect(lambda m: self.statusBar().showMessage(m))
+        self.training.controller.state_changed.connect(self._training_state)
+        self._update_title()
+        self.statusBar().showMessage("Drag layers from the palette; select a card to edit it.")
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+
+    # ------------------------------------------------------------ layout
+
+    def _dock(self, name: str, title: str, widget: QWidget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{name}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[name] = dock
+        return dock
+
+    def _make_docks(self) -> None:
+        self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowNestedDocks |
+                            QMainWindow.AllowTabbedDocks)
+        self._dock("palette", "Palette", self.palette_list, Qt.LeftDockWidgetArea)
+        self._dock("network", "Network", self.network, Qt.LeftDockWidgetArea)
+        self.splitDockWidget(self.docks["palette"], self.docks["network"], Qt.Vertical)
+        self._dock("inspector", "Inspector", self.inspector, Qt.RightDockWidgetArea)
+        self._dock("preview", "At-init preview", self.preview, Qt.RightDockWidgetArea)
+        self.splitDockWidget(self.docks["inspector"], self.docks["preview"], Qt.Vertical)
+        self.resizeDocks([self.docks["network"], self.docks["inspector"]], [310, 330],
+                         Qt.Horizontal)
+        self.resizeDocks([self.docks["palette"], self.docks["network"]], [118, 800],
+                         Qt.Vertical)
+        self.resizeDocks([self.docks["inspector"], self.docks["preview"]], [520, 360],
+                         Qt.Vertical)
+        self.setCentralWidget(self._central())
+
+    def _central(self) -> QWidget:
+        """The main area; the training view (live plots) lives here."""
+        from .training_view import TrainingView
+        self.training = TrainingView(self.doc, self)
+        return self.training
+
+    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(tip or text.replace("&", ""))
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _make_actions(self) -> None:
+        a = self._action
+        self.act_new = a("&New", self.new_design, QKeySequence.New, "A new, empty design")
+        self.act_lesson = a("New from &lesson…", self.new_from_lesson, "Ctrl+Shift+N",
+                            "Open a preset experiment")
+        self.act_open = a("&Open…", self.open_dialog, QKeySequence.Open, "Open a design file")
+        self.act_save = a("&Save", self.save, QKeySequence.Save, "Save the design")
+        self.act_save_as = a("Save &As…", self.save_as, QKeySequence.SaveAs,
+                             "Save the design under a new name")
+        self.act_quit = a("&Quit", self.close, QKeySequence.Quit)
+        self.act_undo = self.doc.undo_stack.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcut(QKeySequence.Undo)
+        self.act_redo = self.doc.undo_stack.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcuts([QKeySequence.Redo, QKeySequence("Ctrl+Y")])
+        self.act_duplicate = a("&Duplicate", self.duplicate_selected, "Ctrl+D",
+                               "Duplicate the selected layers")
+        self.act_delete = a("De&lete", self.delete_selected, QKeySequence.Delete,
+                            "Delete the selected layers")
+        self.act_up = a("Move &up", lambda: self.move_selected(-1), "Alt+Up",
+                        "Move the selected layer up")
+        self.act_down = a("Move do&wn", lambda: self.move_selected(1), "Alt+Down",
+                          "Move the selected layer down")
+        self.act_shortcuts = a("&Keyboard shortcuts", self.show_shortcuts, "F1")
+        self.act_about = a("&About DeskLab", self.show_about)
+        self.act_reset_layout = a("&Reset layout", self.reset_layout)
+
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.act_new, self.act_lesson, self.act_open])
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addActions([self.act_save, self.act_save_as])
+        self.export_menu = file_menu.addMenu("&Export")
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+        edit = bar.addMenu("&Edit")
+        edit.addActions([self.act_undo, self.act_redo])
+        edit.addSeparator()
+        edit.addActions([self.act_duplicate, self.act_delete, self.act_up, self.act_down])
+        self.view_menu = bar.addMenu("&View")
+        for dock in self.docks.values():
+            self.view_menu.addAction(dock.toggleViewAction())
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.act_reset_layout)
+        self.train_menu = bar.addMenu("&Train")
+        self.train_menu.addActions(self.training.actions_for_menu())
+        help_menu = bar.addMenu("&Help")
+        help_menu.addActions([self.act_shortcuts, self.act_about])
+        tools = self.addToolBar("Main")
+        tools.setObjectName("toolbar_main")
+        tools.addActions([self.act_new, self.act_open, self.act_save])
+        tools.addSeparator()
+        tools.addActions([self.act_undo, self.act_redo])
+        tools.addSeparator()
+        tools.addActions(self.training.actions_for_menu())
+        self.toolbar = tools
+        self._default_state = self.saveState()
+
+    # ------------------------------------------------------------ editing
+
+    def append_layer(self, kind: str) -> None:
+        sel = self.doc.selection
+        parent, index = (), len(self.doc.design.layers)
+        if sel and sel[-1] not in (("input",), ("output",)):
+            parent, index = sel[-1][:-1], sel[-1][-1] + 1
+        self._try("Add layer", lambda d: [insert_layer(d, parent, index, LayerSpec.make(kind))])
+
+    def _layer_selection(self) -> list[tuple]:
+        return [p for p in self.doc.selection if p not in (("input",), ("output",))]
+
+    def duplicate_selected(self) -> None:
+        paths = self._layer_selection()
+        if paths:
+            self._try("Duplicate", lambda d: duplicate_layers(d, paths))
+
+    def delete_selected(self) -> None:
+        paths = self._layer_selection()
+        if paths:
+            self.doc.edit("Delete", lambda d: remove_layers(d, paths), select=[])
+
+    def move_selected(self, delta: int) -> None:
+        paths = self._layer_selection()
+        if len(paths) != 1:
+            return
+        path = paths[0]
+        index = path[-1] + (delta if delta < 0 else delta + 1)
+        if index < 0:
+            return
+        self._try("Move", lambda d: move_layers(d, [path], path[:-1], index))
+
+    def _try(self, text, mutate) -> None:
+        try:
+            self.doc.edit(text, mutate)
+        except ValueError as exc:
+            self.statusBar().showMessage(str(exc), 5000)
+
+    def select_layer_named(self, name: str) -> None:
+        """Select the card of the layer called ``name`` (a finding was clicked)."""
+        for info in self.doc.analysis.layers:
+            if info.name == name and info.path != ("output",):
+                self.doc.select([info.path])
+                return
+        if name == "head":
+            self.doc.select([("output",)])
+
+    def _training_state(self, state: str) -> None:
+        # The preview probes in its own thread; while a seeded run trains it waits, so
+        # the run's random numbers are not disturbed.
+        self.preview.set_paused(state in ("starting", "running", "paused"))
+
+    # ------------------------------------------------------------ files
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(self.doc.title)
+        self.setWindowModified(self.doc.modified)
+
+    def ask_save_changes(self) -> QMessageBox.StandardButton:
+        """Save / Discard / Cancel for unsaved changes (tests replace this)."""
+        return QMessageBox.question(
+            self, "Unsaved changes", f"Save the changes to {self.doc.design.name}?",
+            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
+
+    def confirm_discard(self) -> bool:
+        """True when it is fine to replace the current design."""
+        if not self.doc.modified:
+            return True
+        answer = self.ask_save_changes()
+        if answer == QMessageBox.Save:
+            return self.save()
+        return answer == QMessageBox.Discard
+
+    def show_error(self, title: str, message: str) -> None:
+        QMessageBox.critical(self, title, message)
+
+    def _replace(self, design: NetworkDesign, path: Path | None) -> None:
+        self.training.stop_and_reset()
+        self.doc.replace(design, path)
+
+    def new_design(self) -> None:
+        if self.confirm_discard():
+            self._replace(NetworkDesign(name="untitled", layers=[
+                LayerSpec.make("dense", units=32, init="he_normal")]), None)
+
+    def new_from_lesson(self) -> None:
+        dialog = LessonDialog(self)
+        if dialog.exec() and dialog.slug and self.confirm_discard():
+            self.open_preset(dialog.slug)
+
+    def open_preset(self, slug: str) -> None:
+        self._replace(get_preset(slug), None)
+
+    def open_dialog(self) -> None:
+        if not self.confirm_discard():
+            return
+        start = str(self.doc.path.parent) if self.doc.path else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open design", start, FILE_FILTER)
+        if path:
+            self.open_path(Path(path), confirm=False)
+
+    def open_path(self, path: Path, confirm: bool = True) -> bool:
+        """Open a design file; a bad file shows the reason and changes nothing."""
+        if confirm and not self.confirm_discard():
+            return False
+        try:
+            design = load_design(path)
+        except DesignFileError as exc:
+            self.show_error("Cannot open design", str(exc))
+            return False
+        self._replace(design, Path(path))
+        self._add_recent(Path(path))
+        return True
+
+    def save(self) -> bool:
+        if self.doc.path is None:
+            return self.save_as()
+        return self.save_to(self.doc.path)
+
+    def save_as(self) -> bool:
+        start = str(self.doc.path or Path.home() / f"{self.doc.design.name}.json")
+        path, _ = QFileDialog.getSaveFileName(self, "Save design", start, FILE_FILTER)
+        return self.save_to(Path(path)) if path else False
+
+    def save_to(self, path: Path) -> bool:
+        try:
+            save_design(self.doc.design, path)
+        except OSError as exc:
+            self.show_error("Cannot save design", f"{path}: {exc.strerror or exc}")
+            return False
+        self.doc.mark_saved(Path(path))
+        self._add_recent(Path(path))
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def _add_recent(self, path: Path) -> None:
+        files = [str(path.resolve())] + [f for f in self.recent_files()
+                                         if f != str(path.resolve())]
+        self.settings.setValue("recent", files[:MAX_RECENT])
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        files = self.recent_files()
+        if not files:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+        for f in files:
+            self.recent_menu.addAction(f, lambda f=f: self.open_path(Path(f)))
+
+    # ------------------------------------------------------------ help, layout, close
+
+    def show_shortcuts(self) -> None:
+        shortcuts_dialog(self, self.actions() + self.training.actions()).exec()
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About DeskLab",
+                          f"<b>DeskLab {__version__}</b><p>Design a network layer by layer "
+                          f"and watch every layer train.</p><p>{len(PRESETS)} lessons.</p>")
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state)
+        for dock in self.docks.values():
+            dock.show()
+
+    def closeEvent(self, event) -> None:
+        if not self.confirm_discard():
+            event.ignore()
+            return
+        self.shutdown()
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop and join every thread the window owns."""
+        self.training.shutdown()
+        self.preview.shutdown()

@@ -1,0 +1,40 @@
+"""Decision boundary of a 2-D classifier: class probabilities on a grid."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+GRID = 80  # points per side
+
+
+@torch.no_grad()
+def decision_grid(model, x_train: torch.Tensor, grid: int = GRID) -> dict | None:
+    """Predicted class and its probability over the data's bounding box (2-D inputs only).
+
+    Returns ``{"extent": (x0, x1, y0, y1), "label": (grid, grid) int, "prob": (grid, grid)}``
+    with rows along y, or None for inputs that are not 2-D points.
+    """
+    if x_train.dim() != 2 or x_train.shape[1] != 2:
+        return None
+    lo = x_train.min(0).values.cpu().numpy() - 0.5
+    hi = x_train.max(0).values.cpu().numpy() + 0.5
+    xs = np.linspace(lo[0], hi[0], grid, dtype=np.float32)
+    ys = np.linspace(lo[1], hi[1], grid, dtype=np.float32)
+    gx, gy = np.meshgrid(xs, ys)  # (grid, grid), rows along y
+    points = torch.from_numpy(np.stack([gx.ravel(), gy.ravel()], 1)).to(x_train.device)
+    was_training = model.training
+    model.eval()
+    try:
+        out = model(points)
+    finally:
+        model.train(was_training)
+    if out.shape[1] == 1:  # regression: show the output value
+        value = out[:, 0].cpu().numpy().reshape(grid, grid)
+        return {"extent": (lo[0], hi[0], lo[1], hi[1]), "label": np.zeros_like(value, int),
+                "prob": value}
+    prob = torch.softmax(out, 1)
+    best = prob.max(1)
+    return {"extent": (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])),
+            "label": best.indices.cpu().numpy().reshape(grid, grid),
+            "prob": best.values.cpu().numpy().reshape(grid, grid)}

@@ -1,0 +1,72 @@
+"""Small dialogs: choosing a lesson, keyboard shortcuts, about."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QTextBrowser,
+    QVBoxLayout,
+)
+
+from ..lessons import PRESETS
+
+
+class LessonDialog(QDialog):
+    """Pick a preset experiment: title, what it shows, what to look for."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("New from lesson")
+        self.resize(760, 420)
+        self.list = QListWidget()
+        for slug, preset in PRESETS.items():
+            item = QListWidgetItem(preset.title)
+            item.setData(Qt.UserRole, slug)
+            item.setToolTip(preset.summary)
+            self.list.addItem(item)
+        self.text = QTextBrowser()
+        buttons = QDialogButtonBox(QDialogButtonBox.Open | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        row = QHBoxLayout()
+        row.addWidget(self.list, 1)
+        row.addWidget(self.text, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(buttons)
+        self.list.currentItemChanged.connect(self._show)
+        self.list.itemDoubleClicked.connect(lambda _item: self.accept())
+        self.list.setCurrentRow(0)
+
+    def _show(self, item) -> None:
+        if item is None:
+            return
+        p = PRESETS[item.data(Qt.UserRole)]
+        pair = f"<p><i>Compare with:</i> {PRESETS[p.pair].title}</p>" if p.pair else ""
+        self.text.setHtml(f"<h3>{p.title}</h3><p>{p.summary}</p><p><b>Look for:</b> "
+                          f"{p.look_for}</p><p><b>Expected:</b> {p.expected}</p>{pair}"
+                          f"<p><small>preset <code>{p.slug}</code></small></p>")
+
+    @property
+    def slug(self) -> str | None:
+        item = self.list.currentItem()
+        return item.data(Qt.UserRole) if item else None
+
+
+def shortcuts_dialog(parent, actions) -> QDialog:
+    """A table of every action that has a shortcut."""
+    dialog = QDialog(parent)
+    dialog.setWindowTitle("Keyboard shortcuts")
+    rows = "".join(f"<tr><td><b>{a.shortcut().toString()}</b></td><td>"
+                   f"{a.text().replace('&', '')}</td></tr>"
+                   for a in actions if not a.shortcut().isEmpty())
+    label = QLabel(f"<table cellpadding='4'>{rows}</table>"
+                   "<p>In the network: drag cards to reorder; drop on the middle of a "
+                   "residual block to put a layer inside it.</p>")
+    label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+    buttons = QDialogButtonBox(QDialogButtonBox.Close)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(label)
+    layout.addWidget(buttons)
+    return dialog

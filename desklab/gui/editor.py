@@ -1,0 +1,380 @@
+"""The network editor: the design's layers as cards, from input to output.
+
+The tree is rebuilt from the document on every change (a few hundred cards
+at most); it never changes the design itself except through the document's
+undoable edits. Drops are placed by the cursor: above or below a card, or into
+a residual block when over the middle of its card.
+"""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QMimeData, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView, QLabel, QStyle, QStyledItemDelegate, QTreeWidget, QTreeWidgetItem,
+    QVBoxLayout, QWidget,
+)
+
+from ..design import ACTIVATIONS, DATASETS, INITS, LAYER_KINDS, LayerSpec, fmt_shape
+from ..design.edit import insert_layer, move_layers
+from .document import DesignDocument
+from .palette import KIND_COLORS, KIND_MIME, kind_icon
+
+PATHS_MIME = "application/x-desklab-layer-paths"
+ROLE_PATH = Qt.UserRole
+ROLE_LINES = Qt.UserRole + 1  # (title, [detail lines], [problem lines])
+ROLE_KIND = Qt.UserRole + 2
+ROLE_BADGE = Qt.UserRole + 3  # a finding's text for the warning badge (training view)
+INTO_BLOCK_MARGIN = 0.25  # the middle half of a residual card drops into the block
+
+
+def layer_summary(layer: LayerSpec) -> tuple[str, str]:
+    """(key settings, activation / init / norm / dropout) for a card."""
+    p = LAYER_KINDS[layer.kind].resolve(layer.params)
+    key = {"dense": lambda: f"{p['units']} units",
+           "conv2d": lambda: f"{p['filters']} filters {p['kernel']}x{p['kernel']} "
+                             f"s{p['stride']} p{p['padding']}",
+           "maxpool": lambda: f"{p['window']}x{p['window']} s{p['stride']}",
+           "avgpool": lambda: f"{p['window']}x{p['window']} s{p['stride']}",
+           "flatten": lambda: "",
+           "residual": lambda: f"shortcut {p['shortcut']}"}[layer.kind]()
+    common = LAYER_KINDS[layer.kind].meta["common"]
+    parts = []
+    if "activation" in common:
+        act = ACTIVATIONS.get(layer.activation)
+        parts.append(act.label if act else layer.activation)
+    if "init" in common:
+        init = INITS.get(layer.init)
+        parts.append(init.label if init else layer.init)
+    if "norm" in common and layer.norm != "none":
+        parts.append(f"{layer.norm} ({layer.norm_position})")
+    if "dropout" in common and isinstance(layer.dropout, (int, float)) and layer.dropout > 0:
+        parts.append(f"dropout {layer.dropout:g}")
+    return key, " · ".join(parts)
+
+
+class CardDelegate(QStyledItemDelegate):
+    """Paints an item as a rounded card: bold title, detail lines, problems in red."""
+
+    PAD = 6
+
+    def _lines(self, index):
+        return index.data(ROLE_LINES) or (index.data(Qt.DisplayRole) or "", [], [])
+
+    def sizeHint(self, option, index) -> QSize:
+        title, details, problems = self._lines(index)
+        fm = QFontMetrics(option.font)
+        rows = 1 + len(details) + len(problems) + (1 if index.data(ROLE_BADGE) else 0)
+        return QSize(200, rows * (fm.height() + 1) + 2 * self.PAD + 4)
+
+    def paint(self, painter: QPainter, option, index) -> None:
+        title, details, problems = self._lines(index)
+        painter.save()
+        painter.setRenderHint(QPainter.Antialiasing)
+        rect = option.rect.adjusted(2, 2, -2, -2)
+        base = QColor(KIND_COLORS.get(index.data(ROLE_KIND), "#888888"))
+        fill = QColor(base)
+        fill.setAlpha(40)
+        if option.state & QStyle.State_Selected:
+            fill.setAlpha(110)
+        border = QColor("#d03030") if problems else base
+        painter.setPen(QPen(border, 2 if problems or option.state & QStyle.State_Selected
+                            else 1))
+        painter.setBrush(fill)
+        painter.drawRoundedRect(rect, 6, 6)
+        x = rect.left() + self.PAD
+        icon = index.data(Qt.DecorationRole)
+        if icon is not None:
+            icon.paint(painter, QRect(x, rect.top() + self.PAD, 22, 22))
+            x += 28
+        fm = QFontMetrics(option.font)
+        y = rect.top() + self.PAD
+        bold = QFont(option.font)
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.setPen(option.palette.text().color())
+        width = rect.right() - x - self.PAD
+        painter.drawText(QRect(x, y, width, fm.height()), Qt.AlignLeft | Qt.AlignVCenter,
+                         fm.elidedText(title, Qt.ElideRight, width))
+        painter.setFont(option.font)
+        for line in details:
+            y += fm.height() + 1
+            painter.drawText(QRect(x, y, width, fm.height()), Qt.AlignLeft,
+                             fm.elidedText(line, Qt.ElideRight, width))
+        painter.setPen(QColor("#c02020"))
+        for line in problems:
+            y += fm.height() + 1
+            painter.drawText(QRect(x, y, width, fm.height()), Qt.AlignLeft,
+                             fm.elidedText("⚠ " + line, Qt.ElideRight, width))
+        badge = index.data(ROLE_BADGE)
+        if badge:
+            y += fm.height() + 1
+            painter.setPen(QColor("#b36b00"))
+            painter.drawText(QRect(x, y, width, fm.height()), Qt.AlignLeft,
+                             fm.elidedText("⚑ " + badge, Qt.ElideRight, width))
+        painter.restore()
+
+
+class NetworkEditor(QTreeWidget):
+    """Cards for input, layers (residual blocks hold theirs) and output."""
+
+    add_failed = Signal(str)  # a drop that cannot be done, in words
+
+    def __init__(self, doc: DesignDocument, parent=None):
+        super().__init__(parent)
+        self.doc = doc
+        self.setObjectName("network_editor")
+        self.setHeaderHidden(True)
+        self.setColumnCount(1)
+        self.setItemDelegate(CardDelegate(self))
+        self.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.setDragDropMode(QAbstractItemView.DragDrop)
+        self.setDragEnabled(True)
+        self.setAcceptDrops(True)
+        self.setDropIndicatorShown(False)  # we draw our own: it knows "into a block"
+        self.setIndentation(22)
+        self.setMouseTracking(True)
+        self._drop_marker: tuple[str, QRect] | None = None
+        self._syncing = False
+        self.badges: dict[str, str] = {}  # layer name -> finding text
+        doc.changed.connect(self.rebuild)
+        doc.selection_changed.connect(self.sync_selection)
+        self.itemSelectionChanged.connect(self._selection_from_view)
+        self.rebuild()
+
+    # ------------------------------------------------------------ building
+
+    def rebuild(self) -> None:
+        self._syncing = True
+        self.clear()
+        design, analysis = self.doc.design, self.doc.analysis
+        shape = design.input.shape
+        data = DATASETS.get(design.input.dataset)
+        inp = QTreeWidgetItem([f"Input: {data.label if data else design.input.dataset}"])
+        inp.setData(0, ROLE_PATH, ("input",))
+        inp.setData(0, ROLE_KIND, "input")
+        inp.setData(0, ROLE_LINES, (
+            f"Input · {data.label if data else design.input.dataset}",
+            [f"→ {fmt_shape(shape)}   preprocess {design.input.preprocess}, "
+             f"{design.input.val_fraction:.0%} held out"
+             if isinstance(design.input.val_fraction, (int, float)) else ""],
+            [str(p.message) for p in analysis.problems
+             if p.path == () and p.field.startswith("input.")]))
+        inp.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDropEnabled)
+        self.addTopLevelItem(inp)
+        for i, layer in enumerate(design.layers):
+            item = self._layer_item((i,), layer)
+            self.addTopLevelItem(item)
+            for j, sub in enumerate(layer.layers):
+                item.addChild(self._layer_item((i, j), sub))
+            item.setExpanded(True)
+        head = analysis.info_at(("output",))
+        out = QTreeWidgetItem(["Output"])
+        out.setData(0, ROLE_PATH, ("output",))
+        out.setData(0, ROLE_KIND, "output")
+        task = "classes" if design.output.task == "classes" else "targets"
+        out.setData(0, ROLE_LINES, (
+            f"Output · {design.output_size() or '?'} {task}",
+            [f"flatten + dense → {fmt_shape(head.out_shape) if head else '?'}   "
+             f"{head.params if head else 0:,} params · "
+             f"{'cross-entropy' if design.output.task == 'classes' else 'MSE'}"],
+            [p.message for p in analysis.problems if p.path == ("output",)]))
+        out.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDropEnabled)
+        self.addTopLevelItem(out)
+        self._syncing = False
+        self.sync_selection()
+
+    def _layer_item(self, path: tuple, layer: LayerSpec) -> QTreeWidgetItem:
+        info = self.doc.analysis.info_at(path)
+        entry = LAYER_KINDS.get(layer.kind)
+        name = info.name if info else "?"
+        key, extra = layer_summary(layer) if entry else ("", "")
+        title = f"{name}  {entry.label if entry else layer.kind}" + (f" · {key}" if key else "")
+        shape = fmt_shape(info.out_shape) if info else "?"
+        details = [d for d in (extra, f"→ {shape}   {info.params if info else 0:,} params")
+                   if d]
+        problems = [p.message for p in self.doc.analysis.problems_at(path)]
+        item = QTreeWidgetItem([title])
+        item.setData(0, ROLE_PATH, path)
+        item.setData(0, ROLE_KIND, layer.kind)
+        item.setData(0, ROLE_LINES, (title, details, problems))
+        if name in self.badges:
+            item.setData(0, ROLE_BADGE, self.badges[name])
+        if entry:
+            item.setIcon(0, kind_icon(layer.kind))
+        tip = f"<b>{name}</b>: {entry.help if entry else ''}"
+        if problems:
+            tip += "<br><span style='color:#c02020'>" + "<br>".join(problems) + "</span>"
+        item.setToolTip(0, tip)
+        flags = Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled
+        if layer.kind == "residual":
+            flags |= Qt.ItemIsDropEnabled
+        item.setFlags(flags)
+        return item
+
+    def set_badges(self, badges: dict[str, str]) -> None:
+        """Warning badges from the diagnostics, by layer name."""
+        if badges != self.badges:
+            self.badges = dict(badges)
+            self.rebuild()
+
+    def item_for(self, path: tuple) -> QTreeWidgetItem | None:
+        for item in self._items():
+            if item.data(0, ROLE_PATH) == path:
+                return item
+        return None
+
+    def _items(self):
+        for i in range(self.topLevelItemCount()):
+            top = self.topLevelItem(i)
+            yield top
+            for j in range(top.childCount()):
+                yield top.child(j)
+
+    # ------------------------------------------------------------ selection
+
+    def sync_selection(self) -> None:
+        self._syncing = True
+        wanted = set(self.doc.selection)
+        for item in self._items():
+            item.setSelected(item.data(0, ROLE_PATH) in wanted)
+        current = self.item_for(self.doc.selection[-1]) if self.doc.selection else None
+        if current is not None:
+            self.scrollToItem(current)
+        self._syncing = False
+
+    def _selection_from_view(self) -> None:
+        if self._syncing:
+            return
+        self.doc.select([item.data(0, ROLE_PATH) for item in self.selectedItems()])
+
+    # ------------------------------------------------------------ drag and drop
+
+    def mimeTypes(self) -> list[str]:
+        return [PATHS_MIME, KIND_MIME]
+
+    def mimeData(self, items) -> QMimeData:
+        paths = [list(item.data(0, ROLE_PATH)) for item in items
+                 if item.data(0, ROLE_PATH) not in (("input",), ("output",))]
+        data = QMimeData()
+        data.setData(PATHS_MIME, json.dumps(paths).encode())
+        return data
+
+    def supportedDropActions(self):
+        return Qt.MoveAction | Qt.CopyAction
+
+    def drop_target(self, pos) -> tuple[tuple, int, QRect, str]:
+        """Where a drop at ``pos`` goes: (parent path, index, marker rect, marker kind)."""
+        layers = self.doc.design.layers
+        item = self.itemAt(pos)
+        if item is None:
+            last = self.visualItemRect(self.topLevelItem(self.topLevelItemCount() - 1))
+            return (), len(layers), last, "above"
+        path = item.data(0, ROLE_PATH)
+        rect = self.visualItemRect(item)
+        if path == ("input",):
+            return (), 0, rect, "below"
+        if path == ("output",):
+            return (), len(layers), rect, "above"
+        margin = rect.height() * INTO_BLOCK_MARGIN
+        if len(path) == 1 and layers[path[0]].kind == "residual" and \
+                rect.top() + margin < pos.y() < rect.bottom() - margin:
+            return path, len(layers[path[0]].layers), rect, "into"
+        above = pos.y() < rect.center().y()
+        return path[:-1], path[-1] + (0 if above else 1), rect, "above" if above else "below"
+
+    def _ours(self, event) -> bool:
+        mime = event.mimeData()
+        return mime.hasFormat(KIND_MIME) or mime.hasFormat(PATHS_MIME)
+
+    def dragEnterEvent(self, event) -> None:
+        if self._ours(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        if not self._ours(event):
+            event.ignore()
+            return
+        super().dragMoveEvent(event)  # autoscroll
+        _, _, rect, how = self.drop_target(event.position().toPoint())
+        self._drop_marker = (how, rect)
+        self.viewport().update()
+        event.accept()
+
+    def dragLeaveEvent(self, event) -> None:
+        self._drop_marker = None
+        self.viewport().update()
+        super().dragLeaveEvent(event)
+
+    def dropEvent(self, event) -> None:
+        self._drop_marker = None
+        self.viewport().update()
+        if not self._ours(event):
+            event.ignore()
+            return
+        parent, index, _, _ = self.drop_target(event.position().toPoint())
+        mime = event.mimeData()
+        try:
+            if mime.hasFormat(KIND_MIME):
+                kind = bytes(mime.data(KIND_MIME)).decode()
+                label = LAYER_KINDS[kind].label
+                self.doc.edit(f"Add {label}", lambda d: [insert_layer(
+                    d, parent, index, LayerSpec.make(kind))])
+            else:
+                paths = [tuple(p) for p in json.loads(bytes(mime.data(PATHS_MIME)).decode())]
+                if paths:
+                    self.doc.edit("Move layers", lambda d: move_layers(d, paths, parent, index))
+        except ValueError as exc:
+            self.add_failed.emit(str(exc))
+        # Copy, not Move: the view is rebuilt from the document already, and a Move
+        # would make Qt delete the (new) selected items after the drag returns.
+        event.setDropAction(Qt.CopyAction)
+        event.accept()
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self._drop_marker is None:
+            return
+        how, rect = self._drop_marker
+        painter = QPainter(self.viewport())
+        painter.setPen(QPen(QColor("#1e88e5"), 3))
+        if how == "into":
+            painter.setBrush(Qt.NoBrush)
+            painter.drawRoundedRect(rect.adjusted(1, 1, -1, -1), 6, 6)
+        else:
+            y = rect.top() if how == "above" else rect.bottom()
+            painter.drawLine(rect.left() + 4, y, rect.right() - 4, y)
+        painter.end()
+
+
+class NetworkPanel(QWidget):
+    """The editor plus a summary line (total parameters, problems)."""
+
+    def __init__(self, doc: DesignDocument, parent=None):
+        super().__init__(parent)
+        self.doc = doc
+        self.tree = NetworkEditor(doc, self)
+        self.summary = QLabel(self)
+        self.summary.setObjectName("network_summary")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.tree)
+        layout.addWidget(self.summary)
+        doc.changed.connect(self.update_summary)
+        self.update_summary()
+
+    def update_summary(self) -> None:
+        a = self.doc.analysis
+        n = len(a.problems)
+        text = f"<b>{a.total_params:,}</b> parameters · {len(self.doc.design.layers)} layers"
+        if n:
+            text += (f" · <span style='color:#c02020'>{n} problem{'s' if n > 1 else ''}: "
+                     f"{a.problems[0]}</span>")
+        else:
+            text += " · <span style='color:#2e7d32'>valid</span>"
+        self.summary.setText(text)
+        self.summary.setToolTip("<br>".join(str(p) for p in a.problems))

@@ -1,0 +1,56 @@
+"""The findings list: diagnostics in plain words, with advice."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QListWidget, QListWidgetItem
+
+from ..metrics import Finding
+
+ICONS = {"error": "⛔", "warning": "⚠", "info": "ℹ"}
+COLORS = {"error": "#b71c1c", "warning": "#8a5a00", "info": "#1e4e8c"}
+
+
+class FindingsList(QListWidget):
+    """One row per finding; clicking one asks to select its layer (`layer_clicked`)."""
+
+    layer_clicked = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("findings")
+        self.setWordWrap(True)
+        self.setAlternatingRowColors(True)
+        self.findings: list[Finding] = []
+        self.itemClicked.connect(self._clicked)
+        self._placeholder()
+
+    def _placeholder(self) -> None:
+        item = QListWidgetItem("No findings. Diagnostics appear here while a run trains: "
+                               "vanishing or exploding gradients, saturation, dead units, "
+                               "overfitting, updates too large or too small.")
+        item.setFlags(Qt.NoItemFlags)
+        self.addItem(item)
+
+    def set_findings(self, findings: list[Finding]) -> None:
+        key = [(f.kind, f.layer, f.message) for f in findings]
+        if key == [(f.kind, f.layer, f.message) for f in self.findings]:
+            return
+        self.findings = list(findings)
+        self.clear()
+        if not findings:
+            self._placeholder()
+        for f in findings:
+            where = f" · {f.layer}" if f.layer else ""
+            item = QListWidgetItem(f"{ICONS.get(f.severity, '')} {f.kind.replace('_', ' ')}"
+                                   f"{where} (step {f.step})\n{f.message}\n→ {f.advice}")
+            item.setForeground(QColor(COLORS.get(f.severity, "#000000")))
+            item.setData(Qt.UserRole, f.layer)
+            item.setToolTip(f.message + "\n\n" + f.advice)
+            self.addItem(item)
+
+    def _clicked(self, item: QListWidgetItem) -> None:
+        layer = item.data(Qt.UserRole)
+        if layer:
+            self.layer_clicked.emit(layer)

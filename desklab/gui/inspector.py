@@ -1,0 +1,301 @@
+"""The inspector: a form generated from the catalog's schemas for the selection.
+
+Each field's problem (from the validator) is shown right under it. Editors
+accept out-of-range values on purpose: the value is kept, the field turns red
+and says why, so nothing the user typed is silently clamped.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import (
+    QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit,
+    QScrollArea, QSpinBox, QVBoxLayout, QWidget,
+)
+
+from ..design import (
+    ACTIVATIONS, COMMON, DATASETS, INITS, LAYER_KINDS, NORMS, OPTIMIZERS,
+)
+from ..design.catalog import PREPROCESS, TASKS
+from ..design.edit import get_field, set_field
+from ..design.schema import Param
+from ..engine.curves import activation_curve
+from .document import DesignDocument
+
+WIDE = 1e9  # editors take out-of-range values; the validator marks them
+LABELS = {"activation": ACTIVATIONS, "init": INITS, "norm": NORMS, "dataset": DATASETS,
+          "optimizer": OPTIMIZERS}
+
+
+def make_editor(param: Param, value, on_change) -> QWidget:
+    """A widget for one schema field, calling ``on_change(value)`` on edits."""
+    if param.kind == "bool":
+        w = QCheckBox()
+        w.setChecked(bool(value))
+        w.toggled.connect(on_change)
+    elif param.kind == "choice":
+        w = QComboBox()
+        registry = LABELS.get(param.name.split(".")[-1])
+        for choice in param.choices:
+            label = registry[choice].label if registry and choice in registry else choice
+            w.addItem(label, choice)
+        index = w.findData(value)
+        if index < 0:  # an unknown value from a file: keep it visible
+            w.addItem(f"{value} (unknown)", value)
+            index = w.count() - 1
+        w.setCurrentIndex(index)
+        w.currentIndexChanged.connect(lambda i: on_change(w.itemData(i)))
+    elif param.kind == "int":
+        w = QSpinBox()
+        w.setRange(-int(WIDE), int(WIDE))
+        w.setValue(int(value) if isinstance(value, (int, float)) else 0)
+        w.setKeyboardTracking(False)
+        w.valueChanged.connect(on_change)
+    else:
+        w = QDoubleSpinBox()
+        w.setDecimals(6 if param.log_scale or (param.high or 1) <= 1 else 4)
+        w.setRange(-WIDE, WIDE)
+        w.setStepType(QAbstractSpinBox.AdaptiveDecimalStepType)
+        w.setValue(float(value) if isinstance(value, (int, float)) else 0.0)
+        w.setKeyboardTracking(False)
+        w.valueChanged.connect(on_change)
+    if isinstance(w, QAbstractSpinBox):
+        w.setMaximumWidth(130)  # the wide accepted range would make the hint huge
+    w.setToolTip(param.help + _range_text(param))
+    w.setObjectName(f"field_{param.name}")
+    return w
+
+
+def _range_text(p: Param) -> str:
+    if p.kind in ("int", "float") and p.low is not None:
+        return f" (range {p.low:g} .. {p.high:g})"
+    return ""
+
+
+def set_editor_value(w: QWidget, value) -> None:
+    w.blockSignals(True)
+    if isinstance(w, QCheckBox):
+        w.setChecked(bool(value))
+    elif isinstance(w, QComboBox):
+        i = w.findData(value)
+        if i >= 0:
+            w.setCurrentIndex(i)
+    elif isinstance(w, QSpinBox):
+        w.setValue(int(value))
+    elif isinstance(w, QDoubleSpinBox):
+        w.setValue(float(value))
+    w.blockSignals(False)
+
+
+class Inspector(QScrollArea):
+    """Settings of the selected layer, the input or the output."""
+
+    def __init__(self, doc: DesignDocument, parent=None):
+        super().__init__(parent)
+        self.doc = doc
+        self.setObjectName("inspector")
+        self.setWidgetResizable(True)
+        self._signature = None
+        self.editors: dict[str, QWidget] = {}
+        self.problem_labels: dict[str, QLabel] = {}
+        self.curve_plot: pg.PlotWidget | None = None
+        self.init_info: QLabel | None = None
+        doc.selection_changed.connect(self.refresh)
+        doc.changed.connect(self.refresh)
+        self.refresh()
+
+    @property
+    def path(self) -> tuple | None:
+        sel = self.doc.selection
+        return sel[-1] if len(sel) == 1 else None
+
+    def _fields(self) -> list[tuple[str, Param]]:
+        """(field name as the validator uses it, schema) for the current selection."""
+        path, design = self.path, self.doc.design
+        if path is None:
+            return []
+        if path == ("input",):
+            entry = DATASETS.get(design.input.dataset)
+            fields = [("input.dataset", Param("dataset", "choice", "moons", "Where the "
+                                              "examples come from.", choices=DATASETS.names()))]
+            fields += [(f"input.{p.name}", p) for p in (entry.params if entry else ())]
+            fields += [("input.val_fraction", Param("val_fraction", "float", 0.2,
+                                                    "Share held out for validation.", 0, 0.9)),
+                       ("input.preprocess", Param("preprocess", "choice", "standardize",
+                                                  "none, center (subtract the mean) or "
+                                                  "standardize (also divide by the std), "
+                                                  "with training statistics.",
+                                                  choices=PREPROCESS))]
+            return fields
+        if path == ("output",):
+            entry = INITS.get(design.output.init)
+            fields = [("task", Param("task", "choice", "classes", "classes: cross-entropy; "
+                                     "regression: mean squared error.", choices=TASKS)),
+                      ("init", COMMON["init"])]
+            return fields + [(f"init.{p.name}", p) for p in (entry.params if entry else ())]
+        layer = design.layer_at(path)
+        entry = LAYER_KINDS.get(layer.kind)
+        if entry is None:
+            return []
+        fields = [(p.name, p) for p in entry.params]
+        for key in entry.meta["common"]:
+            fields.append((key, COMMON[key]))
+            sub = {"activation": ACTIVATIONS, "init": INITS}.get(key)
+            chosen = sub.get(getattr(layer, key)) if sub else None
+            if chosen:
+                fields += [(f"{key}.{p.name}", p) for p in chosen.params]
+        return fields
+
+    def refresh(self) -> None:
+        path = self.path
+        fields = self._fields()
+        signature = (path, tuple(name for name, _ in fields))
+        if signature != self._signature:
+            self._build(path, fields)
+            self._signature = signature
+        else:
+            for name, _ in fields:
+                set_editor_value(self.editors[name], get_field(self.doc.design, path, name))
+        self._show_problems(path)
+        self._update_extras(path)
+
+    def _build(self, path, fields) -> None:
+        body = QWidget()
+        outer = QVBoxLayout(body)
+        self.editors, self.problem_labels = {}, {}
+        self.curve_plot, self.init_info = None, None
+        design = self.doc.design
+        title = QLabel()
+        title.setWordWrap(True)
+        outer.addWidget(title)
+        form = QFormLayout()
+        outer.addLayout(form)
+        if path is None:
+            n = len(self.doc.selection)
+            title.setText(f"<b>{n} layers selected</b>" if n > 1 else
+                          "<b>Nothing selected</b><br>Click a card in the network to edit it, "
+                          "or drag a layer from the palette.")
+            name = QLineEdit(design.name)
+            name.setObjectName("field_design_name")
+            name.editingFinished.connect(lambda: self._edit((), "name", name.text()))
+            form.addRow("Design name", name)
+        elif path in (("input",), ("output",)):
+            title.setText(f"<b>{'Input data' if path == ('input',) else 'Output head'}</b>")
+        else:
+            layer = design.layer_at(path)
+            info = self.doc.analysis.info_at(path)
+            entry = LAYER_KINDS.get(layer.kind)
+            title.setText(f"<b>{info.name if info else '?'}</b> · "
+                          f"{entry.label if entry else layer.kind}<br>"
+                          f"<small>{entry.help if entry else ''}</small>")
+            name = QLineEdit(layer.name)
+            name.setPlaceholderText(info.name if info else "")
+            name.setObjectName("field_name")
+            name.setToolTip("Optional label (letters, digits and _); empty = automatic.")
+            name.editingFinished.connect(lambda: self._edit(path, "name", name.text().strip()))
+            form.addRow("Name", name)
+            self.editors["name"] = name
+        edit_path = () if path == ("input",) else path
+        for field_name, param in fields:
+            value = get_field(design, edit_path, field_name)
+            editor = make_editor(param, value, lambda v, f=field_name: self._edit(
+                edit_path, f, v))
+            problem = QLabel()
+            problem.setStyleSheet("color: #c02020")
+            problem.setWordWrap(True)
+            problem.hide()
+            cell = QWidget()
+            cell_layout = QVBoxLayout(cell)
+            cell_layout.setContentsMargins(0, 0, 0, 0)
+            cell_layout.setSpacing(1)
+            cell_layout.addWidget(editor)
+            cell_layout.addWidget(problem)
+            label = field_name.split(".")[-1].replace("_", " ")
+            form.addRow(label, cell)
+            self.editors[field_name], self.problem_labels[field_name] = editor, problem
+        if path not in (None, ("input",), ("output",)):
+            layer = design.layer_at(path)
+            common = LAYER_KINDS[layer.kind].meta["common"] if layer.kind in LAYER_KINDS else ()
+            if "activation" in common:
+                self.curve_plot = pg.PlotWidget()
+                self.curve_plot.setObjectName("activation_curve")
+                self.curve_plot.setFixedHeight(170)
+                self.curve_plot.setBackground("w")
+                self.curve_plot.addLegend(offset=(5, 5))
+                self.curve_plot.showGrid(x=True, y=True, alpha=0.3)
+                self._f = self.curve_plot.plot(pen=pg.mkPen("#1e64c8", width=1), name="f(x)")
+                self._df = self.curve_plot.plot(pen=pg.mkPen("#e07b00", width=1), name="f'(x)")
+                outer.addWidget(self.curve_plot)
+            if "init" in common:
+                self.init_info = QLabel()
+                self.init_info.setObjectName("init_info")
+                self.init_info.setWordWrap(True)
+                outer.addWidget(self.init_info)
+        outer.addStretch(1)
+        self.setWidget(body)
+
+    def _edit(self, path, field_name, value) -> None:
+        if value == get_field(self.doc.design, path, field_name):
+            return
+        label = field_name.split(".")[-1].replace("_", " ")
+        self.doc.edit(f"Set {label}", lambda d: set_field(d, path, field_name, value),
+                      merge_key=f"{path}:{field_name}")
+
+    def _show_problems(self, path) -> None:
+        key_path = () if path == ("input",) else path
+        problems = {p.field: p.message for p in self.doc.analysis.problems
+                    if p.path == key_path}
+        for name, label in self.problem_labels.items():
+            message = problems.get(name)
+            label.setText(message or "")
+            label.setVisible(bool(message))
+            self.editors[name].setStyleSheet("border: 1px solid #d03030" if message else "")
+
+    def _update_extras(self, path) -> None:
+        if path in (None, ("input",), ("output",)):
+            return
+        layer = self.doc.design.layer_at(path)
+        if self.curve_plot is not None and layer.activation in ACTIVATIONS and \
+                not ACTIVATIONS[layer.activation].problems(layer.activation_params):
+            x, f, df = activation_curve(layer.activation, layer.activation_params)
+            self._f.setData(x, f)
+            self._df.setData(x, df)
+            self.curve_plot.setTitle(f"{ACTIVATIONS[layer.activation].label}: max f'(x) = "
+                                     f"{df.max():.3g}", size="9pt")
+        if self.init_info is not None:
+            self.init_info.setText(self._init_text(path, layer))
+
+    def _init_text(self, path, layer) -> str:
+        entry = INITS.get(layer.init)
+        if entry is None or entry.problems(layer.init_params):
+            return ""
+        fans = layer_fans(self.doc, path)
+        text = f"<b>{entry.label}</b>: {entry.meta['formula']}<br><small>{entry.help}</small>"
+        if fans:
+            std = entry.meta["std"](fans[0], fans[1], entry.resolve(layer.init_params))
+            text += (f"<br>For this layer fan_in = {fans[0]:,}, fan_out = {fans[1]:,}: "
+                     f"<b>weight std = {std:.4g}</b>")
+        return text
+
+
+def layer_fans(doc: DesignDocument, path: tuple) -> tuple[int, int] | None:
+    """(fan_in, fan_out) of the layer's weight as PyTorch computes them, if known."""
+    layer = doc.design.layer_at(path)
+    info = doc.analysis.info_at(path)
+    if info is None or info.in_shape is None or info.out_shape is None or \
+            not all(isinstance(d, int) for d in (*info.in_shape, *info.out_shape)):
+        return None
+    p = LAYER_KINDS[layer.kind].resolve(layer.params)
+    act = ACTIVATIONS.get(layer.activation)
+    mult = act.resolve(layer.activation_params).get(act.meta.get("width_multiplier", ""), 1) \
+        if act else 1
+    if layer.kind == "dense":
+        return info.in_shape[0], p["units"] * mult
+    if layer.kind == "conv2d":
+        area = p["kernel"] ** 2
+        return info.in_shape[0] * area, p["filters"] * mult * area
+    if layer.kind == "residual":
+        return math.prod(info.in_shape[:1]), info.out_shape[0]
+    return None

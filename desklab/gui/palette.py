@@ -1,0 +1,71 @@
+"""The palette: every layer kind in the catalog, to drag into the editor."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QMimeData, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
+
+from ..design import LAYER_KINDS
+
+KIND_MIME = "application/x-desklab-layer-kind"
+
+KIND_COLORS = {"dense": "#3b6fb6", "conv2d": "#2f8f6b", "maxpool": "#8a6bb8",
+               "avgpool": "#8a6bb8", "flatten": "#777777", "residual": "#c07a2c"}
+
+
+def kind_icon(kind: str, size: int = 28) -> QIcon:
+    """A coloured tile with the kind's glyph (drawn, so no image files are needed)."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.Antialiasing)
+    painter.setBrush(QColor(KIND_COLORS.get(kind, "#666666")))
+    painter.setPen(Qt.NoPen)
+    painter.drawRoundedRect(1, 1, size - 2, size - 2, 5, 5)
+    painter.setPen(QColor("white"))
+    font = QFont()
+    font.setPixelSize(int(size * 0.6))
+    painter.setFont(font)
+    painter.drawText(pixmap.rect(), Qt.AlignCenter, LAYER_KINDS[kind].meta.get("glyph", "?"))
+    painter.end()
+    return QIcon(pixmap)
+
+
+class Palette(QListWidget):
+    """Layer kinds with icon, name and tooltip. Drag one into the editor, or
+    double-click to append it (`add_requested`)."""
+
+    add_requested = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("palette")
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragOnly)
+        self.setIconSize(QSize(28, 28))
+        self.setViewMode(QListWidget.IconMode)  # a compact grid of tiles
+        self.setMovement(QListWidget.Static)
+        self.setResizeMode(QListWidget.Adjust)
+        self.setWrapping(True)
+        self.setGridSize(QSize(96, 52))
+        self.setSpacing(2)
+        for entry in LAYER_KINDS:
+            item = QListWidgetItem(kind_icon(entry.name), entry.label)
+            item.setData(Qt.UserRole, entry.name)
+            params = ", ".join(f"{p.name} {p.default}" for p in entry.params)
+            item.setToolTip(f"<b>{entry.label}</b><br>{entry.help}"
+                            + (f"<br><i>defaults: {params}</i>" if params else "")
+                            + "<br>Drag into the network, or double-click to append.")
+            self.addItem(item)
+        self.itemDoubleClicked.connect(lambda item: self.add_requested.emit(
+            item.data(Qt.UserRole)))
+
+    def mimeTypes(self) -> list[str]:
+        return [KIND_MIME]
+
+    def mimeData(self, items) -> QMimeData:
+        data = QMimeData()
+        if items:
+            data.setData(KIND_MIME, items[0].data(Qt.UserRole).encode())
+        return data

@@ -1,0 +1,376 @@
+"""The live plots. Items are created once per run layout and updated with
+setData / setImage from the latest data; nothing here runs per training step.
+
+Every panel has ``update(history)``, ``set_layout(layout)`` and
+``highlight(index)`` (a layer hovered anywhere is drawn thicker everywhere).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+
+from ..metrics import ProbeLayout, RunHistory
+
+pg.setConfigOptions(imageAxisOrder="row-major", antialias=False, useOpenGL=False)
+_SMALL = None  # set on first use: a QFont needs a QGuiApplication
+
+RECENT = 60  # snapshots that set the y range of time plots ("recent values")
+MAX_POINTS = 400  # time series are thinned to this many points for drawing
+CLASS_COLORS = np.array([(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
+                         (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127),
+                         (188, 189, 34), (23, 190, 207)], float) / 255
+
+
+def depth_colors(n: int) -> list:
+    """One colour per layer, input (dark blue) to output (yellow)."""
+    cmap = pg.colormap.get("viridis")
+    return [cmap.map(i / max(n - 1, 1), mode="qcolor") for i in range(n)]
+
+
+def _thin(steps: np.ndarray, values: np.ndarray):
+    stride = max(1, len(steps) // MAX_POINTS)
+    return steps[::stride], values[..., ::stride]
+
+
+def _log_range(plot, values: np.ndarray) -> None:
+    """Fit a log y axis to recent finite positive values (not all-time extremes)."""
+    v = values[np.isfinite(values) & (values > 0)]
+    if v.size:
+        lo, hi = np.log10(v.min()), np.log10(v.max())
+        pad = max(0.2, 0.1 * (hi - lo))
+        plot.setYRange(lo - pad, hi + pad, padding=0)
+
+
+def _titled(plot, title: str) -> None:
+    plot.setTitle(title, size="9pt")
+
+
+class Panel(pg.GraphicsLayoutWidget):
+    """Base: a titled group of plots over the layers of one run."""
+
+    hovered = Signal(int)  # layer index under the mouse, -1 for none
+
+    def __init__(self, title: str, parent=None):
+        global _SMALL
+        if _SMALL is None:
+            from PySide6.QtGui import QFont
+            _SMALL = QFont()
+            _SMALL.setPointSize(8)
+        super().__init__(parent)
+        self.setBackground("w")
+        self.title = title
+        self.layout_ = None
+        self.colors: list = []
+        self.highlighted = -1
+
+    def _plot(self, title: str):
+        plot = self.addPlot()
+        _titled(plot, title)
+        for axis in ("left", "bottom"):
+            plot.getAxis(axis).setStyle(tickFont=_SMALL)
+        return plot
+
+    def set_layout(self, layout: ProbeLayout) -> None:
+        self.layout_ = layout
+        self.colors = depth_colors(len(layout))
+
+    def reset(self) -> None:
+        """Forget the run: remove per-layer items and empty the fixed ones."""
+        self.set_layout(ProbeLayout(()))
+        for item in self._fixed_items():
+            item.setData([], [])
+
+    def _fixed_items(self) -> list:
+        return []
+
+    def _pen(self, i: int, style=Qt.SolidLine):
+        width = 3 if i == self.highlighted else 1
+        return pg.mkPen(self.colors[i], width=width, style=style)
+
+    def highlight(self, index: int) -> None:
+        self.highlighted = index
+
+    def _hover_on(self, plot, axis: str) -> None:
+        """Report the layer under the mouse: x or y (rounded) is the layer index."""
+        def moved(pos):
+            if not plot.sceneBoundingRect().contains(pos) or self.layout_ is None:
+                self.hovered.emit(-1)
+                return
+            point = plot.vb.mapSceneToView(pos)
+            i = int(round(point.x() if axis == "x" else point.y()))
+            self.hovered.emit(i if 0 <= i < len(self.layout_) else -1)
+        self.scene().sigMouseMoved.connect(moved)
+
+
+class ActivationPanel(Panel):
+    """Ridgeline of per-layer histograms now, and a layer x time heatmap of one stat."""
+
+    STATS = {"act_std": ("activation std (log10)", True, (-4.0, 1.0)),
+             "frac_zero": ("share of zeros", False, (0.0, 1.0)),
+             "frac_saturated": ("share saturated", False, (0.0, 1.0)),
+             "frac_dead": ("share of dead units", False, (0.0, 1.0)),
+             "grad_mean_abs": ("mean |dL/dh| (log10)", True, (-9.0, 0.0))}
+
+    def __init__(self, parent=None):
+        super().__init__("Activations", parent)
+        self.ridge = self._plot("Histograms by layer (now)")
+        self.ridge.setLabel("left", "layer")
+        self.ridge.setLabel("bottom", "activation")
+        self.nextRow()
+        self.heat_plot = self._plot("activation std (log10) over time")
+        self.heat_plot.setLabel("left", "layer")
+        self.heat_plot.setLabel("bottom", "step")
+        self.heat = pg.ImageItem()
+        self.heat.setColorMap(pg.colormap.get("inferno"))
+        self.heat_plot.addItem(self.heat)
+        self.stat = "act_std"
+        self.curves: list[pg.PlotCurveItem] = []
+        self._hover_on(self.ridge, "y")
+        self._hover_on(self.heat_plot, "y")
+
+    def reset(self) -> None:
+        super().reset()
+        self.heat.clear()
+
+    def set_stat(self, stat: str) -> None:
+        self.stat = stat
+        _titled(self.heat_plot, f"{self.STATS[stat][0]} over time")
+
+    def set_layout(self, layout: ProbeLayout) -> None:
+        super().set_layout(layout)
+        for c in self.curves:
+            self.ridge.removeItem(c)
+        self.curves = []
+        for i in range(len(layout)):
+            color = self.colors[i]
+            fill = pg.mkColor(color)
+            fill.setAlpha(90)
+            curve = pg.PlotCurveItem(pen=self._pen(i), fillLevel=i, brush=fill)
+            self.ridge.addItem(curve)
+            self.curves.append(curve)
+        names = layout.names
+        step = max(1, len(names) // 12)
+        ticks = [[(i, names[i]) for i in range(0, len(names), step)]]
+        self.ridge.getAxis("left").setTicks(ticks)
+        hidden = [m.hist_range for m in layout.layers if m.kind != "output"] or [(-4.0, 4.0)]
+        self.ridge.setXRange(min(r[0] for r in hidden), max(r[1] for r in hidden))
+        self.ridge.setYRange(-0.2, len(layout) + 0.2)
+        self.heat_plot.getAxis("left").setTicks(ticks)
+
+    def update(self, history: RunHistory) -> None:
+        snap = history.latest
+        if snap is None or not self.curves:
+            return
+        for i, meta in enumerate(snap.layout.layers):
+            counts = snap.hist[i, 1:-1]
+            total = snap.hist[i].sum()
+            if not np.isfinite(total) or total <= 0:
+                continue
+            density = counts / max(counts.max(), 1e-12) * 0.9
+            edges = meta.hist_edges
+            x = np.repeat(edges, 2)[1:-1]  # step outline
+            y = i + np.repeat(density, 2)
+            self.curves[i].setData(x, y, skipFiniteCheck=True)
+            self.curves[i].setPen(self._pen(i))
+        steps, values = history.stat_series(self.stat)
+        if len(steps) < 1:
+            return
+        steps, values = _thin(steps, values)
+        label, log, levels = self.STATS[self.stat]
+        image = np.log10(np.maximum(values, 1e-12)) if log else values
+        image = np.nan_to_num(image.astype(np.float32), nan=levels[0])  # (L, T) row-major
+        self.heat.setImage(image, levels=levels, autoLevels=False)
+        span = max(float(steps[-1] - steps[0]), 1.0)
+        self.heat.setRect(float(steps[0]), -0.5, span, float(image.shape[0]))
+
+
+class GradientPanel(Panel):
+    """|dL/dh| and |dW| against depth now, and per-layer |dL/dh| over time (log)."""
+
+    def __init__(self, parent=None):
+        super().__init__("Gradient flow", parent)
+        self.depth = self._plot("Gradient flow by depth (now)")
+        self.depth.setLogMode(y=True)
+        self.depth.addLegend(offset=(5, 5))
+        self.depth.setLabel("bottom", "layer (input → output)")
+        self.grad_out = self.depth.plot(pen=pg.mkPen("#d1495b", width=1), symbol="o",
+                                        symbolSize=5, symbolBrush="#d1495b",
+                                        name="mean |dL/dh|")
+        self.grad_w = self.depth.plot(pen=pg.mkPen("#2e4057", width=1), symbol="s",
+                                      symbolSize=5, symbolBrush="#2e4057", name="|dW|")
+        self.marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#999999", style=Qt.DashLine))
+        self.depth.addItem(self.marker)
+        self.nextRow()
+        self.time = self._plot("mean |dL/dh| per layer over time")
+        self.time.setLogMode(y=True)
+        self.time.setLabel("bottom", "step")
+        self.time.enableAutoRange(y=False)
+        self.lines: list[pg.PlotDataItem] = []
+        self._hover_on(self.depth, "x")
+
+    def _fixed_items(self) -> list:
+        return [self.grad_out, self.grad_w]
+
+    def set_layout(self, layout: ProbeLayout) -> None:
+        super().set_layout(layout)
+        for line in self.lines:
+            self.time.removeItem(line)
+        self.lines = [self.time.plot(pen=self._pen(i)) for i in range(len(layout))]
+        names = layout.names
+        step = max(1, len(names) // 12)
+        self.depth.getAxis("bottom").setTicks([[(i, names[i])
+                                               for i in range(0, len(names), step)]])
+
+    def update(self, history: RunHistory) -> None:
+        snap = history.latest
+        if snap is None or not self.lines:
+            return
+        x = np.arange(len(snap.layout))
+        for curve, stat in ((self.grad_out, "grad_mean_abs"), (self.grad_w, "weight_grad_norm")):
+            v = snap.stat(stat)
+            keep = np.isfinite(v) & (v > 0)
+            curve.setData(x[keep], v[keep])
+        self.marker.setVisible(self.highlighted >= 0)
+        self.marker.setValue(max(self.highlighted, 0))
+        steps, values = history.stat_series("grad_mean_abs")
+        steps, values = _thin(steps, values)
+        for i, line in enumerate(self.lines):
+            v = values[i]
+            keep = np.isfinite(v) & (v > 0)
+            line.setData(steps[keep], v[keep])
+            line.setPen(self._pen(i))
+        _log_range(self.time, values[:, -RECENT:])
+
+
+class LossPanel(Panel):
+    """Loss and accuracy (top-1, and top-5 when it applies), train and validation."""
+
+    def __init__(self, parent=None):
+        super().__init__("Loss and accuracy", parent)
+        self.loss = self._plot("Loss")
+        self.loss.addLegend(offset=(5, 5))
+        self.loss.setLogMode(y=True)
+        self.train_loss = self.loss.plot(pen=pg.mkPen("#1e64c8", width=1), name="train")
+        self.val_loss = self.loss.plot(pen=pg.mkPen("#e07b00", width=1), name="validation")
+        self.nextRow()
+        self.acc = self._plot("Accuracy")
+        self.acc.addLegend(offset=(5, 5))
+        self.acc.setYRange(0, 1.02)
+        self.acc.setLabel("bottom", "step")
+        self.train_acc = self.acc.plot(pen=pg.mkPen("#1e64c8", width=1), name="train top-1")
+        self.val_acc = self.acc.plot(pen=pg.mkPen("#e07b00", width=1), name="val top-1")
+        self.train_top5 = self.acc.plot(pen=pg.mkPen("#1e64c8", width=1, style=Qt.DashLine),
+                                        name="train top-5")
+        self.val_top5 = self.acc.plot(pen=pg.mkPen("#e07b00", width=1, style=Qt.DashLine),
+                                      name="val top-5")
+
+    def _fixed_items(self) -> list:
+        return [self.train_loss, self.val_loss, self.train_acc, self.val_acc,
+                self.train_top5, self.val_top5]
+
+    def update(self, history: RunHistory) -> None:
+        if not len(history.metrics):
+            return
+        steps = history.metrics.steps
+        for curve, name in ((self.train_loss, "loss"), (self.val_loss, "val_loss"),
+                            (self.train_acc, "train_acc"), (self.val_acc, "val_acc"),
+                            (self.train_top5, "train_top5"), (self.val_top5, "val_top5")):
+            v = history.metric(name)
+            keep = np.isfinite(v) & ((v > 0) if "loss" in name else True)
+            curve.setData(steps[keep], v[keep])
+
+
+class HealthPanel(Panel):
+    """Dead and saturated shares per layer over time; update / weight ratio with 1e-3."""
+
+    def __init__(self, parent=None):
+        super().__init__("Unit health", parent)
+        self.frac = self._plot("Dead units (solid), saturated (dashed)")
+        self.frac.setYRange(0, 1.02)
+        self.nextRow()
+        self.ratio = self._plot("Update / weight ratio per layer")
+        self.ratio.setLogMode(y=True)
+        self.ratio.setLabel("bottom", "step")
+        self.ratio.enableAutoRange(y=False)
+        guide = pg.InfiniteLine(pos=-3, angle=0, pen=pg.mkPen("#2e7d32", style=Qt.DashLine),
+                                label="1e-3", labelOpts={"position": 0.05, "color": "#2e7d32"})
+        self.ratio.addItem(guide)
+        self.dead: list = []
+        self.sat: list = []
+        self.ratios: list = []
+
+    def set_layout(self, layout: ProbeLayout) -> None:
+        super().set_layout(layout)
+        for item in self.dead + self.sat:
+            self.frac.removeItem(item)
+        for item in self.ratios:
+            self.ratio.removeItem(item)
+        n = len(layout)
+        self.dead = [self.frac.plot(pen=self._pen(i)) for i in range(n)]
+        self.sat = [self.frac.plot(pen=self._pen(i, Qt.DashLine)) for i in range(n)]
+        self.ratios = [self.ratio.plot(pen=self._pen(i)) for i in range(n)]
+
+    def update(self, history: RunHistory) -> None:
+        if history.latest is None or not self.dead:
+            return
+        steps, dead = _thin(*history.stat_series("frac_dead"))
+        _, sat = _thin(*history.stat_series("frac_saturated"))
+        rsteps, ratio = _thin(*history.stat_series("update_ratio"))
+        for i in range(len(self.dead)):
+            self.dead[i].setData(steps, np.nan_to_num(dead[i]))
+            self.dead[i].setPen(self._pen(i))
+            self.sat[i].setData(steps, np.nan_to_num(sat[i]))
+            self.sat[i].setPen(self._pen(i, Qt.DashLine))
+            v = ratio[i]
+            keep = np.isfinite(v) & (v > 0)
+            self.ratios[i].setData(rsteps[keep], v[keep])
+            self.ratios[i].setPen(self._pen(i))
+        recent = ratio[:, -RECENT:]
+        _log_range(self.ratio, np.concatenate([recent.ravel(), [1e-3]]))
+
+
+class BoundaryPanel(Panel):
+    """Decision regions (colour = class, brightness = confidence) with the data points."""
+
+    MAX_POINTS = 1500
+
+    def __init__(self, parent=None):
+        super().__init__("Decision boundary", parent)
+        self.plot = self._plot("Decision boundary")
+        self.plot.setAspectLocked(False)
+        self.image = pg.ImageItem()
+        self.plot.addItem(self.image)
+        self.points = pg.ScatterPlotItem(size=4, pen=pg.mkPen("k", width=0.5))
+        self.plot.addItem(self.points)
+        self.has_points = False
+
+    def reset(self) -> None:
+        self.image.clear()
+        self.points.clear()
+
+    def set_data_points(self, points) -> None:
+        self.has_points = points is not None
+        if points is None:
+            self.points.clear()
+            _titled(self.plot, "Decision boundary (2-D datasets only)")
+            return
+        x, y = points
+        keep = slice(None, None, max(1, len(x) // self.MAX_POINTS))
+        colors = (CLASS_COLORS[np.asarray(y[keep]) % len(CLASS_COLORS)] * 255).astype(int)
+        self.points.setData(x[keep, 0], x[keep, 1],
+                            brush=[pg.mkBrush(*c) for c in colors])
+        _titled(self.plot, "Decision boundary")
+
+    def update_grid(self, grid) -> None:
+        if grid is None:
+            return
+        label, prob = grid["label"], np.clip(grid["prob"], 0.0, 1.0)
+        base = CLASS_COLORS[label % len(CLASS_COLORS)]  # (G, G, 3)
+        alpha = (0.35 + 0.65 * prob)[..., None]
+        rgb = (1.0 - alpha) * 1.0 + alpha * base  # blend with white by confidence
+        self.image.setImage((rgb * 255).astype(np.uint8), levels=(0, 255))
+        x0, x1, y0, y1 = grid["extent"]
+        self.image.setRect(x0, y0, x1 - x0, y1 - y0)
+

@@ -1,0 +1,159 @@
+"""At-init preview: the foundation probe re-run off the GUI thread after each edit.
+
+At most one probe runs at a time; edits made meanwhile collapse into one pending
+request (the latest design), so a burst of edits costs two probes, not one per
+keystroke. Results of anything but the latest request are dropped.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from ..design import NetworkDesign
+from ..engine import probe_at_init
+from .document import DesignDocument
+from .threads import start_thread, stop_thread
+
+PREVIEW_BATCH = 256  # examples per preview probe (statistics barely move beyond this)
+BUSY_AFTER_MS = 200  # show the busy mark when a result takes longer than this
+
+
+class PreviewRunner(QObject):
+    """Lives on the preview thread; probes the designs it is sent."""
+
+    done = Signal(int, object, float)  # request id, snapshot, seconds
+    failed = Signal(int, str)
+
+    @Slot(int, object)
+    def run(self, request_id: int, design: NetworkDesign) -> None:
+        start = time.perf_counter()
+        try:
+            snapshot, _, _ = probe_at_init(design, max_batch=PREVIEW_BATCH)
+        except Exception as exc:  # noqa: BLE001 - any failure is shown, never raised
+            self.failed.emit(request_id, f"{type(exc).__name__}: {exc}")
+            return
+        self.done.emit(request_id, snapshot, time.perf_counter() - start)
+
+
+class PreviewPanel(QWidget):
+    """Activation std and mean |dL/dh| per layer against depth, log scale."""
+
+    _request = Signal(int, object)
+    updated = Signal(float)  # latency from edit to shown result, in seconds
+
+    def __init__(self, doc: DesignDocument, parent=None):
+        super().__init__(parent)
+        self.doc = doc
+        self.setObjectName("preview")
+        self.plot = pg.PlotWidget()
+        self.plot.setBackground("w")
+        self.plot.setLogMode(y=True)
+        self.plot.showGrid(x=True, y=True, alpha=0.3)
+        self.plot.setLabel("bottom", "layer (input → output)")
+        self.plot.addLegend(offset=(5, 5))
+        self.std_curve = self.plot.plot(pen=pg.mkPen("#1e64c8", width=1), symbol="o",
+                                        symbolSize=5, symbolBrush="#1e64c8",
+                                        name="activation std")
+        self.grad_curve = self.plot.plot(pen=pg.mkPen("#d1495b", width=1), symbol="s",
+                                         symbolSize=5, symbolBrush="#d1495b",
+                                         name="mean |dL/dh|")
+        self.status = QLabel("", self)
+        self.status.setObjectName("preview_status")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.plot)
+        layout.addWidget(self.status)
+        self.latest_id = 0
+        self.paused = False
+        self.in_flight: int | None = None
+        self.pending: tuple[int, NetworkDesign] | None = None
+        self.sent_at: dict[int, float] = {}
+        self.last_snapshot = None
+        self.last_latency = float("nan")
+        self.busy_timer = QTimer(self)
+        self.busy_timer.setSingleShot(True)
+        self.busy_timer.timeout.connect(lambda: self.status.setText("⏳ computing preview…"))
+        self.runner = PreviewRunner()
+        self.thread = start_thread(self.runner, "desklab-preview")
+        self._request.connect(self.runner.run, Qt.QueuedConnection)
+        self.runner.done.connect(self._on_done, Qt.QueuedConnection)
+        self.runner.failed.connect(self._on_failed, Qt.QueuedConnection)
+        doc.changed.connect(self.request)
+        self.request()
+
+    def request(self) -> None:
+        """Ask for a preview of the current design (if it is valid)."""
+        self.latest_id += 1
+        if not self.doc.analysis.ok:
+            self.pending = None
+            self.status.setText("The design has problems: no preview until they are fixed.")
+            self._clear()
+            return
+        self.sent_at[self.latest_id] = time.perf_counter()
+        self.pending = (self.latest_id, self.doc.design.copy())
+        self._send_pending()
+        if not self.busy_timer.isActive():
+            self.busy_timer.start(BUSY_AFTER_MS)
+
+    def set_paused(self, paused: bool) -> None:
+        """While paused, requests wait; the latest is sent on resume."""
+        self.paused = paused
+        if not paused:
+            self._send_pending()
+
+    def _send_pending(self) -> None:
+        if self.in_flight is not None or self.pending is None or self.paused:
+            return
+        request_id, design = self.pending
+        self.pending = None
+        self.in_flight = request_id
+        self._request.emit(request_id, design)
+
+    @Slot(int, object, float)
+    def _on_done(self, request_id: int, snapshot, seconds: float) -> None:
+        self.in_flight = None
+        self._send_pending()
+        if request_id != self.latest_id:
+            return  # stale: a newer edit is queued or running
+        self.busy_timer.stop()
+        latency = time.perf_counter() - self.sent_at.pop(request_id, time.perf_counter())
+        self.sent_at.clear()
+        self.last_snapshot, self.last_latency = snapshot, latency
+        self._show(snapshot)
+        self.status.setText(f"At init, one batch of ≤{PREVIEW_BATCH}: probe {seconds * 1000:.0f}"
+                            f" ms, shown {latency * 1000:.0f} ms after the edit.")
+        self.updated.emit(latency)
+
+    @Slot(int, str)
+    def _on_failed(self, request_id: int, message: str) -> None:
+        self.in_flight = None
+        self._send_pending()
+        if request_id == self.latest_id:
+            self.busy_timer.stop()
+            self.status.setText(f"Preview failed: {message}")
+
+    def _show(self, snapshot) -> None:
+        names = snapshot.layout.names
+        x = np.arange(len(names))
+        std = snapshot.stat("act_std")
+        grad = snapshot.stat("grad_mean_abs")
+        # log axes cannot show 0: draw exact zeros at a floor far below the data
+        floor = 1e-12
+        self.std_curve.setData(x, np.where(std > 0, std, floor))
+        self.grad_curve.setData(x, np.where(grad > 0, grad, floor))
+        step = max(1, len(names) // 12)
+        self.plot.getAxis("bottom").setTicks([[(i, names[i]) for i in range(0, len(names),
+                                                                               step)]])
+
+    def _clear(self) -> None:
+        self.std_curve.setData([], [])
+        self.grad_curve.setData([], [])
+
+    def shutdown(self) -> None:
+        """Stop and join the preview thread (the window's close calls this)."""
+        stop_thread(self.thread)

@@ -1,0 +1,171 @@
+"""Training controls: data and optimizer settings, the log-scale learning rate, buttons.
+
+Settings are the design's own (TrainConfig, InputSpec) and are edited through the
+document, so they are undoable and saved with the design. The learning rate and
+L1 / L2 also reach a running trainer at once.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox, QGridLayout, QHBoxLayout, QLabel, QSlider, QToolButton, QWidget,
+)
+
+from ..design import DATASETS, TRAIN_PARAMS
+from ..design.edit import get_field, set_field
+from ..engine import available_devices
+from .document import DesignDocument
+from .inspector import make_editor, set_editor_value
+
+LR_MIN_EXP, LR_MAX_EXP = -5.0, 1.0  # the slider spans 1e-5 .. 10
+LR_TICKS = 600
+LIVE_FIELDS = ("train.lr", "train.l1", "train.l2")  # reach a running trainer at once
+
+
+def lr_to_slider(lr: float) -> int:
+    exp = math.log10(max(lr, 10 ** LR_MIN_EXP))
+    return int(round((exp - LR_MIN_EXP) / (LR_MAX_EXP - LR_MIN_EXP) * LR_TICKS))
+
+
+def slider_to_lr(value: int) -> float:
+    exp = LR_MIN_EXP + (LR_MAX_EXP - LR_MIN_EXP) * value / LR_TICKS
+    return float(f"{10 ** exp:.3g}")
+
+
+class TrainPanel(QWidget):
+    """The settings row and the run buttons (their actions belong to the TrainingView)."""
+
+    live_change = Signal(str, float)  # lr / l1 / l2 changed: reaches a running trainer
+
+    TRAIN_FIELDS = ("optimizer", "batch_size", "steps", "l1", "l2", "probe_every")
+
+    def __init__(self, doc: DesignDocument, actions: list, parent=None):
+        super().__init__(parent)
+        self.doc = doc
+        self.setObjectName("train_panel")
+        grid = QGridLayout(self)
+        grid.setContentsMargins(4, 2, 4, 2)
+        buttons = QHBoxLayout()
+        for action in actions:
+            button = QToolButton()
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonTextOnly)
+            buttons.addWidget(button)
+        self.device = QComboBox()
+        self.device.setObjectName("device_combo")
+        self.device.addItem("auto", "auto")
+        from ..engine import describe_device, resolve_device
+        for name in available_devices():
+            self.device.addItem(describe_device(resolve_device(name)), name)
+        self.device.setToolTip("Where to train: auto picks CUDA, then MPS, then the CPU.")
+        self.device.currentIndexChanged.connect(
+            lambda i: self._edit("train.device", self.device.itemData(i)))
+        buttons.addWidget(QLabel("device"))
+        buttons.addWidget(self.device)
+        buttons.addStretch(1)
+        self.status = QLabel("Ready.")
+        self.status.setObjectName("train_status")
+        buttons.addWidget(self.status)
+        grid.addLayout(buttons, 0, 0, 1, self.PER_ROW)
+
+        self.editors: dict[str, QWidget] = {}
+        schema = {p.name: p for p in TRAIN_PARAMS}
+        self._cells = 0  # fields wrap after PER_ROW cells: label above editor
+        self._grid = grid
+        for name in self.TRAIN_FIELDS:
+            editor = make_editor(schema[name], get_field(doc.design, (), f"train.{name}"),
+                                 lambda v, n=name: self._edit(f"train.{n}", v))
+            self.editors[f"train.{name}"] = editor
+            self._place(QLabel(name.replace("_", " ")), editor)
+        self.lr = QSlider(Qt.Horizontal)
+        self.lr.setObjectName("lr_slider")
+        self.lr.setRange(0, LR_TICKS)
+        self.lr.setMinimumWidth(140)
+        self.lr.setToolTip("Learning rate on a log scale, 1e-5 .. 10. Takes effect at once, "
+                           "also while training.")
+        self.lr_label = QLabel()
+        self.lr.valueChanged.connect(self._lr_moved)
+        self._place(self.lr_label, self.lr, span=2)
+        self.data_editors: dict[str, QWidget] = {}
+        self._data_cell = self._cells
+        doc.changed.connect(self.refresh)
+        self.refresh()
+
+    PER_ROW = 6
+
+    def _place(self, label: QWidget, editor: QWidget, span: int = 1, cell: int | None = None):
+        cell = self._cells if cell is None else cell
+        row, col = 1 + 2 * (cell // self.PER_ROW), cell % self.PER_ROW
+        self._grid.addWidget(label, row, col, 1, span)
+        self._grid.addWidget(editor, row + 1, col, 1, span)
+        self._cells = max(self._cells, cell + span)
+
+    def _edit(self, field: str, value) -> None:
+        if value == get_field(self.doc.design, (), field):
+            return
+        self.doc.edit(f"Set {field.split('.')[-1]}", lambda d: set_field(d, (), field, value),
+                      merge_key=f"():{field}", live=field in LIVE_FIELDS)
+        key = field.split(".")[-1]
+        if key in ("l1", "l2"):
+            self.live_change.emit(key, float(value))
+
+    def _lr_moved(self, value: int) -> None:
+        lr = slider_to_lr(value)
+        self.lr_label.setText(f"learning rate {lr:g}")
+        self._edit("train.lr", lr)
+        self.live_change.emit("lr", lr)
+
+    def refresh(self) -> None:
+        design = self.doc.design
+        for field, editor in self.editors.items():
+            set_editor_value(editor, get_field(design, (), field))
+        self.lr.blockSignals(True)
+        lr = design.train.lr if isinstance(design.train.lr, (int, float)) else 1e-3
+        self.lr.setValue(lr_to_slider(lr))
+        self.lr.blockSignals(False)
+        self.lr_label.setText(f"learning rate {lr:g}")
+        i = self.device.findData(design.train.device)
+        self.device.blockSignals(True)
+        self.device.setCurrentIndex(max(i, 0))
+        self.device.blockSignals(False)
+        self._data_fields()
+
+    def _data_fields(self) -> None:
+        """noise (where the dataset has it), validation split and preprocessing."""
+        from ..design.catalog import PREPROCESS
+        from ..design.schema import Param
+        entry = DATASETS.get(self.doc.design.input.dataset)
+        wanted = [f"input.{p.name}" for p in (entry.params if entry else ())
+                  if p.name == "noise"] + ["input.val_fraction", "input.preprocess"]
+        if list(self.data_editors) != wanted:
+            for w in self.data_editors.values():
+                w.parentWidget() and w.setParent(None)
+            for label in getattr(self, "_data_labels", []):
+                label.setParent(None)
+            self.data_editors, self._data_labels = {}, []
+            schema = {"input.val_fraction": Param("val_fraction", "float", 0.2,
+                                                  "Share held out for validation.", 0, 0.9),
+                      "input.preprocess": Param("preprocess", "choice", "standardize",
+                                                "Input preprocessing (training statistics).",
+                                                choices=PREPROCESS)}
+            if entry and "input.noise" in wanted:
+                schema["input.noise"] = entry.param("noise")
+            for k, field in enumerate(wanted):
+                value = get_field(self.doc.design, (), field)
+                editor = make_editor(schema[field], value,
+                                     lambda v, f=field: self._edit(f, v))
+                label = QLabel(field.split(".")[-1].replace("_", " "))
+                self._place(label, editor, cell=self._data_cell + k)
+                self.data_editors[field] = editor
+                self._data_labels.append(label)
+        for field, editor in self.data_editors.items():
+            set_editor_value(editor, get_field(self.doc.design, (), field))
+
+    def set_running(self, running: bool) -> None:
+        """While a run is on, only the live settings (lr, L1, L2) stay editable."""
+        for field, editor in {**self.editors, **self.data_editors}.items():
+            editor.setEnabled(not running or field in ("train.l1", "train.l2"))
+        self.device.setEnabled(not running)

@@ -1,0 +1,210 @@
+"""Training off the GUI thread: a worker QObject on a QThread, and its controller.
+
+The worker runs the engine's loop inside its ``run`` slot on the training thread
+and re-emits every event as ``Signal(object)``; Qt queues them to the
+controller's slots on the GUI thread. Commands (pause, stop, lr...) go straight
+to the trainer, whose methods are thread-safe: the worker's event loop is busy
+running the training loop, so queued slots would not run until it ends.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from ..design import NetworkDesign
+from ..engine import make_dataset
+from ..engine.boundary import decision_grid
+from ..engine.trainer import Trainer
+from ..metrics import Finding, RunHistory
+from .threads import live_threads, start_thread, stop_thread
+
+BOUNDARY_EVERY_S = 0.3  # decision boundary redraws "every few hundred ms"
+__all__ = ["TrainWorker", "TrainingController", "live_threads"]
+
+
+class TrainWorker(QObject):
+    """Lives on the training thread for one run."""
+
+    started = Signal(object)  # the Trainer (for its layout, device name, data)
+    event = Signal(object)  # a TrainEvent
+    boundary = Signal(object)  # decision_grid() output
+    failed = Signal(str)  # the run could not start
+
+    def __init__(self, design: NetworkDesign):
+        super().__init__()
+        self.design = design
+        self.trainer: Trainer | None = None
+        self._stop_requested = False
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            self.trainer = Trainer(self.design)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, never raised
+            self.failed.emit(f"Cannot start training: {exc}")
+            return
+        if self._stop_requested:
+            self.trainer.stop()
+        self.started.emit(self.trainer)
+        two_d = self.trainer.data.x_train.dim() == 2 and self.trainer.data.x_train.shape[1] == 2
+        x_dev = self.trainer.data.x_train.to(self.trainer.device) if two_d else None
+        last_boundary = 0.0
+        for event in self.trainer.events():
+            self.event.emit(event)
+            now = time.perf_counter()
+            if two_d and (now - last_boundary > BOUNDARY_EVERY_S or event.kind == "ended"):
+                last_boundary = now
+                try:
+                    self.boundary.emit(decision_grid(self.trainer.model, x_dev))
+                except RuntimeError:
+                    pass  # a diverged model (NaN) has no boundary to draw
+
+    def request_stop(self) -> None:
+        """Thread-safe: ends the run after the current step."""
+        self._stop_requested = True
+        if self.trainer is not None:
+            self.trainer.stop()
+
+
+class TrainingController(QObject):
+    """Owns the current run: starts, commands, collects into a RunHistory, joins."""
+
+    _begin = Signal()  # queued to the worker's run() on the training thread
+    run_started = Signal()
+    run_ended = Signal(str)  # final state
+    run_failed = Signal(str)
+    findings_changed = Signal()
+    state_changed = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.worker: TrainWorker | None = None
+        self.thread = None
+        self.trainer: Trainer | None = None
+        self.history: RunHistory | None = None
+        self.boundary = None
+        self.data_points: tuple[np.ndarray, np.ndarray] | None = None
+        self.step = 0
+        self.steps_per_second = 0.0
+        self.state = "idle"
+        self.device_name = ""
+        self.dirty = False  # new data since the last redraw
+        self.run_steps = 0
+        self.snapshots_received = 0
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.isRunning() and self.state not in (
+            "finished", "stopped", "diverged", "failed", "early_stopped", "idle")
+
+    def start(self, design: NetworkDesign) -> None:
+        self.stop_and_join()
+        self.history = RunHistory()
+        self.boundary, self.step, self.steps_per_second = None, 0, 0.0
+        self.snapshots_received = 0
+        self.run_steps = design.train.steps
+        data = make_dataset(design) if design.input.shape == (2,) else None
+        self.data_points = (data.x_train.numpy(), data.y_train.numpy()) if data else None
+        self.worker = TrainWorker(design.copy())
+        self.worker.started.connect(self._on_started, Qt.QueuedConnection)
+        self.worker.event.connect(self._on_event, Qt.QueuedConnection)
+        self.worker.boundary.connect(self._on_boundary, Qt.QueuedConnection)
+        self.worker.failed.connect(self._on_failed, Qt.QueuedConnection)
+        self.thread = start_thread(self.worker, "desklab-train")
+        self._set_state("starting")
+        self._begin.connect(self.worker.run, Qt.QueuedConnection)
+        self._begin.emit()  # run() starts on the training thread
+        self._begin.disconnect(self.worker.run)
+        self.run_started.emit()
+
+    # commands: thread-safe calls into the trainer
+    def pause(self) -> None:
+        if self.trainer:
+            self.trainer.pause()
+
+    def resume(self) -> None:
+        if self.trainer:
+            self.trainer.resume()
+
+    def step_once(self) -> None:
+        if self.trainer:
+            self.trainer.step_once()
+
+    def set_lr(self, lr: float) -> None:
+        if self.trainer:
+            self.trainer.set_lr(lr)
+
+    def set_l1(self, value: float) -> None:
+        if self.trainer:
+            self.trainer.set_l1(value)
+
+    def set_l2(self, value: float) -> None:
+        if self.trainer:
+            self.trainer.set_l2(value)
+
+    def stop_and_join(self, timeout_ms: int = 5000) -> bool:
+        """Stop the run (if any) and join its thread; True when nothing is left running."""
+        if self.worker is not None:
+            self.worker.request_stop()
+        done = stop_thread(self.thread, timeout_ms)
+        self.thread, self.worker = None, None
+        return done
+
+    # slots: run on the GUI thread
+    @Slot(object)
+    def _on_started(self, trainer) -> None:
+        self.trainer = trainer
+        self.device_name = trainer.device_name
+        self.history.layout = trainer.layout
+        self._set_state("running")
+
+    @Slot(object)
+    def _on_event(self, event) -> None:
+        if self.history is None:
+            return
+        kind = event.kind
+        if kind == "snapshot":
+            self.history.add_snapshot(event.payload)
+            self.snapshots_received += 1
+            self.history.update_diagnosis()
+            self.findings_changed.emit()
+        elif kind == "metrics":
+            self.history.add_metrics(event.payload)
+            self.history.update_diagnosis()
+            self.findings_changed.emit()
+        elif kind == "finding":
+            self.history.add_finding(event.payload)
+            self.findings_changed.emit()
+        elif kind == "paused":
+            self._set_state("paused")
+        elif kind == "resumed":
+            self._set_state("running")
+        self.step = max(self.step, event.step + (1 if kind == "snapshot" else 0))
+        if event.steps_per_second == event.steps_per_second:  # not NaN
+            self.steps_per_second = event.steps_per_second
+        self.dirty = True
+        if kind == "ended":
+            self._set_state(event.payload)
+            self.run_ended.emit(event.payload)
+
+    @Slot(object)
+    def _on_boundary(self, grid) -> None:
+        if grid is not None:
+            self.boundary = grid
+            self.dirty = True
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        if self.history is not None:
+            self.history.add_finding(Finding("failed", None, 0, message,
+                                             "Check the design and the device.", "error"))
+        self._set_state("failed")
+        self.run_failed.emit(message)
+        self.findings_changed.emit()
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        self.state_changed.emit(state)
