@@ -24,3 +24,29 @@ def no_leaked_threads():
         return
     running = live_threads()
     assert not running, f"test left {len(running)} QThread(s) running"
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """QSettings in a temp file: tests never touch the user's layout or recent files."""
+    from PySide6.QtCore import QSettings
+    return QSettings(str(tmp_path / "desklab.ini"), QSettings.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    """The main window on deep-relu; answers 'Discard' instead of showing dialogs."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from desklab.gui.main_window import MainWindow
+    from desklab.lessons import get_preset
+    win = MainWindow(get_preset("deep-relu"), settings=settings)
+    win.ask_save_changes = lambda: QMessageBox.Discard
+    win.errors = []
+    win.show_error = lambda title, message: win.errors.append(message)
+    win.training.ask_stop_to_edit = lambda: QMessageBox.Yes
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.preview.last_snapshot is not None, timeout=10000)
+    yield win
+    win.shutdown()

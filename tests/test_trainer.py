@@ -194,3 +194,24 @@ def test_trainer_copies_the_design():
     trainer = Trainer(design)
     design.layers.clear()
     assert len(trainer.design.layers) == 2
+
+
+def test_runs_stay_reproducible_while_previews_probe_in_another_thread():
+    from desklab.engine import probe_at_init
+    design = small(steps=80)
+    solo = [e.payload for e in collect(Trainer(design)) if e.kind == "snapshot"]
+    stop = threading.Event()
+
+    def previews():
+        while not stop.is_set():
+            probe_at_init(get_preset("cnn-digits"), max_batch=32)
+
+    thread = threading.Thread(target=previews)
+    thread.start()
+    try:
+        busy = [e.payload for e in collect(Trainer(design)) if e.kind == "snapshot"]
+    finally:
+        stop.set()
+        thread.join(10)
+    for a, b in zip(solo, busy):
+        assert np.array_equal(a.stats, b.stats)

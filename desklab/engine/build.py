@@ -25,6 +25,7 @@ from ..design.catalog import ACTIVATIONS
 from ..design.model import LayerSpec
 from .activations import make_activation
 from .init import apply_init
+from .rng import GLOBAL_RNG_LOCK
 
 
 class DesignInvalidError(ValueError):
@@ -208,6 +209,6 @@ def build(design: NetworkDesign, seed: int | None = None) -> DeskNet:
     The global torch RNG is left as it was.
     """
     seed = design.train.seed if seed is None else seed
-    with torch.random.fork_rng(devices=[]):
+    with GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return DeskNet(design)

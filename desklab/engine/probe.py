@@ -20,6 +20,7 @@ from ..metrics import N_BINS, LayerMeta, ProbeLayout, Snapshot
 from .build import DeskNet, build
 from .datasets import make_dataset
 from .device import resolve_device
+from .rng import GLOBAL_RNG_LOCK
 
 N_ACT = 6  # act_mean, act_std, frac_zero, frac_dead, frac_saturated, unit_spread
 N_GRAD = 2  # grad_norm, grad_mean_abs
@@ -201,7 +202,7 @@ def probe_at_init(design: NetworkDesign, seed: int | None = None, device: str = 
     prober = Prober(model, hist_sample=None)  # one-off: exact histograms
     prober.active = True
     model.train()
-    with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
+    with GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
         torch.manual_seed(seed)  # dropout masks are part of the measurement
         loss = task_loss(model(x), y, data.task)
         loss.backward()

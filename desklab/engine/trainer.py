@@ -32,6 +32,7 @@ from .device import describe_device, resolve_device
 from .evaluate import RunningMetrics, evaluate
 from .optim import make_optimizer, penalized_weights, penalty, schedule_factor
 from .probe import Prober, task_loss
+from .rng import GLOBAL_RNG_LOCK
 
 PROGRESS_INTERVAL_S = 0.1  # progress events at most 10 times a second
 
@@ -96,6 +97,7 @@ class Trainer:
         self._cond = threading.Condition()
         self._paused = False
         self._single_steps = 0
+        self._pause_announced = False
         self._stop = False
         self._lr, self._l1, self._l2 = cfg.lr, cfg.l1, cfg.l2
         # Wraps the device work of every step (not probe collection or evaluation): the
@@ -153,7 +155,8 @@ class Trainer:
     def events(self) -> Iterator[TrainEvent]:
         """The loop as a generator. While paused it blocks until another thread resumes."""
         cfg, task = self.cfg, self.data.task
-        torch.manual_seed(cfg.seed)  # dropout masks
+        with GLOBAL_RNG_LOCK:
+            torch.manual_seed(cfg.seed)  # dropout masks
         x_train = self.data.x_train.to(self.device)
         y_train = self.data.y_train.to(self.device)
         x_val = self.data.x_val.to(self.device)
@@ -168,7 +171,7 @@ class Trainer:
         try:
             while self.step < cfg.steps:
                 forced = False
-                if self._paused or self._stop:
+                if self._paused or self._stop or self._pause_announced:
                     self.train_seconds += time.perf_counter() - active_since
                     go = yield from self._wait_if_paused()
                     active_since = time.perf_counter()
@@ -239,7 +242,8 @@ class Trainer:
             if self.cfg.optimizer == "adamw":
                 group["weight_decay"] = self._l2
         self.prober.active = probe
-        out = self.model(x)
+        with GLOBAL_RNG_LOCK:  # dropout draws from the global generator
+            out = self.model(x)
         loss = task_loss(out, y, task)
         extra = penalty(self.weights, self._l1,
                         0.0 if self.cfg.optimizer == "adamw" else self._l2)
@@ -254,28 +258,31 @@ class Trainer:
         return loss.detach(), out.detach(), before
 
     def _wait_if_paused(self) -> Iterator[TrainEvent]:
-        """Generator helper: returns False when stopped, True when a step may run."""
-        announced = False
+        """Generator helper: returns False when stopped, True when a step may run.
+
+        A pause is announced once ("paused"); single steps keep it; the first step
+        after the pause is lifted announces "resumed", however quickly it came.
+        """
+        resumed = False
         while True:
             with self._cond:
                 if self._stop:
                     return False
                 if not self._paused:
-                    if announced:
-                        self.state = "running"
-                        break
-                    return True
+                    resumed, self._pause_announced = self._pause_announced, False
+                    self.state = "running"
+                    break
                 if self._single_steps > 0:
                     self._single_steps -= 1
-                    self.state = "running"
                     return True
-                if announced:
+                if self._pause_announced:
                     self._cond.wait(timeout=0.1)
                     continue
-            self.state = "paused"
-            announced = True
+                self._pause_announced = True
+                self.state = "paused"
             yield TrainEvent("paused", self.step)
-        yield TrainEvent("resumed", self.step)
+        if resumed:
+            yield TrainEvent("resumed", self.step)
         return True
 
     def _finding(self, finding: Finding) -> TrainEvent:

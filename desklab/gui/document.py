@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from ..design import Analysis, NetworkDesign, analyze, dumps
@@ -59,7 +59,11 @@ class DesignDocument(QObject):
         # Asked before any edit that is not "live" (lr, L1, L2 while training): the
         # training view answers False when the user keeps the run going.
         self.edit_guard: Callable[[], bool] | None = None
-        self.undo_stack.cleanChanged.connect(lambda _clean: self.file_changed.emit())
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
+
+    @Slot(bool)
+    def _clean_changed(self, _clean: bool) -> None:
+        self.file_changed.emit()
 
     # ------------------------------------------------------------ editing
 
@@ -117,8 +121,9 @@ class DesignDocument(QObject):
 
     @property
     def title(self) -> str:
+        """Window title; Qt shows the [*] placeholder as * while modified."""
         name = self.path.name if self.path else self.design.name
-        return f"{name}{' *' if self.modified else ''} - DeskLab"
+        return f"{name}[*] - DeskLab"
 
 
 def _exists(design: NetworkDesign, path: tuple) -> bool:

@@ -234,6 +234,12 @@ class Inspector(QScrollArea):
                 self.init_info.setWordWrap(True)
                 outer.addWidget(self.init_info)
         outer.addStretch(1)
+        # The edit that triggered this rebuild may still be running inside one of the
+        # old editors: delete the old form later, never under its own signal.
+        old = self.takeWidget()
+        if old is not None:
+            old.hide()
+            old.deleteLater()
         self.setWidget(body)
 
     def _edit(self, path, field_name, value) -> None:

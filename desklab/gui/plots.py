@@ -364,9 +364,10 @@ class BoundaryPanel(Panel):
         _titled(self.plot, "Decision boundary")
 
     def update_grid(self, grid) -> None:
-        if grid is None:
-            return
-        label, prob = grid["label"], np.clip(grid["prob"], 0.0, 1.0)
+        if grid is None or not np.isfinite(grid["prob"]).any():
+            return  # a diverged model has no boundary: keep the last one drawn
+        label = grid["label"]
+        prob = np.clip(np.nan_to_num(grid["prob"], nan=0.0), 0.0, 1.0)
         base = CLASS_COLORS[label % len(CLASS_COLORS)]  # (G, G, 3)
         alpha = (0.35 + 0.65 * prob)[..., None]
         rgb = (1.0 - alpha) * 1.0 + alpha * base  # blend with white by confidence

@@ -141,10 +141,10 @@ class TrainPanel(QWidget):
         wanted = [f"input.{p.name}" for p in (entry.params if entry else ())
                   if p.name == "noise"] + ["input.val_fraction", "input.preprocess"]
         if list(self.data_editors) != wanted:
-            for w in self.data_editors.values():
-                w.parentWidget() and w.setParent(None)
-            for label in getattr(self, "_data_labels", []):
-                label.setParent(None)
+            for w in [*self.data_editors.values(), *getattr(self, "_data_labels", [])]:
+                self._grid.removeWidget(w)
+                w.hide()
+                w.deleteLater()  # never delete an editor under its own signal
             self.data_editors, self._data_labels = {}, []
             schema = {"input.val_fraction": Param("val_fraction", "float", 0.2,
                                                   "Share held out for validation.", 0, 0.9),

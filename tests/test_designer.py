@@ -1,0 +1,184 @@
+"""pytest-qt tests of the designer: real widgets, real drops, undo to identical JSON."""
+
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtWidgets import QApplication
+
+from desklab.design import dumps, load_design
+from desklab.gui.editor import ROLE_LINES
+
+
+def real_drop(editor, mime, pos: QPoint) -> None:
+    """Deliver drag-enter, drag-move and drop events to the editor's viewport."""
+    from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+    viewport = editor.viewport()
+    actions = Qt.CopyAction | Qt.MoveAction
+    for event in (QDragEnterEvent(pos, actions, mime, Qt.LeftButton, Qt.NoModifier),
+                  QDragMoveEvent(pos, actions, mime, Qt.LeftButton, Qt.NoModifier),
+                  QDropEvent(QPointF(pos), actions, mime, Qt.LeftButton, Qt.NoModifier)):
+        QApplication.sendEvent(viewport, event)
+
+
+def top_of(editor, path) -> QPoint:
+    rect = editor.visualItemRect(editor.item_for(path))
+    return QPoint(rect.center().x(), rect.top() + 3)
+
+
+def bottom_of(editor, path) -> QPoint:
+    rect = editor.visualItemRect(editor.item_for(path))
+    return QPoint(rect.center().x(), rect.bottom() - 3)
+
+
+def kinds(window):
+    return [l.kind for l in window.doc.design.layers]
+
+
+def test_drag_reorder_delete_undo_redo(window, qtbot):
+    editor, palette, doc = window.network.tree, window.palette_list, window.doc
+    from desklab.design.edit import set_field
+    doc.edit("mark", lambda d: set_field(d, (0,), "units", 55))  # to recognise fc1 later
+    doc.undo_stack.clear()
+    doc.undo_stack.setClean()
+    original = dumps(doc.design)
+    n = len(doc.design.layers)
+    conv_item = next(palette.item(i) for i in range(palette.count())
+                     if palette.item(i).data(Qt.UserRole) == "flatten")
+    real_drop(editor, palette.mimeData([conv_item]), top_of(editor, (2,)))
+    assert kinds(window)[2] == "flatten" and len(doc.design.layers) == n + 1
+    assert doc.selection == [(2,)]
+    # drop the residual block tile right below the input card
+    res_item = next(palette.item(i) for i in range(palette.count())
+                    if palette.item(i).data(Qt.UserRole) == "residual")
+    real_drop(editor, palette.mimeData([res_item]), bottom_of(editor, ("input",)))
+    assert kinds(window)[0] == "residual"
+    # reorder: drag fc1 (now at 1) below the 4th layer
+    editor.item_for((1,)).setSelected(True)
+    real_drop(editor, editor.mimeData([editor.item_for((1,))]), bottom_of(editor, (4,)))
+    assert doc.design.layers[4].params == {"units": 55} and kinds(window)[2] == "flatten"
+    # drop a layer into the middle of the residual block's card
+    rect = editor.visualItemRect(editor.item_for((0,)))
+    real_drop(editor, editor.mimeData([editor.item_for((5,))]), rect.center())
+    assert [l.kind for l in doc.design.layers[0].layers] == ["dense"]
+    # delete the selection with the Delete action
+    doc.select([(1,)])
+    window.act_delete.trigger()
+    after_edits = dumps(doc.design)
+    steps = doc.undo_stack.count()
+    assert steps == 5
+    for _ in range(steps):
+        window.act_undo.trigger()
+    assert dumps(doc.design) == original and not doc.modified
+    for _ in range(steps):
+        window.act_redo.trigger()
+    assert dumps(doc.design) == after_edits
+
+
+def test_duplicate_and_double_click_append(window):
+    doc = window.doc
+    n = len(doc.design.layers)
+    doc.select([(3,)])
+    window.act_duplicate.trigger()
+    assert len(doc.design.layers) == n + 1 and doc.selection == [(4,)]
+    window.palette_list.add_requested.emit("maxpool")  # what a double-click emits
+    assert doc.design.layers[5].kind == "maxpool"  # inserted after the selection
+    assert "maxpool" in window.network.summary.text() or doc.analysis.problems
+
+
+def test_inspector_edit_changes_card_and_shape(window, qtbot):
+    doc, editor = window.doc, window.network.tree
+    doc.select([(0,)])
+    units = window.inspector.editors["units"]
+    units.setValue(37)
+    assert doc.design.layers[0].params["units"] == 37
+    assert doc.analysis.info_at((0,)).out_shape == (37,)
+    title, details, problems = editor.item_for((0,)).data(0, ROLE_LINES)
+    assert "37 units" in title and any("→ 37" in d for d in details) and not problems
+    assert doc.analysis.info_at((1,)).params == 37 * 100 + 100
+    window.inspector.editors["activation"].setCurrentIndex(
+        window.inspector.editors["activation"].findData("leaky_relu"))
+    assert "activation.slope" in window.inspector.editors  # the form follows the choice
+    assert window.inspector.curve_plot is not None
+    x, y = window.inspector._df.getData()
+    assert abs(y.max() - 1.0) < 1e-6 and abs(y.min() - 0.01) < 1e-6
+
+
+def test_sigmoid_derivative_peaks_at_a_quarter(window):
+    doc = window.doc
+    doc.select([(0,)])
+    combo = window.inspector.editors["activation"]
+    combo.setCurrentIndex(combo.findData("sigmoid"))
+    _, df = window.inspector._df.getData()
+    assert abs(df.max() - 0.25) < 1e-3
+    assert "weight std" in window.inspector.init_info.text()
+
+
+def test_invalid_edit_marked_then_fixed(window, qtbot):
+    doc, editor = window.doc, window.network.tree
+    doc.select([(1,)])
+    window.inspector.editors["units"].setValue(0)
+    label = window.inspector.problem_labels["units"]
+    assert label.isVisibleTo(window.inspector) and "between 1 and 65536" in label.text()
+    _, _, problems = editor.item_for((1,)).data(0, ROLE_LINES)
+    assert problems and "units" in problems[0]
+    assert "problem" in window.network.summary.text()
+    window.training.train()  # an invalid design cannot be trained
+    assert window.training.controller.thread is None
+    window.inspector.editors["units"].setValue(12)
+    assert not label.isVisibleTo(window.inspector) and doc.analysis.ok
+    _, _, problems = editor.item_for((1,)).data(0, ROLE_LINES)
+    assert not problems
+
+
+def test_open_save_round_trip_and_bad_file(window, tmp_path):
+    doc = window.doc
+    doc.select([(0,)])
+    window.inspector.editors["units"].setValue(21)
+    assert doc.modified and window.isWindowModified()
+    path = tmp_path / "mine.json"
+    assert window.save_to(path)
+    assert not doc.modified and not window.isWindowModified()
+    assert "mine.json" in window.windowTitle()
+    window.open_preset("cnn-digits")
+    assert window.open_path(path)
+    assert dumps(doc.design) == dumps(load_design(path))
+    assert str(path.resolve()) in window.recent_files()
+    before = dumps(doc.design)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "desklab.design/1", "layers": [{"kind": "lstm"}]}')
+    assert not window.open_path(bad)
+    assert "unknown layer kind" in window.errors[-1]
+    assert dumps(doc.design) == before and bad.read_text().startswith('{"format"')
+
+
+def test_preview_updates_after_an_edit(window, qtbot):
+    doc = window.doc
+    first = window.preview.last_snapshot
+    doc.select([(0,)])
+    with qtbot.waitSignal(window.preview.updated, timeout=10000):
+        window.inspector.editors["units"].setValue(7)
+    snap = window.preview.last_snapshot
+    assert snap is not first and snap.layout.layers[0].out_shape == (7,)
+    x, y = window.preview.std_curve.getData()
+    assert len(x) == len(snap.layout)
+
+
+def test_stale_previews_are_dropped(window, qtbot):
+    doc = window.doc
+    doc.select([(0,)])
+    for units in (3, 4, 5, 6):  # a burst of edits
+        window.inspector.editors["units"].setValue(units)
+    qtbot.waitUntil(lambda: window.preview.last_snapshot is not None and
+                    window.preview.last_snapshot.layout.layers[0].out_shape == (6,),
+                    timeout=10000)
+    assert window.preview.in_flight is None
+
+
+def test_closing_with_unsaved_changes_asks(window, qtbot):
+    from PySide6.QtWidgets import QMessageBox
+    window.doc.select([(0,)])
+    window.inspector.editors["units"].setValue(9)
+    asked = []
+    window.ask_save_changes = lambda: asked.append(1) or QMessageBox.Cancel
+    assert not window.close()
+    assert asked and window.isVisible()
+    window.ask_save_changes = lambda: QMessageBox.Discard
+    assert window.close()

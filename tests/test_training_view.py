@@ -1,0 +1,125 @@
+"""pytest-qt tests of live training: the worker thread, every plot, commands, closing."""
+
+import numpy as np
+
+from desklab.gui.worker import live_threads
+
+
+def start_short_run(window, qtbot, steps=400, probe_every=5, eval_every=20):
+    design = window.doc.design.copy()
+    design.train.steps, design.train.probe_every = steps, probe_every
+    design.train.eval_every = eval_every
+    window.training.start(design)
+    return window.training.controller
+
+
+def has_data(item) -> bool:
+    x, y = item.getData()
+    return x is not None and len(x) > 0 and np.isfinite(y).any()
+
+
+def test_run_streams_into_every_plot_then_pause_step_resume_stop(window, qtbot):
+    view = window.training
+    c = start_short_run(window, qtbot, steps=100000)
+    qtbot.waitUntil(lambda: c.history is not None and len(c.history.metrics) >= 2
+                    and c.boundary is not None, timeout=20000)
+    view.redraw()
+    assert c.snapshots_received >= 3 and c.state == "running"
+    assert all(has_data(curve) for curve in view.activations.curves)
+    assert view.activations.heat.image is not None
+    assert has_data(view.gradients.grad_out) and has_data(view.gradients.grad_w)
+    assert all(has_data(line) for line in view.gradients.lines)
+    assert has_data(view.loss.train_loss) and has_data(view.loss.val_loss)
+    assert has_data(view.loss.train_acc) and has_data(view.loss.val_acc)
+    assert all(has_data(line) for line in view.health.dead + view.health.ratios)
+    assert view.boundary.image.image is not None and len(view.boundary.points.data) > 0
+    # pause
+    view.act_pause.trigger()
+    qtbot.waitUntil(lambda: c.state == "paused", timeout=5000)
+    held = c.trainer.step
+    qtbot.wait(200)
+    assert c.trainer.step == held and view.act_step.isEnabled()
+    # single step: exactly one more, probed
+    before = c.snapshots_received
+    view.act_step.trigger()
+    qtbot.waitUntil(lambda: c.snapshots_received == before + 1, timeout=5000)
+    assert c.trainer.step == held + 1
+    # live learning rate from the slider
+    view.panel.lr.setValue(view.panel.lr.maximum())
+    assert c.trainer._lr == 10.0
+    view.panel.lr.setValue(300)
+    # resume, then stop
+    view.act_pause.trigger()
+    qtbot.waitUntil(lambda: c.state == "running" and c.trainer.step > held + 5, timeout=5000)
+    view.act_stop.trigger()
+    assert c.state == "stopped" and not live_threads()[:-1]  # only the preview is left
+    assert [t.objectName() for t in live_threads()] == ["desklab-preview"]
+
+
+def test_closing_mid_run_joins_every_thread(window, qtbot):
+    c = start_short_run(window, qtbot, steps=100000)
+    qtbot.waitUntil(lambda: c.snapshots_received >= 2, timeout=20000)
+    assert window.close()
+    assert live_threads() == []
+
+
+def test_opening_another_design_mid_run_stops_it(window, qtbot):
+    c = start_short_run(window, qtbot, steps=100000)
+    qtbot.waitUntil(lambda: c.snapshots_received >= 1, timeout=20000)
+    window.open_preset("cnn-digits")
+    assert c.thread is None and c.state == "idle"
+    assert [t.objectName() for t in live_threads()] == ["desklab-preview"]
+    assert window.training.activations.curves == []  # plots cleared
+
+
+def test_editing_the_network_while_training_asks_to_stop(window, qtbot):
+    from PySide6.QtWidgets import QMessageBox
+    c = start_short_run(window, qtbot, steps=100000)
+    qtbot.waitUntil(lambda: c.snapshots_received >= 1, timeout=20000)
+    window.training.ask_stop_to_edit = lambda: QMessageBox.No
+    n = len(window.doc.design.layers)
+    window.doc.select([(0,)])
+    window.act_delete.trigger()
+    assert len(window.doc.design.layers) == n and c.running  # refused: keeps training
+    window.training.ask_stop_to_edit = lambda: QMessageBox.Yes
+    window.act_delete.trigger()
+    assert len(window.doc.design.layers) == n - 1 and not c.running
+
+
+def test_lr_too_high_ends_with_its_finding_and_the_window_alive(window, qtbot):
+    window.open_preset("lr-too-high")
+    view = window.training
+    view.train()
+    c = view.controller
+    qtbot.waitUntil(lambda: c.state == "diverged", timeout=20000)
+    view.redraw()
+    texts = [view.findings.item(i).text() for i in range(view.findings.count())]
+    assert any("diverged" in t and "step 21" in t for t in texts)
+    assert window.isVisible() and view.act_train.isEnabled()
+    history = c.history
+    assert all(np.isfinite(history.metric("loss")))
+    view.act_reset.trigger()
+    assert view.findings.count() == 1  # the "no findings" hint
+
+
+def test_finding_click_selects_layer_and_badges_the_card(window, qtbot):
+    window.open_preset("deep-sigmoid")
+    c = start_short_run(window, qtbot, steps=30, probe_every=10, eval_every=10)
+    qtbot.waitUntil(lambda: c.state == "finished", timeout=20000)
+    view = window.training
+    item = next(view.findings.item(i) for i in range(view.findings.count())
+                if "vanishing" in view.findings.item(i).text())
+    view.findings.itemClicked.emit(item)
+    assert window.doc.selection == [(0,)]
+    assert window.network.tree.badges.get("fc1") == "vanishing"
+
+
+def test_hover_highlights_a_layer_everywhere(window, qtbot):
+    c = start_short_run(window, qtbot, steps=20, probe_every=5)
+    qtbot.waitUntil(lambda: c.state == "finished", timeout=20000)
+    view = window.training
+    view.redraw()
+    view.gradients.hovered.emit(3)
+    assert all(p.highlighted == 3 for p in view.panels)
+    view.redraw()
+    assert view.gradients.lines[3].opts["pen"].width() == 3
