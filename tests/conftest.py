@@ -10,11 +10,23 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def collect_on_main_thread_only():
+    """As the app does (desklab/gui/gc_guard.py): the cycle collector must never run in a
+    worker thread, where it could destroy an earlier test's Qt objects and deadlock."""
+    import gc
+    gc.disable()
+    yield
+    gc.enable()
+
+
 @pytest.fixture(autouse=True)
 def no_leaked_threads():
     """Fail any test that leaves a Python or Qt worker thread running."""
     before = set(threading.enumerate())
     yield
+    import gc
+    gc.collect()  # on the main thread, between tests
     leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()
               and not t.daemon]
     assert not leaked, f"test left threads running: {leaked}"

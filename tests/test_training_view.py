@@ -23,7 +23,7 @@ def test_run_streams_into_every_plot_then_pause_step_resume_stop(window, qtbot):
     c = start_short_run(window, qtbot, steps=100000)
     qtbot.waitUntil(lambda: c.history is not None and len(c.history.metrics) >= 2
                     and c.boundary is not None, timeout=20000)
-    view.redraw()
+    view.redraw(everything=True)
     assert c.snapshots_received >= 3 and c.state == "running"
     assert all(has_data(curve) for curve in view.activations.curves)
     assert view.activations.heat.image is not None
@@ -92,7 +92,7 @@ def test_lr_too_high_ends_with_its_finding_and_the_window_alive(window, qtbot):
     view.train()
     c = view.controller
     qtbot.waitUntil(lambda: c.state == "diverged", timeout=20000)
-    view.redraw()
+    view.redraw(everything=True)
     texts = [view.findings.item(i).text() for i in range(view.findings.count())]
     assert any("diverged" in t and "step 21" in t for t in texts)
     assert window.isVisible() and view.act_train.isEnabled()
@@ -118,8 +118,8 @@ def test_hover_highlights_a_layer_everywhere(window, qtbot):
     c = start_short_run(window, qtbot, steps=20, probe_every=5)
     qtbot.waitUntil(lambda: c.state == "finished", timeout=20000)
     view = window.training
-    view.redraw()
+    view.redraw(everything=True)
     view.gradients.hovered.emit(3)
     assert all(p.highlighted == 3 for p in view.panels)
-    view.redraw()
+    view.redraw(everything=True)
     assert view.gradients.lines[3].opts["pen"].width() == 3

@@ -94,7 +94,7 @@ class ScreenshotRun:
         QTimer.singleShot(500, self._shoot)  # let the last events and a redraw land
 
     def _shoot(self) -> None:
-        self.window.training.redraw()
+        self.window.training.redraw(everything=True)
         self.window.repaint()
         if not self.window.grab().save(self.path):
             print(f"desklab: cannot write the screenshot to {self.path}", file=sys.stderr)

@@ -15,6 +15,7 @@ from ..design import DesignFileError, LayerSpec, NetworkDesign, load_design, sav
 from ..design.edit import duplicate_layers, insert_layer, move_layers, remove_layers
 from ..lessons import PRESETS, get_preset
 from .dialogs import LessonDialog, shortcuts_dialog
+from .gc_guard import install_gc_guard
 from .document import DesignDocument
 from .editor import NetworkPanel
 from .inspector import Inspector
@@ -30,6 +31,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, design: NetworkDesign | None = None, settings: QSettings | None = None):
         super().__init__()
+        install_gc_guard()  # before any thread starts: no collection off the GUI thread
         self.setObjectName("desklab_main")
         self.settings = settings or QSettings("DeskLab", "DeskLab")
         self.doc = DesignDocument(design or get_preset("deep-relu"), self)

@@ -17,7 +17,7 @@ pg.setConfigOptions(imageAxisOrder="row-major", antialias=False, useOpenGL=False
 _SMALL = None  # set on first use: a QFont needs a QGuiApplication
 
 RECENT = 60  # snapshots that set the y range of time plots ("recent values")
-MAX_POINTS = 400  # time series are thinned to this many points for drawing
+MAX_POINTS = 200  # time series are thinned to this many points for drawing
 CLASS_COLORS = np.array([(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
                          (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127),
                          (188, 189, 34), (23, 190, 207)], float) / 255
@@ -34,13 +34,40 @@ def _thin(steps: np.ndarray, values: np.ndarray):
     return steps[::stride], values[..., ::stride]
 
 
+def nice_ceiling(x: float) -> float:
+    """The next of 1, 2, 2.5, 5 x 10^k at or above x."""
+    if x <= 1:
+        return 1.0
+    power = 10 ** np.floor(np.log10(x))
+    for m in (1, 2, 2.5, 5, 10):
+        if m * power >= x:
+            return float(m * power)
+    return float(10 * power)
+
+
+def _set_range(plot, axis: str, lo: float, hi: float) -> None:
+    """Change a range only when it really changed: every change makes each curve recompute
+    its bounds at the next paint, which with 50+ curves was most of the GUI's time."""
+    key = f"_range_{axis}"
+    if getattr(plot, key, None) == (lo, hi):
+        return
+    setattr(plot, key, (lo, hi))
+    (plot.setXRange if axis == "x" else plot.setYRange)(lo, hi, padding=0)
+
+
+def _step_range(plot, steps: np.ndarray) -> None:
+    """x spans the run up to a "nice" limit, so it moves only now and then."""
+    if len(steps):
+        _set_range(plot, "x", float(steps[0]), nice_ceiling(float(steps[-1]) + 1))
+
+
 def _log_range(plot, values: np.ndarray) -> None:
-    """Fit a log y axis to recent finite positive values (not all-time extremes)."""
+    """Fit a log y axis to recent finite positive values (not all-time extremes), snapped
+    to whole decades so it changes only when the data moves by a decade."""
     v = values[np.isfinite(values) & (values > 0)]
     if v.size:
-        lo, hi = np.log10(v.min()), np.log10(v.max())
-        pad = max(0.2, 0.1 * (hi - lo))
-        plot.setYRange(lo - pad, hi + pad, padding=0)
+        lo, hi = np.floor(np.log10(v.min())), np.ceil(np.log10(v.max()))
+        _set_range(plot, "y", float(lo), float(max(hi, lo + 1)))
 
 
 def _titled(plot, title: str) -> None:
@@ -64,6 +91,8 @@ class Panel(pg.GraphicsLayoutWidget):
         self.layout_ = None
         self.colors: list = []
         self.highlighted = -1
+        self._styled = None  # the highlight the pens were last set for
+        self._drawn_step = None  # the latest snapshot step the time series show
 
     def _plot(self, title: str):
         plot = self.addPlot()
@@ -75,6 +104,7 @@ class Panel(pg.GraphicsLayoutWidget):
     def set_layout(self, layout: ProbeLayout) -> None:
         self.layout_ = layout
         self.colors = depth_colors(len(layout))
+        self._styled, self._drawn_step = self.highlighted, None
 
     def reset(self) -> None:
         """Forget the run: remove per-layer items and empty the fixed ones."""
@@ -91,6 +121,31 @@ class Panel(pg.GraphicsLayoutWidget):
 
     def highlight(self, index: int) -> None:
         self.highlighted = index
+
+    def _restyle(self, items: list, style=Qt.SolidLine) -> None:
+        """Set per-layer pens, only when the highlighted layer changed (setPen is costly)."""
+        for i, item in enumerate(items):
+            item.setPen(self._pen(i, style))
+
+    def _needs_restyle(self) -> bool:
+        if self._styled == self.highlighted:
+            return False
+        self._styled = self.highlighted
+        return True
+
+    def _new_step(self, history: RunHistory) -> bool:
+        """True when a snapshot arrived since the time series were last drawn."""
+        step = history.latest.step if history.latest is not None else None
+        if step == self._drawn_step:
+            return False
+        self._drawn_step = step
+        return True
+
+    def _line(self, plot, i: int, style=Qt.SolidLine) -> pg.PlotCurveItem:
+        """A light per-layer curve (PlotCurveItem: no per-call dataset bookkeeping)."""
+        curve = pg.PlotCurveItem(pen=self._pen(i, style), skipFiniteCheck=True)
+        plot.addItem(curve)
+        return curve
 
     def _hover_on(self, plot, axis: str) -> None:
         """Report the layer under the mouse: x or y (rounded) is the layer index."""
@@ -116,6 +171,7 @@ class ActivationPanel(Panel):
     def __init__(self, parent=None):
         super().__init__("Activations", parent)
         self.ridge = self._plot("Histograms by layer (now)")
+        self.ridge.disableAutoRange()  # ranges are set from the layout
         self.ridge.setLabel("left", "layer")
         self.ridge.setLabel("bottom", "activation")
         self.nextRow()
@@ -173,7 +229,8 @@ class ActivationPanel(Panel):
             x = np.repeat(edges, 2)[1:-1]  # step outline
             y = i + np.repeat(density, 2)
             self.curves[i].setData(x, y, skipFiniteCheck=True)
-            self.curves[i].setPen(self._pen(i))
+        if self._needs_restyle():
+            self._restyle(self.curves)
         steps, values = history.stat_series(self.stat)
         if len(steps) < 1:
             return
@@ -206,7 +263,7 @@ class GradientPanel(Panel):
         self.time = self._plot("mean |dL/dh| per layer over time")
         self.time.setLogMode(y=True)
         self.time.setLabel("bottom", "step")
-        self.time.enableAutoRange(y=False)
+        self.time.disableAutoRange()
         self.lines: list[pg.PlotDataItem] = []
         self._hover_on(self.depth, "x")
 
@@ -217,7 +274,7 @@ class GradientPanel(Panel):
         super().set_layout(layout)
         for line in self.lines:
             self.time.removeItem(line)
-        self.lines = [self.time.plot(pen=self._pen(i)) for i in range(len(layout))]
+        self.lines = [self._line(self.time, i) for i in range(len(layout))]
         names = layout.names
         step = max(1, len(names) // 12)
         self.depth.getAxis("bottom").setTicks([[(i, names[i])
@@ -234,13 +291,18 @@ class GradientPanel(Panel):
             curve.setData(x[keep], v[keep])
         self.marker.setVisible(self.highlighted >= 0)
         self.marker.setValue(max(self.highlighted, 0))
+        if self._needs_restyle():
+            self._restyle(self.lines)
+        if not self._new_step(history):
+            return
         steps, values = history.stat_series("grad_mean_abs")
         steps, values = _thin(steps, values)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.log10(values)  # the curves are in a log-mode plot: give log values
         for i, line in enumerate(self.lines):
-            v = values[i]
-            keep = np.isfinite(v) & (v > 0)
-            line.setData(steps[keep], v[keep])
-            line.setPen(self._pen(i))
+            keep = np.isfinite(logs[i])
+            line.setData(steps[keep], logs[i][keep])
+        _step_range(self.time, steps)
         _log_range(self.time, values[:, -RECENT:])
 
 
@@ -288,17 +350,19 @@ class HealthPanel(Panel):
     def __init__(self, parent=None):
         super().__init__("Unit health", parent)
         self.frac = self._plot("Dead units (solid), saturated (dashed)")
+        self.frac.disableAutoRange()
         self.frac.setYRange(0, 1.02)
         self.nextRow()
         self.ratio = self._plot("Update / weight ratio per layer")
         self.ratio.setLogMode(y=True)
         self.ratio.setLabel("bottom", "step")
-        self.ratio.enableAutoRange(y=False)
+        self.ratio.disableAutoRange()
         guide = pg.InfiniteLine(pos=-3, angle=0, pen=pg.mkPen("#2e7d32", style=Qt.DashLine),
                                 label="1e-3", labelOpts={"position": 0.05, "color": "#2e7d32"})
         self.ratio.addItem(guide)
         self.dead: list = []
         self.sat: list = []
+        self.sat_index: list[int] = []
         self.ratios: list = []
 
     def set_layout(self, layout: ProbeLayout) -> None:
@@ -308,25 +372,37 @@ class HealthPanel(Panel):
         for item in self.ratios:
             self.ratio.removeItem(item)
         n = len(layout)
-        self.dead = [self.frac.plot(pen=self._pen(i)) for i in range(n)]
-        self.sat = [self.frac.plot(pen=self._pen(i, Qt.DashLine)) for i in range(n)]
-        self.ratios = [self.ratio.plot(pen=self._pen(i)) for i in range(n)]
+        self.dead = [self._line(self.frac, i) for i in range(n)]
+        # saturation only means something for layers that have bounds (sigmoid, tanh)
+        self.sat_index = [i for i, m in enumerate(layout.layers)
+                          if m.activation in ("sigmoid", "tanh")]
+        self.sat = [self._line(self.frac, i, Qt.DashLine) for i in self.sat_index]
+        self.ratios = [self._line(self.ratio, i) for i in range(n)]
 
     def update(self, history: RunHistory) -> None:
         if history.latest is None or not self.dead:
             return
+        if self._needs_restyle():
+            self._restyle(self.dead)
+            self._restyle(self.ratios)
+            for item, i in zip(self.sat, self.sat_index):
+                item.setPen(self._pen(i, Qt.DashLine))
+        if not self._new_step(history):
+            return
         steps, dead = _thin(*history.stat_series("frac_dead"))
         _, sat = _thin(*history.stat_series("frac_saturated"))
         rsteps, ratio = _thin(*history.stat_series("update_ratio"))
-        for i in range(len(self.dead)):
-            self.dead[i].setData(steps, np.nan_to_num(dead[i]))
-            self.dead[i].setPen(self._pen(i))
-            self.sat[i].setData(steps, np.nan_to_num(sat[i]))
-            self.sat[i].setPen(self._pen(i, Qt.DashLine))
-            v = ratio[i]
-            keep = np.isfinite(v) & (v > 0)
-            self.ratios[i].setData(rsteps[keep], v[keep])
-            self.ratios[i].setPen(self._pen(i))
+        dead, sat = np.nan_to_num(dead), np.nan_to_num(sat)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.log10(ratio)  # a log-mode plot: curves take log values
+        for i, line in enumerate(self.dead):
+            line.setData(steps, dead[i])
+            keep = np.isfinite(logs[i])
+            self.ratios[i].setData(rsteps[keep], logs[i][keep])
+        for item, i in zip(self.sat, self.sat_index):
+            item.setData(steps, sat[i])
+        _step_range(self.frac, steps)
+        _step_range(self.ratio, rsteps)
         recent = ratio[:, -RECENT:]
         _log_range(self.ratio, np.concatenate([recent.ravel(), [1e-3]]))
 

@@ -146,7 +146,7 @@ class PreviewPanel(QWidget):
         floor = 1e-12
         self.std_curve.setData(x, np.where(std > 0, std, floor))
         self.grad_curve.setData(x, np.where(grad > 0, grad, floor))
-        step = max(1, len(names) // 12)
+        step = max(1, -(-len(names) // 7))  # at most 7 labels: names are long
         self.plot.getAxis("bottom").setTicks([[(i, names[i]) for i in range(0, len(names),
                                                                                step)]])
 

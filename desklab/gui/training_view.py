@@ -22,6 +22,7 @@ from .train_panel import TrainPanel
 from .worker import TrainingController
 
 REDRAW_MS = 33  # <= 30 Hz
+DIAGNOSE_EVERY_S = 0.25  # the rules run at most 4 times a second
 ENDED = ("finished", "stopped", "diverged", "failed", "early_stopped")
 
 
@@ -75,6 +76,9 @@ class TrainingView(QWidget):
         self.timer.timeout.connect(self.redraw)
         self.timer.start()
         self._layout = None
+        self._last_diagnosis = 0.0
+        self._stale: set[int] = set()  # panels with data newer than they show
+        self._next_panel = 0
         self.controller.state_changed.connect(self._state_changed)
         self.controller.findings_changed.connect(self._findings_changed)
         self.controller.run_failed.connect(lambda m: self.status_message.emit(m))
@@ -202,21 +206,40 @@ class TrainingView(QWidget):
             self.status_message.emit(f"layer {history.layout.names[index]}")
         self.controller.dirty = True
 
-    def redraw(self) -> None:
-        """Redraw every plot from the latest data, if anything changed."""
+    def redraw(self, everything: bool = False) -> None:
+        """Refresh from the latest data: one stale panel per tick, round-robin.
+
+        A panel's update and repaint take a few ms with 50 layers; doing all five in one
+        tick blocked the event loop for ~45 ms. One per tick keeps each block short, and
+        every panel is fresh within five ticks. ``everything`` refreshes all at once
+        (screenshots, tests).
+        """
         c = self.controller
-        if not c.dirty or c.history is None:
+        if c.history is None:
+            return
+        if c.dirty:
+            c.dirty = False
+            self._stale = set(range(len(self.panels)))
+        if not self._stale:
             return
         start = time.perf_counter()
-        c.dirty = False
+        if start - self._last_diagnosis >= DIAGNOSE_EVERY_S:
+            self._last_diagnosis = start
+            c.diagnose()
         history = c.history
         if history.layout is not None and history.layout is not self._layout:
             self._layout = history.layout
             for p in self.panels:
                 p.set_layout(history.layout)
-        for p in (self.activations, self.gradients, self.loss, self.health):
-            p.update(history)
-        self.boundary.update_grid(c.boundary)
+        order = sorted(self._stale, key=lambda i: (i - self._next_panel) % len(self.panels))
+        for index in (order if everything else order[:1]):
+            panel = self.panels[index]
+            if panel is self.boundary:
+                panel.update_grid(c.boundary)
+            else:
+                panel.update(history)
+            self._stale.discard(index)
+            self._next_panel = (index + 1) % len(self.panels)
         self._update_status()
         self.redraw_ms.append((time.perf_counter() - start) * 1000)
 
@@ -228,8 +251,9 @@ class TrainingView(QWidget):
         elif c.history is not None and c.history.latest is not None:
             loss = c.history.latest.loss
         steps = c.run_steps or self.doc.design.train.steps
+        loss_text = f"{loss:.4g}" if math.isfinite(loss) else "–"
         text = (f"{c.state} · step {c.step}/{steps} · {c.steps_per_second:.0f} steps/s · "
-                f"loss {loss:.4g} · {c.device_name or self.doc.design.train.device}")
+                f"loss {loss_text} · {c.device_name or self.doc.design.train.device}")
         self.panel.status.setText(text)
         self.status_message.emit(text)
 

@@ -92,6 +92,7 @@ class TrainingController(QObject):
         self.state = "idle"
         self.device_name = ""
         self.dirty = False  # new data since the last redraw
+        self.diagnosis_due = False  # new data since the rules last ran
         self.run_steps = 0
         self.snapshots_received = 0
 
@@ -169,12 +170,10 @@ class TrainingController(QObject):
         if kind == "snapshot":
             self.history.add_snapshot(event.payload)
             self.snapshots_received += 1
-            self.history.update_diagnosis()
-            self.findings_changed.emit()
+            self.diagnosis_due = True
         elif kind == "metrics":
             self.history.add_metrics(event.payload)
-            self.history.update_diagnosis()
-            self.findings_changed.emit()
+            self.diagnosis_due = True
         elif kind == "finding":
             self.history.add_finding(event.payload)
             self.findings_changed.emit()
@@ -187,8 +186,16 @@ class TrainingController(QObject):
             self.steps_per_second = event.steps_per_second
         self.dirty = True
         if kind == "ended":
+            self.diagnose()
             self._set_state(event.payload)
             self.run_ended.emit(event.payload)
+
+    def diagnose(self) -> None:
+        """Re-run the diagnostic rules if new data came (the view calls this ~4x/s)."""
+        if self.diagnosis_due and self.history is not None:
+            self.diagnosis_due = False
+            self.history.update_diagnosis()
+            self.findings_changed.emit()
 
     @Slot(object)
     def _on_boundary(self, grid) -> None:

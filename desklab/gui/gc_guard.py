@@ -1,0 +1,49 @@
+"""Garbage collection on the GUI thread only.
+
+Python's cycle collector runs in whichever thread happens to allocate when a
+threshold is crossed. If that is the training or preview thread and the garbage
+holds Qt objects (an old window's widgets in a reference cycle), ~QObject runs
+there: it takes Qt's connection mutex and then needs the GIL, while the GUI
+thread holds the GIL and waits for that mutex. That deadlock was seen here
+(gdb: training thread in QObject::~QObject from gc, GUI thread in
+QObject::~QObject under runDeletionInMainThread). So automatic collection is
+switched off and the GUI thread collects on a timer, as pyqtgraph's
+GarbageCollector does.
+"""
+
+from __future__ import annotations
+
+import gc
+
+from PySide6.QtCore import QObject, QTimer
+
+_guard: "MainThreadGC | None" = None
+
+
+class MainThreadGC(QObject):
+    """Collects garbage from the GUI thread, generation by generation."""
+
+    def __init__(self, interval_ms: int = 1000, parent=None):
+        super().__init__(parent)
+        self.threshold = gc.get_threshold()
+        gc.disable()
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.check)
+        self.timer.start(interval_ms)
+
+    def check(self) -> None:
+        counts = gc.get_count()
+        if counts[0] > self.threshold[0]:
+            generation = 0
+            if counts[1] > self.threshold[1]:
+                generation = 2 if counts[2] > self.threshold[2] else 1
+            gc.collect(generation)
+
+
+def install_gc_guard() -> MainThreadGC:
+    """Once per process (the QApplication must exist): GUI-thread-only collection."""
+    global _guard
+    if _guard is None:
+        from PySide6.QtCore import QCoreApplication
+        _guard = MainThreadGC(parent=QCoreApplication.instance())
+    return _guard
