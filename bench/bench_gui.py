@@ -32,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.switch_ms is not None:
         sys.setswitchinterval(args.switch_ms / 1000)
-    from PySide6.QtCore import QSettings, Qt, QTimer
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     from desklab.design import InputSpec, LayerSpec, NetworkDesign, TrainConfig

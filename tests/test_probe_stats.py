@@ -44,6 +44,9 @@ def test_reduce_matches_numpy(shape, case):
 
 
 def test_identical_units_have_zero_spread():
-    a = torch.ones(16, 1) * torch.randn(1, 1) * torch.ones(1, 32)  # every unit the same
-    stats, _ = reduce_activation(a, -4, 4, None)
-    assert stats[5].item() == 0.0
+    for seed in range(8):
+        torch.manual_seed(seed)
+        value = torch.randn(1, 1)
+        a = torch.ones(16, 1) * value * torch.ones(1, 32)  # every unit the same
+        stats, _ = reduce_activation(a, -4, 4, None)
+        assert stats[5].item() <= 1e-6 * abs(value.item())  # zero up to float rounding

@@ -21,7 +21,8 @@ EXPLODING_GROWTH = 100.0  # largest weight-gradient norm grew this much since th
 SATURATED_FRAC = 0.5  # share of a sigmoid / tanh layer's outputs within 1% of a bound
 DEAD_FRAC = 0.5  # share of a layer's units that are 0 for the whole batch
 COLLAPSED_STD = 1e-2  # activation std below this carries almost no signal
-SYMMETRIC_SPREAD = 1e-7  # std across units (relative to |mean|) below this: identical units
+SYMMETRIC_SPREAD = 1e-5  # std across units (relative to |mean|) below this: identical units
+# (float32 rounding leaves ~1e-7 relative spread between truly identical units)
 OVERFIT_MIN_EVALS = 5  # evaluations needed before judging overfitting
 OVERFIT_RISE = 0.10  # validation loss this far above its best while training loss falls
 OVERFIT_GAP = 0.15  # train accuracy minus validation accuracy
