@@ -35,7 +35,7 @@ def run_gui(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("DeskLab")
     app.setOrganizationName("DeskLab")
-    window = MainWindow(design)
+    window = MainWindow(design, offer_restore=not args.screenshot)
     window.resize(1600, 1000)
     window.show()
     if args.design and design is not None:

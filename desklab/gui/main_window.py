@@ -15,6 +15,7 @@ from ..design import DesignFileError, LayerSpec, NetworkDesign, load_design, sav
 from ..design.edit import duplicate_layers, insert_layer, move_layers, remove_layers
 from ..lessons import PRESETS, get_preset
 from .dialogs import LessonDialog, shortcuts_dialog
+from .autosave import Autosaver, describe_age
 from .gc_guard import install_gc_guard
 from .document import DesignDocument
 from .editor import NetworkPanel
@@ -29,7 +30,8 @@ FILE_FILTER = "DeskLab designs (*.json);;All files (*)"
 class MainWindow(QMainWindow):
     """DeskLab's window. ``settings`` defaults to the user's QSettings."""
 
-    def __init__(self, design: NetworkDesign | None = None, settings: QSettings | None = None):
+    def __init__(self, design: NetworkDesign | None = None, settings: QSettings | None = None,
+                 offer_restore: bool = True):
         super().__init__()
         install_gc_guard()  # before any thread starts: no collection off the GUI thread
         self.setObjectName("desklab_main")
@@ -59,6 +61,10 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
+        self.autosaver = Autosaver(self.doc, Path(self.settings.fileName()).parent /
+                                   "autosave.json", self)
+        if offer_restore:
+            self.offer_restore()
 
     # ------------------------------------------------------------ layout
 
@@ -235,6 +241,29 @@ class MainWindow(QMainWindow):
             return self.save()
         return answer == QMessageBox.Discard
 
+    def ask_restore(self, when: str) -> bool:
+        """Offer the autosaved design (tests replace this)."""
+        return QMessageBox.question(
+            self, "Restore unsaved design?",
+            f"DeskLab closed with unsaved changes (autosaved {when}). Restore them?",
+            QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes) == QMessageBox.Yes
+
+    def offer_restore(self) -> bool:
+        """If an earlier session left an autosave, offer it; True when restored."""
+        pending = self.autosaver.pending()
+        if pending is None:
+            return False
+        design, mtime = pending
+        if not self.ask_restore(describe_age(mtime)):
+            self.autosaver.discard()
+            return False
+        self._replace(design, None)
+        # restored work is unsaved work: one undoable step away from an empty design
+        self.doc.undo_stack.resetClean()
+        self.doc.file_changed.emit()
+        self.statusBar().showMessage("Restored the autosaved design; save it to keep it.")
+        return True
+
     def show_error(self, title: str, message: str) -> None:
         QMessageBox.critical(self, title, message)
 
@@ -334,11 +363,13 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.shutdown()
+        self.autosaver.discard()  # saved or knowingly discarded
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         event.accept()
 
     def shutdown(self) -> None:
         """Stop and join every thread the window owns."""
+        self.autosaver.stop()
         self.training.shutdown()
         self.preview.shutdown()
