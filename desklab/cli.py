@@ -125,6 +125,9 @@ def make_parser() -> argparse.ArgumentParser:
     from .train_cli import add_train_parser
     add_train_parser(sub, _design_args)
 
+    from .export_cli import add_export_parser
+    add_export_parser(sub, _design_args)
+
     p = sub.add_parser("gui", help="open the app")
     _design_args(p)
     p.add_argument("--train-steps", type=int, metavar="N", default=0,

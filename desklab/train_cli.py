@@ -25,6 +25,8 @@ def add_train_parser(sub, design_args) -> None:
                    "probed step and layer")
     p.add_argument("--save-weights", metavar="PATH", dest="save_weights",
                    help="save the trained state_dict (torch.save)")
+    p.add_argument("--tensorboard", metavar="DIR",
+                   help="write TensorBoard event files (needs the tensorboard extra)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 
@@ -50,8 +52,9 @@ class _CsvStream:
                                   *(f"{v:.6g}" for v in snap.stats[i])])
 
     def close(self) -> None:
+        from .design.fileformat import atomic_replace
         self.file.close()
-        os.replace(self.tmp, self.path)
+        atomic_replace(self.tmp, self.path)
 
 
 def _bar(step: int, total: int, rate: float, loss: float) -> str:
@@ -73,6 +76,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     except DeviceError as exc:
         raise CliError(str(exc)) from None
     history = RunHistory(trainer.layout)
+    board = None
+    if args.tensorboard:
+        from .engine.tensorboard_log import TensorBoardLogger, TensorBoardUnavailable
+        try:
+            board = TensorBoardLogger(args.tensorboard)
+        except TensorBoardUnavailable as exc:
+            raise CliError(str(exc)) from None
     stream = _CsvStream(args.csv) if args.csv else None
     show = not args.quiet and args.json != "-"
     last_loss = math.nan
@@ -83,8 +93,12 @@ def cmd_train(args: argparse.Namespace) -> int:
                 last_loss = event.payload.loss
                 if stream:
                     stream.add(event.payload)
+                if board:
+                    board.add_snapshot(event.payload)
             elif event.kind == "metrics":
                 history.add_metrics(event.payload)
+                if board:
+                    board.add_metrics(event.payload)
                 last_loss = event.payload.loss
             elif event.kind == "finding":
                 history.add_finding(event.payload)
@@ -97,6 +111,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     if stream:
         stream.close()
+    if board:
+        board.close()
     history.update_diagnosis()
     out = sys.stderr if args.json == "-" else sys.stdout
     steps_per_second = trainer.step / max(trainer.train_seconds, 1e-9)

@@ -121,3 +121,18 @@ def test_format_doc_example_loads_and_validates():
     text = (Path(__file__).resolve().parents[1] / "docs" / "design-format.md").read_text()
     example = text.split("```json")[1].split("```")[0]
     assert analyze(loads(example)).ok
+
+
+def test_atomic_save_keeps_permissions(tmp_path):
+    path = tmp_path / "d.json"
+    save_design(get_preset("deep-relu"), path)
+    assert (path.stat().st_mode & 0o777) == (0o666 & ~_umask())  # not mkstemp's 0600
+    os.chmod(path, 0o640)
+    save_design(get_preset("cnn-digits"), path)
+    assert (path.stat().st_mode & 0o777) == 0o640
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

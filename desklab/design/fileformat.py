@@ -80,6 +80,23 @@ def save_design(design: NetworkDesign, path: str | os.PathLike) -> None:
     atomic_write_text(Path(path), dumps(design))
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_replace(tmp: str | os.PathLike, path: str | os.PathLike) -> None:
+    """Rename ``tmp`` over ``path``, giving it the old file's permissions (or the
+    umask's default for a new file): mkstemp makes temp files private (0600)."""
+    try:
+        mode = os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` so that a crash leaves the old or the new file."""
     path = Path(path)
@@ -89,7 +106,7 @@ def atomic_write_text(path: Path, text: str) -> None:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        atomic_replace(tmp, path)
     except BaseException:
         try:
             os.unlink(tmp)

@@ -9,6 +9,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..design.fileformat import atomic_replace
+
 
 def save_weights(model: nn.Module, path: str | os.PathLike) -> None:
     """``torch.save`` of the state_dict (on the CPU), atomically."""
@@ -18,7 +20,7 @@ def save_weights(model: nn.Module, path: str | os.PathLike) -> None:
     os.close(fd)
     try:
         torch.save(state, tmp)
-        os.replace(tmp, path)
+        atomic_replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -16,6 +16,7 @@ from ..design.edit import duplicate_layers, insert_layer, move_layers, remove_la
 from ..lessons import PRESETS, get_preset
 from .dialogs import LessonDialog, shortcuts_dialog
 from .autosave import Autosaver, describe_age
+from .exports import Exporter
 from .gc_guard import install_gc_guard
 from .document import DesignDocument
 from .editor import NetworkPanel
@@ -143,6 +144,8 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addActions([self.act_save, self.act_save_as])
         self.export_menu = file_menu.addMenu("&Export")
+        self.exporter = Exporter(self)
+        self.exporter.add_menu(self.export_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         edit = bar.addMenu("&Edit")

@@ -88,11 +88,49 @@ class Panel(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.setBackground("w")
         self.title = title
+        self._install_save_actions()
         self.layout_ = None
         self.colors: list = []
         self.highlighted = -1
         self._styled = None  # the highlight the pens were last set for
         self._drawn_step = None  # the latest snapshot step the time series show
+
+    def _install_save_actions(self) -> None:
+        """The right-click menu saves the panel as PNG or SVG. pyqtgraph's own SVG
+        exporter fails on every plot with this Qt (a path-format change), so the panel
+        is rendered with Qt's QSvgGenerator instead."""
+        from PySide6.QtGui import QAction
+        actions = []
+        for fmt in ("PNG", "SVG"):
+            action = QAction(f"Save plot as {fmt}…", self)
+            action.triggered.connect(lambda _=False, f=fmt: self._ask_and_save(f))
+            actions.append(action)
+        self.scene().contextMenu = actions
+
+    def _ask_and_save(self, fmt: str) -> None:
+        from PySide6.QtWidgets import QFileDialog
+        path, _ = QFileDialog.getSaveFileName(self, f"Save {self.title}",
+                                              f"{self.title}.{fmt.lower()}",
+                                              f"{fmt} (*.{fmt.lower()})")
+        if path:
+            self.save_image(path)
+
+    def save_image(self, path: str) -> None:
+        """Write the panel to ``path``: SVG (vector) or, for any other suffix, PNG."""
+        if str(path).lower().endswith(".svg"):
+            from PySide6.QtCore import QRect, QSize
+            from PySide6.QtGui import QPainter
+            from PySide6.QtSvg import QSvgGenerator
+            generator = QSvgGenerator()
+            generator.setFileName(str(path))
+            generator.setSize(QSize(self.width(), self.height()))
+            generator.setViewBox(QRect(0, 0, self.width(), self.height()))
+            generator.setTitle(self.title)
+            painter = QPainter(generator)
+            self.render(painter)
+            painter.end()
+        elif not self.grab().save(str(path), "PNG"):
+            raise OSError(f"cannot write {path}")
 
     def _plot(self, title: str):
         plot = self.addPlot()

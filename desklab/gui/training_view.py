@@ -66,10 +66,12 @@ class TrainingView(QWidget):
         for i, widget in enumerate([activations, self.gradients, self.loss, self.health,
                                     self.boundary, self.findings]):
             grid.addWidget(widget, i // 3, i % 3)
+        self.plots_area = QWidget()  # what "Export figure sheet" saves
+        self.plots_area.setLayout(grid)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.panel)
-        layout.addLayout(grid, 1)
+        layout.addWidget(self.plots_area, 1)
         self.redraw_ms: list[float] = []  # cost of each redraw, for the benchmark
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_MS)

@@ -1,0 +1,61 @@
+"""TensorBoard event files for a run (the optional ``tensorboard`` extra)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..metrics import Metrics, Snapshot
+
+
+class TensorBoardUnavailable(RuntimeError):
+    """The tensorboard package is not installed."""
+
+
+class TensorBoardLogger:
+    """Scalars (loss, accuracy, lr, per-layer stats) and per-layer activation histograms."""
+
+    SCALAR_STATS = ("act_std", "frac_dead", "frac_saturated", "grad_mean_abs",
+                    "weight_grad_norm", "update_ratio")
+
+    def __init__(self, logdir: str):
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            raise TensorBoardUnavailable("TensorBoard logs need the tensorboard extra: "
+                                         "python -m pip install 'desklab[tensorboard]'") from None
+        self.writer = SummaryWriter(logdir)
+
+    def add_metrics(self, m: Metrics) -> None:
+        for name in ("loss", "val_loss", "train_acc", "val_acc", "train_top5", "val_top5",
+                     "lr"):
+            value = getattr(m, name)
+            if math.isfinite(value):
+                self.writer.add_scalar(f"metrics/{name}", value, m.step)
+
+    def add_snapshot(self, snap: Snapshot) -> None:
+        for i, meta in enumerate(snap.layout.layers):
+            for stat in self.SCALAR_STATS:
+                value = snap.stat(stat)[i]
+                if np.isfinite(value):
+                    self.writer.add_scalar(f"{stat}/{meta.name}", float(value), snap.step)
+            counts = snap.hist[i]
+            if not np.isfinite(counts).all() or counts.sum() <= 0:
+                continue
+            edges = meta.hist_edges
+            # underflow and overflow become the first / last buckets of TensorBoard's
+            # right-edged buckets
+            limits = np.concatenate([[edges[0]], edges[1:], [np.finfo(np.float64).max]])
+            mean = snap.stat("act_mean")[i]
+            std = snap.stat("act_std")[i]
+            num = float(counts.sum())
+            self.writer.add_histogram_raw(
+                f"activations/{meta.name}", min=float(edges[0]), max=float(edges[-1]),
+                num=num, sum=float(mean * num), sum_squares=float((std ** 2 + mean ** 2) * num),
+                bucket_limits=limits.tolist(), bucket_counts=counts.tolist(),
+                global_step=snap.step)
+
+    def close(self) -> None:
+        self.writer.flush()
+        self.writer.close()

@@ -1,0 +1,137 @@
+"""File > Export: code, ONNX, the run's report, metrics, TensorBoard logs, figures.
+
+Every export writes atomically and reports failures in a dialog; nothing here
+changes the design or the run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog
+
+from ..design.fileformat import atomic_write_text
+
+
+class Exporter:
+    """The export actions of a MainWindow (``window``)."""
+
+    def __init__(self, window):
+        self.window = window
+
+    @property
+    def history(self):
+        return self.window.training.controller.history
+
+    def _ask(self, title: str, suggestion: str, filter_: str) -> Path | None:
+        path, _ = QFileDialog.getSaveFileName(self.window, title, suggestion, filter_)
+        return Path(path) if path else None
+
+    def _guard(self, what: str, action) -> bool:
+        try:
+            action()
+        except (OSError, ValueError, RuntimeError) as exc:
+            self.window.show_error(f"Cannot export {what}", str(exc))
+            return False
+        self.window.statusBar().showMessage(f"Exported {what}", 4000)
+        return True
+
+    # --- one method per format, taking the target path (the menu asks for it)
+
+    def pytorch(self, path: Path) -> bool:
+        from ..engine.export import export_pytorch
+        return self._guard("PyTorch code", lambda: atomic_write_text(
+            path, export_pytorch(self.window.doc.design)))
+
+    def onnx(self, path: Path) -> bool:
+        from ..engine.onnx_export import export_onnx
+        trainer = self.window.training.controller.trainer
+        state = ({k: v.detach().cpu() for k, v in trainer.model.state_dict().items()}
+                 if trainer is not None else None)
+        design = trainer.design if trainer is not None else self.window.doc.design
+        return self._guard("ONNX", lambda: export_onnx(design, path, state=state))
+
+    def report(self, path: Path) -> bool:
+        from ..metrics.report import to_json, train_report
+        c = self.window.training.controller
+        if self.history is None or c.trainer is None:
+            self.window.show_error("Nothing to export", "Train first: the report is a run's.")
+            return False
+        return self._guard("the report", lambda: atomic_write_text(
+            path, to_json(train_report(c.trainer.design, c.trainer, self.history))))
+
+    def csv(self, path: Path) -> bool:
+        from ..metrics.report import snapshots_csv
+        if self.history is None or not self.history.snapshots:
+            self.window.show_error("Nothing to export", "Train first: no snapshots yet.")
+            return False
+        return self._guard("the metrics CSV", lambda: atomic_write_text(
+            path, snapshots_csv(list(self.history.snapshots))))
+
+    def tensorboard(self, folder: Path) -> bool:
+        from ..engine.tensorboard_log import TensorBoardLogger
+        if self.history is None:
+            self.window.show_error("Nothing to export", "Train first.")
+            return False
+
+        def write():
+            board = TensorBoardLogger(str(folder))
+            for snapshot in self.history.snapshots:
+                board.add_snapshot(snapshot)
+            from ..metrics import Metrics
+            for row in self.history.metrics.values:  # columns in Metrics' field order
+                board.add_metrics(Metrics(int(row[0]), *(float(v) for v in row[1:])))
+            board.close()
+        return self._guard("TensorBoard logs", write)
+
+    def figure_sheet(self, path: Path) -> bool:
+        """One PNG with the main plots of the current run."""
+        view = self.window.training
+        view.redraw(everything=True)
+        return self._guard("the figure sheet", lambda: _save_png(view.plots_area.grab(), path))
+
+    # --- menu entries: ask for a path, then export
+
+    def add_menu(self, menu) -> None:
+        name = self.window.doc.design.name
+        entries = [
+            ("PyTorch code…", lambda: self._file(self.pytorch, "Export PyTorch code",
+                                                 f"{name}.py", "Python (*.py)")),
+            ("ONNX…", lambda: self._file(self.onnx, "Export ONNX", f"{name}.onnx",
+                                         "ONNX (*.onnx)")),
+            ("Run report (JSON)…", lambda: self._file(self.report, "Export report",
+                                                      f"{name}-report.json", "JSON (*.json)")),
+            ("Per-layer metrics (CSV)…", lambda: self._file(self.csv, "Export metrics",
+                                                            f"{name}-layers.csv",
+                                                            "CSV (*.csv)")),
+            ("TensorBoard logs…", self._tensorboard_dialog),
+            ("Figure sheet (PNG)…", lambda: self._file(self.figure_sheet, "Export figures",
+                                                       f"{name}-figures.png", "PNG (*.png)")),
+        ]
+        for text, slot in entries:
+            menu.addAction(text, slot)
+
+    def _file(self, export, title, suggestion, filter_) -> None:
+        path = self._ask(title, suggestion, filter_)
+        if path is not None:
+            export(path)
+
+    def _tensorboard_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.window, "TensorBoard log folder")
+        if folder:
+            self.tensorboard(Path(folder))
+
+
+def _save_png(image, path: Path) -> None:
+    import os
+    import tempfile
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        if not image.save(tmp, "PNG"):
+            raise OSError(f"cannot write {path}")
+        from ..design.fileformat import atomic_replace
+        atomic_replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
