@@ -57,16 +57,22 @@ def test_run_streams_into_every_plot_then_pause_step_resume_stop(window, qtbot):
 
 
 def test_closing_mid_run_joins_every_thread(window, qtbot):
+    import time
     c = start_short_run(window, qtbot, steps=100000)
     qtbot.waitUntil(lambda: c.snapshots_received >= 2, timeout=20000)
+    start = time.perf_counter()
     assert window.close()
+    assert time.perf_counter() - start < 1.0  # stopped and joined within a second
     assert live_threads() == []
 
 
 def test_opening_another_design_mid_run_stops_it(window, qtbot):
     c = start_short_run(window, qtbot, steps=100000)
     qtbot.waitUntil(lambda: c.snapshots_received >= 1, timeout=20000)
+    import time
+    start = time.perf_counter()
     window.open_preset("cnn-digits")
+    assert time.perf_counter() - start < 1.0
     assert c.thread is None and c.state == "idle"
     assert [t.objectName() for t in live_threads()] == ["desklab-preview"]
     assert window.training.activations.curves == []  # plots cleared

@@ -57,6 +57,13 @@ def _name(snap: Snapshot, i: int) -> str:
     return snap.layout.layers[i].name
 
 
+def _about_layers(kind: str, snap: Snapshot, idx: list[int], message: str,
+                  advice: str) -> list[Finding]:
+    """One finding naming the first affected layer and listing them all."""
+    return [Finding(kind, _name(snap, idx[0]), snap.step, message, advice,
+                    layers=tuple(_name(snap, j) for j in idx))]
+
+
 def _depth_ratio(snap: Snapshot) -> tuple[int, int, float] | None:
     idx = [i for i in _hidden(snap) if np.isfinite(snap.stats[i, STAT_INDEX['grad_mean_abs']])]
     if len(idx) < MIN_DEPTH:
@@ -119,37 +126,41 @@ def exploding_growth(history: RunHistory) -> list[Finding]:
         "Lower the learning rate or clip gradients by norm.")]
 
 
+def _over(snap: Snapshot, stat: str, activations: tuple, threshold: float):
+    """Hidden layers with one of ``activations`` whose ``stat`` exceeds ``threshold``,
+    and the worst of them (None when there are none)."""
+    values = snap.stat(stat)
+    idx = [i for i in _hidden(snap) if snap.layout.layers[i].activation in activations
+           and values[i] > threshold]
+    return idx, (max(idx, key=lambda j: values[j]) if idx else None)
+
+
 def saturated(snap: Snapshot) -> list[Finding]:
-    idx = [i for i in _hidden(snap) if snap.layout.layers[i].activation in SATURATING
-           and snap.stat("frac_saturated")[i] > SATURATED_FRAC]
+    idx, i = _over(snap, "frac_saturated", SATURATING, SATURATED_FRAC)
     if not idx:
         return []
-    i = max(idx, key=lambda j: snap.stat("frac_saturated")[j])
     act = snap.layout.layers[i].activation
     bounds = "0 or 1" if act == "sigmoid" else "-1 or +1"
     slope = "sigmoid's slope peaks at 1/4 and" if act == "sigmoid" else "tanh's slope"
-    return [Finding(
-        "saturated", _name(snap, idx[0]), snap.step,
+    return _about_layers(
+        "saturated", snap, idx,
         f"Saturated {act}: in {_name(snap, i)} {snap.stat('frac_saturated')[i]:.0%} of the "
         f"outputs sit within 1% of {bounds} ({len(idx)} layer(s) affected). There {slope} is "
         "almost 0, so almost no gradient passes and these units stop learning.",
         "Use smaller initial weights (Xavier), standardise the inputs, add BatchNorm, or "
-        "switch to ReLU.", layers=tuple(_name(snap, j) for j in idx))]
+        "switch to ReLU.")
 
 
 def dead_units(snap: Snapshot) -> list[Finding]:
-    idx = [i for i in _hidden(snap) if snap.layout.layers[i].activation in RELU_LIKE
-           and snap.stat("frac_dead")[i] > DEAD_FRAC]
+    idx, i = _over(snap, "frac_dead", RELU_LIKE, DEAD_FRAC)
     if not idx:
         return []
-    i = max(idx, key=lambda j: snap.stat("frac_dead")[j])
-    return [Finding(
-        "dead_relu", _name(snap, idx[0]), snap.step,
+    return _about_layers(
+        "dead_relu", snap, idx,
         f"Dead units: {snap.stat('frac_dead')[i]:.0%} of the units in {_name(snap, i)} output 0 "
         f"for the whole batch ({len(idx)} layer(s) affected). A ReLU that is 0 for every input "
         "has zero gradient, so nothing can revive it.",
-        "Lower the learning rate, use He init, or use Leaky ReLU / ELU whose slope is never 0.",
-        layers=tuple(_name(snap, j) for j in idx))]
+        "Lower the learning rate, use He init, or use Leaky ReLU / ELU whose slope is never 0.")
 
 
 def collapsed(snap: Snapshot) -> list[Finding]:
@@ -157,14 +168,13 @@ def collapsed(snap: Snapshot) -> list[Finding]:
     idx = [i for i in _hidden(snap) if np.isfinite(std[i]) and std[i] < COLLAPSED_STD]
     if not idx:
         return []
-    return [Finding(
-        "collapsed", _name(snap, idx[0]), snap.step,
+    return _about_layers(
+        "collapsed", snap, idx,
         f"Collapsed activations: from {_name(snap, idx[0])} on, activations have std "
         f"{std[idx[0]]:.1e} or less ({len(idx)} layer(s)). Weights that are too small shrink the "
         "signal at every layer, so deep layers output almost the same value for every input "
         "and carry no information.",
-        "Use Xavier (tanh) or He (ReLU) init, or add BatchNorm.",
-        layers=tuple(_name(snap, j) for j in idx))]
+        "Use Xavier (tanh) or He (ReLU) init, or add BatchNorm.")
 
 
 def symmetric(snap: Snapshot) -> list[Finding]:
@@ -181,13 +191,12 @@ def symmetric(snap: Snapshot) -> list[Finding]:
             idx.append(i)
     if not idx:
         return []
-    return [Finding(
-        "symmetric", _name(snap, idx[0]), snap.step,
+    return _about_layers(
+        "symmetric", snap, idx,
         f"Identical units in {_name(snap, idx[0])} ({len(idx)} layer(s)): every unit computes "
         "the same function and receives the same gradient, so they can never become "
         "different. This is what zero or constant init does: the layer is as good as one unit.",
-        "Initialise weights randomly (Xavier / He) to break the symmetry.",
-        layers=tuple(_name(snap, j) for j in idx))]
+        "Initialise weights randomly (Xavier / He) to break the symmetry.")
 
 
 def update_ratio(snap: Snapshot) -> list[Finding]:
