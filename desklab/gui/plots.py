@@ -35,11 +35,12 @@ def _thin(steps: np.ndarray, values: np.ndarray):
 
 
 def nice_ceiling(x: float) -> float:
-    """The next of 1, 2, 2.5, 5 x 10^k at or above x."""
+    """The next of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^k at or above x: the range
+    grows in steps of at most 25%, so it changes rarely but leaves little empty space."""
     if x <= 1:
         return 1.0
     power = 10 ** np.floor(np.log10(x))
-    for m in (1, 2, 2.5, 5, 10):
+    for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
         if m * power >= x:
             return float(m * power)
     return float(10 * power)
