@@ -43,6 +43,16 @@ def load_input(args: argparse.Namespace) -> NetworkDesign:
         raise CliError("give a design file or --preset NAME (see 'desklab presets')")
     if getattr(args, "seed", None) is not None:
         design.train.seed = args.seed
+    if getattr(args, "data", None):
+        # your own data replaces the design's: the head adapts to its classes
+        design.input.dataset = "file"
+        design.input.params = {"path": args.data, "label": args.label or ""}
+        design.output.size = None
+        from .design.datafile import DataFileError, inspect_data
+        try:
+            design.output.task = inspect_data(args.data, args.label or "").task
+        except DataFileError as exc:
+            raise CliError(str(exc)) from None
     for key in ("steps", "probe_every", "device"):
         value = getattr(args, key, None)
         if value is not None:
@@ -104,6 +114,9 @@ def _design_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("design", nargs="?", help="a design JSON file")
     p.add_argument("--preset", metavar="NAME", help="a preset (see 'desklab presets')")
     p.add_argument("--seed", type=int, metavar="N", help="random seed (overrides the design)")
+    p.add_argument("--data", metavar="PATH",
+                   help="train on your own data: CSV, NPZ (X, y) or MNIST IDX file/folder")
+    p.add_argument("--label", metavar="COLUMN", help="CSV label column (default: the last)")
 
 
 def make_parser() -> argparse.ArgumentParser:

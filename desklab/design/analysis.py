@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from .catalog import (
     ACTIVATIONS, COMMON, DATASETS, INITS, LAYER_KINDS, MAX_LAYERS, MAX_TOTAL_PARAMS,
-    NORMS, PREPROCESS, TASKS, TRAIN_PARAMS,
+    NORMS, PREPROCESS, TASKS, TRAIN_PARAMS, dataset_task,
 )
 from .model import LayerSpec, NetworkDesign
 from .naming import duplicate_names, layer_names
@@ -124,6 +124,13 @@ def _check_design(design: NetworkDesign, result: Analysis) -> None:
     else:
         for key, msg in dataset.problems(inp.params):
             _add(result, (), f"input.{key}", msg)
+        if not dataset.problems(inp.params) and callable(dataset.meta["task"]):
+            from .datafile import DataFileError
+            try:
+                dataset.meta["shape"](inp.resolved_params())
+            except DataFileError as exc:
+                _add(result, (), "input.path", str(exc))
+                dataset = None  # nothing more can be checked against it
     if not isinstance(inp.val_fraction, (int, float)) or not 0.0 <= inp.val_fraction <= 0.9:
         _add(result, (), "input.val_fraction", "val_fraction must be between 0 and 0.9")
     if inp.preprocess not in PREPROCESS:
@@ -135,7 +142,7 @@ def _check_design(design: NetworkDesign, result: Analysis) -> None:
     out = design.output
     if out.task not in TASKS:
         _add(result, ("output",), "task", "task must be classes or regression")
-    elif dataset is not None and dataset.meta["task"] != out.task:
+    elif dataset is not None and dataset_task(dataset, inp.params) != out.task:
         _add(result, ("output",), "task",
              f"the output is {out.task} but {inp.dataset} is a "
              f"{'regression' if out.task == 'classes' else 'classification'} dataset")
@@ -160,6 +167,12 @@ def _check_batch(design: NetworkDesign, result: Analysis) -> None:
     if not isinstance(batch, int) or not isinstance(design.input.val_fraction, (int, float)):
         return
     samples = design.input.resolved_params()["samples"]
+    if design.input.dataset == "file":
+        try:
+            total = _file_samples(design)
+        except ValueError:  # reported by _check_design already
+            return
+        samples = min(samples, total) if samples else total
     n_val = int(round(samples * design.input.val_fraction))
     n_train = samples - n_val
     if n_train < 2:
@@ -170,6 +183,12 @@ def _check_batch(design: NetworkDesign, result: Analysis) -> None:
     uses_bn = any(l.norm == "batchnorm" for l in _all_layers(design.layers))
     if uses_bn and batch < 2:
         _add(result, (), "train.batch_size", "BatchNorm needs a batch of at least 2")
+
+
+def _file_samples(design: NetworkDesign) -> int:
+    from .datafile import inspect_data
+    p = design.input.resolved_params()
+    return inspect_data(p["path"], p["label"]).samples
 
 
 def _all_layers(layers: list[LayerSpec]):

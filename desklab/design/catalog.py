@@ -250,6 +250,16 @@ DATASETS = Registry(
         Entry("sine", "Sine (regression)", "y = sin(x) + noise for x in [-π, π].",
               (_SAMPLES, _NOISE),
               {"shape": lambda p: (1,), "classes": lambda p: 1, "task": "regression"}),
+        Entry("file", "Your data (CSV, NPZ, IDX)",
+              "Examples from a file: CSV (numeric columns, one label column), NPZ (arrays X "
+              "and y) or MNIST-format IDX files (an images file or a folder). Integer labels "
+              "are classes; other numbers regression targets.",
+              (Param("path", "text", "", "The data file (or a folder of IDX files)."),
+               Param("label", "text", "", "CSV label column (name or index); empty = last."),
+               Param("samples", "int", 0, "Use at most this many examples; 0 = all.",
+                     0, 10_000_000)),
+              {"shape": lambda p: _file_info(p).shape, "classes": lambda p: _file_info(p).classes,
+               "task": lambda p: _file_info(p).task}),
         Entry("digits", "Digits 8x8",
               "scikit-learn's bundled handwritten digits as 1x8x8 images, 10 classes "
               "(1797 images; works offline).",
@@ -258,6 +268,17 @@ DATASETS = Registry(
     ],
 )
 PREPROCESS = ("none", "center", "standardize")
+
+
+def _file_info(params: dict):
+    from .datafile import inspect_data  # numpy; only needed for the "file" dataset
+    return inspect_data(params["path"], params["label"])
+
+
+def dataset_task(entry: Entry, params: dict) -> str:
+    """"classes" or "regression" for a dataset entry (a file's depends on its labels)."""
+    task = entry.meta["task"]
+    return task(entry.resolve(params)) if callable(task) else task
 TASKS = ("classes", "regression")
 
 OPTIMIZERS = Registry(

@@ -16,6 +16,8 @@ def _param_line(p: Param) -> str:
         rng = " / ".join(p.choices)
     elif p.kind == "bool":
         rng = "true / false"
+    elif p.kind == "text":
+        rng = "text"
     else:
         rng = f"{p.low:g} .. {p.high:g}"
     return f"| `{p.name}` | {p.kind} | `{p.default}` | {rng} | {p.help} |"

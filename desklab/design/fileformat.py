@@ -203,12 +203,13 @@ def _typed(param: Param, value: Any, what: str) -> Any:
     ok = {
         "bool": isinstance(value, bool),
         "choice": isinstance(value, str),
+        "text": isinstance(value, str),
         "int": isinstance(value, int) and not isinstance(value, bool),
         "float": isinstance(value, (int, float)) and not isinstance(value, bool),
     }[param.kind]
     if not ok:
         kind = {"bool": "true or false", "choice": "a string", "int": "a whole number",
-                "float": "a number"}[param.kind]
+                "float": "a number", "text": "a string"}[param.kind]
         raise DesignFileError(f"{what}: {param.name} must be {kind}, not {json.dumps(value)}")
     return value
 

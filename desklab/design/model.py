@@ -106,7 +106,10 @@ class InputSpec:
         entry = DATASETS.get(self.dataset)
         if entry is None or entry.problems(self.params):
             return None
-        return tuple(entry.meta["shape"](self.resolved_params()))
+        try:
+            return tuple(entry.meta["shape"](self.resolved_params()))
+        except ValueError:  # a data file that cannot be read: analyze() says why
+            return None
 
 
 @dataclass
@@ -168,7 +171,10 @@ class NetworkDesign:
         entry = DATASETS.get(self.input.dataset)
         if entry is None or entry.problems(self.input.params):
             return None
-        return int(entry.meta["classes"](self.input.resolved_params()))
+        try:
+            return int(entry.meta["classes"](self.input.resolved_params()))
+        except ValueError:
+            return None
 
     def layer_at(self, path: tuple[int, ...]) -> LayerSpec:
         """The layer at ``(i,)`` or, inside residual block i, ``(i, j)``."""

@@ -23,7 +23,7 @@ class Param:
     name : str
         Key used in designs and JSON.
     kind : str
-        ``"int"``, ``"float"``, ``"bool"`` or ``"choice"``.
+        ``"int"``, ``"float"``, ``"bool"``, ``"choice"`` or ``"text"``.
     default : Any
         Value used when the design does not say.
     help : str
@@ -51,6 +51,8 @@ class Param:
             if not isinstance(value, bool):
                 return f"{self.name} must be true or false"
             return None
+        if self.kind == "text":
+            return None if isinstance(value, str) else f"{self.name} must be text"
         if self.kind == "choice":
             if not isinstance(value, str) or value not in self.choices:
                 return f"{self.name} must be one of {', '.join(self.choices)}"

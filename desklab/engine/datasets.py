@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from ..design import DATASETS, NetworkDesign
+from ..design.catalog import dataset_task
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,16 @@ def _digits(rng, n, p):
     return bunch.images[order][:, None] / 16.0, bunch.target[order]  # (N, 1, 8, 8) in [0, 1]
 
 
-GENERATORS = {"gaussian": _gaussian, "moons": _moons, "circles": _circles,
+def _file(rng, n, p):
+    from ..design.datafile import load_data
+    x, y = load_data(p["path"], p["label"])
+    if n and n < len(x):  # a seeded subset
+        keep = rng.permutation(len(x))[:n]
+        x, y = x[keep], y[keep]
+    return x, (y[:, None] if y.dtype == np.float32 else y)
+
+
+GENERATORS = {"file": _file, "gaussian": _gaussian, "moons": _moons, "circles": _circles,
               "spiral": _spiral, "xor": _xor, "blobs": _blobs, "sine": _sine,
               "digits": _digits}
 
@@ -128,7 +138,7 @@ def make_dataset(design: NetworkDesign, seed: int | None = None) -> Dataset:
     n_train = len(x) - n_val
     x_train, x_val = preprocess(x[:n_train], x[n_train:], inp.preprocess)
     entry = DATASETS[inp.dataset]
-    task = entry.meta["task"]
+    task = dataset_task(entry, inp.params)
     classes = int(entry.meta["classes"](inp.resolved_params()))
     if task == "classes":
         yt = torch.as_tensor(y.astype(np.int64))

@@ -35,6 +35,9 @@ def make_editor(param: Param, value, on_change) -> QWidget:
         w = QCheckBox()
         w.setChecked(bool(value))
         w.toggled.connect(on_change)
+    elif param.kind == "text":
+        w = QLineEdit(str(value))
+        w.editingFinished.connect(lambda: on_change(w.text().strip()))
     elif param.kind == "choice":
         w = QComboBox()
         registry = LABELS.get(param.name.split(".")[-1])
@@ -78,6 +81,8 @@ def set_editor_value(w: QWidget, value) -> None:
     w.blockSignals(True)
     if isinstance(w, QCheckBox):
         w.setChecked(bool(value))
+    elif isinstance(w, QLineEdit):
+        w.setText(str(value))
     elif isinstance(w, QComboBox):
         i = w.findData(value)
         if i >= 0:

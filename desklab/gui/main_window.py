@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
 
 from .. import __version__
 from ..design import DesignFileError, LayerSpec, NetworkDesign, load_design, save_design
+from ..design.datafile import DataFileError, csv_columns, inspect_data
 from ..design.edit import duplicate_layers, insert_layer, move_layers, remove_layers
 from ..lessons import PRESETS, get_preset
 from .dialogs import LessonDialog, shortcuts_dialog
@@ -116,6 +117,8 @@ class MainWindow(QMainWindow):
         self.act_lesson = a("New from &lesson…", self.new_from_lesson, "Ctrl+Shift+N",
                             "Open a preset experiment")
         self.act_open = a("&Open…", self.open_dialog, QKeySequence.Open, "Open a design file")
+        self.act_data = a("Load &data…", self.load_data_dialog, "Ctrl+L",
+                          "Train on your own data: CSV, NPZ (X, y) or MNIST IDX files")
         self.act_save = a("&Save", self.save, QKeySequence.Save, "Save the design")
         self.act_save_as = a("Save &As…", self.save_as, QKeySequence.SaveAs,
                              "Save the design under a new name")
@@ -142,7 +145,7 @@ class MainWindow(QMainWindow):
         file_menu.addActions([self.act_new, self.act_lesson, self.act_open])
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
-        file_menu.addActions([self.act_save, self.act_save_as])
+        file_menu.addActions([self.act_data, self.act_save, self.act_save_as])
         self.export_menu = file_menu.addMenu("&Export")
         self.exporter = Exporter(self)
         self.exporter.add_menu(self.export_menu)
@@ -306,6 +309,40 @@ class MainWindow(QMainWindow):
             return False
         self._replace(design, Path(path))
         self._add_recent(Path(path))
+        return True
+
+    def load_data_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Load data", "", "Data (*.csv *.npz *ubyte *ubyte.gz);;All files (*)")
+        if not path:
+            return
+        label = ""
+        columns = csv_columns(path) if path.lower().endswith(".csv") else []
+        if columns:
+            from PySide6.QtWidgets import QInputDialog
+            label, ok = QInputDialog.getItem(self, "Label column", "Which column holds the "
+                                             "labels?", columns, len(columns) - 1, False)
+            if not ok:
+                return
+        self.load_data_file(path, label)
+
+    def load_data_file(self, path: str, label: str = "") -> bool:
+        """Use a data file as the design's input; a bad file shows why and changes nothing."""
+        try:
+            info = inspect_data(path, label)
+        except DataFileError as exc:
+            self.show_error("Cannot use this data", str(exc))
+            return False
+
+        def use(d):
+            d.input.dataset = "file"
+            d.input.params = {"path": str(path), "label": label}
+            d.output.task, d.output.size = info.task, None
+        self.doc.edit("Load data", use)
+        self.statusBar().showMessage(
+            f"{info.samples} examples of shape {'x'.join(map(str, info.shape))}, "
+            f"{info.classes if info.task == 'classes' else 'regression'}"
+            f"{' classes' if info.task == 'classes' else ''}", 6000)
         return True
 
     def save(self) -> bool:

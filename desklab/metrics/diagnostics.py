@@ -27,6 +27,7 @@ OVERFIT_MIN_EVALS = 5  # evaluations needed before judging overfitting
 OVERFIT_RISE = 0.10  # validation loss this far above its best while training loss falls
 OVERFIT_GAP = 0.15  # train accuracy minus validation accuracy
 OVERFIT_MARGIN = 0.05  # validation loss must also exceed training loss by this much
+OVERFIT_ACC_MARGIN = 0.02  # ...and training accuracy beat validation accuracy by this much
 UPDATE_RATIO_LOW = 1e-5  # median ||dW|| / ||W|| per step below this: learning crawls
 UPDATE_RATIO_HIGH = 3e-2  # above this: steps too large (about 1e-3 is healthy)
 MIN_DEPTH = 3  # depth-ratio rules need at least this many hidden layers
@@ -231,8 +232,12 @@ def overfitting(history: RunHistory) -> list[Finding]:
     best = int(np.argmin(val))
     recent = float(np.mean(val[-3:]))  # sustained, not one noisy evaluation
     rising = (best < len(val) - 3 and recent > val[best] * (1 + OVERFIT_RISE)
+              and recent - val[best] > OVERFIT_MARGIN  # not noise on a tiny loss
               and loss[-1] < loss[best] and val[-1] - loss[-1] > OVERFIT_MARGIN)
-    gap = tacc[-1] - vacc[-1] if np.isfinite(tacc[-1]) and np.isfinite(vacc[-1]) else 0.0
+    gap = tacc[-1] - vacc[-1] if np.isfinite(tacc[-1]) and np.isfinite(vacc[-1]) else None
+    if rising and gap is not None and gap <= OVERFIT_ACC_MARGIN:
+        rising = False  # validation does as well as training: noise, not memorising
+    gap = gap or 0.0
     if not rising and gap <= OVERFIT_GAP:
         return []
     what = (f"the validation loss has risen {recent / val[best] - 1:.0%} above its best "

@@ -1,0 +1,238 @@
+"""The user's own data: CSV, NPZ and MNIST-format IDX files from disk (numpy, no torch).
+
+`inspect_data` reads just enough to know the example shape, the number of classes
+and the task, and is cached by (path, size, mtime, label) because the validator
+calls it on every edit; `load_data` returns the arrays. Every problem is a
+`DataFileError` in plain words (which row, which column, what was expected).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+MAX_CLASSES = 1000  # integer labels beyond this are treated as regression targets
+
+
+class DataFileError(ValueError):
+    """A data file that cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class DataInfo:
+    shape: tuple  # one example: (features,) or (1, H, W)
+    classes: int  # classes (or 1 target for regression)
+    task: str  # "classes" or "regression"
+    samples: int
+    columns: tuple = ()  # CSV header names, for choosing the label column
+
+
+_cache: dict[tuple, tuple[DataInfo, np.ndarray, np.ndarray]] = {}
+
+
+def _key(path: Path, label: str) -> tuple:
+    stat = path.stat()
+    return (str(path.resolve()), stat.st_size, stat.st_mtime_ns, label)
+
+
+def inspect_data(path: str, label: str = "") -> DataInfo:
+    """Shape, classes and task of a data file (cached)."""
+    return _read(path, label)[0]
+
+
+def load_data(path: str, label: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """(x, y): x float32 (N, *shape); y int64 labels 0..C-1, or float32 (N, 1) targets."""
+    _, x, y = _read(path, label)
+    return x, y
+
+
+def _read(path: str, label: str):
+    p = Path(path)
+    if not str(path):
+        raise DataFileError("choose a data file (CSV, NPZ or an MNIST IDX file or folder)")
+    if not p.exists():
+        raise DataFileError(f"{path}: no such file")
+    key = _key(p, label)
+    if key not in _cache:
+        x, y = _parse(p, label)
+        _cache.clear()  # keep one dataset: they can be large
+        _cache[key] = (_describe(x, y, p), x, y)
+    return _cache[key]
+
+
+def _parse(p: Path, label: str) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        if p.is_dir():
+            return _idx_folder(p)
+        if p.stat().st_size == 0:
+            raise DataFileError(f"{p} is empty")
+        name = p.name.lower()
+        if name.endswith(".npz"):
+            return _npz(p)
+        if "idx" in name or name.endswith(("-ubyte", ".ubyte", "-ubyte.gz")):
+            return _idx_pair(p)
+        return _csv(p, label)
+    except PermissionError:
+        raise DataFileError(f"{p}: permission denied") from None
+    except OSError as exc:
+        raise DataFileError(f"{p}: cannot read ({exc.strerror or exc})") from None
+
+
+def _labels(y: np.ndarray, where: str) -> np.ndarray:
+    """Integer-valued labels become classes 0..C-1; other numbers regression targets."""
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise DataFileError(f"{where}: labels must be one value per example, got shape "
+                            f"{tuple(y.shape)}")
+    if y.dtype.kind in "iub" or (y.dtype.kind == "f" and np.all(np.isfinite(y))
+                                 and np.all(y == np.round(y))):
+        values = np.unique(y)
+        if len(values) <= MAX_CLASSES:
+            return np.searchsorted(values, y).astype(np.int64)
+    return y.astype(np.float32)
+
+
+def _describe(x: np.ndarray, y: np.ndarray, p: Path) -> DataInfo:
+    if len(x) < 2:
+        raise DataFileError(f"{p} has {len(x)} example(s): at least 2 are needed")
+    if y.dtype == np.int64:
+        return DataInfo(tuple(x.shape[1:]), int(y.max()) + 1, "classes", len(x))
+    return DataInfo(tuple(x.shape[1:]), 1, "regression", len(x))
+
+
+def _csv(p: Path, label: str) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataFileError(f"{p} is not a text (CSV) file") from None
+    rows = [r for r in csv.reader(text.splitlines()) if any(c.strip() for c in r)]
+    if not rows:
+        raise DataFileError(f"{p} is empty")
+    header = rows[0]
+    has_header = any(not _is_number(c) for c in header)
+    names = [h.strip() for h in header] if has_header else [str(i) for i in range(len(header))]
+    body = rows[1:] if has_header else rows
+    if not body:
+        raise DataFileError(f"{p} has a header but no data rows")
+    if label == "":
+        column = len(names) - 1  # the last column, by default
+    elif label in names:
+        column = names.index(label)
+    elif label.isdigit() and int(label) < len(names):
+        column = int(label)
+    else:
+        raise DataFileError(f"{p}: no column {label!r} (columns: {', '.join(names)})")
+    if len(names) < 2:
+        raise DataFileError(f"{p}: needs at least one feature column and a label column")
+    features = np.empty((len(body), len(names) - 1), np.float32)
+    labels = []
+    for r, row in enumerate(body):
+        line = r + (2 if has_header else 1)
+        if len(row) != len(names):
+            raise DataFileError(f"{p}, line {line}: {len(row)} values, expected {len(names)}")
+        values = [v.strip() for v in row]
+        raw_label = values.pop(column)
+        for c, v in enumerate(values):
+            if not _is_number(v):
+                col = [n for i, n in enumerate(names) if i != column][c]
+                raise DataFileError(f"{p}, line {line}, column {col!r}: {v!r} is not a number")
+            features[r, c] = float(v)
+        labels.append(raw_label)
+    numeric = all(_is_number(v) for v in labels)
+    y = np.array([float(v) for v in labels]) if numeric else np.unique(
+        labels, return_inverse=True)[1]
+    return features, _labels(y, str(p))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        value = float(text)
+    except ValueError:
+        return False
+    return np.isfinite(value)
+
+
+def _npz(p: Path) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        data = np.load(p, allow_pickle=False)  # arrays only: never unpickle objects
+    except (ValueError, OSError) as exc:
+        raise DataFileError(f"{p} is not a readable NPZ file ({exc})") from None
+    names = {n.lower(): n for n in data.files}
+    if "x" not in names or "y" not in names:
+        raise DataFileError(f"{p}: needs arrays named X and y (found: "
+                            f"{', '.join(data.files) or 'none'})")
+    x, y = data[names["x"]], data[names["y"]]
+    if x.dtype.kind not in "iubf":
+        raise DataFileError(f"{p}: X must be numbers, got {x.dtype}")
+    if len(x) != len(y):
+        raise DataFileError(f"{p}: X has {len(x)} examples but y has {len(y)}")
+    x = x.astype(np.float32)
+    if x.ndim == 3:  # (N, H, W) images: one channel
+        x = x[:, None]
+    if x.ndim not in (2, 4):
+        raise DataFileError(f"{p}: X must be (N, features), (N, H, W) or (N, C, H, W), "
+                            f"got {tuple(x.shape)}")
+    if not np.isfinite(x).all():
+        raise DataFileError(f"{p}: X contains NaN or infinite values")
+    return x, _labels(y, str(p))
+
+
+def _read_idx(p: Path) -> np.ndarray:
+    opener = gzip.open if p.name.endswith(".gz") else open
+    with opener(p, "rb") as f:
+        raw = f.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise DataFileError(f"{p} is not an IDX file of unsigned bytes (bad magic number)")
+    dims = raw[3]
+    shape = struct.unpack(">" + "I" * dims, raw[4:4 + 4 * dims])
+    data = np.frombuffer(raw, np.uint8, offset=4 + 4 * dims)
+    if data.size != int(np.prod(shape)):
+        raise DataFileError(f"{p}: header says {shape} but holds {data.size} values")
+    return data.reshape(shape)
+
+
+def _idx_pair(images: Path) -> tuple[np.ndarray, np.ndarray]:
+    """An images file; its labels file is found by the MNIST naming convention."""
+    name = images.name
+    candidates = [name.replace("images-idx3", "labels-idx1"), name.replace("images", "labels")]
+    labels = next((images.with_name(c) for c in candidates
+                   if c != name and images.with_name(c).exists()), None)
+    if labels is None:
+        raise DataFileError(f"{images}: no matching labels file next to it "
+                            f"(expected {candidates[0]})")
+    return _idx_arrays(_read_idx(images), _read_idx(labels), images)
+
+
+def _idx_folder(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    images = sorted(f for f in folder.iterdir() if "images" in f.name and "idx3" in f.name)
+    train = [f for f in images if f.name.startswith("train")] or images
+    if not train:
+        raise DataFileError(f"{folder}: no MNIST images file (*images-idx3-ubyte) in it")
+    return _idx_pair(train[0])
+
+
+def _idx_arrays(x: np.ndarray, y: np.ndarray, p: Path):
+    if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
+        raise DataFileError(f"{p}: images {tuple(x.shape)} and labels {tuple(y.shape)} do "
+                            f"not match (expected (N, H, W) and (N,))")
+    return (x[:, None].astype(np.float32) / 255.0), _labels(y.astype(np.int64), str(p))
+
+
+def csv_columns(path: str) -> list[str]:
+    """The header names of a CSV file (empty when it has no header row)."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            first = next(csv.reader(f), [])
+    except (OSError, UnicodeDecodeError):
+        return []
+    return [c.strip() for c in first] if any(not _is_number(c) for c in first) else []
+
+
+def is_readable(path: str) -> bool:
+    return os.access(path, os.R_OK)

@@ -1,0 +1,129 @@
+"""Your own data: CSV, NPZ and IDX, through the design, the trainer and the CLI."""
+
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+from desklab.cli import main
+from desklab.design import InputSpec, LayerSpec, NetworkDesign, analyze
+from desklab.design.datafile import DataFileError, inspect_data, load_data
+from desklab.engine.trainer import Trainer
+
+
+def moons_csv(path, header=True, label_first=False):
+    from sklearn.datasets import make_moons
+    x, y = make_moons(200, noise=0.1, random_state=0)
+    rows = [[f"{a:.5f}", f"{b:.5f}", "up" if c else "down"] for (a, b), c in zip(x, y)]
+    if label_first:
+        rows = [[r[2], r[0], r[1]] for r in rows]
+    head = (["kind", "x1", "x2"] if label_first else ["x1", "x2", "kind"]) if header else None
+    text = "\n".join(",".join(r) for r in ([head] if head else []) + rows)
+    path.write_text(text + "\n")
+    return path
+
+
+def design_for(path, label=""):
+    return NetworkDesign(input=InputSpec("file", {"path": str(path), "label": label}),
+                         layers=[LayerSpec.make("dense", units=16)])
+
+
+def test_csv_with_named_label_column_trains(tmp_path):
+    path = moons_csv(tmp_path / "m.csv", label_first=True)
+    info = inspect_data(str(path), "kind")
+    assert info.shape == (2,) and info.classes == 2 and info.task == "classes"
+    design = design_for(path, "kind")
+    design.train.steps, design.train.lr = 150, 0.01
+    assert analyze(design).ok
+    result = Trainer(design).run()
+    assert result.state == "finished"
+
+
+def test_npz_images_and_regression(tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "img.npz", X=rng.random((50, 6, 6)), y=rng.integers(0, 3, 50))
+    info = inspect_data(str(tmp_path / "img.npz"))
+    assert info.shape == (1, 6, 6) and info.classes == 3
+    np.savez(tmp_path / "reg.npz", X=rng.random((40, 3)), y=rng.random(40))
+    reg = design_for(tmp_path / "reg.npz")
+    reg.output.task = "regression"
+    reg.train.batch_size = 16  # 32 training examples
+    assert inspect_data(str(tmp_path / "reg.npz")).task == "regression" and analyze(reg).ok
+    assert not analyze(design_for(tmp_path / "reg.npz")).ok  # classes vs regression
+
+
+def write_idx(path, array):
+    header = struct.pack(">BBBB", 0, 0, 8, array.ndim) + struct.pack(
+        ">" + "I" * array.ndim, *array.shape)
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def test_mnist_idx_folder(tmp_path):
+    rng = np.random.default_rng(0)
+    write_idx(tmp_path / "train-images-idx3-ubyte", rng.integers(0, 255, (30, 4, 4)))
+    write_idx(tmp_path / "train-labels-idx1-ubyte", rng.integers(0, 10, 30))
+    x, y = load_data(str(tmp_path))
+    assert x.shape == (30, 1, 4, 4) and float(x.max()) <= 1.0 and y.dtype == np.int64
+    assert inspect_data(str(tmp_path / "train-images-idx3-ubyte")).samples == 30
+
+
+BAD = {
+    "empty.csv": (b"", "is empty"),
+    "text.csv": (b"a,b,label\n1,x,0\n2,3,1\n", "line 2, column 'b': 'x' is not a number"),
+    "ragged.csv": (b"a,b,label\n1,2,0\n2,1\n", "line 3: 2 values, expected 3"),
+    "header.csv": (b"a,b,label\n", "no data rows"),
+    "one.csv": (b"1,0\n", "at least 2 are needed"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD))
+def test_bad_data_files_say_what_is_wrong(name, tmp_path, capsys):
+    content, words = BAD[name]
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DataFileError, match=words):
+        inspect_data(str(path))
+    problems = analyze(design_for(path)).problems
+    assert problems[0].field == "input.path" and words in problems[0].message
+    assert main(["train", "--preset", "deep-relu", "--data", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err
+
+
+def test_npz_shape_mismatch_and_missing_arrays(tmp_path):
+    np.savez(tmp_path / "a.npz", X=np.zeros((5, 2)), y=np.zeros(4))
+    with pytest.raises(DataFileError, match="X has 5 examples but y has 4"):
+        inspect_data(str(tmp_path / "a.npz"))
+    np.savez(tmp_path / "b.npz", features=np.zeros((5, 2)))
+    with pytest.raises(DataFileError, match="needs arrays named X and y"):
+        inspect_data(str(tmp_path / "b.npz"))
+
+
+def test_cli_data_option_replaces_the_preset_data(tmp_path, capsys):
+    path = moons_csv(tmp_path / "m.csv")
+    assert main(["train", "--preset", "deep-relu", "--data", str(path), "--steps", "30",
+                 "--quiet"]) == 0
+    assert "finished after 30 steps" in capsys.readouterr().out
+    assert main(["probe", "--preset", "cnn-digits", "--data", str(path)]) == 2
+    assert "needs an image input" in capsys.readouterr().err
+
+
+def test_load_data_in_the_app(window, tmp_path):
+    from desklab.design.datafile import csv_columns
+    path = moons_csv(tmp_path / "m.csv", label_first=True)
+    assert csv_columns(str(path)) == ["kind", "x1", "x2"]
+    assert window.load_data_file(str(path), "kind")
+    design = window.doc.design
+    assert design.input.dataset == "file" and design.input.shape == (2,)
+    assert window.doc.analysis.ok and design.output_size() == 2
+    window.act_undo.trigger()
+    assert window.doc.design.input.dataset == "spiral"
+    before = window.doc.design.input
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,c\n1,oops,0\n")
+    assert not window.load_data_file(str(bad))
+    assert "'oops' is not a number" in window.errors[-1]
+    assert window.doc.design.input == before
