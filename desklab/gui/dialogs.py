@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QTextBrowser,
     QVBoxLayout,
@@ -12,7 +12,10 @@ from ..lessons import PRESETS
 
 
 class LessonDialog(QDialog):
-    """Pick a preset experiment: title, what it shows, what to look for."""
+    """The lessons browser: title, explanation, what to look for; open one, or run a
+    lesson and its pair side by side."""
+
+    run_both = Signal(str)  # the selected lesson's slug
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -28,6 +31,10 @@ class LessonDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.Open | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.both = buttons.addButton("Run both side by side", QDialogButtonBox.ActionRole)
+        self.both.setToolTip("Train this lesson and the one it is paired with, same seed and "
+                             "batches, in a comparison window")
+        self.both.clicked.connect(self._run_both)
         row = QHBoxLayout()
         row.addWidget(self.list, 1)
         row.addWidget(self.text, 2)
@@ -38,10 +45,16 @@ class LessonDialog(QDialog):
         self.list.itemDoubleClicked.connect(lambda _item: self.accept())
         self.list.setCurrentRow(0)
 
+    def _run_both(self) -> None:
+        if self.slug and PRESETS[self.slug].pair:
+            self.run_both.emit(self.slug)
+            self.reject()
+
     def _show(self, item) -> None:
         if item is None:
             return
         p = PRESETS[item.data(Qt.UserRole)]
+        self.both.setEnabled(bool(p.pair))
         pair = f"<p><i>Compare with:</i> {PRESETS[p.pair].title}</p>" if p.pair else ""
         self.text.setHtml(f"<h3>{p.title}</h3><p>{p.summary}</p><p><b>Look for:</b> "
                           f"{p.look_for}</p><p><b>Expected:</b> {p.expected}</p>{pair}"

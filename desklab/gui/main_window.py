@@ -17,7 +17,10 @@ from ..design.edit import duplicate_layers, insert_layer, move_layers, remove_la
 from ..lessons import PRESETS, get_preset
 from .dialogs import LessonDialog, shortcuts_dialog
 from .autosave import Autosaver, describe_age
+from .compare import CompareWindow
 from .exports import Exporter
+from .run_panel import RunPanel
+from .runs import RunList, RunRecord
 from .gc_guard import install_gc_guard
 from .document import DesignDocument
 from .editor import NetworkPanel
@@ -43,6 +46,9 @@ class MainWindow(QMainWindow):
         self.network = NetworkPanel(self.doc)
         self.inspector = Inspector(self.doc)
         self.preview = PreviewPanel(self.doc)
+        self.runs = RunList(self)
+        self.run_panel = RunPanel(self.runs)
+        self.compare_windows: list = []
         self.docks: dict[str, QDockWidget] = {}
         self._make_docks()
         self._make_actions()
@@ -55,6 +61,9 @@ class MainWindow(QMainWindow):
         self.training.select_layer.connect(self.select_layer_named)
         self.training.status_message.connect(lambda m: self.statusBar().showMessage(m))
         self.training.controller.state_changed.connect(self._training_state)
+        self.training.controller.run_ended.connect(self._record_run)
+        self.run_panel.open_requested.connect(self.reopen_run)
+        self.run_panel.compare_requested.connect(self.compare_runs)
         self._update_title()
         self.statusBar().showMessage("Drag layers from the palette; select a card to edit it.")
         geometry = self.settings.value("window/geometry")
@@ -87,6 +96,9 @@ class MainWindow(QMainWindow):
         self._dock("inspector", "Inspector", self.inspector, Qt.RightDockWidgetArea)
         self._dock("preview", "At-init preview", self.preview, Qt.RightDockWidgetArea)
         self.splitDockWidget(self.docks["inspector"], self.docks["preview"], Qt.Vertical)
+        self._dock("runs", "Runs", self.run_panel, Qt.RightDockWidgetArea)
+        self.tabifyDockWidget(self.docks["preview"], self.docks["runs"])
+        self.docks["preview"].raise_()
         self.resizeDocks([self.docks["network"], self.docks["inspector"]], [310, 330],
                          Qt.Horizontal)
         self.resizeDocks([self.docks["palette"], self.docks["network"]], [118, 800],
@@ -284,8 +296,41 @@ class MainWindow(QMainWindow):
 
     def new_from_lesson(self) -> None:
         dialog = LessonDialog(self)
+        dialog.run_both.connect(self.run_pair)
         if dialog.exec() and dialog.slug and self.confirm_discard():
             self.open_preset(dialog.slug)
+
+    # ------------------------------------------------------------ runs
+
+    def _record_run(self, state: str) -> None:
+        c = self.training.controller
+        if c.history is None or c.trainer is None:
+            return
+        self.runs.add(RunRecord(c.trainer.design.name, c.trainer.design, c.history, state,
+                                c.device_name, c.trainer.step))
+
+    def reopen_run(self, record: RunRecord) -> None:
+        """Show a past run's plots again and put its design in the editor."""
+        if not self.confirm_discard():
+            return
+        self._replace(record.design.copy(), None)
+        self.training.show_history(record.history)
+
+    def compare_runs(self, records: list) -> "CompareWindow":
+        window = CompareWindow(self.runs, self)
+        window.show_records(records)
+        window.show()
+        self.compare_windows.append(window)
+        return window
+
+    def run_pair(self, slug: str) -> "CompareWindow":
+        """Train a lesson and its pair side by side."""
+        pair = PRESETS[slug].pair
+        window = CompareWindow(self.runs, self)
+        window.run_pair([get_preset(slug), get_preset(pair)], [slug, pair])
+        window.show()
+        self.compare_windows.append(window)
+        return window
 
     def open_preset(self, slug: str) -> None:
         self._replace(get_preset(slug), None)
@@ -410,6 +455,8 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop and join every thread the window owns."""
+        for window in self.compare_windows:
+            window.close()
         self.autosaver.stop()
         self.training.shutdown()
         self.preview.shutdown()

@@ -150,6 +150,14 @@ class TrainingView(QWidget):
         self.badges_changed.emit({})
         self.controller._set_state("idle")
 
+    def show_history(self, history) -> None:
+        """Show a finished run's measurements (the run list's Open)."""
+        self.stop_and_reset()
+        self.controller.history = history
+        self.controller.dirty = True
+        self._findings_changed()
+        self.redraw(everything=True)
+
     def shutdown(self) -> None:
         self.timer.stop()
         self.controller.stop_and_join()

@@ -1,0 +1,176 @@
+"""Two runs side by side: curves overlaid, per-layer views next to each other, a replay
+slider over their snapshots. Opened by "Run both" on a lesson pair or from the run list."""
+
+from __future__ import annotations
+
+import bisect
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QGridLayout, QHBoxLayout, QLabel, QMainWindow, QPushButton, QSlider, QVBoxLayout, QWidget,
+)
+
+from .findings import FindingsList
+from .plots import ActivationPanel
+from .runs import PairController, RunRecord
+
+COLORS = ("#1e64c8", "#e07b00")  # run A, run B
+
+
+class AtStep:
+    """A run's history as it was at ``step``: what the replay slider shows."""
+
+    def __init__(self, history, step: int | None):
+        self.history, self.step = history, step
+
+    @property
+    def layout(self):
+        return self.history.layout
+
+    @property
+    def latest(self):
+        snaps = list(self.history.snapshots)
+        if self.step is None or not snaps:
+            return self.history.latest
+        i = bisect.bisect_right([s.step for s in snaps], self.step)
+        return snaps[max(i - 1, 0)]
+
+    def stat_series(self, name: str):
+        steps, values = self.history.stat_series(name)
+        if self.step is None:
+            return steps, values
+        keep = steps <= self.step
+        return steps[keep], values[:, keep]
+
+
+class CompareWindow(QMainWindow):
+    """Side-by-side view of two runs (or one, for replay)."""
+
+    def __init__(self, runs, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Compare runs - DeskLab")
+        self.resize(1500, 950)
+        self.controller = PairController(runs, self)
+        self.records: list[RunRecord] = []
+        self.shown_steps = [None, None]  # the snapshot step each side shows
+        self.title = QLabel()
+        self.stop_button = QPushButton("■ Stop")
+        self.stop_button.clicked.connect(self.controller.stop)
+        self.slider = QSlider(Qt.Horizontal)
+        self.slider.setObjectName("replay_slider")
+        self.slider.setToolTip("Replay: the per-layer views show the snapshot at this step")
+        self.slider.valueChanged.connect(lambda _v: self._redraw(force=True))
+        self.step_label = QLabel("live")
+        self.curves = pg.GraphicsLayoutWidget()
+        self.curves.setBackground("w")
+        self.loss = self.curves.addPlot(title="Loss (solid: train, dashed: validation)")
+        self.loss.setLogMode(y=True)
+        self.acc = self.curves.addPlot(title="Accuracy (solid: train, dashed: validation)")
+        self.acc.setYRange(0, 1.02)
+        self.depth = self.curves.addPlot(title="mean |dL/dh| by depth (at the slider)")
+        self.depth.setLogMode(y=True)
+        self.lines = {}
+        for k, color in enumerate(COLORS):
+            solid, dash = pg.mkPen(color, width=1), pg.mkPen(color, width=1, style=Qt.DashLine)
+            self.lines[k] = {"loss": self.loss.plot(pen=solid), "val_loss": self.loss.plot(
+                pen=dash), "train_acc": self.acc.plot(pen=solid), "val_acc": self.acc.plot(
+                pen=dash), "depth": self.depth.plot(pen=solid, symbol="o", symbolSize=5,
+                                                    symbolBrush=color)}
+        self.panels = [ActivationPanel(), ActivationPanel()]
+        self.findings = [FindingsList(), FindingsList()]
+        self.names = [QLabel(), QLabel()]
+        grid = QGridLayout()
+        for k in range(2):
+            grid.addWidget(self.names[k], 0, k)
+            grid.addWidget(self.panels[k], 1, k)
+            grid.addWidget(self.findings[k], 2, k)
+        grid.setRowStretch(1, 3)
+        grid.setRowStretch(2, 1)
+        head = QHBoxLayout()
+        head.addWidget(self.title, 1)
+        head.addWidget(QLabel("replay step"))
+        head.addWidget(self.slider, 2)
+        head.addWidget(self.step_label)
+        head.addWidget(self.stop_button)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.addLayout(head)
+        layout.addWidget(self.curves, 2)
+        layout.addLayout(grid, 5)
+        self.setCentralWidget(body)
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._redraw)
+        self.timer.start(100)
+
+    # ------------------------------------------------------------ sources
+
+    def run_pair(self, designs, names) -> None:
+        """Train two designs side by side (same seed, same batches)."""
+        self.controller.start(designs, names)
+        self.records = self.controller.records
+        self._label()
+
+    def show_records(self, records: list[RunRecord]) -> None:
+        """Show finished runs (one or two) for overlay and replay."""
+        self.controller.stop()
+        self.records = list(records)[:2]
+        self._label()
+        self.controller.dirty = True
+
+    def _label(self) -> None:
+        for k, label in enumerate(self.names):
+            if k < len(self.records):
+                r = self.records[k]
+                label.setText(f"<b style='color:{COLORS[k]}'>{'AB'[k]}: {r.name}</b>")
+            else:
+                label.setText("")
+        self.title.setText(" vs ".join(f"<b style='color:{COLORS[k]}'>{r.name}</b>"
+                                       for k, r in enumerate(self.records)))
+
+    # ------------------------------------------------------------ drawing
+
+    def _steps(self) -> list[int]:
+        steps = sorted({s.step for r in self.records for s in r.history.snapshots})
+        return steps
+
+    def _redraw(self, force: bool = False) -> None:
+        if not (self.controller.dirty or force) or not self.records:
+            return
+        self.controller.dirty = False
+        steps = self._steps()
+        live = self.slider.value() >= self.slider.maximum()
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(len(steps) - 1, 0))
+        if live:
+            self.slider.setValue(self.slider.maximum())
+        self.slider.blockSignals(False)
+        at = None if live or not steps else steps[self.slider.value()]
+        self.step_label.setText("live" if at is None else f"step {at}")
+        self.stop_button.setEnabled(self.controller.running)
+        for k, record in enumerate(self.records):
+            h = record.history
+            if len(h.metrics):
+                x = h.metrics.steps
+                for key in ("loss", "val_loss", "train_acc", "val_acc"):
+                    v = h.metric(key)
+                    ok = np.isfinite(v) & ((v > 0) if "loss" in key else True)
+                    self.lines[k][key].setData(x[ok], v[ok])
+            view = AtStep(h, at)
+            snap = view.latest
+            if snap is None:
+                continue
+            if self.panels[k].layout_ is not h.layout:
+                self.panels[k].set_layout(h.layout)
+            self.panels[k].update(view)
+            self.shown_steps[k] = snap.step
+            grad = snap.stat("grad_mean_abs")
+            ok = np.isfinite(grad) & (grad > 0)
+            self.lines[k]["depth"].setData(np.arange(len(grad))[ok], grad[ok])
+            self.findings[k].set_findings(h.findings)
+
+    def closeEvent(self, event) -> None:
+        self.timer.stop()
+        self.controller.stop()
+        super().closeEvent(event)

@@ -1,0 +1,66 @@
+"""Side-by-side runs: a lesson pair from the lessons browser, the run list, replay."""
+
+import numpy as np
+
+from desklab.gui.dialogs import LessonDialog
+from desklab.gui.worker import live_threads
+
+
+def has_data(item) -> bool:
+    x, y = item.getData()
+    return x is not None and len(x) > 0 and np.isfinite(y).any()
+
+
+def test_lesson_pair_runs_both_and_both_show_in_the_plots(window, qtbot):
+    dialog = LessonDialog(window)
+    qtbot.addWidget(dialog)
+    dialog.run_both.connect(window.run_pair)
+    row = next(i for i in range(dialog.list.count())
+               if dialog.list.item(i).data(0x0100) == "lr-too-low")
+    dialog.list.setCurrentRow(row)
+    assert dialog.both.isEnabled()
+    dialog.both.click()
+    compare = window.compare_windows[-1]
+    qtbot.waitUntil(lambda: len(window.runs.records) == 2, timeout=30000)
+    qtbot.waitUntil(lambda: compare.controller.thread is None, timeout=10000)
+    compare._redraw(force=True)
+    names = [r.name for r in compare.records]
+    assert names == ["lr-too-low", "lr-tuned"]
+    assert compare.records[0].design.train.seed == compare.records[1].design.train.seed
+    for k in range(2):  # both runs' data in every view
+        assert has_data(compare.lines[k]["loss"]) and has_data(compare.lines[k]["val_acc"])
+        assert has_data(compare.lines[k]["depth"])
+        assert all(has_data(c) for c in compare.panels[k].curves)
+    low, tuned = (r.history.metric("loss")[-1] for r in compare.records)
+    assert tuned < low / 3  # the lesson, visible side by side
+    # replay: the per-layer views go back to an early snapshot
+    compare.slider.setValue(0)
+    assert compare.step_label.text() == "step 0"
+    assert compare.shown_steps == [0, 0]
+    compare.slider.setValue(compare.slider.maximum())
+    assert compare.step_label.text() == "live" and compare.shown_steps[0] > 0
+    compare.close()
+    assert [t.objectName() for t in live_threads()] == ["desklab-preview"]
+
+
+def test_run_list_reopen_compare_delete(window, qtbot):
+    view = window.training
+    for lr in (0.01, 0.001):
+        design = window.doc.design.copy()
+        design.train.steps, design.train.lr, design.train.eval_every = 40, lr, 20
+        view.start(design)
+        qtbot.waitUntil(lambda: view.controller.state == "finished", timeout=20000)
+    panel = window.run_panel
+    assert panel.list.count() == 2 and "lr 0.001" in panel.list.item(0).text()
+    records = list(window.runs.records)
+    compare = window.compare_runs(records)
+    compare._redraw(force=True)
+    assert all(has_data(compare.lines[k]["loss"]) for k in range(2))
+    compare.close()
+    window.reopen_run(records[0])
+    assert window.doc.design.train.lr == 0.01
+    assert view.controller.history is records[0].history
+    assert has_data(view.loss.train_loss)
+    panel.list.item(0).setSelected(True)
+    panel.delete_button.click()
+    assert len(window.runs.records) == 1
