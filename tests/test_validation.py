@@ -86,3 +86,17 @@ def test_duplicate_names():
 def test_problem_str_names_the_layer():
     design = NetworkDesign(layers=[LayerSpec.make("dense", units=-3)])
     assert str(analyze(design).problems[0]) == "layer 1 (fc1): units must be between 1 and 65536"
+
+
+def test_maxout_cannot_follow_a_residual_add():
+    # found by the fuzzer: maxout after the add has no k-times-wider layer to reduce
+    design = NetworkDesign(input=InputSpec("gaussian"), layers=[LayerSpec.make(
+        "residual", activation="maxout", layers=[LayerSpec.make("dense", units=64)])])
+    assert ((0,), "activation") in {(p.path, p.field) for p in analyze(design).problems}
+
+
+def test_regression_head_must_match_the_targets():
+    # found by the fuzzer: 12 outputs against 1 target broadcast silently in MSE
+    design = NetworkDesign(input=InputSpec("sine"))
+    design.output.task, design.output.size = "regression", 12
+    assert (("output",), "size") in {(p.path, p.field) for p in analyze(design).problems}

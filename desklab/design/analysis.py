@@ -151,10 +151,13 @@ def _check_design(design: NetworkDesign, result: Analysis) -> None:
         if bad or not 1 <= out.size <= 100000:
             _add(result, ("output",), "size", "size must be a whole number between 1 and 100000")
         elif dataset is not None and not dataset.problems(inp.params):
-            have = dataset.meta["classes"](inp.resolved_params())
+            have = dataset.meta["classes"](inp.resolved_params())  # targets for regression
             if out.task == "classes" and out.size < have:
                 _add(result, ("output",), "size",
                      f"the output has {out.size} classes but {inp.dataset} has {have}")
+            elif out.task == "regression" and out.size != have:
+                _add(result, ("output",), "size",
+                     f"the output has {out.size} targets but {inp.dataset} has {have}")
     _check_init(out.init, out.init_params, ("output",), result)
     _check_batch(design, result)
 
@@ -342,6 +345,10 @@ def _param_count(layer: LayerSpec, p: dict, shape: Shape | None, out: Shape | No
 def _residual(layer, path, shape, names, result, inside_block, where, name) -> Shape | None:
     if inside_block:
         _add(result, path, "kind", "residual blocks cannot be nested", where)
+    if _width_multiplier(layer) > 1:
+        _add(result, path, "activation", f"{layer.activation} cannot be a residual block's "
+             "activation: it needs a layer computing k pieces per unit; put it on an inner "
+             "layer instead", where)
     if not layer.layers:
         _add(result, path, "layers", "a residual block needs at least one inner layer", where)
     inner = shape
