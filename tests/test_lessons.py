@@ -132,3 +132,24 @@ def test_cnn_digits_learns_with_the_documented_shapes():
     assert final(h, "val_acc") > 0.9
     shapes = {m.name: m.out_shape for m in h.layout.layers}
     assert shapes["conv1"] == (16, 8, 8) and shapes["maxpool2"] == (16, 3, 3)
+
+
+def test_deep_sigmoid_stalls_where_deep_relu_trains():
+    results = {}
+    for slug in ("deep-sigmoid", "deep-relu"):
+        design = get_preset(slug)
+        design.train.steps, design.train.eval_every = 500, 100  # trimmed; the claim holds
+        trainer = Trainer(design)
+        history = RunHistory()
+        for event in trainer.events():
+            if event.kind == "snapshot":
+                history.add_snapshot(event.payload)
+            elif event.kind == "metrics":
+                history.add_metrics(event.payload)
+        history.update_diagnosis()
+        results[slug] = history
+    sigmoid, relu = results["deep-sigmoid"], results["deep-relu"]
+    assert final(sigmoid, "train_acc") < 0.45 and "vanishing" in kinds(sigmoid)
+    assert final(relu, "train_acc") > 0.9 and "vanishing" not in kinds(relu)
+    g = sigmoid.latest.stat("grad_mean_abs")[:10]
+    assert g[-1] / g[0] > 1e4  # still vanishing after training
