@@ -64,3 +64,13 @@ def test_run_list_reopen_compare_delete(window, qtbot):
     panel.list.item(0).setSelected(True)
     panel.delete_button.click()
     assert len(window.runs.records) == 1
+
+
+def test_run_list_is_bounded():
+    from desklab.design import NetworkDesign
+    from desklab.gui.runs import MAX_RUNS, RunList, RunRecord
+    from desklab.metrics import RunHistory
+    runs = RunList()
+    for i in range(MAX_RUNS + 7):
+        runs.add(RunRecord(f"r{i}", NetworkDesign(), RunHistory()))
+    assert len(runs.records) == MAX_RUNS and runs.records[0].name == "r7"

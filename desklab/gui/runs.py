@@ -40,8 +40,11 @@ class RunRecord:
         return " · ".join(parts)
 
 
+MAX_RUNS = 50  # each run keeps up to a few MB of history; older runs are dropped
+
+
 class RunList(QObject):
-    """The runs of this session, newest last."""
+    """The runs of this session, newest last (the latest MAX_RUNS of them)."""
 
     changed = Signal()
 
@@ -54,6 +57,7 @@ class RunList(QObject):
         self._count += 1
         record.number = self._count
         self.records.append(record)
+        del self.records[:-MAX_RUNS]
         self.changed.emit()
         return record
 
