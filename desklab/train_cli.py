@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import math
-import os
 import sys
-import tempfile
-from pathlib import Path
 
 from .cli import CliError, load_input
 
@@ -35,14 +33,14 @@ class _CsvStream:
     """Rows written as they come to a temp file beside the target, renamed at the end."""
 
     def __init__(self, path: str):
+        from .design.fileformat import atomic_path
         from .metrics import STATS
-        self.path = Path(path)
+        self._files = contextlib.ExitStack()  # closing it renames the temp file into place
         try:
-            fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
-                                            dir=self.path.parent)
+            tmp = self._files.enter_context(atomic_path(path))
         except OSError as exc:
             raise CliError(f"cannot write the CSV to {path}: {exc.strerror or exc}") from None
-        self.file = os.fdopen(fd, "w", newline="", encoding="utf-8")
+        self.file = self._files.enter_context(open(tmp, "w", newline="", encoding="utf-8"))
         self.writer = csv.writer(self.file)
         self.writer.writerow(["step", "layer", "kind", "activation", *STATS])
 
@@ -52,9 +50,7 @@ class _CsvStream:
                                   *(f"{v:.6g}" for v in snap.stats[i])])
 
     def close(self) -> None:
-        from .design.fileformat import atomic_replace
-        self.file.close()
-        atomic_replace(self.tmp, self.path)
+        self._files.close()
 
 
 def _bar(step: int, total: int, rate: float, loss: float) -> str:

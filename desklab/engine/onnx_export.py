@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import torch
 
 from ..design import NetworkDesign
-from ..design.fileformat import atomic_replace
+from ..design.fileformat import atomic_path
 from .build import build
 from .weights import load_weights
 
@@ -35,10 +33,7 @@ def export_onnx(design: NetworkDesign, path: Path, weights: str | None = None,
         model.load_state_dict(state, strict=True)
     model.eval()
     dummy = torch.zeros(1, *design.input.shape)  # (1, *input shape)
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         with warnings.catch_warnings():
             # the TorchScript exporter is deprecated upstream; the dynamo one needs
             # onnxscript, which DeskLab does not require
@@ -46,8 +41,4 @@ def export_onnx(design: NetworkDesign, path: Path, weights: str | None = None,
             torch.onnx.export(model, (dummy,), tmp, input_names=["x"], output_names=["y"],
                               dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}},
                               dynamo=False)
-        onnx.checker.check_model(onnx.load(tmp))
-        atomic_replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        onnx.checker.check_model(onnx.load(tmp))  # a rejected file never replaces path

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
 
-from ..design.fileformat import atomic_write_text
+from ..design.fileformat import atomic_path, atomic_write_text
 
 
 class Exporter:
@@ -123,15 +123,6 @@ class Exporter:
 
 
 def _save_png(image, path: Path) -> None:
-    import os
-    import tempfile
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".png") as tmp:
         if not image.save(tmp, "PNG"):
             raise OSError(f"cannot write {path}")
-        from ..design.fileformat import atomic_replace
-        atomic_replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
