@@ -154,3 +154,23 @@ def test_probe_runs_for_every_kind():
     snap = probe_at_init(design)[0]
     assert snap.stats.shape == (5, 11)
     assert torch.isfinite(torch.tensor(snap.stat("act_std"))).all()
+
+
+def test_weight_fans_equal_pytorchs():
+    from desklab.design.analysis import weight_fans
+    design = NetworkDesign(input=InputSpec("digits"), layers=[
+        LayerSpec.make("conv2d", filters=5, kernel=3, activation="maxout",
+                       activation_params={"k": 3}),
+        LayerSpec.make("residual", layers=[LayerSpec.make("conv2d", filters=7, stride=2)]),
+        LayerSpec.make("flatten"),
+        LayerSpec.make("dense", units=9, activation="maxout")])
+    model = build(design)
+    infos = {i.path: i for i in analyze(design).layers}
+    for i, layer in enumerate(design.layers):
+        fans = weight_fans(layer, infos[(i,)])
+        weight = model.probe_points[[p.name for p in model.probe_points].index(
+            infos[(i,)].name)].weight
+        if weight is None:
+            assert fans is None
+        else:
+            assert fans == torch.nn.init._calculate_fan_in_and_fan_out(weight)

@@ -233,13 +233,30 @@ def _check_common(layer: LayerSpec, path: tuple, where: str, result: Analysis) -
                 _add(result, path, key, msg, where)
 
 
-def _width_multiplier(layer: LayerSpec) -> int:
-    """Maxout computes k pieces per unit: the layer before it is k times wider."""
+def width_multiplier(layer: LayerSpec) -> int:
+    """Maxout computes k pieces per unit: the layer before it is k times wider (else 1)."""
     act = ACTIVATIONS.get(layer.activation)
     if act is None or "width_multiplier" not in act.meta:
         return 1
     value = act.resolve(layer.activation_params).get(act.meta["width_multiplier"])
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else 1
+
+
+def weight_fans(layer: LayerSpec, info: LayerInfo) -> tuple[int, int] | None:
+    """(fan_in, fan_out) of the layer's weight as PyTorch computes them (what the init
+    formulas use), or None for layers without weights or with unknown shapes. A residual
+    block's weight is its bias-free projection (linear, or 1x1 conv)."""
+    if not (known(info.in_shape) and known(info.out_shape)):
+        return None
+    p = LAYER_KINDS[layer.kind].resolve(layer.params)
+    if layer.kind == "dense":
+        return info.in_shape[0], p["units"] * width_multiplier(layer)
+    if layer.kind == "conv2d":
+        area = p["kernel"] ** 2
+        return info.in_shape[0] * area, p["filters"] * width_multiplier(layer) * area
+    if layer.kind == "residual":
+        return info.in_shape[0], info.out_shape[0]
+    return None
 
 
 def _activation_params(layer: LayerSpec) -> int:
@@ -328,7 +345,7 @@ def _after_flatten(result: Analysis) -> bool:
 def _param_count(layer: LayerSpec, p: dict, shape: Shape | None, out: Shape | None) -> int:
     if not known(shape) or not known(out):
         return 0
-    mult = _width_multiplier(layer)
+    mult = width_multiplier(layer)
     if layer.kind == "dense":
         width = p["units"] * mult
         n = shape[0] * width + (width if layer.bias else 0)
@@ -345,7 +362,7 @@ def _param_count(layer: LayerSpec, p: dict, shape: Shape | None, out: Shape | No
 def _residual(layer, path, shape, names, result, inside_block, where, name) -> Shape | None:
     if inside_block:
         _add(result, path, "kind", "residual blocks cannot be nested", where)
-    if _width_multiplier(layer) > 1:
+    if width_multiplier(layer) > 1:
         _add(result, path, "activation", f"{layer.activation} cannot be a residual block's "
              "activation: it needs a layer computing k pieces per unit; put it on an inner "
              "layer instead", where)

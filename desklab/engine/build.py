@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from ..design import LAYER_KINDS, NetworkDesign, analyze
-from ..design.analysis import projection
+from ..design.analysis import projection, width_multiplier
 from ..design.catalog import ACTIVATIONS
 from ..design.model import LayerSpec
 from .activations import make_activation
@@ -54,9 +54,7 @@ class Block(nn.Module):
         super().__init__()
         p = LAYER_KINDS[layer.kind].resolve(layer.params)
         weighted = LAYER_KINDS[layer.kind].meta["weighted"]
-        act_entry = ACTIVATIONS[layer.activation] if weighted else ACTIVATIONS["identity"]
-        mult = act_entry.resolve(layer.activation_params).get(
-            act_entry.meta.get("width_multiplier", ""), 1)
+        mult = width_multiplier(layer) if weighted else 1
         if layer.kind == "dense":
             width = p["units"] * mult
             self.op = nn.Linear(in_shape[0], width, bias=layer.bias)

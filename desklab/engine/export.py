@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from ..design import ACTIVATIONS, INITS, LAYER_KINDS, NetworkDesign, analyze, fmt_shape
-from ..design.analysis import projection
+from ..design.analysis import projection, weight_fans, width_multiplier
 from ..design.model import LayerSpec
 
 HEADER = '''"""{name}: exported from DeskLab.
@@ -170,18 +170,15 @@ def _block(layer: LayerSpec, info, target: str) -> tuple[list[str], set[str]]:
               "flatten": "nn.Flatten()"}[layer.kind]
         return [f"{target} = Block({op}){shape}"], set()
     entry = ACTIVATIONS[layer.activation]
-    mult = entry.resolve(layer.activation_params).get(entry.meta.get("width_multiplier", ""), 1)
-    if layer.kind == "dense":
+    mult = width_multiplier(layer)
+    image = layer.kind == "conv2d"
+    if not image:
         width = p["units"] * mult
         op = f"nn.Linear({info.in_shape[0]}, {width}, bias={layer.bias})"
-        fans = (info.in_shape[0], width)
-        image = False
     else:
         width = p["filters"] * mult
         op = (f"nn.Conv2d({info.in_shape[0]}, {width}, {p['kernel']}, stride={p['stride']}, "
               f"padding={p['padding']}, bias={layer.bias})")
-        fans = (info.in_shape[0] * p["kernel"] ** 2, width * p["kernel"] ** 2)
-        image = True
     args = [op, f"act={_activation(layer.activation, layer.activation_params)}"]
     if layer.norm != "none":
         features = width if layer.norm_position == "before" else width // mult
@@ -193,7 +190,8 @@ def _block(layer: LayerSpec, info, target: str) -> tuple[list[str], set[str]]:
     if layer.dropout > 0:
         args.append(f"dropout={layer.dropout!r}")
     lines = [f"{target} = Block({', '.join(args)}){shape}"]
-    lines += _init_lines(f"{target}.op", fans, layer.init, layer.init_params, layer.bias)
+    lines += _init_lines(f"{target}.op", weight_fans(layer, info), layer.init,
+                         layer.init_params, layer.bias)
     custom = {entry.meta["torch"]} & set(CUSTOM)
     return lines, custom
 
@@ -234,8 +232,8 @@ def export_pytorch(design: NetworkDesign) -> str:
                     f"{_activation(layer.activation, layer.activation_params)})"
                     f"  # -> (B, {fmt_shape(info.out_shape).replace('x', ', ')})")
         if shortcut != "nn.Identity()":
-            fans = (math.prod(info.in_shape[:1]), info.out_shape[0])
-            body += _init_lines(f"{key}.shortcut", fans, layer.init, layer.init_params, False)
+            body += _init_lines(f"{key}.shortcut", weight_fans(layer, info), layer.init,
+                                layer.init_params, False)
     head = infos[("output",)]
     features = math.prod(head.in_shape)
     body.append(f"head = Head({features}, {head.out_shape[0]}, "

@@ -7,7 +7,6 @@ and says why, so nothing the user typed is silently clamped.
 
 from __future__ import annotations
 
-import math
 
 import pyqtgraph as pg
 from PySide6.QtWidgets import (
@@ -19,6 +18,7 @@ from ..design import (
     ACTIVATIONS, COMMON, DATASETS, INITS, LAYER_KINDS, NORMS, OPTIMIZERS,
 )
 from ..design.catalog import PREPROCESS, TASKS
+from ..design.analysis import weight_fans
 from ..design.edit import get_field, set_field
 from ..design.schema import Param
 from ..engine.curves import activation_curve
@@ -282,31 +282,11 @@ class Inspector(QScrollArea):
         entry = INITS.get(layer.init)
         if entry is None or entry.problems(layer.init_params):
             return ""
-        fans = layer_fans(self.doc, path)
+        info = self.doc.analysis.info_at(path)
+        fans = weight_fans(layer, info) if info is not None else None
         text = f"<b>{entry.label}</b>: {entry.meta['formula']}<br><small>{entry.help}</small>"
         if fans:
             std = entry.meta["std"](fans[0], fans[1], entry.resolve(layer.init_params))
             text += (f"<br>For this layer fan_in = {fans[0]:,}, fan_out = {fans[1]:,}: "
                      f"<b>weight std = {std:.4g}</b>")
         return text
-
-
-def layer_fans(doc: DesignDocument, path: tuple) -> tuple[int, int] | None:
-    """(fan_in, fan_out) of the layer's weight as PyTorch computes them, if known."""
-    layer = doc.design.layer_at(path)
-    info = doc.analysis.info_at(path)
-    if info is None or info.in_shape is None or info.out_shape is None or \
-            not all(isinstance(d, int) for d in (*info.in_shape, *info.out_shape)):
-        return None
-    p = LAYER_KINDS[layer.kind].resolve(layer.params)
-    act = ACTIVATIONS.get(layer.activation)
-    mult = act.resolve(layer.activation_params).get(act.meta.get("width_multiplier", ""), 1) \
-        if act else 1
-    if layer.kind == "dense":
-        return info.in_shape[0], p["units"] * mult
-    if layer.kind == "conv2d":
-        area = p["kernel"] ** 2
-        return info.in_shape[0] * area, p["filters"] * mult * area
-    if layer.kind == "residual":
-        return math.prod(info.in_shape[:1]), info.out_shape[0]
-    return None
