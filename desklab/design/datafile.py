@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,6 @@ class DataInfo:
     classes: int  # classes (or 1 target for regression)
     task: str  # "classes" or "regression"
     samples: int
-    columns: tuple = ()  # CSV header names, for choosing the label column
 
 
 _cache: dict[tuple, tuple[DataInfo, np.ndarray, np.ndarray]] = {}
@@ -233,6 +231,3 @@ def csv_columns(path: str) -> list[str]:
         return []
     return [c.strip() for c in first] if any(not _is_number(c) for c in first) else []
 
-
-def is_readable(path: str) -> bool:
-    return os.access(path, os.R_OK)

@@ -75,8 +75,8 @@ def validation_sums(model, x: torch.Tensor, y: torch.Tensor, task: str,
     return result
 
 
-def evaluate(model, running: RunningMetrics, x_val, y_val, task: str, step: int, lr: float,
-             prober=None) -> Metrics:
+def evaluate(model, running: RunningMetrics, x_val, y_val, task: str, step: int,
+             lr: float) -> Metrics:
     """Metrics at ``step``: running train values and a validation pass, one host transfer."""
     train = running.take()
     val = validation_sums(model, x_val, y_val, task, running.classes)

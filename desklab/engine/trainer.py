@@ -24,7 +24,6 @@ from typing import Callable, Iterator
 import torch
 
 from ..design import NetworkDesign
-from ..metrics import Snapshot
 from ..metrics.records import Finding
 from .build import build
 from .datasets import make_dataset
@@ -200,7 +199,7 @@ class Trainer:
                         yield TrainEvent("snapshot", step, snapshot)
                 if evaluate_now:
                     metrics = evaluate(self.model, running, x_val, y_val, task, self.step,
-                                       self.lr, self.prober)
+                                       self.lr)
                     yield TrainEvent("metrics", self.step, metrics)
                     if cfg.early_stopping > 0 and math.isfinite(metrics.val_loss):
                         if metrics.val_loss < best_val - 1e-4 * abs(best_val):
@@ -319,5 +318,3 @@ def _batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int,
             idx = order[start:start + size]
             yield x[idx], y[idx]
 
-
-__all__ = ["RunResult", "Snapshot", "TrainEvent", "Trainer"]
