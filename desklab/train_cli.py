@@ -34,7 +34,7 @@ class _CsvStream:
 
     def __init__(self, path: str):
         from .design.fileformat import atomic_path
-        from .metrics import STATS
+        from .metrics.report import CSV_HEADER
         self._files = contextlib.ExitStack()  # closing it renames the temp file into place
         try:
             tmp = self._files.enter_context(atomic_path(path))
@@ -42,12 +42,11 @@ class _CsvStream:
             raise CliError(f"cannot write the CSV to {path}: {exc.strerror or exc}") from None
         self.file = self._files.enter_context(open(tmp, "w", newline="", encoding="utf-8"))
         self.writer = csv.writer(self.file)
-        self.writer.writerow(["step", "layer", "kind", "activation", *STATS])
+        self.writer.writerow(CSV_HEADER)
 
     def add(self, snap) -> None:
-        for i, meta in enumerate(snap.layout.layers):
-            self.writer.writerow([snap.step, meta.name, meta.kind, meta.activation,
-                                  *(f"{v:.6g}" for v in snap.stats[i])])
+        from .metrics.report import snapshot_rows
+        self.writer.writerows(snapshot_rows(snap))
 
     def close(self) -> None:
         self._files.close()

@@ -88,15 +88,23 @@ def layer_table(snapshot: Snapshot) -> str:
     return "\n".join(lines)
 
 
+CSV_HEADER = ("step", "layer", "kind", "activation", *STATS)
+
+
+def snapshot_rows(snap: Snapshot) -> list[list]:
+    """The CSV rows of one snapshot: one per layer, every statistic (see CSV_HEADER)."""
+    return [[snap.step, meta.name, meta.kind, meta.activation,
+             *(f"{v:.6g}" for v in snap.stats[i])]
+            for i, meta in enumerate(snap.layout.layers)]
+
+
 def snapshots_csv(snapshots: list[Snapshot]) -> str:
     """One row per probed step and layer: step, layer, every statistic."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["step", "layer", "kind", "activation", *STATS])
+    writer.writerow(CSV_HEADER)
     for snap in snapshots:
-        for i, meta in enumerate(snap.layout.layers):
-            writer.writerow([snap.step, meta.name, meta.kind, meta.activation,
-                             *(f"{v:.6g}" for v in snap.stats[i])])
+        writer.writerows(snapshot_rows(snap))
     return out.getvalue()
 
 
