@@ -136,7 +136,7 @@ class NetworkEditor(QTreeWidget):
         self.setDropIndicatorShown(False)  # we draw our own: it knows "into a block"
         self.setIndentation(22)
         self.setMouseTracking(True)
-        self._drop_marker: tuple[str, QRect] | None = None
+        self._drop_marker: tuple[str, tuple, QRect] | None = None  # how, target path, rect
         self._syncing = False
         self.badges: dict[str, str] = {}  # layer name -> finding text
         doc.changed.connect(self.rebuild)
@@ -300,10 +300,15 @@ class NetworkEditor(QTreeWidget):
             event.ignore()
             return
         super().dragMoveEvent(event)  # autoscroll
-        _, _, rect, how = self.drop_target(event.position().toPoint())
-        self._drop_marker = (how, rect)
+        parent, index, rect, how = self.drop_target(event.position().toPoint())
+        self._drop_marker = (how, parent + (index,), rect)
         self.viewport().update()
         event.accept()
+
+    def drop_marker_info(self) -> tuple[str, tuple, QRect] | None:
+        """(above / below / into, the path a drop would create, the card's rect) while a
+        drag hovers; None otherwise."""
+        return self._drop_marker
 
     def dragLeaveEvent(self, event) -> None:
         self._drop_marker = None
@@ -339,7 +344,7 @@ class NetworkEditor(QTreeWidget):
         super().paintEvent(event)
         if self._drop_marker is None:
             return
-        how, rect = self._drop_marker
+        how, _, rect = self._drop_marker
         painter = QPainter(self.viewport())
         painter.setPen(QPen(QColor("#1e88e5"), 3))
         if how == "into":
@@ -357,6 +362,7 @@ class NetworkPanel(QWidget):
     def __init__(self, doc: DesignDocument, parent=None):
         super().__init__(parent)
         self.doc = doc
+        self.setObjectName("network")
         self.tree = NetworkEditor(doc, self)
         self.summary = QLabel(self)
         self.summary.setObjectName("network_summary")

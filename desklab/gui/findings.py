@@ -19,7 +19,7 @@ class FindingsList(QListWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setObjectName("findings")
+        self.setObjectName("findingsPanel")
         self.setWordWrap(True)
         self.setAlternatingRowColors(True)
         self.findings: list[Finding] = []
@@ -49,6 +49,10 @@ class FindingsList(QListWidget):
             item.setData(Qt.UserRole, f.layer)
             item.setToolTip(f.message + "\n\n" + f.advice)
             self.addItem(item)
+
+    def texts(self) -> list[str]:
+        """The rows as shown (for the UI map and exports)."""
+        return [self.item(i).text() for i in range(self.count())]
 
     def _clicked(self, item: QListWidgetItem) -> None:
         layer = item.data(Qt.UserRole)

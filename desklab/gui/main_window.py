@@ -74,6 +74,8 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         self.autosaver = Autosaver(self.doc, Path(self.settings.fileName()).parent /
                                    "autosave.json", self)
+        from .ui_map import install_from_env
+        self.ui_map = install_from_env(self)
         if offer_restore:
             self.offer_restore()
 

@@ -350,6 +350,7 @@ class LossPanel(Panel):
 
     def __init__(self, parent=None):
         super().__init__("Loss and accuracy", parent)
+        self.setObjectName("lossPlot")
         self.loss = self._plot("Loss")
         self.loss.addLegend(offset=(5, 5))
         self.loss.setLogMode(y=True)

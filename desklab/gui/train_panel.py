@@ -53,6 +53,7 @@ class TrainPanel(QWidget):
             button = QToolButton()
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonTextOnly)
+            button.setObjectName(action.objectName().replace("act_", "") + "Button")
             buttons.addWidget(button)
         self.device = QComboBox()
         self.device.setObjectName("device_combo")

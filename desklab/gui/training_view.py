@@ -99,6 +99,7 @@ class TrainingView(QWidget):
             a.setShortcuts([QKeySequence(k) for k in keys])
             a.setToolTip(f"{tip} ({', '.join(keys)})")
             a.triggered.connect(slot)
+            a.setObjectName("act_" + slot.__name__.replace("toggle_", ""))
             self.addAction(a)
             return a
         self.act_train = action("▶ Train", self.train, ["F5", "Ctrl+Return"],

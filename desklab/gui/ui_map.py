@@ -1,0 +1,117 @@
+"""The UI map: where every named widget is on the screen, for tools outside Qt.
+
+When ``DESKLAB_UI_MAP`` names a file, the app rewrites it (atomically, a few
+times a second) with the screen rectangle of every visible widget that has an
+objectName, the cards of the network editor, the palette's tiles, the drop
+marker while a drag hovers, the findings' text and the window title. This is
+how the real-input story tests (``tests/story/``) find what to click with
+``xdotool``: the same positions a person sees, computed with ``mapToGlobal``.
+It is read-only: nothing in it changes the app, and nothing reads it back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QRect, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QListWidget, QTreeWidget, QWidget
+
+ENV = "DESKLAB_UI_MAP"
+INTERVAL_MS = 100
+
+
+def _rect(widget: QWidget, local: QRect | None = None) -> list[int]:
+    """[x, y, width, height] on the screen of ``local`` (the whole widget by default)."""
+    local = local if local is not None else widget.rect()
+    top_left = widget.mapToGlobal(local.topLeft())
+    return [top_left.x(), top_left.y(), local.width(), local.height()]
+
+
+def _tree_cards(tree: QTreeWidget) -> list[dict]:
+    cards = []
+    for item in _walk(tree):
+        rect = tree.visualItemRect(item)
+        if rect.isEmpty():
+            continue
+        cards.append({"path": list(item.data(0, Qt.UserRole) or ()),
+                      "title": item.text(0), "selected": item.isSelected(),
+                      "rect": _rect(tree.viewport(), rect)})
+    return cards
+
+
+def _walk(tree: QTreeWidget):
+    for i in range(tree.topLevelItemCount()):
+        top = tree.topLevelItem(i)
+        yield top
+        for j in range(top.childCount()):
+            yield top.child(j)
+
+
+def _list_items(widget: QListWidget) -> list[dict]:
+    out = []
+    for i in range(widget.count()):
+        item = widget.item(i)
+        rect = widget.visualItemRect(item)
+        out.append({"text": item.text(), "data": item.data(Qt.UserRole),
+                    "rect": _rect(widget.viewport(), rect)})
+    return out
+
+
+def snapshot(window) -> dict:
+    """The map of ``window`` (a MainWindow) and its visible top-level widgets."""
+    widgets = {}
+    for widget in QApplication.allWidgets():
+        name = widget.objectName()
+        if name and not name.startswith("qt_") and widget.isVisible():
+            widgets.setdefault(name, _rect(widget))
+    popups = [_rect(w) for w in QApplication.topLevelWidgets()
+              if w.isVisible() and w is not window and w.windowType() in (Qt.Popup, Qt.Dialog)]
+    tree = window.network.tree
+    marker = tree.drop_marker_info()
+    return {
+        "pid": os.getpid(),
+        "title": window.windowTitle().replace("[*]", "*" if window.isWindowModified() else ""),
+        "status": window.statusBar().currentMessage(),
+        "train_status": window.training.panel.status.text(),
+        "focus": (QApplication.focusWidget().objectName()
+                  if QApplication.focusWidget() is not None else ""),
+        "active_modal": (QApplication.activeModalWidget().windowTitle()
+                         if QApplication.activeModalWidget() is not None else ""),
+        "widgets": widgets,
+        "popups": popups,
+        "cards": _tree_cards(tree),
+        "drop_marker": None if marker is None else {
+            "how": marker[0], "path": list(marker[1]), "rect": _rect(tree.viewport(),
+                                                                     marker[2])},
+        "palette": _list_items(window.palette_list),
+        "findings": window.training.findings.texts(),
+    }
+
+
+class UiMapWriter(QObject):
+    """Rewrites the map file from a GUI-thread timer while the window lives."""
+
+    def __init__(self, window, path: str | os.PathLike):
+        super().__init__(window)
+        self.window, self.path = window, Path(path)
+        self.timer = QTimer(self)
+        self.timer.setInterval(INTERVAL_MS)
+        self.timer.timeout.connect(self.write)
+        self.timer.start()
+
+    def write(self) -> None:
+        try:
+            text = json.dumps(snapshot(self.window))
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, self.path)
+        except (OSError, RuntimeError):
+            pass  # a test aid: a missed beat is rewritten 100 ms later
+
+
+def install_from_env(window) -> UiMapWriter | None:
+    """Start writing the map when ``DESKLAB_UI_MAP`` is set."""
+    path = os.environ.get(ENV)
+    return UiMapWriter(window, path) if path else None

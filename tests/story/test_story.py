@@ -1,0 +1,220 @@
+"""The user's story with a real mouse and keyboard (xdotool on Xvfb).
+
+Design by dragging, edit several cards at once in the inspector, undo and redo
+(also from inside an inspector field), train and watch the vanishing-gradient
+finding appear, steer the run with the keyboard and the lr slider, export the
+report, save, close the window as a window manager does, relaunch, reopen from
+Open Recent. Every check reads what the app wrote (design files, the report)
+or what it shows (the UI map: cards, titles, status, findings).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+
+from xapp import App, center
+
+from desklab.design import NetworkDesign, save_design
+
+DENSE_DROPS = 8
+
+
+def _start_design(path) -> None:
+    design = NetworkDesign(name="story", layers=[])
+    design.train.steps = 20000  # long enough to steer by hand; stopped with Shift+F5
+    design.train.probe_every = 5
+    save_design(design, path)
+
+
+def _saved(app: App, path) -> dict:
+    """Ctrl+S, then the design file as written."""
+    before = path.stat().st_mtime_ns if path.exists() else None
+    app.key("ctrl+s")
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        if path.exists() and path.stat().st_mtime_ns != before:
+            time.sleep(0.1)
+            return json.loads(path.read_text())
+        time.sleep(0.05)
+    raise AssertionError(f"Ctrl+S did not write {path}")
+
+
+def _top_cards(app: App) -> list[dict]:
+    return [c for c in app.cards() if len(c["path"]) == 1]
+
+
+def _drop_point(card: dict, where: str) -> tuple[int, int]:
+    """A point in the upper quarter, the middle or the lower quarter of a card."""
+    x, y, w, h = card["rect"]
+    return x + w // 2, y + {"above": h // 6, "into": h // 2, "below": h - h // 6}[where]
+
+
+def _drag_tile(app: App, tile: str, card_path, where: str) -> list:
+    """Drag a palette tile onto a card; returns the path the marker promised."""
+    target = _drop_point(app.card(card_path), where)
+    seen = app.drag(center(app.tile(tile)), target,
+                    hover_check=lambda m: m["drop_marker"])["seen"]
+    assert seen["how"] == where or where != "into", seen
+    return seen["path"]
+
+
+def _selected(app: App) -> list[list]:
+    return [c["path"] for c in app.cards() if c["selected"]]
+
+
+def _step_of(text: str) -> int:
+    match = re.search(r"step (\d+)/", text)
+    return int(match.group(1)) if match else -1
+
+
+def test_story(xserver, tmp_path):
+    t0 = time.monotonic()
+    home = tmp_path
+    design_path = home / "story.json"
+    _start_design(design_path)
+    app = App(xserver, home, str(design_path))
+    try:
+        _design_by_dragging(app)
+        _edit_all_cards(app, design_path)
+        _undo_redo_in_field(app, design_path)
+        report = _train_and_steer(app, home)
+        assert any(f["kind"] == "vanishing" for f in report["findings"]), report["findings"]
+        final = _saved(app, design_path)
+        app.close_window()
+        assert app.wait_exit() == 0, app.log_text()[-2000:]
+    finally:
+        app.kill()
+
+    app = App(xserver, home)  # a fresh process with the same settings
+    try:
+        app.key("alt+f")
+        app.key("r")  # Open &Recent
+        app.key("Return")  # the newest file
+        app.wait(lambda m: m["title"].startswith("story.json"), 10, "the reopened file")
+        shutil.move(design_path, home / "first-save.json")
+        reopened = _saved(app, design_path)
+        assert reopened == final
+        app.close_window()
+        assert app.wait_exit() == 0
+    finally:
+        app.kill()
+    assert time.monotonic() - t0 < 60, "the story took longer than a minute"
+
+
+def _design_by_dragging(app: App) -> None:
+    assert [c["path"] for c in app.cards()] == [["input"], ["output"]]
+    promised = []
+    # the first onto the output card; then alternately just under the input card, above
+    # the output card, and under the second card
+    plan = [(["output"], "above"), (["input"], "below"), (["output"], "above"),
+            ([1], "below")]
+    for i in range(DENSE_DROPS):
+        card, where = plan[min(i, len(plan) - 1)] if i < 4 else plan[i % 4]
+        n = len(_top_cards(app))
+        promised = _drag_tile(app, "Dense", card, where)
+        app.wait(lambda m: len([c for c in m["cards"] if len(c["path"]) == 1]) == n + 1, 5,
+                 f"dense drop {i + 1} to land")
+        # the new card is selected: it is where the marker said it would be
+        assert _selected(app) == [promised], (i, promised, _selected(app))
+    assert len(_top_cards(app)) == DENSE_DROPS + 2
+
+    # a residual block at the end; a card into it and out again
+    promised = _drag_tile(app, "Residual block", ["output"], "above")
+    block = promised[0]
+    app.wait(lambda m: _selected(app) == [[block]], 5, "the residual block")
+    seen = app.drag(center(app.card([0])["rect"]), _drop_point(app.card([block]), "into"),
+                    hover_check=lambda m: m["drop_marker"] if m["drop_marker"] and
+                    m["drop_marker"]["how"] == "into" else None)["seen"]
+    assert seen["how"] == "into"
+    app.wait(lambda m: any(len(c["path"]) == 2 for c in m["cards"]), 5, "a card in the block")
+    inner = next(c for c in app.cards() if len(c["path"]) == 2)
+    app.drag(center(inner["rect"]), _drop_point(app.card(["input"]), "below"),
+             hover_check=lambda m: m["drop_marker"] and m["drop_marker"]["path"] == [0])
+    app.wait(lambda m: not any(len(c["path"]) == 2 for c in m["cards"]), 5, "the card out")
+    # delete the (now empty) block with the keyboard
+    block_card = next(c for c in _top_cards(app) if "Residual" in c["title"])
+    app.click(*center(block_card["rect"]))
+    app.key("Delete")
+    app.wait(lambda m: len([c for c in m["cards"] if len(c["path"]) == 1]) ==
+             DENSE_DROPS + 2, 5, "the block deleted")
+
+
+def _edit_all_cards(app: App, design_path) -> None:
+    """Select every dense card (click, shift+click) and pick sigmoid once."""
+    app.click(*center(app.card([0])["rect"]))
+    app.click(*center(app.card([DENSE_DROPS - 1])["rect"]), modifier="shift")
+    app.wait(lambda m: len([c for c in m["cards"] if c["selected"]]) == DENSE_DROPS, 5,
+             "all cards selected")
+    combo = app.widget("field_activation")
+    app.click(*center(combo))
+    app.wait(lambda m: m["popups"], 5, "the activation list")
+    app.type("Sigmoid")
+    app.key("Return")
+    saved = _saved(app, design_path)
+    assert [layer["activation"] for layer in saved["layers"]] == ["sigmoid"] * DENSE_DROPS
+
+
+def _undo_redo_in_field(app: App, design_path) -> None:
+    """Type a width for all cards, then undo and redo with the cursor in the field."""
+    units = app.widget("field_units")
+    app.click(*center(units))
+    app.key("ctrl+a")
+    app.type("48")
+    app.key("Return")
+    saved = _saved(app, design_path)
+    assert [layer["params"]["units"] for layer in saved["layers"]] == [48] * DENSE_DROPS
+    app.click(*center(app.widget("field_units")))  # the cursor is in the field
+    app.key("ctrl+z")
+    saved = _saved(app, design_path)
+    assert [layer["params"]["units"] for layer in saved["layers"]] == [64] * DENSE_DROPS
+    assert [layer["activation"] for layer in saved["layers"]] == ["sigmoid"] * DENSE_DROPS
+    app.key("ctrl+z")  # and the activation edit before it
+    saved = _saved(app, design_path)
+    assert {layer["activation"] for layer in saved["layers"]} == {"relu"}
+    app.key("ctrl+shift+z", "ctrl+shift+z")
+    saved = _saved(app, design_path)
+    assert [layer["params"]["units"] for layer in saved["layers"]] == [48] * DENSE_DROPS
+    assert [layer["activation"] for layer in saved["layers"]] == ["sigmoid"] * DENSE_DROPS
+
+
+def _train_and_steer(app: App, home) -> dict:
+    app.click(*center(app.widget("trainButton")))  # the mouse for Train; keys below
+    app.wait(lambda m: m["train_status"].startswith("running") and
+             _step_of(m["train_status"]) > 20, 20, "the run to stream")
+    app.wait(lambda m: any("vanishing" in f for f in m["findings"]), 20,
+             "the vanishing-gradient finding")
+    # the lr slider, with the mouse: from its handle (1e-3 is a third of the way) to 2/3
+    x, y, w, h = app.widget("lr_slider")
+    app.drag((x + w // 3, y + h // 2), (x + 2 * w // 3, y + h // 2))
+    app.wait(lambda m: _step_of(m["train_status"]) > 0, 5)
+    time.sleep(0.5)
+    app.key("F6")
+    app.wait(lambda m: m["train_status"].startswith("paused"), 10, "pause (F6)")
+    step = _step_of(app.map()["train_status"])
+    app.key("F10")
+    app.wait(lambda m: _step_of(m["train_status"]) == step + 1, 10, "one step (F10)")
+    app.key("F6")
+    app.wait(lambda m: m["train_status"].startswith("running"), 10, "resume (F6)")
+    app.key("shift+F5")
+    app.wait(lambda m: m["train_status"].startswith("stopped"), 10, "stop (Shift+F5)")
+    report_path = home / "report.json"
+    app.key("alt+f", "e", "r")  # File > Export > Run report
+    app.wait(lambda m: m["active_modal"], 10, "the save dialog")
+    time.sleep(0.3)
+    app.key("ctrl+a")
+    app.type(str(report_path))
+    app.key("Return")
+    end = time.monotonic() + 10
+    while not report_path.exists() and time.monotonic() < end:
+        time.sleep(0.1)
+    report = json.loads(report_path.read_text())
+    lrs = report["history"]["lr"]
+    assert lrs[0] == 0.001 and max(lrs) > 0.01, "the slider changed the running lr"
+    assert report["history"]["step"][:3] == [0, 1, 2], "every step from step 0"
+    app.key("ctrl+r")
+    app.wait(lambda m: m["train_status"].startswith("idle") and
+             all("No findings" in f for f in m["findings"]), 10, "reset (Ctrl+R)")
+    return report
