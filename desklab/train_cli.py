@@ -83,20 +83,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     last_loss = math.nan
     try:
         for event in trainer.events():
+            history.record(event.kind, event.payload)
             if event.kind == "snapshot":
-                history.add_snapshot(event.payload)
-                last_loss = event.payload.loss
                 if stream:
                     stream.add(event.payload)
                 if board:
                     board.add_snapshot(event.payload)
-            elif event.kind == "metrics":
-                history.add_metrics(event.payload)
-                if board:
-                    board.add_metrics(event.payload)
-                last_loss = event.payload.loss
-            elif event.kind == "finding":
-                history.add_finding(event.payload)
+            elif event.kind == "metrics" and board:
+                board.add_metrics(event.payload)
+            elif event.kind == "steps" and len(event.payload.loss):
+                last_loss = float(event.payload.loss[-1])
             if show and event.kind in ("progress", "ended"):
                 print(_bar(event.step, design.train.steps, event.steps_per_second, last_loss),
                       end="", file=sys.stderr, flush=True)

@@ -123,7 +123,7 @@ def test_tensorboard_reader_reads_scalars_and_histograms(tmp_path, capsys):
     assert "activations/conv1" in tags["histograms"]
     losses = [e.value for e in acc.Scalars("metrics/loss")]
     report = json.loads((tmp_path / "r.json").read_text())
-    assert losses == pytest.approx(report["history"]["loss"], rel=1e-6)
+    assert losses == pytest.approx(report["evaluations"]["loss"], rel=1e-6)
     hist = acc.Histograms("activations/conv1")
     assert len(hist) == 6 and hist[0].histogram_value.num > 0
 
@@ -144,7 +144,7 @@ def test_every_export_from_the_app(window, qtbot, tmp_path):
     onnx.checker.check_model(onnx.load(str(tmp_path / "m.onnx")))
     assert ex.report(tmp_path / "r.json")
     report = json.loads((tmp_path / "r.json").read_text())
-    assert report["format"] == "desklab.report/1" and report["history"]["step"][-1] == 60
+    assert report["format"] == "desklab.report/1" and report["history"]["step"][-1] == 59
     assert ex.csv(tmp_path / "s.csv")
     rows = (tmp_path / "s.csv").read_text().splitlines()
     assert len(rows) == 1 + 6 * 11  # header + 6 snapshots x (10 layers + head)

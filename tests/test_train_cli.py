@@ -24,7 +24,11 @@ def test_train_report_csv_and_weights(tmp_path, capsys):
     history = report["history"]
     assert {"step", "loss", "val_loss", "train_acc", "val_acc", "lr"} <= set(history)
     assert len({len(v) for v in history.values()}) == 1
-    assert history["step"][-1] == 120
+    assert history["step"] == list(range(120))  # every step, from step 0
+    assert all(v is not None for v in history["loss"] + history["train_acc"])
+    assert [s for s, v in zip(history["step"], history["val_loss"]) if v is not None] == \
+        [49, 99, 119]  # evaluated after 50, 100 and 120 steps
+    assert report["evaluations"]["step"] == [50, 100, 120]
     assert report["timing"]["train_seconds"] > 0 and report["timing"]["steps_per_second"] > 0
     assert [l["name"] for l in report["layers"]][-1] == "head"
     assert report["findings"] == []
@@ -42,6 +46,8 @@ def test_train_divergence_report(tmp_path, capsys):
     report = json.loads(path.read_text())
     assert report["state"] == "diverged"
     assert report["findings"][0]["kind"] == "diverged"
+    bad = report["findings"][0]["step"]
+    assert report["history"]["step"] == list(range(bad))  # every step before it
     assert all(v is not None for v in report["history"]["loss"])
     assert "diverged at step" in capsys.readouterr().out
 

@@ -24,14 +24,20 @@ class RunningMetrics:
         self._batches = 0
         self._samples = 0
 
-    def add(self, loss: torch.Tensor, out: torch.Tensor, y: torch.Tensor) -> None:
+    def add(self, loss: torch.Tensor, out: torch.Tensor, y: torch.Tensor
+            ) -> torch.Tensor | None:
+        """Add one batch; returns its count of correct top-1 predictions (a 0-d device
+        tensor, None for regression) for the per-step log, at no extra cost."""
         self._sums[0] += loss
         self._batches += 1
-        if self.task == "classes":
-            self._samples += len(y)
-            self._sums[1] += out.argmax(1).eq(y).sum()
-            if self.classes > 5:
-                self._sums[2] += out.topk(5, 1).indices.eq(y[:, None]).any(1).sum()
+        if self.task != "classes":
+            return None
+        self._samples += len(y)
+        correct = out.argmax(1).eq(y).sum()
+        self._sums[1] += correct
+        if self.classes > 5:
+            self._sums[2] += out.topk(5, 1).indices.eq(y[:, None]).any(1).sum()
+        return correct
 
     def take(self) -> torch.Tensor:
         """(mean loss, accuracy, top-5 accuracy) on the device; resets the sums."""

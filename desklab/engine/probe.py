@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from functools import partial
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -135,6 +136,13 @@ class Prober:
     def collect(self, step: int, loss: torch.Tensor | None, lr: float,
                 before: list[torch.Tensor | None] | None = None) -> Snapshot:
         """Reduce this step's stashed tensors into a Snapshot (one host transfer)."""
+        return self.collect_with(step, loss, lr, before, None)[0]
+
+    def collect_with(self, step: int, loss: torch.Tensor | None, lr: float,
+                     before: list[torch.Tensor | None] | None,
+                     extra: torch.Tensor | None) -> tuple[Snapshot, np.ndarray]:
+        """As `collect`, and bring the 1-D device tensor ``extra`` (the trainer's
+        per-step log) over in the same transfer; returns (snapshot, extra on the host)."""
         n = len(self.points)
         device = next(t for t in self._act if t is not None).device
         nan = torch.full((1,), math.nan, device=device)
@@ -157,11 +165,15 @@ class Prober:
             hists.append(hist)
         stats, hist = torch.stack(rows), torch.stack(hists)  # (L, N_STATS), (L, N_BINS + 2)
         loss_t = loss.detach().float().reshape(1) if loss is not None else nan
-        packed = torch.cat([stats.flatten(), hist.flatten(), loss_t]).double().cpu().numpy()
+        tail = extra.detach().double().reshape(-1) if extra is not None else nan[:0].double()
+        packed = torch.cat([stats.flatten().double(), hist.flatten().double(),
+                            loss_t.double(), tail]).cpu().numpy()
         self._act, self._grad = [None] * n, [None] * n
-        split = stats.numel()
-        return Snapshot(step, self.layout, packed[:split].reshape(stats.shape).copy(),
-                        packed[split:-1].reshape(hist.shape).copy(), float(packed[-1]), lr)
+        split, end = stats.numel(), stats.numel() + hist.numel()
+        snapshot = Snapshot(step, self.layout, packed[:split].reshape(stats.shape).copy(),
+                            packed[split:end].reshape(hist.shape).copy(), float(packed[end]),
+                            lr)
+        return snapshot, packed[end + 1:].copy()
 
 
 def _weight_stats(weight, before, index: int, nan: torch.Tensor) -> torch.Tensor:

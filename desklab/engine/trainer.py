@@ -32,6 +32,7 @@ from .evaluate import RunningMetrics, evaluate
 from .optim import make_optimizer, penalized_weights, penalty, schedule_factor
 from .probe import Prober, task_loss
 from .rng import GLOBAL_RNG_LOCK
+from .step_log import StepLog
 
 PROGRESS_INTERVAL_S = 0.1  # progress events at most 10 times a second
 
@@ -40,7 +41,8 @@ PROGRESS_INTERVAL_S = 0.1  # progress events at most 10 times a second
 class TrainEvent:
     """Something the loop reports.
 
-    ``kind`` is ``snapshot`` (payload: Snapshot), ``metrics`` (Metrics),
+    ``kind`` is ``snapshot`` (payload: Snapshot), ``metrics`` (Metrics), ``steps``
+    (StepSeries: every step's loss, accuracy and lr since the last one),
     ``finding`` (Finding), ``progress``, ``paused``, ``resumed`` or ``ended``
     (payload: the final state string).
     """
@@ -162,6 +164,7 @@ class Trainer:
         y_val = self.data.y_val.to(self.device)
         batches = _batches(x_train, y_train, cfg.batch_size, cfg.seed, self.device)
         running = RunningMetrics(self.device, task, self.data.classes)
+        step_log = StepLog(task, min(cfg.batch_size, len(x_train)))
         first_bad = torch.full((), -1, dtype=torch.long, device=self.device)
         best_val, evals_without_gain = math.inf, 0
         self.state = "running"
@@ -183,14 +186,23 @@ class Trainer:
                 with self.step_guard():
                     x, y = next(batches)
                     loss, out, before = self._train_step(x, y, task, probe)
-                    running.add(loss, out, y)
+                    step_log.add(loss, running.add(loss, out, y), self.lr)
                     first_bad = torch.where(torch.isfinite(loss) | (first_bad >= 0), first_bad,
                                             step)
                 self.step += 1
                 evaluate_now = self.step % cfg.eval_every == 0 or self.step == cfg.steps
-                if probe or evaluate_now:
-                    snapshot = self.prober.collect(step, loss, self.lr, before) if probe else None
-                    bad_step = int(first_bad)  # the device was synced by collect anyway
+                if probe or evaluate_now or step_log.full:
+                    # one transfer brings the probe, the per-step log and the first
+                    # non-finite step (packed last) to the host
+                    extra = torch.cat([step_log.pending().double(), first_bad.double().reshape(1)])
+                    if probe:
+                        snapshot, host = self.prober.collect_with(step, loss, self.lr, before,
+                                                                  extra)
+                    else:
+                        snapshot, host = None, extra.cpu().numpy()
+                    bad_step = int(host[-1])
+                    yield TrainEvent("steps", step, step_log.take(
+                        host[:-1], bad_step if bad_step >= 0 else None))
                     if bad_step >= 0:
                         self.train_seconds += time.perf_counter() - active_since
                         yield self._finish_diverged(bad_step)
@@ -231,6 +243,13 @@ class Trainer:
                 "Try a smaller batch or network, or train on the CPU.", "error"))
         if self.state in ("running", "finished", "stopped", "early_stopped", "failed"):
             self.train_seconds += time.perf_counter() - active_since
+        if self.state != "diverged":
+            try:
+                tail = step_log.take_now()
+            except (RuntimeError, MemoryError):  # a failed device: those steps are lost
+                tail = None
+            if tail is not None:
+                yield TrainEvent("steps", self.step - 1, tail)
         yield TrainEvent("ended", self.step, self.state,
                          self.step / max(self.train_seconds, 1e-9))
 

@@ -7,7 +7,7 @@ import bisect
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSignalBlocker, QTimer, Qt
 from PySide6.QtWidgets import (
     QGridLayout, QHBoxLayout, QLabel, QMainWindow, QPushButton, QSlider, QVBoxLayout, QWidget,
 )
@@ -141,11 +141,10 @@ class CompareWindow(QMainWindow):
         self.controller.dirty = False
         steps = self._steps()
         live = self.slider.value() >= self.slider.maximum()
-        self.slider.blockSignals(True)
-        self.slider.setRange(0, max(len(steps) - 1, 0))
-        if live:
-            self.slider.setValue(self.slider.maximum())
-        self.slider.blockSignals(False)
+        with QSignalBlocker(self.slider):
+            self.slider.setRange(0, max(len(steps) - 1, 0))
+            if live:
+                self.slider.setValue(self.slider.maximum())
         at = None if live or not steps else steps[self.slider.value()]
         self.step_label.setText("live" if at is None else f"step {at}")
         self.stop_button.setEnabled(self.controller.running)

@@ -366,6 +366,7 @@ class NetworkPanel(QWidget):
         self.tree = NetworkEditor(doc, self)
         self.summary = QLabel(self)
         self.summary.setObjectName("network_summary")
+        self.summary.setWordWrap(True)  # a long problem must not widen the window
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.tree)

@@ -95,17 +95,17 @@ class Exporter:
     def add_menu(self, menu) -> None:
         name = self.window.doc.design.name
         entries = [
-            ("PyTorch code…", lambda: self._file(self.pytorch, "Export PyTorch code",
+            ("&PyTorch code…", lambda: self._file(self.pytorch, "Export PyTorch code",
                                                  f"{name}.py", "Python (*.py)")),
-            ("ONNX…", lambda: self._file(self.onnx, "Export ONNX", f"{name}.onnx",
+            ("&ONNX…", lambda: self._file(self.onnx, "Export ONNX", f"{name}.onnx",
                                          "ONNX (*.onnx)")),
-            ("Run report (JSON)…", lambda: self._file(self.report, "Export report",
+            ("Run &report (JSON)…", lambda: self._file(self.report, "Export report",
                                                       f"{name}-report.json", "JSON (*.json)")),
-            ("Per-layer metrics (CSV)…", lambda: self._file(self.csv, "Export metrics",
+            ("Per-layer &metrics (CSV)…", lambda: self._file(self.csv, "Export metrics",
                                                             f"{name}-layers.csv",
                                                             "CSV (*.csv)")),
-            ("TensorBoard logs…", self._tensorboard_dialog),
-            ("Figure sheet (PNG)…", lambda: self._file(self.figure_sheet, "Export figures",
+            ("&TensorBoard logs…", self._tensorboard_dialog),
+            ("&Figure sheet (PNG)…", lambda: self._file(self.figure_sheet, "Export figures",
                                                        f"{name}-figures.png", "PNG (*.png)")),
         ]
         for text, slot in entries:

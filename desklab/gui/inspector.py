@@ -7,8 +7,11 @@ and says why, so nothing the user typed is silently clamped.
 
 from __future__ import annotations
 
+import math
 
 import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit,
     QScrollArea, QSpinBox, QVBoxLayout, QWidget,
@@ -27,6 +30,35 @@ from .document import DesignDocument
 WIDE = 1e9  # editors take out-of-range values; the validator marks them
 LABELS = {"activation": ACTIVATIONS, "init": INITS, "norm": NORMS, "dataset": DATASETS,
           "optimizer": OPTIMIZERS}
+
+
+class _UndoKeysToDocument(QObject):
+    """Lets Ctrl+Z / Ctrl+Shift+Z / Ctrl+Y reach the window's undo and redo while the
+    cursor is in a field: a line edit or spin box would otherwise claim them (through
+    ShortcutOverride) for its own text, and the design's edit could not be undone."""
+
+    KEYS = (QKeySequence.Undo, QKeySequence.Redo)
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.ShortcutOverride and (
+                any(event.matches(k) for k in self.KEYS) or
+                QKeySequence(event.keyCombination()) == QKeySequence("Ctrl+Y")):
+            event.ignore()  # not the field's: the shortcut goes to the window
+            return True
+        return False
+
+
+UNDO_KEYS_TO_DOCUMENT = None
+
+
+def route_undo_keys(widget: QWidget) -> None:
+    """Send undo / redo keys typed in ``widget`` to the document's undo stack."""
+    global UNDO_KEYS_TO_DOCUMENT
+    if UNDO_KEYS_TO_DOCUMENT is None:
+        UNDO_KEYS_TO_DOCUMENT = _UndoKeysToDocument()
+    widget.installEventFilter(UNDO_KEYS_TO_DOCUMENT)
+    if isinstance(widget, QAbstractSpinBox) and widget.findChild(QLineEdit) is not None:
+        widget.findChild(QLineEdit).installEventFilter(UNDO_KEYS_TO_DOCUMENT)
 
 
 def make_editor(param: Param, value, on_change) -> QWidget:
@@ -53,7 +85,7 @@ def make_editor(param: Param, value, on_change) -> QWidget:
     elif param.kind == "int":
         w = QSpinBox()
         w.setRange(-int(WIDE), int(WIDE))
-        w.setValue(int(value) if isinstance(value, (int, float)) else 0)
+        w.setValue(int(value) if _is_number(value) and abs(value) < WIDE else 0)
         w.setKeyboardTracking(False)
         w.valueChanged.connect(on_change)
     else:
@@ -61,13 +93,14 @@ def make_editor(param: Param, value, on_change) -> QWidget:
         w.setDecimals(6 if param.log_scale or (param.high or 1) <= 1 else 4)
         w.setRange(-WIDE, WIDE)
         w.setStepType(QAbstractSpinBox.AdaptiveDecimalStepType)
-        w.setValue(float(value) if isinstance(value, (int, float)) else 0.0)
+        w.setValue(float(value) if _is_number(value) and abs(value) < WIDE else 0.0)
         w.setKeyboardTracking(False)
         w.valueChanged.connect(on_change)
     if isinstance(w, QAbstractSpinBox):
         w.setMaximumWidth(130)  # the wide accepted range would make the hint huge
     w.setToolTip(param.help + _range_text(param))
     w.setObjectName(f"field_{param.name}")
+    route_undo_keys(w)
     return w
 
 
@@ -78,20 +111,26 @@ def _range_text(p: Param) -> str:
 
 
 def set_editor_value(w: QWidget, value) -> None:
-    w.blockSignals(True)
-    if isinstance(w, QCheckBox):
-        w.setChecked(bool(value))
-    elif isinstance(w, QLineEdit):
-        w.setText(str(value))
-    elif isinstance(w, QComboBox):
-        i = w.findData(value)
-        if i >= 0:
-            w.setCurrentIndex(i)
-    elif isinstance(w, QSpinBox):
-        w.setValue(int(value))
-    elif isinstance(w, QDoubleSpinBox):
-        w.setValue(float(value))
-    w.blockSignals(False)
+    """Show ``value`` without emitting an edit. A value the widget cannot hold (NaN,
+    1e400 from a file) leaves the widget as it was; the validator marks the field."""
+    with QSignalBlocker(w):  # unblocks even when a setter raises
+        if isinstance(w, QCheckBox):
+            w.setChecked(bool(value))
+        elif isinstance(w, QLineEdit):
+            w.setText(str(value))
+        elif isinstance(w, QComboBox):
+            i = w.findData(value)
+            if i >= 0:
+                w.setCurrentIndex(i)
+        elif isinstance(w, QSpinBox) and _is_number(value) and abs(value) < WIDE:
+            w.setValue(int(value))
+        elif isinstance(w, QDoubleSpinBox) and _is_number(value) and abs(value) < WIDE:
+            w.setValue(float(value))
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+        math.isfinite(value)
 
 
 class Inspector(QScrollArea):
@@ -116,9 +155,23 @@ class Inspector(QScrollArea):
         sel = self.doc.selection
         return sel[-1] if len(sel) == 1 else None
 
+    @property
+    def paths(self) -> list[tuple]:
+        """The selected layers when several are selected (edited together), else []."""
+        sel = [p for p in self.doc.selection if p not in (("input",), ("output",))]
+        return sel if len(sel) > 1 and len(sel) == len(self.doc.selection) else []
+
     def _fields(self) -> list[tuple[str, Param]]:
-        """(field name as the validator uses it, schema) for the current selection."""
-        path, design = self.path, self.doc.design
+        """(field name as the validator uses it, schema) for the current selection. With
+        several layers selected: the fields every one of them has."""
+        if self.paths:
+            lists = [self._fields_for(p) for p in self.paths]
+            shared = set.intersection(*({(n, p.kind) for n, p in f} for f in lists))
+            return [(n, p) for n, p in lists[0] if (n, p.kind) in shared]
+        return self._fields_for(self.path)
+
+    def _fields_for(self, path) -> list[tuple[str, Param]]:
+        design = self.doc.design
         if path is None:
             return []
         if path == ("input",):
@@ -154,17 +207,29 @@ class Inspector(QScrollArea):
         return fields
 
     def refresh(self) -> None:
-        path = self.path
+        path, paths = self.path, self.paths
         fields = self._fields()
-        signature = (path, tuple(name for name, _ in fields))
+        signature = (path, tuple(paths), tuple(name for name, _ in fields))
         if signature != self._signature:
             self._build(path, fields)
             self._signature = signature
         else:
             for name, _ in fields:
-                set_editor_value(self.editors[name], get_field(self.doc.design, path, name))
+                set_editor_value(self.editors[name], self._value(name))
         self._show_problems(path)
         self._update_extras(path)
+
+    def _value(self, field_name: str):
+        """The field's value: the single layer's, or the first of several (a field whose
+        values differ is marked "mixed" next to its label)."""
+        if self.paths:
+            return get_field(self.doc.design, self.paths[0], field_name)
+        path = self.path
+        return get_field(self.doc.design, () if path == ("input",) else path, field_name)
+
+    def _mixed(self, field_name: str) -> bool:
+        values = [get_field(self.doc.design, p, field_name) for p in self.paths]
+        return any(v != values[0] for v in values[1:])
 
     def _build(self, path, fields) -> None:
         body = QWidget()
@@ -177,13 +242,20 @@ class Inspector(QScrollArea):
         outer.addWidget(title)
         form = QFormLayout()
         outer.addLayout(form)
-        if path is None:
+        if self.paths:
+            title.setText(f"<b>{len(self.paths)} layers selected</b><br><small>A change "
+                          "here applies to every selected layer, as one undo step. Shown: "
+                          "the settings they all have.</small>")
+        elif path is None:
             n = len(self.doc.selection)
-            title.setText(f"<b>{n} layers selected</b>" if n > 1 else
+            title.setText(f"<b>{n} items selected</b><br><small>Select only layers to edit "
+                          "them together.</small>" if n > 1 else
                           "<b>Nothing selected</b><br>Click a card in the network to edit it, "
-                          "or drag a layer from the palette.")
+                          "or drag a layer from the palette. Shift- or Ctrl-click to edit "
+                          "several at once.")
             name = QLineEdit(design.name)
             name.setObjectName("field_design_name")
+            route_undo_keys(name)
             name.editingFinished.connect(lambda: self._edit((), "name", name.text()))
             form.addRow("Design name", name)
         elif path in (("input",), ("output",)):
@@ -198,15 +270,15 @@ class Inspector(QScrollArea):
             name = QLineEdit(layer.name)
             name.setPlaceholderText(info.name if info else "")
             name.setObjectName("field_name")
+            route_undo_keys(name)
             name.setToolTip("Optional label (letters, digits and _); empty = automatic.")
             name.editingFinished.connect(lambda: self._edit(path, "name", name.text().strip()))
             form.addRow("Name", name)
             self.editors["name"] = name
-        edit_path = () if path == ("input",) else path
+        edit_paths = self.paths or [() if path == ("input",) else path]
         for field_name, param in fields:
-            value = get_field(design, edit_path, field_name)
-            editor = make_editor(param, value, lambda v, f=field_name: self._edit(
-                edit_path, f, v))
+            editor = make_editor(param, self._value(field_name),
+                                 lambda v, f=field_name: self._edit_all(edit_paths, f, v))
             problem = QLabel()
             problem.setStyleSheet("color: #c02020")
             problem.setWordWrap(True)
@@ -218,9 +290,13 @@ class Inspector(QScrollArea):
             cell_layout.addWidget(editor)
             cell_layout.addWidget(problem)
             label = field_name.split(".")[-1].replace("_", " ")
+            if self.paths and self._mixed(field_name):
+                label += " (mixed)"
+                editor.setToolTip(editor.toolTip() + "\nThe selected layers differ here; "
+                                  "a value set now applies to all of them.")
             form.addRow(label, cell)
             self.editors[field_name], self.problem_labels[field_name] = editor, problem
-        if path not in (None, ("input",), ("output",)):
+        if path not in (None, ("input",), ("output",)) and not self.paths:
             layer = design.layer_at(path)
             common = LAYER_KINDS[layer.kind].meta["common"] if layer.kind in LAYER_KINDS else ()
             if "activation" in common:
@@ -248,16 +324,34 @@ class Inspector(QScrollArea):
         self.setWidget(body)
 
     def _edit(self, path, field_name, value) -> None:
-        if value == get_field(self.doc.design, path, field_name):
+        self._edit_all([path], field_name, value)
+
+    def _edit_all(self, paths: list[tuple], field_name: str, value) -> None:
+        """Set one field of every layer in ``paths``: one undo step."""
+        if all(value == get_field(self.doc.design, p, field_name) for p in paths):
             return
         label = field_name.split(".")[-1].replace("_", " ")
-        self.doc.edit(f"Set {label}", lambda d: set_field(d, path, field_name, value),
-                      merge_key=f"{path}:{field_name}")
+        if len(paths) > 1:
+            label += f" of {len(paths)} layers"
+
+        def mutate(design):
+            for p in paths:
+                set_field(design, p, field_name, value)
+        self.doc.edit(f"Set {label}", mutate, merge_key=f"{paths}:{field_name}")
 
     def _show_problems(self, path) -> None:
-        key_path = () if path == ("input",) else path
-        problems = {p.field: p.message for p in self.doc.analysis.problems
-                    if p.path == key_path}
+        if self.paths:  # several layers: each field says which of them has a problem
+            problems: dict[str, str] = {}
+            for p in self.doc.analysis.problems:
+                if p.path in self.paths:
+                    info = self.doc.analysis.info_at(p.path)
+                    line = f"{info.name if info else p.path}: {p.message}"
+                    problems[p.field] = (problems[p.field] + "\n" + line
+                                         if p.field in problems else line)
+        else:
+            key_path = () if path == ("input",) else path
+            problems = {p.field: p.message for p in self.doc.analysis.problems
+                        if p.path == key_path}
         for name, label in self.problem_labels.items():
             message = problems.get(name)
             label.setText(message or "")

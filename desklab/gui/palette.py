@@ -41,11 +41,13 @@ class Palette(QListWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("palette")
-        self.setDragEnabled(True)
-        self.setDragDropMode(QAbstractItemView.DragOnly)
         self.setIconSize(QSize(28, 28))
         self.setViewMode(QListWidget.IconMode)  # a compact grid of tiles
         self.setMovement(QListWidget.Static)
+        # After setMovement: Qt's setMovement(Static) turns dragging off again, which
+        # once shipped a palette that no mouse could drag from (tests/story).
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragOnly)
         self.setResizeMode(QListWidget.Adjust)
         self.setWrapping(True)
         self.setGridSize(QSize(96, 52))

@@ -18,6 +18,7 @@ _SMALL = None  # set on first use: a QFont needs a QGuiApplication
 
 RECENT = 60  # snapshots that set the y range of time plots ("recent values")
 MAX_POINTS = 200  # time series are thinned to this many points for drawing
+MAX_STEP_POINTS = 1500  # per-step loss: enough to see the noise, cheap to paint
 CLASS_COLORS = np.array([(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
                          (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127),
                          (188, 189, 34), (23, 190, 207)], float) / 255
@@ -29,8 +30,8 @@ def depth_colors(n: int) -> list:
     return [cmap.map(i / max(n - 1, 1), mode="qcolor") for i in range(n)]
 
 
-def _thin(steps: np.ndarray, values: np.ndarray):
-    stride = max(1, len(steps) // MAX_POINTS)
+def _thin(steps: np.ndarray, values: np.ndarray, limit: int = MAX_POINTS):
+    stride = max(1, len(steps) // limit)
     return steps[::stride], values[..., ::stride]
 
 
@@ -75,6 +76,21 @@ def _titled(plot, title: str) -> None:
     plot.setTitle(title, size="9pt")
 
 
+def legend_title(title: str, entries: list[tuple[str, str, str]]) -> str:
+    """A title with its legend beside it, outside the data: (label, colour, dash)."""
+    keys = " ".join(f"<span style='color:{color}'>{'┄┄' if dash else '━━'}</span>&nbsp;{label}"
+                    for label, color, dash in entries)
+    return f"{title}<br><span style='font-size:7pt'>{keys}</span>"
+
+
+def layer_ticks(names: list[str], pixels: float, per_label: float) -> list:
+    """Tick labels for a layer axis that never overlap: every k-th name, k chosen so
+    each label gets ``per_label`` pixels of the ``pixels`` the axis has."""
+    fits = max(1, int(pixels // max(per_label, 1)))
+    k = max(1, -(-len(names) // fits))
+    return [[(i, names[i]) for i in range(0, len(names), k)]]
+
+
 class Panel(pg.GraphicsLayoutWidget):
     """Base: a titled group of plots over the layers of one run."""
 
@@ -95,6 +111,17 @@ class Panel(pg.GraphicsLayoutWidget):
         self.highlighted = -1
         self._styled = None  # the highlight the pens were last set for
         self._drawn_step = None  # the latest snapshot step the time series show
+        self._plots: list = []
+        from PySide6.QtWidgets import QLabel
+        self._hint = QLabel(f"<b>{title}</b><br><br>{self.HINT}", self)
+        self._hint.setObjectName("plot_hint")
+        self._hint.setWordWrap(True)
+        self._hint.setAlignment(Qt.AlignCenter)
+        self._hint.setStyleSheet("color: #555555; background: white")
+        self._hint.hide()
+        self._hinting = False
+
+    HINT = "Press <b>Train</b> (F5) to see this plot fill in as the network trains."
 
     def _install_save_actions(self) -> None:
         """The right-click menu saves the panel as PNG or SVG. pyqtgraph's own SVG
@@ -137,8 +164,26 @@ class Panel(pg.GraphicsLayoutWidget):
         plot = self.addPlot()
         _titled(plot, title)
         for axis in ("left", "bottom"):
-            plot.getAxis(axis).setStyle(tickFont=_SMALL)
+            ax = plot.getAxis(axis)
+            ax.setStyle(tickFont=_SMALL, autoExpandTextSpace=True)
+            ax.enableAutoSIPrefix(False)  # "(x0.001)" next to a label reads as noise
+            ax.setTickDensity(0.7)  # fewer, readable ticks: log decades never pile up
+        plot.showAxes(True, showValues=(True, False, False, True))
+        plot.setMenuEnabled(False)  # the panel's own menu saves PNG / SVG
+        self._plots.append(plot)
         return plot
+
+    def _show_hint(self, visible: bool) -> None:
+        """Before the first data: a short hint instead of empty axes."""
+        if visible == self._hinting:
+            return
+        self._hinting = visible
+        self._hint.setVisible(visible)  # an opaque card over the (empty) plots
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if hasattr(self, "_hint"):  # pyqtgraph resizes once inside its __init__
+            self._hint.setGeometry(self.rect().adjusted(12, 12, -12, -12))
 
     def set_layout(self, layout: ProbeLayout) -> None:
         self.layout_ = layout
@@ -150,6 +195,7 @@ class Panel(pg.GraphicsLayoutWidget):
         self.set_layout(ProbeLayout(()))
         for item in self._fixed_items():
             item.setData([], [])
+        self._show_hint(True)
 
     def _fixed_items(self) -> list:
         return []
@@ -209,18 +255,24 @@ class ActivationPanel(Panel):
 
     def __init__(self, parent=None):
         super().__init__("Activations", parent)
-        self.ridge = self._plot("Histograms by layer (now)")
+        self.ridge = self._plot("Histograms (now)")
         self.ridge.disableAutoRange()  # ranges are set from the layout
         self.ridge.setLabel("left", "layer")
         self.ridge.setLabel("bottom", "activation")
         self.nextRow()
-        self.heat_plot = self._plot("activation std (log10) over time")
+        self.heat_plot = self._plot("")
         self.heat_plot.setLabel("left", "layer")
         self.heat_plot.setLabel("bottom", "step")
         self.heat = pg.ImageItem()
-        self.heat.setColorMap(pg.colormap.get("inferno"))
+        cmap = pg.colormap.get("inferno")
+        self.heat.setColorMap(cmap)
         self.heat_plot.addItem(self.heat)
-        self.stat = "act_std"
+        # the scale of the colours, with the statistic's fixed levels
+        self.color_bar = pg.ColorBarItem(values=self.STATS["act_std"][2], colorMap=cmap,
+                                         interactive=False, width=10)
+        self.color_bar.setImageItem(self.heat, insert_in=self.heat_plot)
+        self.color_bar.getAxis("right").setStyle(tickFont=_SMALL)
+        self.set_stat("act_std")
         self.curves: list[pg.PlotCurveItem] = []
         self._hover_on(self.ridge, "y")
         self._hover_on(self.heat_plot, "y")
@@ -228,10 +280,16 @@ class ActivationPanel(Panel):
     def reset(self) -> None:
         super().reset()
         self.heat.clear()
+        self.color_bar.setLevels(self.STATS[self.stat][2])
 
     def set_stat(self, stat: str) -> None:
         self.stat = stat
-        _titled(self.heat_plot, f"{self.STATS[stat][0]} over time")
+        label, log, levels = self.STATS[stat]
+        self.heat_plot.setTitle(
+            label.replace(" (log10)", "") + " over time<br><span style='font-size:7pt'>"
+            f"colour scale: {'log10 of the value' if log else 'share, 0 to 1'}</span>",
+            size="9pt")
+        self.color_bar.setLevels(levels)
 
     def set_layout(self, layout: ProbeLayout) -> None:
         super().set_layout(layout)
@@ -245,19 +303,30 @@ class ActivationPanel(Panel):
             curve = pg.PlotCurveItem(pen=self._pen(i), fillLevel=i, brush=fill)
             self.ridge.addItem(curve)
             self.curves.append(curve)
-        names = layout.names
-        step = max(1, len(names) // 12)
-        ticks = [[(i, names[i]) for i in range(0, len(names), step)]]
-        self.ridge.getAxis("left").setTicks(ticks)
+        self._tick_layers()
         hidden = [m.hist_range for m in layout.layers if m.kind != "output"] or [(-4.0, 4.0)]
         self.ridge.setXRange(min(r[0] for r in hidden), max(r[1] for r in hidden))
         self.ridge.setYRange(-0.2, len(layout) + 0.2)
-        self.heat_plot.getAxis("left").setTicks(ticks)
+
+    def _tick_layers(self) -> None:
+        if getattr(self, "layout_", None) is None or not hasattr(self, "depth" if isinstance(
+                self, GradientPanel) else "heat_plot"):
+            return
+        names = self.layout_.names
+        for plot in (self.ridge, self.heat_plot):  # vertical: one text line per label
+            plot.getAxis("left").setTicks(layer_ticks(
+                names, plot.vb.height() or self.height() / 2, 14))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if hasattr(self, "_plots"):
+            self._tick_layers()
 
     def update(self, history: RunHistory) -> None:
         snap = history.latest
         if snap is None or not self.curves:
             return
+        self._show_hint(False)
         for i, meta in enumerate(snap.layout.layers):
             counts = snap.hist[i, 1:-1]
             total = snap.hist[i].sum()
@@ -287,19 +356,26 @@ class GradientPanel(Panel):
 
     def __init__(self, parent=None):
         super().__init__("Gradient flow", parent)
-        self.depth = self._plot("Gradient flow by depth (now)")
+        self.depth = self._plot(legend_title(
+            "Gradient by depth (now)", [("mean |dL/dh|", "#d1495b", False),
+                                        ("‖dW‖", "#2e4057", False),
+                                        ("× = 0", "#b71c1c", False)]))
         self.depth.setLogMode(y=True)
-        self.depth.addLegend(offset=(5, 5))
         self.depth.setLabel("bottom", "layer (input → output)")
         self.grad_out = self.depth.plot(pen=pg.mkPen("#d1495b", width=1), symbol="o",
-                                        symbolSize=5, symbolBrush="#d1495b",
-                                        name="mean |dL/dh|")
+                                        symbolSize=5, symbolBrush="#d1495b")
         self.grad_w = self.depth.plot(pen=pg.mkPen("#2e4057", width=1), symbol="s",
-                                      symbolSize=5, symbolBrush="#2e4057", name="|dW|")
+                                      symbolSize=5, symbolBrush="#2e4057")
+        # a layer whose gradient is exactly 0 has no place on a log axis: drawn at the
+        # floor of the plot with a cross and a tooltip, never silently dropped
+        self.zeros = pg.ScatterPlotItem(symbol="x", size=10, pen=pg.mkPen("#b71c1c", width=2),
+                                        brush=None, hoverable=True,
+                                        tip=lambda x, y, data: f"{data}: exactly 0")
+        self.depth.addItem(self.zeros)
         self.marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#999999", style=Qt.DashLine))
         self.depth.addItem(self.marker)
         self.nextRow()
-        self.time = self._plot("mean |dL/dh| per layer over time")
+        self.time = self._plot("mean |dL/dh| per layer")
         self.time.setLogMode(y=True)
         self.time.setLabel("bottom", "step")
         self.time.disableAutoRange()
@@ -314,20 +390,40 @@ class GradientPanel(Panel):
         for line in self.lines:
             self.time.removeItem(line)
         self.lines = [self._line(self.time, i) for i in range(len(layout))]
-        names = layout.names
-        step = max(1, len(names) // 12)
-        self.depth.getAxis("bottom").setTicks([[(i, names[i])
-                                               for i in range(0, len(names), step)]])
+        self._tick_layers()
+
+    def _tick_layers(self) -> None:
+        if getattr(self, "layout_", None) is None or not hasattr(self, "depth" if isinstance(
+                self, GradientPanel) else "heat_plot"):
+            return
+        names = self.layout_.names
+        longest = max((len(n) for n in names), default=4)
+        self.depth.getAxis("bottom").setTicks(layer_ticks(
+            names, self.depth.vb.width() or self.width(), 7 * longest + 10))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if hasattr(self, "_plots"):
+            self._tick_layers()
 
     def update(self, history: RunHistory) -> None:
         snap = history.latest
         if snap is None or not self.lines:
             return
+        self._show_hint(False)
         x = np.arange(len(snap.layout))
+        zero_x, shown = [], []
         for curve, stat in ((self.grad_out, "grad_mean_abs"), (self.grad_w, "weight_grad_norm")):
             v = snap.stat(stat)
             keep = np.isfinite(v) & (v > 0)
             curve.setData(x[keep], v[keep])
+            zero_x += [int(i) for i in x[v == 0]]
+            shown.append(v[keep])
+        positive = np.concatenate(shown)
+        floor = np.floor(np.log10(positive.min())) - 0.5 if positive.size else -12.0
+        names = snap.layout.names
+        self.zeros.setData([float(i) for i in zero_x], [floor] * len(zero_x),
+                           data=[names[i] for i in zero_x])
         self.marker.setVisible(self.highlighted >= 0)
         self.marker.setValue(max(self.highlighted, 0))
         if self._needs_restyle():
@@ -346,42 +442,80 @@ class GradientPanel(Panel):
 
 
 class LossPanel(Panel):
-    """Loss and accuracy (top-1, and top-5 when it applies), train and validation."""
+    """Loss and accuracy: every training step's batch values (thin lines), validation at
+    evaluations (markers), top-5 only when there are more than 5 classes."""
+
+    HINT = ("Press <b>Train</b> (F5): the loss of every training step and the validation "
+            "loss at each evaluation appear here, with the accuracy below.")
+    TRAIN, VAL = "#1e64c8", "#e07b00"
 
     def __init__(self, parent=None):
         super().__init__("Loss and accuracy", parent)
         self.setObjectName("lossPlot")
-        self.loss = self._plot("Loss")
-        self.loss.addLegend(offset=(5, 5))
+        self.loss = self._plot("")
         self.loss.setLogMode(y=True)
-        self.train_loss = self.loss.plot(pen=pg.mkPen("#1e64c8", width=1), name="train")
-        self.val_loss = self.loss.plot(pen=pg.mkPen("#e07b00", width=1), name="validation")
+        self.loss.setLabel("left", "loss")
+        self.train_loss = self.loss.plot(pen=pg.mkPen(self.TRAIN, width=1))
+        self.val_loss = self.loss.plot(pen=pg.mkPen(self.VAL, width=1.5), symbol="o",
+                                       symbolSize=4, symbolBrush=self.VAL, symbolPen=None)
         self.nextRow()
-        self.acc = self._plot("Accuracy")
-        self.acc.addLegend(offset=(5, 5))
-        self.acc.setYRange(0, 1.02)
+        self.acc = self._plot("")
+        self.acc.setYRange(0, 1.02, padding=0)
         self.acc.setLabel("bottom", "step")
-        self.train_acc = self.acc.plot(pen=pg.mkPen("#1e64c8", width=1), name="train top-1")
-        self.val_acc = self.acc.plot(pen=pg.mkPen("#e07b00", width=1), name="val top-1")
-        self.train_top5 = self.acc.plot(pen=pg.mkPen("#1e64c8", width=1, style=Qt.DashLine),
-                                        name="train top-5")
-        self.val_top5 = self.acc.plot(pen=pg.mkPen("#e07b00", width=1, style=Qt.DashLine),
-                                      name="val top-5")
+        self.acc.setLabel("left", "accuracy")
+        self.train_acc = self.acc.plot(pen=pg.mkPen(self.TRAIN, width=1))
+        self.val_acc = self.acc.plot(pen=pg.mkPen(self.VAL, width=1.5), symbol="o",
+                                     symbolSize=4, symbolBrush=self.VAL, symbolPen=None)
+        self.train_top5 = self.acc.plot(pen=pg.mkPen(self.TRAIN, width=1, style=Qt.DashLine))
+        self.val_top5 = self.acc.plot(pen=pg.mkPen(self.VAL, width=1.5, style=Qt.DashLine))
+        self.step_marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#555555", style=Qt.DotLine))
+        self.step_marker.hide()
+        self.loss.addItem(self.step_marker)
+        self._set_titles(False)
+
+    def _set_titles(self, top5: bool) -> None:
+        self._top5 = top5
+        self.loss.setTitle(legend_title("Loss", [("train", self.TRAIN, False),
+                                                 ("validation", self.VAL, False)]), size="9pt")
+        entries = [("train", self.TRAIN, False), ("validation", self.VAL, False)]
+        if top5:
+            entries += [("top-5", "#555555", True)]
+        self.acc.setTitle(legend_title("Accuracy" + (" (top-1, top-5)" if top5 else ""),
+                                       entries), size="9pt")
+        self.train_top5.setVisible(top5)
+        self.val_top5.setVisible(top5)
 
     def _fixed_items(self) -> list:
         return [self.train_loss, self.val_loss, self.train_acc, self.val_acc,
                 self.train_top5, self.val_top5]
 
+    def mark_step(self, step: int | None) -> None:
+        """A vertical line at ``step`` (the compare window's replay slider); None hides it."""
+        self.step_marker.setVisible(step is not None)
+        if step is not None:
+            self.step_marker.setValue(step)
+
     def update(self, history: RunHistory) -> None:
-        if not len(history.metrics):
+        steps, loss = history.step_series("loss")
+        if not len(steps) and not len(history.metrics):
             return
-        steps = history.metrics.steps
-        for curve, name in ((self.train_loss, "loss"), (self.val_loss, "val_loss"),
-                            (self.train_acc, "train_acc"), (self.val_acc, "val_acc"),
+        self._show_hint(False)
+        _, acc = history.step_series("train_acc")
+        steps, values = _thin(steps, np.stack([loss, acc]), MAX_STEP_POINTS)
+        positive = np.isfinite(values[0]) & (values[0] > 0)
+        self.train_loss.setData(steps[positive], values[0][positive])
+        finite = np.isfinite(values[1])
+        self.train_acc.setData(steps[finite], values[1][finite])
+        evaluated = history.metrics.steps
+        for curve, name in ((self.val_loss, "val_loss"), (self.val_acc, "val_acc"),
                             (self.train_top5, "train_top5"), (self.val_top5, "val_top5")):
-            v = history.metric(name)
+            v = history.metric(name) if len(evaluated) else np.zeros(0)
             keep = np.isfinite(v) & ((v > 0) if "loss" in name else True)
-            curve.setData(steps[keep], v[keep])
+            curve.setData(evaluated[keep], v[keep])
+        top5 = bool(len(evaluated)) and bool(np.isfinite(history.metric("val_top5")).any() or
+                                             np.isfinite(history.metric("train_top5")).any())
+        if top5 != self._top5:
+            self._set_titles(top5)
 
 
 class HealthPanel(Panel):
@@ -389,16 +523,17 @@ class HealthPanel(Panel):
 
     def __init__(self, parent=None):
         super().__init__("Unit health", parent)
-        self.frac = self._plot("Dead units (solid), saturated (dashed)")
+        self.frac = self._plot(legend_title("Unit shares", [("dead", "#444444", False),
+                                                            ("saturated", "#444444", True)]))
         self.frac.disableAutoRange()
         self.frac.setYRange(0, 1.02)
         self.nextRow()
-        self.ratio = self._plot("Update / weight ratio per layer")
+        self.ratio = self._plot(legend_title("Update / weight ratio",
+                                             [("healthy ≈ 1e-3", "#2e7d32", True)]))
         self.ratio.setLogMode(y=True)
         self.ratio.setLabel("bottom", "step")
         self.ratio.disableAutoRange()
-        guide = pg.InfiniteLine(pos=-3, angle=0, pen=pg.mkPen("#2e7d32", style=Qt.DashLine),
-                                label="1e-3", labelOpts={"position": 0.05, "color": "#2e7d32"})
+        guide = pg.InfiniteLine(pos=-3, angle=0, pen=pg.mkPen("#2e7d32", style=Qt.DashLine))
         self.ratio.addItem(guide)
         self.dead: list = []
         self.sat: list = []
@@ -422,6 +557,7 @@ class HealthPanel(Panel):
     def update(self, history: RunHistory) -> None:
         if history.latest is None or not self.dead:
             return
+        self._show_hint(False)
         if self._needs_restyle():
             self._restyle(self.dead)
             self._restyle(self.ratios)
@@ -465,9 +601,11 @@ class BoundaryPanel(Panel):
     def reset(self) -> None:
         self.image.clear()
         self.points.clear()
+        self._show_hint(True)
 
     def set_data_points(self, points) -> None:
         self.has_points = points is not None
+        self._show_hint(points is None)
         if points is None:
             self.points.clear()
             _titled(self.plot, "Decision boundary (2-D datasets only)")
@@ -479,9 +617,13 @@ class BoundaryPanel(Panel):
                             brush=[pg.mkBrush(*c) for c in colors])
         _titled(self.plot, "Decision boundary")
 
+    HINT = ("For data with two input features (moons, circles, spiral...): the decision "
+            "regions appear here while the network trains.")
+
     def update_grid(self, grid) -> None:
         if grid is None or not np.isfinite(grid["prob"]).any():
             return  # a diverged model has no boundary: keep the last one drawn
+        self._show_hint(False)
         label = grid["label"]
         prob = np.clip(np.nan_to_num(grid["prob"], nan=0.0), 0.0, 1.0)
         base = CLASS_COLORS[label % len(CLASS_COLORS)]  # (G, G, 3)

@@ -165,14 +165,11 @@ class PairController(QObject):
     def _on_event(self, index: int, event) -> None:
         record = self.records[index]
         history = record.history
+        history.record(event.kind, event.payload)
         if event.kind == "snapshot":
-            history.add_snapshot(event.payload)
             record.steps = event.payload.step + 1
         elif event.kind == "metrics":
-            history.add_metrics(event.payload)
             record.steps = event.step
-        elif event.kind == "finding":
-            history.add_finding(event.payload)
         elif event.kind == "ended":
             record.state, record.steps = event.payload, event.step
             history.update_diagnosis()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox, QGridLayout, QHBoxLayout, QLabel, QSlider, QToolButton, QWidget,
 )
@@ -26,7 +26,7 @@ LIVE_FIELDS = ("train.lr", "train.l1", "train.l2")  # reach a running trainer at
 
 
 def lr_to_slider(lr: float) -> int:
-    exp = math.log10(max(lr, 10 ** LR_MIN_EXP))
+    exp = min(math.log10(max(lr, 10 ** LR_MIN_EXP)), LR_MAX_EXP)
     return int(round((exp - LR_MIN_EXP) / (LR_MAX_EXP - LR_MIN_EXP) * LR_TICKS))
 
 
@@ -123,15 +123,15 @@ class TrainPanel(QWidget):
         design = self.doc.design
         for field, editor in self.editors.items():
             set_editor_value(editor, get_field(design, (), field))
-        self.lr.blockSignals(True)
-        lr = design.train.lr if isinstance(design.train.lr, (int, float)) else 1e-3
-        self.lr.setValue(lr_to_slider(lr))
-        self.lr.blockSignals(False)
+        lr = design.train.lr
+        if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+            lr = 1e-3  # NaN / inf / <= 0 from a file: the field shows the problem
+        with QSignalBlocker(self.lr):
+            self.lr.setValue(lr_to_slider(lr))
         self.lr_label.setText(f"learning rate {lr:g}")
         i = self.device.findData(design.train.device)
-        self.device.blockSignals(True)
-        self.device.setCurrentIndex(max(i, 0))
-        self.device.blockSignals(False)
+        with QSignalBlocker(self.device):
+            self.device.setCurrentIndex(max(i, 0))
         self._data_fields()
 
     def _data_fields(self) -> None:

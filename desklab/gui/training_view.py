@@ -89,6 +89,8 @@ class TrainingView(QWidget):
         for p in self.panels:
             p.hovered.connect(self.highlight)
         self.doc.edit_guard = self.allow_edit
+        for p in self.panels:
+            p.reset()  # the empty state: a hint in each panel until the first run
         self._state_changed("idle")
 
     # ------------------------------------------------------------ actions

@@ -167,15 +167,11 @@ class TrainingController(QObject):
         if self.history is None:
             return
         kind = event.kind
+        if self.history.record(kind, event.payload):
+            self.diagnosis_due = True
         if kind == "snapshot":
-            self.history.add_snapshot(event.payload)
             self.snapshots_received += 1
-            self.diagnosis_due = True
-        elif kind == "metrics":
-            self.history.add_metrics(event.payload)
-            self.diagnosis_due = True
         elif kind == "finding":
-            self.history.add_finding(event.payload)
             self.findings_changed.emit()
         elif kind == "paused":
             self._set_state("paused")

@@ -13,7 +13,7 @@ from collections import deque
 
 import numpy as np
 
-from .records import Finding, Metrics
+from .records import Finding, Metrics, StepSeries
 from .snapshot import N_STATS, ProbeLayout, Snapshot
 
 METRIC_FIELDS = ("step", "loss", "val_loss", "train_acc", "val_acc", "train_top5",
@@ -23,11 +23,13 @@ METRIC_FIELDS = ("step", "loss", "val_loss", "train_acc", "val_acc", "train_top5
 class DecimatingSeries:
     """A fixed-capacity series of rows that thins itself out instead of forgetting the start."""
 
-    def __init__(self, width: int | tuple, capacity: int = 2048):
+    def __init__(self, width: int | tuple, capacity: int = 2048, dtype=np.float64):
         self.capacity = capacity
-        shape = (capacity, *(width if isinstance(width, tuple) else (width,)))
-        self._data = np.full(shape, np.nan)
-        self._steps = np.zeros(capacity, np.int64)
+        self._row_shape = width if isinstance(width, tuple) else (width,)
+        # storage grows by doubling up to ``capacity``: a short run uses little memory
+        size = min(capacity, 256)
+        self._data = np.full((size, *self._row_shape), np.nan, dtype)
+        self._steps = np.zeros(size, np.int64)
         self._n = 0
         self._stride = 1  # keep every stride-th offered row
         self._offered = 0
@@ -36,6 +38,13 @@ class DecimatingSeries:
         self._offered += 1
         if (self._offered - 1) % self._stride:
             return
+        if self._n == len(self._steps) < self.capacity:
+            size = min(self.capacity, 2 * self._n)
+            data = np.full((size, *self._row_shape), np.nan, self._data.dtype)
+            data[:self._n] = self._data
+            steps = np.zeros(size, np.int64)
+            steps[:self._n] = self._steps
+            self._data, self._steps = data, steps
         if self._n == self.capacity:
             half = self.capacity // 2
             self._data[:half] = self._data[0::2][:half]
@@ -58,9 +67,18 @@ class DecimatingSeries:
     def values(self) -> np.ndarray:
         return self._data[: self._n]
 
+    def extend(self, first_step: int, rows: np.ndarray) -> None:
+        """Append consecutive steps ``first_step, first_step + 1, ...``."""
+        for i, row in enumerate(rows):
+            self.append(first_step + i, row)
+
     @property
     def nbytes(self) -> int:
         return self._data.nbytes + self._steps.nbytes
+
+
+STEP_FIELDS = ("loss", "train_acc", "lr")  # per training step (StepSeries)
+STEP_CAPACITY = 50_000  # every step of runs up to this long; longer ones are thinned
 
 
 class RunHistory:
@@ -71,6 +89,8 @@ class RunHistory:
         self.layout = layout
         self.capacity = capacity
         self.metrics = DecimatingSeries(len(METRIC_FIELDS), capacity)
+        # every training step's batch loss, accuracy and lr (float32: 12 bytes a step)
+        self.steps = DecimatingSeries(len(STEP_FIELDS), STEP_CAPACITY, np.float32)
         self.stats: DecimatingSeries | None = None  # rows (L, N_STATS)
         self.snapshots: deque[Snapshot] = deque(maxlen=keep_snapshots)
         self.events: list[Finding] = []  # from the trainer: diverged, failed, early_stopped
@@ -92,6 +112,25 @@ class RunHistory:
 
     def add_metrics(self, m: Metrics) -> None:
         self.metrics.append(m.step, [getattr(m, f) for f in METRIC_FIELDS])
+
+    def add_steps(self, series: StepSeries) -> None:
+        self.steps.extend(series.first_step,
+                          np.stack([series.loss, series.acc, series.lr], axis=1))
+
+    def record(self, kind: str, payload) -> bool:
+        """Add one trainer event's payload by its kind (snapshot, metrics, steps,
+        finding); True when it was a measurement. The CLI, the app's worker and the
+        side-by-side runs all route events through here."""
+        add = {"snapshot": self.add_snapshot, "metrics": self.add_metrics,
+               "steps": self.add_steps, "finding": self.add_finding}.get(kind)
+        if add is None:
+            return False
+        add(payload)
+        return True
+
+    def step_series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Steps (T,) and values (T,) of a per-step field (loss, train_acc, lr)."""
+        return self.steps.steps, self.steps.values[:, STEP_FIELDS.index(name)]
 
     def add_finding(self, finding: Finding) -> None:
         """A finding the trainer reported (it stays for the rest of the run)."""
@@ -132,4 +171,5 @@ class RunHistory:
     @property
     def nbytes(self) -> int:
         snap = sum(s.stats.nbytes + s.hist.nbytes for s in self.snapshots)
-        return self.metrics.nbytes + (self.stats.nbytes if self.stats else 0) + snap
+        return (self.metrics.nbytes + self.steps.nbytes + snap +
+                (self.stats.nbytes if self.stats else 0))

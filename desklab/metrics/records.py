@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Metrics:
@@ -23,6 +25,22 @@ class Metrics:
     train_top5: float
     val_top5: float
     lr: float
+
+
+@dataclass(frozen=True)
+class StepSeries:
+    """Consecutive training steps ``first_step, first_step + 1, ...``: each step's batch
+    loss, batch accuracy (NaN for regression) and learning rate. Arrays of equal
+    length, never mutated after they are sent."""
+
+    first_step: int
+    loss: np.ndarray  # (n,)
+    acc: np.ndarray  # (n,)
+    lr: np.ndarray  # (n,)
+
+    @property
+    def steps(self) -> np.ndarray:
+        return np.arange(self.first_step, self.first_step + len(self.loss))
 
 
 SEVERITIES = ("error", "warning", "info")

@@ -8,6 +8,8 @@ import json
 import math
 from typing import Any
 
+import numpy as np
+
 from .snapshot import STATS, Snapshot
 
 REPORT_FORMAT = "desklab.report/1"
@@ -108,6 +110,30 @@ def snapshots_csv(snapshots: list[Snapshot]) -> str:
     return out.getvalue()
 
 
+def _json_number(v) -> float | None:
+    return float(v) if np.isfinite(v) else None
+
+
+def step_history(history) -> dict[str, list]:
+    """Every training step from step 0: its batch ``loss``, ``train_acc`` and ``lr``;
+    ``val_loss``, ``val_acc`` and ``val_top5`` on the rows of the steps after which
+    the model was evaluated (None elsewhere). Equal-length lists, JSON-ready."""
+    steps, loss = history.step_series("loss")
+    _, acc = history.step_series("train_acc")
+    _, lr = history.step_series("lr")
+    row_of = {int(s): i for i, s in enumerate(steps)}
+    val = {name: [None] * len(steps) for name in ("val_loss", "val_acc", "val_top5")}
+    evaluated = history.metrics.steps
+    for j, done in enumerate(evaluated):
+        i = row_of.get(int(done) - 1)  # evaluated after ``done`` steps: after step done-1
+        if i is not None:
+            for name in val:
+                val[name][i] = _json_number(history.metric(name)[j])
+    return {"step": [int(s) for s in steps], "loss": [_json_number(v) for v in loss],
+            "train_acc": [_json_number(v) for v in acc],
+            "lr": [float(f"{v:.6g}") for v in lr], **val}
+
+
 def train_report(design, trainer, history) -> dict[str, Any]:
     """The training report: the probe report's fields plus history, findings, timing.
 
@@ -121,11 +147,8 @@ def train_report(design, trainer, history) -> dict[str, Any]:
         report = {"format": REPORT_FORMAT, "design": design.name,
                   "device": trainer.device_name, "seed": design.train.seed,
                   "total_params": trainer.model_total_params, "layers": []}
-    metrics = history.metrics_dict()
-    report["history"] = {k: metrics[k] for k in
-                         ("step", "loss", "val_loss", "train_acc", "val_acc", "lr")}
-    report["history"]["train_top5"] = metrics["train_top5"]
-    report["history"]["val_top5"] = metrics["val_top5"]
+    report["history"] = step_history(history)
+    report["evaluations"] = history.metrics_dict()
     report["findings"] = [f.as_dict() for f in history.findings]
     report["state"] = trainer.state
     report["steps"] = trainer.step

@@ -36,6 +36,7 @@ def _saved(app: App, path) -> dict:
     end = time.monotonic() + 10
     while time.monotonic() < end:
         if path.exists() and path.stat().st_mtime_ns != before:
+            print(f"story:   saved in {time.monotonic() - end + 10:.2f} s")
             time.sleep(0.1)
             return json.loads(path.read_text())
         time.sleep(0.05)
@@ -76,11 +77,17 @@ def test_story(xserver, tmp_path):
     design_path = home / "story.json"
     _start_design(design_path)
     app = App(xserver, home, str(design_path))
+    lap = _laps(t0)
     try:
+        lap("launch")
         _design_by_dragging(app)
+        lap("drag 8 dense, a block, a card in and out")
         _edit_all_cards(app, design_path)
+        lap("all cards to sigmoid")
         _undo_redo_in_field(app, design_path)
+        lap("undo / redo")
         report = _train_and_steer(app, home)
+        lap("train, steer, export")
         assert any(f["kind"] == "vanishing" for f in report["findings"]), report["findings"]
         final = _saved(app, design_path)
         app.close_window()
@@ -88,8 +95,11 @@ def test_story(xserver, tmp_path):
     finally:
         app.kill()
 
+    lap("save and close")
     app = App(xserver, home)  # a fresh process with the same settings
     try:
+        lap("relaunch")
+        app.click(*center(app.widget("train_status")))  # focus the window, as a person would
         app.key("alt+f")
         app.key("r")  # Open &Recent
         app.key("Return")  # the newest file
@@ -99,9 +109,20 @@ def test_story(xserver, tmp_path):
         assert reopened == final
         app.close_window()
         assert app.wait_exit() == 0
+        lap("reopen from Open Recent, save, close")
     finally:
         app.kill()
     assert time.monotonic() - t0 < 60, "the story took longer than a minute"
+
+
+def _laps(t0: float):
+    last = [t0]
+
+    def lap(what: str) -> None:
+        now = time.monotonic()
+        print(f"story: {what}: {now - last[0]:.1f} s (total {now - t0:.1f} s)")
+        last[0] = now
+    return lap
 
 
 def _design_by_dragging(app: App) -> None:
@@ -165,18 +186,18 @@ def _undo_redo_in_field(app: App, design_path) -> None:
     app.type("48")
     app.key("Return")
     saved = _saved(app, design_path)
-    assert [layer["params"]["units"] for layer in saved["layers"]] == [48] * DENSE_DROPS
+    assert [layer["units"] for layer in saved["layers"]] == [48] * DENSE_DROPS
     app.click(*center(app.widget("field_units")))  # the cursor is in the field
     app.key("ctrl+z")
     saved = _saved(app, design_path)
-    assert [layer["params"]["units"] for layer in saved["layers"]] == [64] * DENSE_DROPS
+    assert [layer["units"] for layer in saved["layers"]] == [64] * DENSE_DROPS
     assert [layer["activation"] for layer in saved["layers"]] == ["sigmoid"] * DENSE_DROPS
     app.key("ctrl+z")  # and the activation edit before it
     saved = _saved(app, design_path)
     assert {layer["activation"] for layer in saved["layers"]} == {"relu"}
     app.key("ctrl+shift+z", "ctrl+shift+z")
     saved = _saved(app, design_path)
-    assert [layer["params"]["units"] for layer in saved["layers"]] == [48] * DENSE_DROPS
+    assert [layer["units"] for layer in saved["layers"]] == [48] * DENSE_DROPS
     assert [layer["activation"] for layer in saved["layers"]] == ["sigmoid"] * DENSE_DROPS
 
 
@@ -214,6 +235,7 @@ def _train_and_steer(app: App, home) -> dict:
     lrs = report["history"]["lr"]
     assert lrs[0] == 0.001 and max(lrs) > 0.01, "the slider changed the running lr"
     assert report["history"]["step"][:3] == [0, 1, 2], "every step from step 0"
+    app.click(*center(app.widget("train_status")))  # back to the window (no window manager)
     app.key("ctrl+r")
     app.wait(lambda m: m["train_status"].startswith("idle") and
              all("No findings" in f for f in m["findings"]), 10, "reset (Ctrl+R)")

@@ -118,11 +118,15 @@ class App:
     # ------------------------------------------------------------ input
 
     def xdo(self, *args) -> None:
+        t = time.monotonic()
         subprocess.run(["xdotool", *map(str, args)], check=True,
                        env={**os.environ, "DISPLAY": self.x.display})
+        if time.monotonic() - t > 0.3:
+            print("story: slow xdotool", args, f"{time.monotonic() - t:.1f} s")
 
     def move(self, x: int, y: int) -> None:
-        self.xdo("mousemove", "--sync", x, y)
+        self.xdo("mousemove", x, y)
+        time.sleep(0.03)
 
     def click(self, x: int, y: int, button: int = 1, modifier: str | None = None) -> None:
         self.move(x, y)
@@ -149,12 +153,10 @@ class App:
         time.sleep(0.1)
         sx, sy = start
         ex, ey = end
-        for i in range(1, 13):
-            self.move(sx + (ex - sx) * i // 12, sy + (ey - sy) * i // 12)
-            time.sleep(0.02)
+        for i in range(1, 7):
+            self.move(sx + (ex - sx) * i // 6, sy + (ey - sy) * i // 6)
         for dx in (3, -3, 0):
             self.move(ex + dx, ey)
-            time.sleep(0.05)
         seen = self.wait(hover_check or (lambda m: m), 5, "the drop marker")
         before = self.map()
         self.xdo("mouseup", 1)
