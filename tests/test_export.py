@@ -162,3 +162,27 @@ def test_every_export_from_the_app(window, qtbot, tmp_path):
         svg = (tmp_path / f"p{i}.svg").read_text()
         assert "<svg" in svg[:1000] and ("<path" in svg or "<polyline" in svg)
     assert window.errors == []
+
+
+def test_export_escapes_every_nasty_name(tmp_path):
+    """Text from the design reaches the generated file only as string literals: a name
+    or description holding quotes, escapes or newlines cannot run as code."""
+    import subprocess
+    import sys
+
+    from desklab.design import LayerSpec, NetworkDesign
+    from desklab.engine.export import export_pytorch
+    marker = tmp_path / "pwned"
+    nasty = ('x"""; import pathlib; pathlib.Path(' + repr(str(marker)) + ').touch(); """'
+             "\\N{BULLET} \\U0001F600 \\x00 ''' \n# newline\r\n\t\" \\ {} {0} %s \u2028 é")
+    design = NetworkDesign(name=nasty, description=nasty + "\n" + nasty,
+                           layers=[LayerSpec.make("dense", units=4)])
+    path = tmp_path / "m.py"
+    path.write_text(export_pytorch(design))
+    code = ("import runpy, sys; g = runpy.run_path(sys.argv[1]); "
+            "print(repr(g['DESIGN_NAME'])); print(repr(g['DESCRIPTION']))")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert not marker.exists()
+    assert out.stdout.splitlines()[:2] == [repr(nasty), repr(nasty + "\n" + nasty)]

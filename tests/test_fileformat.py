@@ -151,3 +151,45 @@ def test_atomic_path_renames_on_success_and_cleans_up_on_failure(tmp_path):
     with atomic_path(target) as tmp:
         Path(tmp).write_bytes(b"new")
     assert target.read_bytes() == b"new" and [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+
+def test_reads_never_hang_or_run_unbounded(tmp_path):
+    """A FIFO named .json, a device and an oversized file are refused at once, with a
+    reason naming the file; a UTF-8 byte-order mark is accepted."""
+    import os
+    import time
+
+    from desklab.design import DesignFileError, NetworkDesign, dumps, load_design
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    start = time.monotonic()
+    with pytest.raises(DesignFileError, match="pipe.json is not a regular file"):
+        load_design(fifo)
+    with pytest.raises(DesignFileError, match="not a regular file"):
+        load_design("/dev/zero")
+    assert time.monotonic() - start < 5
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(b"\xef\xbb\xbf" + dumps(NetworkDesign(name="bom")).encode())
+    assert load_design(bom).name == "bom"
+
+
+def test_saves_write_through_links_and_refuse_what_they_must_not_replace(tmp_path):
+    import os
+    import stat
+
+    from desklab.design import NetworkDesign, load_design, save_design
+    real = tmp_path / "real.json"
+    save_design(NetworkDesign(name="old"), real)
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    save_design(NetworkDesign(name="new"), link)
+    assert link.is_symlink() and load_design(real).name == "new"  # the target got it
+    real.chmod(0o444)
+    with pytest.raises(OSError, match="read-only"):
+        save_design(NetworkDesign(name="newer"), real)
+    assert load_design(real).name == "new"
+    with pytest.raises(OSError, match="not a regular file"):
+        save_design(NetworkDesign(), "/dev/null")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    with pytest.raises(OSError, match="does not exist"):
+        save_design(NetworkDesign(), tmp_path / "missing" / "d.json")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -98,12 +99,35 @@ def atomic_replace(tmp: str | os.PathLike, path: str | os.PathLike) -> None:
     os.replace(tmp, path)
 
 
+def writable_target(path: str | os.PathLike) -> Path:
+    """The file a save to ``path`` must replace: a symlink is followed to its target
+    (the link stays a link and the real file gets the new content). Refuses, with
+    OSError, a folder, a device or pipe, a read-only file and a missing folder."""
+    target = Path(os.path.realpath(path))
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        if not target.parent.is_dir():
+            raise OSError(f"{path}: the folder {target.parent} does not exist") from None
+        return target
+    if stat.S_ISDIR(info.st_mode):
+        raise OSError(f"{path} is a folder")
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(f"{path} is not a regular file (a device, pipe or socket): "
+                      "not replaced")
+    if not info.st_mode & 0o222:
+        raise OSError(f"{path} is read-only: not replaced (make it writable, or save "
+                      "under another name)")
+    return target
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[str]:
     """A temporary path beside ``path`` to write to. When the block ends normally the
     file is renamed over ``path``; on any error it is removed. Either way a crash
-    leaves the old file or the new one, never half of one."""
-    path = Path(path)
+    leaves the old file or the new one, never half of one. Writes go through
+    symlinks to the real file (see `writable_target`)."""
+    path = writable_target(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
@@ -124,16 +148,45 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 # ---------------------------------------------------------------- from JSON
 
+def read_regular_file(path: str | os.PathLike, limit: int) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes.
+
+    Opened non-blocking, so a FIFO never hangs the caller, and checked with fstat on
+    the open file (``st_size`` is 0 for FIFOs and devices, so it cannot be trusted
+    alone); at most ``limit + 1`` bytes are read, so ``/dev/zero`` cannot exhaust
+    memory. Raises OSError, or ValueError with a plain reason.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ValueError("is a folder, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("is not a regular file (a pipe, socket or device)")
+        if info.st_size > limit:
+            raise ValueError(f"is {info.st_size / 2**20:.0f} MB: too large "
+                             f"(at most {limit / 2**20:.0f} MB)")
+        chunks, total = [], 0
+        while total <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > limit:
+            raise ValueError(f"is larger than {limit / 2**20:.0f} MB: too large")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def load_design(path: str | os.PathLike) -> NetworkDesign:
     """Read a design file; raise `DesignFileError` with a readable reason."""
     path = Path(path)
     try:
-        if path.is_dir():
-            raise DesignFileError(f"{path} is a folder, not a design file")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise DesignFileError(f"{path} is {size / 2**20:.0f} MB: too large for a design")
-        raw = path.read_bytes()
+        raw = read_regular_file(path, MAX_FILE_BYTES)
+    except ValueError as exc:
+        raise DesignFileError(f"{path} {exc}") from None
     except FileNotFoundError:
         raise DesignFileError(f"{path}: no such file") from None
     except PermissionError:
@@ -143,7 +196,7 @@ def load_design(path: str | os.PathLike) -> NetworkDesign:
     if not raw.strip():
         raise DesignFileError(f"{path} is empty")
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a byte-order mark is fine, as for CSV files
     except UnicodeDecodeError:
         raise DesignFileError(f"{path} is not a text file (not UTF-8)") from None
     try:

@@ -14,16 +14,21 @@ from ..design import ACTIVATIONS, INITS, LAYER_KINDS, NetworkDesign, analyze, fm
 from ..design.analysis import projection, weight_fans, width_multiplier
 from ..design.model import LayerSpec
 
-HEADER = '''"""{name}: exported from DeskLab.
+# The user's text (name, description, dataset) enters the generated file only as repr()
+# string literals: pasted into a docstring, a name holding """ would run as code.
+HEADER = '''"""A network exported from DeskLab (its name and description are below).
 
-{description}
-Input: (B, {shape}) from the "{dataset}" dataset; output: {outputs} {task}.
+Input: (B, {shape}); output: {outputs} {task}.
 Load trained weights with:
     model.load_state_dict(torch.load("weights.pt", weights_only=True))
 """
 
 import torch
 from torch import nn
+
+DESIGN_NAME = {name}
+DESCRIPTION = {description}
+DATASET = {dataset}
 '''
 
 CUSTOM = {
@@ -205,16 +210,16 @@ def export_pytorch(design: NetworkDesign) -> str:
     body, custom = [], set()
     for i, layer in enumerate(design.layers):
         info = infos[(i,)]
-        key = f'blocks["{info.name}"]'
+        key = f"blocks[{info.name!r}]"
         if layer.kind != "residual":
             lines, need = _block(layer, info, key)
             body += lines
             custom |= need
             continue
-        body.append(f"inner = {{}}  # residual block {info.name}")
+        body.append(f"inner = {{}}  # residual block {info.name!r}")
         for j, sub in enumerate(layer.layers):
             sub_info = infos[(i, j)]
-            lines, need = _block(sub, sub_info, f'inner["{sub_info.name.split(".")[-1]}"]')
+            lines, need = _block(sub, sub_info, f"inner[{sub_info.name.split('.')[-1]!r}]")
             body += lines
             custom |= need
         mode = LAYER_KINDS["residual"].resolve(layer.params)["shortcut"]
@@ -241,15 +246,17 @@ def export_pytorch(design: NetworkDesign) -> str:
     body += _init_lines("head.linear", (features, head.out_shape[0]), design.output.init,
                         design.output.init_params, True)
     inp = design.input
-    text = HEADER.format(name=design.name, description=design.description or "",
-                         shape=fmt_shape(inp.shape).replace("x", ", "), dataset=inp.dataset,
+    text = HEADER.format(name=repr(str(design.name)),
+                         description=repr(str(design.description or "")),
+                         shape=fmt_shape(inp.shape).replace("x", ", "),
+                         dataset=repr(str(inp.dataset)),
                          outputs=design.output_size(),
                          task="classes" if design.output.task == "classes" else "targets")
     for cls in sorted(custom):
         text += CUSTOM[cls]
     text += MODULES
     text += "\n\ndef build_model():\n"
-    text += f'    """{design.name}: {analysis.total_params:,} parameters."""\n'
+    text += f'    """The network of DESIGN_NAME: {analysis.total_params:,} parameters."""\n'
     text += "    blocks = {}\n"
     text += "".join(f"    {line}\n" for line in body)
     text += "    return Net(blocks, head)\n"

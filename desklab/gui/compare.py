@@ -67,8 +67,14 @@ class CompareWindow(QMainWindow):
         self.curves.setBackground("w")
         self.loss = self.curves.addPlot(title="Loss (solid: train, dashed: validation)")
         self.loss.setLogMode(y=True)
+        # the replay slider's step on the loss curves
+        self.step_marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#555555", style=Qt.DotLine))
+        self.step_marker.hide()
+        self.loss.addItem(self.step_marker)
         self.acc = self.curves.addPlot(title="Accuracy (solid: train, dashed: validation)")
         self.acc.setYRange(0, 1.02)
+        for plot in (self.loss, self.acc):
+            plot.setLabel("bottom", "step")
         self.depth = self.curves.addPlot(title="mean |dL/dh| by depth (at the slider)")
         self.depth.setLogMode(y=True)
         self.lines = {}
@@ -150,12 +156,15 @@ class CompareWindow(QMainWindow):
         self.stop_button.setEnabled(self.controller.running)
         for k, record in enumerate(self.records):
             h = record.history
-            if len(h.metrics):
-                x = h.metrics.steps
-                for key in ("loss", "val_loss", "train_acc", "val_acc"):
-                    v = h.metric(key)
-                    ok = np.isfinite(v) & ((v > 0) if "loss" in key else True)
-                    self.lines[k][key].setData(x[ok], v[ok])
+            for key in ("loss", "val_loss", "train_acc", "val_acc"):
+                if key.startswith("val"):  # at evaluations
+                    x, v = h.metrics.steps, h.metric(key) if len(h.metrics) else np.zeros(0)
+                else:  # every training step, thinned for drawing
+                    x, v = h.step_series(key)
+                    stride = max(1, len(x) // 1500)
+                    x, v = x[::stride], v[::stride]
+                ok = np.isfinite(v) & ((v > 0) if "loss" in key else True)
+                self.lines[k][key].setData(x[ok], v[ok])
             view = AtStep(h, at)
             snap = view.latest
             if snap is None:
@@ -167,7 +176,10 @@ class CompareWindow(QMainWindow):
             grad = snap.stat("grad_mean_abs")
             ok = np.isfinite(grad) & (grad > 0)
             self.lines[k]["depth"].setData(np.arange(len(grad))[ok], grad[ok])
-            self.findings[k].set_findings(h.findings)
+            self.findings[k].set_findings(h.findings, at_step=at)
+        self.step_marker.setVisible(at is not None)
+        if at is not None:
+            self.step_marker.setValue(at)
 
     def closeEvent(self, event) -> None:
         self.timer.stop()

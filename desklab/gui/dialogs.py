@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QTextBrowser,
     QVBoxLayout,
@@ -55,10 +58,11 @@ class LessonDialog(QDialog):
             return
         p = PRESETS[item.data(Qt.UserRole)]
         self.both.setEnabled(bool(p.pair))
-        pair = f"<p><i>Compare with:</i> {PRESETS[p.pair].title}</p>" if p.pair else ""
-        self.text.setHtml(f"<h3>{p.title}</h3><p>{p.summary}</p><p><b>Look for:</b> "
-                          f"{p.look_for}</p><p><b>Expected:</b> {p.expected}</p>{pair}"
-                          f"<p><small>preset <code>{p.slug}</code></small></p>")
+        e = html.escape  # lesson text is plain text: "f' <= 1/4" must show in full
+        pair = f"<p><i>Compare with:</i> {e(PRESETS[p.pair].title)}</p>" if p.pair else ""
+        self.text.setHtml(f"<h3>{e(p.title)}</h3><p>{e(p.summary)}</p><p><b>Look for:</b> "
+                          f"{e(p.look_for)}</p><p><b>Expected:</b> {e(p.expected)}</p>{pair}"
+                          f"<p><small>preset <code>{e(p.slug)}</code></small></p>")
 
     @property
     def slug(self) -> str | None:
@@ -70,9 +74,15 @@ def shortcuts_dialog(parent, actions) -> QDialog:
     """A table of every action that has a shortcut."""
     dialog = QDialog(parent)
     dialog.setWindowTitle("Keyboard shortcuts")
-    rows = "".join(f"<tr><td><b>{a.shortcut().toString()}</b></td><td>"
-                   f"{a.text().replace('&', '')}</td></tr>"
-                   for a in actions if not a.shortcut().isEmpty())
+    seen, rows = set(), []
+    for a in actions:
+        keys = ", ".join(k.toString(QKeySequence.NativeText) for k in a.shortcuts())
+        text = a.text().replace("&", "")
+        if keys and (keys, text) not in seen:
+            seen.add((keys, text))
+            rows.append(f"<tr><td><b>{html.escape(keys)}</b></td><td>{html.escape(text)}"
+                        "</td></tr>")
+    rows = "".join(rows)
     label = QLabel(f"<table cellpadding='4'>{rows}</table>"
                    "<p>In the network: drag cards to reorder; drop on the middle of a "
                    "residual block to put a layer inside it.</p>")

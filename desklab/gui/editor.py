@@ -9,6 +9,7 @@ a residual block when over the middle of its card.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
@@ -152,11 +153,14 @@ class NetworkEditor(QTreeWidget):
         design, analysis = self.doc.design, self.doc.analysis
         shape = design.input.shape
         data = DATASETS.get(design.input.dataset)
-        inp = QTreeWidgetItem([f"Input: {data.label if data else design.input.dataset}"])
+        source = data.label if data else design.input.dataset
+        if design.input.dataset == "file":  # name the user's file, not just "your file"
+            source = f"{source} {Path(str(design.input.params.get('path', ''))).name}"
+        inp = QTreeWidgetItem([f"Input: {source}"])
         inp.setData(0, ROLE_PATH, ("input",))
         inp.setData(0, ROLE_KIND, "input")
         inp.setData(0, ROLE_LINES, (
-            f"Input · {data.label if data else design.input.dataset}",
+            f"Input · {source}",
             [f"→ {fmt_shape(shape)}   preprocess {design.input.preprocess}, "
              f"{design.input.val_fraction:.0%} held out"
              if isinstance(design.input.val_fraction, (int, float)) else ""],

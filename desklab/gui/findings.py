@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QListWidget, QListWidgetItem
@@ -33,9 +35,16 @@ class FindingsList(QListWidget):
         item.setFlags(Qt.NoItemFlags)
         self.addItem(item)
 
-    def set_findings(self, findings: list[Finding]) -> None:
-        key = [(f.kind, f.layer, f.message) for f in findings]
-        if key == [(f.kind, f.layer, f.message) for f in self.findings]:
+    def set_findings(self, findings: list[Finding], at_step: int | None = None) -> None:
+        """Show ``findings``: active ones first, resolved ones dimmed with their span.
+        ``at_step`` (the compare window's replay slider) shows them as they stood then:
+        not yet found ones are hidden, ones resolved later are still active."""
+        if at_step is not None:
+            findings = [f if f.end is None or f.end <= at_step else replace(f, end=None)
+                        for f in findings if f.step <= at_step]
+        findings = sorted(findings, key=lambda f: f.end is not None)  # stable: active first
+        key = [(f.kind, f.layer, f.message, f.step, f.end) for f in findings]
+        if key == [(f.kind, f.layer, f.message, f.step, f.end) for f in self.findings]:
             return
         self.findings = list(findings)
         self.clear()
@@ -43,11 +52,14 @@ class FindingsList(QListWidget):
             self._placeholder()
         for f in findings:
             where = f" · {f.layer}" if f.layer else ""
-            item = QListWidgetItem(f"{ICONS.get(f.severity, '')} {f.kind.replace('_', ' ')}"
-                                   f"{where} (step {f.step})\n{f.message}\n→ {f.advice}")
-            item.setForeground(QColor(COLORS.get(f.severity, "#000000")))
+            icon = "✓" if f.end is not None else ICONS.get(f.severity, "")
+            item = QListWidgetItem(f"{icon} {f.kind.replace('_', ' ')}{where} ({f.span()})\n"
+                                   f"{f.message}" + ("" if f.end is not None else
+                                                     f"\n→ {f.advice}"))
+            item.setForeground(QColor("#8a8a8a" if f.end is not None
+                                      else COLORS.get(f.severity, "#000000")))
             item.setData(Qt.UserRole, f.layer)
-            item.setToolTip(f.message + "\n\n" + f.advice)
+            item.setToolTip(f"{f.span()}\n\n{f.message}\n\n{f.advice}")
             self.addItem(item)
 
     def texts(self) -> list[str]:

@@ -142,6 +142,7 @@ class Inspector(QScrollArea):
         self.setObjectName("inspector")
         self.setWidgetResizable(True)
         self._signature = None
+        self._design_name: QLineEdit | None = None
         self.editors: dict[str, QWidget] = {}
         self.problem_labels: dict[str, QLabel] = {}
         self.curve_plot: pg.PlotWidget | None = None
@@ -216,6 +217,8 @@ class Inspector(QScrollArea):
         else:
             for name, _ in fields:
                 set_editor_value(self.editors[name], self._value(name))
+            if self._design_name is not None and not self._design_name.hasFocus():
+                set_editor_value(self._design_name, self.doc.design.name)  # New / Open
         self._show_problems(path)
         self._update_extras(path)
 
@@ -236,6 +239,7 @@ class Inspector(QScrollArea):
         outer = QVBoxLayout(body)
         self.editors, self.problem_labels = {}, {}
         self.curve_plot, self.init_info = None, None
+        self._design_name = None
         design = self.doc.design
         title = QLabel()
         title.setWordWrap(True)
@@ -254,6 +258,7 @@ class Inspector(QScrollArea):
                           "or drag a layer from the palette. Shift- or Ctrl-click to edit "
                           "several at once.")
             name = QLineEdit(design.name)
+            self._design_name = name
             name.setObjectName("field_design_name")
             route_undo_keys(name)
             name.editingFinished.connect(lambda: self._edit((), "name", name.text()))

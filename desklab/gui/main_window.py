@@ -249,7 +249,8 @@ class MainWindow(QMainWindow):
     def ask_save_changes(self) -> QMessageBox.StandardButton:
         """Save / Discard / Cancel for unsaved changes (tests replace this)."""
         return QMessageBox.question(
-            self, "Unsaved changes", f"Save the changes to {self.doc.design.name}?",
+            self, "Unsaved changes",
+            f"Save the changes to {self.doc.path.name if self.doc.path else self.doc.design.name}?",
             QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
 
     def confirm_discard(self) -> bool:
@@ -433,7 +434,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ help, layout, close
 
     def show_shortcuts(self) -> None:
-        shortcuts_dialog(self, self.actions() + self.training.actions()).exec()
+        shortcuts_dialog(self, [self.act_undo, self.act_redo, *self.actions(),
+                                *self.training.actions()]).exec()
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About DeskLab",

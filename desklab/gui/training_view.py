@@ -89,6 +89,7 @@ class TrainingView(QWidget):
         for p in self.panels:
             p.hovered.connect(self.highlight)
         self.doc.edit_guard = self.allow_edit
+        self.doc.changed.connect(self._update_status)
         for p in self.panels:
             p.reset()  # the empty state: a hint in each panel until the first run
         self._state_changed("idle")
@@ -151,6 +152,8 @@ class TrainingView(QWidget):
             p.reset()
         self.findings.set_findings([])
         self.badges_changed.emit({})
+        c = self.controller
+        c.step, c.steps_per_second, c.run_steps, c.device_name = 0, 0.0, 0, ""
         self.controller._set_state("idle")
 
     def show_history(self, history) -> None:
@@ -263,7 +266,8 @@ class TrainingView(QWidget):
             loss = float(c.history.metric("loss")[-1])
         elif c.history is not None and c.history.latest is not None:
             loss = c.history.latest.loss
-        steps = c.run_steps or self.doc.design.train.steps
+        # a run shows its own length; otherwise the steps field's value
+        steps = c.run_steps if c.running and c.run_steps else self.doc.design.train.steps
         loss_text = f"{loss:.4g}" if math.isfinite(loss) else "–"
         text = (f"{c.state} · step {c.step}/{steps} · {c.steps_per_second:.0f} steps/s · "
                 f"loss {loss_text} · {c.device_name or self.doc.design.train.device}")

@@ -78,6 +78,7 @@ class DecimatingSeries:
 
 
 STEP_FIELDS = ("loss", "train_acc", "lr")  # per training step (StepSeries)
+RESUME_STEPS = 200  # a finding back within this many steps continues its old episode
 STEP_CAPACITY = 50_000  # every step of runs up to this long; longer ones are thinned
 
 
@@ -94,7 +95,9 @@ class RunHistory:
         self.stats: DecimatingSeries | None = None  # rows (L, N_STATS)
         self.snapshots: deque[Snapshot] = deque(maxlen=keep_snapshots)
         self.events: list[Finding] = []  # from the trainer: diverged, failed, early_stopped
-        self.diagnosed: list[Finding] = []  # from the rules, re-derived on every update
+        self.diagnosed: list[Finding] = []  # from the rules: active, then resolved
+        self._active: dict[str, Finding] = {}  # kind -> the rule's finding, first step kept
+        self._resolved: list[Finding] = []  # findings that held once and then stopped
         self.latest: Snapshot | None = None
         self.first: Snapshot | None = None
         self.diverged_step: int | None = None
@@ -132,6 +135,15 @@ class RunHistory:
         """Steps (T,) and values (T,) of a per-step field (loss, train_acc, lr)."""
         return self.steps.steps, self.steps.values[:, STEP_FIELDS.index(name)]
 
+    def _reopen(self, kind: str, now: int) -> Finding | None:
+        """A finding of ``kind`` resolved less than RESUME_STEPS ago, taken back: a value
+        hovering at a threshold is one episode, not a flicker of many."""
+        for i in range(len(self._resolved) - 1, -1, -1):
+            f = self._resolved[i]
+            if f.kind == kind and now - f.end < RESUME_STEPS:
+                return self._resolved.pop(i)
+        return None
+
     def add_finding(self, finding: Finding) -> None:
         """A finding the trainer reported (it stays for the rest of the run)."""
         self.events.append(finding)
@@ -139,9 +151,27 @@ class RunHistory:
             self.diverged_step = finding.step
 
     def update_diagnosis(self) -> list[Finding]:
-        """Re-run the diagnostic rules on the latest measurements."""
+        """Re-run the diagnostic rules on the latest measurements.
+
+        A finding keeps the step it was first found at while it holds (its text and
+        layers follow the latest data); one that stops holding is kept, resolved, with
+        the step it ended at, so a run that recovered still says what it went through.
+        """
+        from dataclasses import replace
+
         from .diagnostics import diagnose
-        self.diagnosed = diagnose(self)
+        now = self.latest.step if self.latest is not None else (
+            int(self.metrics.steps[-1]) if len(self.metrics) else 0)
+        current = {}
+        for finding in diagnose(self):
+            before = self._active.get(finding.kind) or self._reopen(finding.kind, now)
+            current[finding.kind] = (replace(finding, step=before.step)
+                                     if before is not None else finding)
+        for kind, finding in self._active.items():
+            if kind not in current:
+                self._resolved.append(replace(finding, end=now))
+        self._active = current
+        self.diagnosed = [*current.values(), *self._resolved]
         return self.diagnosed
 
     @property

@@ -68,6 +68,9 @@ class Finding:
         ``error`` (the run cannot go on), ``warning`` or ``info``.
     layers : tuple of str
         Every layer concerned.
+    end : int or None
+        The step from which it no longer held (resolved); None while it still holds.
+        ``step`` is when it was first found.
     """
 
     kind: str
@@ -77,8 +80,19 @@ class Finding:
     advice: str
     severity: str = "warning"
     layers: tuple[str, ...] = ()
+    end: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.end is None
+
+    def span(self) -> str:
+        """"step 120, still active" or "steps 120 to 770, resolved"."""
+        if self.end is None:
+            return f"since step {self.step}, still active"
+        return f"steps {self.step} to {self.end}, resolved"
 
     def as_dict(self) -> dict:
         return {"kind": self.kind, "layer": self.layer, "layers": list(self.layers),
-                "step": self.step, "severity": self.severity, "message": self.message,
-                "advice": self.advice}
+                "step": self.step, "end": self.end, "active": self.active,
+                "severity": self.severity, "message": self.message, "advice": self.advice}

@@ -100,9 +100,7 @@ def test_story(xserver, tmp_path):
     try:
         lap("relaunch")
         app.click(*center(app.widget("train_status")))  # focus the window, as a person would
-        app.key("alt+f")
-        app.key("r")  # Open &Recent
-        app.key("Return")  # the newest file
+        app.menu("alt+f", "r", "Return")  # File > Open Recent > the newest file
         app.wait(lambda m: m["title"].startswith("story.json"), 10, "the reopened file")
         shutil.move(design_path, home / "first-save.json")
         reopened = _saved(app, design_path)
@@ -133,10 +131,10 @@ def _design_by_dragging(app: App) -> None:
     plan = [(["output"], "above"), (["input"], "below"), (["output"], "above"),
             ([1], "below")]
     for i in range(DENSE_DROPS):
-        card, where = plan[min(i, len(plan) - 1)] if i < 4 else plan[i % 4]
+        card, where = plan[i % len(plan)]
         n = len(_top_cards(app))
         promised = _drag_tile(app, "Dense", card, where)
-        app.wait(lambda m: len([c for c in m["cards"] if len(c["path"]) == 1]) == n + 1, 5,
+        app.wait(lambda m, n=n: len([c for c in m["cards"] if len(c["path"]) == 1]) == n + 1, 5,
                  f"dense drop {i + 1} to land")
         # the new card is selected: it is where the marker said it would be
         assert _selected(app) == [promised], (i, promised, _selected(app))
@@ -222,7 +220,8 @@ def _train_and_steer(app: App, home) -> dict:
     app.key("shift+F5")
     app.wait(lambda m: m["train_status"].startswith("stopped"), 10, "stop (Shift+F5)")
     report_path = home / "report.json"
-    app.key("alt+f", "e", "r")  # File > Export > Run report
+    app.click(*center(app.widget("train_status")))  # the window has the keyboard
+    app.menu("alt+f", "e", "r")  # File > Export > Run report
     app.wait(lambda m: m["active_modal"], 10, "the save dialog")
     time.sleep(0.3)
     app.key("ctrl+a")

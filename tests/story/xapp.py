@@ -141,6 +141,13 @@ class App:
         self.xdo("key", "--delay", 40, *keys)
         time.sleep(0.15)
 
+    def menu(self, *keys: str) -> None:
+        """Open a menu path by its mnemonics (alt+f, e, r), waiting for each popup."""
+        for depth, key in enumerate(keys[:-1], start=1):
+            self.key(key)
+            self.wait(lambda m, d=depth: len(m["popups"]) >= d, 5, f"menu level {depth}")
+        self.key(keys[-1])
+
     def type(self, text: str) -> None:
         self.xdo("type", "--delay", 15, text)
 
