@@ -5,6 +5,12 @@
 designer.png: the 12-layer docs/examples/digits-resnet.json with a layer selected
 (inspector form, activation curve, init std) and the at-init preview.
 training.png: deep-sigmoid after 60 training steps, every plot populated.
+recovered.png: docs/examples/vanishing-recovers.json at the end of its run: the
+vanishing-gradient finding resolved (dimmed, with its span).
+compare.png: deep-sigmoid vs deep-relu side by side, replayed a third of the way in.
+Under Xvfb (DISPLAY set) the windows are real X windows; otherwise offscreen.
+The story test saves story-designer.png and story-training.png from the real X
+screen when run with DESKLAB_STORY_SHOTS=docs/img.
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if not os.environ.get("DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 HERE = Path(__file__).resolve().parent
 
 
@@ -43,6 +50,38 @@ def designer(out: Path) -> None:
     window.close()
 
 
+def compare(out: Path) -> None:
+    """The compare window: deep-sigmoid vs deep-relu trained side by side, slider mid-run."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from desklab.gui.main_window import MainWindow
+    from desklab.lessons import get_preset
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    settings = QSettings(os.path.join(tempfile.mkdtemp(), "s.ini"), QSettings.IniFormat)
+    window = MainWindow(get_preset("deep-sigmoid"), settings, offer_restore=False)
+    designs = [get_preset("deep-sigmoid"), get_preset("deep-relu")]
+    for d in designs:
+        d.train.steps = 600
+    from desklab.gui.compare import CompareWindow
+    view = CompareWindow(window.runs, window)
+    view.run_pair(designs, ["deep-sigmoid", "deep-relu"])
+    view.resize(1600, 1000)
+    view.show()
+    end = time.perf_counter() + 180
+    while view.controller.running and time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.02)
+    view.slider.setValue(view.slider.maximum() // 3)  # replay: a third of the way in
+    for _ in range(30):
+        app.processEvents()
+        time.sleep(0.02)
+    view.grab().save(str(out))
+    view.close()
+    window.doc.undo_stack.setClean()
+    window.close()
+
+
 if __name__ == "__main__":
     img = HERE / "img"
     img.mkdir(exist_ok=True)
@@ -50,4 +89,8 @@ if __name__ == "__main__":
     subprocess.run([sys.executable, "-m", "desklab", "gui", "--preset", "deep-sigmoid",
                     "--train-steps", "60", "--screenshot", str(img / "training.png")],
                    check=True)
-    print("wrote", img / "designer.png", img / "training.png")
+    subprocess.run([sys.executable, "-m", "desklab", "gui",
+                    str(HERE / "examples" / "vanishing-recovers.json"), "--train-steps", "400",
+                    "--screenshot", str(img / "recovered.png")], check=True)
+    compare(img / "compare.png")
+    print("wrote", *sorted(img.glob("*.png")))

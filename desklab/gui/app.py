@@ -34,6 +34,9 @@ def run_gui(args: argparse.Namespace) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("DeskLab")
+    from .icons import app_icon
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName("desklab")
     app.setOrganizationName("DeskLab")
     window = MainWindow(design, offer_restore=not args.screenshot)
     window.resize(1600, 1000)

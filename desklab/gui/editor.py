@@ -108,13 +108,13 @@ class CardDelegate(QStyledItemDelegate):
         for line in problems:
             y += fm.height() + 1
             painter.drawText(QRect(x, y, width, fm.height()), Qt.AlignLeft,
-                             fm.elidedText("⚠ " + line, Qt.ElideRight, width))
+                             fm.elidedText("problem: " + line, Qt.ElideRight, width))
         badge = index.data(ROLE_BADGE)
         if badge:
             y += fm.height() + 1
             painter.setPen(QColor("#b36b00"))
             painter.drawText(QRect(x, y, width, fm.height()), Qt.AlignLeft,
-                             fm.elidedText("⚑ " + badge, Qt.ElideRight, width))
+                             fm.elidedText("finding: " + badge, Qt.ElideRight, width))
         painter.restore()
 
 

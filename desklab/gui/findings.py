@@ -9,8 +9,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QListWidget, QListWidgetItem
 
 from ..metrics import Finding
+from .icons import icon
 
-ICONS = {"error": "⛔", "warning": "⚠", "info": "ℹ"}
 COLORS = {"error": "#b71c1c", "warning": "#8a5a00", "info": "#1e4e8c"}
 
 
@@ -52,10 +52,10 @@ class FindingsList(QListWidget):
             self._placeholder()
         for f in findings:
             where = f" · {f.layer}" if f.layer else ""
-            icon = "✓" if f.end is not None else ICONS.get(f.severity, "")
-            item = QListWidgetItem(f"{icon} {f.kind.replace('_', ' ')}{where} ({f.span()})\n"
+            item = QListWidgetItem(f"{f.kind.replace('_', ' ')}{where} ({f.span()})\n"
                                    f"{f.message}" + ("" if f.end is not None else
                                                      f"\n→ {f.advice}"))
+            item.setIcon(icon("resolved" if f.end is not None else f.severity))
             item.setForeground(QColor("#8a8a8a" if f.end is not None
                                       else COLORS.get(f.severity, "#000000")))
             item.setData(Qt.UserRole, f.layer)

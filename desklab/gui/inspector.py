@@ -7,6 +7,7 @@ and says why, so nothing the user typed is silently clamped.
 
 from __future__ import annotations
 
+import html
 import math
 
 import pyqtgraph as pg
@@ -309,7 +310,7 @@ class Inspector(QScrollArea):
                 self.curve_plot.setObjectName("activation_curve")
                 self.curve_plot.setFixedHeight(170)
                 self.curve_plot.setBackground("w")
-                self.curve_plot.addLegend(offset=(5, 5))
+                self.curve_plot.getPlotItem().setMenuEnabled(False)
                 self.curve_plot.showGrid(x=True, y=True, alpha=0.3)
                 self._f = self.curve_plot.plot(pen=pg.mkPen("#1e64c8", width=1), name="f(x)")
                 self._df = self.curve_plot.plot(pen=pg.mkPen("#e07b00", width=1), name="f'(x)")
@@ -372,8 +373,10 @@ class Inspector(QScrollArea):
             x, f, df = activation_curve(layer.activation, layer.activation_params)
             self._f.setData(x, f)
             self._df.setData(x, df)
-            self.curve_plot.setTitle(f"{ACTIVATIONS[layer.activation].label}: max f'(x) = "
-                                     f"{df.max():.3g}", size="9pt")
+            from .plots import legend_title
+            self.curve_plot.setTitle(legend_title(
+                html.escape(f"{ACTIVATIONS[layer.activation].label}: max f'(x) = {df.max():.3g}"),
+                [("f(x)", "#1e64c8", False), ("f'(x)", "#e07b00", False)]), size="9pt")
         if self.init_info is not None:
             self.init_info.setText(self._init_text(path, layer))
 

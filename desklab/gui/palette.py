@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
 
 from ..design import LAYER_KINDS
+from .icons import icon
 
 KIND_MIME = "application/x-desklab-layer-kind"
 
@@ -14,22 +15,9 @@ KIND_COLORS = {"dense": "#3b6fb6", "conv2d": "#2f8f6b", "maxpool": "#8a6bb8",
                "avgpool": "#8a6bb8", "flatten": "#777777", "residual": "#c07a2c"}
 
 
-def kind_icon(kind: str, size: int = 28) -> QIcon:
-    """A coloured tile with the kind's glyph (drawn, so no image files are needed)."""
-    pixmap = QPixmap(size, size)
-    pixmap.fill(Qt.transparent)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.Antialiasing)
-    painter.setBrush(QColor(KIND_COLORS.get(kind, "#666666")))
-    painter.setPen(Qt.NoPen)
-    painter.drawRoundedRect(1, 1, size - 2, size - 2, 5, 5)
-    painter.setPen(QColor("white"))
-    font = QFont()
-    font.setPixelSize(int(size * 0.6))
-    painter.setFont(font)
-    painter.drawText(pixmap.rect(), Qt.AlignCenter, LAYER_KINDS[kind].meta.get("glyph", "?"))
-    painter.end()
-    return QIcon(pixmap)
+def kind_icon(kind: str) -> QIcon:
+    """The layer kind's tile, from ``resources/icons/<kind>.svg``."""
+    return icon(kind)
 
 
 class Palette(QListWidget):

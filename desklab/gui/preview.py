@@ -55,7 +55,10 @@ class PreviewPanel(QWidget):
         self.plot.setLogMode(y=True)
         self.plot.showGrid(x=True, y=True, alpha=0.3)
         self.plot.setLabel("bottom", "layer (input → output)")
-        self.plot.addLegend(offset=(5, 5))
+        from .plots import legend_title  # the legend beside the title, outside the data
+        self.plot.setTitle(legend_title("At init, by layer", [
+            ("activation std", "#1e64c8", False), ("mean |dL/dh|", "#d1495b", False)]),
+            size="9pt")
         self.std_curve = self.plot.plot(pen=pg.mkPen("#1e64c8", width=1), symbol="o",
                                         symbolSize=5, symbolBrush="#1e64c8",
                                         name="activation std")

@@ -52,7 +52,7 @@ class TrainPanel(QWidget):
         for action in actions:
             button = QToolButton()
             button.setDefaultAction(action)
-            button.setToolButtonStyle(Qt.ToolButtonTextOnly)
+            button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
             button.setObjectName(action.objectName().replace("act_", "") + "Button")
             buttons.addWidget(button)
         self.device = QComboBox()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from .document import DesignDocument
 from .findings import FindingsList
+from .icons import icon
 from .plots import ActivationPanel, BoundaryPanel, GradientPanel, HealthPanel, LossPanel
 from .train_panel import TrainPanel
 from .worker import TrainingController
@@ -98,19 +99,19 @@ class TrainingView(QWidget):
 
     def _make_actions(self) -> None:
         def action(text, slot, keys, tip):
-            a = QAction(text, self)
+            a = QAction(icon(slot.__name__.replace("toggle_", "")), text, self)
             a.setShortcuts([QKeySequence(k) for k in keys])
             a.setToolTip(f"{tip} ({', '.join(keys)})")
             a.triggered.connect(slot)
             a.setObjectName("act_" + slot.__name__.replace("toggle_", ""))
             self.addAction(a)
             return a
-        self.act_train = action("▶ Train", self.train, ["F5", "Ctrl+Return"],
+        self.act_train = action("Train", self.train, ["F5", "Ctrl+Return"],
                                 "Train the design from scratch")
-        self.act_pause = action("⏸ Pause", self.toggle_pause, ["F6"], "Pause or resume")
-        self.act_step = action("⏭ Step", self.step, ["F10"], "Take one probed step while paused")
-        self.act_stop = action("■ Stop", self.stop, ["Shift+F5"], "Stop the run")
-        self.act_reset = action("↺ Reset", self.reset, ["Ctrl+R"],
+        self.act_pause = action("Pause", self.toggle_pause, ["F6"], "Pause or resume")
+        self.act_step = action("Step", self.step, ["F10"], "Take one probed step while paused")
+        self.act_stop = action("Stop", self.stop, ["Shift+F5"], "Stop the run")
+        self.act_reset = action("Reset", self.reset, ["Ctrl+R"],
                                 "Stop and clear the plots")
 
     def train(self) -> None:
@@ -196,7 +197,7 @@ class TrainingView(QWidget):
         running = state in ("starting", "running", "paused")
         self.act_train.setEnabled(not running)
         self.act_pause.setEnabled(running)
-        self.act_pause.setText("▶ Resume" if state == "paused" else "⏸ Pause")
+        self.act_pause.setText("▶ Resume" if state == "paused" else "Pause")
         self.act_step.setEnabled(state == "paused")
         self.act_stop.setEnabled(running)
         self.panel.set_running(running)
@@ -208,6 +209,8 @@ class TrainingView(QWidget):
         self.findings.set_findings(findings)
         badges = {}
         for f in findings:
+            if f.end is not None:
+                continue  # resolved: in the list (dimmed), no longer a badge on the card
             for name in (f.layers or ((f.layer,) if f.layer else ())):
                 badges.setdefault(name, f.kind.replace("_", " "))
         self.badges_changed.emit(badges)

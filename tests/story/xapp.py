@@ -66,6 +66,11 @@ class App:
         self.log = open(home / f"app-{time.monotonic_ns()}.log", "w")
         self.proc = subprocess.Popen([sys.executable, "-m", "desklab", "gui", *args], env=env,
                                      stdout=self.log, stderr=subprocess.STDOUT)
+        end = time.monotonic() + 60  # start-up (importing torch) is slow on a busy machine
+        while not self.map_path.exists() and time.monotonic() < end:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the app exited: {self.log_text()[-3000:]}")
+            time.sleep(0.1)
         self.wait(lambda m: m["cards"] and "network" in m["widgets"], 60, "the window")
         time.sleep(0.3)  # first paint
 
