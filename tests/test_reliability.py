@@ -60,9 +60,10 @@ def test_directory_unreadable_and_huge_values(window, tmp_path, monkeypatch, cap
     locked = tmp_path / "locked.json"
     save_design(get_preset("deep-relu"), locked)
 
-    def denied(self):
+    def denied(path, limit):
         raise PermissionError(13, "Permission denied")
-    monkeypatch.setattr(Path, "read_bytes", denied)  # root reads anything: simulate
+    from desklab.design import fileformat  # root reads anything: simulate the refusal
+    monkeypatch.setattr(fileformat, "read_regular_file", denied)
     assert not window.open_path(locked)
     assert "permission denied" in window.errors[-1]
     assert main(["probe", str(locked)]) == 2
