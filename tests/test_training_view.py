@@ -129,3 +129,16 @@ def test_hover_highlights_a_layer_everywhere(window, qtbot):
     assert all(p.highlighted == 3 for p in view.panels)
     view.redraw(everything=True)
     assert view.gradients.lines[3].opts["pen"].width() == 3
+
+
+def test_run_actions_use_svg_icons_not_glyphs(window):
+    """Pause turns into Resume with its own icon; no action text carries a Unicode glyph
+    (common fonts draw them as empty boxes)."""
+    view = window.training
+    glyphs = set("▶⏸⏭■↺⚠⚑ℹ⛔")
+    for state, text in (("paused", "Resume"), ("running", "Pause"), ("idle", "Pause")):
+        view.controller.state_changed.emit(state)
+        assert view.act_pause.text() == text
+        assert view.act_pause.icon().cacheKey() != 0 and not view.act_pause.icon().isNull()
+        for action in view.actions():
+            assert not glyphs & set(action.text()), action.text()

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from .findings import FindingsList
+from .icons import icon
 from .plots import ActivationPanel
 from .runs import PairController, RunRecord
 
@@ -56,7 +57,7 @@ class CompareWindow(QMainWindow):
         self.records: list[RunRecord] = []
         self.shown_steps = [None, None]  # the snapshot step each side shows
         self.title = QLabel()
-        self.stop_button = QPushButton("■ Stop")
+        self.stop_button = QPushButton(icon("stop"), "Stop")
         self.stop_button.clicked.connect(self.controller.stop)
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setObjectName("replay_slider")
