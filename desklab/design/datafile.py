@@ -69,9 +69,10 @@ def _parse(p: Path, label: str) -> tuple[np.ndarray, np.ndarray]:
     try:
         if p.is_dir():
             return _idx_folder(p)
-        if not stat.S_ISREG(p.stat().st_mode):  # a FIFO or device would hang or never end
+        info = p.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would hang or never end
             raise DataFileError(f"{p} is not a regular file (a pipe, socket or device)")
-        if p.stat().st_size == 0:
+        if info.st_size == 0:
             raise DataFileError(f"{p} is empty")
         name = p.name.lower()
         if name.endswith(".npz"):

@@ -19,8 +19,8 @@ CAPACITY = 1024  # steps held on the device at most before a transfer is forced
 class StepLog:
     """Per-step (loss, correct count) of one run; see the module docstring."""
 
-    def __init__(self, task: str, batch_size: int):
-        self.task, self.batch_size = task, batch_size
+    def __init__(self, batch_size: int):
+        self.batch_size = batch_size
         self._loss: list[torch.Tensor] = []  # 0-d, on the device
         self._correct: list[torch.Tensor] = []  # 0-d, on the device (classes only)
         self._lr: list[float] = []  # known on the host
@@ -32,20 +32,17 @@ class StepLog:
             self._correct.append(correct)
         self._lr.append(lr)
 
-    def __len__(self) -> int:
-        return len(self._loss)
-
     @property
     def full(self) -> bool:
         return len(self._loss) >= CAPACITY
 
     def pending(self) -> torch.Tensor | None:
-        """The steps not yet taken, flattened ``(2 * n,)`` float32 on the device (loss,
+        """The steps not yet taken, flattened ``(2 * n,)`` float64 on the device (loss,
         then correct counts; NaN counts for regression), or None when there are none."""
         if not self._loss:
             return None
-        loss = torch.stack(self._loss).float()
-        correct = (torch.stack(self._correct).float() if self._correct
+        loss = torch.stack(self._loss).double()
+        correct = (torch.stack(self._correct).double() if self._correct
                    else torch.full_like(loss, float("nan")))
         return torch.cat([loss, correct])
 
@@ -53,8 +50,7 @@ class StepLog:
         """Turn ``host`` (``pending()`` brought to the host) into a StepSeries and forget
         those steps. ``before_step`` drops steps from that one on (a divergence)."""
         n = len(self._loss)
-        loss, correct = host[:n].astype(np.float64), host[n:2 * n].astype(np.float64)
-        series = StepSeries(self.first_step, loss, correct / self.batch_size,
+        series = StepSeries(self.first_step, host[:n], host[n:2 * n] / self.batch_size,
                             np.asarray(self._lr, np.float64))
         self.first_step += n
         self._loss, self._correct, self._lr = [], [], []
@@ -69,4 +65,4 @@ class StepLog:
         pending = self.pending()
         if pending is None:
             return None
-        return self.take(pending.double().cpu().numpy(), before_step)
+        return self.take(pending.cpu().numpy(), before_step)

@@ -164,7 +164,7 @@ class Trainer:
         y_val = self.data.y_val.to(self.device)
         batches = _batches(x_train, y_train, cfg.batch_size, cfg.seed, self.device)
         running = RunningMetrics(self.device, task, self.data.classes)
-        step_log = StepLog(task, min(cfg.batch_size, len(x_train)))
+        step_log = StepLog(min(cfg.batch_size, len(x_train)))
         first_bad = torch.full((), -1, dtype=torch.long, device=self.device)
         best_val, evals_without_gain = math.inf, 0
         self.state = "running"
@@ -194,7 +194,7 @@ class Trainer:
                 if probe or evaluate_now or step_log.full:
                     # one transfer brings the probe, the per-step log and the first
                     # non-finite step (packed last) to the host
-                    extra = torch.cat([step_log.pending().double(), first_bad.double().reshape(1)])
+                    extra = torch.cat([step_log.pending(), first_bad.double().reshape(1)])
                     if probe:
                         snapshot, host = self.prober.collect_with(step, loss, self.lr, before,
                                                                   extra)

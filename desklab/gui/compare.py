@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 
 from .findings import FindingsList
 from .icons import icon
-from .plots import ActivationPanel
+from .plots import MAX_STEP_POINTS, ActivationPanel, _thin
 from .runs import PairController, RunRecord
 
 COLORS = ("#1e64c8", "#e07b00")  # run A, run B
@@ -161,9 +161,7 @@ class CompareWindow(QMainWindow):
                 if key.startswith("val"):  # at evaluations
                     x, v = h.metrics.steps, h.metric(key) if len(h.metrics) else np.zeros(0)
                 else:  # every training step, thinned for drawing
-                    x, v = h.step_series(key)
-                    stride = max(1, len(x) // 1500)
-                    x, v = x[::stride], v[::stride]
+                    x, v = _thin(*h.step_series(key), MAX_STEP_POINTS)
                 ok = np.isfinite(v) & ((v > 0) if "loss" in key else True)
                 self.lines[k][key].setData(x[ok], v[ok])
             view = AtStep(h, at)

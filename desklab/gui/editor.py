@@ -225,12 +225,13 @@ class NetworkEditor(QTreeWidget):
             self.rebuild()
 
     def item_for(self, path: tuple) -> QTreeWidgetItem | None:
-        for item in self._items():
+        for item in self.items():
             if item.data(0, ROLE_PATH) == path:
                 return item
         return None
 
-    def _items(self):
+    def items(self):
+        """Every card item, top level then each block's inner cards."""
         for i in range(self.topLevelItemCount()):
             top = self.topLevelItem(i)
             yield top
@@ -242,7 +243,7 @@ class NetworkEditor(QTreeWidget):
     def sync_selection(self) -> None:
         self._syncing = True
         wanted = set(self.doc.selection)
-        for item in self._items():
+        for item in self.items():
             item.setSelected(item.data(0, ROLE_PATH) in wanted)
         current = self.item_for(self.doc.selection[-1]) if self.doc.selection else None
         if current is not None:

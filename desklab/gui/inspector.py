@@ -27,6 +27,7 @@ from ..design.edit import get_field, set_field
 from ..design.schema import Param
 from ..engine.curves import activation_curve
 from .document import DesignDocument
+from .plots import legend_title
 
 WIDE = 1e9  # editors take out-of-range values; the validator marks them
 LABELS = {"activation": ACTIVATIONS, "init": INITS, "norm": NORMS, "dataset": DATASETS,
@@ -86,7 +87,7 @@ def make_editor(param: Param, value, on_change) -> QWidget:
     elif param.kind == "int":
         w = QSpinBox()
         w.setRange(-int(WIDE), int(WIDE))
-        w.setValue(int(value) if _is_number(value) and abs(value) < WIDE else 0)
+        w.setValue(int(value) if _fits(value) else 0)
         w.setKeyboardTracking(False)
         w.valueChanged.connect(on_change)
     else:
@@ -94,7 +95,7 @@ def make_editor(param: Param, value, on_change) -> QWidget:
         w.setDecimals(6 if param.log_scale or (param.high or 1) <= 1 else 4)
         w.setRange(-WIDE, WIDE)
         w.setStepType(QAbstractSpinBox.AdaptiveDecimalStepType)
-        w.setValue(float(value) if _is_number(value) and abs(value) < WIDE else 0.0)
+        w.setValue(float(value) if _fits(value) else 0.0)
         w.setKeyboardTracking(False)
         w.valueChanged.connect(on_change)
     if isinstance(w, QAbstractSpinBox):
@@ -123,15 +124,16 @@ def set_editor_value(w: QWidget, value) -> None:
             i = w.findData(value)
             if i >= 0:
                 w.setCurrentIndex(i)
-        elif isinstance(w, QSpinBox) and _is_number(value) and abs(value) < WIDE:
+        elif isinstance(w, QSpinBox) and _fits(value):
             w.setValue(int(value))
-        elif isinstance(w, QDoubleSpinBox) and _is_number(value) and abs(value) < WIDE:
+        elif isinstance(w, QDoubleSpinBox) and _fits(value):
             w.setValue(float(value))
 
 
-def _is_number(value) -> bool:
+def _fits(value) -> bool:
+    """A finite number within the editors' range (NaN, inf, 1e400 from a file are not)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and \
-        math.isfinite(value)
+        math.isfinite(value) and abs(value) < WIDE
 
 
 class Inspector(QScrollArea):
@@ -373,7 +375,6 @@ class Inspector(QScrollArea):
             x, f, df = activation_curve(layer.activation, layer.activation_params)
             self._f.setData(x, f)
             self._df.setData(x, df)
-            from .plots import legend_title
             self.curve_plot.setTitle(legend_title(
                 html.escape(f"{ACTIVATIONS[layer.activation].label}: max f'(x) = {df.max():.3g}"),
                 [("f(x)", "#1e64c8", False), ("f'(x)", "#e07b00", False)]), size="9pt")

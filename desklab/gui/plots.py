@@ -111,7 +111,6 @@ class Panel(pg.GraphicsLayoutWidget):
         self.highlighted = -1
         self._styled = None  # the highlight the pens were last set for
         self._drawn_step = None  # the latest snapshot step the time series show
-        self._plots: list = []
         from PySide6.QtWidgets import QLabel
         self._hint = QLabel(f"<b>{title}</b><br><br>{self.HINT}", self)
         self._hint.setObjectName("plot_hint")
@@ -170,7 +169,6 @@ class Panel(pg.GraphicsLayoutWidget):
             ax.setTickDensity(0.7)  # fewer, readable ticks: log decades never pile up
         plot.showAxes(True, showValues=(True, False, False, True))
         plot.setMenuEnabled(False)  # the panel's own menu saves PNG / SVG
-        self._plots.append(plot)
         return plot
 
     def _show_hint(self, visible: bool) -> None:
@@ -184,6 +182,10 @@ class Panel(pg.GraphicsLayoutWidget):
         super().resizeEvent(event)
         if hasattr(self, "_hint"):  # pyqtgraph resizes once inside its __init__
             self._hint.setGeometry(self.rect().adjusted(12, 12, -12, -12))
+            self._tick_layers()
+
+    def _tick_layers(self) -> None:
+        """Re-thin the layer tick labels for the current size (panels with a layer axis)."""
 
     def set_layout(self, layout: ProbeLayout) -> None:
         self.layout_ = layout
@@ -309,18 +311,12 @@ class ActivationPanel(Panel):
         self.ridge.setYRange(-0.2, len(layout) + 0.2)
 
     def _tick_layers(self) -> None:
-        if getattr(self, "layout_", None) is None or not hasattr(self, "depth" if isinstance(
-                self, GradientPanel) else "heat_plot"):
+        if self.layout_ is None:
             return
         names = self.layout_.names
         for plot in (self.ridge, self.heat_plot):  # vertical: one text line per label
             plot.getAxis("left").setTicks(layer_ticks(
                 names, plot.vb.height() or self.height() / 2, 14))
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        if hasattr(self, "_plots"):
-            self._tick_layers()
 
     def update(self, history: RunHistory) -> None:
         snap = history.latest
@@ -393,18 +389,12 @@ class GradientPanel(Panel):
         self._tick_layers()
 
     def _tick_layers(self) -> None:
-        if getattr(self, "layout_", None) is None or not hasattr(self, "depth" if isinstance(
-                self, GradientPanel) else "heat_plot"):
+        if self.layout_ is None:
             return
         names = self.layout_.names
         longest = max((len(n) for n in names), default=4)
         self.depth.getAxis("bottom").setTicks(layer_ticks(
             names, self.depth.vb.width() or self.width(), 7 * longest + 10))
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        if hasattr(self, "_plots"):
-            self._tick_layers()
 
     def update(self, history: RunHistory) -> None:
         snap = history.latest
@@ -468,9 +458,6 @@ class LossPanel(Panel):
                                      symbolSize=4, symbolBrush=self.VAL, symbolPen=None)
         self.train_top5 = self.acc.plot(pen=pg.mkPen(self.TRAIN, width=1, style=Qt.DashLine))
         self.val_top5 = self.acc.plot(pen=pg.mkPen(self.VAL, width=1.5, style=Qt.DashLine))
-        self.step_marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#555555", style=Qt.DotLine))
-        self.step_marker.hide()
-        self.loss.addItem(self.step_marker)
         self._set_titles(False)
 
     def _set_titles(self, top5: bool) -> None:
@@ -488,12 +475,6 @@ class LossPanel(Panel):
     def _fixed_items(self) -> list:
         return [self.train_loss, self.val_loss, self.train_acc, self.val_acc,
                 self.train_top5, self.val_top5]
-
-    def mark_step(self, step: int | None) -> None:
-        """A vertical line at ``step`` (the compare window's replay slider); None hides it."""
-        self.step_marker.setVisible(step is not None)
-        if step is not None:
-            self.step_marker.setValue(step)
 
     def update(self, history: RunHistory) -> None:
         steps, loss = history.step_series("loss")

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from ..design import NetworkDesign
 from ..engine import probe_at_init
 from .document import DesignDocument
+from .plots import legend_title
 from .threads import start_thread, stop_thread
 
 PREVIEW_BATCH = 256  # examples per preview probe (statistics barely move beyond this)
@@ -55,7 +56,6 @@ class PreviewPanel(QWidget):
         self.plot.setLogMode(y=True)
         self.plot.showGrid(x=True, y=True, alpha=0.3)
         self.plot.setLabel("bottom", "layer (input → output)")
-        from .plots import legend_title  # the legend beside the title, outside the data
         self.plot.setTitle(legend_title("At init, by layer", [
             ("activation std", "#1e64c8", False), ("mean |dL/dh|", "#d1495b", False)]),
             size="9pt")

@@ -31,7 +31,7 @@ def _rect(widget: QWidget, local: QRect | None = None) -> list[int]:
 
 def _tree_cards(tree: QTreeWidget) -> list[dict]:
     cards = []
-    for item in _walk(tree):
+    for item in tree.items():
         rect = tree.visualItemRect(item)
         if rect.isEmpty():
             continue
@@ -39,14 +39,6 @@ def _tree_cards(tree: QTreeWidget) -> list[dict]:
                       "title": item.text(0), "selected": item.isSelected(),
                       "rect": _rect(tree.viewport(), rect)})
     return cards
-
-
-def _walk(tree: QTreeWidget):
-    for i in range(tree.topLevelItemCount()):
-        top = tree.topLevelItem(i)
-        yield top
-        for j in range(top.childCount()):
-            yield top.child(j)
 
 
 def _list_items(widget: QListWidget) -> list[dict]:
