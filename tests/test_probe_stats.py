@@ -50,3 +50,12 @@ def test_identical_units_have_zero_spread():
         a = torch.ones(16, 1) * value * torch.ones(1, 32)  # every unit the same
         stats, _ = reduce_activation(a, -4, 4, None)
         assert stats[5].item() <= 1e-6 * abs(value.item())  # zero up to float rounding
+
+
+def test_values_on_a_bin_edge_follow_numpy():
+    """Bins are [a, b), the last [a, hi]: exact zeros of a ReLU seen through an identity
+    layer (range -4..4) land in [0, 0.2), not below it; 1.0 of a sigmoid in the last bin."""
+    _, hist = reduce_activation(torch.zeros(4, 3), -4, 4, None)
+    assert hist[1 + N_BINS // 2].item() == 12
+    _, hist = reduce_activation(torch.ones(4, 3), 0, 1, (0.0, 1.0))
+    assert hist[N_BINS].item() == 12 and hist[N_BINS + 1].item() == 0

@@ -17,36 +17,15 @@ import torch
 import torch.nn.functional as F
 
 from ..design import NetworkDesign
-from ..metrics import N_BINS, LayerMeta, ProbeLayout, Snapshot
+from ..metrics import LayerMeta, ProbeLayout, Snapshot
 from .build import DeskNet, build
 from .datasets import make_dataset
 from .device import resolve_device
+from .probe_reduce import (N_ACT, N_COUNTS, N_GRAD, N_WEIGHT, as_units, gradient_stats,
+                           group_by_shape, reduce_activations, weight_stats)
 from .rng import GLOBAL_RNG_LOCK
 
-N_ACT = 6  # act_mean, act_std, frac_zero, frac_dead, frac_saturated, unit_spread
-N_GRAD = 2  # grad_norm, grad_mean_abs
-N_WEIGHT = 3  # weight_std, weight_grad_norm, update_ratio
-
-
 HIST_SAMPLE = 8192  # during training, histogram at most this many values per layer
-
-
-def histogram(a: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
-    """Counts (N_BINS + 2,): underflow, N_BINS equal bins over [lo, hi], overflow.
-
-    On the CPU a truncating int32 bincount is the fastest exact way (histc is ~2x
-    slower). On a GPU bincount would wait for the device (its output size depends
-    on the data), so histc plus two sums are used there. NaN counts as underflow.
-    """
-    if a.device.type != "cpu":
-        inside = torch.histc(a, bins=N_BINS, min=lo, max=hi)
-        return torch.cat([a.lt(lo).sum().reshape(1).float(), inside,
-                          a.gt(hi).sum().reshape(1).float()])
-    # bin k + 1 for [lo + k w, lo + (k + 1) w); the scale is shrunk by 1e-6 so a value
-    # exactly at hi (a saturated sigmoid's 1.0) lands in the last bin, as with histc
-    pos = (a - lo).mul_(N_BINS / (hi - lo) * (1.0 - 1e-6)).add_(1.0)
-    pos.nan_to_num_(nan=0.0).clamp_(0.0, N_BINS + 1.0)
-    return torch.bincount(pos.to(torch.int32).view(-1), minlength=N_BINS + 2).float()
 
 
 def reduce_activation(a: torch.Tensor, lo: float, hi: float,
@@ -55,39 +34,39 @@ def reduce_activation(a: torch.Tensor, lo: float, hi: float,
     """Stats (N_ACT,) and histogram (N_BINS + 2,) of one layer's output, on its device.
 
     ``a`` is (B, F) or (B, C, H, W); units are features or channels (dim 1). With
-    ``hist_sample`` the histogram and the unit spread (both per-sample views) use only
-    the first rows of the batch (at least one), up to that many values; histogram
-    counts are scaled to the whole batch. Mean, std, zeros, dead units and saturation
-    always use the whole batch.
-    Each statistic is one or two passes over the tensor: on small tensors the
-    passes, not the arithmetic, are the cost.
+    ``hist_sample`` the histogram and the unit spread use only the first rows of the
+    batch, up to that many values (see `reduce_activations`).
     """
-    a = a.detach().float()
-    mean = a.mean()
-    std = (a - mean).square_().mean().sqrt_()  # two passes: no cancellation
-    frac_zero = 1.0 - torch.count_nonzero(a).float() / a.numel()
-    peak = a.abs().amax(dim=0)  # (U,) or (C, H, W): largest |a| of each unit over the batch
-    if peak.dim() > 1:
-        peak = peak.flatten(1).amax(dim=1)  # (C,)
-    frac_dead = peak.eq(0).float().mean()  # units that are 0 for every input
-    if bounds is not None:
-        tol = 0.01 * max(abs(bounds[0]), abs(bounds[1]))  # "within 1% of a bound"
-        saturated = ((a <= bounds[0] + tol) | (a >= bounds[1] - tol)).float().mean()
-    else:
-        saturated = a.new_zeros(())
-    rows = a.shape[0]
-    if hist_sample is not None:
-        rows = min(rows, max(1, hist_sample // max(1, a[0].numel())))
-    sample = a[:rows]  # a view: the first rows of the batch
-    if a.shape[1] > 1:  # std across units per sample (and position): 0 if units identical
-        spread = (sample - sample.mean(1, keepdim=True)).square_().mean(1).sqrt_().mean()
-    else:
-        spread = a.new_zeros(())
-    stats = torch.stack([mean, std, frac_zero, frac_dead, saturated, spread])
-    hist = histogram(sample, lo, hi)
-    if rows < a.shape[0]:
-        hist = hist * (a.shape[0] / rows)
-    return stats, hist
+    device = a.device
+    consts = _ActConstants.of([(lo, hi)], [bounds], device)
+    stats, counts = reduce_activations(as_units(a.detach().float()[None]), consts.lo,
+                                       consts.hi, consts.bounds,
+                                       _hist_rows(a, hist_sample))
+    return stats[0], counts[0]
+
+
+def _hist_rows(a: torch.Tensor, hist_sample: int | None) -> int | None:
+    """Rows of the batch the histogram uses: at least one, up to ``hist_sample`` values."""
+    if hist_sample is None:
+        return None
+    return max(1, hist_sample // max(1, a[0].numel()))
+
+
+class _ActConstants:
+    """Per-layer histogram ranges and bounds of one group, as (L,) device tensors."""
+
+    def __init__(self, lo, hi, bounds):
+        self.lo, self.hi, self.bounds = lo, hi, bounds
+
+    @classmethod
+    def of(cls, ranges, bounds, device) -> _ActConstants:
+        lo, hi = torch.tensor(ranges, dtype=torch.float32, device=device).unbind(1)
+        if all(b is None for b in bounds):
+            return cls(lo, hi, None)
+        inf = math.inf
+        edges = [b if b is not None else (-inf, inf) for b in bounds]
+        blo, bhi = torch.tensor(edges, dtype=torch.float32, device=device).unbind(1)
+        return cls(lo, hi, (blo, bhi))
 
 
 def task_loss(output: torch.Tensor, target: torch.Tensor, task: str) -> torch.Tensor:
@@ -110,6 +89,7 @@ class Prober:
         n = len(self.points)
         self._act: list[torch.Tensor | None] = [None] * n
         self._grad: list[torch.Tensor | None] = [None] * n
+        self._cache: dict[tuple, object] = {}  # per-group device constants
         self._handles = [p.module.register_forward_hook(partial(self._on_forward, i))
                          for i, p in enumerate(self.points)]
 
@@ -129,9 +109,68 @@ class Prober:
         self._grad[index] = grad.detach()
 
     def weights_before(self) -> list[torch.Tensor | None]:
-        """Copies of the probed weights, taken just before the optimizer step."""
-        return [p.weight.detach().clone() if p.weight is not None else None
-                for p in self.points]
+        """Copies of the probed weights, taken just before the optimizer step.
+
+        The copies live in buffers kept from one probed step to the next (valid until
+        the next call): fresh megabytes each step cost page faults (see
+        `reduce_activations`)."""
+        copies = self._cache.setdefault("before", [None] * len(self.points))
+        for i, p in enumerate(self.points):
+            if p.weight is None:
+                continue
+            w = p.weight.detach()
+            if copies[i] is None or copies[i].shape != w.shape or copies[i].dtype != w.dtype:
+                copies[i] = w.clone()
+            else:
+                copies[i].copy_(w)
+        return list(copies)
+
+    def _constants(self, group: list[int], device: torch.device) -> _ActConstants:
+        key = ("act", tuple(group), device)
+        if key not in self._cache:
+            points = [self.points[i] for i in group]
+            self._cache[key] = _ActConstants.of([p.hist_range for p in points],
+                                                [p.bounds for p in points], device)
+        return self._cache[key]
+
+    def _stacked(self, tensors: list[torch.Tensor],
+                 group: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """``tensors`` stacked as float32 (L, ...) into a buffer kept between steps, and a
+        scratch buffer of the same shape (see `reduce_activations` for why)."""
+        shape = (len(tensors), *tensors[0].shape)
+        key = ("stack", tuple(group), shape, tensors[0].device)
+        if key not in self._cache:
+            self._cache[key] = (torch.empty(shape, device=tensors[0].device),
+                                torch.empty(shape, device=tensors[0].device))
+        buffer, work = self._cache[key]
+        if tensors[0].dtype == torch.float32:
+            torch.stack(tensors, out=buffer)
+        else:  # half precision: the statistics are taken in float32
+            for slot, t in zip(buffer, tensors):
+                slot.copy_(t)
+        return buffer, work
+
+    def _index(self, group: list[int], device: torch.device) -> torch.Tensor:
+        """The group's layer positions as a device tensor, made once per group."""
+        key = ("index", tuple(group), device)
+        if key not in self._cache:
+            self._cache[key] = torch.tensor(group, dtype=torch.long, device=device)
+        return self._cache[key]
+
+    def _weight_stats(self, out: torch.Tensor,
+                      before: list[torch.Tensor | None] | None) -> None:
+        """Fill ``out`` (L, N_WEIGHT) with each probed weight's statistics; NaN rows for
+        layers without a weight, NaN cells for a missing gradient or earlier copy."""
+        weights = [p.weight.detach() if p.weight is not None else None for p in self.points]
+        tags = [(p.weight is not None and p.weight.grad is not None,
+                 before is not None and before[i] is not None)
+                for i, p in enumerate(self.points)]
+        for group in group_by_shape(weights, tags, by_shape=False):
+            has_grad, has_before = tags[group[0]]
+            w = [weights[i].float() for i in group]
+            g = [self.points[i].weight.grad.detach().float() for i in group] if has_grad else None
+            b = [before[i].float() for i in group] if has_before else None
+            out.index_copy_(0, self._index(group, w[0].device), weight_stats(w, g, b))
 
     def collect(self, step: int, loss: torch.Tensor | None, lr: float,
                 before: list[torch.Tensor | None] | None = None) -> Snapshot:
@@ -146,24 +185,23 @@ class Prober:
         n = len(self.points)
         device = next(t for t in self._act if t is not None).device
         nan = torch.full((1,), math.nan, device=device)
-        rows, hists = [], []
-        for i, point in enumerate(self.points):
-            act, grad = self._act[i], self._grad[i]
-            if act is not None:
-                act_stats, hist = reduce_activation(act, point.hist_range[0],
-                                                    point.hist_range[1], point.bounds,
-                                                    self.hist_sample)
-            else:
-                act_stats, hist = nan.expand(N_ACT), nan.expand(N_BINS + 2)
-            if grad is not None:
-                grad = grad.float()
-                grad_stats = torch.stack([torch.linalg.vector_norm(grad), grad.abs().mean()])
-            else:
-                grad_stats = nan.expand(N_GRAD)
-            rows.append(torch.cat([act_stats, grad_stats,
-                                   _weight_stats(point.weight, before, i, nan)]))
-            hists.append(hist)
-        stats, hist = torch.stack(rows), torch.stack(hists)  # (L, N_STATS), (L, N_BINS + 2)
+        stats = torch.full((n, N_ACT + N_GRAD + N_WEIGHT), math.nan, device=device)
+        hist = torch.full((n, N_COUNTS), math.nan, device=device)
+        for group in group_by_shape(self._act):
+            acts, work = self._stacked([self._act[i] for i in group], group)  # (L, B, ...)
+            consts = self._constants(group, device)
+            act_stats, counts = reduce_activations(
+                as_units(acts), consts.lo, consts.hi, consts.bounds,
+                _hist_rows(acts[0], self.hist_sample), as_units(work))
+            index = self._index(group, device)
+            stats[:, :N_ACT].index_copy_(0, index, act_stats)
+            hist.index_copy_(0, index, counts)
+        for group in group_by_shape(self._grad):
+            grads, work = self._stacked([self._grad[i] for i in group], group)
+            stats[:, N_ACT:N_ACT + N_GRAD].index_copy_(
+                0, self._index(group, device), gradient_stats(grads.flatten(1),
+                                                              work.flatten(1)))
+        self._weight_stats(stats[:, N_ACT + N_GRAD:], before)
         loss_t = loss.detach().float().reshape(1) if loss is not None else nan
         tail = extra.detach().double().reshape(-1) if extra is not None else nan[:0].double()
         packed = torch.cat([stats.flatten().double(), hist.flatten().double(),
@@ -174,26 +212,6 @@ class Prober:
                             packed[split:end].reshape(hist.shape).copy(), float(packed[end]),
                             lr)
         return snapshot, packed[end + 1:].copy()
-
-
-def _weight_stats(weight, before, index: int, nan: torch.Tensor) -> torch.Tensor:
-    """(std, grad norm, update ratio) of one weight tensor; NaN where not measured."""
-    if weight is None:
-        return nan.expand(N_WEIGHT)
-    w = weight.detach().float()
-    norm = torch.linalg.vector_norm(w)
-    # std from the norm and the mean: weights are near zero-mean, so this one-pass
-    # form has no cancellation problem and is 3x cheaper than a two-pass std
-    std = (norm.square() / w.numel() - w.mean().square()).clamp_min(0).sqrt()
-    grad_norm = (torch.linalg.vector_norm(weight.grad.detach().float())
-                 if weight.grad is not None else nan[0])
-    if before is not None and before[index] is not None:
-        old = before[index].float()
-        ratio = torch.linalg.vector_norm(w - old) / torch.linalg.vector_norm(old).clamp_min(
-            1e-12)
-    else:
-        ratio = nan[0]
-    return torch.stack([std, grad_norm, ratio])
 
 
 def probe_at_init(design: NetworkDesign, seed: int | None = None, device: str = "cpu",
