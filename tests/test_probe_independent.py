@@ -41,20 +41,27 @@ def expected_activation(a: np.ndarray, point) -> dict:
     return want
 
 
+CUDA = pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(),
+                                                     reason="no CUDA device here"))
+
+
+@pytest.mark.parametrize("device", ["cpu", CUDA])
 @pytest.mark.parametrize("make", [mixed_mlp, lambda: get_preset("cnn-digits")],
                          ids=["mixed-mlp", "cnn-digits"])
-def test_probe_equals_plain_hooks_and_numpy(make):
+def test_probe_equals_plain_hooks_and_numpy(make, device):
+    """On a GPU the histogram takes another path (scatter_add, no host sync)."""
     design = make()
-    model = build(design, seed=3)
+    model = build(design, seed=3).to(device)
     data = make_dataset(design, seed=3)
-    x, y = data.x_train[:design.train.batch_size], data.y_train[:design.train.batch_size]
+    x = data.x_train[:design.train.batch_size].to(device)
+    y = data.y_train[:design.train.batch_size].to(device)
     points = model.probe_points
     outputs, grads = {}, {}
 
     def capture(name):
         def hook(module, inputs, output):
-            outputs[name] = output.detach().double().numpy().copy()
-            output.register_hook(lambda g: grads.__setitem__(name, g.double().numpy().copy()))
+            outputs[name] = output.detach().double().cpu().numpy()
+            output.register_hook(lambda g: grads.__setitem__(name, g.double().cpu().numpy()))
         return hook
 
     handles = [p.module.register_forward_hook(capture(p.name)) for p in points]
@@ -67,8 +74,8 @@ def test_probe_equals_plain_hooks_and_numpy(make):
     loss.backward()
     prober.active = False
     weighted = [p for p in points if p.weight is not None]
-    w_before = {p.name: p.weight.detach().double().numpy().copy() for p in weighted}
-    w_grad = {p.name: p.weight.grad.double().numpy().copy() for p in weighted}
+    w_before = {p.name: p.weight.detach().double().cpu().numpy() for p in weighted}
+    w_grad = {p.name: p.weight.grad.double().cpu().numpy() for p in weighted}
     before = prober.weights_before()
     torch.optim.SGD(model.parameters(), lr=0.5).step()
     snapshot = prober.collect(1, loss, 0.5, before)
@@ -84,7 +91,7 @@ def test_probe_equals_plain_hooks_and_numpy(make):
         want["grad_norm"] = np.linalg.norm(g.ravel())
         want["grad_mean_abs"] = np.abs(g).mean()
         if point.weight is not None:
-            w0, w1 = w_before[point.name], point.weight.detach().double().numpy()
+            w0, w1 = w_before[point.name], point.weight.detach().double().cpu().numpy()
             want["weight_std"] = w1.std()
             want["weight_grad_norm"] = np.linalg.norm(w_grad[point.name].ravel())
             want["update_ratio"] = np.linalg.norm((w1 - w0).ravel()) / np.linalg.norm(

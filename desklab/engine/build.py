@@ -25,7 +25,7 @@ from ..design.catalog import ACTIVATIONS
 from ..design.model import LayerSpec
 from .activations import make_activation
 from .init import apply_init
-from .rng import GLOBAL_RNG_LOCK
+from .rng import RngStream
 
 
 class DesignInvalidError(ValueError):
@@ -207,6 +207,5 @@ def build(design: NetworkDesign, seed: int | None = None) -> DeskNet:
     The global torch RNG is left as it was.
     """
     seed = design.train.seed if seed is None else seed
-    with GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with RngStream(seed).active():  # inits draw on the CPU
         return DeskNet(design)

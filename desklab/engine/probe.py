@@ -23,7 +23,7 @@ from .datasets import make_dataset
 from .device import resolve_device
 from .probe_reduce import (N_ACT, N_COUNTS, N_GRAD, N_WEIGHT, as_units, gradient_stats,
                            group_by_shape, reduce_activations, weight_stats)
-from .rng import GLOBAL_RNG_LOCK
+from .rng import RngStream
 
 HIST_SAMPLE = 8192  # during training, histogram at most this many values per layer
 
@@ -232,8 +232,7 @@ def probe_at_init(design: NetworkDesign, seed: int | None = None, device: str = 
     prober = Prober(model, hist_sample=None)  # one-off: exact histograms
     prober.active = True
     model.train()
-    with GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
-        torch.manual_seed(seed)  # dropout masks are part of the measurement
+    with RngStream(seed, dev).active():  # dropout masks are part of the measurement
         loss = task_loss(model(x), y, data.task)
         loss.backward()
     snapshot = prober.collect(0, loss, design.train.lr)

@@ -31,7 +31,7 @@ from .device import describe_device, resolve_device
 from .evaluate import RunningMetrics, evaluate
 from .optim import make_optimizer, penalized_weights, penalty, schedule_factor
 from .probe import Prober, task_loss
-from .rng import GLOBAL_RNG_LOCK
+from .rng import RngStream, draws_random
 from .step_log import StepLog
 
 PROGRESS_INTERVAL_S = 0.1  # progress events at most 10 times a second
@@ -156,8 +156,9 @@ class Trainer:
     def events(self) -> Iterator[TrainEvent]:
         """The loop as a generator. While paused it blocks until another thread resumes."""
         cfg, task = self.cfg, self.data.task
-        with GLOBAL_RNG_LOCK:
-            torch.manual_seed(cfg.seed)  # dropout masks
+        # dropout masks: this run's own stream (none needed when nothing draws)
+        self._rng = (RngStream(cfg.seed, self.device).active if draws_random(self.model)
+                     else contextlib.nullcontext)
         x_train = self.data.x_train.to(self.device)
         y_train = self.data.y_train.to(self.device)
         x_val = self.data.x_val.to(self.device)
@@ -260,7 +261,7 @@ class Trainer:
             if self.cfg.optimizer == "adamw":
                 group["weight_decay"] = self._l2
         self.prober.active = probe
-        with GLOBAL_RNG_LOCK:  # dropout draws from the global generator
+        with self._rng():  # dropout draws from the global generator
             out = self.model(x)
         loss = task_loss(out, y, task)
         extra = penalty(self.weights, self._l1,

@@ -1,0 +1,96 @@
+"""On a GPU: the training loop never waits for the device between probes, a run
+learns, and the GPU's reductions equal the CPU's. Skipped where there is no CUDA
+device (CI); run on a machine with one."""
+
+import contextlib
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from desklab.design import InputSpec, LayerSpec, NetworkDesign
+from desklab.engine import reduce_activation
+from desklab.engine.trainer import Trainer
+from desklab.lessons import get_preset
+from desklab.metrics import N_BINS
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
+
+
+@contextlib.contextmanager
+def no_host_sync():
+    """Any operation that makes the host wait for the device raises inside."""
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        yield
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+
+
+def test_unprobed_steps_never_wait_for_the_device():
+    design = get_preset("bench-mlp")
+    design.train.steps, design.train.probe_every, design.train.eval_every = 120, 10, 40
+    trainer = Trainer(design, device="cuda")
+    trainer.step_guard = no_host_sync  # wraps each step's device work, not the probes
+    result = trainer.run()
+    assert (result.state, result.steps) == ("finished", 120)
+
+
+def test_a_run_on_the_gpu_learns_and_reports_every_step():
+    design = get_preset("bench-mlp")
+    design.train.steps, design.train.probe_every, design.train.eval_every = 300, 25, 100
+    trainer = Trainer(design, device="cuda")
+    losses, accuracies, snapshots = [], [], []
+    for event in trainer.events():
+        if event.kind == "steps":
+            losses.extend(event.payload.loss.tolist())
+        elif event.kind == "metrics":
+            accuracies.append(event.payload.val_acc)
+        elif event.kind == "snapshot":
+            snapshots.append(event.payload)
+    assert len(losses) == 300 and all(math.isfinite(v) for v in losses)
+    assert np.mean(losses[-50:]) < 0.5 * np.mean(losses[:10])
+    assert accuracies[-1] > 0.9
+    assert [s.step for s in snapshots] == list(range(0, 300, 25))
+    assert np.isfinite(snapshots[-1].stats).all()
+
+
+@pytest.mark.parametrize("lo, hi, bounds", [(-4.0, 4.0, None), (0.0, 1.0, (0.0, 1.0)),
+                                            (-1.0, 1.0, (-1.0, 1.0))])
+def test_gpu_reductions_equal_the_cpu(lo, hi, bounds):
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(512, 64, generator=gen) * 3
+    if bounds is not None:
+        a = a.clamp(*bounds)  # many values exactly at the bounds
+    a[:, 5] = 0  # a dead unit
+    a[0, :4] = torch.tensor([math.nan, math.inf, -math.inf, hi])
+    cpu_stats, cpu_hist = reduce_activation(a, lo, hi, bounds)
+    gpu_stats, gpu_hist = reduce_activation(a.cuda(), lo, hi, bounds)
+    assert torch.equal(gpu_hist.cpu(), cpu_hist)  # counts: exactly
+    assert cpu_hist.sum().item() == a.numel() and cpu_hist.shape == (N_BINS + 2,)
+    finite = torch.isfinite(cpu_stats)
+    assert torch.equal(finite, torch.isfinite(gpu_stats.cpu()))
+    np.testing.assert_allclose(gpu_stats.cpu()[finite].numpy(), cpu_stats[finite].numpy(),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_a_gpu_run_keeps_its_dropout_stream_while_a_preview_reseeds():
+    """`torch.manual_seed` reseeds every CUDA device: a preview's seeding used to reset a
+    GPU run's dropout stream (seen on an H200: the same seed gave another loss)."""
+    from desklab.engine import probe_at_init
+    design = NetworkDesign(input=InputSpec("moons", {"samples": 400}), layers=[
+        LayerSpec.make("dense", units=64, dropout=0.3),
+        LayerSpec.make("dense", units=64, dropout=0.3)])  # matmuls: deterministic on a GPU
+    design.train.steps, design.train.probe_every, design.train.eval_every = 30, 5, 30
+
+    def losses(events):
+        return [v for e in events if e.kind == "steps" for v in e.payload.loss.tolist()]
+
+    solo = losses(list(Trainer(design, device="cuda").events()))
+    mixed = []
+    for event in Trainer(design, device="cuda").events():
+        mixed.append(event)
+        probe_at_init(design, seed=99, device="cuda", max_batch=16)
+        probe_at_init(design, seed=98, device="cpu", max_batch=16)
+    assert len(solo) == 30 and losses(mixed) == solo
