@@ -28,10 +28,12 @@ def test_run_streams_into_every_plot_then_pause_step_resume_stop(window, qtbot):
     assert all(has_data(curve) for curve in view.activations.curves)
     assert view.activations.heat.image is not None
     assert has_data(view.gradients.grad_out) and has_data(view.gradients.grad_w)
-    assert all(has_data(line) for line in view.gradients.lines)
+    layers = range(len(c.history.layout))
+    assert all(len(view.gradients.lines.layer_data(i)[0]) > 0 for i in layers)
     assert has_data(view.loss.train_loss) and has_data(view.loss.val_loss)
     assert has_data(view.loss.train_acc) and has_data(view.loss.val_acc)
-    assert all(has_data(line) for line in view.health.dead + view.health.ratios)
+    assert all(len(family.layer_data(i)[0]) > 0 for family in (view.health.dead,
+               view.health.ratios) for i in layers)
     assert view.boundary.image.image is not None and len(view.boundary.points.data) > 0
     # pause
     view.act_pause.trigger()
@@ -128,7 +130,9 @@ def test_hover_highlights_a_layer_everywhere(window, qtbot):
     view.gradients.hovered.emit(3)
     assert all(p.highlighted == 3 for p in view.panels)
     view.redraw(everything=True)
-    assert view.gradients.lines[3].opts["pen"].width() == 3
+    top = view.gradients.lines._top  # the hovered layer, drawn thick on top
+    assert top.isVisible() and top.opts["pen"].width() == 3
+    assert np.array_equal(top.getData()[1], view.gradients.lines.layer_data(3)[1])
 
 
 def test_run_actions_use_svg_icons_not_glyphs(window):

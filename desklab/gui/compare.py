@@ -16,6 +16,7 @@ from .findings import FindingsList
 from .icons import icon
 from .plots import MAX_STEP_POINTS, ActivationPanel, _thin
 from .runs import PairController, RunRecord
+from . import log_axis
 
 COLORS = ("#1e64c8", "#e07b00")  # run A, run B
 
@@ -66,7 +67,8 @@ class CompareWindow(QMainWindow):
         self.step_label = QLabel("live")
         self.curves = pg.GraphicsLayoutWidget()
         self.curves.setBackground("w")
-        self.loss = self.curves.addPlot(title="Loss (solid: train, dashed: validation)")
+        self.loss = self.curves.addPlot(axisItems=log_axis.axes(),
+                                        title="Loss (solid: train, dashed: validation)")
         self.loss.setLogMode(y=True)
         # the replay slider's step on the loss curves
         self.step_marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#555555", style=Qt.DotLine))
@@ -76,7 +78,8 @@ class CompareWindow(QMainWindow):
         self.acc.setYRange(0, 1.02)
         for plot in (self.loss, self.acc):
             plot.setLabel("bottom", "step")
-        self.depth = self.curves.addPlot(title="mean |dL/dh| by depth (at the slider)")
+        self.depth = self.curves.addPlot(axisItems=log_axis.axes(),
+                                         title="mean |dL/dh| by depth (at the slider)")
         self.depth.setLogMode(y=True)
         self.lines = {}
         for k, color in enumerate(COLORS):

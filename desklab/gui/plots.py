@@ -12,6 +12,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 
 from ..metrics import ProbeLayout, RunHistory
+from .layer_lines import LayerLines
+from . import log_axis
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False, useOpenGL=False)
 _SMALL = None  # set on first use: a QFont needs a QGuiApplication
@@ -160,7 +162,7 @@ class Panel(pg.GraphicsLayoutWidget):
             raise OSError(f"cannot write {path}")
 
     def _plot(self, title: str):
-        plot = self.addPlot()
+        plot = self.addPlot(axisItems=log_axis.axes())
         _titled(plot, title)
         for axis in ("left", "bottom"):
             ax = plot.getAxis(axis)
@@ -227,12 +229,6 @@ class Panel(pg.GraphicsLayoutWidget):
             return False
         self._drawn_step = step
         return True
-
-    def _line(self, plot, i: int, style=Qt.SolidLine) -> pg.PlotCurveItem:
-        """A light per-layer curve (PlotCurveItem: no per-call dataset bookkeeping)."""
-        curve = pg.PlotCurveItem(pen=self._pen(i, style), skipFiniteCheck=True)
-        plot.addItem(curve)
-        return curve
 
     def _hover_on(self, plot, axis: str) -> None:
         """Report the layer under the mouse: x or y (rounded) is the layer index."""
@@ -375,7 +371,7 @@ class GradientPanel(Panel):
         self.time.setLogMode(y=True)
         self.time.setLabel("bottom", "step")
         self.time.disableAutoRange()
-        self.lines: list[pg.PlotDataItem] = []
+        self.lines = LayerLines(self.time)
         self._hover_on(self.depth, "x")
 
     def _fixed_items(self) -> list:
@@ -383,9 +379,7 @@ class GradientPanel(Panel):
 
     def set_layout(self, layout: ProbeLayout) -> None:
         super().set_layout(layout)
-        for line in self.lines:
-            self.time.removeItem(line)
-        self.lines = [self._line(self.time, i) for i in range(len(layout))]
+        self.lines.set_layers(list(range(len(layout))), self.colors)
         self._tick_layers()
 
     def _tick_layers(self) -> None:
@@ -416,17 +410,15 @@ class GradientPanel(Panel):
                            data=[names[i] for i in zero_x])
         self.marker.setVisible(self.highlighted >= 0)
         self.marker.setValue(max(self.highlighted, 0))
-        if self._needs_restyle():
-            self._restyle(self.lines)
+        self.lines.highlight(self.highlighted)
         if not self._new_step(history):
             return
         steps, values = history.stat_series("grad_mean_abs")
         steps, values = _thin(steps, values)
         with np.errstate(divide="ignore", invalid="ignore"):
             logs = np.log10(values)  # the curves are in a log-mode plot: give log values
-        for i, line in enumerate(self.lines):
-            keep = np.isfinite(logs[i])
-            line.setData(steps[keep], logs[i][keep])
+        keep = np.isfinite(logs)
+        self.lines.set_data([steps[k] for k in keep], [row[k] for row, k in zip(logs, keep)])
         _step_range(self.time, steps)
         _log_range(self.time, values[:, -RECENT:])
 
@@ -516,34 +508,27 @@ class HealthPanel(Panel):
         self.ratio.disableAutoRange()
         guide = pg.InfiniteLine(pos=-3, angle=0, pen=pg.mkPen("#2e7d32", style=Qt.DashLine))
         self.ratio.addItem(guide)
-        self.dead: list = []
-        self.sat: list = []
+        self.dead = LayerLines(self.frac)
+        self.sat = LayerLines(self.frac, Qt.DashLine)
         self.sat_index: list[int] = []
-        self.ratios: list = []
+        self.ratios = LayerLines(self.ratio)
 
     def set_layout(self, layout: ProbeLayout) -> None:
         super().set_layout(layout)
-        for item in self.dead + self.sat:
-            self.frac.removeItem(item)
-        for item in self.ratios:
-            self.ratio.removeItem(item)
-        n = len(layout)
-        self.dead = [self._line(self.frac, i) for i in range(n)]
+        everyone = list(range(len(layout)))
+        self.dead.set_layers(everyone, self.colors)
         # saturation only means something for layers that have bounds (sigmoid, tanh)
         self.sat_index = [i for i, m in enumerate(layout.layers)
                           if m.activation in ("sigmoid", "tanh")]
-        self.sat = [self._line(self.frac, i, Qt.DashLine) for i in self.sat_index]
-        self.ratios = [self._line(self.ratio, i) for i in range(n)]
+        self.sat.set_layers(self.sat_index, self.colors)
+        self.ratios.set_layers(everyone, self.colors)
 
     def update(self, history: RunHistory) -> None:
         if history.latest is None or not self.dead:
             return
         self._show_hint(False)
-        if self._needs_restyle():
-            self._restyle(self.dead)
-            self._restyle(self.ratios)
-            for item, i in zip(self.sat, self.sat_index):
-                item.setPen(self._pen(i, Qt.DashLine))
+        for family in (self.dead, self.sat, self.ratios):
+            family.highlight(self.highlighted)
         if not self._new_step(history):
             return
         steps, dead = _thin(*history.stat_series("frac_dead"))
@@ -552,12 +537,10 @@ class HealthPanel(Panel):
         dead, sat = np.nan_to_num(dead), np.nan_to_num(sat)
         with np.errstate(divide="ignore", invalid="ignore"):
             logs = np.log10(ratio)  # a log-mode plot: curves take log values
-        for i, line in enumerate(self.dead):
-            line.setData(steps, dead[i])
-            keep = np.isfinite(logs[i])
-            self.ratios[i].setData(rsteps[keep], logs[i][keep])
-        for item, i in zip(self.sat, self.sat_index):
-            item.setData(steps, sat[i])
+        self.dead.set_data(steps, dead)
+        keep = np.isfinite(logs)
+        self.ratios.set_data([rsteps[k] for k in keep], [row[k] for row, k in zip(logs, keep)])
+        self.sat.set_data(steps, sat[self.sat_index])
         _step_range(self.frac, steps)
         _step_range(self.ratio, rsteps)
         recent = ratio[:, -RECENT:]

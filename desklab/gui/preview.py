@@ -19,6 +19,7 @@ from ..engine import probe_at_init
 from .document import DesignDocument
 from .plots import legend_title
 from .threads import start_thread, stop_thread
+from . import log_axis
 
 PREVIEW_BATCH = 256  # examples per preview probe (statistics barely move beyond this)
 BUSY_AFTER_MS = 200  # show the busy mark when a result takes longer than this
@@ -51,7 +52,7 @@ class PreviewPanel(QWidget):
         super().__init__(parent)
         self.doc = doc
         self.setObjectName("preview")
-        self.plot = pg.PlotWidget()
+        self.plot = pg.PlotWidget(axisItems=log_axis.axes())
         self.plot.setBackground("w")
         self.plot.setLogMode(y=True)
         self.plot.showGrid(x=True, y=True, alpha=0.3)

@@ -1,0 +1,49 @@
+"""An axis whose log-mode labels never pile up on a short plot.
+
+pyqtgraph labels every minor tick (2..9 x 10^k) of a log axis once fewer than three
+decades show, whatever the axis length; on the live view's small panels the labels
+of the update-ratio and loss axes were drawn over each other. Here decades are
+always labelled, 2 and 5 only with room for them, the rest only on a tall axis.
+Ticks themselves are unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+
+ROOM_FOR_2_AND_5 = 60  # pixels per decade
+ROOM_FOR_ALL = 160
+
+
+def axes() -> dict:
+    """``axisItems`` for a PlotItem / PlotWidget: left and bottom as `LogAxis`."""
+    return {"left": LogAxis("left"), "bottom": LogAxis("bottom")}
+
+
+class LogAxis(pg.AxisItem):
+    """A pyqtgraph AxisItem; outside log mode it is the plain one."""
+
+    _per_decade = 0.0
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802 (Qt naming)
+        self._per_decade = size / max(maxVal - minVal, 1e-9)
+        ticks = super().logTickValues(minVal, maxVal, size, stdTicks)
+        majors = {round(v, 9) for spacing, level in ticks if spacing is not None
+                  for v in level}
+        # the minor level repeats each decade (mantissa 1): drop it, not label it twice
+        return [(spacing, level if spacing is not None else
+                 [v for v in level if round(v, 9) not in majors]) for spacing, level in ticks]
+
+    def logTickStrings(self, values, scale, spacing):  # noqa: N802 (Qt naming)
+        strings = super().logTickStrings(values, scale, spacing)
+        if self._per_decade >= ROOM_FOR_ALL:
+            return strings
+        shown = {1, 2, 5} if self._per_decade >= ROOM_FOR_2_AND_5 else {1}
+        return [text if _mantissa(v) in shown else "" for v, text in zip(values, strings)]
+
+
+def _mantissa(log_value: float) -> int:
+    """1..9: the leading digit of 10 ** log_value (log ticks sit on whole mantissas)."""
+    return int(round(10 ** (log_value - math.floor(log_value + 1e-9))))

@@ -1,0 +1,74 @@
+"""The live view's drawing helpers: per-layer curve families drawn as a few items, and
+log axes whose labels never pile up."""
+
+import numpy as np
+import pyqtgraph as pg
+
+from desklab.gui.layer_lines import MAX_ITEMS, LayerLines
+from desklab.gui.log_axis import LogAxis
+from desklab.gui.plots import depth_colors
+
+
+def curve_items(plot) -> list:
+    return [i for i in plot.items if isinstance(i, pg.PlotCurveItem)]
+
+
+def test_fifty_layers_become_a_few_items_with_every_layer_drawn(qtbot):
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    plot = widget.getPlotItem()
+    lines = LayerLines(plot)
+    lines.set_layers(list(range(50)), depth_colors(50))
+    assert len(curve_items(plot)) == MAX_ITEMS + 1  # bands + the highlight on top
+    steps = np.arange(30.0)
+    rows = np.arange(50)[:, None] * 10.0 + np.sin(steps)[None, :]  # (L, T)
+    lines.set_data(steps, rows)
+    drawn = np.concatenate([item.getData()[1] for item in curve_items(plot)
+                            if item.isVisible() and item.getData()[1] is not None])
+    assert sorted(drawn.tolist()) == sorted(rows.ravel().tolist())  # each value once
+    for layer in (0, 17, 49):
+        x, y = lines.layer_data(layer)
+        assert np.array_equal(x, steps) and np.array_equal(y, rows[layer])
+    # no line joins one layer's last point to the next layer's first
+    band = next(item for item in curve_items(plot) if item.isVisible())
+    connect = band.opts["connect"]
+    assert connect.sum() == len(connect) - len(connect) // 30
+    lines.highlight(17)
+    top = [i for i in curve_items(plot) if i.zValue() > 0][0]
+    assert top.isVisible() and top.opts["pen"].width() == 3
+    assert np.array_equal(top.getData()[1], rows[17])
+    lines.highlight(-1)
+    assert not top.isVisible()
+
+
+def test_few_layers_keep_one_item_and_colour_each():
+    widget = pg.PlotWidget()
+    plot = widget.getPlotItem()
+    colors = depth_colors(3)
+    lines = LayerLines(plot)
+    lines.set_layers([0, 2], colors)  # a subset, as the saturation family has
+    bands = [i for i in curve_items(plot) if i.zValue() == 0]
+    assert [b.opts["pen"].color().name() for b in bands] == [colors[0].name(),
+                                                             colors[2].name()]
+    widget.deleteLater()
+
+
+def labels(axis, lo: int, hi: int, pixels: float) -> list[str]:
+    decades = [(1.0, [float(k) for k in range(lo, hi + 1)])]  # what tickValues gives
+    ticks = axis.logTickValues(lo, hi, pixels, decades)
+    values = [v for _, level in ticks for v in level]
+    return [s for s in axis.logTickStrings(values, 1.0, 1.0) if s]
+
+
+def test_log_axis_labels_only_what_fits():
+    axis = LogAxis("left")
+    axis.setLogMode(True)
+    plain = pg.AxisItem("left")
+    plain.setLogMode(True)
+    assert len(labels(plain, -4, -2, 80)) == 20  # the pile-up seen on the live view
+    short = labels(axis, -4, -2, 80)  # two decades on 80 px: the live view's small plots
+    assert short == ["0.0001", "0.001", "0.01"]
+    medium = labels(axis, -4, -2, 200)  # 100 px a decade: 1, 2 and 5
+    assert {"0.0002", "0.0005"} <= set(medium) and "0.0003" not in medium
+    tall = labels(axis, -4, -2, 400)  # room for every mantissa
+    assert "0.0003" in tall
