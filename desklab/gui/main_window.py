@@ -27,6 +27,7 @@ from .editor import NetworkPanel
 from .inspector import Inspector
 from .palette import Palette
 from .preview import PreviewPanel
+from .threads import wait_for_detached
 
 MAX_RECENT = 8
 FILE_FILTER = "DeskLab designs (*.json);;All files (*)"
@@ -455,6 +456,7 @@ class MainWindow(QMainWindow):
         self.autosaver.discard()  # saved or knowingly discarded
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
+        wait_for_detached(self, self.settings)  # a step still running: never abort
         event.accept()
 
     def shutdown(self) -> None:

@@ -159,5 +159,6 @@ class PreviewPanel(QWidget):
         self.grad_curve.setData([], [])
 
     def shutdown(self) -> None:
-        """Stop and join the preview thread (the window's close calls this)."""
-        stop_thread(self.thread)
+        """Stop and join the preview thread (the window's close calls this); a probe
+        still computing is detached and its result ignored."""
+        stop_thread(self.thread, worker=self.runner)

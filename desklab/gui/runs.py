@@ -153,16 +153,20 @@ class PairController(QObject):
     def stop(self) -> None:
         if self.worker is not None:
             self.worker.stop()
-        stop_thread(self.thread)
+        stop_thread(self.thread, worker=self.worker)
         self.thread, self.worker = None, None
 
     @Slot(int, object)
     def _on_started(self, index: int, trainer) -> None:
+        if self.sender() is not self.worker:  # a detached pair's late signal
+            return
         self.records[index].device = trainer.device_name
         self.records[index].history.layout = trainer.layout
 
     @Slot(int, object)
     def _on_event(self, index: int, event) -> None:
+        if self.sender() is not self.worker:  # a detached pair's late signal
+            return
         record = self.records[index]
         history = record.history
         history.record(event.kind, event.payload)
@@ -179,13 +183,17 @@ class PairController(QObject):
 
     @Slot()
     def _on_finished(self) -> None:
-        stop_thread(self.thread)
+        if self.sender() is not self.worker:  # a detached pair's late signal
+            return
+        stop_thread(self.thread, worker=self.worker)
         self.thread, self.worker = None, None
         self.dirty = True
         self.done.emit()
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
+        if self.sender() is not self.worker:  # a detached pair's late signal
+            return
         for record in self.records:
             record.state = "failed"
             record.extra["error"] = message

@@ -137,16 +137,23 @@ class TrainingView(QWidget):
             self.controller.step_once()
 
     def stop(self) -> None:
-        self.controller.stop_and_join()
+        joined = self.controller.stop_and_join()
         if self.controller.state not in ENDED:
             self.controller._set_state("stopped")
+        self._tell_if_detached(joined)
+
+    def _tell_if_detached(self, joined: bool) -> None:
+        """After a stop: say so when the current step finishes in the background."""
+        if not joined:
+            self.status_message.emit("Stopped. The step in progress is finishing in the "
+                                     "background; its result is discarded.")
 
     def reset(self) -> None:
         self.stop_and_reset()
 
     def stop_and_reset(self) -> None:
         """Stop, join, and clear everything the last run drew."""
-        self.controller.stop_and_join()
+        joined = self.controller.stop_and_join()
         self.controller.history = None
         self._layout = None
         for p in self.panels:
@@ -156,6 +163,7 @@ class TrainingView(QWidget):
         c = self.controller
         c.step, c.steps_per_second, c.run_steps, c.device_name = 0, 0.0, 0, ""
         self.controller._set_state("idle")
+        self._tell_if_detached(joined)
 
     def show_history(self, history) -> None:
         """Show a finished run's measurements (the run list's Open)."""

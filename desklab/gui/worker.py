@@ -146,17 +146,28 @@ class TrainingController(QObject):
         if self.trainer:
             self.trainer.set_l2(value)
 
-    def stop_and_join(self, timeout_ms: int = 5000) -> bool:
-        """Stop the run (if any) and join its thread; True when nothing is left running."""
+    def stop_and_join(self, timeout_ms: int | None = None) -> bool:
+        """Stop the run (if any) and join its thread; True when nothing is left running.
+
+        False: the current step is still running. The thread is then detached (see
+        `threads.stop_thread`): it ends by itself after that step, and nothing it still
+        sends reaches this controller."""
         if self.worker is not None:
             self.worker.request_stop()
-        done = stop_thread(self.thread, timeout_ms)
+        done = stop_thread(self.thread, timeout_ms, worker=self.worker)
         self.thread, self.worker = None, None
         return done
 
     # slots: run on the GUI thread
+    def _stale(self) -> bool:
+        """True in a slot called by a worker that is no longer this run's: one detached
+        by a stop that could not join, whose signals were already queued."""
+        return self.sender() is not self.worker
+
     @Slot(object)
     def _on_started(self, trainer) -> None:
+        if self._stale():
+            return
         self.trainer = trainer
         self.device_name = trainer.device_name
         self.history.layout = trainer.layout
@@ -164,7 +175,7 @@ class TrainingController(QObject):
 
     @Slot(object)
     def _on_event(self, event) -> None:
-        if self.history is None:
+        if self.history is None or self._stale():
             return
         kind = event.kind
         if self.history.record(kind, event.payload):
@@ -195,12 +206,14 @@ class TrainingController(QObject):
 
     @Slot(object)
     def _on_boundary(self, grid) -> None:
-        if grid is not None:
+        if grid is not None and not self._stale():
             self.boundary = grid
             self.dirty = True
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
+        if self._stale():
+            return
         if self.history is not None:
             self.history.add_finding(Finding("failed", None, 0, message,
                                              "Check the design and the device.", "error"))
