@@ -8,6 +8,7 @@ import pytest
 
 from desklab.cli import main
 from desklab.design import save_design
+from desklab.engine import build
 from desklab.lessons import PRESETS, get_preset
 
 
@@ -27,6 +28,8 @@ def test_probe_report_schema(tmp_path, capsys):
     assert report["format"] == "desklab.report/1"
     assert report["design"] == "cnn-digits" and report["seed"] == 3
     assert report["device"] == "cpu"
+    built = build(get_preset("cnn-digits"))  # counted by PyTorch, not by the report
+    assert report["total_params"] == sum(p.numel() for p in built.parameters())
     assert report["total_params"] == sum(l["params"] for l in report["layers"])
     names = [l["name"] for l in report["layers"]]
     assert names == ["conv1", "maxpool2", "conv3", "flatten4", "fc5", "head"]

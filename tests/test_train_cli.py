@@ -61,8 +61,12 @@ def test_progress_bar_on_stderr(capsys):
 def test_train_bad_input(tmp_path, capsys):
     assert main(["train", "--preset", "bench-mlp", "--steps", "0"]) == 2
     assert "steps must be between" in capsys.readouterr().err
-    assert main(["train", "--preset", "bench-mlp", "--device", "cuda"]) == 2 or \
-        torch.cuda.is_available()
+    if torch.cuda.is_available():
+        assert main(["train", "--preset", "bench-mlp", "--steps", "5", "--device",
+                     "cuda"]) == 0
+    else:
+        assert main(["train", "--preset", "bench-mlp", "--device", "cuda"]) == 2
+        assert "cuda" in capsys.readouterr().err.lower()
     assert main(["train", "--preset", "bench-mlp", "--steps", "5", "--json",
                  str(tmp_path / "no" / "dir" / "r.json")]) == 2
     assert "cannot write the report" in capsys.readouterr().err

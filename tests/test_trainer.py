@@ -142,6 +142,19 @@ def test_device_failure_is_a_message_not_a_crash(monkeypatch):
     failed = [e.payload for e in events if e.kind == "finding"]
     assert trainer.state == "failed" and failed[0].kind == "failed"
     assert "out of memory" in failed[0].message and "step 6" in failed[0].message
+    assert "smaller batch" in failed[0].advice
+
+
+def test_a_failure_that_is_not_memory_is_not_blamed_on_the_batch(monkeypatch):
+    trainer = Trainer(small(steps=20))
+
+    def failing(x):
+        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied (32x3 and 2x16)")
+
+    monkeypatch.setattr(trainer.model, "forward", failing)
+    failed = [e.payload for e in collect(trainer) if e.kind == "finding"]
+    assert trainer.state == "failed" and "shapes cannot be multiplied" in failed[0].message
+    assert "batch" not in failed[0].advice and "report" in failed[0].advice
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam", "adamw", "rmsprop"])

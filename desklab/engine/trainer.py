@@ -240,8 +240,7 @@ class Trainer:
             self.state = "failed"
             yield self._finding(Finding(
                 "failed", None, self.step, f"The run failed at step {self.step} on "
-                f"{self.device_name}: {_first_line(exc)}",
-                "Try a smaller batch or network, or train on the CPU.", "error"))
+                f"{self.device_name}: {_first_line(exc)}", _failure_advice(exc), "error"))
         if self.state in ("running", "finished", "stopped", "early_stopped", "failed"):
             self.train_seconds += time.perf_counter() - active_since
         if self.state != "diverged":
@@ -318,6 +317,19 @@ class Trainer:
             "Lower the learning rate (10x smaller is a good first try), clip gradients, or "
             "normalise the inputs. Everything measured before this step is kept.", "error"))
         return TrainEvent("finding", bad_step, self.findings[-1])
+
+
+def _failure_advice(exc: BaseException) -> str:
+    """What to try, by what went wrong: only memory errors point at the batch size."""
+    text = str(exc).lower()
+    if isinstance(exc, (MemoryError, torch.cuda.OutOfMemoryError)) or "out of memory" in text:
+        return ("Out of memory: try a smaller batch or network, or train on the CPU "
+                "(more memory, slower).")
+    if "cuda" in text or "device-side" in text or "cudnn" in text:
+        return ("The GPU reported an error: try the run on the CPU; if it also fails "
+                "there, please report it with the design file.")
+    return ("PyTorch rejected an operation of this design; please report it with the "
+            "design file. Other designs are not affected.")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1,5 +1,10 @@
 """Autosave: the current design every 30 s while it has unsaved changes, and on an
-unexpected exit; offered back at the next start. Nothing the user made is lost."""
+unexpected exit; offered back at the next start. Nothing the user made is lost.
+
+An autosave that cannot be opened must not become a crash loop: one that fails to
+load, or whose restore was started twice without finishing (the app died while
+restoring it), is set aside as ``autosave.json.bad`` and the user is told where.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ class Autosaver(QObject):
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.save_now)
         self.timer.start(AUTOSAVE_MS)
+        self.notice: str | None = None  # why the last pending() set an autosave aside
         self._previous_hook = sys.excepthook
         sys.excepthook = self._on_crash
 
@@ -38,23 +44,67 @@ class Autosaver(QObject):
             return False  # autosave is best effort; the real save reports errors
         return True
 
+    @property
+    def _attempts_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".restoring")
+
+    def _attempts(self) -> int:
+        """Restores of this autosave that were started and never finished."""
+        try:
+            return int(self._attempts_path.read_text(encoding="ascii").strip() or 0)
+        except (OSError, ValueError):
+            return 0
+
     def discard(self) -> None:
         """The user saved or chose to discard: no autosave is needed any more."""
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError:
-            pass
+        for path in (self.path, self._attempts_path):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:  # it will be offered again next time: say why
+                print(f"desklab: cannot remove {path}: {exc.strerror or exc}", file=sys.stderr)
 
     def pending(self) -> tuple[NetworkDesign, float] | None:
-        """A design left by an earlier session (and when it was saved), if any."""
+        """A design left by an earlier session (and when it was saved), if any.
+
+        Call `restored` once it is in the window. A file that does not load, or whose
+        restore already failed twice, is set aside instead (see `notice`)."""
+        self.notice = None
         if not self.path.is_file():
             return None
-        try:
-            return load_design(self.path), self.path.stat().st_mtime
-        except (DesignFileError, OSError):
+        attempts = self._attempts()
+        if attempts >= 2:
+            self.set_aside("restoring it stopped DeskLab twice")
             return None
+        try:
+            found = load_design(self.path), self.path.stat().st_mtime
+        except (DesignFileError, OSError) as exc:
+            self.set_aside(str(exc))
+            return None
+        try:
+            self._attempts_path.write_text(str(attempts + 1), encoding="ascii")
+        except OSError:
+            pass  # no counter: the file loaded, so a crash loop is unlikely
+        return found
+
+    def restored(self) -> None:
+        """The pending design is in the window: the restore finished."""
+        try:
+            self._attempts_path.unlink()
+        except OSError:
+            pass  # a leftover counter only means one more careful start
+
+    def set_aside(self, reason: str) -> None:
+        """Rename the autosave to ``.bad`` (kept for the user) and set `notice`."""
+        bad = self.path.with_name(self.path.name + ".bad")
+        try:
+            self.path.replace(bad)
+            self._attempts_path.unlink(missing_ok=True)
+            where = f"It was set aside as {bad}."
+        except OSError as exc:
+            where = f"It could not be set aside ({exc.strerror or exc}): {self.path}."
+        self.notice = f"The autosaved design could not be restored: {reason}. {where}"
 
     def stop(self) -> None:
         self.timer.stop()

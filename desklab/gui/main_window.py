@@ -46,7 +46,18 @@ class MainWindow(QMainWindow):
         self.palette_list = Palette()
         self.network = NetworkPanel(self.doc)
         self.inspector = Inspector(self.doc)
-        self.preview = PreviewPanel(self.doc)
+        self.preview = PreviewPanel(self.doc)  # starts the preview thread
+        try:
+            self._finish_init(offer_restore)
+        except BaseException:
+            # never drop a running QThread (exit 134): stop what was started, then raise
+            for part in (getattr(self, "training", None), self.preview):
+                if part is not None:
+                    part.shutdown()
+            wait_for_detached()
+            raise
+
+    def _finish_init(self, offer_restore: bool) -> None:
         self.runs = RunList(self)
         self.run_panel = RunPanel(self.runs)
         self.compare_windows: list = []
@@ -274,12 +285,20 @@ class MainWindow(QMainWindow):
         """If an earlier session left an autosave, offer it; True when restored."""
         pending = self.autosaver.pending()
         if pending is None:
+            if self.autosaver.notice:
+                self.show_error("Autosave set aside", self.autosaver.notice)
             return False
         design, mtime = pending
         if not self.ask_restore(describe_age(mtime)):
             self.autosaver.discard()
             return False
-        self._replace(design, None)
+        try:
+            self._replace(design, None)
+        except Exception as exc:  # noqa: BLE001 - a restore must never become a crash loop
+            self.autosaver.set_aside(f"{type(exc).__name__}: {exc}")
+            self.show_error("Autosave set aside", self.autosaver.notice)
+            return False
+        self.autosaver.restored()
         # restored work is unsaved work: one undoable step away from an empty design
         self.doc.undo_stack.resetClean()
         self.doc.file_changed.emit()

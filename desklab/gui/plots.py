@@ -585,6 +585,10 @@ class BoundaryPanel(Panel):
             "regions appear here while the network trains.")
 
     def update_grid(self, grid) -> None:
+        """Draw a `decision_grid` result; ``{"error": text}`` says why there is none."""
+        if grid is not None and "error" in grid:
+            _titled(self.plot, f"Decision boundary unavailable: {grid['error']}")
+            return
         if grid is None or not np.isfinite(grid["prob"]).any():
             return  # a diverged model has no boundary: keep the last one drawn
         self._show_hint(False)

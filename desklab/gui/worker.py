@@ -57,10 +57,11 @@ class TrainWorker(QObject):
             now = time.perf_counter()
             if two_d and (now - last_boundary > BOUNDARY_EVERY_S or event.kind == "ended"):
                 last_boundary = now
-                try:
+                try:  # a diverged (NaN) model gives NaN probabilities: the panel skips them
                     self.boundary.emit(decision_grid(self.trainer.model, x_dev))
-                except RuntimeError:
-                    pass  # a diverged model (NaN) has no boundary to draw
+                except (RuntimeError, MemoryError) as exc:  # e.g. out of device memory
+                    two_d = False  # the run goes on; the panel says why it stopped
+                    self.boundary.emit({"error": str(exc).strip().splitlines()[0][:200]})
 
     def request_stop(self) -> None:
         """Thread-safe: ends the run after the current step."""
