@@ -12,12 +12,16 @@ import csv
 import gzip
 import stat
 import struct
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 MAX_CLASSES = 1000  # integer labels beyond this are treated as regression targets
+MAX_IDX_BYTES = 1024 * 2**20
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+MAX_CSV_BYTES = 512 * 2**20  # text parsing of more takes minutes: NPZ is the format for that
 
 
 class DataFileError(ValueError):
@@ -68,22 +72,41 @@ def _read(path: str, label: str):
 def _parse(p: Path, label: str) -> tuple[np.ndarray, np.ndarray]:
     try:
         if p.is_dir():
-            return _idx_folder(p)
+            return idx_folder(p)
         info = p.stat()
         if not stat.S_ISREG(info.st_mode):  # a FIFO or device would hang or never end
             raise DataFileError(f"{p} is not a regular file (a pipe, socket or device)")
         if info.st_size == 0:
             raise DataFileError(f"{p} is empty")
-        name = p.name.lower()
-        if name.endswith(".npz"):
+        kind = _kind(p)
+        if kind == "npz":
             return _npz(p)
-        if "idx" in name or name.endswith(("-ubyte", ".ubyte", "-ubyte.gz")):
-            return _idx_pair(p)
+        if kind == "idx":
+            return idx_pair(p)
+        if info.st_size > MAX_CSV_BYTES:
+            raise DataFileError(f"{p} is {info.st_size / 2**20:.0f} MiB: CSV files up to "
+                                f"{MAX_CSV_BYTES // 2**20} MiB are read (use NPZ for more)")
         return _csv(p, label)
     except PermissionError:
         raise DataFileError(f"{p}: permission denied") from None
-    except OSError as exc:
-        raise DataFileError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    except (OSError, EOFError) as exc:  # EOFError: a truncated .gz
+        raise DataFileError(f"{p}: cannot read ({getattr(exc, 'strerror', None) or exc})"
+                            ) from None
+
+
+def _kind(p: Path) -> str:
+    """npz, idx or csv: by extension, then by the IDX magic number (not by "idx"
+    anywhere in the name: sensor_idx.csv is a CSV)."""
+    name = p.name.lower()
+    if name.endswith(".npz"):
+        return "npz"
+    if name.endswith((".csv", ".tsv", ".txt")):
+        return "csv"
+    if name.endswith(("-ubyte", ".ubyte", "-ubyte.gz", ".idx", ".idx.gz")):
+        return "idx"
+    with open(p, "rb") as f:
+        head = f.read(3)
+    return "idx" if head == b"\0\0\x08" or name.endswith(".gz") else "csv"
 
 
 def _labels(y: np.ndarray, where: str) -> np.ndarray:
@@ -92,6 +115,14 @@ def _labels(y: np.ndarray, where: str) -> np.ndarray:
     if y.ndim != 1:
         raise DataFileError(f"{where}: labels must be one value per example, got shape "
                             f"{tuple(y.shape)}")
+    if y.dtype.kind in "US":  # text labels: one class per distinct text
+        y = np.unique(y, return_inverse=True)[1]
+    if y.dtype.kind not in "iubf":
+        raise DataFileError(f"{where}: labels must be numbers or text, got {y.dtype}")
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        bad = int(np.flatnonzero(~np.isfinite(y))[0])
+        raise DataFileError(f"{where}: label of example {bad + 1} is {y[bad]} (NaN and "
+                            f"infinite labels cannot be learned)")
     if y.dtype.kind in "iub" or (y.dtype.kind == "f" and np.all(np.isfinite(y))
                                  and np.all(y == np.round(y))):
         values = np.unique(y)
@@ -103,7 +134,13 @@ def _labels(y: np.ndarray, where: str) -> np.ndarray:
 def _describe(x: np.ndarray, y: np.ndarray, p: Path) -> DataInfo:
     if len(x) < 2:
         raise DataFileError(f"{p} has {len(x)} example(s): at least 2 are needed")
+    if x[0].size == 0:
+        raise DataFileError(f"{p}: the examples have no features (shape "
+                            f"{tuple(x.shape[1:])})")
     if y.dtype == np.int64:
+        if int(y.max()) == 0:
+            raise DataFileError(f"{p}: every example has the same label: a classifier "
+                                f"needs at least 2 classes")
         return DataInfo(tuple(x.shape[1:]), int(y.max()) + 1, "classes", len(x))
     return DataInfo(tuple(x.shape[1:]), 1, "regression", len(x))
 
@@ -113,7 +150,10 @@ def _csv(p: Path, label: str) -> tuple[np.ndarray, np.ndarray]:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise DataFileError(f"{p} is not a text (CSV) file") from None
-    rows = [r for r in csv.reader(text.splitlines()) if any(c.strip() for c in r)]
+    try:
+        rows = [r for r in csv.reader(text.splitlines()) if any(c.strip() for c in r)]
+    except csv.Error as exc:  # e.g. a field over the csv module's 128 KiB limit
+        raise DataFileError(f"{p} is not a CSV file the reader accepts ({exc})") from None
     if not rows:
         raise DataFileError(f"{p} is empty")
     header = rows[0]
@@ -144,12 +184,29 @@ def _csv(p: Path, label: str) -> tuple[np.ndarray, np.ndarray]:
             if not _is_number(v):
                 col = [n for i, n in enumerate(names) if i != column][c]
                 raise DataFileError(f"{p}, line {line}, column {col!r}: {v!r} is not a number")
-            features[r, c] = float(v)
+            value = float(v)
+            if abs(value) > FLOAT32_MAX:  # would become inf, and "diverge" at step 0
+                col = [n for i, n in enumerate(names) if i != column][c]
+                raise DataFileError(f"{p}, line {line}, column {col!r}: {value:g} is beyond "
+                                    f"the float32 range (about ±3.4e38)")
+            features[r, c] = value
+        if raw_label == "" or (not _is_number(raw_label) and _is_float_text(raw_label)):
+            raise DataFileError(f"{p}, line {line}: the label {raw_label!r} is missing, NaN "
+                                f"or infinite")
         labels.append(raw_label)
     numeric = all(_is_number(v) for v in labels)
     y = np.array([float(v) for v in labels]) if numeric else np.unique(
         labels, return_inverse=True)[1]
     return features, _labels(y, str(p))
+
+
+def _is_float_text(text: str) -> bool:
+    """Parses as a float at all (nan and inf included)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_number(text: str) -> bool:
@@ -161,15 +218,26 @@ def _is_number(text: str) -> bool:
 
 
 def _npz(p: Path) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        data = np.load(p, allow_pickle=False)  # arrays only: never unpickle objects
-    except (ValueError, OSError) as exc:
-        raise DataFileError(f"{p} is not a readable NPZ file ({exc})") from None
-    names = {n.lower(): n for n in data.files}
-    if "x" not in names or "y" not in names:
-        raise DataFileError(f"{p}: needs arrays named X and y (found: "
-                            f"{', '.join(data.files) or 'none'})")
-    x, y = data[names["x"]], data[names["y"]]
+    unreadable = (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile)
+    with open(p, "rb") as f:  # ours to close, also when numpy fails half-way
+        try:
+            data = np.load(f, allow_pickle=False)  # arrays only: never unpickle objects
+        except unreadable as exc:
+            raise DataFileError(f"{p} is not a readable NPZ file ({exc})") from None
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise DataFileError(f"{p} holds a single array, not an NPZ archive of X and y")
+        with data:
+            names = {n.lower(): n for n in data.files}
+            if "x" not in names or "y" not in names:
+                raise DataFileError(f"{p}: needs arrays named X and y (found: "
+                                    f"{', '.join(data.files) or 'none'})")
+            try:  # members are read (and checked) only now
+                x, y = data[names["x"]], data[names["y"]]
+            except unreadable as exc:
+                raise DataFileError(f"{p}: an array in it cannot be read ({exc})") from None
+    if x.ndim == 0 or y.ndim == 0:
+        raise DataFileError(f"{p}: X and y must hold one entry per example, got shapes "
+                            f"{tuple(x.shape)} and {tuple(y.shape)}")
     if x.dtype.kind not in "iubf":
         raise DataFileError(f"{p}: X must be numbers, got {x.dtype}")
     if len(x) != len(y):
@@ -188,10 +256,14 @@ def _npz(p: Path) -> tuple[np.ndarray, np.ndarray]:
 def _read_idx(p: Path) -> np.ndarray:
     opener = gzip.open if p.name.endswith(".gz") else open
     with opener(p, "rb") as f:
-        raw = f.read()
+        raw = f.read(MAX_IDX_BYTES + 1)  # bounded: a .gz can expand without limit
+    if len(raw) > MAX_IDX_BYTES:
+        raise DataFileError(f"{p} holds over {MAX_IDX_BYTES // 2**20} MiB of pixels")
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise DataFileError(f"{p} is not an IDX file of unsigned bytes (bad magic number)")
     dims = raw[3]
+    if dims == 0 or len(raw) < 4 + 4 * dims:
+        raise DataFileError(f"{p}: the IDX header is cut short")
     shape = struct.unpack(">" + "I" * dims, raw[4:4 + 4 * dims])
     data = np.frombuffer(raw, np.uint8, offset=4 + 4 * dims)
     if data.size != int(np.prod(shape)):
@@ -199,8 +271,9 @@ def _read_idx(p: Path) -> np.ndarray:
     return data.reshape(shape)
 
 
-def _idx_pair(images: Path) -> tuple[np.ndarray, np.ndarray]:
+def idx_pair(images: Path) -> tuple[np.ndarray, np.ndarray]:
     """An images file; its labels file is found by the MNIST naming convention."""
+    pixels = _read_idx(images)  # first: a broken images file is the thing to report
     name = images.name
     candidates = [name.replace("images-idx3", "labels-idx1"), name.replace("images", "labels")]
     labels = next((images.with_name(c) for c in candidates
@@ -208,15 +281,15 @@ def _idx_pair(images: Path) -> tuple[np.ndarray, np.ndarray]:
     if labels is None:
         raise DataFileError(f"{images}: no matching labels file next to it "
                             f"(expected {candidates[0]})")
-    return _idx_arrays(_read_idx(images), _read_idx(labels), images)
+    return _idx_arrays(pixels, _read_idx(labels), images)
 
 
-def _idx_folder(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+def idx_folder(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     images = sorted(f for f in folder.iterdir() if "images" in f.name and "idx3" in f.name)
     train = [f for f in images if f.name.startswith("train")] or images
     if not train:
         raise DataFileError(f"{folder}: no MNIST images file (*images-idx3-ubyte) in it")
-    return _idx_pair(train[0])
+    return idx_pair(train[0])
 
 
 def _idx_arrays(x: np.ndarray, y: np.ndarray, p: Path):
