@@ -11,11 +11,12 @@ import sys
 from pathlib import Path
 
 from .design import DesignFileError, NetworkDesign, analyze, load_design
+from .errors import DeskLabError
 
 EXIT_USAGE = 2
 
 
-class CliError(Exception):
+class CliError(DeskLabError):
     """A user error: printed as one line, exit code 2."""
 
 
@@ -117,6 +118,8 @@ def _design_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", metavar="PATH",
                    help="train on your own data: CSV, NPZ (X, y) or MNIST IDX file/folder")
     p.add_argument("--label", metavar="COLUMN", help="CSV label column (default: the last)")
+    p.add_argument("--force", action="store_true",
+                   help="replace output files even if they are read-only")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -151,6 +154,12 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(exc: BaseException) -> str:
+    """The message on one line, printable on any terminal (lone surrogates escaped)."""
+    text = " ".join(str(exc).split())
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
@@ -158,9 +167,18 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:
             args = parser.parse_args(["gui", *argv])
-        return args.func(args)
-    except CliError as exc:
-        print(f"desklab: {exc}", file=sys.stderr)
+        from .design.fileformat import replace_read_only
+        token = replace_read_only.set(bool(getattr(args, "force", False)))
+        try:
+            return args.func(args)
+        finally:
+            replace_read_only.reset(token)
+    except DeskLabError as exc:  # CliError and every reader's error: one line, exit 2
+        print(f"desklab: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # a file system refusal the command did not anticipate
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"desklab: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("desklab: interrupted", file=sys.stderr)

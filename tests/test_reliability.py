@@ -174,7 +174,7 @@ def test_simulated_cuda_oom_ends_the_run_with_a_message(window, qtbot, monkeypat
 def test_weights_never_unpickle_code(tmp_path):
     import pickle
 
-    from desklab.engine.weights import load_weights
+    from desklab.engine.weights import WeightsFileError, load_weights
     marker = tmp_path / "pwned"
 
     class Evil:
@@ -183,7 +183,7 @@ def test_weights_never_unpickle_code(tmp_path):
 
     path = tmp_path / "evil.pt"
     path.write_bytes(pickle.dumps(Evil()))
-    with pytest.raises(pickle.UnpicklingError):
+    with pytest.raises(WeightsFileError, match="never loaded"):
         load_weights(path)
     assert not marker.exists()
 

@@ -167,7 +167,9 @@ def _check_batch(design: NetworkDesign, result: Analysis) -> None:
     batch = design.train.batch_size
     if dataset is None or dataset.problems(design.input.params):
         return
-    if not isinstance(batch, int) or not isinstance(design.input.val_fraction, (int, float)):
+    fraction = design.input.val_fraction
+    if not isinstance(batch, int) or not isinstance(fraction, (int, float)) or \
+            not 0.0 <= fraction <= 0.9:  # NaN too: reported by _check_design already
         return
     samples = design.input.resolved_params()["samples"]
     if design.input.dataset == "file":

@@ -18,13 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import DeskLabError
+
 MAX_CLASSES = 1000  # integer labels beyond this are treated as regression targets
 MAX_IDX_BYTES = 1024 * 2**20
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 MAX_CSV_BYTES = 512 * 2**20  # text parsing of more takes minutes: NPZ is the format for that
 
 
-class DataFileError(ValueError):
+class DataFileError(DeskLabError, ValueError):
     """A data file that cannot be used; the message says why."""
 
 

@@ -12,6 +12,7 @@ Design files are data only: nothing read from them is ever executed.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import os
 import stat
@@ -19,6 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..errors import DeskLabError
 from .catalog import ACTIVATIONS, COMMON, DATASETS, INITS, LAYER_KINDS, TRAIN_PARAMS
 from .model import InputSpec, LayerSpec, NetworkDesign, OutputSpec, TrainConfig
 from .schema import Param
@@ -27,7 +29,7 @@ FORMAT = "desklab.design/1"
 MAX_FILE_BYTES = 10 * 2**20
 
 
-class DesignFileError(ValueError):
+class DesignFileError(DeskLabError, ValueError):
     """A design file or document that cannot be loaded; the message says why."""
 
 
@@ -99,6 +101,12 @@ def atomic_replace(tmp: str | os.PathLike, path: str | os.PathLike) -> None:
     os.replace(tmp, path)
 
 
+# Set (by the CLI's --force, or the GUI after asking) to let saves replace read-only
+# files; the replacement keeps the read-only permissions.
+replace_read_only: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "replace_read_only", default=False)
+
+
 def writable_target(path: str | os.PathLike) -> Path:
     """The file a save to ``path`` must replace: a symlink is followed to its target
     (the link stays a link and the real file gets the new content). Refuses, with
@@ -115,9 +123,9 @@ def writable_target(path: str | os.PathLike) -> Path:
     if not stat.S_ISREG(info.st_mode):
         raise OSError(f"{path} is not a regular file (a device, pipe or socket): "
                       "not replaced")
-    if not info.st_mode & 0o222:
-        raise OSError(f"{path} is read-only: not replaced (make it writable, or save "
-                      "under another name)")
+    if not info.st_mode & 0o222 and not replace_read_only.get():
+        raise OSError(f"{path} is read-only: not replaced (make it writable, save under "
+                      "another name, or add --force on the command line)")
     return target
 
 
@@ -208,13 +216,20 @@ def load_design(path: str | os.PathLike) -> NetworkDesign:
 def loads(text: str) -> NetworkDesign:
     """Parse a design document from a JSON string."""
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise DesignFileError(f"not valid JSON (line {exc.lineno}, column {exc.colno}: "
                               f"{exc.msg})") from None
     except RecursionError:
         raise DesignFileError("not valid JSON (nested too deeply)") from None
+    except ValueError as exc:  # a number of thousands of digits (int conversion limit)
+        raise DesignFileError(f"not a usable design ({str(exc).split(':')[0]})") from None
     return design_from_dict(doc)
+
+
+def _no_constant(name: str):
+    """NaN and Infinity are not JSON; Python's parser accepts them, a design does not."""
+    raise DesignFileError(f"{name} is not a number a design can hold")
 
 
 def design_from_dict(doc: Any) -> NetworkDesign:
@@ -294,6 +309,8 @@ def _input(obj: Any) -> InputSpec:
                               obj.get("val_fraction", inp.val_fraction), "input")
     inp.preprocess = _opt(obj, "preprocess", str, inp.preprocess, "input.preprocess")
     shape = obj.get("shape")
+    if shape is not None:
+        _expect(shape, list, "input.shape")
     if shape is not None and inp.shape is not None and list(shape) != list(inp.shape):
         raise DesignFileError(f"input.shape {shape} does not match the {inp.dataset} "
                               f"dataset's {list(inp.shape)}")

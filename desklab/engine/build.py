@@ -23,12 +23,13 @@ from ..design import LAYER_KINDS, NetworkDesign, analyze
 from ..design.analysis import projection, width_multiplier
 from ..design.catalog import ACTIVATIONS
 from ..design.model import LayerSpec
+from ..errors import DeskLabError
 from .activations import make_activation
 from .init import apply_init
 from .rng import RngStream
 
 
-class DesignInvalidError(ValueError):
+class DesignInvalidError(DeskLabError, ValueError):
     """The design has validation problems and cannot be built."""
 
 

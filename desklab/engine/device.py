@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import torch
 
+from ..errors import DeskLabError
 
-class DeviceError(RuntimeError):
+
+class DeviceError(DeskLabError, RuntimeError):
     """The requested device is not available here."""
 
 

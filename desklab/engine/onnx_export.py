@@ -9,11 +9,12 @@ import torch
 
 from ..design import NetworkDesign
 from ..design.fileformat import atomic_path
+from ..errors import DeskLabError
 from .build import build
-from .weights import load_weights
+from .weights import apply_weights, load_weights
 
 
-class OnnxUnavailable(RuntimeError):
+class OnnxUnavailable(DeskLabError, RuntimeError):
     """The onnx package is not installed."""
 
 
@@ -28,9 +29,9 @@ def export_onnx(design: NetworkDesign, path: Path, weights: str | None = None,
                               "python -m pip install 'desklab[onnx]'") from None
     model = build(design)
     if weights:
-        model.load_state_dict(load_weights(weights), strict=True)
+        apply_weights(model, load_weights(weights), str(weights))
     if state is not None:
-        model.load_state_dict(state, strict=True)
+        apply_weights(model, state, "the trained weights")
     model.eval()
     dummy = torch.zeros(1, *design.input.shape)  # (1, *input shape)
     with atomic_path(path) as tmp:

@@ -6,10 +6,11 @@ import math
 
 import numpy as np
 
+from ..errors import DeskLabError
 from ..metrics import Metrics, Snapshot
 
 
-class TensorBoardUnavailable(RuntimeError):
+class TensorBoardUnavailable(DeskLabError, RuntimeError):
     """The tensorboard package is not installed."""
 
 

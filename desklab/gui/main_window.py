@@ -2,31 +2,32 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QDockWidget, QFileDialog, QMainWindow, QMessageBox, QWidget,
-)
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QWidget
 
 from .. import __version__
 from ..design import DesignFileError, LayerSpec, NetworkDesign, load_design, save_design
 from ..design.datafile import DataFileError, csv_columns, inspect_data
 from ..design.edit import duplicate_layers, insert_layer, move_layers, remove_layers
+from ..design.fileformat import replace_read_only
 from ..lessons import PRESETS, get_preset
-from .dialogs import LessonDialog, shortcuts_dialog
 from .autosave import Autosaver, describe_age
 from .compare import CompareWindow
-from .exports import Exporter
-from .run_panel import RunPanel
-from .runs import RunList, RunRecord
-from .gc_guard import install_gc_guard
+from .dialogs import LessonDialog, shortcuts_dialog
 from .document import DesignDocument
 from .editor import NetworkPanel
+from .exports import Exporter
+from .gc_guard import install_gc_guard
 from .inspector import Inspector
 from .palette import Palette
 from .preview import PreviewPanel
+from .run_panel import RunPanel
+from .runs import RunList, RunRecord
 from .threads import wait_for_detached
 
 MAX_RECENT = 8
@@ -423,12 +424,32 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Save design", start, FILE_FILTER)
         return self.save_to(Path(path)) if path else False
 
+    def ask_replace_read_only(self, path: Path) -> bool:
+        """A read-only file is only replaced when the user says so (tests replace this)."""
+        return QMessageBox.question(
+            self, "Replace a read-only file?",
+            f"{path} is read-only. Replace it anyway? (It stays read-only.)",
+            QMessageBox.Yes | QMessageBox.No, QMessageBox.No) == QMessageBox.Yes
+
     def save_to(self, path: Path) -> bool:
+        allow = False
+        try:
+            info = os.stat(path)  # through links: the file that would be replaced
+            if stat.S_ISREG(info.st_mode) and not info.st_mode & 0o222:
+                if not self.ask_replace_read_only(path):
+                    return False
+                allow = True
+        except OSError:
+            pass  # a new file, or one save_design will report on
+        token = replace_read_only.set(allow)
         try:
             save_design(self.doc.design, path)
         except OSError as exc:
-            self.show_error("Cannot save design", f"{path}: {exc.strerror or exc}")
+            text = exc.strerror and f"{path}: {exc.strerror}" or str(exc)
+            self.show_error("Cannot save design", text)
             return False
+        finally:
+            replace_read_only.reset(token)
         self.doc.mark_saved(Path(path))
         self._add_recent(Path(path))
         self.statusBar().showMessage(f"Saved {path}", 4000)
