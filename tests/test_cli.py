@@ -23,7 +23,7 @@ def test_probe_report_schema(tmp_path, capsys):
     path = tmp_path / "r.json"
     assert main(["probe", "--preset", "cnn-digits", "--seed", "3", "--json", str(path)]) == 0
     table = capsys.readouterr().out
-    assert "conv1" in table and "|dL/dh|" in table
+    assert "conv1" in table and "‖dL/dh‖" in table and "|dL/dh|" not in table  # L2 norms
     report = json.loads(path.read_text())
     assert report["format"] == "desklab.report/1"
     assert report["design"] == "cnn-digits" and report["seed"] == 3

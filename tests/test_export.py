@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -186,3 +187,15 @@ def test_export_escapes_every_nasty_name(tmp_path):
     assert out.returncode == 0, out.stderr
     assert not marker.exists()
     assert out.stdout.splitlines()[:2] == [repr(nasty), repr(nasty + "\n" + nasty)]
+
+
+def test_tensorboard_outer_buckets_sit_just_outside_the_range():
+    pytest.importorskip("tensorboard")
+    from desklab.engine.tensorboard_log import tensorboard_buckets
+    edges = np.linspace(-1.0, 1.0, 5)  # 4 bins of width 0.5
+    limits, counts, low, high = tensorboard_buckets(edges, np.array([3, 1, 2, 2, 1, 0.0]))
+    assert (low, high) == (-1.5, 1.0)  # values below -1 exist, none above 1
+    assert limits == [-1.0, -0.5, 0.0, 0.5, 1.0] and counts == [3, 1, 2, 2, 1]
+    limits, counts, low, high = tensorboard_buckets(edges, np.array([0, 1, 2, 2, 1, 4.0]))
+    assert (low, high) == (-1.0, 1.5) and limits[-1] == 1.5 and counts[-1] == 4
+    assert sum(counts) == 10

@@ -193,3 +193,16 @@ def test_saves_write_through_links_and_refuse_what_they_must_not_replace(tmp_pat
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
     with pytest.raises(OSError, match="does not exist"):
         save_design(NetworkDesign(), tmp_path / "missing" / "d.json")
+
+
+def test_norm_position_is_saved_and_counts_its_parameters():
+    """'after' normalises the maxout output (width / k features), 'before' the linear
+    output: the parameter counts differ, and a save + load must keep the choice."""
+    from desklab.design import InputSpec, LayerSpec, NetworkDesign, analyze, dumps, loads
+    from desklab.engine import build
+    design = NetworkDesign(input=InputSpec("moons"), layers=[LayerSpec.make(
+        "dense", units=16, activation="maxout", norm="batchnorm", norm_position="after")])
+    again = loads(dumps(design))
+    assert again.layers[0].norm_position == "after"
+    counted = sum(p.numel() for p in build(again).parameters())
+    assert analyze(again).total_params == analyze(design).total_params == counted

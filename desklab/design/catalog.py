@@ -14,7 +14,7 @@ import math
 from .schema import Entry, Param, Registry
 
 # Which per-layer fields apply to a kind ("common" fields, beside its own params).
-WEIGHTED_FIELDS = ("activation", "init", "norm", "dropout", "bias")
+WEIGHTED_FIELDS = ("activation", "init", "norm", "norm_position", "dropout", "bias")
 
 LAYER_KINDS = Registry(
     "layer kinds",

@@ -44,19 +44,35 @@ class TensorBoardLogger:
             counts = snap.hist[i]
             if not np.isfinite(counts).all() or counts.sum() <= 0:
                 continue
-            edges = meta.hist_edges
-            # underflow and overflow become the first / last buckets of TensorBoard's
-            # right-edged buckets
-            limits = np.concatenate([[edges[0]], edges[1:], [np.finfo(np.float64).max]])
+            limits, bucket_counts, low, high = tensorboard_buckets(meta.hist_edges, counts)
             mean = snap.stat("act_mean")[i]
             std = snap.stat("act_std")[i]
             num = float(counts.sum())
             self.writer.add_histogram_raw(
-                f"activations/{meta.name}", min=float(edges[0]), max=float(edges[-1]),
+                f"activations/{meta.name}", min=low, max=high,
                 num=num, sum=float(mean * num), sum_squares=float((std ** 2 + mean ** 2) * num),
-                bucket_limits=limits.tolist(), bucket_counts=counts.tolist(),
-                global_step=snap.step)
+                bucket_limits=limits, bucket_counts=bucket_counts, global_step=snap.step)
 
     def close(self) -> None:
         self.writer.flush()
         self.writer.close()
+
+
+def tensorboard_buckets(edges: np.ndarray, counts: np.ndarray):
+    """(limits, counts, min, max) for TensorBoard's right-edged buckets.
+
+    ``counts`` is (underflow, N bins, overflow) over ``edges`` (N + 1). Values outside
+    the range are drawn as one bucket of the bin width just outside it, and only when
+    there are any; min and max are where the drawn buckets start and end (passing the
+    fixed range as min/max drew the outer buckets wrongly).
+    """
+    width = float(edges[1] - edges[0])
+    under, inside, over = float(counts[0]), [float(c) for c in counts[1:-1]], float(counts[-1])
+    limits, values = [float(e) for e in edges[1:]], list(inside)
+    low, high = float(edges[0]), float(edges[-1])
+    if under > 0:  # the bucket (low - width, low]
+        limits, values, low = [low] + limits, [under] + values, low - width
+    if over > 0:  # the bucket (high, high + width]
+        limits, values, high = limits + [high + width], values + [over], high + width
+    return limits, values, low, high
+

@@ -79,7 +79,7 @@ def _fmt(x: float, width: int = 9) -> str:
 def layer_table(snapshot: Snapshot) -> str:
     """A readable per-layer table for the terminal."""
     head = (f"{'layer':<14}{'out shape':>12}{'params':>10}{'act std':>9}{'sat':>9}"
-            f"{'zero':>9}{'|dL/dh|':>9}{'|dW|':>9}")
+            f"{'zero':>9}{'‖dL/dh‖':>9}{'‖dW‖':>9}")  # L2 norms, as in the GUI's legend
     lines = [head, "-" * len(head)]
     for i, meta in enumerate(snapshot.layout.layers):
         s = snapshot.layer(i)
