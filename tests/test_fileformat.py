@@ -206,3 +206,29 @@ def test_norm_position_is_saved_and_counts_its_parameters():
     assert again.layers[0].norm_position == "after"
     counted = sum(p.numel() for p in build(again).parameters())
     assert analyze(again).total_params == analyze(design).total_params == counted
+
+
+def test_a_design_with_100k_layers_is_refused_before_anything_is_built(window, tmp_path):
+    """The CLI refused it in 2 s, but the GUI built 10^5 cards first (240 s frozen)."""
+    import json
+    import time
+
+    from desklab.design import dumps
+    from desklab.lessons import get_preset
+    doc = json.loads(dumps(get_preset("deep-relu")))
+    doc["layers"] = [{"kind": "dense", "units": 8}] * 100_000  # 2.5 MB: under the size cap
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(doc))
+    before = dumps(window.doc.design)
+    began = time.perf_counter()
+    assert window.open_path(path, confirm=False) is False
+    assert time.perf_counter() - began < 5
+    assert "100,000 layers" in window.errors[-1] and dumps(window.doc.design) == before
+
+
+def test_generated_data_too_large_for_memory_is_a_problem_not_an_allocation():
+    from desklab.design import InputSpec, LayerSpec, NetworkDesign, analyze
+    design = NetworkDesign(input=InputSpec("gaussian", {"samples": 200_000, "dim": 8192}),
+                           layers=[LayerSpec.make("dense", units=8)])
+    problems = analyze(design).problems
+    assert problems and "6.1 GiB" in problems[0].message and problems[0].field == "input.params"

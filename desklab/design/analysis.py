@@ -22,6 +22,7 @@ from .naming import duplicate_names, layer_names
 Shape = tuple  # (D,) flat or (C, H, W) image
 
 MAX_ACTIVATION_BYTES = 4 * 2**30  # per batch, forward + backward, rough
+MAX_DATA_BYTES = 2 * 2**30  # a generated dataset held as float32 (train + validation)
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,14 @@ def _check_batch(design: NetworkDesign, result: Analysis) -> None:
         except ValueError:  # reported by _check_design already
             return
         samples = min(samples, total) if samples else total
+    shape = design.input.shape
+    if shape is not None and design.input.dataset != "file":  # a file's data is already read
+        need = samples * math.prod(shape) * 4
+        if need > MAX_DATA_BYTES:
+            _add(result, (), "input.params", f"{samples:,} examples of {math.prod(shape):,} "
+                 f"values need {need / 2**30:.1f} GiB; the lab generates at most "
+                 f"{MAX_DATA_BYTES / 2**30:.0f} GiB (fewer samples or a smaller dim)")
+            return
     n_val = int(round(samples * design.input.val_fraction))
     n_train = samples - n_val
     if n_train < 2:

@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import DeskLabError
-from .catalog import ACTIVATIONS, COMMON, DATASETS, INITS, LAYER_KINDS, TRAIN_PARAMS
+from .catalog import (
+    ACTIVATIONS, COMMON, DATASETS, INITS, LAYER_KINDS, MAX_LAYERS, TRAIN_PARAMS,
+)
 from .model import InputSpec, LayerSpec, NetworkDesign, OutputSpec, TrainConfig
 from .schema import Param
 
@@ -247,6 +249,11 @@ def design_from_dict(doc: Any) -> NetworkDesign:
                            description=_opt(doc, "description", str, "", "description"))
     design.input = _input(doc.get("input", {}))
     layers = _opt(doc, "layers", list, [], "layers")
+    count = sum(1 + (len(l["layers"]) if isinstance(l, dict) and isinstance(
+        l.get("layers"), list) else 0) for l in layers)
+    if count > MAX_LAYERS:  # refused before anything is built (the GUI made a card each)
+        raise DesignFileError(f"the design has {count:,} layers; a design has at most "
+                              f"{MAX_LAYERS}")
     design.layers = [_layer(l, f"layer {i + 1}", nested=False) for i, l in enumerate(layers)]
     design.output = _output(doc.get("output", {}))
     design.train = _train(doc.get("train", {}))
