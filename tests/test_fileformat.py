@@ -232,3 +232,20 @@ def test_generated_data_too_large_for_memory_is_a_problem_not_an_allocation():
                            layers=[LayerSpec.make("dense", units=8)])
     problems = analyze(design).problems
     assert problems and "6.1 GiB" in problems[0].message and problems[0].field == "input.params"
+
+
+def test_a_save_removes_temp_files_a_killed_save_left(tmp_path):
+    import os
+
+    from desklab.design import save_design
+    from desklab.lessons import get_preset
+    target = tmp_path / "d.json"
+    old = tmp_path / ".d.json.abc123.tmp"  # what kill -9 mid-save leaves
+    fresh = tmp_path / ".d.json.def456.tmp"  # another process saving right now
+    other = tmp_path / ".e.json.abc123.tmp"  # another file's
+    for f in (old, fresh, other):
+        f.write_text("partial")
+    os.utime(old, (0, 0))
+    os.utime(other, (0, 0))
+    save_design(get_preset("deep-relu"), target)
+    assert not old.exists() and fresh.exists() and other.exists() and target.exists()

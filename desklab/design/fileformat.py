@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import glob
 import json
 import os
 import stat
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -138,6 +140,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[str]:
     leaves the old file or the new one, never half of one. Writes go through
     symlinks to the real file (see `writable_target`)."""
     path = writable_target(path)
+    _remove_orphans(path, suffix)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
@@ -146,6 +149,22 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[str]:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+ORPHAN_AGE_S = 600  # a temp file this old is not a save in progress in another process
+
+
+def _remove_orphans(path: Path, suffix: str) -> None:
+    """Delete temp files an earlier, killed save to ``path`` left beside it (only ours:
+    named ``.{name}.<random>{suffix}``, and only old ones)."""
+    now = time.time()
+    for orphan in path.parent.glob(f".{glob.escape(path.name)}.*{glob.escape(suffix)}"):
+        try:
+            info = orphan.lstat()
+            if stat.S_ISREG(info.st_mode) and now - info.st_mtime > ORPHAN_AGE_S:
+                orphan.unlink()
+        except OSError:
+            pass  # gone already, or not ours to remove: leave it
 
 
 def atomic_write_text(path: Path, text: str) -> None:
