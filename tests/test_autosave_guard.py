@@ -103,3 +103,21 @@ def test_a_window_that_fails_to_build_stops_its_preview_thread(qtbot, settings,
     with pytest.raises(RuntimeError, match="dock failed"):
         MainWindow(get_preset("cnn-digits"), settings=settings)
     assert not live_threads()
+
+
+def test_an_uncaught_exception_autosaves_and_says_so(window, qtbot, monkeypatch):
+    """A bug in a slot used to print a traceback and nothing else: now the design is
+    autosaved and a (non-blocking) window says what happened."""
+    from desklab.design.edit import set_field
+    window.doc.edit("units", lambda d: set_field(d, (0,), "units", 33))
+    monkeypatch.setattr(window.autosaver, "_previous_hook", lambda *a: None)
+    try:
+        raise ZeroDivisionError("division by zero in a slot")
+    except ZeroDivisionError as exc:
+        window.autosaver._on_crash(type(exc), exc, exc.__traceback__)
+    box = window._uncaught_box
+    assert box is not None and box.isVisible() and box.objectName() == "uncaughtError"
+    assert "ZeroDivisionError: division by zero in a slot" in box.text()
+    assert "autosaved" in box.text() and window.autosaver.path.is_file()
+    box.close()
+    window.doc.undo_stack.setClean()

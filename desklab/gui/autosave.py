@@ -30,6 +30,7 @@ class Autosaver(QObject):
         self.timer.timeout.connect(self.save_now)
         self.timer.start(AUTOSAVE_MS)
         self.notice: str | None = None  # why the last pending() set an autosave aside
+        self.report = None  # called (exception, autosaved) after an uncaught exception
         self._previous_hook = sys.excepthook
         sys.excepthook = self._on_crash
 
@@ -112,8 +113,12 @@ class Autosaver(QObject):
             sys.excepthook = self._previous_hook
 
     def _on_crash(self, kind, value, tb) -> None:
-        self.save_now()
+        """An exception nothing caught: save the design first, then the usual report
+        (the traceback on stderr), then ``report`` (the window's dialog) if set."""
+        saved = self.save_now()
         self._previous_hook(kind, value, tb)
+        if self.report is not None and not issubclass(kind, KeyboardInterrupt):
+            self.report(value, saved)
 
 
 def describe_age(mtime: float) -> str:

@@ -87,6 +87,8 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         self.autosaver = Autosaver(self.doc, Path(self.settings.fileName()).parent /
                                    "autosave.json", self)
+        self.autosaver.report = self.show_uncaught
+        self._uncaught_box = None
         from .ui_map import install_from_env
         self.ui_map = install_from_env(self)
         if offer_restore:
@@ -305,6 +307,22 @@ class MainWindow(QMainWindow):
         self.doc.file_changed.emit()
         self.statusBar().showMessage("Restored the autosaved design; save it to keep it.")
         return True
+
+    def show_uncaught(self, error: BaseException, autosaved: bool) -> None:
+        """A bug in DeskLab: say so in a window (the traceback went to stderr), one at a
+        time and without blocking the event loop the exception came from."""
+        if self._uncaught_box is not None and self._uncaught_box.isVisible():
+            return
+        first = (str(error).strip().splitlines() or [""])[0][:300]
+        kept = ("Your unsaved design was autosaved." if autosaved else
+                "Nothing unsaved was lost.")
+        box = QMessageBox(QMessageBox.Warning, "Something went wrong",
+                          f"DeskLab hit an internal error: {type(error).__name__}: {first}"
+                          f"\n\n{kept} You can go on working; please report this with "
+                          f"the steps that led to it.", QMessageBox.Ok, self)
+        box.setObjectName("uncaughtError")
+        box.open()  # window-modal and non-blocking: no nested event loop inside a hook
+        self._uncaught_box = box
 
     def show_error(self, title: str, message: str) -> None:
         QMessageBox.critical(self, title, message)
