@@ -7,7 +7,7 @@ from desklab.design.edit import set_field
 
 
 def test_truncating_the_loaded_data_file_is_reported_not_a_crash(window, qtbot, tmp_path):
-    from desklab.design import InputSpec, NetworkDesign
+    from desklab.design import InputSpec
     rng = np.random.default_rng(0)
     x = rng.normal(size=(200, 3))
     path = tmp_path / "d.csv"

@@ -164,3 +164,24 @@ def test_gui_asks_before_replacing_a_read_only_design(window, tmp_path):
     assert window.save_to(path) is False and path.read_bytes() == before
     window.ask_replace_read_only = lambda p: True
     assert window.save_to(path) is True and path.read_bytes() != before
+
+
+@pytest.mark.parametrize("lr, steps", [("1e400", "100"), ("-1e400", "100"),
+                                       ("0.01", "1000000000000"), ("1e-400", "100")])
+def test_gui_opens_out_of_range_numbers_and_its_widgets_keep_working(window, tmp_path,
+                                                                     lr, steps):
+    """lr beyond float (inf), steps 1e12: shown as problems, and the training panel's
+    widgets still take input afterwards (an exception while signals were blocked left
+    the slider dead)."""
+    text = dumps(get_preset("deep-relu"))
+    text = text.replace('"lr": 0.01', f'"lr": {lr}').replace('"steps": 2000',
+                                                             f'"steps": {steps}')
+    path = tmp_path / "odd.json"
+    path.write_text(text)
+    assert window.open_path(path, confirm=False)
+    assert not window.doc.analysis.ok or lr == "1e-400"
+    slider = window.training.panel.lr
+    assert not slider.signalsBlocked()
+    slider.setValue(slider.minimum() + 3)
+    assert 0 < window.doc.design.train.lr < 1
+    window.doc.undo_stack.setClean()
