@@ -31,6 +31,7 @@ from .device import describe_device, resolve_device
 from .evaluate import RunningMetrics, evaluate
 from .optim import make_optimizer, penalized_weights, penalty, schedule_factor
 from .probe import Prober, task_loss
+from .resources import check_fits
 from .rng import RngStream, draws_random
 from .step_log import StepLog
 
@@ -83,6 +84,7 @@ class Trainer:
         self.cfg = cfg = self.design.train
         self.device = resolve_device(device or cfg.device)
         self.device_name = describe_device(self.device)
+        check_fits(self.design, self.device)  # before any data or weights exist
         self.data = make_dataset(self.design)
         self.model = build(self.design).to(self.device)
         self.prober = Prober(self.model)
