@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .cli import CliError, _write_text, load_input
+from .cli_common import CliError, load_input, write_text
 
 
 def add_export_parser(sub, design_args) -> None:
@@ -23,7 +23,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     design = load_input(args)
     if args.format == "pytorch":
         from .engine.export import export_pytorch
-        _write_text(args.output, export_pytorch(design), "the PyTorch file")
+        write_text(args.output, export_pytorch(design), "the PyTorch file")
         return 0
     if args.output == "-":
         raise CliError("ONNX is binary: give a file with -o")

@@ -8,7 +8,7 @@ import csv
 import math
 import sys
 
-from .cli import CliError, load_input
+from .cli_common import CliError, load_input
 
 
 def add_train_parser(sub, design_args) -> None:
@@ -65,7 +65,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .engine import DeviceError
     from .engine.trainer import Trainer
     from .metrics import RunHistory
-    from .metrics.report import layer_table, train_report, to_json
+    from .metrics.report import layer_table, to_json, train_report
     try:
         trainer = Trainer(design)
     except DeviceError as exc:
@@ -128,7 +128,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise CliError(f"cannot save weights to {args.save_weights}: "
                            f"{exc.strerror or exc}") from None
     if args.json:
-        from .cli import _write_text
+        from .cli_common import write_text
         report = train_report(design, trainer, history)
-        _write_text(args.json, to_json(report), "the report")
+        write_text(args.json, to_json(report), "the report")
     return 1 if trainer.state == "failed" else 0

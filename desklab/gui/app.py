@@ -17,7 +17,7 @@ def run_gui(args: argparse.Namespace) -> int:
     """
     import os
 
-    from ..cli import CliError, load_input
+    from ..cli_common import CliError, load_input
     design = load_input(args) if (args.design or args.preset) else None
     has_display = any(os.environ.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY"))
     if not has_display and not os.environ.get("QT_QPA_PLATFORM") and sys.platform.startswith(
@@ -104,9 +104,3 @@ class ScreenshotRun:
             self.result["code"] = 2
         self.window.doc.undo_stack.setClean()  # nothing to ask about when closing
         self.window.close()
-
-
-def main() -> int:
-    """Entry point of the ``desklab-gui`` script."""
-    from ..cli import main as cli_main
-    return cli_main(["gui", *sys.argv[1:]])

@@ -9,11 +9,15 @@ Thresholds are the named constants below.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from .history import RunHistory
 from .records import Finding
 from .snapshot import STAT_INDEX, Snapshot
+
+if TYPE_CHECKING:  # for annotations only: history imports this module
+    from .history import RunHistory
 
 VANISHING_RATIO = 1e-3  # first layer's mean |dL/dh| below the last hidden layer's by this
 EXPLODING_DEPTH_RATIO = 1e3  # first layer's mean |dL/dh| above the last's by this

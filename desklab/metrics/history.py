@@ -10,11 +10,13 @@ whole (histograms included) for replay.
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 
 import numpy as np
 
+from .diagnostics import diagnose
 from .records import Finding, Metrics, StepSeries
-from .snapshot import N_STATS, ProbeLayout, Snapshot
+from .snapshot import N_STATS, STAT_INDEX, ProbeLayout, Snapshot
 
 METRIC_FIELDS = ("step", "loss", "val_loss", "train_acc", "val_acc", "train_top5",
                  "val_top5", "lr")
@@ -157,9 +159,6 @@ class RunHistory:
         layers follow the latest data); one that stops holding is kept, resolved, with
         the step it ended at, so a run that recovered still says what it went through.
         """
-        from dataclasses import replace
-
-        from .diagnostics import diagnose
         now = self.latest.step if self.latest is not None else (
             int(self.metrics.steps[-1]) if len(self.metrics) else 0)
         current = {}
@@ -184,7 +183,6 @@ class RunHistory:
 
     def stat_series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Steps (T,) and values (L, T) of one statistic for every layer."""
-        from .snapshot import STAT_INDEX
         if self.stats is None:
             return np.zeros(0, np.int64), np.zeros((0, 0))
         return self.stats.steps, self.stats.values[:, :, STAT_INDEX[name]].T

@@ -1,0 +1,76 @@
+"""What every command shares: the user-error type, loading the design named on the
+command line, and writing an output file. Its own module, so the commands and the
+GUI launcher import it without importing `desklab.cli` back (no import cycle)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .design import DesignFileError, NetworkDesign, analyze, load_design
+from .errors import DeskLabError
+
+EXIT_USAGE = 2
+
+
+class CliError(DeskLabError):
+    """A user error: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line instead of usage + message
+        raise CliError(message)
+
+
+def load_input(args: argparse.Namespace) -> NetworkDesign:
+    """The design named on the command line (file or --preset), validated."""
+    if getattr(args, "preset", None):
+        from .lessons import get_preset
+        if args.design:
+            raise CliError("give a design file or --preset, not both")
+        try:
+            design = get_preset(args.preset)
+        except KeyError as exc:
+            raise CliError(exc.args[0]) from None
+    elif args.design:
+        try:
+            design = load_design(args.design)
+        except DesignFileError as exc:
+            raise CliError(str(exc)) from None
+    else:
+        raise CliError("give a design file or --preset NAME (see 'desklab presets')")
+    if getattr(args, "seed", None) is not None:
+        design.train.seed = args.seed
+    if getattr(args, "data", None):
+        # your own data replaces the design's: the head adapts to its classes
+        design.input.dataset = "file"
+        design.input.params = {"path": args.data, "label": args.label or ""}
+        design.output.size = None
+        from .design.datafile import DataFileError, inspect_data
+        try:
+            design.output.task = inspect_data(args.data, args.label or "").task
+        except DataFileError as exc:
+            raise CliError(str(exc)) from None
+    for key in ("steps", "probe_every", "device"):
+        value = getattr(args, key, None)
+        if value is not None:
+            setattr(design.train, key, value)
+    analysis = analyze(design)
+    if not analysis.ok:
+        more = len(analysis.problems) - 1
+        raise CliError(f"invalid design: {analysis.problems[0]}"
+                       + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""))
+    return design
+
+
+def write_text(path: str, text: str, what: str) -> None:
+    """Write ``text`` to ``path`` ('-' = stdout) atomically."""
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    from .design.fileformat import atomic_write_text
+    try:
+        atomic_write_text(Path(path), text)
+    except OSError as exc:
+        raise CliError(f"cannot write {what} to {path}: {exc.strerror or exc}") from None
