@@ -121,6 +121,8 @@ CASES = {  # each used to end in a traceback (exit 1) or a crash
     "val_fraction NaN": lambda t: ["probe", text_design(t, "c.json", '"val_fraction": 0.2',
                                                         '"val_fraction": NaN')],
     "lr 1e400": lambda t: ["train", text_design(t, "d.json", '"lr": 0.01', '"lr": 1e400')],
+    "name with a lone surrogate": lambda t: ["probe", text_design(
+        t, "e.json", '"name": "deep-relu"', '"name": "a\\ud800b"')],
     "garbage weights": lambda t: (t / "w.pt").write_bytes(b"garbage") and [
         "export", "--preset", "deep-relu", "--format", "onnx", "-o", str(t / "m.onnx"),
         "--weights", str(t / "w.pt")],

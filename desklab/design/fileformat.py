@@ -245,7 +245,28 @@ def loads(text: str) -> NetworkDesign:
         raise DesignFileError("not valid JSON (nested too deeply)") from None
     except ValueError as exc:  # a number of thousands of digits (int conversion limit)
         raise DesignFileError(f"not a usable design ({str(exc).split(':')[0]})") from None
+    _check_text(doc)
     return design_from_dict(doc)
+
+
+def _check_text(value: Any) -> None:
+    """Every string must be real Unicode: JSON allows lone surrogates ("\\ud800"), which
+    no file, terminal or widget can show (printing one raised UnicodeEncodeError)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                shown = item.encode("utf-8", "backslashreplace").decode("utf-8")
+                raise DesignFileError(f"the text {shown!r} holds an invalid character "
+                                      f"(a lone surrogate)") from None
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def _no_constant(name: str):
