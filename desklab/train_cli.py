@@ -119,7 +119,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if history.latest is not None:
         print(layer_table(history.latest), file=out)
     for finding in history.findings:
-        print(f"[{finding.kind}] {finding.message}\n  -> {finding.advice}", file=out)
+        print(f"[{finding.kind}, {finding.span()}] {finding.message}\n  -> {finding.advice}",
+              file=out)
     if args.save_weights:
         from .engine.weights import save_weights
         try:

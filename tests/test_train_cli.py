@@ -70,3 +70,15 @@ def test_train_bad_input(tmp_path, capsys):
     assert main(["train", "--preset", "bench-mlp", "--steps", "5", "--json",
                  str(tmp_path / "no" / "dir" / "r.json")]) == 2
     assert "cannot write the report" in capsys.readouterr().err
+
+
+def test_a_finding_that_held_only_briefly_is_reported_with_its_span(tmp_path, capsys):
+    """The rules run on every snapshot: the CLI used to run them once, at the end, so a
+    run that recovered from vanishing gradients reported no findings at all."""
+    from pathlib import Path
+    example = Path(__file__).resolve().parents[1] / "docs" / "examples" / "vanishing-recovers.json"
+    report_path = tmp_path / "r.json"
+    assert main(["train", str(example), "--quiet", "--json", str(report_path)]) == 0
+    findings = {f["kind"]: f for f in json.loads(report_path.read_text())["findings"]}
+    assert findings["vanishing"]["step"] == 0 and findings["vanishing"]["end"] is not None
+    assert "[vanishing, steps 0 to" in capsys.readouterr().out

@@ -171,8 +171,7 @@ class PairController(QObject):
         history = record.history
         history.record(event.kind, event.payload)
         if event.kind == "snapshot":
-            record.steps = event.payload.step + 1
-            history.update_diagnosis()  # as it trains, so findings keep their real spans
+            record.steps = event.payload.step + 1  # (record() ran the rules on it)
         elif event.kind == "metrics":
             record.steps = event.step
         elif event.kind == "ended":
