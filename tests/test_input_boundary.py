@@ -187,3 +187,16 @@ def test_gui_opens_out_of_range_numbers_and_its_widgets_keep_working(window, tmp
     slider.setValue(slider.minimum() + 3)
     assert 0 < window.doc.design.train.lr < 1
     window.doc.undo_stack.setClean()
+
+
+def test_gui_refuses_a_nan_design_before_touching_the_window(window, tmp_path):
+    """It used to enter the window first, and the next edit crashed (exit 139)."""
+    from desklab.design.edit import set_field
+    text = dumps(get_preset("deep-relu")).replace('"val_fraction": 0.2', '"val_fraction": NaN')
+    path = tmp_path / "nan.json"
+    path.write_text(text)
+    before = dumps(window.doc.design)
+    assert window.open_path(path, confirm=False) is False
+    assert "NaN" in window.errors[-1] and dumps(window.doc.design) == before
+    window.doc.edit("units", lambda d: set_field(d, (0,), "units", 12))  # still fine
+    window.doc.undo_stack.setClean()
