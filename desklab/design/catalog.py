@@ -79,25 +79,30 @@ _SLOPE = Param("slope", "float", 0.01, "Slope for negative inputs.", 0.0, 1.0)
 ACTIVATIONS = Registry(
     "activations",
     [
+        # torch: the nn class (or one in engine/activations.py); args: setting -> keyword;
         # hist: fixed histogram range; bounds: saturation bounds (None: cannot saturate);
-        # kaiming: the nonlinearity name torch's He gain uses for this activation.
+        # dead_zero: outputs exactly 0 over a whole region, so units can die;
+        # max_slope: the largest |f'(x)| when below 1 (each layer shrinks the gradient).
+        # Diagnostics, plots, the builder, the exporter and the docs read only these.
         Entry("identity", "Identity (linear)",
               "f(x) = x. A stack of linear layers is still one linear map.",
               (), {"torch": "Identity", "hist": (-4.0, 4.0), "bounds": None}),
         Entry("step", "Binary step",
               "f(x) = 1 if x > 0 else 0. Its gradient is zero everywhere: nothing learns "
               "through it.",
-              (), {"torch": "BinaryStep", "hist": (-0.25, 1.25), "bounds": None}),
+              (), {"torch": "BinaryStep", "hist": (-0.25, 1.25), "bounds": None,
+                   "dead_zero": True}),
         Entry("sigmoid", "Sigmoid",
               "f(x) = 1 / (1 + e^-x). Saturates at 0 and 1; f'(x) never exceeds 1/4, so "
               "gradients shrink layer by layer.",
-              (), {"torch": "Sigmoid", "hist": (0.0, 1.0), "bounds": (0.0, 1.0)}),
+              (), {"torch": "Sigmoid", "hist": (0.0, 1.0), "bounds": (0.0, 1.0),
+                   "max_slope": 0.25}),
         Entry("tanh", "Tanh",
               "f(x) = tanh(x). Zero-centred but saturates at -1 and +1.",
               (), {"torch": "Tanh", "hist": (-1.0, 1.0), "bounds": (-1.0, 1.0)}),
         Entry("relu", "ReLU",
               "f(x) = max(0, x). Does not saturate for x > 0; units stuck at x < 0 are dead.",
-              (), {"torch": "ReLU", "hist": (0.0, 4.0), "bounds": None}),
+              (), {"torch": "ReLU", "hist": (0.0, 4.0), "bounds": None, "dead_zero": True}),
         Entry("leaky_relu", "Leaky ReLU",
               "f(x) = x for x > 0, slope * x otherwise: a small gradient keeps units alive.",
               (_SLOPE,), {"torch": "LeakyReLU", "args": {"slope": "negative_slope"},
@@ -273,6 +278,16 @@ PREPROCESS = ("none", "center", "standardize")
 def _file_info(params: dict):
     from .datafile import inspect_data  # numpy; only needed for the "file" dataset
     return inspect_data(params["path"], params["label"])
+
+
+def saturating_activations() -> tuple[str, ...]:
+    """Activations with output bounds: the ones that can saturate."""
+    return tuple(e.name for e in ACTIVATIONS if e.meta.get("bounds") is not None)
+
+
+def dying_activations() -> tuple[str, ...]:
+    """Activations whose output is exactly 0 over a region: units can die."""
+    return tuple(e.name for e in ACTIVATIONS if e.meta.get("dead_zero"))
 
 
 def dataset_task(entry: Entry, params: dict) -> str:

@@ -11,9 +11,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 
+from ..design.catalog import saturating_activations
 from ..metrics import ProbeLayout, RunHistory
-from .layer_lines import LayerLines
 from . import log_axis
+from .layer_lines import LayerLines
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False, useOpenGL=False)
 _SMALL = None  # set on first use: a QFont needs a QGuiApplication
@@ -518,8 +519,8 @@ class HealthPanel(Panel):
         everyone = list(range(len(layout)))
         self.dead.set_layers(everyone, self.colors)
         # saturation only means something for layers that have bounds (sigmoid, tanh)
-        self.sat_index = [i for i, m in enumerate(layout.layers)
-                          if m.activation in ("sigmoid", "tanh")]
+        bounded = saturating_activations()
+        self.sat_index = [i for i, m in enumerate(layout.layers) if m.activation in bounded]
         self.sat.set_layers(self.sat_index, self.colors)
         self.ratios.set_layers(everyone, self.colors)
 

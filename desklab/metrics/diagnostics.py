@@ -9,10 +9,12 @@ Thresholds are the named constants below.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..design.catalog import ACTIVATIONS, dying_activations, saturating_activations
 from .records import Finding
 from .snapshot import STAT_INDEX, Snapshot
 
@@ -36,8 +38,6 @@ UPDATE_RATIO_LOW = 1e-5  # median ||dW|| / ||W|| per step below this: learning c
 UPDATE_RATIO_HIGH = 3e-2  # above this: steps too large (about 1e-3 is healthy)
 MIN_DEPTH = 3  # depth-ratio rules need at least this many hidden layers
 
-SATURATING = ("sigmoid", "tanh")
-RELU_LIKE = ("relu", "step")
 
 
 def diagnose(history: RunHistory) -> list[Finding]:
@@ -51,6 +51,11 @@ def diagnose(history: RunHistory) -> list[Finding]:
         found.extend(exploding_growth(history))
     found.extend(overfitting(history))
     return found
+
+
+def _fraction(x: float) -> str:
+    """0.25 as "1/4": how the slope bounds are taught."""
+    return str(Fraction(x).limit_denominator(64))
 
 
 def _hidden(snap: Snapshot) -> list[int]:
@@ -85,9 +90,11 @@ def vanishing(snap: Snapshot) -> list[Finding]:
     if found is None or not found[2] < VANISHING_RATIO:
         return []
     first, last, ratio = found
-    acts = {snap.layout.layers[i].activation for i in _hidden(snap)}
-    why = ("sigmoid's slope is at most 1/4, so every sigmoid layer shrinks the gradient by "
-           "4x or more; " if "sigmoid" in acts else "")
+    acts = sorted({snap.layout.layers[i].activation for i in _hidden(snap)})
+    slopes = [(a, ACTIVATIONS[a].meta["max_slope"]) for a in acts
+              if a in ACTIVATIONS and ACTIVATIONS[a].meta.get("max_slope")]
+    why = "".join(f"{a}'s slope is at most {_fraction(m)}, so every {a} layer shrinks the "
+                  f"gradient by {1 / m:g}x or more; " for a, m in slopes)
     return [Finding(
         "vanishing", _name(snap, first), snap.step,
         f"Vanishing gradients: the gradient reaching {_name(snap, first)} (mean |dL/dh| "
@@ -141,12 +148,14 @@ def _over(snap: Snapshot, stat: str, activations: tuple, threshold: float):
 
 
 def saturated(snap: Snapshot) -> list[Finding]:
-    idx, i = _over(snap, "frac_saturated", SATURATING, SATURATED_FRAC)
+    idx, i = _over(snap, "frac_saturated", saturating_activations(), SATURATED_FRAC)
     if not idx:
         return []
     act = snap.layout.layers[i].activation
-    bounds = "0 or 1" if act == "sigmoid" else "-1 or +1"
-    slope = "sigmoid's slope peaks at 1/4 and" if act == "sigmoid" else "tanh's slope"
+    low, high = ACTIVATIONS[act].meta["bounds"]
+    bounds = f"{low:+g} or {high:+g}" if low < 0 else f"{low:g} or {high:g}"
+    peak = ACTIVATIONS[act].meta.get("max_slope")
+    slope = f"{act}'s slope peaks at {_fraction(peak)} and" if peak else f"{act}'s slope"
     return _about_layers(
         "saturated", snap, idx,
         f"Saturated {act}: in {_name(snap, i)} {snap.stat('frac_saturated')[i]:.0%} of the "
@@ -157,7 +166,7 @@ def saturated(snap: Snapshot) -> list[Finding]:
 
 
 def dead_units(snap: Snapshot) -> list[Finding]:
-    idx, i = _over(snap, "frac_dead", RELU_LIKE, DEAD_FRAC)
+    idx, i = _over(snap, "frac_dead", dying_activations(), DEAD_FRAC)
     if not idx:
         return []
     return _about_layers(
