@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:
             args = parser.parse_args(["gui", *argv])
-        from .design.fileformat import replace_read_only
+        from .util.files import replace_read_only
         token = replace_read_only.set(bool(getattr(args, "force", False)))
         try:
             return args.func(args)

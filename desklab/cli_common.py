@@ -69,7 +69,7 @@ def write_text(path: str, text: str, what: str) -> None:
     if path == "-":
         sys.stdout.write(text)
         return
-    from .design.fileformat import atomic_write_text
+    from .util.files import atomic_write_text
     try:
         atomic_write_text(Path(path), text)
     except OSError as exc:

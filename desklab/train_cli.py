@@ -33,8 +33,8 @@ class _CsvStream:
     """Rows written as they come to a temp file beside the target, renamed at the end."""
 
     def __init__(self, path: str):
-        from .design.fileformat import atomic_path
         from .metrics.report import CSV_HEADER
+        from .util.files import atomic_path
         self._files = contextlib.ExitStack()  # closing it renames the temp file into place
         try:
             tmp = self._files.enter_context(atomic_path(path))

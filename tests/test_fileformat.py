@@ -140,7 +140,7 @@ def _umask():
 
 
 def test_atomic_path_renames_on_success_and_cleans_up_on_failure(tmp_path):
-    from desklab.design.fileformat import atomic_path
+    from desklab.util.files import atomic_path
     target = tmp_path / "out.bin"
     target.write_bytes(b"old")
     with pytest.raises(RuntimeError):

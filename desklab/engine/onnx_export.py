@@ -8,8 +8,8 @@ from pathlib import Path
 import torch
 
 from ..design import NetworkDesign
-from ..design.fileformat import atomic_path
 from ..errors import DeskLabError
+from ..util.files import atomic_path
 from .build import build
 from .weights import apply_weights, load_weights
 

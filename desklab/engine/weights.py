@@ -10,8 +10,8 @@ from pickle import UnpicklingError  # the error type only: torch refuses the obj
 import torch
 from torch import nn
 
-from ..design.fileformat import atomic_path, read_regular_file
 from ..errors import DeskLabError
+from ..util.files import atomic_path, read_regular_file
 
 MAX_WEIGHTS_BYTES = 4 * 2**30  # a state_dict larger than this is not a DeskLab design's
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
 
-from ..design.fileformat import atomic_path, atomic_write_text
+from ..util.files import atomic_path, atomic_write_text
 
 
 class Exporter:

@@ -14,8 +14,8 @@ from .. import __version__
 from ..design import DesignFileError, LayerSpec, NetworkDesign, load_design, save_design
 from ..design.datafile import DataFileError, csv_columns, inspect_data
 from ..design.edit import duplicate_layers, insert_layer, move_layers, remove_layers
-from ..design.fileformat import replace_read_only
 from ..lessons import PRESETS, get_preset
+from ..util.files import replace_read_only
 from .autosave import Autosaver, describe_age
 from .compare import CompareWindow
 from .dialogs import LessonDialog, shortcuts_dialog
