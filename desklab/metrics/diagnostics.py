@@ -126,8 +126,12 @@ def exploding_growth(history: RunHistory) -> list[Finding]:
         return []
     peak = np.nanmax(np.where(np.isfinite(values), values, np.nan), axis=0)  # (T,)
     early = np.nanmedian(peak[: max(2, len(peak) // 10)])
-    latest = peak[-1]
-    if not (np.isfinite(latest) and early > 0 and latest > EXPLODING_GROWTH * early):
+    latest, before = peak[-1], peak[-2]
+    # growth that built up, not one batch's spike: the snapshot before must already be
+    # well above the start (rules run on every snapshot, so a lone spike would otherwise
+    # read as "exploding" for one step)
+    if not (np.isfinite(latest) and early > 0 and latest > EXPLODING_GROWTH * early
+            and before >= np.sqrt(EXPLODING_GROWTH) * early):
         return []
     return [Finding(
         "exploding", None, int(steps[-1]),

@@ -1,0 +1,110 @@
+"""Activations: a ridgeline of per-layer histograms now, and a layer x time heatmap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from ...metrics import ProbeLayout, RunHistory
+from .base import Panel, _thin, layer_ticks, small_font
+
+
+class ActivationPanel(Panel):
+    """Ridgeline of per-layer histograms now, and a layer x time heatmap of one stat."""
+
+    STATS = {"act_std": ("activation std (log10)", True, (-4.0, 1.0)),
+             "frac_zero": ("share of zeros", False, (0.0, 1.0)),
+             "frac_saturated": ("share saturated", False, (0.0, 1.0)),
+             "frac_dead": ("share of dead units", False, (0.0, 1.0)),
+             "grad_mean_abs": ("mean |dL/dh| (log10)", True, (-9.0, 0.0))}
+
+    def __init__(self, parent=None):
+        super().__init__("Activations", parent)
+        self.ridge = self._plot("Histograms (now)")
+        self.ridge.disableAutoRange()  # ranges are set from the layout
+        self.ridge.setLabel("left", "layer")
+        self.ridge.setLabel("bottom", "activation")
+        self.nextRow()
+        self.heat_plot = self._plot("")
+        self.heat_plot.setLabel("left", "layer")
+        self.heat_plot.setLabel("bottom", "step")
+        self.heat = pg.ImageItem()
+        cmap = pg.colormap.get("inferno")
+        self.heat.setColorMap(cmap)
+        self.heat_plot.addItem(self.heat)
+        # the scale of the colours, with the statistic's fixed levels
+        self.color_bar = pg.ColorBarItem(values=self.STATS["act_std"][2], colorMap=cmap,
+                                         interactive=False, width=10)
+        self.color_bar.setImageItem(self.heat, insert_in=self.heat_plot)
+        self.color_bar.getAxis("right").setStyle(tickFont=small_font())
+        self.set_stat("act_std")
+        self.curves: list[pg.PlotCurveItem] = []
+        self._hover_on(self.ridge, "y")
+        self._hover_on(self.heat_plot, "y")
+
+    def reset(self) -> None:
+        super().reset()
+        self.heat.clear()
+        self.color_bar.setLevels(self.STATS[self.stat][2])
+
+    def set_stat(self, stat: str) -> None:
+        self.stat = stat
+        label, log, levels = self.STATS[stat]
+        self.heat_plot.setTitle(
+            label.replace(" (log10)", "") + " over time<br><span style='font-size:7pt'>"
+            f"colour scale: {'log10 of the value' if log else 'share, 0 to 1'}</span>",
+            size="9pt")
+        self.color_bar.setLevels(levels)
+
+    def set_layout(self, layout: ProbeLayout) -> None:
+        super().set_layout(layout)
+        for c in self.curves:
+            self.ridge.removeItem(c)
+        self.curves = []
+        for i in range(len(layout)):
+            color = self.colors[i]
+            fill = pg.mkColor(color)
+            fill.setAlpha(90)
+            curve = pg.PlotCurveItem(pen=self._pen(i), fillLevel=i, brush=fill)
+            self.ridge.addItem(curve)
+            self.curves.append(curve)
+        self._tick_layers()
+        hidden = [m.hist_range for m in layout.layers if m.kind != "output"] or [(-4.0, 4.0)]
+        self.ridge.setXRange(min(r[0] for r in hidden), max(r[1] for r in hidden))
+        self.ridge.setYRange(-0.2, len(layout) + 0.2)
+
+    def _tick_layers(self) -> None:
+        if self.layout_ is None:
+            return
+        names = self.layout_.names
+        for plot in (self.ridge, self.heat_plot):  # vertical: one text line per label
+            plot.getAxis("left").setTicks(layer_ticks(
+                names, plot.vb.height() or self.height() / 2, 14))
+
+    def update(self, history: RunHistory) -> None:
+        snap = history.latest
+        if snap is None or not self.curves:
+            return
+        self._show_hint(False)
+        for i, meta in enumerate(snap.layout.layers):
+            counts = snap.hist[i, 1:-1]
+            total = snap.hist[i].sum()
+            if not np.isfinite(total) or total <= 0:
+                continue
+            density = counts / max(counts.max(), 1e-12) * 0.9
+            edges = meta.hist_edges
+            x = np.repeat(edges, 2)[1:-1]  # step outline
+            y = i + np.repeat(density, 2)
+            self.curves[i].setData(x, y, skipFiniteCheck=True)
+        if self._needs_restyle():
+            self._restyle(self.curves)
+        steps, values = history.stat_series(self.stat)
+        if len(steps) < 1:
+            return
+        steps, values = _thin(steps, values)
+        label, log, levels = self.STATS[self.stat]
+        image = np.log10(np.maximum(values, 1e-12)) if log else values
+        image = np.nan_to_num(image.astype(np.float32), nan=levels[0])  # (L, T) row-major
+        self.heat.setImage(image, levels=levels, autoLevels=False)
+        span = max(float(steps[-1] - steps[0]), 1.0)
+        self.heat.setRect(float(steps[0]), -0.5, span, float(image.shape[0]))

@@ -1,0 +1,242 @@
+"""The live plots' common ground: the Panel base class (titled plots over the layers
+of one run, hint card, PNG / SVG saving, layer highlight) and the range and tick helpers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+
+from ...metrics import ProbeLayout, RunHistory
+from .. import log_axis
+
+pg.setConfigOptions(imageAxisOrder="row-major", antialias=False, useOpenGL=False)
+_SMALL = None  # made on first use: a QFont needs a QGuiApplication
+
+
+def small_font():
+    """The 8 pt font of tick labels (one, shared)."""
+    global _SMALL
+    if _SMALL is None:
+        from PySide6.QtGui import QFont
+        _SMALL = QFont()
+        _SMALL.setPointSize(8)
+    return _SMALL
+
+RECENT = 60  # snapshots that set the y range of time plots ("recent values")
+MAX_POINTS = 200  # time series are thinned to this many points for drawing
+MAX_STEP_POINTS = 1500  # per-step loss: enough to see the noise, cheap to paint
+CLASS_COLORS = np.array([(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
+                         (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127),
+                         (188, 189, 34), (23, 190, 207)], float) / 255
+
+
+def depth_colors(n: int) -> list:
+    """One colour per layer, input (dark blue) to output (yellow)."""
+    cmap = pg.colormap.get("viridis")
+    return [cmap.map(i / max(n - 1, 1), mode="qcolor") for i in range(n)]
+
+
+def _thin(steps: np.ndarray, values: np.ndarray, limit: int = MAX_POINTS):
+    stride = max(1, len(steps) // limit)
+    return steps[::stride], values[..., ::stride]
+
+
+def nice_ceiling(x: float) -> float:
+    """The next of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^k at or above x: the range
+    grows in steps of at most 25%, so it changes rarely but leaves little empty space."""
+    if x <= 1:
+        return 1.0
+    power = 10 ** np.floor(np.log10(x))
+    for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if m * power >= x:
+            return float(m * power)
+    return float(10 * power)
+
+
+def _set_range(plot, axis: str, lo: float, hi: float) -> None:
+    """Change a range only when it really changed: every change makes each curve recompute
+    its bounds at the next paint, which with 50+ curves was most of the GUI's time."""
+    key = f"_range_{axis}"
+    if getattr(plot, key, None) == (lo, hi):
+        return
+    setattr(plot, key, (lo, hi))
+    (plot.setXRange if axis == "x" else plot.setYRange)(lo, hi, padding=0)
+
+
+def _step_range(plot, steps: np.ndarray) -> None:
+    """x spans the run up to a "nice" limit, so it moves only now and then."""
+    if len(steps):
+        _set_range(plot, "x", float(steps[0]), nice_ceiling(float(steps[-1]) + 1))
+
+
+def _log_range(plot, values: np.ndarray) -> None:
+    """Fit a log y axis to recent finite positive values (not all-time extremes), snapped
+    to whole decades so it changes only when the data moves by a decade."""
+    v = values[np.isfinite(values) & (values > 0)]
+    if v.size:
+        lo, hi = np.floor(np.log10(v.min())), np.ceil(np.log10(v.max()))
+        _set_range(plot, "y", float(lo), float(max(hi, lo + 1)))
+
+
+def _titled(plot, title: str) -> None:
+    plot.setTitle(title, size="9pt")
+
+
+def legend_title(title: str, entries: list[tuple[str, str, str]]) -> str:
+    """A title with its legend beside it, outside the data: (label, colour, dash)."""
+    keys = " ".join(f"<span style='color:{color}'>{'┄┄' if dash else '━━'}</span>&nbsp;{label}"
+                    for label, color, dash in entries)
+    return f"{title}<br><span style='font-size:7pt'>{keys}</span>"
+
+
+def layer_ticks(names: list[str], pixels: float, per_label: float) -> list:
+    """Tick labels for a layer axis that never overlap: every k-th name, k chosen so
+    each label gets ``per_label`` pixels of the ``pixels`` the axis has."""
+    fits = max(1, int(pixels // max(per_label, 1)))
+    k = max(1, -(-len(names) // fits))
+    return [[(i, names[i]) for i in range(0, len(names), k)]]
+
+
+class Panel(pg.GraphicsLayoutWidget):
+    """Base: a titled group of plots over the layers of one run."""
+
+    hovered = Signal(int)  # layer index under the mouse, -1 for none
+
+    def __init__(self, title: str, parent=None):
+        super().__init__(parent)
+        self.setBackground("w")
+        self.title = title
+        self._install_save_actions()
+        self.layout_ = None
+        self.colors: list = []
+        self.highlighted = -1
+        self._styled = None  # the highlight the pens were last set for
+        self._drawn_step = None  # the latest snapshot step the time series show
+        from PySide6.QtWidgets import QLabel
+        self._hint = QLabel(f"<b>{title}</b><br><br>{self.HINT}", self)
+        self._hint.setObjectName("plot_hint")
+        self._hint.setWordWrap(True)
+        self._hint.setAlignment(Qt.AlignCenter)
+        self._hint.setStyleSheet("color: #555555; background: white")
+        self._hint.hide()
+        self._hinting = False
+
+    HINT = "Press <b>Train</b> (F5) to see this plot fill in as the network trains."
+
+    def _install_save_actions(self) -> None:
+        """The right-click menu saves the panel as PNG or SVG. pyqtgraph's own SVG
+        exporter fails on every plot with this Qt (a path-format change), so the panel
+        is rendered with Qt's QSvgGenerator instead."""
+        from PySide6.QtGui import QAction
+        actions = []
+        for fmt in ("PNG", "SVG"):
+            action = QAction(f"Save plot as {fmt}…", self)
+            action.triggered.connect(lambda _=False, f=fmt: self._ask_and_save(f))
+            actions.append(action)
+        self.scene().contextMenu = actions
+
+    def _ask_and_save(self, fmt: str) -> None:
+        from PySide6.QtWidgets import QFileDialog
+        path, _ = QFileDialog.getSaveFileName(self, f"Save {self.title}",
+                                              f"{self.title}.{fmt.lower()}",
+                                              f"{fmt} (*.{fmt.lower()})")
+        if path:
+            self.save_image(path)
+
+    def save_image(self, path: str) -> None:
+        """Write the panel to ``path``: SVG (vector) or, for any other suffix, PNG."""
+        if str(path).lower().endswith(".svg"):
+            from PySide6.QtCore import QRect, QSize
+            from PySide6.QtGui import QPainter
+            from PySide6.QtSvg import QSvgGenerator
+            generator = QSvgGenerator()
+            generator.setFileName(str(path))
+            generator.setSize(QSize(self.width(), self.height()))
+            generator.setViewBox(QRect(0, 0, self.width(), self.height()))
+            generator.setTitle(self.title)
+            painter = QPainter(generator)
+            self.render(painter)
+            painter.end()
+        elif not self.grab().save(str(path), "PNG"):
+            raise OSError(f"cannot write {path}")
+
+    def _plot(self, title: str):
+        plot = self.addPlot(axisItems=log_axis.axes())
+        _titled(plot, title)
+        for axis in ("left", "bottom"):
+            ax = plot.getAxis(axis)
+            ax.setStyle(tickFont=small_font(), autoExpandTextSpace=True)
+            ax.enableAutoSIPrefix(False)  # "(x0.001)" next to a label reads as noise
+            ax.setTickDensity(0.7)  # fewer, readable ticks: log decades never pile up
+        plot.showAxes(True, showValues=(True, False, False, True))
+        plot.setMenuEnabled(False)  # the panel's own menu saves PNG / SVG
+        return plot
+
+    def _show_hint(self, visible: bool) -> None:
+        """Before the first data: a short hint instead of empty axes."""
+        if visible == self._hinting:
+            return
+        self._hinting = visible
+        self._hint.setVisible(visible)  # an opaque card over the (empty) plots
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if hasattr(self, "_hint"):  # pyqtgraph resizes once inside its __init__
+            self._hint.setGeometry(self.rect().adjusted(12, 12, -12, -12))
+            self._tick_layers()
+
+    def _tick_layers(self) -> None:
+        """Re-thin the layer tick labels for the current size (panels with a layer axis)."""
+
+    def set_layout(self, layout: ProbeLayout) -> None:
+        self.layout_ = layout
+        self.colors = depth_colors(len(layout))
+        self._styled, self._drawn_step = self.highlighted, None
+
+    def reset(self) -> None:
+        """Forget the run: remove per-layer items and empty the fixed ones."""
+        self.set_layout(ProbeLayout(()))
+        for item in self._fixed_items():
+            item.setData([], [])
+        self._show_hint(True)
+
+    def _fixed_items(self) -> list:
+        return []
+
+    def _pen(self, i: int, style=Qt.SolidLine):
+        width = 3 if i == self.highlighted else 1
+        return pg.mkPen(self.colors[i], width=width, style=style)
+
+    def highlight(self, index: int) -> None:
+        self.highlighted = index
+
+    def _restyle(self, items: list, style=Qt.SolidLine) -> None:
+        """Set per-layer pens, only when the highlighted layer changed (setPen is costly)."""
+        for i, item in enumerate(items):
+            item.setPen(self._pen(i, style))
+
+    def _needs_restyle(self) -> bool:
+        if self._styled == self.highlighted:
+            return False
+        self._styled = self.highlighted
+        return True
+
+    def _new_step(self, history: RunHistory) -> bool:
+        """True when a snapshot arrived since the time series were last drawn."""
+        step = history.latest.step if history.latest is not None else None
+        if step == self._drawn_step:
+            return False
+        self._drawn_step = step
+        return True
+
+    def _hover_on(self, plot, axis: str) -> None:
+        """Report the layer under the mouse: x or y (rounded) is the layer index."""
+        def moved(pos):
+            if not plot.sceneBoundingRect().contains(pos) or self.layout_ is None:
+                self.hovered.emit(-1)
+                return
+            point = plot.vb.mapSceneToView(pos)
+            i = int(round(point.x() if axis == "x" else point.y()))
+            self.hovered.emit(i if 0 <= i < len(self.layout_) else -1)
+        self.scene().sigMouseMoved.connect(moved)

@@ -1,0 +1,78 @@
+"""Loss and accuracy: every training step, and validation at each evaluation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+
+from ...metrics import RunHistory
+from .base import MAX_STEP_POINTS, Panel, _thin, legend_title
+
+
+class LossPanel(Panel):
+    """Loss and accuracy: every training step's batch values (thin lines), validation at
+    evaluations (markers), top-5 only when there are more than 5 classes."""
+
+    HINT = ("Press <b>Train</b> (F5): the loss of every training step and the validation "
+            "loss at each evaluation appear here, with the accuracy below.")
+    TRAIN, VAL = "#1e64c8", "#e07b00"
+
+    def __init__(self, parent=None):
+        super().__init__("Loss and accuracy", parent)
+        self.setObjectName("lossPlot")
+        self.loss = self._plot("")
+        self.loss.setLogMode(y=True)
+        self.loss.setLabel("left", "loss")
+        self.train_loss = self.loss.plot(pen=pg.mkPen(self.TRAIN, width=1))
+        self.val_loss = self.loss.plot(pen=pg.mkPen(self.VAL, width=1.5), symbol="o",
+                                       symbolSize=4, symbolBrush=self.VAL, symbolPen=None)
+        self.nextRow()
+        self.acc = self._plot("")
+        self.acc.setYRange(0, 1.02, padding=0)
+        self.acc.setLabel("bottom", "step")
+        self.acc.setLabel("left", "accuracy")
+        self.train_acc = self.acc.plot(pen=pg.mkPen(self.TRAIN, width=1))
+        self.val_acc = self.acc.plot(pen=pg.mkPen(self.VAL, width=1.5), symbol="o",
+                                     symbolSize=4, symbolBrush=self.VAL, symbolPen=None)
+        self.train_top5 = self.acc.plot(pen=pg.mkPen(self.TRAIN, width=1, style=Qt.DashLine))
+        self.val_top5 = self.acc.plot(pen=pg.mkPen(self.VAL, width=1.5, style=Qt.DashLine))
+        self._set_titles(False)
+
+    def _set_titles(self, top5: bool) -> None:
+        self._top5 = top5
+        self.loss.setTitle(legend_title("Loss", [("train", self.TRAIN, False),
+                                                 ("validation", self.VAL, False)]), size="9pt")
+        entries = [("train", self.TRAIN, False), ("validation", self.VAL, False)]
+        if top5:
+            entries += [("top-5", "#555555", True)]
+        self.acc.setTitle(legend_title("Accuracy" + (" (top-1, top-5)" if top5 else ""),
+                                       entries), size="9pt")
+        self.train_top5.setVisible(top5)
+        self.val_top5.setVisible(top5)
+
+    def _fixed_items(self) -> list:
+        return [self.train_loss, self.val_loss, self.train_acc, self.val_acc,
+                self.train_top5, self.val_top5]
+
+    def update(self, history: RunHistory) -> None:
+        steps, loss = history.step_series("loss")
+        if not len(steps) and not len(history.metrics):
+            return
+        self._show_hint(False)
+        _, acc = history.step_series("train_acc")
+        steps, values = _thin(steps, np.stack([loss, acc]), MAX_STEP_POINTS)
+        positive = np.isfinite(values[0]) & (values[0] > 0)
+        self.train_loss.setData(steps[positive], values[0][positive])
+        finite = np.isfinite(values[1])
+        self.train_acc.setData(steps[finite], values[1][finite])
+        evaluated = history.metrics.steps
+        for curve, name in ((self.val_loss, "val_loss"), (self.val_acc, "val_acc"),
+                            (self.train_top5, "train_top5"), (self.val_top5, "val_top5")):
+            v = history.metric(name) if len(evaluated) else np.zeros(0)
+            keep = np.isfinite(v) & ((v > 0) if "loss" in name else True)
+            curve.setData(evaluated[keep], v[keep])
+        top5 = bool(len(evaluated)) and bool(np.isfinite(history.metric("val_top5")).any() or
+                                             np.isfinite(history.metric("train_top5")).any())
+        if top5 != self._top5:
+            self._set_titles(top5)
