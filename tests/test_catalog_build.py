@@ -157,7 +157,7 @@ def test_probe_runs_for_every_kind():
 
 
 def test_weight_fans_equal_pytorchs():
-    from desklab.design.analysis import weight_fans
+    from desklab.design.shapes import weight_fans
     design = NetworkDesign(input=InputSpec("digits"), layers=[
         LayerSpec.make("conv2d", filters=5, kernel=3, activation="maxout",
                        activation_params={"k": 3}),

@@ -100,3 +100,13 @@ def test_regression_head_must_match_the_targets():
     design = NetworkDesign(input=InputSpec("sine"))
     design.output.task, design.output.size = "regression", 12
     assert (("output",), "size") in {(p.path, p.field) for p in analyze(design).problems}
+
+
+def test_a_file_dataset_with_bad_settings_is_a_problem_not_an_exception():
+    """Found by the fuzz: with samples out of range the task check still read the file
+    (none named), and analyze raised instead of listing the problem."""
+    from desklab.design import InputSpec, LayerSpec, NetworkDesign, analyze
+    design = NetworkDesign(input=InputSpec("file", {"samples": -1}),
+                           layers=[LayerSpec.make("dense", units=4)])
+    problems = analyze(design).problems
+    assert [p.field for p in problems] == ["input.samples"]

@@ -1,6 +1,7 @@
 """What the user builds: designs, the catalog, validation and files. No torch, no Qt."""
 
-from .analysis import Analysis, LayerInfo, Problem, analyze, conv_out, fmt_shape
+from .analysis import Analysis, LayerInfo, Problem, analyze
+from .shapes import conv_out, fmt_shape
 from .catalog import (
     ACTIVATIONS, COMMON, COMMON_PARAMS, DATASETS, INITS, LAYER_KINDS, NORMS, OPTIMIZERS,
     TRAIN_PARAMS,

@@ -18,6 +18,9 @@ from .catalog import (
 )
 from .model import LayerSpec, NetworkDesign
 from .naming import duplicate_names, layer_names
+from .shapes import (
+    activation_params, conv_out, fmt_shape, known, param_count, projection, width_multiplier,
+)
 
 Shape = tuple  # (D,) flat or (C, H, W) image
 
@@ -78,17 +81,6 @@ class Analysis:
         return None
 
 
-def fmt_shape(shape: Shape | None) -> str:
-    if shape is None:
-        return "?"
-    return "x".join(str(s) for s in shape)
-
-
-def conv_out(size: int, kernel: int, stride: int, padding: int) -> int:
-    """Output size of a convolution or pool: (W - F + 2P) / S + 1, floored."""
-    return (size - kernel + 2 * padding) // stride + 1
-
-
 def analyze(design: NetworkDesign) -> Analysis:
     """Infer every layer's shapes and parameters and collect every problem."""
     result = Analysis()
@@ -143,7 +135,8 @@ def _check_design(design: NetworkDesign, result: Analysis) -> None:
     out = design.output
     if out.task not in TASKS:
         _add(result, ("output",), "task", "task must be classes or regression")
-    elif dataset is not None and dataset_task(dataset, inp.params) != out.task:
+    elif dataset is not None and not dataset.problems(inp.params) and \
+            dataset_task(dataset, inp.params) != out.task:  # bad params: reported above
         _add(result, ("output",), "task",
              f"the output is {out.task} but {inp.dataset} is a "
              f"{'regression' if out.task == 'classes' else 'classification'} dataset")
@@ -244,37 +237,6 @@ def _check_common(layer: LayerSpec, path: tuple, where: str, result: Analysis) -
                 _add(result, path, key, msg, where)
 
 
-def width_multiplier(layer: LayerSpec) -> int:
-    """Maxout computes k pieces per unit: the layer before it is k times wider (else 1)."""
-    act = ACTIVATIONS.get(layer.activation)
-    if act is None or "width_multiplier" not in act.meta:
-        return 1
-    value = act.resolve(layer.activation_params).get(act.meta["width_multiplier"])
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else 1
-
-
-def weight_fans(layer: LayerSpec, info: LayerInfo) -> tuple[int, int] | None:
-    """(fan_in, fan_out) of the layer's weight as PyTorch computes them (what the init
-    formulas use), or None for layers without weights or with unknown shapes. A residual
-    block's weight is its bias-free projection (linear, or 1x1 conv)."""
-    if not (known(info.in_shape) and known(info.out_shape)):
-        return None
-    p = LAYER_KINDS[layer.kind].resolve(layer.params)
-    if layer.kind == "dense":
-        return info.in_shape[0], p["units"] * width_multiplier(layer)
-    if layer.kind == "conv2d":
-        area = p["kernel"] ** 2
-        return info.in_shape[0] * area, p["filters"] * width_multiplier(layer) * area
-    if layer.kind == "residual":
-        return info.in_shape[0], info.out_shape[0]
-    return None
-
-
-def _activation_params(layer: LayerSpec) -> int:
-    act = ACTIVATIONS.get(layer.activation)
-    return int(act.meta.get("learnable", 0)) if act else 0
-
-
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
 
 
@@ -304,13 +266,8 @@ def _layer(layer: LayerSpec, path: tuple, shape: Shape | None, names: dict, resu
     else:
         out = _shape_of(layer, p, shape, path, where, result)
     result.layers.append(LayerInfo(path, name, layer.kind, layer.activation, shape, out,
-                                   _param_count(layer, p, shape, out)))
+                                   param_count(layer, p, shape, out)))
     return out
-
-
-def known(shape: Shape | None) -> bool:
-    """True when every size in ``shape`` is known (a broken layer leaves ``"?"`` sizes)."""
-    return shape is not None and all(isinstance(d, int) for d in shape)
 
 
 def _shape_of(layer, p, shape, path, where, result) -> Shape | None:
@@ -353,23 +310,6 @@ def _after_flatten(result: Analysis) -> bool:
     return any(info.kind == "flatten" for info in result.layers)
 
 
-def _param_count(layer: LayerSpec, p: dict, shape: Shape | None, out: Shape | None) -> int:
-    if not known(shape) or not known(out):
-        return 0
-    mult = width_multiplier(layer)
-    if layer.kind == "dense":
-        width = p["units"] * mult
-        n = shape[0] * width + (width if layer.bias else 0)
-    elif layer.kind == "conv2d":
-        width = p["filters"] * mult
-        n = p["kernel"] ** 2 * shape[0] * width + (width if layer.bias else 0)
-    else:
-        return 0
-    if layer.norm in ("batchnorm", "layernorm"):
-        n += 2 * (width if layer.norm_position == "before" else width // mult)
-    return n + _activation_params(layer)
-
-
 def _residual(layer, path, shape, names, result, inside_block, where, name) -> Shape | None:
     if inside_block:
         _add(result, path, "kind", "residual blocks cannot be nested", where)
@@ -401,21 +341,8 @@ def _residual(layer, path, shape, names, result, inside_block, where, name) -> S
         elif mode == "projection" or shape != inner:
             params = proj[1]
     result.layers.append(LayerInfo(path, name, "residual", layer.activation, shape, out,
-                                   params + _activation_params(layer)))
+                                   params + activation_params(layer)))
     return out
-
-
-def projection(shape_in: Shape, shape_out: Shape) -> tuple[int, int] | None:
-    """(stride, params) of the bias-free linear / 1x1-conv shortcut, or None if impossible."""
-    if len(shape_in) != len(shape_out):
-        return None
-    if len(shape_in) == 1:
-        return 1, shape_in[0] * shape_out[0]
-    (c_in, h, w), (c_out, h2, w2) = shape_in, shape_out
-    for stride in range(1, max(h, w) + 1):
-        if conv_out(h, 1, stride, 0) == h2 and conv_out(w, 1, stride, 0) == w2:
-            return stride, c_in * c_out
-    return None
 
 
 def _head(design: NetworkDesign, shape: Shape | None, result: Analysis) -> None:

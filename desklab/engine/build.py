@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from ..design import LAYER_KINDS, NetworkDesign, analyze
-from ..design.analysis import projection, width_multiplier
+from ..design.shapes import projection, width_multiplier
 from ..design.catalog import ACTIVATIONS
 from ..design.model import LayerSpec
 from ..errors import DeskLabError

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from ..design import ACTIVATIONS, INITS, LAYER_KINDS, NetworkDesign, analyze, fmt_shape
-from ..design.analysis import projection, weight_fans, width_multiplier
+from ..design.shapes import projection, weight_fans, width_multiplier
 from ..design.model import LayerSpec
 
 # The user's text (name, description, dataset) enters the generated file only as repr()

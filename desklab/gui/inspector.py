@@ -22,7 +22,7 @@ from ..design import (
     ACTIVATIONS, COMMON, DATASETS, INITS, LAYER_KINDS, NORMS, OPTIMIZERS,
 )
 from ..design.catalog import PREPROCESS, TASKS
-from ..design.analysis import weight_fans
+from ..design.shapes import weight_fans
 from ..design.edit import get_field, set_field
 from ..design.schema import Param
 from ..engine.curves import activation_curve
