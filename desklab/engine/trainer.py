@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-import threading
 import time
-from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 import torch
@@ -26,49 +24,23 @@ import torch
 from ..design import NetworkDesign
 from ..metrics.records import Finding
 from .build import build
+from .control import RunCommands
 from .datasets import make_dataset
 from .device import describe_device, resolve_device
 from .evaluate import RunningMetrics, evaluate
+from .events import RunResult, TrainEvent
 from .optim import make_optimizer, penalized_weights, penalty, schedule_factor
 from .probe import Prober, task_loss
 from .resources import check_fits
 from .rng import RngStream, draws_random
 from .step_log import StepLog
 
+__all__ = ["RunResult", "TrainEvent", "Trainer"]
+
 PROGRESS_INTERVAL_S = 0.1  # progress events at most 10 times a second
 
 
-@dataclass(frozen=True)
-class TrainEvent:
-    """Something the loop reports.
-
-    ``kind`` is ``snapshot`` (payload: Snapshot), ``metrics`` (Metrics), ``steps``
-    (StepSeries: every step's loss, accuracy and lr since the last one),
-    ``finding`` (Finding), ``progress``, ``paused``, ``resumed`` or ``ended``
-    (payload: the final state string).
-    """
-
-    kind: str
-    step: int
-    payload: object = None
-    steps_per_second: float = math.nan
-
-
-@dataclass
-class RunResult:
-    """How a run ended and how fast it went (training loop only, start-up excluded)."""
-
-    state: str
-    steps: int
-    train_seconds: float
-    findings: list[Finding] = field(default_factory=list)
-
-    @property
-    def steps_per_second(self) -> float:
-        return self.steps / self.train_seconds if self.train_seconds > 0 else 0.0
-
-
-class Trainer:
+class Trainer(RunCommands):
     """Trains one design; see the module docstring.
 
     Parameters
@@ -97,50 +69,10 @@ class Trainer:
         self.state = "ready"
         self.train_seconds = 0.0
         self.findings: list[Finding] = []
-        self._cond = threading.Condition()
-        self._paused = False
-        self._single_steps = 0
-        self._pause_announced = False
-        self._stop = False
-        self._lr, self._l1, self._l2 = cfg.lr, cfg.l1, cfg.l2
+        self._init_commands(cfg.lr, cfg.l1, cfg.l2)
         # Wraps the device work of every step (not probe collection or evaluation): the
         # benchmark sets it to CUDA's sync-debug "error" mode to prove steps never sync.
         self.step_guard: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
-
-    # ---------------------------------------------------------------- commands
-
-    def pause(self) -> None:
-        with self._cond:
-            self._paused = True
-
-    def resume(self) -> None:
-        with self._cond:
-            self._paused, self._single_steps = False, 0
-            self._cond.notify_all()
-
-    def step_once(self, n: int = 1) -> None:
-        """While paused: take ``n`` more steps (each one probed), then pause again."""
-        with self._cond:
-            self._paused = True
-            self._single_steps += n
-            self._cond.notify_all()
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stop = True
-            self._cond.notify_all()
-
-    def set_lr(self, lr: float) -> None:
-        with self._cond:
-            self._lr = float(lr)
-
-    def set_l1(self, l1: float) -> None:
-        with self._cond:
-            self._l1 = float(l1)
-
-    def set_l2(self, l2: float) -> None:
-        with self._cond:
-            self._l2 = float(l2)
 
     @property
     def lr(self) -> float:
@@ -276,34 +208,6 @@ class Trainer:
             torch.nn.utils.clip_grad_norm_(self.params, self.cfg.grad_clip)
         self.optimizer.step()
         return loss.detach(), out.detach(), before
-
-    def _wait_if_paused(self) -> Iterator[TrainEvent]:
-        """Generator helper: returns False when stopped, True when a step may run.
-
-        A pause is announced once ("paused"); single steps keep it; the first step
-        after the pause is lifted announces "resumed", however quickly it came.
-        """
-        resumed = False
-        while True:
-            with self._cond:
-                if self._stop:
-                    return False
-                if not self._paused:
-                    resumed, self._pause_announced = self._pause_announced, False
-                    self.state = "running"
-                    break
-                if self._single_steps > 0:
-                    self._single_steps -= 1
-                    return True
-                if self._pause_announced:
-                    self._cond.wait(timeout=0.1)
-                    continue
-                self._pause_announced = True
-                self.state = "paused"
-            yield TrainEvent("paused", self.step)
-        if resumed:
-            yield TrainEvent("resumed", self.step)
-        return True
 
     def _finding(self, finding: Finding) -> TrainEvent:
         self.findings.append(finding)
