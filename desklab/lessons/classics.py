@@ -1,6 +1,6 @@
 """The classic experiments as lessons: each pair differs in one idea.
 
-Every preset's ``expected`` is checked headless by tests/test_lessons.py with a
+Every preset's ``expected`` is checked headless by tests/claims/test_lessons.py with a
 fixed seed; the settings here were calibrated on a 2-core CPU so the effect is
 clear within a few hundred steps.
 """

@@ -110,7 +110,7 @@ def test_catalog_doc_is_generated_from_the_registry():
     from pathlib import Path
 
     from desklab.design.docs import catalog_markdown
-    doc = Path(__file__).resolve().parents[1] / "docs" / "catalog.md"
+    doc = Path(__file__).resolve().parents[2] / "docs" / "catalog.md"
     assert doc.read_text() == catalog_markdown() + "\n", \
         "run: python -m desklab.design.docs > docs/catalog.md"
 
@@ -119,7 +119,7 @@ def test_format_doc_example_loads_and_validates():
     from pathlib import Path
 
     from desklab.design import analyze
-    text = (Path(__file__).resolve().parents[1] / "docs" / "design-format.md").read_text()
+    text = (Path(__file__).resolve().parents[2] / "docs" / "design-format.md").read_text()
     example = text.split("```json")[1].split("```")[0]
     assert analyze(loads(example)).ok
 

@@ -76,7 +76,7 @@ def test_a_finding_that_held_only_briefly_is_reported_with_its_span(tmp_path, ca
     """The rules run on every snapshot: the CLI used to run them once, at the end, so a
     run that recovered from vanishing gradients reported no findings at all."""
     from pathlib import Path
-    example = Path(__file__).resolve().parents[1] / "docs" / "examples" / "vanishing-recovers.json"
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "vanishing-recovers.json"
     report_path = tmp_path / "r.json"
     assert main(["train", str(example), "--quiet", "--json", str(report_path)]) == 0
     findings = {f["kind"]: f for f in json.loads(report_path.read_text())["findings"]}
