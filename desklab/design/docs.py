@@ -32,7 +32,7 @@ def _params_table(params) -> list[str]:
 
 def catalog_markdown() -> str:
     out = ["# DeskLab catalog", "",
-           "Generated from `desklab/design/catalog.py` by "
+           "Generated from `desklab/design/catalog/` by "
            "`python -m desklab.design.docs`; do not edit by hand.", ""]
     for registry in (LAYER_KINDS, ACTIVATIONS, INITS, NORMS, DATASETS, OPTIMIZERS):
         out += [f"## {registry.title.capitalize()}", ""]

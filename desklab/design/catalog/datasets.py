@@ -1,0 +1,76 @@
+"""Datasets a design can name: generated toys, bundled digits and the user's own file,
+with preprocessing and the task each implies."""
+
+from __future__ import annotations
+
+from ..schema import Entry, Param, Registry
+
+_SAMPLES = Param("samples", "int", 1000, "Number of examples generated.", 4, 200000)
+_NOISE = Param("noise", "float", 0.1, "Standard deviation of added noise.", 0.0, 5.0)
+
+# meta: "shape" (input shape from params), "classes" (from params), "task".
+DATASETS = Registry(
+    "datasets",
+    [
+        Entry("gaussian", "Unit gaussian",
+              "Inputs ~ N(0, 1) of a given dimension with random labels: the classic "
+              "init experiment.",
+              (_SAMPLES,
+               Param("dim", "int", 500, "Input dimension.", 1, 8192),
+               Param("classes", "int", 10, "Number of (random) labels.", 2, 1000)),
+              {"shape": lambda p: (p["dim"],), "classes": lambda p: p["classes"],
+               "task": "classes"}),
+        Entry("moons", "Two moons", "Two interleaving half circles in 2-D.",
+              (_SAMPLES, _NOISE),
+              {"shape": lambda p: (2,), "classes": lambda p: 2, "task": "classes"}),
+        Entry("circles", "Circles", "A small circle inside a large one.",
+              (_SAMPLES, _NOISE),
+              {"shape": lambda p: (2,), "classes": lambda p: 2, "task": "classes"}),
+        Entry("spiral", "Spiral", "Interleaved spiral arms: not linearly separable.",
+              (_SAMPLES, _NOISE,
+               Param("classes", "int", 3, "Number of arms.", 2, 10)),
+              {"shape": lambda p: (2,), "classes": lambda p: p["classes"],
+               "task": "classes"}),
+        Entry("xor", "XOR", "Four gaussian clusters labelled by the sign of x * y.",
+              (_SAMPLES, _NOISE),
+              {"shape": lambda p: (2,), "classes": lambda p: 2, "task": "classes"}),
+        Entry("blobs", "Blobs", "Isotropic gaussian clusters.",
+              (_SAMPLES, _NOISE,
+               Param("classes", "int", 3, "Number of clusters.", 2, 20)),
+              {"shape": lambda p: (2,), "classes": lambda p: p["classes"],
+               "task": "classes"}),
+        Entry("sine", "Sine (regression)", "y = sin(x) + noise for x in [-π, π].",
+              (_SAMPLES, _NOISE),
+              {"shape": lambda p: (1,), "classes": lambda p: 1, "task": "regression"}),
+        Entry("file", "Your data (CSV, NPZ, IDX)",
+              "Examples from a file: CSV (numeric columns, one label column), NPZ (arrays X "
+              "and y) or MNIST-format IDX files (an images file or a folder). Integer labels "
+              "are classes; other numbers regression targets.",
+              (Param("path", "text", "", "The data file (or a folder of IDX files)."),
+               Param("label", "text", "", "CSV label column (name or index); empty = last."),
+               Param("samples", "int", 0, "Use at most this many examples; 0 = all.",
+                     0, 10_000_000)),
+              {"shape": lambda p: _file_info(p).shape, "classes": lambda p: _file_info(p).classes,
+               "task": lambda p: _file_info(p).task}),
+        Entry("digits", "Digits 8x8",
+              "scikit-learn's bundled handwritten digits as 1x8x8 images, 10 classes "
+              "(1797 images; works offline).",
+              (Param("samples", "int", 1797, "How many of the 1797 images to use.", 4, 1797),),
+              {"shape": lambda p: (1, 8, 8), "classes": lambda p: 10, "task": "classes"}),
+    ],
+)
+PREPROCESS = ("none", "center", "standardize")
+
+
+def _file_info(params: dict):
+    from ..datafile import inspect_data  # numpy; only needed for the "file" dataset
+    return inspect_data(params["path"], params["label"])
+
+
+def dataset_task(entry: Entry, params: dict) -> str:
+    """"classes" or "regression" for a dataset entry (a file's depends on its labels)."""
+    task = entry.meta["task"]
+    return task(entry.resolve(params)) if callable(task) else task
+
+
+TASKS = ("classes", "regression")
