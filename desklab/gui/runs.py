@@ -153,19 +153,24 @@ class PairController(QObject):
     def stop(self) -> None:
         if self.worker is not None:
             self.worker.stop()
-        stop_thread(self.thread, worker=self.worker)
+        # joined: its queued events (each side's "ended" records the run) land now
+        stop_thread(self.thread, worker=self.worker, receiver=self)
         self.thread, self.worker = None, None
+
+    def _stale(self) -> bool:
+        """In a slot: True when the caller is not the current pair's worker."""
+        return self.sender() is not self.worker
 
     @Slot(int, object)
     def _on_started(self, index: int, trainer) -> None:
-        if self.sender() is not self.worker:  # a detached pair's late signal
+        if self._stale():
             return
         self.records[index].device = trainer.device_name
         self.records[index].history.layout = trainer.layout
 
     @Slot(int, object)
     def _on_event(self, index: int, event) -> None:
-        if self.sender() is not self.worker:  # a detached pair's late signal
+        if self._stale():
             return
         record = self.records[index]
         history = record.history
@@ -182,7 +187,7 @@ class PairController(QObject):
 
     @Slot()
     def _on_finished(self) -> None:
-        if self.sender() is not self.worker:  # a detached pair's late signal
+        if self._stale():
             return
         stop_thread(self.thread, worker=self.worker)
         self.thread, self.worker = None, None
@@ -191,7 +196,7 @@ class PairController(QObject):
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
-        if self.sender() is not self.worker:  # a detached pair's late signal
+        if self._stale():
             return
         for record in self.records:
             record.state = "failed"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import weakref
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread
 
 JOIN_TIMEOUT_MS = 5000  # how long a stop waits before it detaches the thread
 
@@ -33,18 +33,24 @@ def start_thread(worker: QObject, name: str) -> QThread:
 
 
 def stop_thread(thread: QThread | None, timeout_ms: int | None = None,
-                worker: QObject | None = None) -> bool:
+                worker: QObject | None = None, receiver: QObject | None = None) -> bool:
     """Quit the thread's event loop and join it (quit first, then wait).
 
-    Returns True when it ended. When it is still busy after ``timeout_ms`` (default
+    Returns True when it ended; then everything the thread queued for ``receiver``
+    (a controller on this thread) is delivered now, while the caller still treats that
+    run as its current one. When the thread is still busy after ``timeout_ms`` (default
     `JOIN_TIMEOUT_MS`), it is detached: kept alive with ``worker`` until it ends,
     and ``worker``'s signals are blocked so nothing it still sends arrives.
+    Controllers drop slot calls whose ``sender()`` is not their current worker, which
+    covers what a detached worker had queued before it was blocked.
     """
     if thread is None:
         return True
     thread.quit()
     if thread.wait(JOIN_TIMEOUT_MS if timeout_ms is None else timeout_ms):
         _threads.discard(thread)
+        if receiver is not None:
+            QCoreApplication.sendPostedEvents(receiver, QEvent.MetaCall)
         return True
     if worker is not None:
         # for good: the worker is dropped, so no QSignalBlocker scope to restore; the
@@ -66,9 +72,8 @@ def detached_threads() -> list[QThread]:
 
 
 def live_threads() -> list[QThread]:
-    """Registered threads still running (detached ones included)."""
-    return [t for t in list(_threads) if t.isRunning()] + [
-        t for t in detached_threads() if t not in _threads]
+    """Registered threads still running (a detached one stays registered until it ends)."""
+    return [t for t in list(_threads) if t.isRunning()]
 
 
 def wait_for_detached(parent=None, settings=None) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from ..design import NetworkDesign
 from ..engine import make_dataset
@@ -28,17 +28,14 @@ __all__ = ["TrainWorker", "TrainingController", "live_threads"]
 class TrainWorker(QObject):
     """Lives on the training thread for one run."""
 
-    # every payload goes out as (run_id, payload): the controller drops what a run it
-    # has let go of (replaced, or detached by a stop that could not join) still sends
     started = Signal(object)  # the Trainer (for its layout, device name, data)
     event = Signal(object)  # a TrainEvent
     boundary = Signal(object)  # decision_grid() output, or {"error": text}
-    failed = Signal(object)  # the run could not start: a message
+    failed = Signal(str)  # the run could not start
 
-    def __init__(self, design: NetworkDesign, run_id: int = 0):
+    def __init__(self, design: NetworkDesign):
         super().__init__()
         self.design = design
-        self.run_id = run_id
         self.trainer: Trainer | None = None
         self._stop_requested = False
 
@@ -47,25 +44,25 @@ class TrainWorker(QObject):
         try:
             self.trainer = Trainer(self.design)
         except Exception as exc:  # noqa: BLE001 - shown to the user, never raised
-            self.failed.emit((self.run_id, f"Cannot start training: {exc}"))
+            self.failed.emit(f"Cannot start training: {exc}")
             return
         if self._stop_requested:
             self.trainer.stop()
-        self.started.emit((self.run_id, self.trainer))
+        self.started.emit(self.trainer)
         two_d = self.trainer.data.x_train.dim() == 2 and self.trainer.data.x_train.shape[1] == 2
         x_dev = self.trainer.data.x_train.to(self.trainer.device) if two_d else None
         last_boundary = 0.0
         for event in self.trainer.events():
-            self.event.emit((self.run_id, event))
+            self.event.emit(event)
             now = time.perf_counter()
             if two_d and (now - last_boundary > BOUNDARY_EVERY_S or event.kind == "ended"):
                 last_boundary = now
                 try:  # a diverged (NaN) model gives NaN probabilities: the panel skips them
-                    self.boundary.emit((self.run_id, decision_grid(self.trainer.model, x_dev)))
+                    self.boundary.emit(decision_grid(self.trainer.model, x_dev))
                 except (RuntimeError, MemoryError) as exc:  # e.g. out of device memory
                     two_d = False  # the run goes on; the panel says why it stopped
                     message = str(exc).strip().splitlines()[0][:200]
-                    self.boundary.emit((self.run_id, {"error": message}))
+                    self.boundary.emit({"error": message})
 
     def request_stop(self) -> None:
         """Thread-safe: ends the run after the current step."""
@@ -100,8 +97,6 @@ class TrainingController(QObject):
         self.diagnosis_due = False  # new data since the rules last ran
         self.run_steps = 0
         self.snapshots_received = 0
-        self._run_id = 0
-        self._live_runs: set[int] = set()
 
     @property
     def running(self) -> bool:
@@ -116,9 +111,7 @@ class TrainingController(QObject):
         self.run_steps = design.train.steps
         data = make_dataset(design) if design.input.shape == (2,) else None
         self.data_points = (data.x_train.numpy(), data.y_train.numpy()) if data else None
-        self._run_id += 1
-        self._live_runs = {self._run_id}  # an earlier run's late events are dropped
-        self.worker = TrainWorker(design.copy(), self._run_id)
+        self.worker = TrainWorker(design.copy())
         self.worker.started.connect(self._on_started, Qt.QueuedConnection)
         self.worker.event.connect(self._on_event, Qt.QueuedConnection)
         self.worker.boundary.connect(self._on_boundary, Qt.QueuedConnection)
@@ -163,26 +156,21 @@ class TrainingController(QObject):
         sends reaches this controller."""
         if self.worker is not None:
             self.worker.request_stop()
-        done = stop_thread(self.thread, timeout_ms, worker=self.worker)
-        if not done and self.worker is not None:
-            self._live_runs.discard(self.worker.run_id)
-        elif done:
-            # the thread has ended, so everything it sent is queued here: deliver it now,
-            # while this run's history is still the current one ("ended" records the run)
-            QCoreApplication.sendPostedEvents(self, QEvent.MetaCall)
+        # joined: what the run queued ("ended" records it) is delivered while its history
+        # is still the current one; detached: its slots are dropped (see `_stale`)
+        done = stop_thread(self.thread, timeout_ms, worker=self.worker, receiver=self)
         self.thread, self.worker = None, None
         return done
 
     # slots: run on the GUI thread
-    def _accepts(self, item: tuple) -> object:
-        """The payload of ``(run_id, payload)``, or None when the run was let go of."""
-        run_id, payload = item
-        return payload if run_id in self._live_runs else None
+    def _stale(self) -> bool:
+        """In a slot: True when the caller is not this run's worker (one that was
+        replaced, or detached by a stop that could not join)."""
+        return self.sender() is not self.worker
 
     @Slot(object)
-    def _on_started(self, item) -> None:
-        trainer = self._accepts(item)
-        if trainer is None:
+    def _on_started(self, trainer) -> None:
+        if self._stale():
             return
         self.trainer = trainer
         self.device_name = trainer.device_name
@@ -190,9 +178,8 @@ class TrainingController(QObject):
         self._set_state("running")
 
     @Slot(object)
-    def _on_event(self, item) -> None:
-        event = self._accepts(item)
-        if self.history is None or event is None:
+    def _on_event(self, event) -> None:
+        if self.history is None or self._stale():
             return
         kind = event.kind
         if self.history.record(kind, event.payload):
@@ -222,16 +209,14 @@ class TrainingController(QObject):
             self.findings_changed.emit()
 
     @Slot(object)
-    def _on_boundary(self, item) -> None:
-        grid = self._accepts(item)
-        if grid is not None:
+    def _on_boundary(self, grid) -> None:
+        if grid is not None and not self._stale():
             self.boundary = grid
             self.dirty = True
 
-    @Slot(object)
-    def _on_failed(self, item) -> None:
-        message = self._accepts(item)
-        if message is None:
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        if self._stale():
             return
         if self.history is not None:
             self.history.add_finding(Finding("failed", None, 0, message,

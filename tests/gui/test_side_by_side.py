@@ -74,3 +74,15 @@ def test_run_list_is_bounded():
     for i in range(MAX_RUNS + 7):
         runs.add(RunRecord(f"r{i}", NetworkDesign(), RunHistory()))
     assert len(runs.records) == MAX_RUNS and runs.records[0].name == "r7"
+
+
+def test_stopping_a_pair_still_records_both_runs(window, qtbot):
+    """The pair's last events are queued when Stop joins its thread; they must land
+    (each side's 'ended' puts the run in the run list), not be dropped as stale."""
+    compare = window.run_pair("lr-too-low")
+    controller = compare.controller
+    qtbot.waitUntil(lambda: all(r.steps > 0 for r in controller.records), timeout=20000)
+    controller.stop()
+    assert [r.state for r in controller.records] == ["stopped", "stopped"]
+    assert {r.name for r in window.runs.records} == {"lr-too-low", "lr-tuned"}
+    compare.close()
