@@ -95,7 +95,8 @@ def cases(tmp: Path, rng: random.Random, n_random: int):
     for name, content in {
         "text.csv": b"a,b,label\n1,x,0\n2,3,1\n", "ragged.csv": b"a,b,label\n1,2,0\n2,1\n",
         "inf.csv": b"a,label\n1,0\n1e39,1\n", "nan-label.csv": b"a,label\n1,0\n2,nan\n",
-        "one-class.csv": b"a,label\n1,0\n2,0\n3,0\n", "wide.csv": b"a,l\n" + b"1" * 140000 + b",0\n",
+        "one-class.csv": b"a,label\n1,0\n2,0\n3,0\n",
+        "wide.csv": b"a,l\n" + b"1" * 140000 + b",0\n",
         "binary.csv": bytes(range(256)) * 4, "sensor_idx.csv": ("a,b,l\n" + rows).encode(),
         "short-images-idx3-ubyte": b"\0\0\x08\x03\0\0",
         "noise.npz": bytes(rng.randrange(256) for _ in range(500)),

@@ -77,20 +77,11 @@ def desklab_loop(design, device, steps: int, probe_every: int, eval_every: int) 
 def check_no_sync_in_steps(design, device) -> str:
     """Run with CUDA's sync-debug mode set to "error" around every step's device work
     (probe collection and evaluation, which must sync, are outside the guard)."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def no_sync():
-        torch.cuda.set_sync_debug_mode("error")
-        try:
-            yield
-        finally:
-            torch.cuda.set_sync_debug_mode("default")
-
+    from desklab.engine.device import no_host_sync
     d = design.copy()
     d.train.steps, d.train.probe_every, d.train.eval_every = 200, 10, 50
     trainer = Trainer(d, device="cuda")
-    trainer.step_guard = no_sync
+    trainer.step_guard = no_host_sync
     try:
         result = trainer.run()
     except RuntimeError as exc:

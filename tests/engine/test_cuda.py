@@ -2,7 +2,6 @@
 learns, and the GPU's reductions equal the CPU's. Skipped where there is no CUDA
 device (CI); run on a machine with one."""
 
-import contextlib
 import math
 
 import numpy as np
@@ -11,21 +10,12 @@ import torch
 
 from desklab.design import InputSpec, LayerSpec, NetworkDesign
 from desklab.engine import reduce_activation
+from desklab.engine.device import no_host_sync
 from desklab.engine.trainer import Trainer
 from desklab.lessons import get_preset
 from desklab.metrics import N_BINS
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
-
-
-@contextlib.contextmanager
-def no_host_sync():
-    """Any operation that makes the host wait for the device raises inside."""
-    torch.cuda.set_sync_debug_mode("error")
-    try:
-        yield
-    finally:
-        torch.cuda.set_sync_debug_mode("default")
 
 
 def test_unprobed_steps_never_wait_for_the_device():
