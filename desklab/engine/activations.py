@@ -1,37 +1,11 @@
-"""Activation modules built from catalog entries, plus the two torch lacks."""
+"""Activation modules built from catalog entries (the two torch lacks are in modules.py)."""
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from ..design.catalog import ACTIVATIONS
-
-
-class BinaryStep(nn.Module):
-    """f(x) = 1 where x > 0, else 0. Its derivative is 0 everywhere (and undefined at 0),
-    so no gradient flows back through it: the point of the lesson."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # Multiplying by zero keeps the graph connected so the backward pass runs and
-        # reports exact zeros instead of "does not require grad".
-        return (x > 0).to(x.dtype) + 0.0 * x
-
-
-class Maxout(nn.Module):
-    """Max over ``k`` pieces: (B, C*k, ...) -> (B, C, ...), keeping the largest of each group."""
-
-    def __init__(self, k: int = 2):
-        super().__init__()
-        self.k = k
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, ck = x.shape[:2]
-        pieces = x.view(b, ck // self.k, self.k, *x.shape[2:])  # (B, C, k, ...)
-        return pieces.amax(dim=2)
-
-    def extra_repr(self) -> str:
-        return f"k={self.k}"
+from .modules import BinaryStep, Maxout
 
 
 CUSTOM = {"BinaryStep": BinaryStep, "Maxout": Maxout}

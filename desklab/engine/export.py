@@ -8,20 +8,27 @@ identical and ``desklab train --save-weights`` files load with strict=True.
 
 from __future__ import annotations
 
+import inspect
 import math
 
 from ..design import ACTIVATIONS, INITS, LAYER_KINDS, NetworkDesign, analyze, fmt_shape
-from ..design.shapes import projection, weight_fans, width_multiplier
 from ..design.model import LayerSpec
+from ..design.shapes import projection, width_multiplier
+from .modules import BinaryStep, Block, Head, Maxout, Net, Residual, init_, make_norm
 
 # The user's text (name, description, dataset) enters the generated file only as repr()
 # string literals: pasted into a docstring, a name holding """ would run as code.
 HEADER = '''"""A network exported from DeskLab (its name and description are below).
 
 Input: (B, {shape}); output: {outputs} {task}.
+The modules below are DeskLab's own (desklab/engine/modules.py), copied verbatim.
 Load trained weights with:
     model.load_state_dict(torch.load("weights.pt", weights_only=True))
 """
+
+from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
@@ -31,92 +38,10 @@ DESCRIPTION = {description}
 DATASET = {dataset}
 '''
 
-CUSTOM = {
-    "BinaryStep": '''
-
-class BinaryStep(nn.Module):
-    """1 where x > 0, else 0; its gradient is 0 everywhere."""
-
-    def forward(self, x):
-        return (x > 0).to(x.dtype) + 0.0 * x
-''',
-    "Maxout": '''
-
-class Maxout(nn.Module):
-    """Max over k pieces: (B, C*k, ...) -> (B, C, ...)."""
-
-    def __init__(self, k):
-        super().__init__()
-        self.k = k
-
-    def forward(self, x):
-        b, ck = x.shape[:2]
-        return x.view(b, ck // self.k, self.k, *x.shape[2:]).amax(dim=2)
-''',
-}
-
-MODULES = '''
-
-class Block(nn.Module):
-    """op -> [norm before] -> activation -> [norm after] -> dropout."""
-
-    def __init__(self, op, act=None, norm=None, norm_before=True, dropout=0.0):
-        super().__init__()
-        self.op = op
-        self.norm = norm
-        self.norm_before = norm_before
-        self.act = act if act is not None else nn.Identity()
-        self.drop = nn.Dropout(dropout) if dropout > 0 else None
-
-    def forward(self, x):
-        h = self.op(x)
-        if self.norm is not None and self.norm_before:
-            h = self.norm(h)
-        h = self.act(h)
-        if self.norm is not None and not self.norm_before:
-            h = self.norm(h)
-        return self.drop(h) if self.drop is not None else h
-
-
-class Residual(nn.Module):
-    """act(inner(x) + shortcut(x))."""
-
-    def __init__(self, inner, shortcut, act):
-        super().__init__()
-        self.inner = nn.ModuleDict(inner)
-        self.shortcut = shortcut
-        self.act = act
-
-    def forward(self, x):
-        h = x
-        for block in self.inner.values():
-            h = block(h)
-        return self.act(h + self.shortcut(x))
-
-
-class Head(nn.Module):
-    """Flatten if needed, then a linear map to the outputs."""
-
-    def __init__(self, in_features, outputs, flatten):
-        super().__init__()
-        self.flatten = flatten
-        self.linear = nn.Linear(in_features, outputs)
-
-    def forward(self, x):
-        return self.linear(x.flatten(1) if self.flatten else x)
-
-
-class Net(nn.Module):
-    def __init__(self, blocks, head):
-        super().__init__()
-        self.blocks = nn.ModuleDict(blocks)
-        self.head = head
-
-    def forward(self, x):
-        for block in self.blocks.values():
-            x = block(x)
-        return self.head(x)
-'''
+# The torch code is engine/modules.py's own source, so the exported network is the one
+# DeskLab trains by construction. Custom activations are copied only when used.
+COMMON = (make_norm, init_, Block, Residual, Head, Net)
+CUSTOM = {"BinaryStep": BinaryStep, "Maxout": Maxout}
 
 FOOTER = '''
 
@@ -127,6 +52,10 @@ if __name__ == "__main__":
 '''
 
 
+def _source(obj) -> str:
+    return "\n\n" + inspect.getsource(obj)
+
+
 def _activation(name: str, params: dict) -> str:
     entry = ACTIVATIONS[name]
     values = entry.resolve(params)
@@ -135,33 +64,14 @@ def _activation(name: str, params: dict) -> str:
     return f"{cls if cls in CUSTOM else 'nn.' + cls}({args})"
 
 
-def _init_lines(target: str, weight_shape_fans: tuple[int, int], name: str, params: dict,
-                bias: bool) -> list[str]:
+def _init_lines(target: str, name: str, params: dict, bias: bool) -> list[str]:
     entry = INITS[name]
-    fn = entry.meta["torch"]
-    if fn is None:
+    if entry.meta["torch"] is None:  # PyTorch's own default init
         return []
-    p = entry.resolve(params)
-    w = f"{target}.weight"
-    call = {
-        "zeros_": f"nn.init.zeros_({w})",
-        "constant_": f"nn.init.constant_({w}, {p.get('value')!r})",
-        "normal_": f"nn.init.normal_({w}, 0.0, {p.get('std')!r})",
-        "uniform_": f"nn.init.uniform_({w}, -{p.get('a')!r}, {p.get('a')!r})",
-        "xavier_normal_": f"nn.init.xavier_normal_({w}, gain={p.get('gain')!r})",
-        "xavier_uniform_": f"nn.init.xavier_uniform_({w}, gain={p.get('gain')!r})",
-        "kaiming_normal_": f"nn.init.kaiming_normal_({w}, mode={p.get('mode')!r}, "
-                           f"nonlinearity=\"relu\")",
-        "kaiming_uniform_": f"nn.init.kaiming_uniform_({w}, mode={p.get('mode')!r}, "
-                            f"nonlinearity=\"relu\")",
-        "lecun_normal_": f"nn.init.normal_({w}, 0.0, "
-                         f"{math.sqrt(1.0 / weight_shape_fans[0])!r})  # sqrt(1 / fan_in)",
-        "orthogonal_": f"nn.init.orthogonal_({w}, gain={p.get('gain')!r})",
-    }[fn]
-    lines = [call]
-    if bias:
-        lines.append(f"nn.init.zeros_({target}.bias)")
-    return lines
+    values = entry.resolve(params)
+    args = [f"{target}.weight", f"{target}.bias" if bias else "None", repr(entry.meta["torch"])]
+    args += [f"{kw}={values[key]!r}" for key, kw in entry.meta.get("args", {}).items()]
+    return [f"init_({', '.join(args)})"]
 
 
 def _block(layer: LayerSpec, info, target: str) -> tuple[list[str], set[str]]:
@@ -187,16 +97,12 @@ def _block(layer: LayerSpec, info, target: str) -> tuple[list[str], set[str]]:
     args = [op, f"act={_activation(layer.activation, layer.activation_params)}"]
     if layer.norm != "none":
         features = width if layer.norm_position == "before" else width // mult
-        norm = {("batchnorm", False): f"nn.BatchNorm1d({features})",
-                ("batchnorm", True): f"nn.BatchNorm2d({features})",
-                ("layernorm", False): f"nn.LayerNorm({features})",
-                ("layernorm", True): f"nn.GroupNorm(1, {features})"}[(layer.norm, image)]
-        args += [f"norm={norm}", f"norm_before={layer.norm_position == 'before'}"]
+        args += [f"norm=make_norm({layer.norm!r}, {features}, {image})",
+                 f"norm_before={layer.norm_position == 'before'}"]
     if layer.dropout > 0:
         args.append(f"dropout={layer.dropout!r}")
     lines = [f"{target} = Block({', '.join(args)}){shape}"]
-    lines += _init_lines(f"{target}.op", weight_fans(layer, info), layer.init,
-                         layer.init_params, layer.bias)
+    lines += _init_lines(f"{target}.op", layer.init, layer.init_params, layer.bias)
     custom = {entry.meta["torch"]} & set(CUSTOM)
     return lines, custom
 
@@ -237,14 +143,12 @@ def export_pytorch(design: NetworkDesign) -> str:
                     f"{_activation(layer.activation, layer.activation_params)})"
                     f"  # -> (B, {fmt_shape(info.out_shape).replace('x', ', ')})")
         if shortcut != "nn.Identity()":
-            body += _init_lines(f"{key}.shortcut", weight_fans(layer, info), layer.init,
-                                layer.init_params, False)
+            body += _init_lines(f"{key}.shortcut", layer.init, layer.init_params, False)
     head = infos[("output",)]
     features = math.prod(head.in_shape)
     body.append(f"head = Head({features}, {head.out_shape[0]}, "
                 f"flatten={len(head.in_shape) > 1})")
-    body += _init_lines("head.linear", (features, head.out_shape[0]), design.output.init,
-                        design.output.init_params, True)
+    body += _init_lines("head.linear", design.output.init, design.output.init_params, True)
     inp = design.input
     text = HEADER.format(name=repr(str(design.name)),
                          description=repr(str(design.description or "")),
@@ -253,8 +157,8 @@ def export_pytorch(design: NetworkDesign) -> str:
                          outputs=design.output_size(),
                          task="classes" if design.output.task == "classes" else "targets")
     for cls in sorted(custom):
-        text += CUSTOM[cls]
-    text += MODULES
+        text += _source(CUSTOM[cls])
+    text += "".join(_source(obj) for obj in COMMON)
     text += "\n\ndef build_model():\n"
     text += f'    """The network of DESIGN_NAME: {analysis.total_params:,} parameters."""\n'
     text += "    blocks = {}\n"

@@ -199,3 +199,24 @@ def test_tensorboard_outer_buckets_sit_just_outside_the_range():
     limits, counts, low, high = tensorboard_buckets(edges, np.array([0, 1, 2, 2, 1, 4.0]))
     assert (low, high) == (-1.0, 1.5) and limits[-1] == 1.5 and counts[-1] == 4
     assert sum(counts) == 10
+
+
+def test_exported_code_is_the_engines_own_source():
+    """Every class and helper in an exported file is engine/modules.py's source, verbatim
+    (no second hand-written copy that could drift), and build_model is the only new code."""
+    import ast
+    import inspect
+
+    from desklab.engine import modules
+
+    text = export_pytorch(odd_design())
+    tree = ast.parse(text)
+    defined = {node.name: ast.get_source_segment(text, node, padded=False)
+               for node in tree.body if isinstance(node, (ast.ClassDef, ast.FunctionDef))}
+    assert set(defined) == {"BinaryStep", "Maxout", "make_norm", "init_", "Block",
+                            "Residual", "Head", "Net", "build_model"}
+    for name, segment in defined.items():
+        if name != "build_model":
+            source = inspect.getsource(getattr(modules, name))
+            # get_source_segment starts at "def"/"class", after any decorator lines
+            assert source.rstrip().endswith(segment), name
