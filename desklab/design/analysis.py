@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from .catalog import (
     ACTIVATIONS, COMMON, DATASETS, INITS, LAYER_KINDS, MAX_LAYERS, MAX_TOTAL_PARAMS,
-    NORMS, PREPROCESS, TASKS, TRAIN_PARAMS, dataset_task,
+    INPUT_PARAMS, NORMS, OUTPUT_PARAMS, TRAIN_PARAMS, dataset_task,
 )
 from .model import LayerSpec, NetworkDesign
 from .naming import duplicate_names, layer_names
@@ -124,17 +124,17 @@ def _check_design(design: NetworkDesign, result: Analysis) -> None:
             except DataFileError as exc:
                 _add(result, (), "input.path", str(exc))
                 dataset = None  # nothing more can be checked against it
-    if not isinstance(inp.val_fraction, (int, float)) or not 0.0 <= inp.val_fraction <= 0.9:
-        _add(result, (), "input.val_fraction", "val_fraction must be between 0 and 0.9")
-    if inp.preprocess not in PREPROCESS:
-        _add(result, (), "input.preprocess", f"preprocess must be one of {', '.join(PREPROCESS)}")
+    for name, param in INPUT_PARAMS.items():
+        problem = param.problem(getattr(inp, name))
+        if problem:
+            _add(result, (), f"input.{name}", problem)
     for p in TRAIN_PARAMS:
         msg = p.problem(getattr(design.train, p.name))
         if msg:
             _add(result, (), f"train.{p.name}", msg)
     out = design.output
-    if out.task not in TASKS:
-        _add(result, ("output",), "task", "task must be classes or regression")
+    if OUTPUT_PARAMS["task"].problem(out.task):
+        _add(result, ("output",), "task", OUTPUT_PARAMS["task"].problem(out.task))
     elif dataset is not None and not dataset.problems(inp.params) and \
             dataset_task(dataset, inp.params) != out.task:  # bad params: reported above
         _add(result, ("output",), "task",

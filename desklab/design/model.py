@@ -11,7 +11,8 @@ import copy as _copy
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from .catalog import ACTIVATIONS, DATASETS, INITS, LAYER_KINDS, TRAIN_PARAMS
+from .catalog import (ACTIVATIONS, DATASETS, INITS, INPUT_PARAMS, LAYER_KINDS, OUTPUT_PARAMS,
+                      TRAIN_PARAMS)
 
 
 @dataclass
@@ -93,8 +94,9 @@ class InputSpec:
 
     dataset: str = "moons"
     params: dict[str, Any] = field(default_factory=dict)  # dataset settings (noise...)
-    val_fraction: float = 0.2  # share held out for validation
-    preprocess: str = "standardize"  # none | center | standardize
+    # share held out for validation (0.2) and none | center | standardize (standardize)
+    val_fraction: float = INPUT_PARAMS["val_fraction"].default
+    preprocess: str = INPUT_PARAMS["preprocess"].default
 
     def resolved_params(self) -> dict[str, Any]:
         entry = DATASETS.get(self.dataset)
@@ -116,7 +118,7 @@ class InputSpec:
 class OutputSpec:
     """The output head: a dense layer added after the last layer (flattening if needed)."""
 
-    task: str = "classes"  # classes (cross-entropy) | regression (MSE)
+    task: str = OUTPUT_PARAMS["task"].default  # classes (cross-entropy) | regression (MSE)
     size: int | None = None  # classes or targets; None = what the dataset has
     init: str = "default"
     init_params: dict[str, Any] = field(default_factory=dict)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from ..design import (
     ACTIVATIONS, COMMON, DATASETS, INITS, LAYER_KINDS, NORMS, OPTIMIZERS,
 )
-from ..design.catalog import PREPROCESS, TASKS
+from ..design.catalog import INPUT_PARAMS, OUTPUT_PARAMS
 from ..design.shapes import weight_fans
 from ..design.edit import get_field, set_field
 from ..design.schema import Param
@@ -183,19 +183,11 @@ class Inspector(QScrollArea):
             fields = [("input.dataset", Param("dataset", "choice", "moons", "Where the "
                                               "examples come from.", choices=DATASETS.names()))]
             fields += [(f"input.{p.name}", p) for p in (entry.params if entry else ())]
-            fields += [("input.val_fraction", Param("val_fraction", "float", 0.2,
-                                                    "Share held out for validation.", 0, 0.9)),
-                       ("input.preprocess", Param("preprocess", "choice", "standardize",
-                                                  "none, center (subtract the mean) or "
-                                                  "standardize (also divide by the std), "
-                                                  "with training statistics.",
-                                                  choices=PREPROCESS))]
+            fields += [(f"input.{name}", p) for name, p in INPUT_PARAMS.items()]
             return fields
         if path == ("output",):
             entry = INITS.get(design.output.init)
-            fields = [("task", Param("task", "choice", "classes", "classes: cross-entropy; "
-                                     "regression: mean squared error.", choices=TASKS)),
-                      ("init", COMMON["init"])]
+            fields = [("task", OUTPUT_PARAMS["task"]), ("init", COMMON["init"])]
             return fields + [(f"init.{p.name}", p) for p in (entry.params if entry else ())]
         layer = design.layer_at(path)
         entry = LAYER_KINDS.get(layer.kind)

@@ -136,8 +136,7 @@ class TrainPanel(QWidget):
 
     def _data_fields(self) -> None:
         """noise (where the dataset has it), validation split and preprocessing."""
-        from ..design.catalog import PREPROCESS
-        from ..design.schema import Param
+        from ..design.catalog import INPUT_PARAMS
         entry = DATASETS.get(self.doc.design.input.dataset)
         wanted = [f"input.{p.name}" for p in (entry.params if entry else ())
                   if p.name == "noise"] + ["input.val_fraction", "input.preprocess"]
@@ -147,11 +146,7 @@ class TrainPanel(QWidget):
                 w.hide()
                 w.deleteLater()  # never delete an editor under its own signal
             self.data_editors, self._data_labels = {}, []
-            schema = {"input.val_fraction": Param("val_fraction", "float", 0.2,
-                                                  "Share held out for validation.", 0, 0.9),
-                      "input.preprocess": Param("preprocess", "choice", "standardize",
-                                                "Input preprocessing (training statistics).",
-                                                choices=PREPROCESS)}
+            schema = {f"input.{name}": p for name, p in INPUT_PARAMS.items()}
             if entry and "input.noise" in wanted:
                 schema["input.noise"] = entry.param("noise")
             for k, field in enumerate(wanted):

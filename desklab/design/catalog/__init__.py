@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..schema import Param
 from .activations import ACTIVATIONS, dying_activations, saturating_activations
-from .datasets import DATASETS, PREPROCESS, TASKS, dataset_task
+from .datasets import DATASETS, INPUT_PARAMS, OUTPUT_PARAMS, PREPROCESS, TASKS, dataset_task
 from .inits import INITS
 from .layers import (
     LAYER_KINDS, MAX_LAYERS, MAX_TOTAL_PARAMS, NORM_POSITIONS, NORMS, WEIGHTED_FIELDS,
@@ -35,5 +35,6 @@ COMMON = {p.name: p for p in COMMON_PARAMS}
 
 __all__ = ["ACTIVATIONS", "COMMON", "COMMON_PARAMS", "DATASETS", "INITS", "LAYER_KINDS",
            "MAX_LAYERS", "MAX_TOTAL_PARAMS", "NORMS", "NORM_POSITIONS", "OPTIMIZERS",
-           "PREPROCESS", "SCHEDULES", "TASKS", "TRAIN_PARAMS", "WEIGHTED_FIELDS",
+           "INPUT_PARAMS", "OUTPUT_PARAMS", "PREPROCESS", "SCHEDULES", "TASKS", "TRAIN_PARAMS",
+           "WEIGHTED_FIELDS",
            "dataset_task", "dying_activations", "saturating_activations"]

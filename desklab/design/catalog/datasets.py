@@ -74,3 +74,16 @@ def dataset_task(entry: Entry, params: dict) -> str:
 
 
 TASKS = ("classes", "regression")
+
+# The schema of InputSpec's split and preprocessing and of OutputSpec.task: their
+# defaults, the inspector, the train panel, the validator and the file reader read these.
+INPUT_PARAMS = {p.name: p for p in (
+    Param("val_fraction", "float", 0.2, "Share held out for validation.", 0.0, 0.9),
+    Param("preprocess", "choice", "standardize",
+          "none, center (subtract the mean) or standardize (also divide by the std), "
+          "with training statistics.", choices=PREPROCESS),
+)}
+OUTPUT_PARAMS = {p.name: p for p in (
+    Param("task", "choice", "classes", "classes: cross-entropy; regression: mean squared "
+          "error.", choices=TASKS),
+)}
