@@ -11,6 +11,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog
 
 from ..util.files import atomic_path, atomic_write_text
+from .icons import icon
 
 
 class Exporter:
@@ -109,7 +110,7 @@ class Exporter:
                                                        f"{name}-figures.png", "PNG (*.png)")),
         ]
         for text, slot in entries:
-            menu.addAction(text, slot)
+            menu.addAction(icon("export"), text, slot)
 
     def _file(self, export, title, suggestion, filter_) -> None:
         path = self._ask(title, suggestion, filter_)

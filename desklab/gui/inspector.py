@@ -8,132 +8,19 @@ and says why, so nothing the user typed is silently clamped.
 from __future__ import annotations
 
 import html
-import math
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QSignalBlocker
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import (
-    QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit,
-    QScrollArea, QSpinBox, QVBoxLayout, QWidget,
-)
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QScrollArea, QVBoxLayout, QWidget
 
-from ..design import (
-    ACTIVATIONS, COMMON, DATASETS, INITS, LAYER_KINDS, NORMS, OPTIMIZERS,
-)
+from ..design import ACTIVATIONS, COMMON, DATASETS, INITS, LAYER_KINDS
 from ..design.catalog import INPUT_PARAMS, OUTPUT_PARAMS
 from ..design.shapes import weight_fans
 from ..design.edit import get_field, set_field
 from ..design.schema import Param
 from ..engine.curves import activation_curve
 from .document import DesignDocument
+from .fields import make_editor, route_undo_keys, set_editor_value
 from .plots import legend_title
-
-WIDE = 1e9  # editors take out-of-range values; the validator marks them
-LABELS = {"activation": ACTIVATIONS, "init": INITS, "norm": NORMS, "dataset": DATASETS,
-          "optimizer": OPTIMIZERS}
-
-
-class _UndoKeysToDocument(QObject):
-    """Lets Ctrl+Z / Ctrl+Shift+Z / Ctrl+Y reach the window's undo and redo while the
-    cursor is in a field: a line edit or spin box would otherwise claim them (through
-    ShortcutOverride) for its own text, and the design's edit could not be undone."""
-
-    KEYS = (QKeySequence.Undo, QKeySequence.Redo)
-
-    def eventFilter(self, obj, event) -> bool:
-        if event.type() == QEvent.ShortcutOverride and (
-                any(event.matches(k) for k in self.KEYS) or
-                QKeySequence(event.keyCombination()) == QKeySequence("Ctrl+Y")):
-            event.ignore()  # not the field's: the shortcut goes to the window
-            return True
-        return False
-
-
-UNDO_KEYS_TO_DOCUMENT = None
-
-
-def route_undo_keys(widget: QWidget) -> None:
-    """Send undo / redo keys typed in ``widget`` to the document's undo stack."""
-    global UNDO_KEYS_TO_DOCUMENT
-    if UNDO_KEYS_TO_DOCUMENT is None:
-        UNDO_KEYS_TO_DOCUMENT = _UndoKeysToDocument()
-    widget.installEventFilter(UNDO_KEYS_TO_DOCUMENT)
-    if isinstance(widget, QAbstractSpinBox) and widget.findChild(QLineEdit) is not None:
-        widget.findChild(QLineEdit).installEventFilter(UNDO_KEYS_TO_DOCUMENT)
-
-
-def make_editor(param: Param, value, on_change) -> QWidget:
-    """A widget for one schema field, calling ``on_change(value)`` on edits."""
-    if param.kind == "bool":
-        w = QCheckBox()
-        w.setChecked(bool(value))
-        w.toggled.connect(on_change)
-    elif param.kind == "text":
-        w = QLineEdit(str(value))
-        w.editingFinished.connect(lambda: on_change(w.text().strip()))
-    elif param.kind == "choice":
-        w = QComboBox()
-        registry = LABELS.get(param.name.split(".")[-1])
-        for choice in param.choices:
-            label = registry[choice].label if registry and choice in registry else choice
-            w.addItem(label, choice)
-        index = w.findData(value)
-        if index < 0:  # an unknown value from a file: keep it visible
-            w.addItem(f"{value} (unknown)", value)
-            index = w.count() - 1
-        w.setCurrentIndex(index)
-        w.currentIndexChanged.connect(lambda i: on_change(w.itemData(i)))
-    elif param.kind == "int":
-        w = QSpinBox()
-        w.setRange(-int(WIDE), int(WIDE))
-        w.setValue(int(value) if _fits(value) else 0)
-        w.setKeyboardTracking(False)
-        w.valueChanged.connect(on_change)
-    else:
-        w = QDoubleSpinBox()
-        w.setDecimals(6 if param.log_scale or (param.high or 1) <= 1 else 4)
-        w.setRange(-WIDE, WIDE)
-        w.setStepType(QAbstractSpinBox.AdaptiveDecimalStepType)
-        w.setValue(float(value) if _fits(value) else 0.0)
-        w.setKeyboardTracking(False)
-        w.valueChanged.connect(on_change)
-    if isinstance(w, QAbstractSpinBox):
-        w.setMaximumWidth(130)  # the wide accepted range would make the hint huge
-    w.setToolTip(param.help + _range_text(param))
-    w.setObjectName(f"field_{param.name}")
-    route_undo_keys(w)
-    return w
-
-
-def _range_text(p: Param) -> str:
-    if p.kind in ("int", "float") and p.low is not None:
-        return f" (range {p.low:g} .. {p.high:g})"
-    return ""
-
-
-def set_editor_value(w: QWidget, value) -> None:
-    """Show ``value`` without emitting an edit. A value the widget cannot hold (NaN,
-    1e400 from a file) leaves the widget as it was; the validator marks the field."""
-    with QSignalBlocker(w):  # unblocks even when a setter raises
-        if isinstance(w, QCheckBox):
-            w.setChecked(bool(value))
-        elif isinstance(w, QLineEdit):
-            w.setText(str(value))
-        elif isinstance(w, QComboBox):
-            i = w.findData(value)
-            if i >= 0:
-                w.setCurrentIndex(i)
-        elif isinstance(w, QSpinBox) and _fits(value):
-            w.setValue(int(value))
-        elif isinstance(w, QDoubleSpinBox) and _fits(value):
-            w.setValue(float(value))
-
-
-def _fits(value) -> bool:
-    """A finite number within the editors' range (NaN, inf, 1e400 from a file are not)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
-        math.isfinite(value) and abs(value) < WIDE
 
 
 class Inspector(QScrollArea):

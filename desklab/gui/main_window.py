@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 
 from .. import __version__
@@ -17,7 +16,6 @@ from .compare import CompareWindow
 from .dialogs import LessonDialog, shortcuts_dialog
 from .document import DesignDocument
 from .editor import NetworkPanel
-from .exports import Exporter
 from .gc_guard import install_gc_guard
 from .inspector import Inspector
 from .palette import Palette
@@ -26,10 +24,11 @@ from .run_panel import RunPanel
 from .runs import RunList, RunRecord
 from .threads import wait_for_detached
 from .window_files import FileActions
+from .window_menus import MenuActions
 
 
 
-class MainWindow(FileActions, QMainWindow):
+class MainWindow(FileActions, MenuActions, QMainWindow):
     """DeskLab's window. ``settings`` defaults to the user's QSettings."""
 
     def __init__(self, design: NetworkDesign | None = None, settings: QSettings | None = None,
@@ -124,79 +123,6 @@ class MainWindow(FileActions, QMainWindow):
         from .training_view import TrainingView
         self.training = TrainingView(self.doc, self)
         return self.training
-
-    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setToolTip(tip or text.replace("&", ""))
-        action.setStatusTip(tip)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
-
-    def _make_actions(self) -> None:
-        a = self._action
-        self.act_new = a("&New", self.new_design, QKeySequence.New, "A new, empty design")
-        self.act_lesson = a("New from &lesson…", self.new_from_lesson, "Ctrl+Shift+N",
-                            "Open a preset experiment")
-        self.act_open = a("&Open…", self.open_dialog, QKeySequence.Open, "Open a design file")
-        self.act_data = a("Load &data…", self.load_data_dialog, "Ctrl+L",
-                          "Train on your own data: CSV, NPZ (X, y) or MNIST IDX files")
-        self.act_save = a("&Save", self.save, QKeySequence.Save, "Save the design")
-        self.act_save_as = a("Save &As…", self.save_as, QKeySequence.SaveAs,
-                             "Save the design under a new name")
-        self.act_quit = a("&Quit", self.close, QKeySequence.Quit)
-        self.act_undo = self.doc.undo_stack.createUndoAction(self, "&Undo")
-        self.act_undo.setShortcut(QKeySequence.Undo)
-        self.act_redo = self.doc.undo_stack.createRedoAction(self, "&Redo")
-        self.act_redo.setShortcuts([QKeySequence.Redo, QKeySequence("Ctrl+Y")])
-        self.act_duplicate = a("&Duplicate", self.duplicate_selected, "Ctrl+D",
-                               "Duplicate the selected layers")
-        self.act_delete = a("De&lete", self.delete_selected, QKeySequence.Delete,
-                            "Delete the selected layers")
-        self.act_up = a("Move &up", lambda: self.move_selected(-1), "Alt+Up",
-                        "Move the selected layer up")
-        self.act_down = a("Move do&wn", lambda: self.move_selected(1), "Alt+Down",
-                          "Move the selected layer down")
-        self.act_shortcuts = a("&Keyboard shortcuts", self.show_shortcuts, "F1")
-        self.act_about = a("&About DeskLab", self.show_about)
-        self.act_reset_layout = a("&Reset layout", self.reset_layout)
-
-    def _make_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addActions([self.act_new, self.act_lesson, self.act_open])
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        file_menu.addActions([self.act_data, self.act_save, self.act_save_as])
-        self.export_menu = file_menu.addMenu("&Export")
-        self.exporter = Exporter(self)
-        self.exporter.add_menu(self.export_menu)
-        file_menu.addSeparator()
-        file_menu.addAction(self.act_quit)
-        edit = bar.addMenu("&Edit")
-        edit.addActions([self.act_undo, self.act_redo])
-        edit.addSeparator()
-        edit.addActions([self.act_duplicate, self.act_delete, self.act_up, self.act_down])
-        self.view_menu = bar.addMenu("&View")
-        for dock in self.docks.values():
-            self.view_menu.addAction(dock.toggleViewAction())
-        self.view_menu.addSeparator()
-        self.view_menu.addAction(self.act_reset_layout)
-        self.train_menu = bar.addMenu("&Train")
-        self.train_menu.addActions(self.training.actions_for_menu())
-        help_menu = bar.addMenu("&Help")
-        help_menu.addActions([self.act_shortcuts, self.act_about])
-        tools = self.addToolBar("Main")
-        tools.setObjectName("toolbar_main")
-        tools.addActions([self.act_new, self.act_open, self.act_save])
-        tools.addSeparator()
-        tools.addActions([self.act_undo, self.act_redo])
-        tools.addSeparator()
-        tools.addActions(self.training.actions_for_menu())
-        self.toolbar = tools
-        self._default_state = self.saveState()
 
     # ------------------------------------------------------------ editing
 

@@ -18,7 +18,7 @@ from ..design import DATASETS, TRAIN_PARAMS
 from ..design.edit import get_field, set_field
 from ..engine import available_devices
 from .document import DesignDocument
-from .inspector import make_editor, set_editor_value
+from .fields import make_editor, set_editor_value
 
 LR_MIN_EXP, LR_MAX_EXP = -5.0, 1.0  # the slider spans 1e-5 .. 10
 LR_TICKS = 600

@@ -146,3 +146,36 @@ def test_run_actions_use_svg_icons_not_glyphs(window):
         assert view.act_pause.icon().cacheKey() != 0 and not view.act_pause.icon().isNull()
         for action in view.actions():
             assert not glyphs & set(action.text()), action.text()
+
+
+def test_every_menu_and_toolbar_action_has_an_svg_icon(window):
+    """Every command a user can reach in the menus (submenus included) and the toolbar
+    shows an icon that renders. Not counted: the menu titles of the bar, the View
+    menu's show/hide toggles (their check mark is the indicator) and Open Recent's
+    entries (the user's files)."""
+    from PySide6.QtGui import QColor
+
+    def walk(actions):
+        for action in actions:
+            if action.menu() is not None:
+                yield action
+                yield from walk(action.menu().actions())
+            elif not action.isSeparator():
+                yield action
+
+    window.recent_menu.aboutToShow.emit()
+    skip = set(window.recent_menu.actions())
+    titles = window.menuBar().actions()
+    commands = [a for title in titles for a in walk(title.menu().actions())]
+    commands += window.toolbar.actions()
+    checked = 0
+    for action in commands:
+        if action in skip or action.isSeparator() or action.isCheckable():
+            continue
+        assert not action.icon().isNull(), action.text()
+        image = action.icon().pixmap(24, 24).toImage()
+        painted = sum(QColor(image.pixel(x, y)).alpha() > 0
+                      for x in range(0, 24, 2) for y in range(0, 24, 2))
+        assert painted > 10, f"{action.text()!r}: the icon draws nothing"
+        checked += 1
+    assert checked >= 30

@@ -1,0 +1,94 @@
+"""The main window's actions, menus and toolbar (a mixin of `MainWindow`).
+
+Every action has an SVG icon from ``resources/icons`` and a tooltip; its shortcut is
+listed by F1, which reads the same actions.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QKeySequence
+
+from .exports import Exporter
+from .icons import icon
+
+
+class MenuActions:
+    """Builds ``act_*``, the menu bar and the toolbar of the window it is mixed into."""
+
+    def _action(self, name: str, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        """An action with its SVG icon (``resources/icons/<name>.svg``) and object name."""
+        action = QAction(icon(name), text, self)
+        action.setObjectName(f"act_{name}")
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(tip or text.replace("&", ""))
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _make_actions(self) -> None:
+        a = self._action
+        self.act_new = a("new", "&New", self.new_design, QKeySequence.New, "A new, empty design")
+        self.act_lesson = a("lesson", "New from &lesson…", self.new_from_lesson, "Ctrl+Shift+N",
+                            "Open a preset experiment")
+        self.act_open = a("open", "&Open…", self.open_dialog, QKeySequence.Open,
+                          "Open a design file")
+        self.act_data = a("data", "Load &data…", self.load_data_dialog, "Ctrl+L",
+                          "Train on your own data: CSV, NPZ (X, y) or MNIST IDX files")
+        self.act_save = a("save", "&Save", self.save, QKeySequence.Save, "Save the design")
+        self.act_save_as = a("save_as", "Save &As…", self.save_as, QKeySequence.SaveAs,
+                             "Save the design under a new name")
+        self.act_quit = a("quit", "&Quit", self.close, QKeySequence.Quit)
+        self.act_undo = self.doc.undo_stack.createUndoAction(self, "&Undo")
+        self.act_undo.setIcon(icon("undo"))
+        self.act_undo.setShortcut(QKeySequence.Undo)
+        self.act_redo = self.doc.undo_stack.createRedoAction(self, "&Redo")
+        self.act_redo.setIcon(icon("redo"))
+        self.act_redo.setShortcuts([QKeySequence.Redo, QKeySequence("Ctrl+Y")])
+        self.act_duplicate = a("duplicate", "&Duplicate", self.duplicate_selected, "Ctrl+D",
+                               "Duplicate the selected layers")
+        self.act_delete = a("delete", "De&lete", self.delete_selected, QKeySequence.Delete,
+                            "Delete the selected layers")
+        self.act_up = a("move_up", "Move &up", lambda: self.move_selected(-1), "Alt+Up",
+                        "Move the selected layer up")
+        self.act_down = a("move_down", "Move do&wn", lambda: self.move_selected(1), "Alt+Down",
+                          "Move the selected layer down")
+        self.act_shortcuts = a("shortcuts", "&Keyboard shortcuts", self.show_shortcuts, "F1")
+        self.act_about = a("about", "&About DeskLab", self.show_about)
+        self.act_reset_layout = a("layout", "&Reset layout", self.reset_layout)
+
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.act_new, self.act_lesson, self.act_open])
+        self.recent_menu = file_menu.addMenu(icon("open"), "Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addActions([self.act_data, self.act_save, self.act_save_as])
+        self.export_menu = file_menu.addMenu(icon("export"), "&Export")
+        self.exporter = Exporter(self)
+        self.exporter.add_menu(self.export_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+        edit = bar.addMenu("&Edit")
+        edit.addActions([self.act_undo, self.act_redo])
+        edit.addSeparator()
+        edit.addActions([self.act_duplicate, self.act_delete, self.act_up, self.act_down])
+        self.view_menu = bar.addMenu("&View")
+        for dock in self.docks.values():
+            self.view_menu.addAction(dock.toggleViewAction())
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.act_reset_layout)
+        self.train_menu = bar.addMenu("&Train")
+        self.train_menu.addActions(self.training.actions_for_menu())
+        help_menu = bar.addMenu("&Help")
+        help_menu.addActions([self.act_shortcuts, self.act_about])
+        tools = self.addToolBar("Main")
+        tools.setObjectName("toolbar_main")
+        tools.addActions([self.act_new, self.act_open, self.act_save])
+        tools.addSeparator()
+        tools.addActions([self.act_undo, self.act_redo])
+        tools.addSeparator()
+        tools.addActions(self.training.actions_for_menu())
+        self.toolbar = tools
+        self._default_state = self.saveState()
