@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
+from pathlib import Path
+
+from ..design import NetworkDesign
 
 SHOT_TIMEOUT_MS = 120_000  # screenshot mode gives up (exit 1) after this long
 
 
-def run_gui(args: argparse.Namespace) -> int:
-    """Open the main window on ``args``' design (file or preset); returns the exit code.
+def run_gui(design: NetworkDesign | None = None, path: Path | None = None,
+            screenshot: str | None = None, train_steps: int = 0) -> int:
+    """Open the main window on ``design`` (read from ``path``, if any); the exit code.
 
-    With ``--screenshot PATH`` the window is shown at 1600 x 1000, populated (the at-init
-    preview, and ``--train-steps N`` steps of training with the plots redrawn), saved as
-    a PNG and closed.
+    With ``screenshot`` (a PNG path) the window is shown at 1600 x 1000, populated (the
+    at-init preview, and ``train_steps`` steps of training with the plots redrawn),
+    saved and closed. Without it, ``train_steps`` > 0 starts training on launch.
     """
-    import os
-
-    from ..cli_common import CliError, load_input
-    design = load_input(args) if (args.design or args.preset) else None
-    has_display = any(os.environ.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY"))
-    if not has_display and not os.environ.get("QT_QPA_PLATFORM") and sys.platform.startswith(
-            "linux"):
-        if not args.screenshot:
-            raise CliError("no display found: set DISPLAY (or run with --screenshot, or "
-                           "QT_QPA_PLATFORM=offscreen)")
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
-
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -38,22 +29,21 @@ def run_gui(args: argparse.Namespace) -> int:
     app.setWindowIcon(app_icon())
     app.setDesktopFileName("desklab")
     app.setOrganizationName("DeskLab")
-    window = MainWindow(design, offer_restore=not args.screenshot)
+    window = MainWindow(design, offer_restore=not screenshot)
     window.resize(1600, 1000)
     window.show()
-    if args.design and design is not None:
-        from pathlib import Path
-        window.doc.path = Path(args.design)
+    if path is not None:
+        window.doc.path = path
         window.doc.file_changed.emit()
     result = {"code": 0}
-    if args.screenshot:
+    if screenshot:
         # kept on the window: a plain object's bound methods do not keep it alive
-        window.screenshot_run = ScreenshotRun(window, args.screenshot, args.train_steps, result)
+        window.screenshot_run = ScreenshotRun(window, screenshot, train_steps, result)
         window.screenshot_run.begin()
         QTimer.singleShot(SHOT_TIMEOUT_MS, lambda: _give_up(window, result))
-    elif args.train_steps:
+    elif train_steps:
         d = window.doc.design.copy()
-        d.train.steps = args.train_steps
+        d.train.steps = train_steps
         window.training.start(d)
     code = app.exec()
     return result["code"] or code

@@ -8,7 +8,7 @@ import csv
 import math
 import sys
 
-from .cli_common import CliError, load_input
+from .common import CliError, load_input
 
 
 def add_train_parser(sub, design_args) -> None:
@@ -33,8 +33,8 @@ class _CsvStream:
     """Rows written as they come to a temp file beside the target, renamed at the end."""
 
     def __init__(self, path: str):
-        from .metrics.report import CSV_HEADER
-        from .util.files import atomic_path
+        from ..metrics.report import CSV_HEADER
+        from ..util.files import atomic_path
         self._files = contextlib.ExitStack()  # closing it renames the temp file into place
         try:
             tmp = self._files.enter_context(atomic_path(path))
@@ -45,7 +45,7 @@ class _CsvStream:
         self.writer.writerow(CSV_HEADER)
 
     def add(self, snap) -> None:
-        from .metrics.report import snapshot_rows
+        from ..metrics.report import snapshot_rows
         self.writer.writerows(snapshot_rows(snap))
 
     def close(self) -> None:
@@ -62,10 +62,10 @@ def _bar(step: int, total: int, rate: float, loss: float) -> str:
 
 def cmd_train(args: argparse.Namespace) -> int:
     design = load_input(args)
-    from .engine import DeviceError
-    from .engine.trainer import Trainer
-    from .metrics import RunHistory
-    from .metrics.report import layer_table, to_json, train_report
+    from ..engine import DeviceError
+    from ..engine.trainer import Trainer
+    from ..metrics import RunHistory
+    from ..metrics.report import layer_table, to_json, train_report
     try:
         trainer = Trainer(design)
     except DeviceError as exc:
@@ -73,7 +73,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     history = RunHistory(trainer.layout)
     board = None
     if args.tensorboard:
-        from .engine.tensorboard_log import TensorBoardLogger, TensorBoardUnavailable
+        from ..engine.tensorboard_log import TensorBoardLogger, TensorBoardUnavailable
         try:
             board = TensorBoardLogger(args.tensorboard)
         except TensorBoardUnavailable as exc:
@@ -122,14 +122,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"[{finding.kind}, {finding.span()}] {finding.message}\n  -> {finding.advice}",
               file=out)
     if args.save_weights:
-        from .engine.weights import save_weights
+        from ..engine.weights import save_weights
         try:
             save_weights(trainer.model, args.save_weights)
         except OSError as exc:
             raise CliError(f"cannot save weights to {args.save_weights}: "
                            f"{exc.strerror or exc}") from None
     if args.json:
-        from .cli_common import write_text
+        from .common import write_text
         report = train_report(design, trainer, history)
         write_text(args.json, to_json(report), "the report")
     return 1 if trainer.state == "failed" else 0

@@ -8,8 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .design import DesignFileError, NetworkDesign, analyze, load_design
-from .errors import DeskLabError
+from ..design import DesignFileError, NetworkDesign, analyze, load_design
+from ..errors import DeskLabError
 
 EXIT_USAGE = 2
 
@@ -26,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
 def load_input(args: argparse.Namespace) -> NetworkDesign:
     """The design named on the command line (file or --preset), validated."""
     if getattr(args, "preset", None):
-        from .lessons import get_preset
+        from ..lessons import get_preset
         if args.design:
             raise CliError("give a design file or --preset, not both")
         try:
@@ -47,7 +47,7 @@ def load_input(args: argparse.Namespace) -> NetworkDesign:
         design.input.dataset = "file"
         design.input.params = {"path": args.data, "label": args.label or ""}
         design.output.size = None
-        from .design.datafile import DataFileError, inspect_data
+        from ..design.datafile import DataFileError, inspect_data
         try:
             design.output.task = inspect_data(args.data, args.label or "").task
         except DataFileError as exc:
@@ -69,7 +69,7 @@ def write_text(path: str, text: str, what: str) -> None:
     if path == "-":
         sys.stdout.write(text)
         return
-    from .util.files import atomic_write_text
+    from ..util.files import atomic_write_text
     try:
         atomic_write_text(Path(path), text)
     except OSError as exc:

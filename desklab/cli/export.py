@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .cli_common import CliError, load_input, write_text
+from .common import CliError, load_input, write_text
 
 
 def add_export_parser(sub, design_args) -> None:
@@ -22,12 +22,12 @@ def add_export_parser(sub, design_args) -> None:
 def cmd_export(args: argparse.Namespace) -> int:
     design = load_input(args)
     if args.format == "pytorch":
-        from .engine.export import export_pytorch
+        from ..engine.export import export_pytorch
         write_text(args.output, export_pytorch(design), "the PyTorch file")
         return 0
     if args.output == "-":
         raise CliError("ONNX is binary: give a file with -o")
-    from .engine.onnx_export import OnnxUnavailable, export_onnx
+    from ..engine.onnx_export import OnnxUnavailable, export_onnx
     try:
         export_onnx(design, Path(args.output), args.weights)
     except OnnxUnavailable as exc:
