@@ -36,7 +36,7 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     from desklab.design import InputSpec, LayerSpec, NetworkDesign, TrainConfig
-    from desklab.gui.main_window import MainWindow
+    from desklab.gui.views.main_window import MainWindow
 
     app = QApplication(sys.argv[:1])
     design = NetworkDesign(

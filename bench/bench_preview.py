@@ -27,7 +27,7 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     from desklab.design.edit import set_field
-    from desklab.gui.main_window import MainWindow
+    from desklab.gui.views.main_window import MainWindow
     from desklab.lessons import get_preset
 
     app = QApplication(sys.argv[:1])

@@ -32,7 +32,7 @@ def designer(out: Path) -> None:
     from PySide6.QtWidgets import QApplication
 
     from desklab.design import load_design
-    from desklab.gui.main_window import MainWindow
+    from desklab.gui.views.main_window import MainWindow
 
     app = QApplication(sys.argv[:1])
     settings = QSettings(os.path.join(tempfile.mkdtemp(), "s.ini"), QSettings.IniFormat)
@@ -55,7 +55,7 @@ def compare(out: Path) -> None:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from desklab.gui.main_window import MainWindow
+    from desklab.gui.views.main_window import MainWindow
     from desklab.lessons import get_preset
     app = QApplication.instance() or QApplication(sys.argv[:1])
     settings = QSettings(os.path.join(tempfile.mkdtemp(), "s.ini"), QSettings.IniFormat)
@@ -63,7 +63,7 @@ def compare(out: Path) -> None:
     designs = [get_preset("deep-sigmoid"), get_preset("deep-relu")]
     for d in designs:
         d.train.steps = 600
-    from desklab.gui.compare import CompareWindow
+    from desklab.gui.views.compare import CompareWindow
     view = CompareWindow(window.runs, window)
     view.run_pair(designs, ["deep-sigmoid", "deep-relu"])
     view.resize(1600, 1000)

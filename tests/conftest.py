@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 
 @pytest.fixture(scope="session", autouse=True)
 def collect_on_main_thread_only():
-    """As the app does (desklab/gui/gc_guard.py): the cycle collector must never run in a
+    """As the app does (desklab/gui/controllers/gc_guard.py): the cycle collector must never run in a
     worker thread, where it could destroy an earlier test's Qt objects and deadlock."""
     import gc
     gc.disable()
@@ -31,7 +31,7 @@ def no_leaked_threads():
               and not t.daemon]
     assert not leaked, f"test left threads running: {leaked}"
     try:
-        from desklab.gui.worker import live_threads
+        from desklab.gui.controllers.worker import live_threads
     except ImportError:
         return
     running = live_threads()
@@ -50,7 +50,7 @@ def window(qtbot, settings):
     """The main window on deep-relu; answers 'Discard' instead of showing dialogs."""
     from PySide6.QtWidgets import QMessageBox
 
-    from desklab.gui.main_window import MainWindow
+    from desklab.gui.views.main_window import MainWindow
     from desklab.lessons import get_preset
     win = MainWindow(get_preset("deep-relu"), settings=settings)
     win.ask_save_changes = lambda: QMessageBox.Discard

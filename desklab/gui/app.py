@@ -21,7 +21,7 @@ def run_gui(design: NetworkDesign | None = None, path: Path | None = None,
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from .main_window import MainWindow
+    from .views.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("DeskLab")

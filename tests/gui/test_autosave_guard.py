@@ -5,14 +5,14 @@ import pytest
 
 from desklab.design import dumps, save_design
 from desklab.design.edit import set_field
-from desklab.gui.threads import live_threads
+from desklab.gui.controllers.threads import live_threads
 from desklab.lessons import get_preset
 
 
 @pytest.fixture
 def errors(monkeypatch):
     """MainWindow.show_error collected instead of shown (it runs inside __init__)."""
-    from desklab.gui.main_window import MainWindow
+    from desklab.gui.views.main_window import MainWindow
     seen: list[str] = []
     monkeypatch.setattr(MainWindow, "show_error", lambda self, title, text: seen.append(text))
     monkeypatch.setattr(MainWindow, "ask_restore", lambda self, when: True)
@@ -20,7 +20,7 @@ def errors(monkeypatch):
 
 
 def open_window(qtbot, settings):
-    from desklab.gui.main_window import MainWindow
+    from desklab.gui.views.main_window import MainWindow
     window = MainWindow(get_preset("cnn-digits"), settings=settings)
     qtbot.addWidget(window)
     return window
@@ -51,7 +51,7 @@ def test_an_autosave_that_does_not_load_is_set_aside(qtbot, settings, errors):
 
 def test_a_restore_that_raises_is_set_aside_at_once(qtbot, settings,
                                                                     errors, monkeypatch):
-    from desklab.gui.main_window import MainWindow
+    from desklab.gui.views.main_window import MainWindow
     design = get_preset("deep-relu")
     set_field(design, (0,), "units", 77)
     path = autosave_path(settings)
@@ -94,7 +94,7 @@ def test_a_finished_restore_clears_its_counter(qtbot, settings, errors):
 
 def test_a_window_that_fails_to_build_stops_its_preview_thread(qtbot, settings,
                                                               monkeypatch):
-    from desklab.gui.main_window import MainWindow
+    from desklab.gui.views.main_window import MainWindow
 
     def broken(self, *args):
         raise RuntimeError("a dock failed to build")

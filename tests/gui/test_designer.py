@@ -4,7 +4,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QApplication
 
 from desklab.design import dumps, load_design
-from desklab.gui.editor import ROLE_LINES
+from desklab.gui.views.editor import ROLE_LINES
 
 
 def real_drop(editor, mime, pos: QPoint) -> None:

@@ -4,8 +4,8 @@ log axes whose labels never pile up."""
 import numpy as np
 import pyqtgraph as pg
 
-from desklab.gui.layer_lines import MAX_ITEMS, LayerLines
-from desklab.gui.log_axis import LogAxis
+from desklab.gui.plots.layer_lines import MAX_ITEMS, LayerLines
+from desklab.gui.plots.log_axis import LogAxis
 from desklab.gui.plots import depth_colors
 
 

@@ -26,7 +26,7 @@ def test_none_refcount_survives_void_qt_calls(qtbot):
 def test_gc_guard_keeps_collection_on_the_gui_thread(qtbot):
     import gc
 
-    from desklab.gui.gc_guard import install_gc_guard
+    from desklab.gui.controllers.gc_guard import install_gc_guard
     guard = install_gc_guard()
     assert not gc.isenabled() and guard.timer.isActive()
     assert install_gc_guard() is guard  # once per process

@@ -12,7 +12,7 @@ import torch
 from desklab.cli import main
 from desklab.design import dumps, save_design
 from desklab.design.edit import set_field
-from desklab.gui.worker import live_threads
+from desklab.gui.controllers.worker import live_threads
 from desklab.lessons import get_preset
 
 BAD_FILES = {
@@ -82,7 +82,7 @@ def test_directory_unreadable_and_huge_values(window, tmp_path, monkeypatch, cap
 
 
 def test_autosave_and_restore(window, settings, qtbot, monkeypatch):
-    from desklab.gui.main_window import MainWindow
+    from desklab.gui.views.main_window import MainWindow
     doc = window.doc
     doc.edit("edit", lambda d: set_field(d, (0,), "units", 77))
     assert window.autosaver.save_now()

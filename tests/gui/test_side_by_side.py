@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from desklab.gui.dialogs import LessonDialog
-from desklab.gui.worker import live_threads
+from desklab.gui.views.dialogs import LessonDialog
+from desklab.gui.controllers.worker import live_threads
 
 
 def has_data(item) -> bool:
@@ -68,7 +68,7 @@ def test_run_list_reopen_compare_delete(window, qtbot):
 
 def test_run_list_is_bounded():
     from desklab.design import NetworkDesign
-    from desklab.gui.runs import MAX_RUNS, RunList, RunRecord
+    from desklab.gui.controllers.runs import MAX_RUNS, RunList, RunRecord
     from desklab.metrics import RunHistory
     runs = RunList()
     for i in range(MAX_RUNS + 7):

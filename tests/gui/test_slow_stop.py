@@ -12,8 +12,8 @@ import time
 import pytest
 
 from desklab.engine.trainer import Trainer
-from desklab.gui import threads
-from desklab.gui.threads import detached_threads, live_threads
+from desklab.gui.controllers import threads
+from desklab.gui.controllers.threads import detached_threads, live_threads
 
 SLOW_S = 1.2
 
@@ -87,7 +87,7 @@ def test_closing_during_a_slow_step_waits_for_it(window, qtbot, slow_steps):
 
 
 def test_closing_while_the_preview_computes_waits_for_it(window, qtbot, monkeypatch):
-    from desklab.gui import preview
+    from desklab.gui.views import preview
     entered = threading.Event()
     original = preview.probe_at_init
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from desklab.gui.worker import live_threads
+from desklab.gui.controllers.worker import live_threads
 
 
 def start_short_run(window, qtbot, steps=400, probe_every=5, eval_every=20):

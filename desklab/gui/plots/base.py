@@ -8,7 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 
 from ...metrics import ProbeLayout, RunHistory
-from .. import log_axis
+from . import log_axis
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False, useOpenGL=False)
 _SMALL = None  # made on first use: a QFont needs a QGuiApplication

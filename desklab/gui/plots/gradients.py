@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from ...metrics import ProbeLayout, RunHistory
-from ..layer_lines import LayerLines
+from .layer_lines import LayerLines
 from .base import RECENT, Panel, _log_range, _step_range, _thin, layer_ticks, legend_title
 
 

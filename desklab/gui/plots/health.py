@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 
 from ...design.catalog import saturating_activations
 from ...metrics import ProbeLayout, RunHistory
-from ..layer_lines import LayerLines
+from .layer_lines import LayerLines
 from .base import RECENT, Panel, _log_range, _step_range, _thin, legend_title
 
 

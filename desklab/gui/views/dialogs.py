@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ..lessons import PRESETS
+from ...lessons import PRESETS
 
 
 class LessonDialog(QDialog):

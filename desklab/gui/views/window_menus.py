@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from PySide6.QtGui import QAction, QKeySequence
 
-from .exports import Exporter
-from .icons import icon
+from ..controllers.exports import Exporter
+from ..icons import icon
 
 
 class MenuActions:

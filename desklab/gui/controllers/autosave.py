@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
 
-from ..design import DesignFileError, NetworkDesign, load_design, save_design
+from ...design import DesignFileError, NetworkDesign, load_design, save_design
 from .document import DesignDocument
 
 AUTOSAVE_MS = 30_000

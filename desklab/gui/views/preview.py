@@ -14,12 +14,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from ..design import NetworkDesign
-from ..engine import probe_at_init
-from .document import DesignDocument
-from .plots import legend_title
-from .threads import start_thread, stop_thread
-from . import log_axis
+from ...design import NetworkDesign
+from ...engine import probe_at_init
+from ..controllers.document import DesignDocument
+from ..plots import legend_title
+from ..controllers.threads import start_thread, stop_thread
+from ..plots import log_axis
 
 PREVIEW_BATCH = 256  # examples per preview probe (statistics barely move beyond this)
 BUSY_AFTER_MS = 200  # show the busy mark when a result takes longer than this

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
 
-from ..util.files import atomic_path, atomic_write_text
-from .icons import icon
+from ...util.files import atomic_path, atomic_write_text
+from ..icons import icon
 
 
 class Exporter:
@@ -40,12 +40,12 @@ class Exporter:
     # --- one method per format, taking the target path (the menu asks for it)
 
     def pytorch(self, path: Path) -> bool:
-        from ..engine.export import export_pytorch
+        from ...engine.export import export_pytorch
         return self._guard("PyTorch code", lambda: atomic_write_text(
             path, export_pytorch(self.window.doc.design)))
 
     def onnx(self, path: Path) -> bool:
-        from ..engine.onnx_export import export_onnx
+        from ...engine.onnx_export import export_onnx
         trainer = self.window.training.controller.trainer
         state = ({k: v.detach().cpu() for k, v in trainer.model.state_dict().items()}
                  if trainer is not None else None)
@@ -53,7 +53,7 @@ class Exporter:
         return self._guard("ONNX", lambda: export_onnx(design, path, state=state))
 
     def report(self, path: Path) -> bool:
-        from ..metrics.report import to_json, train_report
+        from ...metrics.report import to_json, train_report
         c = self.window.training.controller
         if self.history is None or c.trainer is None:
             self.window.show_error("Nothing to export", "Train first: the report is a run's.")
@@ -62,7 +62,7 @@ class Exporter:
             path, to_json(train_report(c.trainer.design, c.trainer, self.history))))
 
     def csv(self, path: Path) -> bool:
-        from ..metrics.report import snapshots_csv
+        from ...metrics.report import snapshots_csv
         if self.history is None or not self.history.snapshots:
             self.window.show_error("Nothing to export", "Train first: no snapshots yet.")
             return False
@@ -70,7 +70,7 @@ class Exporter:
             path, snapshots_csv(list(self.history.snapshots))))
 
     def tensorboard(self, folder: Path) -> bool:
-        from ..engine.tensorboard_log import TensorBoardLogger
+        from ...engine.tensorboard_log import TensorBoardLogger
         if self.history is None:
             self.window.show_error("Nothing to export", "Train first.")
             return False
@@ -79,7 +79,7 @@ class Exporter:
             board = TensorBoardLogger(str(folder))
             for snapshot in self.history.snapshots:
                 board.add_snapshot(snapshot)
-            from ..metrics import Metrics
+            from ...metrics import Metrics
             for row in self.history.metrics.values:  # columns in Metrics' field order
                 board.add_metrics(Metrics(int(row[0]), *(float(v) for v in row[1:])))
             board.close()

@@ -15,12 +15,12 @@ from PySide6.QtWidgets import (
     QComboBox, QGridLayout, QHBoxLayout, QLabel, QMessageBox, QVBoxLayout, QWidget,
 )
 
-from .document import DesignDocument
+from ..controllers.document import DesignDocument
 from .findings import FindingsList
-from .icons import icon
-from .plots import ActivationPanel, BoundaryPanel, GradientPanel, HealthPanel, LossPanel
+from ..icons import icon
+from ..plots import ActivationPanel, BoundaryPanel, GradientPanel, HealthPanel, LossPanel
 from .train_panel import TrainPanel
-from .worker import TrainingController
+from ..controllers.worker import TrainingController
 
 REDRAW_MS = 33  # <= 30 Hz
 DIAGNOSE_EVERY_S = 0.25  # the rules run at most 4 times a second

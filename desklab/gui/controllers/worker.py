@@ -14,11 +14,11 @@ import time
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from ..design import NetworkDesign
-from ..engine import make_dataset
-from ..engine.boundary import decision_grid
-from ..engine.trainer import Trainer
-from ..metrics import Finding, RunHistory
+from ...design import NetworkDesign
+from ...engine import make_dataset
+from ...engine.boundary import decision_grid
+from ...engine.trainer import Trainer
+from ...metrics import Finding, RunHistory
 from .threads import live_threads, start_thread, stop_thread
 
 BOUNDARY_EVERY_S = 0.3  # decision boundary redraws "every few hundred ms"

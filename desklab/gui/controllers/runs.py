@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from ..design import NetworkDesign
-from ..engine.trainer import Trainer
-from ..metrics import RunHistory
+from ...design import NetworkDesign
+from ...engine.trainer import Trainer
+from ...metrics import RunHistory
 from .threads import start_thread, stop_thread
 
 

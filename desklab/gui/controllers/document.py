@@ -13,7 +13,7 @@ from typing import Callable
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from ..design import Analysis, NetworkDesign, analyze, dumps
+from ...design import Analysis, NetworkDesign, analyze, dumps
 
 _MERGE_ID = 4242
 

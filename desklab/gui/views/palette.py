@@ -6,8 +6,8 @@ from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
 
-from ..design import LAYER_KINDS
-from .icons import icon
+from ...design import LAYER_KINDS
+from ..icons import icon
 
 KIND_MIME = "application/x-desklab-layer-kind"
 

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox, QWidget,
 )
 
-from ..design import ACTIVATIONS, DATASETS, INITS, NORMS, OPTIMIZERS
-from ..design.schema import Param
+from ...design import ACTIVATIONS, DATASETS, INITS, NORMS, OPTIMIZERS
+from ...design.schema import Param
 
 LABELS = {"activation": ACTIVATIONS, "init": INITS, "norm": NORMS, "dataset": DATASETS,
           "optimizer": OPTIMIZERS}

@@ -14,10 +14,10 @@ from PySide6.QtWidgets import (
     QComboBox, QGridLayout, QHBoxLayout, QLabel, QSlider, QToolButton, QWidget,
 )
 
-from ..design import DATASETS, TRAIN_PARAMS
-from ..design.edit import get_field, set_field
-from ..engine import available_devices
-from .document import DesignDocument
+from ...design import DATASETS, TRAIN_PARAMS
+from ...design.edit import get_field, set_field
+from ...engine import available_devices
+from ..controllers.document import DesignDocument
 from .fields import make_editor, set_editor_value
 
 LR_MIN_EXP, LR_MAX_EXP = -5.0, 1.0  # the slider spans 1e-5 .. 10
@@ -58,7 +58,7 @@ class TrainPanel(QWidget):
         self.device = QComboBox()
         self.device.setObjectName("device_combo")
         self.device.addItem("auto", "auto")
-        from ..engine import describe_device, resolve_device
+        from ...engine import describe_device, resolve_device
         for name in available_devices():
             self.device.addItem(describe_device(resolve_device(name)), name)
         self.device.setToolTip("Where to train: auto picks CUDA, then MPS, then the CPU.")
@@ -136,7 +136,7 @@ class TrainPanel(QWidget):
 
     def _data_fields(self) -> None:
         """noise (where the dataset has it), validation split and preprocessing."""
-        from ..design.catalog import INPUT_PARAMS
+        from ...design.catalog import INPUT_PARAMS
         entry = DATASETS.get(self.doc.design.input.dataset)
         wanted = [f"input.{p.name}" for p in (entry.params if entry else ())
                   if p.name == "noise"] + ["input.val_fraction", "input.preprocess"]

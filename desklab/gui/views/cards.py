@@ -11,7 +11,7 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
-from ..design import ACTIVATIONS, INITS, LAYER_KINDS, LayerSpec
+from ...design import ACTIVATIONS, INITS, LAYER_KINDS, LayerSpec
 from .palette import KIND_COLORS
 
 ROLE_PATH = Qt.UserRole

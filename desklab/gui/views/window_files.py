@@ -11,11 +11,11 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from ..design import DesignFileError, load_design, save_design
-from ..design.datafile import DataFileError, csv_columns, inspect_data
-from ..lessons import get_preset
-from ..util.files import replace_read_only
-from .autosave import describe_age
+from ...design import DesignFileError, load_design, save_design
+from ...design.datafile import DataFileError, csv_columns, inspect_data
+from ...lessons import get_preset
+from ...util.files import replace_read_only
+from ..controllers.autosave import describe_age
 
 MAX_RECENT = 8
 FILE_FILTER = "DeskLab designs (*.json);;All files (*)"

@@ -13,10 +13,10 @@ from PySide6.QtWidgets import (
 )
 
 from .findings import FindingsList
-from .icons import icon
-from .plots import MAX_STEP_POINTS, ActivationPanel, _thin
-from .runs import PairController, RunRecord
-from . import log_axis
+from ..icons import icon
+from ..plots import MAX_STEP_POINTS, ActivationPanel, _thin
+from ..controllers.runs import PairController, RunRecord
+from ..plots import log_axis
 
 COLORS = ("#1e64c8", "#e07b00")  # run A, run B
 

@@ -7,22 +7,22 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 
-from .. import __version__
-from ..design import LayerSpec, NetworkDesign
-from ..design.edit import duplicate_layers, insert_layer, move_layers, remove_layers
-from ..lessons import PRESETS, get_preset
-from .autosave import Autosaver
+from ... import __version__
+from ...design import LayerSpec, NetworkDesign
+from ...design.edit import duplicate_layers, insert_layer, move_layers, remove_layers
+from ...lessons import PRESETS, get_preset
+from ..controllers.autosave import Autosaver
 from .compare import CompareWindow
 from .dialogs import LessonDialog, shortcuts_dialog
-from .document import DesignDocument
+from ..controllers.document import DesignDocument
 from .editor import NetworkPanel
-from .gc_guard import install_gc_guard
+from ..controllers.gc_guard import install_gc_guard
 from .inspector import Inspector
 from .palette import Palette
 from .preview import PreviewPanel
 from .run_panel import RunPanel
-from .runs import RunList, RunRecord
-from .threads import wait_for_detached
+from ..controllers.runs import RunList, RunRecord
+from ..controllers.threads import wait_for_detached
 from .window_files import FileActions
 from .window_menus import MenuActions
 
@@ -83,7 +83,7 @@ class MainWindow(FileActions, MenuActions, QMainWindow):
                                    "autosave.json", self)
         self.autosaver.report = self.show_uncaught
         self._uncaught_box = None
-        from .ui_map import install_from_env
+        from ..ui_map import install_from_env
         self.ui_map = install_from_env(self)
         if offer_restore:
             self.offer_restore()

@@ -12,15 +12,15 @@ import html
 import pyqtgraph as pg
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QScrollArea, QVBoxLayout, QWidget
 
-from ..design import ACTIVATIONS, COMMON, DATASETS, INITS, LAYER_KINDS
-from ..design.catalog import INPUT_PARAMS, OUTPUT_PARAMS
-from ..design.shapes import weight_fans
-from ..design.edit import get_field, set_field
-from ..design.schema import Param
-from ..engine.curves import activation_curve
-from .document import DesignDocument
+from ...design import ACTIVATIONS, COMMON, DATASETS, INITS, LAYER_KINDS
+from ...design.catalog import INPUT_PARAMS, OUTPUT_PARAMS
+from ...design.shapes import weight_fans
+from ...design.edit import get_field, set_field
+from ...design.schema import Param
+from ...engine.curves import activation_curve
+from ..controllers.document import DesignDocument
 from .fields import make_editor, route_undo_keys, set_editor_value
-from .plots import legend_title
+from ..plots import legend_title
 
 
 class Inspector(QScrollArea):

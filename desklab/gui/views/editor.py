@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (
     QAbstractItemView, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from ..design import DATASETS, LAYER_KINDS, LayerSpec, fmt_shape
-from ..design.edit import insert_layer, move_layers
+from ...design import DATASETS, LAYER_KINDS, LayerSpec, fmt_shape
+from ...design.edit import insert_layer, move_layers
 from .cards import ROLE_BADGE, ROLE_KIND, ROLE_LINES, ROLE_PATH, CardDelegate, layer_summary
-from .document import DesignDocument
+from ..controllers.document import DesignDocument
 from .palette import KIND_MIME, kind_icon
 
 PATHS_MIME = "application/x-desklab-layer-paths"

@@ -8,8 +8,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QListWidget, QListWidgetItem
 
-from ..metrics import Finding
-from .icons import icon
+from ...metrics import Finding
+from ..icons import icon
 
 COLORS = {"error": "#b71c1c", "warning": "#8a5a00", "info": "#1e4e8c"}
 

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .runs import RunList, RunRecord
+from ..controllers.runs import RunList, RunRecord
 
 
 class RunPanel(QWidget):
