@@ -89,3 +89,16 @@ def projection(shape_in: Shape, shape_out: Shape) -> tuple[int, int] | None:
         if conv_out(h, 1, stride, 0) == h2 and conv_out(w, 1, stride, 0) == w2:
             return stride, c_in * c_out
     return None
+
+
+def shortcut_module(layer: LayerSpec, shape_in: Shape, shape_out: Shape) -> tuple | None:
+    """The torch module of a valid residual block's shortcut: None for the identity,
+    else (class name in ``torch.nn``, positional args); it never has a bias. The builder
+    constructs it and the exporter writes it from this one answer."""
+    mode = LAYER_KINDS["residual"].resolve(layer.params)["shortcut"]
+    if mode == "identity" or (mode == "auto" and shape_in == shape_out):
+        return None
+    if len(shape_in) == 1:
+        return "Linear", (shape_in[0], shape_out[0])
+    stride, _ = projection(shape_in, shape_out)
+    return "Conv2d", (shape_in[0], shape_out[0], 1, stride)

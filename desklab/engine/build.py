@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from ..design import LAYER_KINDS, NetworkDesign, analyze
-from ..design.shapes import projection, width_multiplier
+from ..design.shapes import shortcut_module, width_multiplier
 from ..design.catalog import ACTIVATIONS
 from ..design.model import LayerSpec
 from ..errors import DeskLabError
@@ -73,15 +73,12 @@ def _block(layer: LayerSpec, in_shape: tuple) -> Block:
 
 def _residual(layer: LayerSpec, inner: dict[str, Block], in_shape: tuple,
               out_shape: tuple) -> Residual:
-    mode = LAYER_KINDS["residual"].resolve(layer.params)["shortcut"]
-    if mode == "identity" or (mode == "auto" and in_shape == out_shape):
+    spec = shortcut_module(layer, in_shape, out_shape)
+    if spec is None:
         shortcut = nn.Identity()
     else:
-        stride, _ = projection(in_shape, out_shape)
-        if len(in_shape) == 1:
-            shortcut = nn.Linear(in_shape[0], out_shape[0], bias=False)
-        else:
-            shortcut = nn.Conv2d(in_shape[0], out_shape[0], 1, stride, bias=False)
+        cls, args = spec
+        shortcut = getattr(nn, cls)(*args, bias=False)
         apply_init(shortcut.weight, None, layer.init, layer.init_params)
     return Residual(inner, shortcut, make_activation(layer.activation, layer.activation_params))
 

@@ -13,7 +13,7 @@ import math
 
 from ..design import ACTIVATIONS, INITS, LAYER_KINDS, NetworkDesign, analyze, fmt_shape
 from ..design.model import LayerSpec
-from ..design.shapes import projection, width_multiplier
+from ..design.shapes import shortcut_module, width_multiplier
 from .modules import BinaryStep, Block, Head, Maxout, Net, Residual, init_, make_norm
 
 # The user's text (name, description, dataset) enters the generated file only as repr()
@@ -128,15 +128,9 @@ def export_pytorch(design: NetworkDesign) -> str:
             lines, need = _block(sub, sub_info, f"inner[{sub_info.name.split('.')[-1]!r}]")
             body += lines
             custom |= need
-        mode = LAYER_KINDS["residual"].resolve(layer.params)["shortcut"]
-        if mode == "identity" or (mode == "auto" and info.in_shape == info.out_shape):
-            shortcut = "nn.Identity()"
-        elif len(info.in_shape) == 1:
-            shortcut = f"nn.Linear({info.in_shape[0]}, {info.out_shape[0]}, bias=False)"
-        else:
-            stride, _ = projection(info.in_shape, info.out_shape)
-            shortcut = (f"nn.Conv2d({info.in_shape[0]}, {info.out_shape[0]}, 1, "
-                        f"stride={stride}, bias=False)")
+        spec = shortcut_module(layer, info.in_shape, info.out_shape)
+        shortcut = "nn.Identity()" if spec is None else \
+            f"nn.{spec[0]}({', '.join(map(repr, spec[1]))}, bias=False)"
         act_entry = ACTIVATIONS[layer.activation]
         custom |= {act_entry.meta["torch"]} & set(CUSTOM)
         body.append(f"{key} = Residual(inner, {shortcut}, "
