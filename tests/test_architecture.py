@@ -74,3 +74,17 @@ def test_pure_packages_really_do_not_load_torch():
             "bad = [m for m in ('torch', 'PySide6', 'pyqtgraph') if m in sys.modules]; "
             "print(bad); sys.exit(1 if bad else 0)")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_module_says_its_idea_in_under_300_lines():
+    """One idea per file: each module of desklab has a docstring and at most 300 lines."""
+    import ast
+    too_long, undocumented = [], []
+    for path in sorted((ROOT / "desklab").rglob("*.py")):
+        text = path.read_text()
+        if text.count("\n") > 300:
+            too_long.append(f"{path.relative_to(ROOT)} ({text.count(chr(10))} lines)")
+        if not ast.get_docstring(ast.parse(text)):
+            undocumented.append(str(path.relative_to(ROOT)))
+    assert not too_long, too_long
+    assert not undocumented, undocumented
