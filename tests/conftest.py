@@ -12,8 +12,9 @@ import pytest  # noqa: E402
 
 @pytest.fixture(scope="session", autouse=True)
 def collect_on_main_thread_only():
-    """As the app does (desklab/gui/controllers/gc_guard.py): the cycle collector must never run in a
-    worker thread, where it could destroy an earlier test's Qt objects and deadlock."""
+    """As the app does (desklab/gui/controllers/gc_guard.py): the cycle collector must
+    never run in a worker thread, where it could destroy an earlier test's Qt objects and
+    deadlock."""
     import gc
     gc.disable()
     yield

@@ -42,6 +42,9 @@ def load_input(args: argparse.Namespace) -> NetworkDesign:
         raise CliError("give a design file or --preset NAME (see 'desklab presets')")
     if getattr(args, "seed", None) is not None:
         design.train.seed = args.seed
+    if getattr(args, "data_root", None):
+        from ..util.data_root import set_data_root
+        set_data_root(args.data_root)
     if getattr(args, "data", None):
         # your own data replaces the design's: the head adapts to its classes
         design.input.dataset = "file"
@@ -74,3 +77,49 @@ def write_text(path: str, text: str, what: str) -> None:
         atomic_write_text(Path(path), text)
     except OSError as exc:
         raise CliError(f"cannot write {what} to {path}: {exc.strerror or exc}") from None
+
+
+def fetch_dataset(design: NetworkDesign) -> None:
+    """Download the design's real dataset if the data folder lacks it, with a progress
+    bar on a terminal; no network gives one line that names the folder (exit 2)."""
+    from ..design import DATASETS
+    real = DATASETS[design.input.dataset].meta.get("real")
+    if real is None:
+        return
+    from ..engine.download import ensure_dataset
+    from ..engine.real_data import missing_files
+    from ..util.data_root import data_root
+    root = data_root()
+    if not missing_files(real, root):
+        return
+    bar = _ProgressBar(f"downloading {real.label} ({real.megabytes} MB) into {root}")
+    ensure_dataset(real.name, root, bar.update)
+    bar.done()
+
+
+class _ProgressBar:
+    """One updating line on a terminal; a start and an end line otherwise."""
+
+    def __init__(self, title: str):
+        self.title, self.tty = title, sys.stderr.isatty()
+        self.shown = -1
+        self.started = False
+
+    def update(self, done: int, total: int) -> None:
+        if not self.started:  # said once bytes arrive: offline, the error is the one line
+            self.started = True
+            print(f"desklab: {self.title}", file=sys.stderr)
+        if not self.tty or not total:
+            return
+        percent = int(100 * done / total)
+        if percent != self.shown:
+            self.shown = percent
+            bar = "#" * (percent // 4)
+            print(f"\r  [{bar:<25}] {percent:3d}%  {done / 2**20:6.1f} / "
+                  f"{total / 2**20:.1f} MB", end="", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.tty and self.shown >= 0:
+            print(file=sys.stderr)
+        if self.started:
+            print("desklab: download complete", file=sys.stderr)

@@ -11,6 +11,7 @@ import sys
 
 from ..errors import DeskLabError
 from .common import EXIT_USAGE, _Parser
+from .datasets import add_datasets_parser
 from .export import add_export_parser
 from .gui import add_gui_parser
 from .probe import add_probe_parsers
@@ -24,6 +25,8 @@ def _design_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", metavar="PATH",
                    help="train on your own data: CSV, NPZ (X, y) or MNIST IDX file/folder")
     p.add_argument("--label", metavar="COLUMN", help="CSV label column (default: the last)")
+    p.add_argument("--data-root", metavar="DIR", help="where MNIST, CIFAR-10... are kept and "
+                   "downloaded (default: $DESKLAB_DATA or the user data folder)")
     p.add_argument("--force", action="store_true",
                    help="replace output files even if they are read-only")
 
@@ -36,7 +39,7 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     for add_parser in (add_probe_parsers, add_train_parser, add_export_parser,
-                       add_gui_parser):
+                       add_gui_parser, add_datasets_parser):
         add_parser(sub, _design_args)
     return parser
 

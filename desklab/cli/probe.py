@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import CliError, load_input, write_text
+from .common import CliError, fetch_dataset, load_input, write_text
 
 
 def add_probe_parsers(sub, design_args) -> None:
@@ -28,6 +28,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 def cmd_probe(args: argparse.Namespace) -> int:
     design = load_input(args)
+    fetch_dataset(design)
     from ..engine import describe_device, probe_at_init
     from ..engine.device import DeviceError
     from ..metrics.report import layer_table, probe_report, to_json

@@ -8,7 +8,7 @@ import csv
 import math
 import sys
 
-from .common import CliError, load_input
+from .common import CliError, fetch_dataset, load_input
 
 
 def add_train_parser(sub, design_args) -> None:
@@ -62,6 +62,7 @@ def _bar(step: int, total: int, rate: float, loss: float) -> str:
 
 def cmd_train(args: argparse.Namespace) -> int:
     design = load_input(args)
+    fetch_dataset(design)
     from ..engine import DeviceError
     from ..engine.trainer import Trainer
     from ..metrics import RunHistory

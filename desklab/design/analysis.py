@@ -109,6 +109,13 @@ def _check_batch(design: NetworkDesign, result: Analysis) -> None:
             not 0.0 <= fraction <= 0.9:  # NaN too: reported by _check_design already
         return
     samples = design.input.resolved_params()["samples"]
+    real = dataset.meta.get("real")
+    if real is not None:  # validation is the official test split: all of these train
+        n_train = samples or real.train
+        if batch > n_train:
+            _add(result, (), "train.batch_size",
+                 f"batch size {batch} is larger than the {n_train} training examples")
+        return
     if design.input.dataset == "file":
         try:
             total = _file_samples(design)

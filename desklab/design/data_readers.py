@@ -133,7 +133,7 @@ def read_npz(p: Path) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _read_idx(p: Path) -> np.ndarray:
+def read_idx(p: Path) -> np.ndarray:
     opener = gzip.open if p.name.endswith(".gz") else open
     with opener(p, "rb") as f:
         raw = f.read(MAX_IDX_BYTES + 1)  # bounded: a .gz can expand without limit
@@ -153,7 +153,7 @@ def _read_idx(p: Path) -> np.ndarray:
 
 def idx_pair(images: Path) -> tuple[np.ndarray, np.ndarray]:
     """An images file; its labels file is found by the MNIST naming convention."""
-    pixels = _read_idx(images)  # first: a broken images file is the thing to report
+    pixels = read_idx(images)  # first: a broken images file is the thing to report
     name = images.name
     candidates = [name.replace("images-idx3", "labels-idx1"), name.replace("images", "labels")]
     labels = next((images.with_name(c) for c in candidates
@@ -161,7 +161,7 @@ def idx_pair(images: Path) -> tuple[np.ndarray, np.ndarray]:
     if labels is None:
         raise DataFileError(f"{images}: no matching labels file next to it "
                             f"(expected {candidates[0]})")
-    return _idx_arrays(pixels, _read_idx(labels), images)
+    return _idx_arrays(pixels, read_idx(labels), images)
 
 
 def idx_folder(folder: Path) -> tuple[np.ndarray, np.ndarray]:

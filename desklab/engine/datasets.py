@@ -13,15 +13,26 @@ import torch
 
 from ..design import DATASETS, NetworkDesign
 from ..design.catalog import dataset_task
+from ..util.data_root import data_root
+from .image_batches import ImagePrep, channel_stats
+from .real_data import load_arrays
 
 
 @dataclass(frozen=True)
 class Dataset:
     """Train / validation split as tensors on the CPU.
 
-    ``x_*`` is (N, *shape) float32; ``y_*`` is (N,) int64 for classes or
-    (N, targets) float32 for regression.
+    ``x_*`` is (N, *shape) float32 (uint8 with a ``prep`` for the real image sets);
+    ``y_*`` is (N,) int64 for classes or (N, targets) float32 for regression.
     """
+
+    def train_batch(self, x: torch.Tensor) -> torch.Tensor:
+        """A training batch as the network sees it (augmented when the design says)."""
+        return self.prep.train(x) if self.prep is not None else x
+
+    def eval_batch(self, x: torch.Tensor) -> torch.Tensor:
+        """A validation or probe batch as the network sees it."""
+        return self.prep.eval(x) if self.prep is not None else x
 
     name: str
     x_train: torch.Tensor
@@ -30,6 +41,9 @@ class Dataset:
     y_val: torch.Tensor
     classes: int
     task: str
+    # Real image sets keep x as uint8 (N, C, H, W); `prep` turns batches into float on
+    # the device (None: x is already float32 and preprocessed).
+    prep: ImagePrep | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -80,6 +94,14 @@ def _sine(rng, n, p):
     return x, np.sin(x) + rng.normal(0.0, p["noise"], x.shape)
 
 
+def _bundled(loader):
+    def generate(rng, n, p):
+        from sklearn import datasets
+        bunch = getattr(datasets, loader)()
+        return bunch.data[:n], bunch.target[:n]
+    return generate
+
+
 def _digits(rng, n, p):
     from sklearn.datasets import load_digits
     bunch = load_digits()
@@ -98,7 +120,8 @@ def _file(rng, n, p):
 
 GENERATORS = {"file": _file, "gaussian": _gaussian, "moons": _moons, "circles": _circles,
               "spiral": _spiral, "xor": _xor, "blobs": _blobs, "sine": _sine,
-              "digits": _digits}
+              "digits": _digits, "iris": _bundled("load_iris"), "wine": _bundled("load_wine"),
+              "breast_cancer": _bundled("load_breast_cancer")}
 
 
 def generate(name: str, params: dict, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -133,6 +156,8 @@ def make_dataset(design: NetworkDesign, seed: int | None = None) -> Dataset:
     """The design's dataset, split and preprocessed."""
     inp = design.input
     seed = design.train.seed if seed is None else seed
+    if "real" in DATASETS[inp.dataset].meta:
+        return _real_dataset(design)
     x, y = generate(inp.dataset, inp.params, seed)
     n_val = int(round(len(x) * inp.val_fraction))
     n_train = len(x) - n_val
@@ -146,3 +171,16 @@ def make_dataset(design: NetworkDesign, seed: int | None = None) -> Dataset:
         yt = torch.as_tensor(y.reshape(len(y), -1).astype(np.float32))
     return Dataset(inp.dataset, torch.as_tensor(np.ascontiguousarray(x_train)), yt[:n_train],
                    torch.as_tensor(np.ascontiguousarray(x_val)), yt[n_train:], classes, task)
+
+
+def _real_dataset(design: NetworkDesign) -> Dataset:
+    """A real image set from the data root: uint8 images, the official test split as
+    validation, normalisation statistics from the training images only."""
+    inp = design.input
+    d, p = DATASETS[inp.dataset].meta["real"], inp.resolved_params()
+    x_train, y_train, x_val, y_val = load_arrays(inp.dataset, data_root(), p["samples"],
+                                                 p["test_samples"])
+    mean, std = channel_stats(x_train, inp.preprocess)
+    prep = ImagePrep(mean, std, augment=bool(p.get("augment")), flip=d.flip_ok)
+    return Dataset(inp.dataset, torch.from_numpy(x_train), torch.from_numpy(y_train),
+                   torch.from_numpy(x_val), torch.from_numpy(y_val), 10, "classes", prep)

@@ -54,8 +54,12 @@ class RunningMetrics:
 
 @torch.no_grad()
 def validation_sums(model, x: torch.Tensor, y: torch.Tensor, task: str,
-                    classes: int) -> torch.Tensor:
-    """(mean loss, accuracy, top-5 accuracy) over (x, y) in eval mode, on the device."""
+                    classes: int, prepare=None) -> torch.Tensor:
+    """(mean loss, accuracy, top-5 accuracy) over (x, y) in eval mode, on the device.
+
+    ``prepare`` turns a chunk of ``x`` into the network's input (uint8 images into
+    normalised float), so the validation set never exists as float all at once.
+    """
     nan = torch.full((3,), math.nan, device=x.device)
     if len(x) == 0:
         return nan
@@ -64,7 +68,7 @@ def validation_sums(model, x: torch.Tensor, y: torch.Tensor, task: str,
     sums = torch.zeros(3, device=x.device)
     for start in range(0, len(x), VAL_CHUNK):
         xb, yb = x[start:start + VAL_CHUNK], y[start:start + VAL_CHUNK]
-        out = model(xb)
+        out = model(prepare(xb) if prepare is not None else xb)
         if task == "classes":
             sums[0] += F.cross_entropy(out, yb, reduction="sum")
             sums[1] += out.argmax(1).eq(yb).sum()
@@ -82,9 +86,9 @@ def validation_sums(model, x: torch.Tensor, y: torch.Tensor, task: str,
 
 
 def evaluate(model, running: RunningMetrics, x_val, y_val, task: str, step: int,
-             lr: float) -> Metrics:
+             lr: float, prepare=None) -> Metrics:
     """Metrics at ``step``: running train values and a validation pass, one host transfer."""
     train = running.take()
-    val = validation_sums(model, x_val, y_val, task, running.classes)
+    val = validation_sums(model, x_val, y_val, task, running.classes, prepare)
     loss, acc, top5, vloss, vacc, vtop5 = torch.cat([train, val]).cpu().tolist()
     return Metrics(step, loss, vloss, acc, vacc, top5, vtop5, lr)

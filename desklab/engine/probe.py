@@ -228,7 +228,9 @@ def probe_at_init(design: NetworkDesign, seed: int | None = None, device: str = 
     model = build(design, seed).to(dev)
     data = make_dataset(design, seed)
     batch = min(design.train.batch_size, len(data.x_train), max_batch or len(data.x_train))
-    x, y = data.x_train[:batch].to(dev), data.y_train[:batch].to(dev)
+    if data.prep is not None:
+        data.prep.start(dev, seed)
+    x, y = data.eval_batch(data.x_train[:batch].to(dev)), data.y_train[:batch].to(dev)
     prober = Prober(model, hist_sample=None)  # one-off: exact histograms
     prober.active = True
     model.train()

@@ -93,6 +93,8 @@ class Trainer(RunCommands):
         # dropout masks: this run's own stream (none needed when nothing draws)
         self._rng = (RngStream(cfg.seed, self.device).active if draws_random(self.model)
                      else contextlib.nullcontext)
+        if self.data.prep is not None:  # images stay uint8 on the device until a batch
+            self.data.prep.start(self.device, cfg.seed)
         x_train = self.data.x_train.to(self.device)
         y_train = self.data.y_train.to(self.device)
         x_val = self.data.x_val.to(self.device)
@@ -120,6 +122,7 @@ class Trainer(RunCommands):
                 probe = forced or (cfg.probe_every > 0 and step % cfg.probe_every == 0)
                 with self.step_guard():
                     x, y = next(batches)
+                    x = self.data.train_batch(x)
                     loss, out, before = self._train_step(x, y, task, probe)
                     step_log.add(loss, running.add(loss, out, y), self.lr)
                     first_bad = torch.where(torch.isfinite(loss) | (first_bad >= 0), first_bad,
@@ -146,7 +149,7 @@ class Trainer(RunCommands):
                         yield TrainEvent("snapshot", step, snapshot)
                 if evaluate_now:
                     metrics = evaluate(self.model, running, x_val, y_val, task, self.step,
-                                       self.lr)
+                                       self.lr, self.data.eval_batch)
                     yield TrainEvent("metrics", self.step, metrics)
                     if cfg.early_stopping > 0 and math.isfinite(metrics.val_loss):
                         if metrics.val_loss < best_val - 1e-4 * abs(best_val):

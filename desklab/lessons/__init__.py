@@ -2,7 +2,8 @@
 
 from .classics import CLASSICS
 from .presets import PRESETS, Preset, get_preset, preset_names
+from .real_size import REAL_SIZE
 
-PRESETS.update({preset.slug: preset for preset in CLASSICS})
+PRESETS.update({preset.slug: preset for preset in CLASSICS + REAL_SIZE})
 
 __all__ = ["PRESETS", "Preset", "get_preset", "preset_names"]

@@ -4,11 +4,41 @@ with preprocessing and the task each implies."""
 from __future__ import annotations
 
 from ..schema import Entry, Param, Registry
+from .real_data import REAL_DATASETS, RealDataset
 
 _SAMPLES = Param("samples", "int", 1000, "Number of examples generated.", 4, 200000)
 _NOISE = Param("noise", "float", 0.1, "Standard deviation of added noise.", 0.0, 5.0)
 
-# meta: "shape" (input shape from params), "classes" (from params), "task".
+def _bundled(name, label, text, total, features, classes) -> Entry:
+    """A small table bundled with scikit-learn (works offline)."""
+    return Entry(name, label, f"{text} scikit-learn's bundled copy ({total} examples; "
+                 "works offline).",
+                 (Param("samples", "int", total, f"How many of the {total} to use.", 4, total),),
+                 {"shape": lambda p: (features,), "classes": lambda p: classes,
+                  "task": "classes"})
+
+
+def _real(d: RealDataset) -> Entry:
+    """A real image set, downloaded once into the data root; its test split validates."""
+    params = [Param("samples", "int", 0, f"Training images to use (the first N of "
+                    f"{d.train:,}); 0 = all.", 0, d.train),
+              Param("test_samples", "int", 0, f"Validation images (the first N of the "
+                    f"{d.test:,}-image test split); 0 = all.", 0, d.test)]
+    if d.flip_ok:
+        params.append(Param("augment", "bool", False, "Random crop (4-pixel padding) and "
+                            "horizontal flip of every training batch, on the device."))
+    c, h, w = d.shape
+    return Entry(d.name, d.label,
+                 f"{d.citation}: {d.train:,} training and {d.test:,} test images of "
+                 f"{c}x{h}x{w}, 10 classes ({d.megabytes} MB download, kept in the data "
+                 f"folder; validation is the official test split).",
+                 tuple(params),
+                 {"shape": lambda p, s=d.shape: s, "classes": lambda p: 10, "task": "classes",
+                  "real": d})
+
+
+# meta: "shape" (input shape from params), "classes" (from params), "task"; "real" (a
+# RealDataset) for the downloadable image sets.
 DATASETS = Registry(
     "datasets",
     [
@@ -57,6 +87,13 @@ DATASETS = Registry(
               "(1797 images; works offline).",
               (Param("samples", "int", 1797, "How many of the 1797 images to use.", 4, 1797),),
               {"shape": lambda p: (1, 8, 8), "classes": lambda p: 10, "task": "classes"}),
+        *(_bundled(*args) for args in (
+            ("iris", "Iris", "Fisher's iris flowers: 4 measurements, 3 species.", 150, 4, 3),
+            ("wine", "Wine", "Chemical analysis of 3 Italian cultivars: 13 features.",
+             178, 13, 3),
+            ("breast_cancer", "Breast cancer (Wisconsin)",
+             "30 features of cell nuclei; malignant or benign.", 569, 30, 2))),
+        *(_real(d) for d in REAL_DATASETS.values()),
     ],
 )
 PREPROCESS = ("none", "center", "standardize")
