@@ -28,11 +28,11 @@ class Dataset:
 
     def train_batch(self, x: torch.Tensor) -> torch.Tensor:
         """A training batch as the network sees it (augmented when the design says)."""
-        return self.prep.train(x) if self.prep is not None else x
+        return self.prep.for_train(x) if self.prep is not None else x
 
     def eval_batch(self, x: torch.Tensor) -> torch.Tensor:
         """A validation or probe batch as the network sees it."""
-        return self.prep.eval(x) if self.prep is not None else x
+        return self.prep.for_eval(x) if self.prep is not None else x
 
     name: str
     x_train: torch.Tensor

@@ -52,12 +52,12 @@ class ImagePrep:
         self.mean, self.std = self.mean.to(device), self.std.to(device)
         self._gen = torch.Generator(device=device).manual_seed(seed)
 
-    def eval(self, x: torch.Tensor) -> torch.Tensor:
+    def for_eval(self, x: torch.Tensor) -> torch.Tensor:
         """Scale and normalise (validation, probes at init)."""
         x = x.to(self.mean.device, non_blocking=True)
         return (x.float() / 255.0 - self.mean) / self.std
 
-    def train(self, x: torch.Tensor) -> torch.Tensor:
+    def for_train(self, x: torch.Tensor) -> torch.Tensor:
         """Scale, augment (when on) and normalise a training batch."""
         x = x.float() / 255.0
         if self.augment:

@@ -117,9 +117,9 @@ def test_augmentation_is_a_padded_crop_and_a_flip_of_each_image():
     x = torch.from_numpy(rng.integers(0, 256, (12, 3, 32, 32)).astype(np.uint8))
     prep = ImagePrep(np.zeros(3, np.float32), np.ones(3, np.float32), augment=True, flip=True)
     prep.start(torch.device("cpu"), seed=5)
-    out = (prep.train(x) * 255).round().numpy()
+    out = (prep.for_train(x) * 255).round().numpy()
     prep.start(torch.device("cpu"), seed=5)
-    assert np.array_equal(out, (prep.train(x) * 255).round().numpy())
+    assert np.array_equal(out, (prep.for_train(x) * 255).round().numpy())
     padded = np.pad(x.numpy().astype(np.float64), ((0, 0), (0, 0), (4, 4), (4, 4)))
     flips, shifts = 0, set()
     for i in range(len(x)):
