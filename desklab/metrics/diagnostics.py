@@ -9,6 +9,8 @@ Thresholds are the named constants below.
 
 from __future__ import annotations
 
+import math
+
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -16,7 +18,7 @@ import numpy as np
 
 from ..design.catalog import ACTIVATIONS, dying_activations, saturating_activations
 from .records import Finding
-from .snapshot import STAT_INDEX, Snapshot
+from .snapshot import Snapshot
 
 if TYPE_CHECKING:  # for annotations only: history imports this module
     from .history import RunHistory
@@ -74,12 +76,23 @@ def _about_layers(kind: str, snap: Snapshot, idx: list[int], message: str,
                     layers=tuple(_name(snap, j) for j in idx))]
 
 
+def layer_gradient(snap: Snapshot) -> np.ndarray:
+    """|dL/dh| summed over each layer's outputs (per example): mean |dL/dh| x outputs.
+
+    The depth rules compare this, not the mean: average pooling and flatten spread a
+    gradient over more outputs without shrinking it (a global 8x8 pool divides each
+    element's share by 64 and keeps the sum), so comparing means across layers of
+    different sizes would call any CNN with pooling "vanishing"."""
+    sizes = np.array([math.prod(m.out_shape) for m in snap.layout.layers], float)
+    return snap.stat("grad_mean_abs") * sizes
+
+
 def _depth_ratio(snap: Snapshot) -> tuple[int, int, float] | None:
-    idx = [i for i in _hidden(snap) if np.isfinite(snap.stats[i, STAT_INDEX['grad_mean_abs']])]
+    g = layer_gradient(snap)
+    idx = [i for i in _hidden(snap) if np.isfinite(g[i])]
     if len(idx) < MIN_DEPTH:
         return None
     first, last = idx[0], idx[-1]
-    g = snap.stat("grad_mean_abs")
     if g[last] <= 0:
         return None
     return first, last, g[first] / g[last]
@@ -97,8 +110,8 @@ def vanishing(snap: Snapshot) -> list[Finding]:
                   f"gradient by {1 / m:g}x or more; " for a, m in slopes)
     return [Finding(
         "vanishing", _name(snap, first), snap.step,
-        f"Vanishing gradients: the gradient reaching {_name(snap, first)} (mean |dL/dh| "
-        f"{snap.stat('grad_mean_abs')[first]:.1e}) is {ratio:.0e} of the one at "
+        f"Vanishing gradients: the gradient reaching {_name(snap, first)} (|dL/dh| summed "
+        f"over its outputs: {layer_gradient(snap)[first]:.1e}) is {ratio:.0e} of the one at "
         f"{_name(snap, last)}. Backpropagation multiplies the gradient by each layer's "
         f"weights and activation slope; {why}over many layers the product becomes tiny, so "
         "the first layers barely learn.",

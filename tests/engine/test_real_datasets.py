@@ -2,13 +2,8 @@
 (never the network; downloads are served from a local HTTP server)."""
 
 import dataclasses
-import functools
-import gzip
-import hashlib
-import http.server
 import json
 import pickle
-import threading
 import time
 
 import numpy as np
@@ -21,7 +16,7 @@ from desklab.engine.image_batches import ImagePrep
 from desklab.engine.real_data import load_arrays
 from desklab.lessons import PRESETS, get_preset
 from desklab.util.data_root import set_data_root
-from fake_datasets import idx_bytes, write_cifar, write_mnist
+from fake_datasets import mirror, serve_fake_mnist, write_cifar, write_mnist
 
 REAL_PRESETS = [slug for slug, p in PRESETS.items()
                 if p.design().input.dataset in real_data.REAL_DATASETS]
@@ -145,39 +140,20 @@ def test_normalisation_uses_training_statistics_per_channel(root):
     assert np.abs(batch - expected).max() < 1e-5
 
 
-class _Files(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
-def mirror(tmp_path):
-    """A local HTTP server over a folder of fake .gz files: the download path, no network."""
-    served = tmp_path / "served"
-    served.mkdir()
-    handler = functools.partial(_Files, directory=str(served))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield served, f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    thread.join()
+def served(tmp_path, monkeypatch):
+    """Fake MNIST files behind a local HTTP mirror (after a dead one)."""
+    folder = tmp_path / "served"
+    files = serve_fake_mnist(folder)
+    with mirror(folder) as url:
+        fake = dataclasses.replace(real_data.REAL_DATASETS["mnist"], files=files,
+                                   mirrors=("http://127.0.0.1:9/", url))
+        monkeypatch.setitem(real_data.REAL_DATASETS, "mnist", fake)
+        yield folder
 
 
-def test_download_checks_md5_extracts_and_can_be_cancelled(root, mirror, monkeypatch):
+def test_download_checks_md5_extracts_and_can_be_cancelled(root, served):
     from desklab.engine.download import DownloadCancelled, ensure_dataset
-    served, url = mirror
-    rng = np.random.default_rng(1)
-    files = []
-    for name, shape in (("train-images-idx3-ubyte", (40, 28, 28)), ("train-labels-idx1-ubyte",
-                        (40,)), ("t10k-images-idx3-ubyte", (8, 28, 28)),
-                        ("t10k-labels-idx1-ubyte", (8,))):
-        data = gzip.compress(idx_bytes(rng.integers(0, 10, shape)))
-        (served / f"{name}.gz").write_bytes(data)
-        files.append((f"{name}.gz", hashlib.md5(data).hexdigest()))
-    fake = dataclasses.replace(real_data.REAL_DATASETS["mnist"], files=tuple(files),
-                               mirrors=("http://127.0.0.1:9/", url))  # first mirror dead
-    monkeypatch.setitem(real_data.REAL_DATASETS, "mnist", fake)
     with pytest.raises(DownloadCancelled):
         ensure_dataset("mnist", root, cancelled=lambda: True)
     seen = []
@@ -197,3 +173,23 @@ def test_download_checks_md5_extracts_and_can_be_cancelled(root, mirror, monkeyp
     with pytest.raises(DatasetUnavailable, match="checksum"):
         ensure_dataset("mnist", root)
     assert not (folder / "t10k-labels-idx1-ubyte.gz").exists()
+
+
+def test_global_pooling_is_not_called_vanishing(root):
+    """ResNet-20 at init: the per-element |dL/dh| drops ~64x across the global 8x8 pool
+    (each position gets 1/64 of the gradient), which is not vanishing; deep sigmoid is."""
+    from desklab.engine import probe_at_init
+    from desklab.metrics.diagnostics import layer_gradient, vanishing
+    write_cifar(root, per_batch=32)
+    write_mnist(root, train=64, test=32)
+    set_data_root(root)
+    snap, _, _ = probe_at_init(get_preset("resnet-20"), max_batch=32)
+    names = snap.layout.names
+    mean = snap.stat("grad_mean_abs")
+    block, pool = names.index("res10"), names.index("avgpool11")  # 64x8x8 -> 64x1x1
+    assert mean[block] / mean[pool] == pytest.approx(1 / 64, rel=1e-4)  # spread, not lost
+    summed = layer_gradient(snap)
+    assert summed[block] == pytest.approx(summed[pool], rel=1e-4)
+    assert vanishing(snap) == []
+    sigmoid, _, _ = probe_at_init(get_preset("mnist-sigmoid-mlp"), max_batch=32)
+    assert [f.kind for f in vanishing(sigmoid)] == ["vanishing"]

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from ..schema import Param
 from .activations import ACTIVATIONS, dying_activations, saturating_activations
-from .datasets import DATASETS, INPUT_PARAMS, OUTPUT_PARAMS, PREPROCESS, TASKS, dataset_task
+from .datasets import (DATASETS, INPUT_PARAMS, OUTPUT_PARAMS, PREPROCESS, TASKS, dataset_task,
+                       input_params)
 from .inits import INITS
 from .layers import (
     LAYER_KINDS, MAX_LAYERS, MAX_TOTAL_PARAMS, NORM_POSITIONS, NORMS, WEIGHTED_FIELDS,
@@ -37,4 +38,4 @@ __all__ = ["ACTIVATIONS", "COMMON", "COMMON_PARAMS", "DATASETS", "INITS", "LAYER
            "MAX_LAYERS", "MAX_TOTAL_PARAMS", "NORMS", "NORM_POSITIONS", "OPTIMIZERS",
            "INPUT_PARAMS", "OUTPUT_PARAMS", "PREPROCESS", "SCHEDULES", "TASKS", "TRAIN_PARAMS",
            "WEIGHTED_FIELDS",
-           "dataset_task", "dying_activations", "saturating_activations"]
+           "dataset_task", "dying_activations", "input_params", "saturating_activations"]

@@ -120,6 +120,15 @@ INPUT_PARAMS = {p.name: p for p in (
           "none, center (subtract the mean) or standardize (also divide by the std), "
           "with training statistics.", choices=PREPROCESS),
 )}
+
+
+def input_params(entry: Entry | None) -> list[str]:
+    """The INPUT_PARAMS a dataset uses: the real image sets validate on their official
+    test split, so a held-out fraction means nothing for them."""
+    real = entry is not None and "real" in entry.meta
+    return [name for name in INPUT_PARAMS if not (real and name == "val_fraction")]
+
+
 OUTPUT_PARAMS = {p.name: p for p in (
     Param("task", "choice", "classes", "classes: cross-entropy; regression: mean squared "
           "error.", choices=TASKS),

@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QScrollArea, QVBoxLayout, QWidget
 
 from ...design import ACTIVATIONS, COMMON, DATASETS, INITS, LAYER_KINDS
-from ...design.catalog import INPUT_PARAMS, OUTPUT_PARAMS
+from ...design.catalog import INPUT_PARAMS, OUTPUT_PARAMS, input_params
 from ...design.shapes import weight_fans
 from ...design.edit import get_field, set_field
 from ...design.schema import Param
@@ -70,7 +70,7 @@ class Inspector(QScrollArea):
             fields = [("input.dataset", Param("dataset", "choice", "moons", "Where the "
                                               "examples come from.", choices=DATASETS.names()))]
             fields += [(f"input.{p.name}", p) for p in (entry.params if entry else ())]
-            fields += [(f"input.{name}", p) for name, p in INPUT_PARAMS.items()]
+            fields += [(f"input.{name}", INPUT_PARAMS[name]) for name in input_params(entry)]
             return fields
         if path == ("output",):
             entry = INITS.get(design.output.init)

@@ -11,6 +11,7 @@ from ... import __version__
 from ...design import LayerSpec, NetworkDesign
 from ...design.edit import duplicate_layers, insert_layer, move_layers, remove_layers
 from ...lessons import PRESETS, get_preset
+from ...util.data_root import set_data_root
 from ..controllers.autosave import Autosaver
 from .compare import CompareWindow
 from .dialogs import LessonDialog, shortcuts_dialog
@@ -37,6 +38,7 @@ class MainWindow(FileActions, MenuActions, QMainWindow):
         install_gc_guard()  # before any thread starts: no collection off the GUI thread
         self.setObjectName("desklab_main")
         self.settings = settings or QSettings("DeskLab", "DeskLab")
+        set_data_root(self.settings.value("data_root") or None)  # before the preview reads
         self.doc = DesignDocument(design or get_preset("deep-relu"), self)
         self.palette_list = Palette()
         self.network = NetworkPanel(self.doc)

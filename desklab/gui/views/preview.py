@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ...design import NetworkDesign
 from ...engine import probe_at_init
+from ...engine.real_data import DatasetMissing
 from ..controllers.document import DesignDocument
 from ..plots import legend_title
 from ..controllers.threads import start_thread, stop_thread
@@ -36,6 +37,9 @@ class PreviewRunner(QObject):
         start = time.perf_counter()
         try:
             snapshot, _, _ = probe_at_init(design, max_batch=PREVIEW_BATCH)
+        except DatasetMissing as exc:  # not downloaded yet: say where, and how
+            self.failed.emit(request_id, f"{exc}. Train (F5) offers to download it.")
+            return
         except Exception as exc:  # noqa: BLE001 - any failure is shown, never raised
             self.failed.emit(request_id, f"{type(exc).__name__}: {exc}")
             return

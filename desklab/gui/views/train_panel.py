@@ -135,11 +135,13 @@ class TrainPanel(QWidget):
         self._data_fields()
 
     def _data_fields(self) -> None:
-        """noise (where the dataset has it), validation split and preprocessing."""
-        from ...design.catalog import INPUT_PARAMS
+        """noise or augmentation (where the dataset has them), the validation split (not
+        for the real image sets: their test split validates) and preprocessing."""
+        from ...design.catalog import INPUT_PARAMS, input_params
         entry = DATASETS.get(self.doc.design.input.dataset)
         wanted = [f"input.{p.name}" for p in (entry.params if entry else ())
-                  if p.name == "noise"] + ["input.val_fraction", "input.preprocess"]
+                  if p.name in ("noise", "augment")]
+        wanted += [f"input.{name}" for name in input_params(entry)]
         if list(self.data_editors) != wanted:
             for w in [*self.data_editors.values(), *getattr(self, "_data_labels", [])]:
                 self._grid.removeWidget(w)
@@ -147,8 +149,9 @@ class TrainPanel(QWidget):
                 w.deleteLater()  # never delete an editor under its own signal
             self.data_editors, self._data_labels = {}, []
             schema = {f"input.{name}": p for name, p in INPUT_PARAMS.items()}
-            if entry and "input.noise" in wanted:
-                schema["input.noise"] = entry.param("noise")
+            for name in ("noise", "augment"):
+                if f"input.{name}" in wanted:
+                    schema[f"input.{name}"] = entry.param(name)
             for k, field in enumerate(wanted):
                 value = get_field(self.doc.design, (), field)
                 editor = make_editor(schema[field], value,

@@ -19,6 +19,7 @@ from ..controllers.document import DesignDocument
 from .findings import FindingsList
 from ..icons import icon
 from ..plots import ActivationPanel, BoundaryPanel, GradientPanel, HealthPanel, LossPanel
+from .download_dialog import data_ready_or_offer
 from .train_panel import TrainPanel
 from ..controllers.worker import TrainingController
 
@@ -118,7 +119,8 @@ class TrainingView(QWidget):
         if not self.doc.analysis.ok:
             self.status_message.emit(f"Cannot train: {self.doc.analysis.problems[0]}")
             return
-        self.start(self.doc.design)
+        if data_ready_or_offer(self, self.doc.design, then=self.train):  # else: downloads
+            self.start(self.doc.design)
 
     def start(self, design) -> None:
         """Start a run of ``design`` (the screenshot mode passes a trimmed copy)."""

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from ...design import DesignFileError, load_design, save_design
 from ...design.datafile import DataFileError, csv_columns, inspect_data
 from ...lessons import get_preset
+from ...util.data_root import data_root, set_data_root
 from ...util.files import replace_read_only
 from ..controllers.autosave import describe_age
 
@@ -110,6 +111,16 @@ class FileActions:
             if not ok:
                 return
         self.load_data_file(path, label)
+
+    def choose_data_folder(self) -> None:
+        """Where MNIST, CIFAR-10... are kept, in torchvision's layout (remembered)."""
+        folder = QFileDialog.getExistingDirectory(self, "Data folder (MNIST, CIFAR-10…)",
+                                                  str(data_root()))
+        if folder:
+            set_data_root(folder)
+            self.settings.setValue("data_root", folder)
+            self.preview.request()  # the at-init probe may find the data there now
+            self.statusBar().showMessage(f"Data folder: {folder}", 5000)
 
     def load_data_file(self, path: str, label: str = "") -> bool:
         """Use a data file as the design's input; a bad file shows why and changes nothing."""

@@ -36,6 +36,8 @@ class MenuActions:
                           "Open a design file")
         self.act_data = a("data", "Load &data…", self.load_data_dialog, "Ctrl+L",
                           "Train on your own data: CSV, NPZ (X, y) or MNIST IDX files")
+        self.act_data_folder = a("data_folder", "Data &folder…", self.choose_data_folder, None,
+                                 "Where MNIST, CIFAR-10… are kept and downloaded")
         self.act_save = a("save", "&Save", self.save, QKeySequence.Save, "Save the design")
         self.act_save_as = a("save_as", "Save &As…", self.save_as, QKeySequence.SaveAs,
                              "Save the design under a new name")
@@ -64,7 +66,8 @@ class MenuActions:
         file_menu.addActions([self.act_new, self.act_lesson, self.act_open])
         self.recent_menu = file_menu.addMenu(icon("open"), "Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
-        file_menu.addActions([self.act_data, self.act_save, self.act_save_as])
+        file_menu.addActions([self.act_data, self.act_data_folder, self.act_save,
+                              self.act_save_as])
         self.export_menu = file_menu.addMenu(icon("export"), "&Export")
         self.exporter = Exporter(self)
         self.exporter.add_menu(self.export_menu)

@@ -3,10 +3,14 @@ tests do: IDX files for the MNIST family, python-pickled batches for CIFAR-10.""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import hashlib
 import pickle
 import struct
 from pathlib import Path
+
+import http.server
 
 import numpy as np
 
@@ -47,3 +51,55 @@ def write_cifar(root: Path, per_batch: int = 64, seed: int = 0) -> None:
                  "batch_label": name}
         (folder / name).write_bytes(pickle.dumps(batch, protocol=2))
     (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": list("abcdefghij")}))
+
+
+class _Files(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder; ``delay`` seconds between 64 KiB pieces (a slow network)."""
+
+    delay = 0.0
+
+    def log_message(self, *args):
+        pass
+
+    def copyfile(self, source, outputfile):
+        import time
+        while True:
+            piece = source.read(64 * 1024)
+            if not piece:
+                break
+            outputfile.write(piece)
+            time.sleep(self.delay)
+
+
+@contextlib.contextmanager
+def mirror(folder: Path, delay: float = 0.0):
+    """A local HTTP server over ``folder``: the download path without the network.
+    Yields its base URL."""
+    import functools
+    import threading
+    handler = functools.partial(type("Slow", (_Files,), {"delay": delay}),
+                                directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def serve_fake_mnist(folder: Path, train: int = 40, test: int = 8, seed: int = 1):
+    """Fake MNIST .gz files in ``folder``; the (file name, MD5) list a RealDataset needs."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for name, shape, high in (("train-images-idx3-ubyte", (train, 28, 28), 256),
+                              ("train-labels-idx1-ubyte", (train,), 10),
+                              ("t10k-images-idx3-ubyte", (test, 28, 28), 256),
+                              ("t10k-labels-idx1-ubyte", (test,), 10)):
+        data = gzip.compress(idx_bytes(rng.integers(0, high, shape)), compresslevel=0)
+        (folder / f"{name}.gz").write_bytes(data)
+        files.append((f"{name}.gz", hashlib.md5(data).hexdigest()))
+    return tuple(files)
