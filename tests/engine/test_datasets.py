@@ -8,11 +8,12 @@ from desklab.design import DATASETS, InputSpec, NetworkDesign, OutputSpec
 from desklab.engine import make_dataset
 
 
-@pytest.mark.parametrize("name", [n for n in DATASETS.names() if n != "file"])
+@pytest.mark.parametrize("name", [e.name for e in DATASETS
+                                  if e.name != "file" and "real" not in e.meta])
 def test_shapes_classes_and_seed(name):
     task = DATASETS[name].meta["task"]
-    design = NetworkDesign(input=InputSpec(name, {"samples": 200} if name != "digits" else {}),
-                           output=OutputSpec(task))
+    samples = min(200, DATASETS[name].param("samples").high)  # iris has 150
+    design = NetworkDesign(input=InputSpec(name, {"samples": samples}), output=OutputSpec(task))
     data = make_dataset(design, seed=1)
     assert data.shape == design.input.shape
     assert len(data.x_train) + len(data.x_val) == design.input.resolved_params()["samples"]
