@@ -147,6 +147,8 @@ class TrainConfig:
     eval_every: int = 50  # train / val metrics every N steps
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | mps
+    precision: str = "fp32"  # fp32 | bf16 (autocast of the training forward pass)
+    channels_last: bool = False  # NHWC memory layout for conv nets
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -59,6 +59,10 @@ class Trainer(RunCommands):
         check_fits(self.design, self.device)  # before any data or weights exist
         self.data = make_dataset(self.design)
         self.model = build(self.design).to(self.device)
+        # NHWC for conv nets: parameters and every batch (a no-op for flat inputs)
+        self._nhwc = cfg.channels_last and len(self.design.input.shape or ()) == 3
+        if self._nhwc:
+            self.model = self.model.to(memory_format=torch.channels_last)
         self.prober = Prober(self.model)
         self.layout = self.prober.layout
         self.optimizer = make_optimizer(cfg, self.model)
@@ -123,6 +127,8 @@ class Trainer(RunCommands):
                 with self.step_guard():
                     x, y = next(batches)
                     x = self.data.train_batch(x)
+                    if self._nhwc:
+                        x = x.contiguous(memory_format=torch.channels_last)
                     loss, out, before = self._train_step(x, y, task, probe)
                     step_log.add(loss, running.add(loss, out, y), self.lr)
                     first_bad = torch.where(torch.isfinite(loss) | (first_bad >= 0), first_bad,
@@ -197,9 +203,12 @@ class Trainer(RunCommands):
             if self.cfg.optimizer == "adamw":
                 group["weight_decay"] = self._l2
         self.prober.active = probe
-        with self._rng():  # dropout draws from the global generator
+        # bf16 autocast covers the forward pass and the loss; the probe hooks upcast what
+        # they stash, so statistics stay float32 (gradients flow back in float32 params)
+        with self._rng(), torch.autocast(self.device.type, torch.bfloat16,
+                                         enabled=self.cfg.precision == "bf16"):
             out = self.model(x)
-        loss = task_loss(out, y, task)
+            loss = task_loss(out, y, task)
         extra = penalty(self.weights, self._l1,
                         0.0 if self.cfg.optimizer == "adamw" else self._l2)
         total = loss if extra is None else loss + extra

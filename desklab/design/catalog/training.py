@@ -37,4 +37,9 @@ TRAIN_PARAMS = (
     Param("seed", "int", 0, "Random seed (data split, init, batches).", 0, 2**31 - 1),
     Param("device", "choice", "auto", "auto picks cuda, then mps, then cpu.",
           choices=("auto", "cpu", "cuda", "mps")),
+    Param("precision", "choice", "fp32", "fp32, or bf16 autocast for the training forward "
+          "pass (faster on recent GPUs); probes and evaluation still measure in float32.",
+          choices=("fp32", "bf16")),
+    Param("channels_last", "bool", False, "Conv nets in NHWC memory layout (faster "
+          "convolutions on GPUs with tensor cores); the numbers are the same."),
 )
