@@ -99,7 +99,9 @@ class Prober:
         self._handles = []
 
     def _on_forward(self, index: int, module, inputs, output: torch.Tensor) -> None:
-        if not self.active:
+        # the first call of a probed forward only: a module called twice per forward
+        # (a shared ReLU) keeps the activation and dL/dh of one and the same call
+        if not self.active or self._act[index] is not None:
             return
         self._act[index] = output.detach()  # a reference: reduced in collect()
         if output.requires_grad:

@@ -149,6 +149,9 @@ def gradient_stats(grads: torch.Tensor, work: torch.Tensor | None = None) -> tor
     return torch.stack([norm, torch.abs(grads, out=work).mean(1)], dim=1)
 
 
+EXACT_STD_MAX = 16384  # weights up to this size get a two-pass std (see weight_stats)
+
+
 def weight_stats(weights: list[torch.Tensor], grads: list[torch.Tensor] | None,
                  before: list[torch.Tensor] | None) -> torch.Tensor:
     """(L, N_WEIGHT): std, gradient norm and update ratio |W - W_before| / |W_before|.
@@ -161,9 +164,15 @@ def weight_stats(weights: list[torch.Tensor], grads: list[torch.Tensor] | None,
     norm = torch.stack(torch._foreach_norm(weights))
     means = torch.stack([w.mean() for w in weights])
     sizes = torch.tensor([w.numel() for w in weights], dtype=norm.dtype).to(norm.device)
-    # std from the norm and the mean: weights are near zero-mean, so this one-pass form
-    # has no cancellation problem and is 3x cheaper than a two-pass std
+    # std from the norm and the mean: conv and linear weights are near zero-mean, so this
+    # one-pass form has no cancellation problem and is 3x cheaper than a two-pass std.
+    # Small weights such as BatchNorm's gamma (about 1 +- 0.01) would lose three digits
+    # to cancellation: they get the exact two-pass std, which costs nothing at their size.
     std = (norm.square() / sizes - means.square()).clamp_min(0).sqrt()
+    small = [i for i, w in enumerate(weights) if w.numel() <= EXACT_STD_MAX]
+    if small:
+        exact = torch.stack([weights[i].std(correction=0) for i in small])
+        std = std.index_copy(0, torch.tensor(small, device=std.device), exact.to(std.dtype))
     nan = torch.full_like(norm, float("nan"))
     grad_norm = torch.stack(torch._foreach_norm(grads)) if grads is not None else nan
     if before is not None:

@@ -1,0 +1,177 @@
+"""``desklab.watch``: DeskLab's probes on a user's own PyTorch training loop.
+
+    watcher = desklab.watch(model, optimizer, every=10, run="runs/my-run")
+    for x, y in loader:
+        loss = loss_fn(model(x), y)
+        optimizer.zero_grad(); loss.backward(); optimizer.step()
+        watcher.log(loss=loss)    # a tensor is fine: no host sync on unprobed steps
+    watcher.close()               # or use it as a context manager
+
+The first step discovers the modules (`discover`); from then on every ``every``-th
+step is probed with the in-app trainer's own reductions (`engine.probe.Prober`): each
+module's activation statistics and histogram, dL/dh, and its weight, gradient and
+update / weight ratio. Gradients are read after the optimizer step, so with AMP's
+GradScaler (whose ``step`` unscales them first) they are the unscaled ones; the
+weights before the update are copied in an optimizer pre-step hook. Every step's loss
+stays on the device until a probe's single transfer. Everything goes to one run file
+(`runs.store`) that ``desklab runs`` and the app read, live.
+
+Under ``torch.distributed`` only rank 0 records by default (``ranks="all"``: one run
+per rank, ``<run>/rank-N``); gradients are read after DDP's all-reduce and the watcher
+never adds a collective.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..engine.probe import Prober
+from ..engine.step_log import StepLog
+from ..runs.folder import new_run_path
+from ..runs.store import SUFFIX, RunWriter
+from .discover import Discovery, candidates, unwrap
+
+
+def watch(model: nn.Module, optimizer: torch.optim.Optimizer | None = None, every: int = 10,
+          run: str | os.PathLike | None = None, layers=None, ranks: str = "0",
+          name: str | None = None) -> Watcher:
+    """Start watching ``model`` (and ``optimizer``'s updates); see the module docstring.
+
+    Parameters
+    ----------
+    every : int
+        Probe every ``every``-th step (1 = every step).
+    run : path, optional
+        The run file (``.desklab-run`` is added); default: a new file in the runs folder
+        (``$DESKLAB_RUNS`` or the user data folder).
+    layers : list of str or module types, optional
+        Which modules to measure (default: leaf modules with parameters and activations).
+    ranks : "0" or "all"
+        Under torch.distributed: record rank 0 only, or every rank (``<run>/rank-N``).
+    """
+    return Watcher(model, optimizer, every, run, layers, ranks, name)
+
+
+class Watcher:
+    """Hooks on a user's model; `log` once per training step; `close` at the end."""
+
+    def __init__(self, model, optimizer=None, every=10, run=None, layers=None, ranks="0",
+                 name=None):
+        if every < 1:
+            raise ValueError("every must be at least 1")
+        self.model, self.optimizer, self.every = unwrap(model), optimizer, every
+        self.step = 0
+        self.path: Path | None = None
+        rank = torch.distributed.get_rank() if _distributed() else None
+        self.enabled = rank is None or ranks == "all" or rank == 0
+        if not self.enabled:
+            return  # other ranks: every call is a no-op, no hooks, no file
+        self.path = _run_path(run, rank if ranks == "all" else None,
+                              name or type(self.model).__name__)
+        self.name = name or (Path(run).name if run else type(self.model).__name__)
+        self.layers = layers
+        self.discovery = Discovery(candidates(self.model, layers))
+        self.prober: Prober | None = None
+        self.writer: RunWriter | None = None
+        self.steps = StepLog(1)
+        self._before = None
+        self._hook = optimizer.register_step_pre_hook(self._pre_step) if optimizer else None
+        self._rank = rank
+
+    # ------------------------------------------------------------ per step
+
+    def _probed(self, step: int) -> bool:
+        return step > 0 and step % self.every == 0
+
+    def _pre_step(self, optimizer, args, kwargs) -> None:
+        if self.prober is not None and self.prober.active:
+            self._before = self.prober.weights_before()  # for the update / weight ratio
+
+    def log(self, loss: torch.Tensor | float | None = None) -> None:
+        """Record this step (call once per step, after ``optimizer.step()``)."""
+        if not self.enabled:
+            return
+        lr = float(self.optimizer.param_groups[0]["lr"]) if self.optimizer else float("nan")
+        value = loss.detach().float() if isinstance(loss, torch.Tensor) else \
+            torch.tensor(float("nan") if loss is None else float(loss))
+        self.steps.add(value.reshape(()), None, lr)
+        step = self.step
+        if step == 0:
+            self._start()
+        elif self.prober.active:
+            self._collect(step, value, lr)
+        self.step += 1
+        self.prober.active = self._probed(self.step)
+
+    def _start(self) -> None:
+        """After the first step: fix the probe points and open the run file."""
+        self.discovery.remove()
+        model = _Points(self.discovery.points())
+        self.prober = Prober(model)
+        self.writer = RunWriter(self.path, {
+            "name": self.name, "source": "watch", "every": self.every,
+            "rank": self._rank, "modules": self.discovery.tree(self.model),
+            "model": type(self.model).__name__,
+            "total_params": sum(p.numel() for p in self.model.parameters()),
+            "device": str(next(self.model.parameters(), torch.empty(0)).device)})
+
+    def _collect(self, step: int, loss: torch.Tensor, lr: float) -> None:
+        if all(a is None for a in self.prober._act):  # no forward ran this step
+            return
+        extra = self.steps.pending()
+        snapshot, host = self.prober.collect_with(step, loss, lr, self._before, extra)
+        self._before = None
+        self.writer.record("steps", self.steps.take(host))
+        self.writer.record("snapshot", snapshot)
+
+    # ------------------------------------------------------------ the end
+
+    def close(self, status: str = "finished") -> None:
+        """Write what is pending and mark the run ended; remove every hook."""
+        if not self.enabled or self.writer is None and self.prober is None:
+            if self.enabled:
+                self.discovery.remove()
+            return
+        if self.writer is not None:
+            series = self.steps.take_now()
+            if series is not None:
+                self.writer.record("steps", series)
+            self.writer.close(status)
+            self.writer = None
+        if self.prober is not None:
+            self.prober.active = False
+            self.prober.remove()
+        if self._hook is not None:
+            self._hook.remove()
+            self._hook = None
+
+    def __enter__(self) -> Watcher:
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        self.close("finished" if kind is None else "failed")
+
+
+class _Points:
+    """What `Prober` needs of a model: its probe points."""
+
+    def __init__(self, points):
+        self.probe_points = points
+
+
+def _distributed() -> bool:
+    return torch.distributed.is_available() and torch.distributed.is_initialized()
+
+
+def _run_path(run, rank: int | None, default_name: str) -> Path:
+    if run is None:
+        path = new_run_path(default_name)
+        return path if rank is None else path.with_suffix("") / f"rank-{rank}{SUFFIX}"
+    path = Path(run)
+    if rank is not None:
+        return path / f"rank-{rank}{SUFFIX}"
+    return path if path.name.endswith(SUFFIX) else path.with_name(path.name + SUFFIX)

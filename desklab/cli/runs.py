@@ -1,0 +1,121 @@
+"""``desklab runs``: list, show and export the runs in the run store.
+
+A run is any training DeskLab recorded: one trained in the app or with ``desklab
+train``, or a user's own script under ``desklab.watch``. ``show --json`` writes the same
+``desklab.report/1`` report as ``desklab train --json``; layers of a watched model are
+named by module path (``features.0``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from types import SimpleNamespace
+
+from .common import CliError, write_text
+
+
+def add_runs_parser(sub, design_args) -> None:
+    p = sub.add_parser("runs", help="list, show and export recorded runs")
+    verbs = p.add_subparsers(dest="verb", parser_class=type(p))
+    q = verbs.add_parser("list", help="every run in the runs folder, newest first")
+    q.add_argument("--root", metavar="DIR", help="the runs folder (default: $DESKLAB_RUNS "
+                   "or the user data folder)")
+    q.set_defaults(func=cmd_list)
+    q = verbs.add_parser("show", help="a run's summary, last layer table and findings")
+    q.add_argument("run", help="a run file, or part of a run's name in the runs folder")
+    q.add_argument("--json", metavar="PATH", help="write the desklab.report/1 JSON")
+    q.set_defaults(func=cmd_show)
+    q = verbs.add_parser("export", help="a run's per-layer CSV or TensorBoard logs")
+    q.add_argument("run")
+    q.add_argument("--csv", metavar="PATH", help="one row per probed step and layer")
+    q.add_argument("--tensorboard", metavar="DIR", help="TensorBoard event files")
+    q.set_defaults(func=cmd_export)
+    p.set_defaults(func=lambda args: cmd_list(argparse.Namespace(root=None)))
+
+
+def _open(run: str):
+    from ..runs import RunReader
+    from ..runs.folder import resolve_run
+    try:
+        return RunReader(resolve_run(run))
+    except (FileNotFoundError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from ..runs import list_runs
+    from ..runs.folder import runs_root
+    root = args.root or runs_root()
+    runs = list_runs(root)
+    if not runs:
+        print(f"no runs in {root}")
+        return 0
+    for info in runs:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.started))
+        print(f"{when}  {info.status:<11} {info.steps:>8,} steps  {info.source:<8} "
+              f"{info.name:<24} {info.path}")
+    return 0
+
+
+def _report(reader, history) -> dict:
+    from ..metrics.report import train_report
+    from ..runs.folder import read_info
+    meta, info = reader.meta, read_info(reader.path)
+    ended = meta.get("ended") or time.time()
+    seconds = max(0.0, ended - meta.get("started", ended))
+    design = SimpleNamespace(name=meta.get("name", reader.path.stem),
+                             train=SimpleNamespace(seed=meta.get("seed")))
+    trainer = SimpleNamespace(device_name=meta.get("device", "?"),
+                              model_total_params=meta.get("total_params", 0),
+                              state=info.status, step=info.steps, train_seconds=seconds)
+    return train_report(design, trainer, history)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from ..metrics.report import layer_table, to_json
+    reader = _open(args.run)
+    try:
+        history = reader.history()
+        report = _report(reader, history)
+    finally:
+        reader.close()
+    out = sys.stderr if args.json == "-" else sys.stdout
+    print(f"{report['design']}: {report['state']}, {report['steps']:,} steps, "
+          f"{report['total_params']:,} parameters, {report['device']}", file=out)
+    losses = [v for v in report["history"]["loss"] if v is not None]
+    if losses:
+        print(f"loss {losses[0]:.4g} at step 0 -> {losses[-1]:.4g} at the last step", file=out)
+    if history.latest is not None:
+        print(f"layers at step {history.latest.step}:", file=out)
+        print(layer_table(history.latest), file=out)
+    for finding in history.findings:
+        print(f"[{finding.severity}] {finding.span()}: {finding.message}", file=out)
+    if args.json:
+        write_text(args.json, to_json(report), "the report")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    if not (args.csv or args.tensorboard):
+        raise CliError("give --csv PATH and/or --tensorboard DIR")
+    reader = _open(args.run)
+    try:
+        events, _ = reader.events()
+    finally:
+        reader.close()
+    snapshots = [p for kind, p in events if kind == "snapshot"]
+    if args.csv:
+        from ..metrics.report import snapshots_csv
+        write_text(args.csv, snapshots_csv(snapshots), "the CSV")
+    if args.tensorboard:
+        from ..engine.tensorboard_log import TensorBoardLogger
+        logger = TensorBoardLogger(args.tensorboard)
+        for kind, payload in events:
+            if kind == "snapshot":
+                logger.add_snapshot(payload)
+            elif kind == "metrics":
+                logger.add_metrics(payload)
+        logger.close()
+    return 0

@@ -1,0 +1,102 @@
+"""Where runs live and what is there: the runs folder, new run names, the listing.
+
+The folder is ``$DESKLAB_RUNS`` or the platform's user data folder (``~/.local/share/
+desklab/runs`` on Linux). A run still marked running whose writer process is gone
+(killed, crashed) is listed as ``interrupted``: its file holds everything up to the
+writer's last commit.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .store import SUFFIX, RunReader
+
+
+def runs_root() -> Path:
+    if os.environ.get("DESKLAB_RUNS"):
+        return Path(os.environ["DESKLAB_RUNS"]).expanduser()
+    from platformdirs import user_data_dir
+    return Path(user_data_dir("desklab", appauthor=False)) / "runs"
+
+
+def new_run_path(name: str, root: Path | None = None) -> Path:
+    """A fresh file for a run called ``name``: ``<root>/<date>-<time>-<name>.desklab-run``."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.")[:60] or "run"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    root = runs_root() if root is None else Path(root)
+    path = root / f"{stamp}-{slug}{SUFFIX}"
+    n = 2
+    while path.exists():
+        path = root / f"{stamp}-{slug}-{n}{SUFFIX}"
+        n += 1
+    return path
+
+
+def resolve_run(run: str | os.PathLike) -> Path:
+    """A run named on the command line: a path (with or without the suffix) or a name
+    in the runs folder (the newest whose file name contains it)."""
+    path = Path(run)
+    for candidate in (path, path.with_name(path.name + SUFFIX)):
+        if candidate.is_file():
+            return candidate
+    matches = sorted(runs_root().glob(f"*{path.name}*{SUFFIX}")) if runs_root().is_dir() else []
+    if matches:
+        return matches[-1]
+    raise FileNotFoundError(f"{run}: no such run (see 'desklab runs list')")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    path: Path
+    name: str
+    source: str  # "designed" (trained in DeskLab) or "watch" (a user's script)
+    status: str  # running, finished, stopped, diverged, failed, interrupted
+    started: float
+    steps: int
+
+
+def process_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def read_info(path: Path) -> RunInfo:
+    reader = RunReader(path)
+    try:
+        meta = reader.meta
+        row = reader.db.execute("SELECT MAX(step) FROM steps").fetchone()
+        status = meta.get("status", "?")
+        if status == "running" and not process_alive(meta.get("pid")):
+            status = "interrupted"
+        return RunInfo(path, meta.get("name", path.stem), meta.get("source", "?"), status,
+                       float(meta.get("started", 0.0)), (row[0] + 1) if row[0] is not None
+                       else 0)
+    finally:
+        reader.close()
+
+
+def list_runs(root: Path | None = None) -> list[RunInfo]:
+    """Every readable run under ``root`` (recursively: DDP runs hold rank-N files),
+    newest first; unreadable files are skipped."""
+    root = runs_root() if root is None else Path(root)
+    if not root.is_dir():
+        return []
+    found = []
+    for path in root.rglob(f"*{SUFFIX}"):
+        try:
+            found.append(read_info(path))
+        except (ValueError, OSError):
+            continue
+    return sorted(found, key=lambda r: r.started, reverse=True)

@@ -1,0 +1,78 @@
+"""A watched script killed with kill -9 leaves a run `desklab runs show` reads up to its
+last probe; `runs list`, `show --json` and `export` on it."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from desklab.cli import main
+from desklab.runs import RunReader
+
+SCRIPT = """
+import sys, time, torch
+from torch import nn
+import desklab
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 3))
+opt = torch.optim.SGD(model.parameters(), lr=0.05)
+x, y = torch.randn(64, 8), torch.randint(0, 3, (64,))
+watcher = desklab.watch(model, opt, every=2, run=sys.argv[1], name="killed")
+for step in range(100000):
+    loss = nn.functional.cross_entropy(model(x), y)
+    opt.zero_grad(); loss.backward(); opt.step()
+    watcher.log(loss=loss)
+    time.sleep(0.01)
+"""
+
+
+def snapshots_in(path) -> int:
+    try:
+        reader = RunReader(path)
+    except (FileNotFoundError, ValueError):
+        return 0
+    try:
+        return reader.db.execute("SELECT COUNT(*) FROM snapshots").fetchone()[0]
+    finally:
+        reader.close()
+
+
+def test_kill_9_leaves_a_run_readable_up_to_its_last_probe(tmp_path, capsys, monkeypatch):
+    run = tmp_path / "killed.desklab-run"
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(run)])
+    try:
+        deadline = time.monotonic() + 60
+        while snapshots_in(run) < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert snapshots_in(run) >= 5
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    monkeypatch.setenv("DESKLAB_RUNS", str(tmp_path))
+    assert main(["runs", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "interrupted" in listed and "killed" in listed
+    report_path = tmp_path / "r.json"
+    assert main(["runs", "show", "killed", "--json", str(report_path)]) == 0
+    report = json.loads(report_path.read_text())
+    last_probe = max(RunReader(run).history().snapshots, key=lambda s: s.step).step
+    assert report["state"] == "interrupted"
+    assert report["format"] == "desklab.report/1"
+    assert [layer["name"] for layer in report["layers"]] == ["0", "1", "2"]  # module paths
+    steps = report["history"]["step"]
+    assert steps == list(range(len(steps))) and steps[-1] >= last_probe
+    assert main(["runs", "export", str(run), "--csv", str(tmp_path / "l.csv")]) == 0
+    rows = (tmp_path / "l.csv").read_text().splitlines()
+    assert len(rows) == 1 + 3 * snapshots_in(run)
+
+
+def test_runs_show_of_a_missing_run_is_one_line(tmp_path, capsys):
+    assert main(["runs", "show", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no such run" in err[0]
+    (tmp_path / "junk.desklab-run").write_bytes(b"not sqlite at all")
+    assert main(["runs", "show", str(tmp_path / "junk.desklab-run")]) == 2
+    assert "not a DeskLab run" in capsys.readouterr().err
