@@ -11,6 +11,14 @@ import pytest  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
+def runs_in_a_temp_folder(tmp_path_factory):
+    """Runs the tests record (desklab train, the app) go to a temp folder, never the
+    user's run store."""
+    os.environ["DESKLAB_RUNS"] = str(tmp_path_factory.mktemp("runs"))
+    yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def collect_on_main_thread_only():
     """As the app does (desklab/gui/controllers/gc_guard.py): the cycle collector must
     never run in a worker thread, where it could destroy an earlier test's Qt objects and

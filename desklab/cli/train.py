@@ -26,6 +26,8 @@ def add_train_parser(sub, design_args) -> None:
     p.add_argument("--tensorboard", metavar="DIR",
                    help="write TensorBoard event files (needs the tensorboard extra)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--no-record", action="store_true", dest="no_record",
+                   help="do not keep the run in the run store (see 'desklab runs')")
     p.set_defaults(func=cmd_train)
 
 
@@ -72,6 +74,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     except DeviceError as exc:
         raise CliError(str(exc)) from None
     history = RunHistory(trainer.layout)
+    record = None
+    if not args.no_record:  # the run store: desklab runs, the app's Runs panel
+        from ..runs import RunWriter, new_run_path
+        from ..runs.store import design_meta
+        try:
+            record = RunWriter(new_run_path(design.name), design_meta(
+                design, trainer.device_name, trainer.model_total_params))
+        except OSError as exc:
+            raise CliError(f"cannot record the run: {exc}") from None
     board = None
     if args.tensorboard:
         from ..engine.tensorboard_log import TensorBoardLogger, TensorBoardUnavailable
@@ -85,6 +96,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         for event in trainer.events():
             history.record(event.kind, event.payload)
+            if record:
+                record.record(event.kind, event.payload)
             if event.kind == "snapshot":
                 if stream:
                     stream.add(event.payload)
@@ -99,6 +112,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                       end="", file=sys.stderr, flush=True)
     except KeyboardInterrupt:
         trainer.state = "interrupted"
+    finally:
+        if record:
+            record.close(trainer.state)
     if show:
         print(file=sys.stderr)
     if stream:
@@ -122,6 +138,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     for finding in history.findings:
         print(f"[{finding.kind}, {finding.span()}] {finding.message}\n  -> {finding.advice}",
               file=out)
+    if record:
+        print(f"run recorded: {record.path} (desklab runs show {record.path.name})", file=out)
     if args.save_weights:
         from ..engine.weights import save_weights
         try:

@@ -209,3 +209,10 @@ def _finding(d: dict) -> Finding:
     if "layers" in values:
         values["layers"] = tuple(values["layers"])
     return Finding(**values)
+
+
+def design_meta(design, device: str, total_params: int) -> dict:
+    """The meta of a run trained in DeskLab: its design (the file format's JSON)."""
+    from ..design.fileformat import design_to_dict
+    return {"name": design.name, "source": "designed", "design": design_to_dict(design),
+            "device": device, "seed": design.train.seed, "total_params": total_params}

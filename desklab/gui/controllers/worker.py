@@ -9,6 +9,7 @@ running the training loop, so queued slots would not run until it ends.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import numpy as np
@@ -19,6 +20,8 @@ from ...engine import make_dataset
 from ...engine.boundary import decision_grid
 from ...engine.trainer import Trainer
 from ...metrics import Finding, RunHistory
+from ...runs import RunWriter, new_run_path
+from ...runs.store import design_meta
 from .threads import live_threads, start_thread, stop_thread
 
 BOUNDARY_EVERY_S = 0.3  # decision boundary redraws "every few hundred ms"
@@ -97,6 +100,8 @@ class TrainingController(QObject):
         self.diagnosis_due = False  # new data since the rules last ran
         self.run_steps = 0
         self.snapshots_received = 0
+        self.record = None  # this run's file in the run store (runs.RunWriter)
+        self._recorded_design = None
 
     @property
     def running(self) -> bool:
@@ -112,6 +117,7 @@ class TrainingController(QObject):
         data = make_dataset(design) if design.input.shape == (2,) else None
         self.data_points = (data.x_train.numpy(), data.y_train.numpy()) if data else None
         self.worker = TrainWorker(design.copy())
+        self._recorded_design = design.copy()
         self.worker.started.connect(self._on_started, Qt.QueuedConnection)
         self.worker.event.connect(self._on_event, Qt.QueuedConnection)
         self.worker.boundary.connect(self._on_boundary, Qt.QueuedConnection)
@@ -160,6 +166,7 @@ class TrainingController(QObject):
         # is still the current one; detached: its slots are dropped (see `_stale`)
         done = stop_thread(self.thread, timeout_ms, worker=self.worker, receiver=self)
         self.thread, self.worker = None, None
+        self._close_record("stopped")
         return done
 
     # slots: run on the GUI thread
@@ -175,6 +182,7 @@ class TrainingController(QObject):
         self.trainer = trainer
         self.device_name = trainer.device_name
         self.history.layout = trainer.layout
+        self.record = open_record(self._recorded_design, trainer)
         self._set_state("running")
 
     @Slot(object)
@@ -184,6 +192,8 @@ class TrainingController(QObject):
         kind = event.kind
         if self.history.record(kind, event.payload):
             self.diagnosis_due = True
+        if self.record is not None:
+            self.record.record(kind, event.payload)
         if kind == "snapshot":
             self.snapshots_received += 1
         elif kind == "finding":
@@ -198,6 +208,7 @@ class TrainingController(QObject):
         self.dirty = True
         if kind == "ended":
             self.diagnose()
+            self._close_record(event.payload)
             self._set_state(event.payload)
             self.run_ended.emit(event.payload)
 
@@ -221,10 +232,26 @@ class TrainingController(QObject):
         if self.history is not None:
             self.history.add_finding(Finding("failed", None, 0, message,
                                              "Check the design and the device.", "error"))
+        self._close_record("failed")
         self._set_state("failed")
         self.run_failed.emit(message)
         self.findings_changed.emit()
 
+    def _close_record(self, status: str) -> None:
+        if self.record is not None:
+            self.record.close(status)
+            self.record = None
+
     def _set_state(self, state: str) -> None:
         self.state = state
         self.state_changed.emit(state)
+
+
+def open_record(design: NetworkDesign, trainer):
+    """A run file in the run store for a run of ``design`` (None if it cannot be made:
+    the run goes on, unrecorded, rather than fail over a full or read-only disk)."""
+    try:
+        return RunWriter(new_run_path(design.name), design_meta(
+            design, trainer.device_name, trainer.model_total_params))
+    except (OSError, sqlite3.Error):
+        return None
