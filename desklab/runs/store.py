@@ -30,7 +30,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS steps (step INTEGER PRIMARY KEY, loss REAL, acc REAL, lr REAL);
 CREATE TABLE IF NOT EXISTS snapshots (step INTEGER PRIMARY KEY, loss REAL, lr REAL,
-                                      stats BLOB NOT NULL, hist BLOB NOT NULL);
+                                      stats BLOB NOT NULL, hist BLOB NOT NULL,
+                                      written REAL);
 CREATE TABLE IF NOT EXISTS metrics (step INTEGER PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS findings (id INTEGER PRIMARY KEY, data TEXT NOT NULL);
 """
@@ -88,10 +89,10 @@ class RunWriter:
         if not self._layout_written:
             self.set_meta(layout=[asdict(m) for m in snap.layout.layers])
             self._layout_written = True
-        self.db.execute("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?, ?)",
+        self.db.execute("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?, ?, ?)",
                         (snap.step, _nullable([snap.loss])[0], snap.lr,
                          np.ascontiguousarray(snap.stats, "<f8").tobytes(),
-                         np.ascontiguousarray(snap.hist, "<f8").tobytes()))
+                         np.ascontiguousarray(snap.hist, "<f8").tobytes(), time.time()))
 
     def commit(self) -> None:
         self.db.commit()
@@ -152,8 +153,9 @@ class RunReader:
                 [np.nan if r[k] is None else r[k] for r in run]) for k in (1, 2, 3)))))
             cur["steps"] = run[-1][0]
         layout = self.layout
-        for step, loss, lr, stats, hist in self.db.execute(
+        for step, loss, lr, stats, hist, written in self.db.execute(
                 "SELECT * FROM snapshots WHERE step > ? ORDER BY step", (cur["snapshots"],)):
+            cur["written"] = written  # wall time of the newest snapshot's commit
             n = len(layout)
             out.append(("snapshot", Snapshot(
                 step, layout, np.frombuffer(stats, "<f8").reshape(n, -1).copy(),

@@ -26,10 +26,11 @@ from ..controllers.runs import RunList, RunRecord
 from ..controllers.threads import wait_for_detached
 from .window_files import FileActions
 from .window_menus import MenuActions
+from .window_runs import RunActions
 
 
 
-class MainWindow(FileActions, MenuActions, QMainWindow):
+class MainWindow(FileActions, MenuActions, RunActions, QMainWindow):
     """DeskLab's window. ``settings`` defaults to the user's QSettings."""
 
     def __init__(self, design: NetworkDesign | None = None, settings: QSettings | None = None,
@@ -72,6 +73,8 @@ class MainWindow(FileActions, MenuActions, QMainWindow):
         self.training.controller.state_changed.connect(self._training_state)
         self.training.controller.run_ended.connect(self._record_run)
         self.run_panel.open_requested.connect(self.reopen_run)
+        self.run_panel.follow_requested.connect(self.follow_run)
+        self.training.controller.run_started.connect(self.stop_following)
         self.run_panel.compare_requested.connect(self.compare_runs)
         self._update_title()
         self.statusBar().showMessage("Drag layers from the palette; select a card to edit it.")
@@ -204,6 +207,7 @@ class MainWindow(FileActions, MenuActions, QMainWindow):
         QMessageBox.critical(self, title, message)
 
     def _replace(self, design: NetworkDesign, path: Path | None) -> None:
+        self.stop_following()
         self.training.stop_and_reset()
         self.doc.replace(design, path)
 
@@ -282,5 +286,6 @@ class MainWindow(FileActions, MenuActions, QMainWindow):
         for window in self.compare_windows:
             window.close()
         self.autosaver.stop()
+        self.stop_following()
         self.training.shutdown()
         self.preview.shutdown()

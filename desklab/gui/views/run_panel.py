@@ -1,12 +1,19 @@
-"""The Runs dock: this session's runs, to reopen, compare / replay or delete."""
+"""The Runs dock: this session's runs, to reopen, compare / replay or delete, and the
+run store (every recorded run, also from scripts under desklab.watch), to open or follow
+live."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout,
-    QWidget,
+    QAbstractItemView, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
+    QVBoxLayout, QWidget,
 )
+
+from ...runs import list_runs
 
 from ..controllers.runs import RunList, RunRecord
 
@@ -16,6 +23,7 @@ class RunPanel(QWidget):
 
     open_requested = Signal(object)  # RunRecord
     compare_requested = Signal(list)  # [RunRecord, ...]
+    follow_requested = Signal(object)  # Path of a run in the run store
 
     def __init__(self, runs: RunList, parent=None):
         super().__init__(parent)
@@ -36,10 +44,23 @@ class RunPanel(QWidget):
         buttons = QHBoxLayout()
         for b in (self.open_button, self.compare_button, self.delete_button):
             buttons.addWidget(b)
+        self.stored = QListWidget()
+        self.stored.setObjectName("storedRuns")
+        self.stored.setToolTip("Every recorded run (the app, desklab train, your scripts "
+                               "under desklab.watch). Double-click to open; a running one "
+                               "is followed live.")
+        self.stored.itemDoubleClicked.connect(self._follow)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.list)
         layout.addLayout(buttons)
+        layout.addWidget(QLabel("Run store (also from other programs):"))
+        layout.addWidget(self.stored)
+        self.store_timer = QTimer(self)  # a script may start a run at any time
+        self.store_timer.setInterval(3000)
+        self.store_timer.timeout.connect(self.refresh_store)
+        self.store_timer.start()
+        self.refresh_store()
         runs.changed.connect(self.refresh)
         self.list.itemSelectionChanged.connect(self._enable)
         self.refresh()
@@ -73,3 +94,22 @@ class RunPanel(QWidget):
     def _delete(self) -> None:
         for record in self.selected():
             self.runs.remove(record)
+
+    def refresh_store(self) -> None:
+        """List the run store, newest first; live runs marked (skipped while hidden)."""
+        if not self.isVisible() and self.stored.count():
+            return
+        selected = {item.data(Qt.UserRole) for item in self.stored.selectedItems()}
+        self.stored.clear()
+        for info in list_runs()[:200]:
+            when = time.strftime("%m-%d %H:%M", time.localtime(info.started))
+            live = "● live · " if info.status == "running" else ""
+            item = QListWidgetItem(f"{live}{info.name} · {info.source} · {info.status} · "
+                                   f"{info.steps:,} steps · {when}")
+            item.setData(Qt.UserRole, str(info.path))
+            item.setToolTip(str(info.path))
+            self.stored.addItem(item)
+            item.setSelected(str(info.path) in selected)
+
+    def _follow(self, item: QListWidgetItem) -> None:
+        self.follow_requested.emit(Path(item.data(Qt.UserRole)))

@@ -1,0 +1,81 @@
+"""The app follows a user's own script live: a torchvision-style CNN under desklab.watch
+in another process; its module tree in the Network dock, every plot fed from the run
+file, each probe on screen within 200 ms of its commit."""
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from desklab.runs import RunReader
+
+SCRIPT = """
+import sys, time, torch
+from torch import nn
+import desklab
+torch.manual_seed(0)
+
+class SmallNet(nn.Module):  # torchvision's style: features, then a classifier
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(inplace=True),
+            nn.MaxPool2d(2), nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32),
+            nn.ReLU(inplace=True), nn.AdaptiveAvgPool2d(1))
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(32, 10))
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+model = SmallNet()
+opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+x, y = torch.randn(256, 3, 16, 16), torch.randint(0, 10, (256,))
+with desklab.watch(model, opt, every=2, run=sys.argv[1], name="smallnet") as watcher:
+    for step in range(int(sys.argv[2])):
+        idx = torch.randint(0, 256, (32,))
+        loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
+        opt.zero_grad(); loss.backward(); opt.step()
+        watcher.log(loss=loss)
+        time.sleep(0.03)
+"""
+
+
+def test_following_a_live_watched_script(window, qtbot, tmp_path):
+    run = tmp_path / "live.desklab-run"
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(run), "160"])
+    try:
+        qtbot.waitUntil(lambda: run.exists() and _snapshots(run) >= 1, timeout=30000)
+        assert window.follow_run(run)
+        follower = window.follower
+        assert window.training.controller.state == "following"
+        tree = window.docks["network"].widget()
+        assert tree.objectName() == "moduleTree"
+        names = follower.history.layout.names
+        assert "features.0" in names and "classifier.1" in names
+        qtbot.waitUntil(lambda: len(follower.drawn_lag_ms) >= 12, timeout=30000)
+        lags = follower.drawn_lag_ms[1:]  # the first is the backlog found at open
+        assert np.median(lags) < 200 and max(lags) < 400, lags
+        qtbot.waitUntil(lambda: window.training.controller.state == "finished",
+                        timeout=60000)
+    finally:
+        proc.wait(timeout=60)
+    history = window.training.controller.history
+    reader = RunReader(run)
+    stored = reader.history()
+    reader.close()
+    assert history.latest.step == stored.latest.step  # everything written was shown
+    assert window.training.gradients.lines.layer_data(0)[1].size > 0
+    window.stop_following()
+    assert window.docks["network"].widget() is window.network
+
+
+def _snapshots(path) -> int:
+    try:
+        reader = RunReader(path)
+    except (FileNotFoundError, ValueError):
+        return 0
+    try:
+        return reader.db.execute("SELECT COUNT(*) FROM snapshots").fetchone()[0]
+    finally:
+        reader.close()
