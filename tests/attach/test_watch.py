@@ -206,3 +206,15 @@ def test_ddp_example_one_run_by_default_and_one_per_rank_with_all(tmp_path):
     assert not np.allclose(h0.latest.stats[:, k], h1.latest.stats[:, k])
     for r in ranks:
         r.close()
+
+
+def test_lightning_example_records_through_the_callback(tmp_path):
+    pytest.importorskip("lightning")
+    run_example("examples/watch_lightning.py", "--run", str(tmp_path / "lightning"),
+                "--steps", "40", timeout=180)
+    reader = RunReader(tmp_path / "lightning.desklab-run")
+    history = reader.history()
+    assert reader.meta["status"] == "finished"
+    assert history.latest.layout.names[:3] == ["net.0", "net.1", "net.2"]
+    assert [s.step for s in history.snapshots] == [10, 20, 30]
+    reader.close()

@@ -4,7 +4,6 @@ file, each probe on screen within 200 ms of its commit."""
 
 import subprocess
 import sys
-import time
 
 import numpy as np
 

@@ -1,0 +1,1 @@
+"""DeskLab inside other training frameworks (optional extras)."""
