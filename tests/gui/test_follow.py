@@ -78,3 +78,27 @@ def _snapshots(path) -> int:
         return reader.db.execute("SELECT COUNT(*) FROM snapshots").fetchone()[0]
     finally:
         reader.close()
+
+
+def test_any_two_recorded_runs_compare_side_by_side(window, qtbot, tmp_path, monkeypatch):
+    """A run trained in DeskLab (desklab train) and a watched script, from the run store,
+    in the compare window with the replay slider."""
+    from desklab.cli import main
+    monkeypatch.setenv("DESKLAB_RUNS", str(tmp_path))
+    assert main(["train", "--preset", "bench-mlp", "--steps", "30", "--quiet"]) == 0
+    watched = tmp_path / "watched.desklab-run"
+    subprocess.run([sys.executable, "-c", SCRIPT, str(watched), "20"], check=True,
+                   timeout=120)
+    panel = window.run_panel
+    panel.refresh_store()
+    assert panel.stored.count() == 2
+    for row in range(2):
+        panel.stored.item(row).setSelected(True)
+    panel.stored_compare.click()
+    compare = window.compare_windows[-1]
+    assert sorted(r.name for r in compare.records) == ["bench-mlp", "smallnet"]
+    sources = {r.name: r.extra["source"] for r in compare.records}
+    assert sources == {"bench-mlp": "designed", "smallnet": "watch"}
+    assert all(r.history.latest is not None for r in compare.records)
+    assert compare.slider.maximum() > 0
+    compare.close()

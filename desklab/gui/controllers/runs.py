@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
@@ -29,8 +30,9 @@ class RunRecord:
     def summary(self) -> str:
         """One line for the run list: design, settings, final metrics."""
         t = self.design.train
-        parts = [f"#{self.number} {self.name}", self.state, f"{self.steps} steps",
-                 f"{t.optimizer} lr {t.lr:g}", f"batch {t.batch_size}"]
+        parts = [f"#{self.number} {self.name}", self.state, f"{self.steps} steps"]
+        if self.extra.get("source") != "watch":  # a watched script has no design settings
+            parts += [f"{t.optimizer} lr {t.lr:g}", f"batch {t.batch_size}"]
         if len(self.history.metrics):
             for label, key in (("loss", "loss"), ("val acc", "val_acc"),
                                ("train acc", "train_acc")):
@@ -202,3 +204,21 @@ class PairController(QObject):
             record.state = "failed"
             record.extra["error"] = message
         self.dirty = True
+
+
+def stored_record(path) -> RunRecord:
+    """A run from the run store as a RunRecord (to compare and replay): its design when
+    it was trained in DeskLab, a name-only stand-in for a watched script."""
+    from ...design import design_from_dict
+    from ...runs import RunReader
+    from ...runs.folder import read_info
+    reader = RunReader(path)
+    try:
+        history, meta = reader.history(), reader.meta
+    finally:
+        reader.close()
+    info = read_info(Path(path))
+    design = design_from_dict(meta["design"]) if meta.get("design") else \
+        NetworkDesign(name=info.name)
+    return RunRecord(info.name, design, history, info.status, meta.get("device", ""),
+                     info.steps, extra={"source": info.source, "path": str(path)})

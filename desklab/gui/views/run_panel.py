@@ -9,8 +9,8 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
-    QVBoxLayout, QWidget,
+    QAbstractItemView, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox,
+    QPushButton, QVBoxLayout, QWidget,
 )
 
 from ...runs import list_runs
@@ -50,12 +50,23 @@ class RunPanel(QWidget):
                                "under desklab.watch). Double-click to open; a running one "
                                "is followed live.")
         self.stored.itemDoubleClicked.connect(self._follow)
+        self.stored.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.stored_open = QPushButton("Open / follow")
+        self.stored_compare = QPushButton("Compare / replay")
+        self.stored_open.clicked.connect(lambda: self._follow(self.stored.currentItem()))
+        self.stored_compare.clicked.connect(self._compare_stored)
+        self.stored.itemSelectionChanged.connect(self._enable_stored)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.list)
         layout.addLayout(buttons)
         layout.addWidget(QLabel("Run store (also from other programs):"))
         layout.addWidget(self.stored)
+        stored_buttons = QHBoxLayout()
+        stored_buttons.addWidget(self.stored_open)
+        stored_buttons.addWidget(self.stored_compare)
+        layout.addLayout(stored_buttons)
+        self._enable_stored()
         self.store_timer = QTimer(self)  # a script may start a run at any time
         self.store_timer.setInterval(3000)
         self.store_timer.timeout.connect(self.refresh_store)
@@ -111,5 +122,24 @@ class RunPanel(QWidget):
             self.stored.addItem(item)
             item.setSelected(str(info.path) in selected)
 
-    def _follow(self, item: QListWidgetItem) -> None:
-        self.follow_requested.emit(Path(item.data(Qt.UserRole)))
+    def _follow(self, item: QListWidgetItem | None) -> None:
+        if item is not None:
+            self.follow_requested.emit(Path(item.data(Qt.UserRole)))
+
+    def _enable_stored(self) -> None:
+        n = len(self.stored.selectedItems())
+        self.stored_open.setEnabled(n == 1)
+        self.stored_compare.setEnabled(n in (1, 2))
+
+    def _compare_stored(self) -> None:
+        """Any one or two recorded runs, designed or watched, side by side."""
+        from ..controllers.runs import stored_record
+        records = []
+        for item in self.stored.selectedItems()[:2]:
+            try:
+                records.append(stored_record(item.data(Qt.UserRole)))
+            except (ValueError, OSError, KeyError) as exc:
+                QMessageBox.warning(self, "Cannot open the run", str(exc))
+                return
+        if records:
+            self.compare_requested.emit(records)
