@@ -76,6 +76,33 @@ def _about_layers(kind: str, snap: Snapshot, idx: list[int], message: str,
                     layers=tuple(_name(snap, j) for j in idx))]
 
 
+_PER_LAYOUT: dict[tuple[int, str], tuple[object, np.ndarray]] = {}
+
+
+def _per_layout(layout, what: str, compute) -> np.ndarray:
+    """``compute(layout)``, once per layout object (a run's layout never changes; keyed
+    by identity, which is free, where hashing 200 layer records is not)."""
+    key = (id(layout), what)
+    hit = _PER_LAYOUT.get(key)
+    if hit is None or hit[0] is not layout:
+        if len(_PER_LAYOUT) > 64:
+            _PER_LAYOUT.clear()
+        hit = _PER_LAYOUT[key] = (layout, compute(layout))  # keeps the id from reuse
+    return hit[1]
+
+
+def _symmetric_candidates(layout) -> np.ndarray:
+    """Layers that own a weight and have several units (not residual sums)."""
+    return _per_layout(layout, "symmetric", lambda lo: np.array(
+        [i for i, m in enumerate(lo.layers) if m.kind not in ("output", "residual")
+         and m.has_weight and m.out_shape[0] >= 2], dtype=int))
+
+
+def _output_sizes(layout) -> np.ndarray:
+    return _per_layout(layout, "sizes", lambda lo: np.array(
+        [math.prod(m.out_shape) for m in lo.layers], float))
+
+
 def layer_gradient(snap: Snapshot) -> np.ndarray:
     """|dL/dh| summed over each layer's outputs (per example): mean |dL/dh| x outputs.
 
@@ -83,8 +110,7 @@ def layer_gradient(snap: Snapshot) -> np.ndarray:
     gradient over more outputs without shrinking it (a global 8x8 pool divides each
     element's share by 64 and keeps the sum), so comparing means across layers of
     different sizes would call any CNN with pooling "vanishing"."""
-    sizes = np.array([math.prod(m.out_shape) for m in snap.layout.layers], float)
-    return snap.stat("grad_mean_abs") * sizes
+    return snap.stat("grad_mean_abs") * _output_sizes(snap.layout)
 
 
 def _depth_ratio(snap: Snapshot) -> tuple[int, int, float] | None:
@@ -209,17 +235,15 @@ def collapsed(snap: Snapshot) -> list[Finding]:
 
 
 def symmetric(snap: Snapshot) -> list[Finding]:
-    idx = []
-    for i in _hidden(snap):
-        meta = snap.layout.layers[i]
-        if not meta.has_weight or meta.kind == "residual" or meta.out_shape[0] < 2:
-            continue
-        spread, mean = snap.stat("unit_spread")[i], snap.stat("act_mean")[i]
-        wstd = snap.stat("weight_std")[i]
-        if (np.isfinite(wstd) and wstd == 0) or (
-                np.isfinite(spread) and spread <= SYMMETRIC_SPREAD * max(abs(mean), 1e-12)
-                and abs(mean) > 0):
-            idx.append(i)
+    # vectorised over layers: the rules run on every snapshot, 200 layers included
+    rows = _symmetric_candidates(snap.layout)
+    spread, mean = snap.stat("unit_spread")[rows], snap.stat("act_mean")[rows]
+    wstd = snap.stat("weight_std")[rows]
+    with np.errstate(invalid="ignore"):
+        same = (np.isfinite(wstd) & (wstd == 0)) | (
+            np.isfinite(spread) & (spread <= SYMMETRIC_SPREAD * np.maximum(np.abs(mean), 1e-12))
+            & (np.abs(mean) > 0))
+    idx = [int(i) for i in rows[same]]
     if not idx:
         return []
     return _about_layers(

@@ -122,7 +122,7 @@ class RunHistory:
         self.steps.extend(series.first_step,
                           np.stack([series.loss, series.acc, series.lr], axis=1))
 
-    def record(self, kind: str, payload) -> bool:
+    def record(self, kind: str, payload, diagnose: bool = True) -> bool:
         """Add one trainer event's payload by its kind (snapshot, metrics, steps,
         finding); True when it was a measurement. The CLI, the app's worker and the
         side-by-side runs all route events through here."""
@@ -131,7 +131,7 @@ class RunHistory:
         if add is None:
             return False
         add(payload)
-        if kind == "snapshot":
+        if kind == "snapshot" and diagnose:
             # the rules see every snapshot as it comes (about 0.6 ms with 50 layers), so a
             # finding that holds only briefly is caught with its real span, however fast
             # the run and however rarely a caller asks (the CLI asked once, at the end)

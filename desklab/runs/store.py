@@ -128,8 +128,14 @@ class RunReader:
                              f"{self.meta.get('format')!r})")
         self._layout: ProbeLayout | None = None
 
-    def read_meta(self) -> dict:
-        return {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM meta")}
+    def read_meta(self, keys: tuple[str, ...] | None = None) -> dict:
+        """The run's meta (only ``keys``, when given: a follower's cheap status poll)."""
+        if keys is None:
+            rows = self.db.execute("SELECT key, value FROM meta")
+        else:
+            rows = self.db.execute(f"SELECT key, value FROM meta WHERE key IN "
+                                   f"({', '.join('?' * len(keys))})", keys)
+        return {k: json.loads(v) for k, v in rows}
 
     @property
     def layout(self) -> ProbeLayout | None:

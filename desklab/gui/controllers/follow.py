@@ -56,13 +56,17 @@ class RunFollower(QObject):
             if self.history.layout is None and self.reader.layout is not None:
                 self.history.layout = self.reader.layout
             events, self.cursor = self.reader.events(self.cursor)
-            self.meta = self.reader.read_meta()
+            self.meta.update(self.reader.read_meta(("status", "pid", "ended")))
         except sqlite3.Error:  # a writer mid-checkpoint: next tick
             return
         for kind, payload in events:
-            self.history.record(kind, payload)
+            # the rules run once per poll below, not per snapshot: a poll can bring
+            # several probes of a fast script, and 200 layers cost ~3 ms per run of rules
+            self.history.record(kind, payload, diagnose=False)
             if kind == "steps" and len(payload.loss):
                 self.step = max(self.step, int(payload.steps[-1]) + 1)
+        if any(kind == "snapshot" for kind, _ in events):
+            self.history.update_diagnosis()
         if any(kind == "snapshot" for kind, _ in events):
             self.newest_written = (self.cursor or {}).get("written")
         status = self.meta.get("status", "?")
