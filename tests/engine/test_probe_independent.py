@@ -45,11 +45,15 @@ CUDA = pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available
                                                      reason="no CUDA device here"))
 
 
+@pytest.mark.parametrize("at_once", [False, True], ids=["batched", "in-hook"])
 @pytest.mark.parametrize("device", ["cpu", CUDA])
 @pytest.mark.parametrize("make", [mixed_mlp, lambda: get_preset("cnn-digits")],
                          ids=["mixed-mlp", "cnn-digits"])
-def test_probe_equals_plain_hooks_and_numpy(make, device):
-    """On a GPU the histogram takes another path (scatter_add, no host sync)."""
+def test_probe_equals_plain_hooks_and_numpy(make, device, at_once, monkeypatch):
+    """On a GPU the histogram takes another path (scatter_add, no host sync). Large
+    layers are reduced in their own hooks (``REDUCE_AT_ONCE``): forced here for all."""
+    if at_once:
+        monkeypatch.setattr("desklab.engine.probe.REDUCE_AT_ONCE", 1)
     design = make()
     model = build(design, seed=3).to(device)
     data = make_dataset(design, seed=3)
