@@ -18,6 +18,7 @@ import numpy as np
 
 from ..design.catalog import ACTIVATIONS, dying_activations, saturating_activations
 from .records import Finding
+from .layout_cache import per_layout
 from .snapshot import Snapshot
 
 if TYPE_CHECKING:  # for annotations only: history imports this module
@@ -76,30 +77,15 @@ def _about_layers(kind: str, snap: Snapshot, idx: list[int], message: str,
                     layers=tuple(_name(snap, j) for j in idx))]
 
 
-_PER_LAYOUT: dict[tuple[int, str], tuple[object, np.ndarray]] = {}
-
-
-def _per_layout(layout, what: str, compute) -> np.ndarray:
-    """``compute(layout)``, once per layout object (a run's layout never changes; keyed
-    by identity, which is free, where hashing 200 layer records is not)."""
-    key = (id(layout), what)
-    hit = _PER_LAYOUT.get(key)
-    if hit is None or hit[0] is not layout:
-        if len(_PER_LAYOUT) > 64:
-            _PER_LAYOUT.clear()
-        hit = _PER_LAYOUT[key] = (layout, compute(layout))  # keeps the id from reuse
-    return hit[1]
-
-
 def _symmetric_candidates(layout) -> np.ndarray:
     """Layers that own a weight and have several units (not residual sums)."""
-    return _per_layout(layout, "symmetric", lambda lo: np.array(
+    return per_layout(layout, "symmetric", lambda lo: np.array(
         [i for i, m in enumerate(lo.layers) if m.kind not in ("output", "residual")
          and m.has_weight and m.out_shape[0] >= 2], dtype=int))
 
 
 def _output_sizes(layout) -> np.ndarray:
-    return _per_layout(layout, "sizes", lambda lo: np.array(
+    return per_layout(layout, "sizes", lambda lo: np.array(
         [math.prod(m.out_shape) for m in lo.layers], float))
 
 

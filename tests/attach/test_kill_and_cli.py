@@ -76,3 +76,19 @@ def test_runs_show_of_a_missing_run_is_one_line(tmp_path, capsys):
     (tmp_path / "junk.desklab-run").write_bytes(b"not sqlite at all")
     assert main(["runs", "show", str(tmp_path / "junk.desklab-run")]) == 2
     assert "not a DeskLab run" in capsys.readouterr().err
+
+
+def test_desklab_train_records_its_run_unless_told_not_to(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DESKLAB_RUNS", str(tmp_path))
+    assert main(["train", "--preset", "bench-mlp", "--steps", "25", "--quiet"]) == 0
+    assert "run recorded:" in capsys.readouterr().out
+    (path,) = tmp_path.glob("*.desklab-run")
+    reader = RunReader(path)
+    history = reader.history()
+    assert reader.meta["source"] == "designed" and reader.meta["status"] == "finished"
+    assert reader.meta["design"]["format"] == "desklab.design/1"  # reopenable as a design
+    assert history.step_series("loss")[0].tolist() == list(range(25))
+    reader.close()
+    assert main(["train", "--preset", "bench-mlp", "--steps", "5", "--quiet",
+                 "--no-record"]) == 0
+    assert len(list(tmp_path.glob("*.desklab-run"))) == 1
