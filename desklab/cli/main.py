@@ -14,6 +14,7 @@ from .common import EXIT_USAGE, _Parser
 from .datasets import add_datasets_parser
 from .export import add_export_parser
 from .gui import add_gui_parser
+from .landscape import add_landscape_parser
 from .probe import add_probe_parsers
 from .runs import add_runs_parser
 from .train import add_train_parser
@@ -40,7 +41,8 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     for add_parser in (add_probe_parsers, add_train_parser, add_export_parser,
-                       add_gui_parser, add_datasets_parser, add_runs_parser):
+                       add_gui_parser, add_datasets_parser, add_runs_parser,
+                       add_landscape_parser):
         add_parser(sub, _design_args)
     return parser
 
