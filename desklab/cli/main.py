@@ -17,6 +17,7 @@ from .gui import add_gui_parser
 from .landscape import add_landscape_parser
 from .probe import add_probe_parsers
 from .runs import add_runs_parser
+from .search import add_search_parser
 from .train import add_train_parser
 
 
@@ -42,7 +43,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     for add_parser in (add_probe_parsers, add_train_parser, add_export_parser,
                        add_gui_parser, add_datasets_parser, add_runs_parser,
-                       add_landscape_parser):
+                       add_landscape_parser, add_search_parser):
         add_parser(sub, _design_args)
     return parser
 

@@ -1,0 +1,1 @@
+"""Experiments made of many runs: the hyperparameter search (each trial a recorded run)."""

@@ -1,0 +1,203 @@
+"""Hyperparameter search the cs231n way, on Optuna: random, log-uniform, coarse to fine.
+
+The first stage samples every searched setting uniformly on a log scale over its whole
+range (random search beats a grid: Bergstra & Bengio 2012); the second samples a
+narrower box around the best trials so far (one decade around each best value, cut to
+the range), as the notes teach. Hopeless trials are stopped early by Optuna's median
+pruner, fed the validation accuracy at each evaluation. Trial 0 is the design's own
+setting, so "did the search beat it?" has an answer. Every trial is a normal run in
+the run store. The study lives in SQLite (Optuna's RDB storage): several processes, or
+machines pointed at one shared database, work on the same study.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..design import NetworkDesign, TRAIN_PARAMS
+from ..errors import DeskLabError
+from ..runs import RunWriter, new_run_path
+from ..runs.store import design_meta
+from ..engine.trainer import Trainer
+
+COARSE_SHARE = 0.6  # of the trials sample the whole range; the rest the best region
+
+
+class SearchError(DeskLabError):
+    """A search that cannot run (a bad --param, Optuna missing)."""
+
+
+@dataclass(frozen=True)
+class Space:
+    """One searched train setting: ``name`` in [low, high], on a log scale or not."""
+
+    name: str
+    low: float
+    high: float
+    log: bool = True
+
+    @classmethod
+    def parse(cls, text: str) -> Space:
+        """``lr=1e-5:1e-1:log`` (``:lin`` for a linear scale)."""
+        try:
+            name, rest = text.split("=", 1)
+            parts = rest.split(":")
+            low, high = float(parts[0]), float(parts[1])
+            scale = parts[2] if len(parts) > 2 else "log"
+        except (ValueError, IndexError):
+            raise SearchError(f"--param {text!r}: write NAME=LOW:HIGH[:log|lin]") from None
+        params = {p.name: p for p in TRAIN_PARAMS if p.kind in ("float", "int")}
+        if name not in params:
+            raise SearchError(f"--param {text!r}: {name!r} is not a numeric train setting "
+                              f"({', '.join(sorted(params))})")
+        if not (math.isfinite(low) and math.isfinite(high)) or not low < high or \
+                scale not in ("log", "lin") or (scale == "log" and low <= 0):
+            raise SearchError(f"--param {text!r}: need LOW < HIGH (both > 0 on a log scale)")
+        return cls(name, low, high, scale == "log")
+
+
+DEFAULT_SPACE = (Space("lr", 1e-5, 1e-1), Space("l2", 1e-6, 1e-1))
+
+
+def _box(space: Space, best: list[float]) -> tuple[float, float]:
+    """The fine stage's range: one decade (or a tenth of the range) around the best."""
+    if not best:
+        return space.low, space.high
+    if space.log:
+        lo = min(best) / math.sqrt(10)
+        hi = max(best) * math.sqrt(10)
+    else:
+        width = (space.high - space.low) / 10
+        lo, hi = min(best) - width, max(best) + width
+    return max(space.low, lo), min(space.high, hi)
+
+
+def objective_for(design: NetworkDesign, spaces: tuple[Space, ...], trials: int,
+                  record: bool = True):
+    """The Optuna objective: validation accuracy of ``design`` with the trial's values."""
+    import optuna
+    n_coarse = max(1, math.ceil(trials * COARSE_SHARE))
+
+    def objective(trial: optuna.Trial) -> float:
+        done = [t for t in trial.study.trials if t.state == optuna.trial.TrialState.COMPLETE
+                and t.value is not None]
+        fine = trial.number >= n_coarse and done
+        best = sorted(done, key=lambda t: -t.value)[:3] if fine else []
+        d = design.copy()
+        for s in spaces:
+            lo, hi = _box(s, [t.params[s.name] for t in best if s.name in t.params])
+            value = trial.suggest_float(s.name, lo, hi, log=s.log)
+            setattr(d.train, s.name, int(round(value)) if isinstance(
+                getattr(d.train, s.name), int) else value)
+        d.name = f"{design.name}-trial-{trial.number}"
+        trial.set_user_attr("stage", "fine" if fine else "coarse")
+        return _train(d, trial, record)
+
+    return objective
+
+
+def _train(design: NetworkDesign, trial, record: bool) -> float:
+    import optuna
+    trainer = Trainer(design)
+    writer = RunWriter(new_run_path(design.name), design_meta(
+        design, trainer.device_name, trainer.model_total_params)) if record else None
+    accuracy = float("nan")
+    try:
+        for event in trainer.events():
+            if writer is not None:
+                writer.record(event.kind, event.payload)
+            if event.kind == "metrics":
+                accuracy = event.payload.val_acc
+                if math.isfinite(accuracy):
+                    trial.report(accuracy, event.step)
+                    if trial.should_prune():
+                        trainer.state = "pruned"
+                        raise optuna.TrialPruned()
+    finally:
+        if writer is not None:
+            writer.close(trainer.state)
+            trial.set_user_attr("run", str(writer.path))
+    if trainer.state == "diverged" or not math.isfinite(accuracy):
+        return 0.0  # a diverged setting is as bad as chance or worse: rank it last
+    return accuracy
+
+
+def _study(storage: str, name: str, seed: int, create: bool, n_startup: int):
+    import optuna
+    sampler = optuna.samplers.RandomSampler(seed=seed)
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=n_startup, n_warmup_steps=1)
+    if create:
+        return optuna.create_study(study_name=name, storage=storage, direction="maximize",
+                                   sampler=sampler, pruner=pruner)
+    return optuna.load_study(study_name=name, storage=storage, sampler=sampler,
+                             pruner=pruner)
+
+
+def _worker(storage: str, name: str, design: NetworkDesign, spaces, trials: int,
+            share: int, seed: int, record: bool) -> None:
+    """One process's share of the trials (torch on one thread: the cores are shared)."""
+    import optuna
+    import torch
+    torch.set_num_threads(1)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = _study(storage, name, seed, False, max(2, trials // 4))
+    study.optimize(objective_for(design, spaces, trials, record), n_trials=share)
+
+
+def run_search(design: NetworkDesign, spaces: tuple[Space, ...] = DEFAULT_SPACE,
+               trials: int = 12, storage: str | None = None, jobs: int = 1,
+               name: str | None = None, record: bool = True) -> dict:
+    """Run (or join, with a shared ``storage``) a search; the trials, the best one and
+    the design's own setting measured the same way."""
+    try:
+        import optuna
+    except ImportError:
+        raise SearchError("the search needs Optuna: pip install \"desklab[search]\"") from None
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from ..runs import runs_root
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if storage is None:
+        runs_root().mkdir(parents=True, exist_ok=True)
+        storage = f"sqlite:///{runs_root() / 'search.db'}"
+    name = name or f"{design.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    seed = design.train.seed
+    _study(storage, name, seed, True, max(2, trials // 4))
+    jobs = max(1, min(jobs, trials))
+    shares = [trials // jobs + (1 if i < trials % jobs else 0) for i in range(jobs)]
+    if jobs == 1:
+        _worker(storage, name, design, spaces, trials, trials, seed, record)
+    else:
+        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+            for future in [pool.submit(_worker, storage, name, design, spaces, trials, share,
+                                       seed + 1000 * (i + 1), record)
+                           for i, share in enumerate(shares)]:
+                future.result()
+    baseline = _train(design.copy(), _NoTrial(), record)
+    study = optuna.load_study(study_name=name, storage=storage)
+    rows = [{"number": t.number, "params": t.params, "value": t.value,
+             "state": t.state.name.lower(), "stage": t.user_attrs.get("stage"),
+             "run": t.user_attrs.get("run")} for t in study.trials]
+    complete = [r for r in rows if r["state"] == "complete" and r["value"] is not None]
+    best = max(complete, key=lambda r: r["value"]) if complete else None
+    return {"format": "desklab.search/1", "design": design.name, "study": name,
+            "storage": storage, "space": [vars(s) for s in spaces], "trials": rows,
+            "best": best, "baseline": {"params": {s.name: getattr(design.train, s.name)
+                                                  for s in spaces}, "value": baseline},
+            "beats_baseline": bool(best and best["value"] > baseline)}
+
+
+class _NoTrial:
+    """The design's own setting, trained like a trial but outside the study."""
+
+    def report(self, value, step) -> None:
+        pass
+
+    def should_prune(self) -> bool:
+        return False
+
+    def set_user_attr(self, key, value) -> None:
+        pass

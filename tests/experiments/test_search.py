@@ -1,0 +1,47 @@
+"""desklab search: 12 trials of overfit-small on this machine in under 3 minutes, the
+learning rates spread log-uniformly, each trial a recorded run, and a verdict on the
+preset's own setting."""
+
+import json
+import time
+
+import numpy as np
+
+from desklab.cli import main
+from desklab.runs import RunReader
+
+
+def test_search_overfit_small_12_trials(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DESKLAB_RUNS", str(tmp_path))
+    out = tmp_path / "s.json"
+    start = time.perf_counter()
+    assert main(["search", "--preset", "overfit-small", "--trials", "12", "--json",
+                 str(out)]) == 0
+    assert time.perf_counter() - start < 180
+    result = json.loads(out.read_text())
+    trials = result["trials"]
+    assert len(trials) == 12 and {t["stage"] for t in trials} == {"coarse", "fine"}
+    coarse = np.array([t["params"]["lr"] for t in trials if t["stage"] == "coarse"])
+    assert np.all((coarse >= 1e-5) & (coarse <= 1e-1))
+    # log-uniform over 4 decades: most below 1e-2 (a linear sampler puts 90% above it)
+    assert (coarse < 1e-2).sum() >= len(coarse) // 2
+    assert np.log10(coarse.max() / coarse.min()) > 2
+    fine = [t["params"]["lr"] for t in trials if t["stage"] == "fine"]
+    assert np.log10(max(fine) / min(fine)) <= 1.01  # one decade around the best
+    best, base = result["best"], result["baseline"]
+    assert base["params"] == {"lr": 1e-3, "l2": 0.0}
+    assert result["beats_baseline"] == (best["value"] > base["value"])
+    verdict = "beats it" if result["beats_baseline"] else "could not beat it"
+    assert verdict in capsys.readouterr().out
+    for t in trials:  # each trial is a normal run in the run store
+        reader = RunReader(t["run"])
+        assert reader.meta["design"]["train"]["lr"] == t["params"]["lr"]
+        reader.close()
+
+
+def test_bad_params_are_one_line(capsys):
+    for bad in ("lr=1:0", "momentum=0:1:log", "nope=1:2", "lr=abc"):
+        assert main(["search", "--preset", "overfit-small", "--trials", "1",
+                     "--param", bad]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("desklab: --param")
