@@ -283,8 +283,9 @@ class MainWindow(FileActions, MenuActions, RunActions, QMainWindow):
 
     def shutdown(self) -> None:
         """Stop and join every thread the window owns."""
-        for window in self.compare_windows:
-            window.close()
+        for window in [*self.compare_windows, self.landscape_window]:
+            if window is not None:
+                window.close()
         self.autosaver.stop()
         self.stop_following()
         self.training.shutdown()

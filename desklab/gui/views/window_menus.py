@@ -59,6 +59,9 @@ class MenuActions:
                         "Move the selected layer up")
         self.act_down = a("move_down", "Move do&wn", lambda: self.move_selected(1), "Alt+Down",
                           "Move the selected layer down")
+        self.act_landscape = a("landscape", "Loss &landscape…", self.show_landscape,
+                               "Ctrl+Shift+L", "The loss surface around the current weights "
+                               "(filter-normalised directions, Li et al. 2018)")
         self.act_shortcuts = a("shortcuts", "&Keyboard shortcuts", self.show_shortcuts, "F1")
         self.act_about = a("about", "&About DeskLab", self.show_about)
         self.act_reset_layout = a("layout", "&Reset layout", self.reset_layout)
@@ -88,6 +91,8 @@ class MenuActions:
         self.view_menu.addAction(self.act_reset_layout)
         self.train_menu = bar.addMenu("&Train")
         self.train_menu.addActions(self.training.actions_for_menu())
+        self.train_menu.addSeparator()
+        self.train_menu.addAction(self.act_landscape)
         help_menu = bar.addMenu("&Help")
         help_menu.addActions([self.act_shortcuts, self.act_about])
         tools = self.addToolBar("Main")

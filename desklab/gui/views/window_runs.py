@@ -24,6 +24,7 @@ class RunActions:
 
     follower: RunFollower | None = None
     module_tree: ModuleTree | None = None
+    landscape_window = None
 
     def open_run_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open run", str(runs_root()),
@@ -57,6 +58,15 @@ class RunActions:
         self._follow_updated()
         self.training.redraw(everything=True)
         return True
+
+    def show_landscape(self) -> None:
+        """Train ▸ Loss landscape…: the surface around the current weights."""
+        from .landscape_window import LandscapeWindow
+        if getattr(self, "landscape_window", None) is None:
+            self.landscape_window = LandscapeWindow(self)
+        self.landscape_window.refresh_choices()
+        self.landscape_window.show()
+        self.landscape_window.raise_()
 
     def stop_following(self) -> None:
         """Back to the design: the follower closes, the Network dock edits again."""
