@@ -114,6 +114,10 @@ def _train(design: NetworkDesign, trial, record: bool) -> float:
                     if trial.should_prune():
                         trainer.state = "pruned"
                         raise optuna.TrialPruned()
+                if _stop_requested(trial):  # Cancel, from any process, via the storage
+                    trainer.state = "stopped"
+                    trial.study.stop()
+                    raise optuna.TrialPruned()
     finally:
         if writer is not None:
             writer.close(trainer.state)
@@ -123,13 +127,50 @@ def _train(design: NetworkDesign, trial, record: bool) -> float:
     return accuracy
 
 
+def _stop_requested(trial) -> bool:
+    study = getattr(trial, "study", None)
+    return bool(study is not None and study.user_attrs.get("stop"))
+
+
+def cancel_search(storage: str, name: str) -> None:
+    """Ask every process working on the study to stop (each ends its current trial at
+    its next evaluation and takes no more)."""
+    import optuna
+    optuna.load_study(study_name=name, storage=storage).set_user_attr("stop", True)
+
+
+def default_storage() -> str:
+    from ..runs import runs_root
+    runs_root().mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{runs_root() / 'search.db'}"
+
+
+def study_rows(storage: str, name: str) -> list[dict]:
+    """The study's trials so far, as dict rows (the app polls this while it runs)."""
+    import optuna
+    try:
+        study = optuna.load_study(study_name=name, storage=storage)
+    except KeyError:  # not created yet
+        return []
+    return [{"number": t.number, "params": t.params, "value": t.value,
+             "state": t.state.name.lower(), "stage": t.user_attrs.get("stage"),
+             "run": t.user_attrs.get("run")} for t in study.trials]
+
+
+def create_study(storage: str, name: str, seed: int = 0, trials: int = 12) -> None:
+    """Create the study (and the storage's tables) now, from one process."""
+    import optuna
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    _study(storage, name, seed, True, max(2, trials // 4))
+
+
 def _study(storage: str, name: str, seed: int, create: bool, n_startup: int):
     import optuna
     sampler = optuna.samplers.RandomSampler(seed=seed)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=n_startup, n_warmup_steps=1)
-    if create:
+    if create:  # or join it: the app creates the study first, so it can poll it at once
         return optuna.create_study(study_name=name, storage=storage, direction="maximize",
-                                   sampler=sampler, pruner=pruner)
+                                   sampler=sampler, pruner=pruner, load_if_exists=True)
     return optuna.load_study(study_name=name, storage=storage, sampler=sampler,
                              pruner=pruner)
 
@@ -158,11 +199,8 @@ def run_search(design: NetworkDesign, spaces: tuple[Space, ...] = DEFAULT_SPACE,
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    from ..runs import runs_root
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    if storage is None:
-        runs_root().mkdir(parents=True, exist_ok=True)
-        storage = f"sqlite:///{runs_root() / 'search.db'}"
+    storage = storage or default_storage()
     name = name or f"{design.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     seed = design.train.seed
     _study(storage, name, seed, True, max(2, trials // 4))
@@ -176,18 +214,17 @@ def run_search(design: NetworkDesign, spaces: tuple[Space, ...] = DEFAULT_SPACE,
                                        seed + 1000 * (i + 1), record)
                            for i, share in enumerate(shares)]:
                 future.result()
-    baseline = _train(design.copy(), _NoTrial(), record)
-    study = optuna.load_study(study_name=name, storage=storage)
-    rows = [{"number": t.number, "params": t.params, "value": t.value,
-             "state": t.state.name.lower(), "stage": t.user_attrs.get("stage"),
-             "run": t.user_attrs.get("run")} for t in study.trials]
+    stopped = bool(optuna.load_study(study_name=name, storage=storage).user_attrs.get("stop"))
+    baseline = None if stopped else _train(design.copy(), _NoTrial(), record)
+    rows = study_rows(storage, name)
     complete = [r for r in rows if r["state"] == "complete" and r["value"] is not None]
     best = max(complete, key=lambda r: r["value"]) if complete else None
     return {"format": "desklab.search/1", "design": design.name, "study": name,
             "storage": storage, "space": [vars(s) for s in spaces], "trials": rows,
-            "best": best, "baseline": {"params": {s.name: getattr(design.train, s.name)
-                                                  for s in spaces}, "value": baseline},
-            "beats_baseline": bool(best and best["value"] > baseline)}
+            "best": best, "cancelled": stopped,
+            "baseline": {"params": {s.name: getattr(design.train, s.name) for s in spaces},
+                         "value": baseline},
+            "beats_baseline": bool(best and baseline is not None and best["value"] > baseline)}
 
 
 class _NoTrial:

@@ -283,7 +283,7 @@ class MainWindow(FileActions, MenuActions, RunActions, QMainWindow):
 
     def shutdown(self) -> None:
         """Stop and join every thread the window owns."""
-        for window in [*self.compare_windows, self.landscape_window]:
+        for window in [*self.compare_windows, self.landscape_window, self.search_window]:
             if window is not None:
                 window.close()
         self.autosaver.stop()

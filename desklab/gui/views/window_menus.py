@@ -62,6 +62,9 @@ class MenuActions:
         self.act_landscape = a("landscape", "Loss &landscape…", self.show_landscape,
                                "Ctrl+Shift+L", "The loss surface around the current weights "
                                "(filter-normalised directions, Li et al. 2018)")
+        self.act_search = a("search", "&Search learning rate and L2…", self.show_search,
+                            "Ctrl+Shift+H", "Random search, log-uniform, coarse to fine "
+                            "(Optuna); every trial a run")
         self.act_shortcuts = a("shortcuts", "&Keyboard shortcuts", self.show_shortcuts, "F1")
         self.act_about = a("about", "&About DeskLab", self.show_about)
         self.act_reset_layout = a("layout", "&Reset layout", self.reset_layout)
@@ -92,7 +95,7 @@ class MenuActions:
         self.train_menu = bar.addMenu("&Train")
         self.train_menu.addActions(self.training.actions_for_menu())
         self.train_menu.addSeparator()
-        self.train_menu.addAction(self.act_landscape)
+        self.train_menu.addActions([self.act_landscape, self.act_search])
         help_menu = bar.addMenu("&Help")
         help_menu.addActions([self.act_shortcuts, self.act_about])
         tools = self.addToolBar("Main")

@@ -1,0 +1,172 @@
+"""The search window: learning rate x L2 random search, the cs231n picture, live.
+
+The scatter shows every trial at its (lr, L2) on log axes, coloured by validation
+accuracy (a colour bar gives the scale; pruned trials are hollow); the table lists them
+(sortable); a progress bar counts finished trials; Cancel stops every process at its
+next evaluation; "Apply best" puts the best trial's values into the design (undoable).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QSplitter, QTableWidget,
+    QTableWidgetItem, QVBoxLayout, QWidget,
+)
+
+from ...design.edit import set_field
+from ..controllers.search import SearchController
+from ..plots import log_axis
+from ..plots.base import small_font
+
+COLUMNS = ("#", "stage", "lr", "l2", "val acc", "state")
+
+
+class SearchWindow(QWidget):
+    """Opened from Train ▸ Search learning rate and L2…"""
+
+    def __init__(self, window, parent=None):
+        super().__init__(parent)
+        self.setObjectName("searchWindow")
+        self.setWindowTitle("Hyperparameter search - DeskLab")
+        self.resize(1200, 700)
+        self.window = window
+        self.result = None
+        self.controller = SearchController(self)
+        self.controller.rows.connect(self.show_rows)
+        self.controller.done.connect(self._done)
+        self.controller.failed.connect(self._failed)
+        self.trials = QSpinBox()
+        self.trials.setRange(1, 500)
+        self.trials.setValue(12)
+        self.jobs = QSpinBox()
+        self.jobs.setRange(1, max(1, os.cpu_count() or 1))
+        self.jobs.setValue(min(4, os.cpu_count() or 1))
+        self.jobs.setToolTip("Parallel processes (at most the number of cores)")
+        self.start_button = QPushButton("Start")
+        self.start_button.setObjectName("searchStart")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.apply_button = QPushButton("Apply best to the design")
+        self.apply_button.setEnabled(False)
+        self.bar = QProgressBar()
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.controller.cancel)
+        self.apply_button.clicked.connect(self.apply_best)
+        controls = QHBoxLayout()
+        for label, widget in (("trials", self.trials), ("processes", self.jobs)):
+            controls.addWidget(QLabel(label))
+            controls.addWidget(widget)
+        for widget in (self.start_button, self.cancel_button, self.apply_button):
+            controls.addWidget(widget)
+        controls.addWidget(self.bar, 1)
+        self.plot = pg.PlotWidget(axisItems=log_axis.axes(), background="w")
+        self.plot.setLogMode(x=True, y=True)
+        self.plot.setLabel("bottom", "learning rate")
+        self.plot.setLabel("left", "L2 (regularisation)")
+        self.plot.setTitle("Validation accuracy by learning rate and L2", size="10pt")
+        self.scatter = pg.ScatterPlotItem(size=11)
+        self.plot.addItem(self.scatter)
+        self.cmap = pg.colormap.get("viridis")
+        self.color_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=self.cmap,
+                                         interactive=False, width=12, label="val acc")
+        self.color_bar.setImageItem(pg.ImageItem(), insert_in=self.plot.getPlotItem())
+        self.color_bar.getAxis("right").setStyle(tickFont=small_font())
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("searchTable")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSortingEnabled(True)
+        split = QSplitter(Qt.Horizontal)
+        split.addWidget(self.plot)
+        split.addWidget(self.table)
+        split.setSizes([650, 450])
+        self.summary = QLabel("Random search, log-uniform over lr 1e-5..1e-1 and L2 "
+                              "1e-6..1e-1, then a finer stage around the best (cs231n).")
+        self.summary.setObjectName("searchSummary")
+        self.summary.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.summary)
+
+    def start(self) -> None:
+        design = self.window.doc.design.copy()
+        self.result = None
+        self.controller.start(design, self.trials.value(), self.jobs.value())
+        self.bar.setRange(0, self.trials.value())
+        self.bar.setValue(0)
+        self.start_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.apply_button.setEnabled(False)
+        self.summary.setText(f"Searching {design.name}: {self.trials.value()} trials in "
+                             f"{self.jobs.value()} process(es)…")
+
+    def show_rows(self, rows: list) -> None:
+        done = [r for r in rows if r["state"] in ("complete", "pruned")]
+        self.bar.setValue(len(done))
+        shown = [r for r in done if "lr" in r["params"] and "l2" in r["params"]]
+        spots = []
+        for r in shown:
+            acc = r["value"] if r["value"] is not None else 0.0
+            color = self.cmap.map(min(max(acc, 0.0), 1.0), mode="qcolor")
+            pruned = r["state"] == "pruned"
+            spots.append({"pos": (math.log10(r["params"]["lr"]),
+                                  math.log10(max(r["params"]["l2"], 1e-12))),
+                          "brush": None if pruned else pg.mkBrush(color),
+                          "pen": pg.mkPen(color, width=2) if pruned else pg.mkPen("k"),
+                          "data": r["number"]})
+        self.scatter.setData(spots)
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(len(rows))
+        for i, r in enumerate(rows):
+            values = (r["number"], r["stage"] or "", r["params"].get("lr", np.nan),
+                      r["params"].get("l2", np.nan),
+                      r["value"] if r["value"] is not None else np.nan, r["state"])
+            for j, v in enumerate(values):
+                item = QTableWidgetItem()
+                item.setData(Qt.DisplayRole, float(f"{v:.4g}") if isinstance(v, float) else v)
+                self.table.setItem(i, j, item)
+        self.table.setSortingEnabled(True)
+
+    def _done(self, result: dict) -> None:
+        self.result = result
+        self.start_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        best, base = result["best"], result["baseline"]
+        if result.get("cancelled"):
+            text = "Cancelled."
+        elif best is None:
+            text = "No trial finished."
+        else:
+            verdict = "beats" if result["beats_baseline"] else "could not beat"
+            text = (f"Best: trial {best['number']}, lr {best['params']['lr']:.3g}, L2 "
+                    f"{best['params']['l2']:.3g}: val acc {best['value']:.3f}; the search "
+                    f"{verdict} the design's own setting (val acc {base['value']:.3f}).")
+        if best is not None:
+            self.apply_button.setEnabled(True)
+        self.summary.setText(text + " Every trial is a run in the Runs dock's run store.")
+
+    def _failed(self, message: str) -> None:
+        self.start_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.summary.setText(f"<b>The search failed:</b> {message}")
+
+    def apply_best(self) -> None:
+        best = self.result["best"] if self.result else None
+        if best is None:
+            return
+        params = dict(best["params"])
+
+        def mutate(design):
+            for name, value in params.items():
+                set_field(design, (), f"train.{name}", value)
+        self.window.doc.edit(f"Apply search trial {best['number']}", mutate)
+
+    def closeEvent(self, event) -> None:
+        self.controller.shutdown()
+        super().closeEvent(event)
