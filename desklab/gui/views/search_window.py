@@ -67,6 +67,8 @@ class SearchWindow(QWidget):
         controls.addWidget(self.bar, 1)
         self.plot = pg.PlotWidget(axisItems=log_axis.axes(), background="w")
         self.plot.setLogMode(x=True, y=True)
+        for side in ("bottom", "left"):  # values as they are (1e-4), never "(x0.001)"
+            self.plot.getAxis(side).enableAutoSIPrefix(False)
         self.plot.setLabel("bottom", "learning rate")
         self.plot.setLabel("left", "L2 (regularisation)")
         self.plot.setTitle("Validation accuracy by learning rate and L2", size="10pt")
@@ -110,10 +112,16 @@ class SearchWindow(QWidget):
         done = [r for r in rows if r["state"] in ("complete", "pruned")]
         self.bar.setValue(len(done))
         shown = [r for r in done if "lr" in r["params"] and "l2" in r["params"]]
+        values = [r["value"] for r in shown if r["value"] is not None]
+        # the colours span the accuracies seen, so 0.72 and 0.85 look different
+        lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
+        if hi - lo < 1e-6:
+            lo, hi = lo - 0.05, hi + 0.05
+        self.color_bar.setLevels((lo, hi))
         spots = []
         for r in shown:
-            acc = r["value"] if r["value"] is not None else 0.0
-            color = self.cmap.map(min(max(acc, 0.0), 1.0), mode="qcolor")
+            acc = r["value"] if r["value"] is not None else lo
+            color = self.cmap.map(min(max((acc - lo) / (hi - lo), 0.0), 1.0), mode="qcolor")
             pruned = r["state"] == "pruned"
             spots.append({"pos": (math.log10(r["params"]["lr"]),
                                   math.log10(max(r["params"]["l2"], 1e-12))),
@@ -132,6 +140,7 @@ class SearchWindow(QWidget):
                 item.setData(Qt.DisplayRole, float(f"{v:.4g}") if isinstance(v, float) else v)
                 self.table.setItem(i, j, item)
         self.table.setSortingEnabled(True)
+        self.table.resizeColumnsToContents()
 
     def _done(self, result: dict) -> None:
         self.result = result
