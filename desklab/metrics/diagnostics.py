@@ -18,6 +18,7 @@ import numpy as np
 
 from ..design.catalog import ACTIVATIONS, dying_activations, saturating_activations
 from .records import Finding
+from .babysitting import initial_loss
 from .layout_cache import per_layout
 from .snapshot import Snapshot
 
@@ -42,7 +43,6 @@ UPDATE_RATIO_HIGH = 3e-2  # above this: steps too large (about 1e-3 is healthy)
 MIN_DEPTH = 3  # depth-ratio rules need at least this many hidden layers
 
 
-
 def diagnose(history: RunHistory) -> list[Finding]:
     """Every rule's findings for the history's latest measurements."""
     found: list[Finding] = []
@@ -53,6 +53,7 @@ def diagnose(history: RunHistory) -> list[Finding]:
             found.extend(rule(snap))
         found.extend(exploding_growth(history))
     found.extend(overfitting(history))
+    found.extend(initial_loss(history))
     return found
 
 

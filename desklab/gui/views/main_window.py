@@ -26,11 +26,12 @@ from ..controllers.runs import RunList, RunRecord
 from ..controllers.threads import wait_for_detached
 from .window_files import FileActions
 from .window_menus import MenuActions
+from .window_checks import CheckActions
 from .window_runs import RunActions
 
 
 
-class MainWindow(FileActions, MenuActions, RunActions, QMainWindow):
+class MainWindow(FileActions, MenuActions, RunActions, CheckActions, QMainWindow):
     """DeskLab's window. ``settings`` defaults to the user's QSettings."""
 
     def __init__(self, design: NetworkDesign | None = None, settings: QSettings | None = None,
@@ -75,6 +76,7 @@ class MainWindow(FileActions, MenuActions, RunActions, QMainWindow):
         self.run_panel.open_requested.connect(self.reopen_run)
         self.run_panel.follow_requested.connect(self.follow_run)
         self.training.controller.run_started.connect(self.stop_following)
+        self.training.controller.run_ended.connect(self._sanity_ended)
         self.run_panel.compare_requested.connect(self.compare_runs)
         self._update_title()
         self.statusBar().showMessage("Drag layers from the palette; select a card to edit it.")

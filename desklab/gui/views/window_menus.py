@@ -62,6 +62,9 @@ class MenuActions:
         self.act_landscape = a("landscape", "Loss &landscape…", self.show_landscape,
                                "Ctrl+Shift+L", "The loss surface around the current weights "
                                "(filter-normalised directions, Li et al. 2018)")
+        self.act_sanity = a("sanity", "Sanity &check: overfit 20 examples", self.sanity_check,
+                            "Ctrl+Shift+K", "cs231n: a network that cannot fit 20 examples "
+                            "(regularisers off) will not learn the full set")
         self.act_search = a("search", "&Search learning rate and L2…", self.show_search,
                             "Ctrl+Shift+H", "Random search, log-uniform, coarse to fine "
                             "(Optuna); every trial a run")
@@ -95,7 +98,7 @@ class MenuActions:
         self.train_menu = bar.addMenu("&Train")
         self.train_menu.addActions(self.training.actions_for_menu())
         self.train_menu.addSeparator()
-        self.train_menu.addActions([self.act_landscape, self.act_search])
+        self.train_menu.addActions([self.act_sanity, self.act_landscape, self.act_search])
         help_menu = bar.addMenu("&Help")
         help_menu.addActions([self.act_shortcuts, self.act_about])
         tools = self.addToolBar("Main")

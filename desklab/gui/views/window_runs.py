@@ -24,8 +24,6 @@ class RunActions:
 
     follower: RunFollower | None = None
     module_tree: ModuleTree | None = None
-    landscape_window = None
-    search_window = None
 
     def open_run_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open run", str(runs_root()),
@@ -59,23 +57,6 @@ class RunActions:
         self._follow_updated()
         self.training.redraw(everything=True)
         return True
-
-    def show_landscape(self) -> None:
-        """Train ▸ Loss landscape…: the surface around the current weights."""
-        from .landscape_window import LandscapeWindow
-        if getattr(self, "landscape_window", None) is None:
-            self.landscape_window = LandscapeWindow(self)
-        self.landscape_window.refresh_choices()
-        self.landscape_window.show()
-        self.landscape_window.raise_()
-
-    def show_search(self) -> None:
-        """Train ▸ Search learning rate and L2…: random search, coarse to fine."""
-        from .search_window import SearchWindow
-        if getattr(self, "search_window", None) is None:
-            self.search_window = SearchWindow(self)
-        self.search_window.show()
-        self.search_window.raise_()
 
     def stop_following(self) -> None:
         """Back to the design: the follower closes, the Network dock edits again."""

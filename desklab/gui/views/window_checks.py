@@ -1,0 +1,66 @@
+"""The Train menu's checks and experiments (a mixin of `MainWindow`): the sanity run
+(overfit 20 examples first), the loss landscape and the hyperparameter search."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtWidgets import QMessageBox
+
+from ...design.sanity import EXAMPLES, tiny_subset
+
+
+class CheckActions:
+    landscape_window = None
+    search_window = None
+    _sanity_running = False
+
+    def sanity_check(self) -> None:
+        """Train the design on 20 examples, regularisers off; say if it can fit them."""
+        if not self.doc.analysis.ok:
+            self.show_error("Cannot run the sanity check", str(self.doc.analysis.problems[0]))
+            return
+        self._sanity_running = True
+        self.training.start(tiny_subset(self.doc.design))
+        self.statusBar().showMessage(f"Sanity check: can the network fit {EXAMPLES} "
+                                     f"examples? (regularisers off)")
+
+    def _sanity_ended(self, state: str) -> None:
+        if not self._sanity_running:
+            return
+        self._sanity_running = False
+        history = self.training.controller.history
+        acc = float(history.metric("train_acc")[-1]) if history and len(history.metrics) \
+            else math.nan
+        if math.isfinite(acc) and acc >= 0.99:
+            text = (f"Passed: the network fits {EXAMPLES} examples (training accuracy "
+                    f"{acc:.0%}). It can learn; now train on all the data.")
+        else:
+            shown = f"{acc:.0%}" if math.isfinite(acc) else "not measured"
+            text = (f"Failed: training accuracy {shown} on {EXAMPLES} examples ({state}). "
+                    "Something prevents learning: the learning rate (too low or too high), "
+                    "a layer that blocks the gradient, or the data. Fix it before training "
+                    "on everything; the findings may say why.")
+        self.sanity_result = text
+        self.statusBar().showMessage(f"Sanity check: {text}")
+        self.show_info("Sanity check", text)
+
+    def show_info(self, title: str, text: str) -> None:
+        QMessageBox.information(self, title, text)
+
+    def show_landscape(self) -> None:
+        """Train ▸ Loss landscape…: the surface around the current weights."""
+        from .landscape_window import LandscapeWindow
+        if self.landscape_window is None:
+            self.landscape_window = LandscapeWindow(self)
+        self.landscape_window.refresh_choices()
+        self.landscape_window.show()
+        self.landscape_window.raise_()
+
+    def show_search(self) -> None:
+        """Train ▸ Search learning rate and L2…: random search, coarse to fine."""
+        from .search_window import SearchWindow
+        if self.search_window is None:
+            self.search_window = SearchWindow(self)
+        self.search_window.show()
+        self.search_window.raise_()

@@ -1,0 +1,53 @@
+"""The babysitting checks of cs231n's notes: is the start of a run what it should be?
+
+`initial_loss`: with C classes, small random weights and no bias toward any class, the
+softmax is near uniform at step 0, so the cross-entropy should be about ln C (2.30 for
+10 classes). Far above it, the initial weights are too large (the net is confidently
+wrong before it learned anything); far below, the labels leak into the inputs or the
+loss is not what it seems. The "overfit a tiny subset first" check is the app's
+Train ▸ Sanity check.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .records import Finding
+
+HIGH = 1.5  # loss at step 0 above HIGH x ln C (+ 0.1): initial weights too large
+LOW = 0.5  # below LOW x ln C: suspiciously good before any learning
+
+
+def initial_loss(history) -> list[Finding]:
+    layout = history.layout
+    if layout is None or not len(history.steps):
+        return []
+    steps, loss = history.step_series("loss")
+    _, acc = history.step_series("train_acc")
+    head = [m for m in layout.layers if m.kind == "output"]
+    if steps[0] != 0 or not head or not np.isfinite(acc[0]) or not np.isfinite(loss[0]):
+        return []  # not from step 0, a watched script, or regression (no accuracy)
+    classes = head[0].out_shape[0]
+    if classes < 2:
+        return []
+    expected = math.log(classes)
+    first = float(loss[0])
+    if first > HIGH * expected + 0.1:
+        why = ("the outputs are already large and confident at init: the initial weights "
+               "are too big (or the inputs are not normalised)")
+        advice = ("Use Xavier / He init (or a smaller std) and standardise the inputs; "
+                  "then the first loss is close to ln C.")
+    elif first < LOW * expected:
+        why = ("the net is right before it learned anything: the labels may leak into the "
+               "inputs, or the task is easier than it looks")
+        advice = "Check the data: shuffle the labels and the loss should rise to ln C."
+    else:
+        return []
+    return [Finding(
+        "initial_loss", head[0].name, 0,
+        f"The loss at step 0 is {first:.3g}; with {classes} classes and small random "
+        f"weights it should be about ln {classes} = {expected:.3g} (the softmax is near "
+        f"uniform before training, cs231n's first sanity check). Here {why}.",
+        advice, "info")]
