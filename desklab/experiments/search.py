@@ -58,6 +58,9 @@ class Space:
 
 
 DEFAULT_SPACE = (Space("lr", 1e-5, 1e-1), Space("l2", 1e-6, 1e-1))
+# more settings the app offers to tick, with the ranges worth searching
+OPTIONAL_SPACE = (Space("momentum", 0.5, 0.99, log=False), Space("batch_size", 16, 512),
+                  Space("l1", 1e-7, 1e-2), Space("grad_clip", 0.1, 10.0))
 
 
 def _box(space: Space, best: list[float]) -> tuple[float, float]:
@@ -99,7 +102,11 @@ def objective_for(design: NetworkDesign, spaces: tuple[Space, ...], trials: int,
 
 def _train(design: NetworkDesign, trial, record: bool) -> float:
     import optuna
-    trainer = Trainer(design)
+    try:
+        trainer = Trainer(design)
+    except DeskLabError as exc:
+        trial.set_user_attr("error", str(exc))
+        raise
     writer = RunWriter(new_run_path(design.name), design_meta(
         design, trainer.device_name, trainer.model_total_params)) if record else None
     accuracy = float("nan")
@@ -154,7 +161,8 @@ def study_rows(storage: str, name: str) -> list[dict]:
         return []
     return [{"number": t.number, "params": t.params, "value": t.value,
              "state": t.state.name.lower(), "stage": t.user_attrs.get("stage"),
-             "run": t.user_attrs.get("run")} for t in study.trials]
+             "run": t.user_attrs.get("run"), "error": t.user_attrs.get("error")}
+            for t in study.trials]
 
 
 def create_study(storage: str, name: str, seed: int = 0, trials: int = 12) -> None:
@@ -183,7 +191,10 @@ def _worker(storage: str, name: str, design: NetworkDesign, spaces, trials: int,
     torch.set_num_threads(1)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = _study(storage, name, seed, False, max(2, trials // 4))
-    study.optimize(objective_for(design, spaces, trials, record), n_trials=share)
+    # a setting that makes the design invalid (a batch larger than the data) fails its
+    # trial, with the reason kept, and the search goes on
+    study.optimize(objective_for(design, spaces, trials, record), n_trials=share,
+                   catch=(DeskLabError,))
 
 
 def run_search(design: NetworkDesign, spaces: tuple[Space, ...] = DEFAULT_SPACE,

@@ -7,7 +7,7 @@ import numpy as np
 def test_landscape_window_computes_and_cancels(window, qtbot):
     window.act_landscape.trigger()
     view = window.landscape_window
-    assert view.isVisible() and view.weights.currentText() == "at init"
+    assert view.isVisible() and view.weights.currentText() == "current design, at init"
     view.grid.setValue(7)
     view.compute.click()
     qtbot.waitUntil(lambda: view.compute.isEnabled(), timeout=60000)
@@ -24,4 +24,25 @@ def test_landscape_window_computes_and_cancels(window, qtbot):
     view.cancel.click()
     qtbot.waitUntil(lambda: view.compute.isEnabled(), timeout=60000)
     assert "cancelled" in view.summary.text()
+    view.close()
+
+
+def test_the_runs_dock_opens_the_landscape_where_a_run_ended(window, qtbot):
+    design = window.doc.design.copy()
+    design.train.steps = 30
+    window.training.start(design)
+    qtbot.waitUntil(lambda: len(window.runs.records) == 1, timeout=60000)
+    panel = window.run_panel
+    panel.list.item(0).setSelected(True)
+    assert panel.landscape_button.isEnabled()
+    panel.landscape_button.click()
+    view = window.landscape_window
+    assert view.weights.currentText().startswith("run #1")
+    chosen_design, weights = view.weights.currentData()
+    record = window.runs.records[0]
+    assert chosen_design is record.design and weights is record.extra["weights"]
+    view.grid.setValue(5)
+    view.compute.click()
+    qtbot.waitUntil(lambda: view.compute.isEnabled(), timeout=60000)
+    assert "local minima" in view.summary.text()
     view.close()

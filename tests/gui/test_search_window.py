@@ -38,3 +38,37 @@ def test_search_window_runs_applies_and_cancels(window, qtbot, tmp_path, monkeyp
     assert view.result["cancelled"] and "Cancelled" in view.summary.text()
     assert view.table.rowCount() < 60
     view.close()
+
+
+def test_ticked_settings_are_searched_and_applied(window, qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("DESKLAB_RUNS", str(tmp_path))
+    design = small_search_design()
+    design.train.steps = 100
+    window._replace(design, None)
+    window.act_search.trigger()
+    view = window.search_window
+    view.controller.storage = f"sqlite:///{tmp_path / 'search.db'}"
+    view.ticks["l2"].setChecked(False)
+    view.ticks["batch_size"].setChecked(True)  # up to 512: most are too big for 60 examples
+    view.ticks["momentum"].setChecked(True)
+    view.trials.setValue(6)
+    view.jobs.setValue(1)
+    view.start_button.click()
+    qtbot.waitUntil(lambda: view.start_button.isEnabled(), timeout=120000)
+    headers = [view.table.horizontalHeaderItem(i).text()
+               for i in range(view.table.columnCount())]
+    assert headers == ["#", "stage", "lr", "momentum", "batch_size", "val acc", "state"]
+    trials = view.result["trials"]
+    assert all(set(t["params"]) == {"lr", "momentum", "batch_size"} for t in trials)
+    for t in trials:  # an invalid setting fails its trial, says why, and the search goes on
+        if t["state"] == "fail":
+            assert "batch size" in t["error"]
+        else:
+            assert t["params"]["batch_size"] <= 60.5
+    if view.result["best"] is not None:
+        view.apply_button.click()
+        best = view.result["best"]["params"]
+        assert window.doc.design.train.batch_size == round(best["batch_size"])
+        assert isinstance(window.doc.design.train.batch_size, int)
+        assert window.doc.design.train.momentum == best["momentum"]
+    view.close()

@@ -99,19 +99,29 @@ class LandscapeWindow(QWidget):
         layout.addWidget(self.summary)
         self.refresh_choices()
 
-    def refresh_choices(self) -> None:
+    def refresh_choices(self, select=None) -> None:
+        """Weights to measure: the current design at init, where the last run ended, and
+        where each run of the Runs dock ended (``select``: that run's record)."""
         self.weights.clear()
-        self.weights.addItem("at init", None)
+        self.weights.addItem("current design, at init", (None, None))
         trainer = self.window.training.controller.trainer
         if trainer is not None and not self.window.training.controller.running:
             state = {k: v.detach().cpu().clone() for k, v in trainer.model.state_dict().items()}
-            self.weights.addItem(f"after the last run ({trainer.step} steps)", state)
+            self.weights.addItem(f"after the last run ({trainer.step} steps)",
+                                 (trainer.design, state))
             self.weights.setCurrentIndex(1)
+        for record in reversed(self.window.runs.records):
+            if "weights" in record.extra:
+                self.weights.addItem(f"run #{record.number} {record.name} ({record.state}, "
+                                     f"{record.steps} steps)",
+                                     (record.design, record.extra["weights"]))
+                if record is select:
+                    self.weights.setCurrentIndex(self.weights.count() - 1)
 
     def start(self) -> None:
-        design = self.window.doc.design.copy()
-        self.controller.start(design, self.weights.currentData(), self.grid.value(),
-                              self.span.value())
+        design, weights = self.weights.currentData()
+        design = (design or self.window.doc.design).copy()
+        self.controller.start(design, weights, self.grid.value(), self.span.value())
         self.compute.setEnabled(False)
         self.cancel.setEnabled(True)
         self.bar.setValue(0)

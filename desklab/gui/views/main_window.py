@@ -75,6 +75,7 @@ class MainWindow(FileActions, MenuActions, RunActions, CheckActions, QMainWindow
         self.training.controller.run_ended.connect(self._record_run)
         self.run_panel.open_requested.connect(self.reopen_run)
         self.run_panel.follow_requested.connect(self.follow_run)
+        self.run_panel.landscape_requested.connect(self.show_landscape)
         self.training.controller.run_started.connect(self.stop_following)
         self.training.controller.run_ended.connect(self._sanity_ended)
         self.run_panel.compare_requested.connect(self.compare_runs)
@@ -230,8 +231,9 @@ class MainWindow(FileActions, MenuActions, RunActions, CheckActions, QMainWindow
         c = self.training.controller
         if c.history is None or c.trainer is None:
             return
+        weights = {k: v.detach().cpu().clone() for k, v in c.trainer.model.state_dict().items()}
         self.runs.add(RunRecord(c.trainer.design.name, c.trainer.design, c.history, state,
-                                c.device_name, c.trainer.step))
+                                c.device_name, c.trainer.step, extra={"weights": weights}))
 
     def reopen_run(self, record: RunRecord) -> None:
         """Show a past run's plots again and put its design in the editor."""

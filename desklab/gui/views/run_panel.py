@@ -24,6 +24,7 @@ class RunPanel(QWidget):
     open_requested = Signal(object)  # RunRecord
     compare_requested = Signal(list)  # [RunRecord, ...]
     follow_requested = Signal(object)  # Path of a run in the run store
+    landscape_requested = Signal(object)  # RunRecord: the surface where it ended
 
     def __init__(self, runs: RunList, parent=None):
         super().__init__(parent)
@@ -37,12 +38,17 @@ class RunPanel(QWidget):
         self.open_button = QPushButton("Open")
         self.compare_button = QPushButton("Compare / replay")
         self.delete_button = QPushButton("Delete")
+        self.landscape_button = QPushButton("Landscape")
+        self.landscape_button.setToolTip("The loss landscape where this run ended")
+        self.landscape_button.clicked.connect(
+            lambda: self.selected() and self.landscape_requested.emit(self.selected()[0]))
         self.open_button.clicked.connect(self._open)
         self.compare_button.clicked.connect(self._compare)
         self.delete_button.clicked.connect(self._delete)
         self.list.itemDoubleClicked.connect(lambda _item: self._open())
         buttons = QHBoxLayout()
-        for b in (self.open_button, self.compare_button, self.delete_button):
+        for b in (self.open_button, self.compare_button, self.landscape_button,
+                  self.delete_button):
             buttons.addWidget(b)
         self.stored = QListWidget()
         self.stored.setObjectName("storedRuns")
@@ -93,6 +99,7 @@ class RunPanel(QWidget):
         self.open_button.setEnabled(n == 1)
         self.compare_button.setEnabled(n in (1, 2))
         self.delete_button.setEnabled(n >= 1)
+        self.landscape_button.setEnabled(n == 1 and "weights" in self.selected()[0].extra)
 
     def _open(self) -> None:
         if len(self.selected()) == 1:

@@ -15,16 +15,17 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QSplitter, QTableWidget,
-    QTableWidgetItem, QVBoxLayout, QWidget,
+    QCheckBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QSplitter,
+    QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from ...design.edit import set_field
+from ...experiments.search import DEFAULT_SPACE, OPTIONAL_SPACE
 from ..controllers.search import SearchController
 from ..plots import log_axis
 from ..plots.base import small_font
 
-COLUMNS = ("#", "stage", "lr", "l2", "val acc", "state")
+SPACES = DEFAULT_SPACE + OPTIONAL_SPACE
 
 
 class SearchWindow(QWidget):
@@ -65,6 +66,18 @@ class SearchWindow(QWidget):
         for widget in (self.start_button, self.cancel_button, self.apply_button):
             controls.addWidget(widget)
         controls.addWidget(self.bar, 1)
+        # which settings to search: lr and L2 (the notes' pair) ticked, others on offer
+        self.ticks = {}
+        ticks = QHBoxLayout()
+        ticks.addWidget(QLabel("search:"))
+        for space in SPACES:
+            box = QCheckBox(f"{space.name} {space.low:g}..{space.high:g}"
+                            + (" (log)" if space.log else ""))
+            box.setChecked(space in DEFAULT_SPACE)
+            box.setObjectName(f"search_{space.name}")
+            self.ticks[space.name] = box
+            ticks.addWidget(box)
+        ticks.addStretch(1)
         self.plot = pg.PlotWidget(axisItems=log_axis.axes(), background="w")
         self.plot.setLogMode(x=True, y=True)
         for side in ("bottom", "left"):  # values as they are (1e-4), never "(x0.001)"
@@ -79,9 +92,8 @@ class SearchWindow(QWidget):
                                          interactive=False, width=12, label="val acc")
         self.color_bar.setImageItem(pg.ImageItem(), insert_in=self.plot.getPlotItem())
         self.color_bar.getAxis("right").setStyle(tickFont=small_font())
-        self.table = QTableWidget(0, len(COLUMNS))
+        self.table = QTableWidget(0, 0)
         self.table.setObjectName("searchTable")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSortingEnabled(True)
         split = QSplitter(Qt.Horizontal)
         split.addWidget(self.plot)
@@ -93,13 +105,28 @@ class SearchWindow(QWidget):
         self.summary.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
+        layout.addLayout(ticks)
         layout.addWidget(split, 1)
         layout.addWidget(self.summary)
 
+    def chosen(self) -> tuple:
+        return tuple(s for s in SPACES if self.ticks[s.name].isChecked())
+
     def start(self) -> None:
+        spaces = self.chosen()
+        if not spaces:
+            self.summary.setText("Tick at least one setting to search.")
+            return
         design = self.window.doc.design.copy()
         self.result = None
-        self.controller.start(design, self.trials.value(), self.jobs.value())
+        self.names = [s.name for s in spaces]
+        self.table.setColumnCount(len(self.names) + 4)
+        self.table.setHorizontalHeaderLabels(["#", "stage", *self.names, "val acc", "state"])
+        axes = (self.names + self.names)[:2]  # the scatter: the first two settings
+        self.plot.setLabel("bottom", axes[0])
+        self.plot.setLabel("left", axes[1])
+        self.plot.setTitle(f"Validation accuracy by {axes[0]} and {axes[1]}", size="10pt")
+        self.controller.start(design, self.trials.value(), self.jobs.value(), spaces)
         self.bar.setRange(0, self.trials.value())
         self.bar.setValue(0)
         self.start_button.setEnabled(False)
@@ -111,7 +138,9 @@ class SearchWindow(QWidget):
     def show_rows(self, rows: list) -> None:
         done = [r for r in rows if r["state"] in ("complete", "pruned")]
         self.bar.setValue(len(done))
-        shown = [r for r in done if "lr" in r["params"] and "l2" in r["params"]]
+        names = getattr(self, "names", ["lr", "l2"])
+        x_name, y_name = (names + names)[:2]
+        shown = [r for r in done if x_name in r["params"] and y_name in r["params"]]
         values = [r["value"] for r in shown if r["value"] is not None]
         # the colours span the accuracies seen, so 0.72 and 0.85 look different
         lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
@@ -123,8 +152,7 @@ class SearchWindow(QWidget):
             acc = r["value"] if r["value"] is not None else lo
             color = self.cmap.map(min(max((acc - lo) / (hi - lo), 0.0), 1.0), mode="qcolor")
             pruned = r["state"] == "pruned"
-            spots.append({"pos": (math.log10(r["params"]["lr"]),
-                                  math.log10(max(r["params"]["l2"], 1e-12))),
+            spots.append({"pos": (_axis(r["params"][x_name]), _axis(r["params"][y_name])),
                           "brush": None if pruned else pg.mkBrush(color),
                           "pen": pg.mkPen(color, width=2) if pruned else pg.mkPen("k"),
                           "data": r["number"]})
@@ -132,8 +160,8 @@ class SearchWindow(QWidget):
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
-            values = (r["number"], r["stage"] or "", r["params"].get("lr", np.nan),
-                      r["params"].get("l2", np.nan),
+            values = (r["number"], r["stage"] or "",
+                      *(float(r["params"].get(n, np.nan)) for n in names),
                       r["value"] if r["value"] is not None else np.nan, r["state"])
             for j, v in enumerate(values):
                 item = QTableWidgetItem()
@@ -153,9 +181,10 @@ class SearchWindow(QWidget):
             text = "No trial finished."
         else:
             verdict = "beats" if result["beats_baseline"] else "could not beat"
-            text = (f"Best: trial {best['number']}, lr {best['params']['lr']:.3g}, L2 "
-                    f"{best['params']['l2']:.3g}: val acc {best['value']:.3f}; the search "
-                    f"{verdict} the design's own setting (val acc {base['value']:.3f}).")
+            values = ", ".join(f"{k} {v:.3g}" for k, v in best["params"].items())
+            text = (f"Best: trial {best['number']}, {values}: val acc {best['value']:.3f}; "
+                    f"the search {verdict} the design's own setting (val acc "
+                    f"{base['value']:.3f}).")
         if best is not None:
             self.apply_button.setEnabled(True)
         self.summary.setText(text + " Every trial is a run in the Runs dock's run store.")
@@ -173,9 +202,15 @@ class SearchWindow(QWidget):
 
         def mutate(design):
             for name, value in params.items():
-                set_field(design, (), f"train.{name}", value)
+                whole = isinstance(getattr(design.train, name), int)  # batch_size
+                set_field(design, (), f"train.{name}", int(round(value)) if whole else value)
         self.window.doc.edit(f"Apply search trial {best['number']}", mutate)
 
     def closeEvent(self, event) -> None:
         self.controller.shutdown()
         super().closeEvent(event)
+
+
+def _axis(value: float) -> float:
+    """Position on the scatter's log axes (pyqtgraph's log mode takes log10)."""
+    return math.log10(max(float(value), 1e-12))

@@ -48,12 +48,13 @@ class CheckActions:
     def show_info(self, title: str, text: str) -> None:
         QMessageBox.information(self, title, text)
 
-    def show_landscape(self) -> None:
-        """Train ▸ Loss landscape…: the surface around the current weights."""
+    def show_landscape(self, record=None) -> None:
+        """Train ▸ Loss landscape… (the current weights), or the Runs dock's Landscape
+        (where that run ended)."""
         from .landscape_window import LandscapeWindow
         if self.landscape_window is None:
             self.landscape_window = LandscapeWindow(self)
-        self.landscape_window.refresh_choices()
+        self.landscape_window.refresh_choices(record if record else None)
         self.landscape_window.show()
         self.landscape_window.raise_()
 
