@@ -51,3 +51,17 @@ def initial_loss(history) -> list[Finding]:
         f"weights it should be about ln {classes} = {expected:.3g} (the softmax is near "
         f"uniform before training, cs231n's first sanity check). Here {why}.",
         advice, "info")]
+
+
+def init_loss_note(loss: float, classes: int) -> str:
+    """One line for the at-init preview: the loss before training against ln C."""
+    if classes < 2 or not math.isfinite(loss):
+        return ""
+    expected = math.log(classes)
+    if loss > HIGH * expected + 0.1:
+        return (f"Loss at init {loss:.3g}, far above ln {classes} = {expected:.3g}: "
+                f"the initial weights are too large.")
+    if loss < LOW * expected:
+        return (f"Loss at init {loss:.3g}, far below ln {classes} = {expected:.3g}: check "
+                f"the labels.")
+    return f"Loss at init {loss:.3g} ≈ ln {classes} = {expected:.3g}, as it should be."

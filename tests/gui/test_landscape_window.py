@@ -46,3 +46,19 @@ def test_the_runs_dock_opens_the_landscape_where_a_run_ended(window, qtbot):
     qtbot.waitUntil(lambda: view.compute.isEnabled(), timeout=60000)
     assert "local minima" in view.summary.text()
     view.close()
+
+
+def test_a_paused_run_offers_its_weights_at_that_step(window, qtbot):
+    design = window.doc.design.copy()
+    design.train.steps = 10**6
+    window.training.start(design)
+    controller = window.training.controller
+    qtbot.waitUntil(lambda: controller.state == "running" and controller.step > 5,
+                    timeout=30000)
+    window.training.act_pause.trigger()
+    qtbot.waitUntil(lambda: controller.state == "paused", timeout=10000)
+    window.act_landscape.trigger()
+    view = window.landscape_window
+    assert view.weights.currentText().startswith("the paused run, at step")
+    view.close()
+    window.training.stop()

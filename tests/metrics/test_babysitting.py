@@ -43,3 +43,11 @@ def test_a_real_run_with_a_huge_output_init_is_told():
     history.update_diagnosis()
     assert history.step_series("loss")[1][0] > 1.5 * math.log(10)
     assert "initial_loss" in {f.kind for f in history.findings}
+
+
+def test_the_preview_note_says_whether_the_loss_at_init_is_ln_c():
+    from desklab.metrics.babysitting import init_loss_note
+    assert "as it should be" in init_loss_note(2.31, 10)
+    assert "too large" in init_loss_note(9.0, 10)
+    assert "labels" in init_loss_note(0.1, 10)
+    assert init_loss_note(float("nan"), 10) == "" and init_loss_note(1.0, 1) == ""

@@ -104,10 +104,13 @@ class LandscapeWindow(QWidget):
         where each run of the Runs dock ended (``select``: that run's record)."""
         self.weights.clear()
         self.weights.addItem("current design, at init", (None, None))
-        trainer = self.window.training.controller.trainer
-        if trainer is not None and not self.window.training.controller.running:
+        controller = self.window.training.controller
+        trainer = controller.trainer
+        # a paused run's weights hold still (its thread waits): any point of a run
+        if trainer is not None and (not controller.running or controller.state == "paused"):
             state = {k: v.detach().cpu().clone() for k, v in trainer.model.state_dict().items()}
-            self.weights.addItem(f"after the last run ({trainer.step} steps)",
+            where = "the paused run" if controller.state == "paused" else "the last run"
+            self.weights.addItem(f"{where}, at step {trainer.step}",
                                  (trainer.design, state))
             self.weights.setCurrentIndex(1)
         for record in reversed(self.window.runs.records):

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from ...design import NetworkDesign
 from ...engine import probe_at_init
 from ...engine.real_data import DatasetMissing
+from ...metrics.babysitting import init_loss_note
 from ..controllers.document import DesignDocument
 from ..plots import legend_title
 from ..controllers.threads import start_thread, stop_thread
@@ -133,8 +134,11 @@ class PreviewPanel(QWidget):
         self.sent_at.clear()
         self.last_snapshot, self.last_latency = snapshot, latency
         self._show(snapshot)
+        design = self.doc.design
+        note = init_loss_note(snapshot.loss, design.output_size() or 0) \
+            if design.output.task == "classes" else ""
         self.status.setText(f"At init, one batch of ≤{PREVIEW_BATCH}: probe {seconds * 1000:.0f}"
-                            f" ms, shown {latency * 1000:.0f} ms after the edit.")
+                            f" ms, shown {latency * 1000:.0f} ms after the edit. {note}")
         self.updated.emit(latency)
 
     @Slot(int, str)
