@@ -73,6 +73,8 @@ class PreviewPanel(QWidget):
                                          name="mean |dL/dh|")
         self.status = QLabel("", self)
         self.status.setObjectName("preview_status")
+        self.status.setWordWrap(True)  # a long line must never widen the dock (and squeeze
+        # the network editor on the other side of the window)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.plot)
