@@ -52,3 +52,10 @@ def penalty(weights: list[torch.Tensor], l1: float, l2: float) -> torch.Tensor |
         term = l2 * sum(w.pow(2).sum() for w in weights)
         total = term if total is None else total + term
     return total
+
+
+def task_loss(output: torch.Tensor, target: torch.Tensor, task: str) -> torch.Tensor:
+    """Mean cross-entropy for classes, mean squared error for regression."""
+    if task == "classes":
+        return torch.nn.functional.cross_entropy(output, target)
+    return torch.nn.functional.mse_loss(output, target)

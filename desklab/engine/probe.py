@@ -14,22 +14,21 @@ from functools import partial
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ..design import NetworkDesign
 from ..metrics import LayerMeta, ProbeLayout, Snapshot
 from .build import DeskNet, build
 from .datasets import make_dataset
 from .device import resolve_device
+from .optim import task_loss  # noqa: F401 - also imported from here
 from .probe_reduce import (N_ACT, N_COUNTS, N_GRAD, N_WEIGHT, as_units, gradient_stats,
                            group_by_shape, reduce_activations, weight_stats)
 from .rng import RngStream
 
 HIST_SAMPLE = 8192  # during training, histogram at most this many values per layer
-# A layer with this many values (per batch) or more is reduced in its own hook, at once:
-# stashing it for a batched reduction after the step would keep megabytes alive past
-# their use (fresh memory for the rest of the step: page faults cost ResNet-20 at batch
-# 128 on the CPU ~50 ms per probed step), and batching saves nothing at this size.
+# A layer of this many values or more is reduced in its own hook: stashing it for the
+# batched reduction kept megabytes alive past their use (page faults: ~50 ms per probe
+# on ResNet-20 at batch 128 on the CPU), and batching saves nothing at this size.
 REDUCE_AT_ONCE = 1 << 18
 
 
@@ -82,13 +81,6 @@ class _ActConstants:
         return cls(lo, hi, (blo, bhi))
 
 
-def task_loss(output: torch.Tensor, target: torch.Tensor, task: str) -> torch.Tensor:
-    """Mean cross-entropy for classes, mean squared error for regression."""
-    if task == "classes":
-        return F.cross_entropy(output, target)
-    return F.mse_loss(output, target)
-
-
 class Prober:
     """Per-layer measurement hooks on a `DeskNet`; see the module docstring."""
 
@@ -98,24 +90,38 @@ class Prober:
         self.layout = ProbeLayout(tuple(
             LayerMeta(p.name, p.kind, p.activation, tuple(p.out_shape), p.params,
                       p.hist_range, p.weight is not None) for p in self.points))
-        self.active = False
+        self._active = False
         n = len(self.points)
         self._act: list[torch.Tensor | None] = [None] * n
         self._grad: list[torch.Tensor | None] = [None] * n
         self._cache: dict[tuple, object] = {}  # per-group device constants
-        self._handles = [p.module.register_forward_hook(partial(self._on_forward, i))
-                         for i, p in enumerate(self.points)]
-        # each layer's own constants, made now: a large layer is reduced in its hook,
-        # inside the training step, where a host-to-device copy must not happen
+        self._handles: list = []  # forward hooks: attached only while active (see below)
+        # each layer's constants made now: a large layer is reduced in its hook, inside
+        # the training step, where no host-to-device copy may happen
         device = next((p.weight.device for p in self.points if p.weight is not None), None)
         if device is not None:
             for i in range(n):
                 self._constants([i], device)
 
+    @property
+    def active(self) -> bool:
+        return self._active
+
+    @active.setter
+    def active(self, on: bool) -> None:
+        """Hooks are attached for a probed forward only: an unprobed step runs none."""
+        on = bool(on)
+        if on and not self._handles:
+            self._handles = [p.module.register_forward_hook(partial(self._on_forward, i))
+                             for i, p in enumerate(self.points)]
+        elif not on and self._handles:
+            for h in self._handles:
+                h.remove()
+            self._handles = []
+        self._active = on
+
     def remove(self) -> None:
-        for h in self._handles:
-            h.remove()
-        self._handles = []
+        self.active = False
 
     def _on_forward(self, index: int, module, inputs, output: torch.Tensor) -> None:
         # the first call of a probed forward only: a module called twice per forward
