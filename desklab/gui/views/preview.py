@@ -19,7 +19,7 @@ from ...engine import probe_at_init
 from ...engine.real_data import DatasetMissing
 from ...metrics.babysitting import init_loss_note
 from ..controllers.document import DesignDocument
-from ..plots import legend_title
+from ..plots import layer_ticks, legend_title
 from ..controllers.threads import start_thread, stop_thread
 from ..plots import log_axis
 
@@ -160,9 +160,10 @@ class PreviewPanel(QWidget):
         floor = 1e-12
         self.std_curve.setData(x, np.where(std > 0, std, floor))
         self.grad_curve.setData(x, np.where(grad > 0, grad, floor))
-        step = max(1, -(-len(names) // 7))  # at most 7 labels: names are long
-        self.plot.getAxis("bottom").setTicks([[(i, names[i]) for i in range(0, len(names),
-                                                                               step)]])
+        # as many names as fit the axis without overlapping (about 7 px a character)
+        longest = max((len(n) for n in names), default=4)
+        width = self.plot.getPlotItem().getViewBox().width() or self.plot.width()
+        self.plot.getAxis("bottom").setTicks(layer_ticks(names, width, 7 * longest + 10))
 
     def _clear(self) -> None:
         self.std_curve.setData([], [])
