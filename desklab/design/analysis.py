@@ -18,7 +18,7 @@ from .catalog import (
     dataset_task,
 )
 from .layer_checks import check_init, check_layer
-from .model import LayerSpec, NetworkDesign
+from .model import NetworkDesign
 from .naming import duplicate_names, layer_names
 from .problems import Analysis, LayerInfo, Problem, Shape
 from .problems import add_problem as _add
@@ -137,7 +137,7 @@ def _check_batch(design: NetworkDesign, result: Analysis) -> None:
     elif batch > n_train:
         _add(result, (), "train.batch_size",
              f"batch size {batch} is larger than the {n_train} training examples")
-    uses_bn = any(l.norm == "batchnorm" for l in _all_layers(design.layers))
+    uses_bn = any(l.norm == "batchnorm" for l in design.all_layers())
     if uses_bn and batch < 2:
         _add(result, (), "train.batch_size", "BatchNorm needs a batch of at least 2")
 
@@ -146,12 +146,6 @@ def _file_samples(design: NetworkDesign) -> int:
     from .datafile import inspect_data
     p = design.input.resolved_params()
     return inspect_data(p["path"], p["label"]).samples
-
-
-def _all_layers(layers: list[LayerSpec]):
-    for layer in layers:
-        yield layer
-        yield from _all_layers(layer.layers)
 
 
 def _head(design: NetworkDesign, shape: Shape | None, result: Analysis) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy as _copy
 from dataclasses import dataclass, field, fields
+from collections.abc import Iterator
 from typing import Any
 
 from .catalog import (ACTIVATIONS, DATASETS, INITS, INPUT_PARAMS, LAYER_KINDS, OUTPUT_PARAMS,
@@ -179,6 +180,14 @@ class NetworkDesign:
             return int(entry.meta["classes"](self.input.resolved_params()))
         except ValueError:
             return None
+
+    def all_layers(self) -> Iterator[LayerSpec]:
+        """Every layer in network order, each residual block followed by its inner ones."""
+        def walk(layers):
+            for layer in layers:
+                yield layer
+                yield from walk(layer.layers)
+        return walk(self.layers)
 
     def layer_at(self, path: tuple[int, ...]) -> LayerSpec:
         """The layer at ``(i,)`` or, inside residual block i, ``(i, j)``."""

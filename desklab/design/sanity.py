@@ -28,14 +28,8 @@ def tiny_subset(design: NetworkDesign, examples: int = EXAMPLES) -> NetworkDesig
     t.l1 = t.l2 = 0.0
     t.batch_size = min(t.batch_size, examples)
     t.steps, t.eval_every, t.early_stopping = STEPS, 50, 0
-    for layer in _all(d.layers):
+    for layer in d.all_layers():
         if isinstance(layer.dropout, (int, float)) and layer.dropout > 0:
             layer.dropout = 0.0
     d.name = f"{design.name}-sanity"
     return d
-
-
-def _all(layers):
-    for layer in layers:
-        yield layer
-        yield from _all(layer.layers)
