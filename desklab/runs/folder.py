@@ -72,15 +72,22 @@ def process_alive(pid: int | None) -> bool:
     return True
 
 
+def run_status(meta: dict) -> str:
+    """The run's status, ``interrupted`` for one still marked running whose writer
+    process is gone (killed or crashed)."""
+    status = meta.get("status", "?")
+    if status == "running" and not process_alive(meta.get("pid")):
+        return "interrupted"
+    return status
+
+
 def read_info(path: Path) -> RunInfo:
     reader = RunReader(path)
     try:
         meta = reader.meta
         row = reader.db.execute("SELECT MAX(step) FROM steps").fetchone()
-        status = meta.get("status", "?")
-        if status == "running" and not process_alive(meta.get("pid")):
-            status = "interrupted"
-        return RunInfo(path, meta.get("name", path.stem), meta.get("source", "?"), status,
+        return RunInfo(path, meta.get("name", path.stem), meta.get("source", "?"),
+                       run_status(meta),
                        float(meta.get("started", 0.0)), (row[0] + 1) if row[0] is not None
                        else 0)
     finally:

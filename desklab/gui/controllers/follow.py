@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from ...metrics import RunHistory
 from ...runs import RunReader
-from ...runs.folder import process_alive
+from ...runs.folder import run_status
 
 POLL_MS = 100
 
@@ -67,11 +67,8 @@ class RunFollower(QObject):
                 self.step = max(self.step, int(payload.steps[-1]) + 1)
         if any(kind == "snapshot" for kind, _ in events):
             self.history.update_diagnosis()
-        if any(kind == "snapshot" for kind, _ in events):
             self.newest_written = (self.cursor or {}).get("written")
-        status = self.meta.get("status", "?")
-        if status == "running" and not process_alive(self.meta.get("pid")):
-            status = "interrupted"
+        status = run_status(self.meta)
         if events:
             self.updated.emit()
         if status != self.status:
