@@ -10,6 +10,7 @@ import time
 
 from desklab.cli import main
 from desklab.runs import RunReader
+from run_files import snapshots_in
 
 SCRIPT = """
 import sys, time, torch
@@ -26,17 +27,6 @@ for step in range(100000):
     watcher.log(loss=loss)
     time.sleep(0.01)
 """
-
-
-def snapshots_in(path) -> int:
-    try:
-        reader = RunReader(path)
-    except (FileNotFoundError, ValueError):
-        return 0
-    try:
-        return reader.db.execute("SELECT COUNT(*) FROM snapshots").fetchone()[0]
-    finally:
-        reader.close()
 
 
 def test_kill_9_leaves_a_run_readable_up_to_its_last_probe(tmp_path, capsys, monkeypatch):

@@ -8,6 +8,7 @@ import sys
 import numpy as np
 
 from desklab.runs import RunReader
+from run_files import snapshots_in
 
 SCRIPT = """
 import sys, time, torch
@@ -44,7 +45,7 @@ def test_following_a_live_watched_script(window, qtbot, tmp_path):
     run = tmp_path / "live.desklab-run"
     proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(run), "160"])
     try:
-        qtbot.waitUntil(lambda: run.exists() and _snapshots(run) >= 1, timeout=30000)
+        qtbot.waitUntil(lambda: run.exists() and snapshots_in(run) >= 1, timeout=30000)
         assert window.follow_run(run)
         follower = window.follower
         assert window.training.controller.state == "following"
@@ -67,17 +68,6 @@ def test_following_a_live_watched_script(window, qtbot, tmp_path):
     assert window.training.gradients.lines.layer_data(0)[1].size > 0
     window.stop_following()
     assert window.docks["network"].widget() is window.network
-
-
-def _snapshots(path) -> int:
-    try:
-        reader = RunReader(path)
-    except (FileNotFoundError, ValueError):
-        return 0
-    try:
-        return reader.db.execute("SELECT COUNT(*) FROM snapshots").fetchone()[0]
-    finally:
-        reader.close()
 
 
 def test_any_two_recorded_runs_compare_side_by_side(window, qtbot, tmp_path, monkeypatch):
