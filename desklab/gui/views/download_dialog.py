@@ -52,7 +52,8 @@ class DownloadDialog(QProgressDialog):
         self.real, self.then, self.message = real, then, None
         self.fetcher = DatasetFetcher(self)
         self.fetcher.progress.connect(self._progress)
-        self.fetcher.done.connect(self._done)
+        self.fetcher.done.connect(lambda _folder: self._done(""))
+        self.fetcher.failed.connect(self._done)
         self.canceled.connect(self.fetcher.cancel)
         self.fetcher.start(real.name, root)
 
@@ -62,12 +63,13 @@ class DownloadDialog(QProgressDialog):
         self.setLabelText(f"Downloading {self.real.label}: {done / 2**20:.1f}"
                           + (f" of {total / 2**20:.1f} MB" if total else " MB"))
 
-    def _done(self, ready: bool, message: str) -> None:
-        self.message = "" if ready else message
+    def _done(self, message: str) -> None:
+        """``message`` is "" when the data is ready, else why not."""
+        self.message = "cancelled" if message and self.fetcher.cancelled else message
         self.hide()
-        if ready:
+        if not message:
             self.then()
-        elif message != "cancelled":
+        elif not self.fetcher.cancelled:  # a cancel is not an error
             QMessageBox.warning(self.parentWidget(), "Download failed", message)
         self.deleteLater()
 
