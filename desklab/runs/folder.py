@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .store import SUFFIX, RunReader
@@ -81,17 +81,35 @@ def run_status(meta: dict) -> str:
     return status
 
 
+_INFO: dict[Path, tuple[tuple, dict, RunInfo]] = {}  # path -> (file stamp, meta, info)
+
+
+def _stamp(path: Path) -> tuple:
+    """Changes whenever the writer commits: the file's and its write-ahead log's size
+    and modification time."""
+    wal = path.with_name(path.name + "-wal")
+    stats = [path.stat()] + ([wal.stat()] if wal.exists() else [])
+    return tuple((st.st_size, st.st_mtime_ns) for st in stats)
+
+
 def read_info(path: Path) -> RunInfo:
-    reader = RunReader(path)
-    try:
-        meta = reader.meta
-        row = reader.db.execute("SELECT MAX(step) FROM steps").fetchone()
-        return RunInfo(path, meta.get("name", path.stem), meta.get("source", "?"),
-                       run_status(meta),
-                       float(meta.get("started", 0.0)), (row[0] + 1) if row[0] is not None
-                       else 0)
-    finally:
-        reader.close()
+    """The run's listing entry, read again only when the file changed since (the Runs
+    dock lists the store every few seconds: hundreds of runs, nearly all finished)."""
+    stamp = _stamp(path)
+    hit = _INFO.get(path)
+    if hit is None or hit[0] != stamp:
+        reader = RunReader(path)
+        try:
+            meta = reader.meta
+            row = reader.db.execute("SELECT MAX(step) FROM steps").fetchone()
+        finally:
+            reader.close()
+        info = RunInfo(path, meta.get("name", path.stem), meta.get("source", "?"),
+                       meta.get("status", "?"), float(meta.get("started", 0.0)),
+                       (row[0] + 1) if row[0] is not None else 0)
+        hit = _INFO[path] = (stamp, {k: meta.get(k) for k in ("status", "pid")}, info)
+    # whether a running writer is still alive can change without the file changing
+    return replace(hit[2], status=run_status(hit[1]))
 
 
 def list_runs(root: Path | None = None) -> list[RunInfo]:
@@ -101,9 +119,12 @@ def list_runs(root: Path | None = None) -> list[RunInfo]:
     if not root.is_dir():
         return []
     found = []
-    for path in root.rglob(f"*{SUFFIX}"):
+    paths = set(root.rglob(f"*{SUFFIX}"))
+    for path in paths:
         try:
             found.append(read_info(path))
         except (ValueError, OSError):
             continue
+    for gone in [p for p in _INFO if p.is_relative_to(root) and p not in paths]:
+        del _INFO[gone]  # deleted runs
     return sorted(found, key=lambda r: r.started, reverse=True)

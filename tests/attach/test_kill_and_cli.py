@@ -37,6 +37,8 @@ def test_kill_9_leaves_a_run_readable_up_to_its_last_probe(tmp_path, capsys, mon
         while snapshots_in(run) < 5 and time.monotonic() < deadline:
             time.sleep(0.1)
         assert snapshots_in(run) >= 5
+        from desklab.runs import list_runs
+        assert [r.status for r in list_runs(tmp_path)] == ["running"]  # now cached
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.wait(timeout=30)
@@ -82,3 +84,33 @@ def test_desklab_train_records_its_run_unless_told_not_to(tmp_path, monkeypatch,
     assert main(["train", "--preset", "bench-mlp", "--steps", "5", "--quiet",
                  "--no-record"]) == 0
     assert len(list(tmp_path.glob("*.desklab-run"))) == 1
+
+
+def test_the_listing_reads_a_run_again_when_it_grows_and_says_when_its_writer_died(
+        tmp_path):
+    import numpy as np
+
+    from desklab.metrics.records import StepSeries
+    from desklab.runs import RunWriter, list_runs
+
+    def steps(first, n):
+        return StepSeries(first, np.ones(n), np.ones(n), np.ones(n))
+
+    writer = RunWriter(tmp_path / "a.desklab-run", {"name": "a", "source": "watch"})
+    writer.record("steps", steps(0, 5))
+    writer.commit()
+    (info,) = list_runs(tmp_path)
+    assert (info.status, info.steps) == ("running", 5)
+    writer.record("steps", steps(5, 3))
+    writer.commit()
+    (info,) = list_runs(tmp_path)
+    assert info.steps == 8  # the file changed: read again, not the cached 5
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    writer.set_meta(pid=int(dead))
+    writer.commit()
+    (info,) = list_runs(tmp_path)
+    assert info.status == "interrupted"
+    writer.close()
+    (info,) = list_runs(tmp_path)
+    assert info.status == "finished"
