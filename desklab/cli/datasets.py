@@ -46,8 +46,9 @@ def cmd_datasets(args: argparse.Namespace) -> int:
             here = "yes" if not missing_files(real, root) else \
                 f"no ({real.megabytes} MB download)"
         else:
-            size = f"{p['samples']:,}" + (" (generated)" if entry.name in GENERATED else "")
-            here = "yes (bundled)" if entry.name not in GENERATED else "yes (generated)"
+            made = "bundled" if entry.meta.get("bundled") else "generated"
+            size = f"{p['samples']:,}" + (" (generated)" if made == "generated" else "")
+            here = f"yes ({made})"
         rows.append((entry.name, size, shape, "regression" if entry.meta["task"] ==
                      "regression" else str(classes), here))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -59,6 +60,3 @@ def cmd_datasets(args: argparse.Namespace) -> int:
         if real is not None and not missing_files(real, root):
             print(f"  {real.label}: {folder_of(real, root)}")
     return 0
-
-
-GENERATED = {"gaussian", "moons", "circles", "spiral", "xor", "blobs", "sine"}

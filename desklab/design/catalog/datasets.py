@@ -9,13 +9,14 @@ from .real_data import REAL_DATASETS, RealDataset
 _SAMPLES = Param("samples", "int", 1000, "Number of examples generated.", 4, 200000)
 _NOISE = Param("noise", "float", 0.1, "Standard deviation of added noise.", 0.0, 5.0)
 
+
 def _bundled(name, label, text, total, features, classes) -> Entry:
     """A small table bundled with scikit-learn (works offline)."""
     return Entry(name, label, f"{text} scikit-learn's bundled copy ({total} examples; "
                  "works offline).",
                  (Param("samples", "int", total, f"How many of the {total} to use.", 4, total),),
                  {"shape": lambda p: (features,), "classes": lambda p: classes,
-                  "task": "classes"})
+                  "task": "classes", "bundled": True})
 
 
 def _real(d: RealDataset) -> Entry:
@@ -37,8 +38,9 @@ def _real(d: RealDataset) -> Entry:
                   "real": d})
 
 
-# meta: "shape" (input shape from params), "classes" (from params), "task"; "real" (a
-# RealDataset) for the downloadable image sets.
+# meta: "shape" (input shape from params), "classes" (from params), "task"; "bundled"
+# for scikit-learn's tables, "real" (a RealDataset) for the downloadable image sets; the
+# rest are generated from their settings (and "file" is the user's).
 DATASETS = Registry(
     "datasets",
     [
@@ -86,7 +88,8 @@ DATASETS = Registry(
               "scikit-learn's bundled handwritten digits as 1x8x8 images, 10 classes "
               "(1797 images; works offline).",
               (Param("samples", "int", 1797, "How many of the 1797 images to use.", 4, 1797),),
-              {"shape": lambda p: (1, 8, 8), "classes": lambda p: 10, "task": "classes"}),
+              {"shape": lambda p: (1, 8, 8), "classes": lambda p: 10, "task": "classes",
+               "bundled": True}),
         *(_bundled(*args) for args in (
             ("iris", "Iris", "Fisher's iris flowers: 4 measurements, 3 species.", 150, 4, 3),
             ("wine", "Wine", "Chemical analysis of 3 Italian cultivars: 13 features.",
