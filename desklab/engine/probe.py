@@ -49,12 +49,18 @@ def reduce_activation(a: torch.Tensor, lo: float, hi: float,
     ``hist_sample`` the histogram and the unit spread use only the first rows of the
     batch, up to that many values (see `reduce_activations`).
     """
-    device = a.device
-    consts = _ActConstants.of([(lo, hi)], [bounds], device)
-    stats, counts = reduce_activations(as_units(a.detach().float()[None]), consts.lo,
-                                       consts.hi, consts.bounds,
-                                       _hist_rows(a, hist_sample))
+    stats, counts = _reduce_one(a, _ActConstants.of([(lo, hi)], [bounds], a.device),
+                                hist_sample)
     return stats[0], counts[0]
+
+
+def _reduce_one(a: torch.Tensor, consts, hist_sample: int | None,
+                work: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """One layer through `reduce_activations`: (1, N_ACT) stats, (1, N_COUNTS) counts."""
+    units = as_units(a.detach().float().contiguous()[None])  # channels_last: a copy
+    return reduce_activations(units, consts.lo, consts.hi, consts.bounds,
+                              _hist_rows(a, hist_sample),
+                              None if work is None else as_units(work))
 
 
 def _hist_rows(a: torch.Tensor, hist_sample: int | None) -> int | None:
@@ -124,8 +130,7 @@ class Prober:
         self.active = False
 
     def _on_forward(self, index: int, module, inputs, output: torch.Tensor) -> None:
-        # the first call of a probed forward only: a module called twice per forward
-        # (a shared ReLU) keeps the activation and dL/dh of one and the same call
+        # a module called twice (a shared ReLU): its first call's activation and dL/dh
         if not self.active or self._act[index] is not None:
             return
         a = output.detach()
@@ -149,13 +154,8 @@ class Prober:
         return self._cache[key]
 
     def _reduce_act(self, index: int, a: torch.Tensor) -> _Reduced:
-        consts = self._constants([index], a.device)
-        units = as_units(a.float()[None]) if a.is_contiguous() else as_units(
-            a.float().contiguous()[None])
-        stats, counts = reduce_activations(units, consts.lo, consts.hi, consts.bounds,
-                                           _hist_rows(a, self.hist_sample),
-                                           as_units(self._scratch(a.shape, a.device)))
-        return _Reduced(stats, counts)
+        return _Reduced(*_reduce_one(a, self._constants([index], a.device),
+                                     self.hist_sample, self._scratch(a.shape, a.device)))
 
     def weights_before(self) -> list[torch.Tensor | None]:
         """Copies of the probed weights, taken just before the optimizer step.
