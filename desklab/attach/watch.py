@@ -70,10 +70,8 @@ class Watcher:
         self.enabled = rank is None or ranks == "all" or rank == 0
         if not self.enabled:
             return  # other ranks: every call is a no-op, no hooks, no file
-        self.path = _run_path(run, rank if ranks == "all" else None,
-                              name or type(self.model).__name__)
         self.name = name or (Path(run).name if run else type(self.model).__name__)
-        self.layers = layers
+        self.path = _run_path(run, rank if ranks == "all" else None, self.name)
         self.discovery = Discovery(candidates(self.model, layers))
         self.prober: Prober | None = None
         self.writer: RunWriter | None = None
@@ -132,10 +130,9 @@ class Watcher:
 
     def close(self, status: str = "finished") -> None:
         """Write what is pending and mark the run ended; remove every hook."""
-        if not self.enabled or self.writer is None and self.prober is None:
-            if self.enabled:
-                self.discovery.remove()
+        if not self.enabled:
             return
+        self.discovery.remove()  # closed before the first log(): still attached
         if self.writer is not None:
             series = self.steps.take_now()
             if series is not None:
@@ -143,7 +140,6 @@ class Watcher:
             self.writer.close(status)
             self.writer = None
         if self.prober is not None:
-            self.prober.active = False
             self.prober.remove()
         if self._hook is not None:
             self._hook.remove()
