@@ -140,7 +140,7 @@ class RunReader:
     @property
     def layout(self) -> ProbeLayout | None:
         if self._layout is None:
-            layers = self.read_meta().get("layout")
+            layers = self.read_meta(("layout",)).get("layout")  # not the whole meta
             if layers:
                 self._layout = ProbeLayout(tuple(
                     LayerMeta(**{**m, "out_shape": tuple(m["out_shape"]),
