@@ -54,7 +54,8 @@ class CheckActions:
         from .landscape_window import LandscapeWindow
         if self.landscape_window is None:
             self.landscape_window = LandscapeWindow(self)
-        self.landscape_window.refresh_choices(record if record else None)
+        # from the menu, QAction.triggered passes its checked flag (False) as ``record``
+        self.landscape_window.refresh_choices(record or None)
         self.landscape_window.show()
         self.landscape_window.raise_()
 
