@@ -140,12 +140,7 @@ class PairController(QObject):
         self.worker.started.connect(self._on_started, Qt.QueuedConnection)
         self.worker.finished.connect(self._on_finished, Qt.QueuedConnection)
         self.worker.failed.connect(self._on_failed, Qt.QueuedConnection)
-        self.thread = start_thread(self.worker, "desklab-pair")
-        self._go.connect(self.worker.run, Qt.QueuedConnection)
-        self._go.emit()
-        self._go.disconnect(self.worker.run)
-
-    _go = Signal()
+        self.thread = start_thread(self.worker, "desklab-pair", run="run")
 
     @property
     def running(self) -> bool:

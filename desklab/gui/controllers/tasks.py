@@ -53,7 +53,6 @@ class Task(QObject):
     progress = Signal(object, object)
     done = Signal(object)
     failed = Signal(str)
-    _begin = Signal()
     JOIN_TIMEOUT_MS: int | None = None  # None: threads.JOIN_TIMEOUT_MS
 
     def __init__(self, thread_name: str, parent=None):
@@ -74,10 +73,7 @@ class Task(QObject):
         self.worker.progress.connect(self._on_progress, Qt.QueuedConnection)
         self.worker.finished.connect(self._on_finished, Qt.QueuedConnection)
         self.worker.failed.connect(self._on_failed, Qt.QueuedConnection)
-        self.thread = start_thread(self.worker, self.thread_name)
-        self._begin.connect(self.worker.run, Qt.QueuedConnection)
-        self._begin.emit()  # run() starts on the task's thread
-        self._begin.disconnect(self.worker.run)
+        self.thread = start_thread(self.worker, self.thread_name, run="run")
 
     def cancel(self) -> None:
         self.cancelled = True

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import weakref
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread
+from PySide6.QtCore import QCoreApplication, QEvent, QMetaObject, QObject, Qt, QThread
 
 JOIN_TIMEOUT_MS = 5000  # how long a stop waits before it detaches the thread
 
@@ -21,14 +21,21 @@ _threads: "weakref.WeakSet[QThread]" = weakref.WeakSet()
 _detached: list[tuple[QThread, QObject | None]] = []  # strong references: never destroyed
 
 
-def start_thread(worker: QObject, name: str) -> QThread:
-    """Move ``worker`` to a new, registered, started QThread and return the thread."""
+def start_thread(worker: QObject, name: str, run: str | None = None) -> QThread:
+    """Move ``worker`` to a new, registered, started QThread and return the thread.
+
+    ``run`` names a slot of the worker to call on that thread once its event loop
+    runs: queued, not from QThread.started, so that a quit() asked during a long run()
+    is honoured when it returns (a quit before the loop starts would be lost).
+    """
     _prune()
     thread = QThread()
     thread.setObjectName(name)
     worker.moveToThread(thread)
     _threads.add(thread)
     thread.start()
+    if run is not None:
+        QMetaObject.invokeMethod(worker, run, Qt.QueuedConnection)
     return thread
 
 

@@ -77,7 +77,6 @@ class TrainWorker(QObject):
 class TrainingController(QObject):
     """Owns the current run: starts, commands, collects into a RunHistory, joins."""
 
-    _begin = Signal()  # queued to the worker's run() on the training thread
     run_started = Signal()
     run_ended = Signal(str)  # final state
     run_failed = Signal(str)
@@ -122,11 +121,8 @@ class TrainingController(QObject):
         self.worker.event.connect(self._on_event, Qt.QueuedConnection)
         self.worker.boundary.connect(self._on_boundary, Qt.QueuedConnection)
         self.worker.failed.connect(self._on_failed, Qt.QueuedConnection)
-        self.thread = start_thread(self.worker, "desklab-train")
+        self.thread = start_thread(self.worker, "desklab-train", run="run")
         self._set_state("starting")
-        self._begin.connect(self.worker.run, Qt.QueuedConnection)
-        self._begin.emit()  # run() starts on the training thread
-        self._begin.disconnect(self.worker.run)
         self.run_started.emit()
 
     # commands: thread-safe calls into the trainer
