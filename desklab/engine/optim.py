@@ -43,15 +43,25 @@ def schedule_factor(schedule: str, step: int, steps: int) -> float:
     return 1.0
 
 
-def penalty(weights: list[torch.Tensor], l1: float, l2: float) -> torch.Tensor | None:
-    """l1 * sum |W| + l2 * sum W², or None when both are zero."""
-    total = None
+def add_penalty_grads(weights: list[torch.Tensor], l1: float, l2: float) -> None:
+    """Add the gradient of l1 * sum |W| + l2 * sum W² to each weight's ``.grad``.
+
+    The same numbers autograd gets from adding the penalty to the loss (sign(W) is
+    |W|'s subgradient, 0 at 0, as in autograd), without building and back-propagating
+    a graph of two operations per weight: one multi-tensor call per term. Measured on
+    ResNet-20 at batch 128 on the CPU, the graph cost 1.7% of a step. Call it after
+    ``backward()`` and before clipping, so clipping and the probe see what they did.
+    """
+    if l1 <= 0 and l2 <= 0:
+        return
+    for w in weights:  # a weight the loss never reached still feels the penalty
+        if w.grad is None:
+            w.grad = torch.zeros_like(w)
+    grads, values = [w.grad for w in weights], [w.detach() for w in weights]
     if l1 > 0:
-        total = l1 * sum(w.abs().sum() for w in weights)
+        torch._foreach_add_(grads, torch._foreach_sign(values), alpha=l1)
     if l2 > 0:
-        term = l2 * sum(w.pow(2).sum() for w in weights)
-        total = term if total is None else total + term
-    return total
+        torch._foreach_add_(grads, values, alpha=2.0 * l2)
 
 
 def task_loss(output: torch.Tensor, target: torch.Tensor, task: str) -> torch.Tensor:

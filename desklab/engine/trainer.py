@@ -29,7 +29,7 @@ from .datasets import make_dataset
 from .device import describe_device, resolve_device
 from .evaluate import RunningMetrics, evaluate
 from .events import RunResult, TrainEvent
-from .optim import make_optimizer, penalized_weights, penalty, schedule_factor
+from .optim import add_penalty_grads, make_optimizer, penalized_weights, schedule_factor
 from .probe import Prober, task_loss
 from .resources import check_fits
 from .rng import RngStream, draws_random
@@ -209,11 +209,11 @@ class Trainer(RunCommands):
                                          enabled=self.cfg.precision == "bf16"):
             out = self.model(x)
             loss = task_loss(out, y, task)
-        extra = penalty(self.weights, self._l1,
-                        0.0 if self.cfg.optimizer == "adamw" else self._l2)
-        total = loss if extra is None else loss + extra
         self.optimizer.zero_grad(set_to_none=True)
-        total.backward()
+        loss.backward()
+        # the L1 / L2 penalty's gradient, added to .grad directly (AdamW decays instead)
+        add_penalty_grads(self.weights, self._l1,
+                          0.0 if self.cfg.optimizer == "adamw" else self._l2)
         self.prober.active = False
         before = self.prober.weights_before() if probe else None
         if self.cfg.grad_clip > 0:

@@ -170,15 +170,25 @@ def test_optimizers_and_schedules_learn(optimizer, schedule):
 
 
 def test_schedules_and_penalties():
-    from desklab.engine.optim import penalty, schedule_factor
+    from desklab.engine.optim import add_penalty_grads, schedule_factor
     assert schedule_factor("step", 0, 300) == 1.0
     assert schedule_factor("step", 100, 300) == pytest.approx(0.1)
     assert schedule_factor("step", 299, 300) == pytest.approx(0.01)
     assert schedule_factor("cosine", 150, 300) == pytest.approx(0.5)
-    w = [torch.tensor([1.0, -2.0]), torch.tensor([[3.0]])]
-    assert penalty(w, 0.5, 0.0).item() == pytest.approx(3.0)
-    assert penalty(w, 0.0, 0.1).item() == pytest.approx(1.4)
-    assert penalty(w, 0.0, 0.0) is None
+    # the gradients equal autograd's of the penalty written out (sign(0) = 0 included)
+    w = [torch.tensor([1.0, -2.0, 0.0], requires_grad=True), torch.tensor([[3.0]],
+                                                                        requires_grad=True)]
+    ref = [t.detach().clone().requires_grad_() for t in w]
+    (0.5 * sum(t.abs().sum() for t in ref) + 0.1 * sum(t.pow(2).sum() for t in ref)
+     + ref[0].sum()).backward()
+    w[0].sum().backward()  # w[1] gets no gradient from the loss: .grad starts as None
+    add_penalty_grads(w, 0.5, 0.1)
+    for mine, theirs in zip(w, ref):
+        torch.testing.assert_close(mine.grad, theirs.grad)
+    assert w[0].grad.tolist() == pytest.approx([1.0 + 0.5 + 0.2, 1.0 - 0.5 - 0.4, 1.0])
+    before = [t.grad.clone() for t in w]
+    add_penalty_grads(w, 0.0, 0.0)  # nothing to add
+    assert all(torch.equal(a, t.grad) for a, t in zip(before, w))
 
 
 def test_early_stopping():
