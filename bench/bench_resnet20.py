@@ -1,20 +1,21 @@
 """ResNet-20 on CIFAR-shaped data: DeskLab's trainer against a bare PyTorch loop.
 
-    python bench/bench_resnet20.py [--device cuda] [--steps 300] [--repeats 3]
+    python bench/bench_resnet20.py [--device cuda] [--rounds 8]
 
 Both train the same network (He et al. 2016's ResNet-20, 0.27M parameters) on the
 same random CIFAR-10-shaped images (uint8 on the device, batch 128, random crop + flip,
 per-channel normalisation, SGD with momentum). The bare loop is written here in plain
 torch; DeskLab runs the resnet-20 preset from a data folder of fake CIFAR batches.
 It prints steps/s and the ratios in one run, plus the data pipeline's share of a step
-(slicing the batch on the device, augmenting and normalising it).
+(slicing the batch on the device, augmenting and normalising it). All loops run
+WARM_UP steps untimed, then take turns in 10-step blocks (`interleave`), so each block
+of a probed-every-10 run holds one probed step.
 """
 
 from __future__ import annotations
 
 import argparse
 import pickle
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -24,11 +25,12 @@ import torch
 from torch import nn
 
 from desklab.engine import resolve_device
-from desklab.engine.trainer import Trainer
 from desklab.lessons import get_preset
 from desklab.util.data_root import set_data_root
+from interleave import DeskLabLoop, compare, print_table, sync
 
 BATCH = 128
+WARM_UP = 3  # steps run before the timing starts, in both loops
 
 
 def write_fake_cifar(root: Path, per_batch: int) -> None:
@@ -84,11 +86,6 @@ def augment(x: torch.Tensor, gen: torch.Generator, mean, std) -> torch.Tensor:
     return (x - mean) / std
 
 
-def sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
 class Bare:
     """The bare loop: the whole set on the device as uint8, batches sliced there."""
 
@@ -105,6 +102,7 @@ class Bare:
         self.std = (self.x.float() / 255.0).std((0, 2, 3), keepdim=True)
         self.gen = torch.Generator(device=device).manual_seed(0)
         self.cpu_gen = torch.Generator().manual_seed(0)
+        self.feed = None
 
     def batches(self):
         while True:
@@ -114,15 +112,14 @@ class Bare:
                 yield augment(self.x[idx], self.gen, self.mean, self.std), self.y[idx]
 
     def run(self, steps: int) -> float:
-        feed = self.batches()
-        for _ in range(3):  # warm-up
-            self._step(*next(feed))
-        sync(self.device)
+        """Seconds for the next ``steps`` steps (the batch stream carries on)."""
+        if self.feed is None:
+            self.feed = self.batches()
         t0 = time.perf_counter()
         for _ in range(steps):
-            self._step(*next(feed))
+            self._step(*next(self.feed))
         sync(self.device)
-        return steps / (time.perf_counter() - t0)
+        return time.perf_counter() - t0
 
     def _step(self, x, y):
         loss = nn.functional.cross_entropy(self.model(x), y)
@@ -141,53 +138,45 @@ class Bare:
         return (time.perf_counter() - t0) / n
 
 
-def desklab(steps: int, probe_every: int, device) -> float:
+def resnet_design():
     design = get_preset("resnet-20")
     design.train.batch_size = BATCH
-    # the one evaluation (at the end) on a single batch, so the ratio is about steps
-    design.input.params["test_samples"] = BATCH
-    design.train.probe_every, design.train.eval_every = probe_every, 100000
-    warm = design.copy()
-    warm.train.steps = 3
-    Trainer(warm, device=device.type).run()
-    design.train.steps = steps
-    result = Trainer(design, device=device.type).run()
-    sync(device)
-    return result.steps_per_second
+    return design
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--steps", type=int, default=0, help="default: 300 on a GPU, 20 CPU")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=0, help="default: 30 on a GPU, 8 CPU")
     parser.add_argument("--images", type=int, default=10000, help="training images")
     args = parser.parse_args()
     device = resolve_device(args.device)
-    steps = args.steps or (300 if device.type == "cuda" else 20)
+    rounds = args.rounds or (30 if device.type == "cuda" else 8)
     with tempfile.TemporaryDirectory() as tmp:
         write_fake_cifar(Path(tmp), args.images // 5)
         set_data_root(tmp)
         from desklab.engine.real_data import load_arrays
         x, y, _, _ = load_arrays("cifar10", Path(tmp))
         print(f"ResNet-20, batch {BATCH}, {len(x)} CIFAR-shaped images, {device} "
-              f"({torch.get_num_threads()} threads), {steps} steps x {args.repeats} repeats")
-        runs = {"bare PyTorch loop": [], "DeskLab, probes off": [],
-                "DeskLab, probe every 10": [], "DeskLab, probe every step": []}
+              f"({torch.get_num_threads()} threads)")
+        design = resnet_design()
+        variants = {"DeskLab, probes off": 0, "DeskLab, probe every 10": 10,
+                    "DeskLab, probe every step": 1}
         bare = Bare(x, y, device)
-        for _ in range(args.repeats):  # interleaved: drift hits every variant alike
-            runs["bare PyTorch loop"].append(bare.run(steps))
-            runs["DeskLab, probes off"].append(desklab(steps, 0, device))
-            runs["DeskLab, probe every 10"].append(desklab(steps, 10, device))
-            runs["DeskLab, probe every step"].append(desklab(steps, 1, device))
-        pipeline = bare.pipeline_seconds(max(steps, 20))
-    bare_median = statistics.median(runs["bare PyTorch loop"])
-    print(f"{'':<30}{'median':>9}  {'x bare':>7}   steps/s (all: ...)")
-    for name, values in runs.items():
-        median = statistics.median(values)
-        print(f"{name:<30}{median:9.2f}  {median / bare_median:7.3f}   "
-              f"({', '.join(f'{v:.2f}' for v in values)})")
-    step_s = 1.0 / bare_median
+        loops = {"bare PyTorch loop": bare.run}
+        desk = {}
+        for name, every in variants.items():
+            d = design.copy()
+            d.train.probe_every = every
+            desk[name] = DeskLabLoop(d, device)
+            loops[name] = desk[name].run
+        # blocks of 10 from step WARM_UP: each holds exactly one probed step (10, 20, ...)
+        results = compare(loops, rounds, 10, WARM_UP, "bare PyTorch loop")
+        for loop in desk.values():
+            loop.close()
+        pipeline = bare.pipeline_seconds(20)
+    print_table(results, rounds, 10)
+    step_s = 1.0 / results["bare PyTorch loop"]["steps_per_s"]
     print(f"data pipeline (slice, augment, normalise on the device): {pipeline * 1e3:.2f} ms "
           f"of a {step_s * 1e3:.1f} ms step = {100 * pipeline / step_s:.1f}%")
 

@@ -75,8 +75,10 @@ def reduce_activations(acts: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor,
     work = torch.empty_like(acts) if work is None else work
     flat, scratch = acts.view(n_layers, -1), work.view(n_layers, -1)  # (L, N)
     mean = flat.mean(1)
-    # two passes: no cancellation when |mean| >> std (a saturated sigmoid)
-    std = torch.sub(flat, mean[:, None], out=scratch).square_().mean(1).sqrt_()
+    # two passes: no cancellation when |mean| >> std (a saturated sigmoid); the norm of
+    # the centred values reads them once (square + mean would write them again)
+    centred = torch.sub(flat, mean[:, None], out=scratch)
+    std = torch.linalg.vector_norm(centred, dim=1).mul_(flat.shape[1] ** -0.5)
     magnitude = torch.abs(acts, out=work)  # (L, B, C, S)
     peak = magnitude.amax(dim=(1, 3))  # (L, C): largest |a| of each unit over the batch
     frac_dead = peak.eq(0).float().mean(1)  # units that are 0 for every input
@@ -161,7 +163,10 @@ def weight_stats(weights: list[torch.Tensor], grads: list[torch.Tensor] | None,
     scratch copy. Weights differ in shape from layer to layer, so the norms use the
     multi-tensor `torch._foreach_norm` (as `clip_grad_norm_` does): one call, no copies.
     """
-    norm = torch.stack(torch._foreach_norm(weights))
+    n = len(weights)
+    # one multi-tensor call for every norm this needs: W, its gradient and W_before
+    norms = torch.stack(torch._foreach_norm(weights + (grads or []) + (before or [])))
+    norm = norms[:n]
     means = torch.stack([w.mean() for w in weights])
     sizes = torch.tensor([w.numel() for w in weights], dtype=norm.dtype).to(norm.device)
     # std from the norm and the mean: conv and linear weights are near zero-mean, so this
@@ -174,9 +179,9 @@ def weight_stats(weights: list[torch.Tensor], grads: list[torch.Tensor] | None,
         exact = torch.stack([weights[i].std(correction=0) for i in small])
         std = std.index_copy(0, torch.tensor(small, device=std.device), exact.to(std.dtype))
     nan = torch.full_like(norm, float("nan"))
-    grad_norm = torch.stack(torch._foreach_norm(grads)) if grads is not None else nan
+    grad_norm = norms[n:2 * n] if grads is not None else nan
     if before is not None:
-        old_norm = torch.stack(torch._foreach_norm(before)).clamp_min(1e-12)
+        old_norm = norms[-n:].clamp_min(1e-12)
         torch._foreach_sub_(before, weights)  # in place: no new megabytes
         ratio = torch.stack(torch._foreach_norm(before)) / old_norm
     else:

@@ -1,0 +1,90 @@
+"""Block-interleaved timing: several training loops advance in turn, BLOCK steps each.
+
+This machine's speed drifts by 5-15% over tens of seconds (a shared VM). Timing one
+loop for 10 s and then the next compares the drift as much as the loops. Here every
+loop lives for the whole benchmark and they take turns in short blocks, so a round's
+blocks see the same machine; the ratio of a round's times is taken per round and the
+median over rounds is reported (the totals too).
+
+A loop is any object with ``run(n) -> seconds``: `DeskLabLoop` drives a DeskLab
+`Trainer` one block at a time through its event generator.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Callable
+
+import torch
+
+import desklab.engine.trainer as trainer_module
+from desklab.engine.trainer import Trainer
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+class DeskLabLoop:
+    """A DeskLab run advanced ``n`` steps per `run` call. Its evaluations are never
+    reached: the design asks for more steps, and evaluates less often, than a benchmark
+    takes."""
+
+    def __init__(self, design, device: torch.device):
+        design = design.copy()
+        design.train.steps, design.train.eval_every = 10 ** 7, 10 ** 5  # the most allowed
+        # a progress event after every step marks the block's end exactly; on the CPU
+        # it costs ~10 us a step, charged to DeskLab
+        trainer_module.PROGRESS_INTERVAL_S = 0.0
+        self.device = device
+        self.trainer = Trainer(design, device=device.type)
+        self.events = self.trainer.events()
+        self.done = 0
+
+    def run(self, n: int) -> float:
+        target = self.done + n
+        start = time.perf_counter()
+        for event in self.events:
+            if event.kind == "progress" and event.step >= target:
+                self.done = event.step
+                break
+            if event.kind == "ended":
+                raise RuntimeError(f"the run ended early: {event.payload}")
+        sync(self.device)
+        return time.perf_counter() - start
+
+    def close(self) -> None:
+        self.events.close()
+        self.trainer.prober.remove()
+
+
+def compare(loops: dict[str, Callable[[int], float]], rounds: int, block: int,
+            warm_up: int, reference: str) -> dict[str, dict[str, float]]:
+    """Run ``warm_up`` untimed steps of every loop, then ``rounds`` rounds of one
+    ``block``-step turn each. Returns, per loop, steps/s over all its blocks, the ratio of
+    totals to ``reference`` and the median of the per-round ratios."""
+    for run in loops.values():
+        run(warm_up)
+    times = {name: [] for name in loops}
+    for _ in range(rounds):
+        for name, run in loops.items():
+            times[name].append(run(block))
+    ref = times[reference]
+    out = {}
+    for name, values in times.items():
+        out[name] = {
+            "steps_per_s": block * len(values) / sum(values),
+            "total_ratio": sum(ref) / sum(values),
+            "median_ratio": statistics.median(r / v for r, v in zip(ref, values)),
+        }
+    return out
+
+
+def print_table(results: dict[str, dict[str, float]], rounds: int, block: int) -> None:
+    print(f"{rounds} rounds of {block}-step blocks, interleaved")
+    print(f"{'':<32}{'steps/s':>9}  {'x bare (median of rounds)':>26}  {'x bare (totals)':>16}")
+    for name, r in results.items():
+        print(f"{name:<32}{r['steps_per_s']:9.2f}  {r['median_ratio']:26.3f}  "
+              f"{r['total_ratio']:16.3f}")
