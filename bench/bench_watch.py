@@ -1,17 +1,17 @@
 """What desklab.watch costs a user's own loop: bare vs watch(every=10) vs watch(every=1).
 
-    python bench/bench_watch.py [--model mlp|cnn] [--device cuda] [--steps 600]
+    python bench/bench_watch.py [--model mlp|cnn] [--device cuda] [--rounds 60]
 
 The same hand-written loop (8 x 256 ReLU MLP, batch 256, Adam; or a small CNN) runs
-bare and watched, interleaved, in one process; ratios are against the bare loop's
-median. Where wandb is installed, ``wandb.watch(log="all", log_freq=10)`` in offline
-mode on the same loop is the peer figure.
+bare and watched in one process, taking turns in 10-step blocks (`interleave`: this
+machine's speed drifts); ratios are against the bare loop, per round. Where wandb is
+installed, ``wandb.watch(log="all", log_freq=10)`` in offline mode on the same loop is
+the peer figure.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 import desklab
+from interleave import compare, print_table, sync
 
 
 def make(kind: str) -> nn.Module:
@@ -34,59 +35,57 @@ def make(kind: str) -> nn.Module:
                          nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 8 * 8, 10))
 
 
-def loop(kind: str, device, steps: int, mode: str, folder: Path) -> float:
-    torch.manual_seed(0)
-    model = make(kind).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    shape = (2048, 32) if kind == "mlp" else (1024, 3, 32, 32)
-    x, y = torch.randn(*shape, device=device), torch.randint(0, 10, (shape[0],), device=device)
-    batch = 256 if kind == "mlp" else 64
-    watcher = None
-    if mode.startswith("watch"):
-        every = int(mode.split("=")[1])
-        watcher = desklab.watch(model, opt, every=every,
-                                run=folder / f"{mode}-{time.perf_counter_ns()}")
-    elif mode == "wandb":
-        import wandb
-        wandb.init(mode="offline", dir=str(folder), project="desklab-bench")
-        wandb.watch(model, log="all", log_freq=10)
+class Loop:
+    """One hand-written training loop, bare or watched, advanced ``n`` steps per `run`."""
 
-    def step(i):
-        idx = torch.randint(0, shape[0], (batch,), device=device)
-        loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if watcher is not None:
-            watcher.log(loss=loss)
+    def __init__(self, kind: str, device, mode: str, folder: Path):
+        torch.manual_seed(0)
+        self.device, self.mode = device, mode
+        self.model = make(kind).to(device)
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=1e-3)
+        shape = (2048, 32) if kind == "mlp" else (1024, 3, 32, 32)
+        self.x = torch.randn(*shape, device=device)
+        self.y = torch.randint(0, 10, (shape[0],), device=device)
+        self.batch = 256 if kind == "mlp" else 64
+        self.watcher = None
+        if mode.startswith("watch"):
+            every = int(mode.split("=")[1])
+            self.watcher = desklab.watch(self.model, self.opt, every=every,
+                                         run=folder / f"{mode}-{time.perf_counter_ns()}")
         elif mode == "wandb":
             import wandb
-            wandb.log({"loss": loss})
+            wandb.init(mode="offline", dir=str(folder), project="desklab-bench")
+            wandb.watch(self.model, log="all", log_freq=10)
 
-    for i in range(20):  # warm-up (the first optimizer step imports torch._dynamo)
-        step(i)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    t0 = time.perf_counter()
-    for i in range(steps):
-        step(i)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    rate = steps / (time.perf_counter() - t0)
-    if watcher is not None:
-        watcher.close()
-    elif mode == "wandb":
-        import wandb
-        wandb.finish()
-    return rate
+    def run(self, n: int) -> float:
+        start = time.perf_counter()
+        for _ in range(n):
+            idx = torch.randint(0, len(self.x), (self.batch,), device=self.device)
+            loss = nn.functional.cross_entropy(self.model(self.x[idx]), self.y[idx])
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt.step()
+            if self.watcher is not None:
+                self.watcher.log(loss=loss)
+            elif self.mode == "wandb":
+                import wandb
+                wandb.log({"loss": loss})
+        sync(self.device)
+        return time.perf_counter() - start
+
+    def close(self) -> None:
+        if self.watcher is not None:
+            self.watcher.close()
+        elif self.mode == "wandb":
+            import wandb
+            wandb.finish()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="mlp", choices=("mlp", "cnn"))
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--steps", type=int, default=600)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=60, help="10-step blocks per loop")
     args = parser.parse_args()
     device = torch.device(args.device)
     modes = ["bare", "watch every=10", "watch every=1"]
@@ -95,20 +94,18 @@ def main() -> None:
         modes.append("wandb")
     except ImportError:
         pass
-    runs = {m: [] for m in modes}
     with tempfile.TemporaryDirectory() as tmp:
-        for _ in range(args.repeats):
-            for mode in modes:
-                runs[mode].append(loop(args.model, device, args.steps,
-                                       mode.replace("watch every", "watch"), Path(tmp)))
-    bare = statistics.median(runs["bare"])
-    print(f"{args.model} on {device} ({torch.get_num_threads()} threads), {args.steps} steps "
-          f"x {args.repeats} interleaved repeats")
-    for mode, values in runs.items():
-        median = statistics.median(values)
-        print(f"{mode:<16} {median:9.1f} steps/s   x bare {median / bare:6.3f}   "
-              f"(best {max(values):.1f})")
-    if "wandb" not in runs:
+        loops = {m: Loop(args.model, device, m.replace("watch every", "watch"), Path(tmp))
+                 for m in modes}
+        # 20 untimed steps (the first optimizer step imports torch._dynamo; watch finds
+        # its modules on its first step); then 10-step blocks, one probe each at every=10
+        results = compare({m: loop.run for m, loop in loops.items()}, args.rounds, 10, 20,
+                          "bare")
+        for loop in loops.values():
+            loop.close()
+    print(f"{args.model} on {device} ({torch.get_num_threads()} threads)")
+    print_table(results, args.rounds, 10)
+    if "wandb" not in results:
         print("wandb is not installed here: no peer figure")
 
 
