@@ -21,8 +21,9 @@ from .build import DeskNet, build
 from .datasets import make_dataset
 from .device import resolve_device
 from .optim import task_loss  # noqa: F401 - also imported from here
-from .probe_reduce import (N_ACT, N_COUNTS, N_GRAD, N_WEIGHT, as_units, gradient_stats,
-                           group_by_shape, reduce_activations, weight_stats)
+from .probe_reduce import (N_ACT, N_COUNTS, N_GRAD, N_WEIGHT, ActConstants, as_units,
+                           gradient_stats, group_by_shape, hist_rows, reduce_activations,
+                           weight_stats)
 from .rng import RngStream
 
 HIST_SAMPLE = 8192  # during training, histogram at most this many values per layer
@@ -49,7 +50,7 @@ def reduce_activation(a: torch.Tensor, lo: float, hi: float,
     ``hist_sample`` the histogram and the unit spread use only the first rows of the
     batch, up to that many values (see `reduce_activations`).
     """
-    stats, counts = _reduce_one(a, _ActConstants.of([(lo, hi)], [bounds], a.device),
+    stats, counts = _reduce_one(a, ActConstants.of([(lo, hi)], [bounds], a.device),
                                 hist_sample)
     return stats[0], counts[0]
 
@@ -59,32 +60,8 @@ def _reduce_one(a: torch.Tensor, consts, hist_sample: int | None,
     """One layer through `reduce_activations`: (1, N_ACT) stats, (1, N_COUNTS) counts."""
     units = as_units(a.detach().float().contiguous()[None])  # channels_last: a copy
     return reduce_activations(units, consts.lo, consts.hi, consts.bounds,
-                              _hist_rows(a, hist_sample),
+                              hist_rows(a, hist_sample),
                               None if work is None else as_units(work))
-
-
-def _hist_rows(a: torch.Tensor, hist_sample: int | None) -> int | None:
-    """Rows of the batch the histogram uses: at least one, up to ``hist_sample`` values."""
-    if hist_sample is None:
-        return None
-    return max(1, hist_sample // max(1, a[0].numel()))
-
-
-class _ActConstants:
-    """Per-layer histogram ranges and bounds of one group, as (L,) device tensors."""
-
-    def __init__(self, lo, hi, bounds):
-        self.lo, self.hi, self.bounds = lo, hi, bounds
-
-    @classmethod
-    def of(cls, ranges, bounds, device) -> _ActConstants:
-        lo, hi = torch.tensor(ranges, dtype=torch.float32, device=device).unbind(1)
-        if all(b is None for b in bounds):
-            return cls(lo, hi, None)
-        inf = math.inf
-        edges = [b if b is not None else (-inf, inf) for b in bounds]
-        blo, bhi = torch.tensor(edges, dtype=torch.float32, device=device).unbind(1)
-        return cls(lo, hi, (blo, bhi))
 
 
 class Prober:
@@ -180,11 +157,11 @@ class Prober:
                 copies[i].copy_(w)
         return list(copies)
 
-    def _constants(self, group: list[int], device: torch.device) -> _ActConstants:
+    def _constants(self, group: list[int], device: torch.device) -> ActConstants:
         key = ("act", tuple(group), device)
         if key not in self._cache:
             points = [self.points[i] for i in group]
-            self._cache[key] = _ActConstants.of([p.hist_range for p in points],
+            self._cache[key] = ActConstants.of([p.hist_range for p in points],
                                                 [p.bounds for p in points], device)
         return self._cache[key]
 
@@ -256,7 +233,7 @@ class Prober:
             consts = self._constants(group, device)
             act_stats, counts = reduce_activations(
                 as_units(acts), consts.lo, consts.hi, consts.bounds,
-                _hist_rows(acts[0], self.hist_sample), as_units(work))
+                hist_rows(acts[0], self.hist_sample), as_units(work))
             index = self._index(group, device)
             stats[:, :N_ACT].index_copy_(0, index, act_stats)
             hist.index_copy_(0, index, counts)

@@ -13,6 +13,7 @@ S positions per unit (H * W for images, 1 for dense layers).
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 import torch
@@ -43,6 +44,30 @@ def as_units(stacked: torch.Tensor) -> torch.Tensor:
     if stacked.dim() == 2:  # (L, B): one value per row, a single unit
         return stacked.reshape(stacked.shape[0], stacked.shape[1], 1, 1)
     return stacked.reshape(stacked.shape[0], stacked.shape[1], stacked.shape[2], -1)
+
+
+def hist_rows(a: torch.Tensor, hist_sample: int | None) -> int | None:
+    """Rows of the batch the histogram uses: at least one, up to ``hist_sample`` values."""
+    if hist_sample is None:
+        return None
+    return max(1, hist_sample // max(1, a[0].numel()))
+
+
+class ActConstants:
+    """Per-layer histogram ranges and bounds of one group, as (L,) device tensors."""
+
+    def __init__(self, lo, hi, bounds):
+        self.lo, self.hi, self.bounds = lo, hi, bounds
+
+    @classmethod
+    def of(cls, ranges, bounds, device) -> ActConstants:
+        lo, hi = torch.tensor(ranges, dtype=torch.float32, device=device).unbind(1)
+        if all(b is None for b in bounds):
+            return cls(lo, hi, None)
+        inf = math.inf
+        edges = [b if b is not None else (-inf, inf) for b in bounds]
+        blo, bhi = torch.tensor(edges, dtype=torch.float32, device=device).unbind(1)
+        return cls(lo, hi, (blo, bhi))
 
 
 def reduce_activations(acts: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor,
