@@ -81,6 +81,20 @@ class Loop:
             wandb.finish()
 
 
+def phase(modes: list[str], args, device, folder: Path) -> dict:
+    """One interleaved comparison of ``modes`` (the first is the reference)."""
+    loops = {m: Loop(args.model, device, m.replace("watch every", "watch"), folder)
+             for m in modes}
+    # 20 untimed steps (the first optimizer step imports torch._dynamo; watch finds its
+    # modules on its first step); then 10-step blocks, one probe each at every=10
+    try:
+        return compare({m: loop.run for m, loop in loops.items()}, args.rounds, 10, 20,
+                       modes[0])
+    finally:
+        for loop in loops.values():
+            loop.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="mlp", choices=("mlp", "cnn"))
@@ -88,25 +102,22 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=60, help="10-step blocks per loop")
     args = parser.parse_args()
     device = torch.device(args.device)
-    modes = ["bare", "watch every=10", "watch every=1"]
     try:
         import wandb  # noqa: F401
-        modes.append("wandb")
+        peer = True
     except ImportError:
-        pass
-    with tempfile.TemporaryDirectory() as tmp:
-        loops = {m: Loop(args.model, device, m.replace("watch every", "watch"), Path(tmp))
-                 for m in modes}
-        # 20 untimed steps (the first optimizer step imports torch._dynamo; watch finds
-        # its modules on its first step); then 10-step blocks, one probe each at every=10
-        results = compare({m: loop.run for m, loop in loops.items()}, args.rounds, 10, 20,
-                          "bare")
-        for loop in loops.values():
-            loop.close()
+        peer = False
     print(f"{args.model} on {device} ({torch.get_num_threads()} threads)")
-    print_table(results, args.rounds, 10)
-    if "wandb" not in results:
-        print("wandb is not installed here: no peer figure")
+    with tempfile.TemporaryDirectory() as tmp:
+        print_table(phase(["bare", "watch every=10", "watch every=1"], args, device,
+                          Path(tmp)), args.rounds, 10)
+        if peer:
+            # a phase of its own: wandb's service process works in the background for as
+            # long as its run is open, and would slow the other loops' blocks too
+            print("peer, against its own bare loop:")
+            print_table(phase(["bare", "wandb"], args, device, Path(tmp)), args.rounds, 10)
+        else:
+            print("wandb is not installed here: no peer figure")
 
 
 if __name__ == "__main__":
