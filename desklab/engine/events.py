@@ -32,15 +32,7 @@ class RunResult:
     steps: int
     train_seconds: float
     findings: list[Finding] = field(default_factory=list)
-    eval_seconds: float = 0.0  # the part of train_seconds spent evaluating
 
     @property
     def steps_per_second(self) -> float:
         return self.steps / self.train_seconds if self.train_seconds > 0 else 0.0
-
-    @property
-    def step_only_rate(self) -> float:
-        """Steps per second of the training steps alone, evaluation left out (what a
-        benchmark against a loop that never evaluates compares)."""
-        seconds = self.train_seconds - self.eval_seconds
-        return self.steps / seconds if seconds > 0 else 0.0

@@ -103,12 +103,6 @@ class Prober:
             self._handles = []
         self._active = on
 
-    def pause(self) -> None:
-        """Stop recording but leave the hooks attached: probing every step, removing
-        and re-adding them each step cost more than the hooks' early return. The next
-        ``active = False`` (an unprobed step) removes them."""
-        self._active = False
-
     def remove(self) -> None:
         self.active = False
 

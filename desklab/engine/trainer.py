@@ -72,7 +72,6 @@ class Trainer(RunCommands):
         self.step = 0
         self.state = "ready"
         self.train_seconds = 0.0
-        self.eval_seconds = 0.0  # within train_seconds
         self.findings: list[Finding] = []
         self._init_commands(cfg.lr, cfg.l1, cfg.l2)
         # Wraps the device work of every step (not probe collection or evaluation): the
@@ -90,8 +89,7 @@ class Trainer(RunCommands):
         for event in self.events():
             if callback is not None:
                 callback(event)
-        return RunResult(self.state, self.step, self.train_seconds, list(self.findings),
-                         self.eval_seconds)
+        return RunResult(self.state, self.step, self.train_seconds, list(self.findings))
 
     def events(self) -> Iterator[TrainEvent]:
         """The loop as a generator. While paused it blocks until another thread resumes."""
@@ -156,10 +154,8 @@ class Trainer(RunCommands):
                     if snapshot is not None:
                         yield TrainEvent("snapshot", step, snapshot)
                 if evaluate_now:
-                    eval_start = time.perf_counter()
                     metrics = evaluate(self.model, running, x_val, y_val, task, self.step,
                                        self.lr, self.data.eval_batch)
-                    self.eval_seconds += time.perf_counter() - eval_start
                     yield TrainEvent("metrics", self.step, metrics)
                     if cfg.early_stopping > 0 and math.isfinite(metrics.val_loss):
                         if metrics.val_loss < best_val - 1e-4 * abs(best_val):
@@ -188,7 +184,6 @@ class Trainer(RunCommands):
             yield self._finding(Finding(
                 "failed", None, self.step, f"The run failed at step {self.step} on "
                 f"{self.device_name}: {_first_line(exc)}", _failure_advice(exc), "error"))
-        self.prober.remove()  # the model outlives the run (landscape, export)
         if self.state in ("running", "finished", "stopped", "early_stopped", "failed"):
             self.train_seconds += time.perf_counter() - active_since
         if self.state != "diverged":
@@ -219,7 +214,7 @@ class Trainer(RunCommands):
         # the L1 / L2 penalty's gradient, added to .grad directly (AdamW decays instead)
         add_penalty_grads(self.weights, self._l1,
                           0.0 if self.cfg.optimizer == "adamw" else self._l2)
-        self.prober.pause()  # evaluation passes nothing to the hooks
+        self.prober.active = False
         before = self.prober.weights_before() if probe else None
         if self.cfg.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(self.params, self.cfg.grad_clip)
