@@ -22,6 +22,17 @@ import desklab
 def train(rank: int, world: int, port: int, run: str, ranks: str, steps: int) -> None:
     os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
     dist.init_process_group("gloo", rank=rank, world_size=world)
+    try:
+        _train(rank, run, ranks, steps)
+        # every rank is done before any tears its connections down, as PyTorch's own
+        # distributed tests do: once in CI, rank 1 (which records nothing, so finishes
+        # first) aborted at the end with "terminate called without an active exception"
+        dist.barrier()
+    finally:
+        dist.destroy_process_group()
+
+
+def _train(rank: int, run: str, ranks: str, steps: int) -> None:
     torch.manual_seed(0)  # the same initial weights on every rank
     model = nn.parallel.DistributedDataParallel(
         nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Linear(64, 4)))
@@ -37,7 +48,6 @@ def train(rank: int, world: int, port: int, run: str, ranks: str, steps: int) ->
             loss.backward()  # DDP all-reduces the gradients here
             optimizer.step()
             watcher.log(loss=loss)
-    dist.destroy_process_group()
 
 
 def main() -> None:
