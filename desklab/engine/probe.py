@@ -21,6 +21,7 @@ from .build import DeskNet, build
 from .datasets import make_dataset
 from .device import resolve_device
 from .optim import task_loss  # noqa: F401 - also imported from here
+from .probe_cpu import CpuReducer
 from .probe_reduce import (N_ACT, N_COUNTS, N_GRAD, N_WEIGHT, ActConstants, as_units,
                            gradient_stats, group_by_shape, hist_rows, reduce_activations,
                            weight_stats)
@@ -79,6 +80,7 @@ class Prober:
         self._grad: list[torch.Tensor | None] = [None] * n
         self._cache: dict[tuple, object] = {}  # per-group device constants
         self._handles: list = []  # forward hooks: attached only while active (see below)
+        self._cpu = CpuReducer.create(self.points)  # None: no C compiler here
         # each layer's constants made now: a large layer is reduced in its hook, inside
         # the training step, where no host-to-device copy may happen
         device = next((p.weight.device for p in self.points if p.weight is not None), None)
@@ -118,10 +120,18 @@ class Prober:
 
     def _on_grad(self, index: int, grad: torch.Tensor) -> None:
         g = grad.detach()
-        if g.numel() >= REDUCE_AT_ONCE:
+        if g.numel() >= REDUCE_AT_ONCE and self._on_cpu(g):
+            out = torch.empty(1, N_GRAD)
+            self._cpu.gradients([(0, g)], out, column=0)
+            g = _Reduced(out)
+        elif g.numel() >= REDUCE_AT_ONCE:
             work = self._scratch(g.shape, g.device).view(1, -1)
             g = _Reduced(gradient_stats(g.float().reshape(1, -1), work))
         self._grad[index] = g
+
+    def _on_cpu(self, t: torch.Tensor) -> bool:
+        """Whether the fused CPU kernel reduces ``t``."""
+        return self._cpu is not None and t.device.type == "cpu"
 
     def _scratch(self, shape, device) -> torch.Tensor:
         """A float32 buffer of ``shape`` kept between probes (fresh memory faults)."""
@@ -131,6 +141,10 @@ class Prober:
         return self._cache[key]
 
     def _reduce_act(self, index: int, a: torch.Tensor) -> _Reduced:
+        if self._on_cpu(a):
+            stats, counts = torch.empty(1, N_ACT), torch.empty(1, N_COUNTS)
+            self._cpu.activations([(index, a)], self.hist_sample, stats, counts, [0])
+            return _Reduced(stats, counts)
         return _Reduced(*_reduce_one(a, self._constants([index], a.device),
                                      self.hist_sample, self._scratch(a.shape, a.device)))
 
@@ -222,6 +236,13 @@ class Prober:
                 stats[i, N_ACT:N_ACT + N_GRAD] = g.stats[0]
         self._act = [a if isinstance(a, torch.Tensor) else None for a in self._act]
         self._grad = [g if isinstance(g, torch.Tensor) else None for g in self._grad]
+        if self._on_cpu(stats):
+            self._cpu.activations([(i, a) for i, a in enumerate(self._act) if a is not None],
+                                  self.hist_sample, stats, hist)
+            self._cpu.gradients([(i, g) for i, g in enumerate(self._grad) if g is not None],
+                                stats)
+            self._cpu.weights(self.points, before, stats)
+            self._act, self._grad = [None] * n, [None] * n
         for group in group_by_shape(self._act):
             acts, work = self._stacked([self._act[i] for i in group], group)  # (L, B, ...)
             consts = self._constants(group, device)
@@ -236,7 +257,8 @@ class Prober:
             stats[:, N_ACT:N_ACT + N_GRAD].index_copy_(
                 0, self._index(group, device), gradient_stats(grads.flatten(1),
                                                               work.flatten(1)))
-        self._weight_stats(stats[:, N_ACT + N_GRAD:], before)
+        if not self._on_cpu(stats):
+            self._weight_stats(stats[:, N_ACT + N_GRAD:], before)
         loss_t = loss.detach().float().reshape(1) if loss is not None else nan
         tail = extra.detach().double().reshape(-1) if extra is not None else nan[:0].double()
         packed = torch.cat([stats.flatten().double(), hist.flatten().double(),

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from desklab.design import InputSpec, LayerSpec, NetworkDesign
-from desklab.engine import Prober, build, make_dataset, task_loss
+from desklab.engine import Prober, build, cpu_kernel, make_dataset, task_loss
 from desklab.lessons import get_preset
 from desklab.metrics import N_BINS, STAT_INDEX
 
@@ -45,13 +45,27 @@ CUDA = pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available
                                                      reason="no CUDA device here"))
 
 
+@pytest.fixture(params=["kernel", "tensor-ops"])
+def reducer(request, monkeypatch):
+    """On the CPU the probe reduces with the fused C kernel where one can be built, else
+    with tensor operations (as on a GPU): both are held to the same numbers."""
+    if request.param == "kernel":
+        if cpu_kernel.load() is None:
+            pytest.skip("no C compiler here: the probe uses tensor operations")
+    else:
+        monkeypatch.setattr("desklab.engine.probe.CpuReducer.create", lambda points: None)
+    return request.param
+
+
 @pytest.mark.parametrize("at_once", [False, True], ids=["batched", "in-hook"])
 @pytest.mark.parametrize("device", ["cpu", CUDA])
 @pytest.mark.parametrize("make", [mixed_mlp, lambda: get_preset("cnn-digits")],
                          ids=["mixed-mlp", "cnn-digits"])
-def test_probe_equals_plain_hooks_and_numpy(make, device, at_once, monkeypatch):
+def test_probe_equals_plain_hooks_and_numpy(make, device, at_once, reducer, monkeypatch):
     """On a GPU the histogram takes another path (scatter_add, no host sync). Large
     layers are reduced in their own hooks (``REDUCE_AT_ONCE``): forced here for all."""
+    if device == "cuda" and reducer == "kernel":
+        pytest.skip("the kernel is for the CPU")
     if at_once:
         monkeypatch.setattr("desklab.engine.probe.REDUCE_AT_ONCE", 1)
     design = make()
