@@ -19,12 +19,22 @@ from . import cpu_kernel
 from .probe_reduce import N_ACT, N_GRAD, hist_rows
 
 
-def _units(t: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int, int]]:
-    """float32, contiguous (a copy only where it is not), and its (B, C, S)."""
-    t = t.detach().float().contiguous()
-    batch = t.shape[0]
+def _units(t: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int, int], int]:
+    """float32 (B, C, S) contiguous, and how many kernel rows make one batch row.
+
+    A channels_last (NHWC) image batch needs no copy: read as B * H * W rows of C
+    units, every statistic is the same (units are still the channels, a position's
+    spread is still taken across them, and the first rows are the first images).
+    Anything else that is not contiguous is copied."""
+    t = t.detach().float()
+    if t.dim() == 4 and not t.is_contiguous() and \
+            t.is_contiguous(memory_format=torch.channels_last):
+        batch, units, height, width = t.shape
+        return t.permute(0, 2, 3, 1), (batch * height * width, units, 1), height * width
+    t = t.contiguous()
     units = t.shape[1] if t.dim() > 1 else 1
-    return t, (batch, units, max(1, t[0].numel() // units) if t.dim() > 1 else 1)
+    positions = t[0].numel() // units if t.dim() > 1 and units else 1
+    return t, (t.shape[0], units, positions), 1
 
 
 def _row(table: torch.Tensor, index: int, column: int = 0) -> int:
@@ -65,11 +75,12 @@ class CpuReducer:
             return
         tensors, dims, rows = [], [], []
         for _, a in items:
-            t, shape = _units(a)
+            t, shape, per_row = _units(a)
             tensors.append(t)
             dims += shape
-            sample = hist_rows(t, hist_sample)
-            rows.append(shape[0] if sample is None else max(1, min(shape[0], sample)))
+            sample = hist_rows(a, hist_sample)
+            batch = shape[0] // per_row
+            rows.append(per_row * (batch if sample is None else max(1, min(batch, sample))))
         need = max(max(c, 2 * s) for c, s in zip(dims[1::3], dims[2::3]))
         if self.scratch.numel() < need:
             self.scratch = torch.empty(need)

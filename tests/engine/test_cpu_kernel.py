@@ -130,3 +130,24 @@ def test_built_once_then_loaded_from_the_cache(monkeypatch, tmp_path):
     monkeypatch.setattr(cpu_kernel, "_state", {})
     monkeypatch.setattr(cpu_kernel.subprocess, "run", no_compiling)
     assert cpu_kernel.load() is not None
+
+
+@needs_kernel
+@pytest.mark.parametrize("hist_sample", [None, 2 * 3 * 25])
+def test_channels_last_images_read_in_place_give_the_same_numbers(hist_sample):
+    """An NHWC batch is read as B * H * W rows of C units, without a copy."""
+    torch.manual_seed(0)
+    a = torch.relu(torch.randn(8, 3, 5, 5)).contiguous(memory_format=torch.channels_last)
+    a[:, 1] = 0  # a dead channel
+    want = a.double().numpy()  # (B, C, H, W) values, whatever the memory layout
+    stats, counts = torch.zeros(1, 11), torch.empty(1, N_BINS + 2)
+    CpuReducer.create([Point((0.0, 4.0))]).activations([(0, a)], hist_sample, stats,
+                                                        counts)
+    rows = 8 if hist_sample is None else 2
+    units = np.moveaxis(want, 1, 0).reshape(3, -1)
+    np.testing.assert_allclose(stats[0, :4].numpy(), [
+        want.mean(), want.std(), np.mean(want == 0),
+        np.mean([not np.any(u != 0) for u in units])], rtol=1e-5, atol=1e-7)
+    assert stats[0, 5].item() == pytest.approx(want[:rows].std(axis=1).mean(), rel=1e-5)
+    np.testing.assert_allclose(counts[0].numpy(),
+                               numpy_counts(want[:rows], 0.0, 4.0) * (8 / rows))
