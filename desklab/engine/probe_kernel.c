@@ -13,51 +13,73 @@
 
 typedef int64_t i64;
 
-/* stats row of an activation: mean, std, frac_zero, frac_dead, frac_saturated, spread */
+/* One pass over row b's values: their sum, zeros, saturated values and each unit's
+   largest |x| (peak, (C,)). NaN is not looked for here: it shows in the sum, and then
+   `nan_pass` redoes the peaks (keeps the hot loop at a few vector operations). */
+#define ROW_LOOP(SAT)                                                          \
+  if (S == 1) {                                                                \
+    _Pragma("omp simd reduction(+ : s, z, sat)")                               \
+    for (i64 c = 0; c < C; c++) {                                              \
+      const float v = row[c], a = fabsf(v);                                    \
+      s += v;                                                                  \
+      z += v == 0.f;                                                           \
+      SAT;                                                                     \
+      peak[c] = a > peak[c] ? a : peak[c];                                     \
+    }                                                                          \
+  } else {                                                                     \
+    for (i64 c = 0; c < C; c++) {                                              \
+      const float *u = row + c * S;                                            \
+      float p = peak[c];                                                       \
+      _Pragma("omp simd reduction(+ : s, z, sat) reduction(max : p)")          \
+      for (i64 k = 0; k < S; k++) {                                            \
+        const float v = u[k], a = fabsf(v);                                    \
+        s += v;                                                                \
+        z += v == 0.f;                                                         \
+        SAT;                                                                   \
+        p = a > p ? a : p;                                                     \
+      }                                                                        \
+      peak[c] = p;                                                             \
+    }                                                                          \
+  }
+
+/* A layer with NaN: count them, and make a unit's peak NaN where it saw one (such a
+   unit is not dead), as the tensor operations' amax does. Rare: a diverged run. */
+static i64 nan_pass(const float *x, i64 B, i64 C, i64 S, float *peak) {
+  i64 nans = 0;
+  for (i64 b = 0; b < B; b++)
+    for (i64 c = 0; c < C; c++)
+      for (i64 k = 0; k < S; k++)
+        if (x[(b * C + c) * S + k] != x[(b * C + c) * S + k]) {
+          nans++;
+          peak[c] = NAN;
+        }
+  return nans;
+}
+
+/* stats row of an activation: mean, std, frac_zero, frac_dead, frac_saturated, spread;
+   a value is saturated when |x - centre| >= limit (limit +inf: an unbounded layer) */
 static void activation(const float *x, i64 B, i64 C, i64 S, i64 rows, float centre,
                        float limit, float *scratch, float *stats) {
   const i64 row_size = C * S, n = B * row_size;
+  const int bounded = !isinf(limit);
   double sum = 0.0;
   i64 zeros = 0, nans = 0, saturated = 0;
-  float *peak = scratch; /* (C,) largest |x| of each unit; NaN if it saw one */
+  float *peak = scratch; /* (C,) largest |x| of each unit */
   for (i64 c = 0; c < C; c++) peak[c] = 0.f;
   for (i64 b = 0; b < B; b++) {
     const float *row = x + b * row_size;
     float s = 0.f;
-    int z = 0, bad = 0, sat = 0;
-    if (S == 1) {
-#pragma omp simd reduction(+ : s, z, bad, sat)
-      for (i64 c = 0; c < C; c++) {
-        float v = row[c], a = fabsf(v), p = peak[c];
-        s += v;
-        z += v == 0.f;
-        bad += v != v;
-        sat += fabsf(v - centre) >= limit;
-        peak[c] = (a > p || a != a) && p == p ? a : p;
-      }
+    int z = 0, sat = 0;
+    if (bounded) {
+      ROW_LOOP(sat += fabsf(v - centre) >= limit)
     } else {
-      for (i64 c = 0; c < C; c++) {
-        const float *u = row + c * S;
-        float p = peak[c];
-        int any_nan = 0;
-#pragma omp simd reduction(+ : s, z, bad, sat) reduction(max : p) reduction(| : any_nan)
-        for (i64 k = 0; k < S; k++) {
-          float v = u[k];
-          s += v;
-          z += v == 0.f;
-          bad += v != v;
-          any_nan |= v != v;
-          sat += fabsf(v - centre) >= limit;
-          p = fabsf(v) > p ? fabsf(v) : p;
-        }
-        peak[c] = any_nan ? NAN : p;
-      }
+      ROW_LOOP((void)0)
     }
     sum += s;
     zeros += z;
-    nans += bad;
     saturated += sat;
   }
+  if (sum != sum) nans = nan_pass(x, B, C, S, peak);
   const double mean = sum / (double)n;
   const float mean_f = (float)mean;
   double m2 = 0.0; /* second pass: no cancellation when |mean| >> std */
@@ -111,7 +133,7 @@ static void activation(const float *x, i64 B, i64 C, i64 S, i64 rows, float cent
   stats[1] = (float)sqrt(m2 / (double)n);
   stats[2] = nans ? NAN : (float)((double)zeros / (double)n);
   stats[3] = (float)((double)dead / (double)C);
-  stats[4] = isinf(limit) ? 0.f : (float)((double)saturated / (double)n);
+  stats[4] = bounded ? (float)((double)saturated / (double)n) : 0.f;
   stats[5] = (float)spread;
 }
 
