@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sysconfig
 import tempfile
+import threading
 from pathlib import Path
 
 from platformdirs import user_cache_dir
@@ -41,15 +42,16 @@ _SIGNATURES = {
     "desklab_weights": [_I, _P, _P, _P, _P, _P],
 }
 _state: dict[str, object] = {}
+_lock = threading.Lock()  # the trainer's thread and the GUI's preview may both ask first
 
 
 def load() -> ctypes.CDLL | None:
     """The kernel library, built on first use; None where it cannot be (see module doc)."""
-    if "lib" not in _state:
-        _state["lib"] = None
-        if not os.environ.get("DESKLAB_NO_KERNEL"):
-            _state["lib"] = _build_and_load()
-    return _state["lib"]  # type: ignore[return-value]
+    with _lock:
+        if "lib" not in _state:
+            built = None if os.environ.get("DESKLAB_NO_KERNEL") else _build_and_load()
+            _state["lib"] = built
+        return _state["lib"]  # type: ignore[return-value]
 
 
 def _compiler() -> str | None:
@@ -71,6 +73,8 @@ def _cpu_signature() -> str:
 
 
 def _cache_dir() -> Path:
+    """The user cache folder; where it is not writable, a fresh private temporary folder
+    (never a shared, guessable one: another user could have put a library there)."""
     folder = Path(user_cache_dir("desklab")) / "kernels"
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -78,9 +82,7 @@ def _cache_dir() -> Path:
             return folder
     except OSError:
         pass
-    folder = Path(tempfile.gettempdir()) / f"desklab-kernels-{getattr(os, 'getuid', int)()}"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    return folder
+    return Path(tempfile.mkdtemp(prefix="desklab-kernels-"))
 
 
 def _build_and_load() -> ctypes.CDLL | None:
