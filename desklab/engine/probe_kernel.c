@@ -66,33 +66,49 @@ static void activation(const float *x, i64 B, i64 C, i64 S, i64 rows, float cent
   i64 zeros = 0, nans = 0, saturated = 0;
   float *peak = scratch; /* (C,) largest |x| of each unit */
   for (i64 c = 0; c < C; c++) peak[c] = 0.f;
+  /* the squares are taken around K, the first row's mean, while each row is still in
+     the L1 cache: Q = sum (x - K)^2, D = sum (x - K), M2 = Q - D^2 / n. With K within
+     a few std of the mean there is no cancellation; otherwise (a first row unlike the
+     rest) a second pass around the mean is taken instead. */
+  float shift = 0.f;
+  double q_sum = 0.0, d_sum = 0.0;
   for (i64 b = 0; b < B; b++) {
     const float *row = x + b * row_size;
-    float s = 0.f;
+    float s = 0.f, q = 0.f, d = 0.f;
     int z = 0, sat = 0;
     if (bounded) {
       ROW_LOOP(sat += fabsf(v - centre) >= limit)
     } else {
       ROW_LOOP((void)0)
     }
+    if (b == 0) shift = s / (float)row_size;
+#pragma omp simd reduction(+ : q, d)
+    for (i64 i = 0; i < row_size; i++) {
+      const float e = row[i] - shift;
+      q += e * e;
+      d += e;
+    }
     sum += s;
     zeros += z;
     saturated += sat;
+    q_sum += q;
+    d_sum += d;
   }
   if (sum != sum) nans = nan_pass(x, B, C, S, peak);
   const double mean = sum / (double)n;
-  const float mean_f = (float)mean;
-  double m2 = 0.0; /* second pass: no cancellation when |mean| >> std */
-  for (i64 b = 0; b < B; b++) {
-    const float *row = x + b * row_size;
-    float s = 0.f;
-#pragma omp simd reduction(+ : s)
-    for (i64 i = 0; i < row_size; i++) {
-      float d = row[i] - mean_f;
-      s += d * d;
+  double m2 = q_sum - d_sum * d_sum / (double)n;
+  if (d_sum * d_sum / (double)n > 0.5 * q_sum) { /* K far from the mean: two passes */
+    const float mean_f = (float)mean;
+    m2 = 0.0;
+    for (i64 b = 0; b < B; b++) {
+      const float *row = x + b * row_size;
+      float t = 0.f;
+#pragma omp simd reduction(+ : t)
+      for (i64 i = 0; i < row_size; i++) t += (row[i] - mean_f) * (row[i] - mean_f);
+      m2 += t;
     }
-    m2 += s;
   }
+  if (m2 < 0.0) m2 = 0.0; /* rounding; NaN stays NaN */
   i64 dead = 0;
   for (i64 c = 0; c < C; c++) dead += peak[c] == 0.f;
   /* spread: std across units at each (row, position), averaged over the sample rows */

@@ -151,3 +151,24 @@ def test_channels_last_images_read_in_place_give_the_same_numbers(hist_sample):
     assert stats[0, 5].item() == pytest.approx(want[:rows].std(axis=1).mean(), rel=1e-5)
     np.testing.assert_allclose(counts[0].numpy(),
                                numpy_counts(want[:rows], 0.0, 4.0) * (8 / rows))
+
+
+@needs_kernel
+@pytest.mark.parametrize("case", ["saturated-sigmoid", "first-row-unlike-the-rest"])
+def test_std_keeps_its_digits_where_the_mean_dwarfs_it(case):
+    """The squares are summed around the first row's mean; a saturated sigmoid (mean
+    ~1, std ~1e-5) keeps its std, and so does a batch whose first row sits 1000 std
+    away from the rest (there the kernel takes a second pass around the mean: without
+    it the error here is 2e-5)."""
+    rng = np.random.default_rng(5)
+    if case == "saturated-sigmoid":
+        a = (1 - 1e-5 * np.abs(rng.standard_normal((64, 128)))).astype(np.float32)
+    else:
+        a = (1 + 1e-4 * rng.standard_normal((200_000, 1))).astype(np.float32)
+        a[0] += 0.1
+    stats, counts = torch.zeros(1, 11), torch.empty(1, N_BINS + 2)
+    CpuReducer.create([Point((0.0, 1.0))]).activations([(0, torch.from_numpy(a))], None,
+                                                        stats, counts)
+    want = a.astype(np.float64)
+    assert stats[0, 1].item() == pytest.approx(want.std(), rel=1e-6)
+    assert stats[0, 0].item() == pytest.approx(want.mean(), rel=1e-6)
