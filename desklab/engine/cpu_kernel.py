@@ -94,9 +94,10 @@ def _build_and_load() -> ctypes.CDLL | None:
         folder = _cache_dir()
     except OSError:
         return None
+    cpu = _cpu_signature().encode()
     for flags in (FLAGS + NATIVE, FLAGS):
         key = hashlib.sha256(b"\0".join([source, " ".join(flags).encode(), compiler.encode(),
-                                         _cpu_signature().encode()])).hexdigest()[:16]
+                                         cpu])).hexdigest()[:16]
         target = folder / f"probe_kernel-{key}.so"
         if not target.exists() and not _compile(compiler, flags, target):
             continue

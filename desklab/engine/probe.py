@@ -80,10 +80,12 @@ class Prober:
         self._grad: list[torch.Tensor | None] = [None] * n
         self._cache: dict[tuple, object] = {}  # per-group device constants
         self._handles: list = []  # forward hooks: attached only while active (see below)
-        self._cpu = CpuReducer.create(self.points)  # None: no C compiler here
+        device = next((p.weight.device for p in self.points if p.weight is not None), None)
+        # the fused CPU kernel; None without a C compiler, and on a GPU (never built there)
+        on_cpu = device is None or device.type == "cpu"
+        self._cpu = CpuReducer.create(self.points) if on_cpu else None
         # each layer's constants made now: a large layer is reduced in its hook, inside
         # the training step, where no host-to-device copy may happen
-        device = next((p.weight.device for p in self.points if p.weight is not None), None)
         if device is not None:
             for i in range(n):
                 self._constants([i], device)
@@ -121,9 +123,7 @@ class Prober:
     def _on_grad(self, index: int, grad: torch.Tensor) -> None:
         g = grad.detach()
         if g.numel() >= REDUCE_AT_ONCE and self._on_cpu(g):
-            out = torch.empty(1, N_GRAD)
-            self._cpu.gradients([(0, g)], out, column=0)
-            g = _Reduced(out)
+            g = _Reduced(self._cpu.one_gradient(g))
         elif g.numel() >= REDUCE_AT_ONCE:
             work = self._scratch(g.shape, g.device).view(1, -1)
             g = _Reduced(gradient_stats(g.float().reshape(1, -1), work))
@@ -142,9 +142,7 @@ class Prober:
 
     def _reduce_act(self, index: int, a: torch.Tensor) -> _Reduced:
         if self._on_cpu(a):
-            stats, counts = torch.empty(1, N_ACT), torch.empty(1, N_COUNTS)
-            self._cpu.activations([(index, a)], self.hist_sample, stats, counts, [0])
-            return _Reduced(stats, counts)
+            return _Reduced(*self._cpu.one_activation(index, a, self.hist_sample))
         return _Reduced(*_reduce_one(a, self._constants([index], a.device),
                                      self.hist_sample, self._scratch(a.shape, a.device)))
 
@@ -212,6 +210,26 @@ class Prober:
             b = [before[i].float() for i in group] if has_before else None
             out.index_copy_(0, self._index(group, w[0].device), weight_stats(w, g, b))
 
+    def _reduce_groups(self, stats: torch.Tensor, hist: torch.Tensor,
+                       before: list[torch.Tensor | None] | None) -> None:
+        """Stashed tensors through `probe_reduce`, by groups of same-shaped layers."""
+        device = stats.device
+        for group in group_by_shape(self._act):
+            acts, work = self._stacked([self._act[i] for i in group], group)  # (L, B, ...)
+            consts = self._constants(group, device)
+            act_stats, counts = reduce_activations(
+                as_units(acts), consts.lo, consts.hi, consts.bounds,
+                hist_rows(acts[0], self.hist_sample), as_units(work))
+            index = self._index(group, device)
+            stats[:, :N_ACT].index_copy_(0, index, act_stats)
+            hist.index_copy_(0, index, counts)
+        for group in group_by_shape(self._grad):
+            grads, work = self._stacked([self._grad[i] for i in group], group)
+            stats[:, N_ACT:N_ACT + N_GRAD].index_copy_(
+                0, self._index(group, device), gradient_stats(grads.flatten(1),
+                                                              work.flatten(1)))
+        self._weight_stats(stats[:, N_ACT + N_GRAD:], before)
+
     def collect(self, step: int, loss: torch.Tensor | None, lr: float,
                 before: list[torch.Tensor | None] | None = None) -> Snapshot:
         """Reduce this step's stashed tensors into a Snapshot (one host transfer)."""
@@ -237,28 +255,10 @@ class Prober:
         self._act = [a if isinstance(a, torch.Tensor) else None for a in self._act]
         self._grad = [g if isinstance(g, torch.Tensor) else None for g in self._grad]
         if self._on_cpu(stats):
-            self._cpu.activations([(i, a) for i, a in enumerate(self._act) if a is not None],
-                                  self.hist_sample, stats, hist)
-            self._cpu.gradients([(i, g) for i, g in enumerate(self._grad) if g is not None],
-                                stats)
-            self._cpu.weights(self.points, before, stats)
-            self._act, self._grad = [None] * n, [None] * n
-        for group in group_by_shape(self._act):
-            acts, work = self._stacked([self._act[i] for i in group], group)  # (L, B, ...)
-            consts = self._constants(group, device)
-            act_stats, counts = reduce_activations(
-                as_units(acts), consts.lo, consts.hi, consts.bounds,
-                hist_rows(acts[0], self.hist_sample), as_units(work))
-            index = self._index(group, device)
-            stats[:, :N_ACT].index_copy_(0, index, act_stats)
-            hist.index_copy_(0, index, counts)
-        for group in group_by_shape(self._grad):
-            grads, work = self._stacked([self._grad[i] for i in group], group)
-            stats[:, N_ACT:N_ACT + N_GRAD].index_copy_(
-                0, self._index(group, device), gradient_stats(grads.flatten(1),
-                                                              work.flatten(1)))
-        if not self._on_cpu(stats):
-            self._weight_stats(stats[:, N_ACT + N_GRAD:], before)
+            self._cpu.reduce(self._act, self._grad, self.points, before, self.hist_sample,
+                             stats, hist)
+        else:
+            self._reduce_groups(stats, hist, before)
         loss_t = loss.detach().float().reshape(1) if loss is not None else nan
         tail = extra.detach().double().reshape(-1) if extra is not None else nan[:0].double()
         packed = torch.cat([stats.flatten().double(), hist.flatten().double(),

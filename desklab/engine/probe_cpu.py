@@ -66,6 +66,29 @@ class CpuReducer:
         lib = cpu_kernel.load() if N_BINS + 2 <= cpu_kernel.MAX_COUNTS else None
         return cls(lib, points) if lib is not None else None
 
+    def reduce(self, acts: list[torch.Tensor | None], grads: list[torch.Tensor | None],
+               points, before: list[torch.Tensor | None] | None, hist_sample: int | None,
+               stats: torch.Tensor, counts: torch.Tensor) -> None:
+        """A probe's stashed activations and dL/dh (None: not seen this step) and every
+        weight, into the (layers, stats) and (layers, counts) tables."""
+        self.activations([(i, a) for i, a in enumerate(acts) if a is not None],
+                         hist_sample, stats, counts)
+        self.gradients([(i, g) for i, g in enumerate(grads) if g is not None], stats)
+        self.weights(points, before, stats)
+
+    def one_activation(self, index: int, a: torch.Tensor, hist_sample: int | None
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Stats (1, N_ACT) and counts (1, N_COUNTS) of point ``index``'s activation."""
+        stats, counts = torch.empty(1, N_ACT), torch.empty(1, N_BINS + 2)
+        self.activations([(index, a)], hist_sample, stats, counts, out_rows=[0])
+        return stats, counts
+
+    def one_gradient(self, g: torch.Tensor) -> torch.Tensor:
+        """(1, N_GRAD): norm and mean |g| of one dL/dh."""
+        out = torch.empty(1, N_GRAD)
+        self.gradients([(0, g)], out, column=0)
+        return out
+
     def activations(self, items: list[tuple[int, torch.Tensor]], hist_sample: int | None,
                     stats: torch.Tensor, counts: torch.Tensor,
                     out_rows: list[int] | None = None) -> None:
