@@ -15,7 +15,10 @@ def runs_in_a_temp_folder(tmp_path_factory):
     """Runs the tests record (desklab train, the app) go to a temp folder, never the
     user's run store."""
     os.environ["DESKLAB_RUNS"] = str(tmp_path_factory.mktemp("runs"))
+    os.environ["DESKLAB_CACHE"] = str(tmp_path_factory.mktemp("cache"))  # thread choices
     yield
+    from desklab.trainer_process.client import POOL
+    POOL.shutdown()  # the warm trainer process the windows shared
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -26,6 +26,9 @@ def add_train_parser(sub, design_args) -> None:
     p.add_argument("--tensorboard", metavar="DIR",
                    help="write TensorBoard event files (needs the tensorboard extra)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--threads", type=int, metavar="N", default=0,
+                   help="CPU threads for training (default: chosen by a short "
+                   "measurement, never more than the free cores)")
     p.add_argument("--no-record", action="store_true", dest="no_record",
                    help="do not keep the run in the run store (see 'desklab runs')")
     p.set_defaults(func=cmd_train)
@@ -62,6 +65,17 @@ def _bar(step: int, total: int, rate: float, loss: float) -> str:
             f"{loss_text}")
 
 
+def _busy_others(before) -> float:
+    """Cores other programs kept busy since ``before`` (at least 0.1 s of reading)."""
+    import time
+
+    from ..util.cpu_load import busy_other_cores, sample
+    wait = 0.1 - (time.monotonic() - before.wall)
+    if wait > 0:
+        time.sleep(wait)
+    return busy_other_cores(before, sample())
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     design = load_input(args)
     fetch_dataset(design)
@@ -69,18 +83,25 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ..engine.trainer import Trainer
     from ..metrics import RunHistory
     from ..metrics.report import layer_table, to_json, train_report
+    from ..engine.threads import choose_threads
+    from ..util.cpu_load import sample
+    if args.threads < 0:
+        raise CliError(f"--threads must be 1 or more (0: choose), not {args.threads}")
+    before = sample()  # the build's time is the window over which others' load is read
     try:
         trainer = Trainer(design)
     except DeviceError as exc:
         raise CliError(str(exc)) from None
+    threads = choose_threads(trainer, args.threads, busy_others=_busy_others(before))
     history = RunHistory(trainer.layout)
     record = None
     if not args.no_record:  # the run store: desklab runs, the app's Runs panel
         from ..runs import RunWriter, new_run_path
         from ..runs.store import design_meta
         try:
-            record = RunWriter(new_run_path(design.name), design_meta(
-                design, trainer.device_name, trainer.model_total_params))
+            record = RunWriter(new_run_path(design.name), {**design_meta(
+                design, trainer.device_name, trainer.model_total_params),
+                "threads": threads.as_dict()})
         except OSError as exc:
             raise CliError(f"cannot record the run: {exc}") from None
     board = None
@@ -114,6 +135,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer.state = "interrupted"
     finally:
         if record:
+            record.set_meta(train_seconds=trainer.train_seconds,
+                            steps_per_second=trainer.step / max(trainer.train_seconds, 1e-9))
             record.close(trainer.state)
     if show:
         print(file=sys.stderr)
@@ -126,8 +149,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     steps_per_second = trainer.step / max(trainer.train_seconds, 1e-9)
     where = (f"at step {history.diverged_step}" if history.diverged_step is not None
              else f"after {trainer.step} steps")
+    thread_text = f", {threads.threads} thread{'s' if threads.threads > 1 else ''}" \
+        if threads.how != "device" else ""
     print(f"{design.name}: {trainer.state} {where} on {trainer.device_name} "
-          f"({steps_per_second:.1f} steps/s)", file=out)
+          f"({steps_per_second:.1f} steps/s{thread_text})", file=out)
     if len(history.metrics):
         m = {k: v[-1] for k, v in history.metrics_dict().items()}
         parts = [f"{k} {m[k]:.4f}" for k in ("loss", "val_loss", "train_acc", "val_acc",
@@ -150,5 +175,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.json:
         from .common import write_text
         report = train_report(design, trainer, history)
+        report["threads"] = threads.as_dict()
         write_text(args.json, to_json(report), "the report")
     return 1 if trainer.state == "failed" else 0

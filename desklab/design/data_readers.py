@@ -98,7 +98,9 @@ def _is_number(text: str) -> bool:
 
 
 def read_npz(p: Path) -> tuple[np.ndarray, np.ndarray]:
-    unreadable = (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile)
+    # RuntimeError: an encrypted member; NotImplementedError: a compression zipfile lacks
+    unreadable = (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, RuntimeError,
+                  NotImplementedError)
     with open(p, "rb") as f:  # ours to close, also when numpy fails half-way
         try:
             data = np.load(f, allow_pickle=False)  # arrays only: never unpickle objects
@@ -115,6 +117,9 @@ def read_npz(p: Path) -> tuple[np.ndarray, np.ndarray]:
                 x, y = data[names["x"]], data[names["y"]]
             except unreadable as exc:
                 raise DataFileError(f"{p}: an array in it cannot be read ({exc})") from None
+    if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
+        raise DataFileError(f"{p}: X and y must be .npy arrays inside the archive (as "
+                            f"numpy.savez writes them)")
     if x.ndim == 0 or y.ndim == 0:
         raise DataFileError(f"{p}: X and y must hold one entry per example, got shapes "
                             f"{tuple(x.shape)} and {tuple(y.shape)}")

@@ -21,6 +21,7 @@ class RunCommands:
         self._pause_announced = False
         self._stop = False
         self._lr, self._l1, self._l2 = float(lr), float(l1), float(l2)
+        self._calls: list = []  # functions to run between steps (call_between_steps)
 
     def pause(self) -> None:
         with self._cond:
@@ -55,6 +56,19 @@ class RunCommands:
         with self._cond:
             self._l2 = float(l2)
 
+    def call_between_steps(self, fn) -> None:
+        """Run ``fn()`` on the loop's thread before the next step, or at once in the
+        loop's thread while it is paused (the weights hold still meanwhile)."""
+        with self._cond:
+            self._calls.append(fn)
+            self._cond.notify_all()
+
+    def _run_calls(self) -> None:
+        with self._cond:
+            calls, self._calls = self._calls, []
+        for fn in calls:
+            fn()
+
     def _wait_if_paused(self) -> Iterator[TrainEvent]:
         """Generator helper: returns False when stopped, True when a step may run.
 
@@ -63,6 +77,7 @@ class RunCommands:
         """
         resumed = False
         while True:
+            self._run_calls()
             with self._cond:
                 if self._stop:
                     return False
@@ -74,7 +89,8 @@ class RunCommands:
                     self._single_steps -= 1
                     return True
                 if self._pause_announced:
-                    self._cond.wait(timeout=0.1)
+                    if not self._calls:
+                        self._cond.wait(timeout=0.1)
                     continue
                 self._pause_announced = True
                 self.state = "paused"

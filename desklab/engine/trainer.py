@@ -82,6 +82,16 @@ class Trainer(RunCommands):
     def lr(self) -> float:
         return self._lr * schedule_factor(self.cfg.schedule, self.step, self.cfg.steps)
 
+    def sample_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """One training batch (on the device, prepared without augmentation, so no
+        random stream is drawn from, in the model's memory format): what
+        `threads.measure` times a step on."""
+        size = min(self.cfg.batch_size, len(self.data.x_train))
+        x = self.data.eval_batch(self.data.x_train[:size]).to(self.device)
+        if self._nhwc:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x, self.data.y_train[:size].to(self.device)
+
     # ---------------------------------------------------------------- running
 
     def run(self, callback: Callable[[TrainEvent], None] | None = None) -> RunResult:
@@ -114,8 +124,17 @@ class Trainer(RunCommands):
         try:
             while self.step < cfg.steps:
                 forced = False
+                if self._calls:
+                    self._run_calls()
                 if self._paused or self._stop or self._pause_announced:
                     self.train_seconds += time.perf_counter() - active_since
+                    if self._paused and not self._pause_announced and \
+                            step_log.pending() is not None:
+                        # about to pause: every step taken so far is shown while it waits
+                        bad_step = yield from self._transfer(self.step - 1, step_log,
+                                                             first_bad)
+                        if bad_step >= 0:
+                            break
                     go = yield from self._wait_if_paused()
                     active_since = time.perf_counter()
                     if not go:
@@ -136,23 +155,11 @@ class Trainer(RunCommands):
                 self.step += 1
                 evaluate_now = self.step % cfg.eval_every == 0 or self.step == cfg.steps
                 if probe or evaluate_now or step_log.full:
-                    # one transfer brings the probe, the per-step log and the first
-                    # non-finite step (packed last) to the host
-                    extra = torch.cat([step_log.pending(), first_bad.double().reshape(1)])
-                    if probe:
-                        snapshot, host = self.prober.collect_with(step, loss, self.lr, before,
-                                                                  extra)
-                    else:
-                        snapshot, host = None, extra.cpu().numpy()
-                    bad_step = int(host[-1])
-                    yield TrainEvent("steps", step, step_log.take(
-                        host[:-1], bad_step if bad_step >= 0 else None))
+                    bad_step = yield from self._transfer(step, step_log, first_bad, probe,
+                                                         loss, before)
                     if bad_step >= 0:
                         self.train_seconds += time.perf_counter() - active_since
-                        yield self._finish_diverged(bad_step)
                         break
-                    if snapshot is not None:
-                        yield TrainEvent("snapshot", step, snapshot)
                 if evaluate_now:
                     metrics = evaluate(self.model, running, x_val, y_val, task, self.step,
                                        self.lr, self.data.eval_batch)
@@ -195,6 +202,24 @@ class Trainer(RunCommands):
                 yield TrainEvent("steps", self.step - 1, tail)
         yield TrainEvent("ended", self.step, self.state,
                          self.step / max(self.train_seconds, 1e-9))
+
+    def _transfer(self, step, step_log, first_bad, probe=False, loss=None, before=None):
+        """Generator helper: one transfer brings the probe (when ``probe``), the per-step
+        log and the first non-finite step (packed last) to the host; yields the steps,
+        then the snapshot or the divergence. Returns the first bad step (-1: none)."""
+        extra = torch.cat([step_log.pending(), first_bad.double().reshape(1)])
+        if probe:
+            snapshot, host = self.prober.collect_with(step, loss, self.lr, before, extra)
+        else:
+            snapshot, host = None, extra.cpu().numpy()
+        bad_step = int(host[-1])
+        yield TrainEvent("steps", step, step_log.take(host[:-1],
+                                                      bad_step if bad_step >= 0 else None))
+        if bad_step >= 0:
+            yield self._finish_diverged(bad_step)
+        elif snapshot is not None:
+            yield TrainEvent("snapshot", step, snapshot)
+        return bad_step
 
     def _train_step(self, x, y, task, probe):
         lr = self.lr

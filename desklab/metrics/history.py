@@ -178,6 +178,11 @@ class RunHistory:
         self.diagnosed = [*current.values(), *self._resolved]
         return self.diagnosed
 
+    def set_diagnosis(self, findings: list[Finding]) -> None:
+        """Findings the rules produced elsewhere, on the same data (the app's trainer
+        process runs them on its copy of the history and sends the result)."""
+        self.diagnosed = list(findings)
+
     @property
     def findings(self) -> list[Finding]:
         """The trainer's findings first (they end runs), then the rules' current ones."""

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from .store import SUFFIX, RunReader
 
+WEIGHTS_SUFFIX = ".weights.pt"
+
 
 def runs_root() -> Path:
     if os.environ.get("DESKLAB_RUNS"):
@@ -35,6 +37,14 @@ def new_run_path(name: str, root: Path | None = None) -> Path:
         path = root / f"{stamp}-{slug}-{n}{SUFFIX}"
         n += 1
     return path
+
+
+def weights_path_of(run_path: str | os.PathLike) -> Path:
+    """Where a run's final weights are kept: beside its file, ``<run>.weights.pt``
+    (a state_dict, read back only with ``weights_only=True``)."""
+    path = Path(run_path)
+    return path.with_name(path.name[:-len(SUFFIX)] + WEIGHTS_SUFFIX
+                          if path.name.endswith(SUFFIX) else path.name + WEIGHTS_SUFFIX)
 
 
 def resolve_run(run: str | os.PathLike) -> Path:

@@ -108,6 +108,27 @@ class RunWriter:
         self.db = None
 
 
+def mark_ended(path: str | os.PathLike, status: str, cause: str) -> bool:
+    """Close the record of a run whose writer died or was killed: its status, when, and
+    why in plain words (``runs show`` prints the cause). False when there is no such
+    run file (the writer died before it made one) or it cannot be written."""
+    path = Path(path)
+    if not path.is_file():
+        return False
+    try:
+        db = sqlite3.connect(path, timeout=2.0)
+        try:
+            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                           [(k, json.dumps(v)) for k, v in (
+                               ("status", status), ("ended", time.time()), ("cause", cause))])
+            db.commit()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
+    return True
+
+
 class RunReader:
     """Reads a run file, also while another process is still writing it."""
 

@@ -31,6 +31,9 @@ def test_cli_and_app_refuse_before_allocating(monkeypatch, capsys, window, qtbot
     assert main(["train", "--preset", "bench-mlp", "--steps", "5"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("desklab: this run needs about") and err.count("\n") == 1
+    # the app's trainer process checks too (told by the test-only fault hook that 1 MiB
+    # is free)
+    monkeypatch.setenv("DESKLAB_TRAINER_FAULT", f"free={2**20}")
     window.training.start(get_preset("bench-mlp"))
     qtbot.waitUntil(lambda: window.training.controller.state == "failed", timeout=10000)
     texts = [f.message for f in window.training.controller.history.findings]

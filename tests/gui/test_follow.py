@@ -48,7 +48,7 @@ def test_following_a_live_watched_script(window, qtbot, tmp_path):
         qtbot.waitUntil(lambda: run.exists() and snapshots_in(run) >= 1, timeout=30000)
         assert window.follow_run(run)
         follower = window.follower
-        assert window.training.controller.state == "following"
+        assert window.training.feed.state == "following"
         tree = window.docks["network"].widget()
         assert tree.objectName() == "moduleTree"
         names = follower.history.layout.names
@@ -56,11 +56,11 @@ def test_following_a_live_watched_script(window, qtbot, tmp_path):
         qtbot.waitUntil(lambda: len(follower.drawn_lag_ms) >= 12, timeout=30000)
         lags = follower.drawn_lag_ms[1:]  # the first is the backlog found at open
         assert np.median(lags) < 200 and max(lags) < 400, lags
-        qtbot.waitUntil(lambda: window.training.controller.state == "finished",
+        qtbot.waitUntil(lambda: window.training.feed.state == "finished",
                         timeout=60000)
     finally:
         proc.wait(timeout=60)
-    history = window.training.controller.history
+    history = window.training.feed.history
     reader = RunReader(run)
     stored = reader.history()
     reader.close()

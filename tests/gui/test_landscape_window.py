@@ -40,7 +40,13 @@ def test_the_runs_dock_opens_the_landscape_where_a_run_ended(window, qtbot):
     assert view.weights.currentText().startswith("run #1")
     chosen_design, weights = view.weights.currentData()
     record = window.runs.records[0]
-    assert chosen_design is record.design and weights is record.extra["weights"]
+    assert chosen_design is record.design and weights == record.extra["weights_path"]
+    # the trainer process saved the weights beside the run: a state_dict of tensors only
+    import torch
+    state = torch.load(weights, weights_only=True)
+    from desklab.engine import build
+    assert set(state) == set(build(record.design).state_dict())
+    assert weights.startswith(record.extra["path"].removesuffix(".desklab-run"))
     view.grid.setValue(5)
     view.compute.click()
     qtbot.waitUntil(lambda: view.compute.isEnabled(), timeout=60000)
@@ -60,5 +66,13 @@ def test_a_paused_run_offers_its_weights_at_that_step(window, qtbot):
     window.act_landscape.trigger()
     view = window.landscape_window
     assert view.weights.currentText().startswith("the paused run, at step")
+    # asked for and saved by the paused trainer between steps, then offered
+    qtbot.waitUntil(lambda: "saving" not in view.weights.currentText(), timeout=10000)
+    assert view.compute.isEnabled()
+    import torch
+    paused = torch.load(view.weights.currentData()[1], weights_only=True)
     view.close()
-    window.training.stop()
+    with qtbot.waitSignal(controller.run_ended, timeout=5000):
+        window.training.stop()
+    final = torch.load(controller.ended_info.weights_path, weights_only=True)
+    assert all(torch.equal(paused[k], final[k]) for k in final)  # no step after the pause

@@ -1,5 +1,7 @@
 """Side-by-side runs: a lesson pair from the lessons browser, the run list, replay."""
 
+import os
+
 import numpy as np
 
 from desklab.gui.views.dialogs import LessonDialog
@@ -22,10 +24,18 @@ def test_lesson_pair_runs_both_and_both_show_in_the_plots(window, qtbot):
     dialog.both.click()
     compare = window.compare_windows[-1]
     qtbot.waitUntil(lambda: len(window.runs.records) == 2, timeout=30000)
-    qtbot.waitUntil(lambda: compare.controller.thread is None, timeout=10000)
+    qtbot.waitUntil(lambda: not compare.controller.running, timeout=10000)
     compare._redraw(force=True)
     names = [r.name for r in compare.records]
     assert names == ["lr-too-low", "lr-tuned"]
+    # two trainer processes, one run each (their pids in the run files they wrote)
+    from desklab.runs import RunReader
+    pids = []
+    for record in compare.records:
+        reader = RunReader(record.extra["path"])
+        pids.append(reader.meta["pid"])
+        reader.close()
+    assert len(set(pids)) == 2 and os.getpid() not in pids
     assert compare.records[0].design.train.seed == compare.records[1].design.train.seed
     for k in range(2):  # both runs' data in every view
         assert has_data(compare.lines[k]["loss"]) and has_data(compare.lines[k]["val_acc"])
@@ -59,7 +69,7 @@ def test_run_list_reopen_compare_delete(window, qtbot):
     compare.close()
     window.reopen_run(records[0])
     assert window.doc.design.train.lr == 0.01
-    assert view.controller.history is records[0].history
+    assert view.feed.history is records[0].history and view.feed.state == "finished"
     assert has_data(view.loss.train_loss)
     panel.list.item(0).setSelected(True)
     panel.delete_button.click()
@@ -76,13 +86,18 @@ def test_run_list_is_bounded():
     assert len(runs.records) == MAX_RUNS and runs.records[0].name == "r7"
 
 
-def test_stopping_a_pair_still_records_both_runs(window, qtbot):
+def test_stopping_a_pair_still_records_both_runs(window, qtbot, monkeypatch):
     """The pair's last events are queued when Stop joins its thread; they must land
-    (each side's 'ended' puts the run in the run list), not be dropped as stale."""
+    (each side's 'ended' puts the run in the run list), not be dropped as stale. Both
+    runs start together, once both trainer processes are warm; each step takes 30 ms
+    more here (the test-only fault hook), so the stop comes mid-run."""
+    monkeypatch.setenv("DESKLAB_TRAINER_FAULT", "slow=0.03")
     compare = window.run_pair("lr-too-low")
     controller = compare.controller
-    qtbot.waitUntil(lambda: all(r.steps > 0 for r in controller.records), timeout=20000)
+    qtbot.waitUntil(lambda: all(side.step > 0 for side in controller.sides),
+                    timeout=20000)
     controller.stop()
     assert [r.state for r in controller.records] == ["stopped", "stopped"]
+    assert all(0 < r.steps < 2000 for r in controller.records)
     assert {r.name for r in window.runs.records} == {"lr-too-low", "lr-tuned"}
     compare.close()

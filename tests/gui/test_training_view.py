@@ -38,23 +38,29 @@ def test_run_streams_into_every_plot_then_pause_step_resume_stop(window, qtbot):
     # pause
     view.act_pause.trigger()
     qtbot.waitUntil(lambda: c.state == "paused", timeout=5000)
-    held = c.trainer.step
+    qtbot.wait(300)  # anything still in the pipe arrives
+    held = c.step
     qtbot.wait(200)
-    assert c.trainer.step == held and view.act_step.isEnabled()
+    assert c.step == held and view.act_step.isEnabled()
     # single step: exactly one more, probed
     before = c.snapshots_received
     view.act_step.trigger()
     qtbot.waitUntil(lambda: c.snapshots_received == before + 1, timeout=5000)
-    assert c.trainer.step == held + 1
-    # live learning rate from the slider
-    view.panel.lr.setValue(view.panel.lr.maximum())
-    assert c.trainer._lr == 10.0
-    view.panel.lr.setValue(300)
-    # resume, then stop
+    assert c.step == held + 1 and c.history.latest.step == held
+    # live learning rate from the slider: acknowledged by the trainer process
+    with qtbot.waitSignal(c.acknowledged, timeout=5000) as ack:
+        view.panel.lr.setValue(view.panel.lr.maximum())
+    assert ack.args == ["lr", 10.0]
+    with qtbot.waitSignal(c.acknowledged, timeout=5000) as ack:
+        view.panel.lr.setValue(300)
+    # resume, then stop: the stop returns at once, the run ends after its step
     view.act_pause.trigger()
-    qtbot.waitUntil(lambda: c.state == "running" and c.trainer.step > held + 5, timeout=5000)
-    view.act_stop.trigger()
-    assert c.state == "stopped" and not live_threads()[:-1]  # only the preview is left
+    qtbot.waitUntil(lambda: c.state == "running" and c.step > held + 5, timeout=5000)
+    lrs = c.history.step_series("lr")[1]  # the lr each step trained with
+    assert np.isclose(lrs[held + 1], ack.args[1]) and not np.isclose(lrs, 10.0).any()
+    with qtbot.waitSignal(c.run_ended, timeout=3000):  # the weights saved, the file closed
+        view.act_stop.trigger()
+    assert c.state == "stopped"
     assert [t.objectName() for t in live_threads()] == ["desklab-preview"]
 
 
@@ -141,7 +147,7 @@ def test_run_actions_use_svg_icons_not_glyphs(window):
     view = window.training
     glyphs = set("▶⏸⏭■↺⚠⚑ℹ⛔")
     for state, text in (("paused", "Resume"), ("running", "Pause"), ("idle", "Pause")):
-        view.controller.state_changed.emit(state)
+        view.controller._set_state(state)
         assert view.act_pause.text() == text
         assert view.act_pause.icon().cacheKey() != 0 and not view.act_pause.icon().isNull()
         for action in view.actions():

@@ -14,6 +14,16 @@ from ...util.files import atomic_path, atomic_write_text
 from ..icons import icon
 
 
+class ReportNumbers:
+    """What `train_report` reads of a trainer, for a run that trained in its own
+    process: its device, size, final state, steps and training time."""
+
+    def __init__(self, device_name: str, total_params: int, state: str, step: int,
+                 train_seconds: float):
+        self.device_name, self.model_total_params = device_name, total_params
+        self.state, self.step, self.train_seconds = state, step, train_seconds
+
+
 class Exporter:
     """The export actions of a MainWindow (``window``)."""
 
@@ -22,7 +32,7 @@ class Exporter:
 
     @property
     def history(self):
-        return self.window.training.controller.history
+        return self.window.training.feed.history
 
     def _ask(self, title: str, suggestion: str, filter_: str) -> Path | None:
         path, _ = QFileDialog.getSaveFileName(self.window, title, suggestion, filter_)
@@ -45,21 +55,33 @@ class Exporter:
             path, export_pytorch(self.window.doc.design)))
 
     def onnx(self, path: Path) -> bool:
+        """The last run's design with the weights it ended with (the design at init when
+        no run has ended since it was opened)."""
         from ...engine.onnx_export import export_onnx
-        trainer = self.window.training.controller.trainer
-        state = ({k: v.detach().cpu() for k, v in trainer.model.state_dict().items()}
-                 if trainer is not None else None)
-        design = trainer.design if trainer is not None else self.window.doc.design
-        return self._guard("ONNX", lambda: export_onnx(design, path, state=state))
+        from ...engine.weights import load_weights
+        c = self.window.training.controller
+        run = c.ended_info if c.ended_info is not None and c.ended_info.weights_path \
+            else None
+        design = c.design if run is not None else self.window.doc.design
+        return self._guard("ONNX", lambda: export_onnx(
+            design, path, state=load_weights(run.weights_path) if run else None))
 
     def report(self, path: Path) -> bool:
         from ...metrics.report import to_json, train_report
         c = self.window.training.controller
-        if self.history is None or c.trainer is None:
-            self.window.show_error("Nothing to export", "Train first: the report is a run's.")
+        if self.window.training.feed is not c or c.ended_info is None:
+            self.window.show_error("Nothing to export", "Train first: the report is that of "
+                                   "a run trained here, once it has ended.")
             return False
-        return self._guard("the report", lambda: atomic_write_text(
-            path, to_json(train_report(c.trainer.design, c.trainer, self.history))))
+        ended = c.ended_info
+        numbers = ReportNumbers(c.device_name, c.total_params, ended.state, ended.step,
+                                ended.train_seconds)
+
+        def write():
+            report = train_report(c.design, numbers, self.history)
+            report["threads"] = ended.threads
+            atomic_write_text(path, to_json(report))
+        return self._guard("the report", write)
 
     def csv(self, path: Path) -> bool:
         from ...metrics.report import snapshots_csv

@@ -1,10 +1,11 @@
 """Follow a run in the run store, live: the app's view of a file another process writes.
 
-A QTimer on the GUI thread reads what was committed since the last look (a few rows:
-about a millisecond) every `POLL_MS`, replays it into a `RunHistory` (the same one the
-live view draws from) and says how far behind the writer the view is: the time from
-the newest snapshot's commit to its arrival here. It stops when the writer ends the
-run, or its process is gone (killed: everything up to its last commit is shown).
+A `RunFeed` whose source is a run file: a QTimer on the GUI thread reads what was
+committed since the last look (a few rows: about a millisecond) every `POLL_MS` and
+feeds it in as the same events the app's own trainer sends, then says how far behind
+the writer the view is: the time from the newest snapshot's commit to its arrival
+here. It stops when the writer ends the run, or its process is gone (killed:
+everything up to its last commit is shown).
 """
 
 from __future__ import annotations
@@ -13,32 +14,35 @@ import sqlite3
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 
 from ...metrics import RunHistory
 from ...runs import RunReader
 from ...runs.folder import run_status
+from ...trainer_process.protocol import Event
+from .feed import RunFeed
 
 POLL_MS = 100
 
 
-class RunFollower(QObject):
+class RunFollower(RunFeed):
     """Reads one run file as it grows; ``updated`` after each batch of new events."""
 
     updated = Signal()
     ended = Signal(str)  # the run's final status
 
     def __init__(self, path: Path, parent=None):
-        super().__init__(parent)
-        self.reader = RunReader(path)  # raises ValueError / FileNotFoundError: caller shows
-        self.meta = self.reader.meta
-        self.history = RunHistory(self.reader.layout)
+        reader = RunReader(path)  # raises ValueError / FileNotFoundError: caller shows
+        super().__init__(parent, RunHistory(reader.layout))
+        self.reader = reader
+        self.meta = reader.meta
         self.cursor = None
         self.newest_written: float | None = None  # commit time of the newest snapshot
         self.drawn_written: float | None = None
         self.drawn_lag_ms: list[float] = []  # per drawn snapshot: commit -> on screen
         self.status = self.meta.get("status", "?")
-        self.step = 0
+        self.state = "following" if self.status == "running" else run_status(self.meta)
+        self.device_name = f"{self.meta.get('name', 'run')} on {self.meta.get('device', '?')}"
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
@@ -55,26 +59,23 @@ class RunFollower(QObject):
         try:
             if self.history.layout is None and self.reader.layout is not None:
                 self.history.layout = self.reader.layout
-            events, self.cursor = self.reader.events(self.cursor)
+            stored, self.cursor = self.reader.events(self.cursor)
             self.meta.update(self.reader.read_meta(("status", "pid", "ended")))
         except sqlite3.Error:  # a writer mid-checkpoint: next tick
             return
-        for kind, payload in events:
-            # the rules run once per poll below, not per snapshot: a poll can bring
-            # several probes of a fast script, and 200 layers cost ~3 ms per run of rules
-            self.history.record(kind, payload, diagnose=False)
-            if kind == "steps" and len(payload.loss):
-                self.step = max(self.step, int(payload.steps[-1]) + 1)
-        if any(kind == "snapshot" for kind, _ in events):
-            self.history.update_diagnosis()
+        self.feed([Event(kind, getattr(payload, "step", 0), payload)
+                   for kind, payload in stored])
+        if any(kind == "snapshot" for kind, _ in stored):
             self.newest_written = (self.cursor or {}).get("written")
+        self.run_steps = self.step
         status = run_status(self.meta)
-        if events:
+        if stored:
             self.updated.emit()
         if status != self.status:
             self.status = status
             if status != "running":
                 self.timer.stop()
+                self._set_state(status)
                 self.ended.emit(status)
 
     def close(self) -> None:

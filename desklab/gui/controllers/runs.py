@@ -6,12 +6,12 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from ...design import NetworkDesign
-from ...engine.trainer import Trainer
 from ...metrics import RunHistory
-from .threads import start_thread, stop_thread
+from ...util.cpu_load import cpu_count
+from .worker import TrainingController
 
 
 @dataclass
@@ -69,53 +69,9 @@ class RunList(QObject):
             self.changed.emit()
 
 
-class PairWorker(QObject):
-    """Trains two designs on one thread, alternating between their loops."""
-
-    event = Signal(int, object)  # run index (0 or 1), TrainEvent
-    started = Signal(int, object)  # run index, Trainer
-    failed = Signal(str)
-    finished = Signal()
-
-    def __init__(self, designs: list[NetworkDesign]):
-        super().__init__()
-        self.designs = designs
-        self.trainers: list[Trainer] = []
-        self._stop = False
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            self.trainers = [Trainer(d) for d in self.designs]
-        except Exception as exc:  # noqa: BLE001 - shown to the user
-            self.failed.emit(f"Cannot start: {exc}")
-            self.finished.emit()
-            return
-        for i, trainer in enumerate(self.trainers):
-            self.started.emit(i, trainer)
-        loops = [t.events() for t in self.trainers]
-        alive = [True] * len(loops)
-        while any(alive):
-            for i, loop in enumerate(loops):
-                if not alive[i]:
-                    continue
-                if self._stop:
-                    self.trainers[i].stop()
-                try:
-                    self.event.emit(i, next(loop))
-                except StopIteration:
-                    alive[i] = False
-        self.finished.emit()
-
-    def stop(self) -> None:
-        """Thread-safe: both loops end after their current step."""
-        self._stop = True
-        for trainer in self.trainers:
-            trainer.stop()
-
-
 class PairController(QObject):
-    """Runs a pair, collects each side's history, records both in the run list."""
+    """Trains two designs side by side, each in its own trainer process (the same seed:
+    the same init draws and batches), and records both in the run list as they end."""
 
     updated = Signal()
     done = Signal()
@@ -124,81 +80,66 @@ class PairController(QObject):
         super().__init__(parent)
         self.runs = runs
         self.records: list[RunRecord] = []
-        self.worker: PairWorker | None = None
-        self.thread = None
-        self.dirty = False
+        self.sides: list[TrainingController] = []
 
     def start(self, designs: list[NetworkDesign], names: list[str]) -> None:
         self.stop()
         seed = designs[0].train.seed
         designs = [d.copy() for d in designs]
         for d in designs:
-            d.train.seed = seed  # the same seed: the same init draws and batches
-        self.records = [RunRecord(n, d, RunHistory()) for n, d in zip(names, designs)]
-        self.worker = PairWorker(designs)
-        self.worker.event.connect(self._on_event, Qt.QueuedConnection)
-        self.worker.started.connect(self._on_started, Qt.QueuedConnection)
-        self.worker.finished.connect(self._on_finished, Qt.QueuedConnection)
-        self.worker.failed.connect(self._on_failed, Qt.QueuedConnection)
-        self.thread = start_thread(self.worker, "desklab-pair", run="run")
+            d.train.seed = seed
+        share = max(1, (cpu_count() - 1) // 2)  # the GUI keeps a core; the runs split
+        self.sides = [TrainingController(self) for _ in designs]
+        self.records = []
+        for side, name, design in zip(self.sides, names, designs):
+            side.run_ended.connect(self._side_ended)
+            side.trainer_ready.connect(self._side_ready)
+            side.start(design, max_threads=share, hold=True)
+            self.records.append(RunRecord(name, design, side.history))
+        self._side_ready()
+
+    @Slot()
+    def _side_ready(self) -> None:
+        """Both processes warm: both runs start now, so they race side by side."""
+        if self.sides and all(side.trainer_warm for side in self.sides):
+            for side in self.sides:
+                side.release_job()
 
     @property
     def running(self) -> bool:
-        return self.thread is not None and any(r.state in ("running", "paused")
-                                               for r in self.records)
+        return any(side.running for side in self.sides)
+
+    @property
+    def dirty(self) -> bool:
+        return any(side.dirty for side in self.sides)
+
+    @dirty.setter
+    def dirty(self, value: bool) -> None:
+        for side in self.sides:
+            side.dirty = value
 
     def stop(self) -> None:
-        if self.worker is not None:
-            self.worker.stop()
-        # joined: its queued events (each side's "ended" records the run) land now
-        stop_thread(self.thread, worker=self.worker, receiver=self)
-        self.thread, self.worker = None, None
-
-    def _stale(self) -> bool:
-        """In a slot: True when the caller is not the current pair's worker."""
-        return self.sender() is not self.worker
-
-    @Slot(int, object)
-    def _on_started(self, index: int, trainer) -> None:
-        if self._stale():
-            return
-        self.records[index].device = trainer.device_name
-        self.records[index].history.layout = trainer.layout
-
-    @Slot(int, object)
-    def _on_event(self, index: int, event) -> None:
-        if self._stale():
-            return
-        record = self.records[index]
-        history = record.history
-        history.record(event.kind, event.payload)
-        if event.kind == "snapshot":
-            record.steps = event.payload.step + 1  # (record() ran the rules on it)
-        elif event.kind == "metrics":
-            record.steps = event.step
-        elif event.kind == "ended":
-            record.state, record.steps = event.payload, event.step
-            history.update_diagnosis()
-            self.runs.add(record)
-        self.dirty = True
-
-    @Slot()
-    def _on_finished(self) -> None:
-        if self._stale():
-            return
-        stop_thread(self.thread, worker=self.worker)
-        self.thread, self.worker = None, None
-        self.dirty = True
-        self.done.emit()
+        """Stop both runs and wait for them (a second at most each)."""
+        for side in self.sides:
+            side.stop()
+        for side in self.sides:
+            side.stop_and_join()
 
     @Slot(str)
-    def _on_failed(self, message: str) -> None:
-        if self._stale():
+    def _side_ended(self, state: str) -> None:
+        side = self.sender()
+        if side not in self.sides:
             return
-        for record in self.records:
-            record.state = "failed"
-            record.extra["error"] = message
-        self.dirty = True
+        record = self.records[self.sides.index(side)]
+        record.state, record.steps, record.device = state, side.step, side.device_name
+        if side.ended_info is not None:
+            record.extra["weights_path"] = side.ended_info.weights_path
+        if side.run_path is not None:
+            record.extra["path"] = str(side.run_path)
+        self.runs.add(record)
+        if not self.running:
+            self.done.emit()
+        self.updated.emit()
 
 
 def stored_record(path) -> RunRecord:
@@ -206,7 +147,7 @@ def stored_record(path) -> RunRecord:
     it was trained in DeskLab, a name-only stand-in for a watched script."""
     from ...design import design_from_dict
     from ...runs import RunReader
-    from ...runs.folder import read_info
+    from ...runs.folder import read_info, weights_path_of
     reader = RunReader(path)
     try:
         history, meta = reader.history(), reader.meta
@@ -215,5 +156,8 @@ def stored_record(path) -> RunRecord:
     info = read_info(Path(path))
     design = design_from_dict(meta["design"]) if meta.get("design") else \
         NetworkDesign(name=info.name)
+    weights = weights_path_of(path)
     return RunRecord(info.name, design, history, info.status, meta.get("device", ""),
-                     info.steps, extra={"source": info.source, "path": str(path)})
+                     info.steps, extra={"source": info.source, "path": str(path),
+                                        "weights_path": str(weights) if weights.is_file()
+                                        else None})

@@ -1,253 +1,276 @@
-"""Training off the GUI thread: a worker QObject on a QThread, and its controller.
+"""The app's own runs: a trainer process does the work, a QThread bridges its stream.
 
-The worker runs the engine's loop inside its ``run`` slot on the training thread
-and re-emits every event as ``Signal(object)``; Qt queues them to the
-controller's slots on the GUI thread. Commands (pause, stop, lr...) go straight
-to the trainer, whose methods are thread-safe: the worker's event loop is busy
-running the training loop, so queued slots would not run until it ends.
+The trainer process (`desklab.trainer_process`) trains, records the run, runs the
+rules, draws the decision boundary and saves the weights, in its own interpreter, so
+nothing the window does slows a step and a crash there never takes the window with it.
+Here, `TrainerBridge` lives on a QThread and waits on the process's pipe; what it reads
+it hands over in batches, as one queued signal per read, to `TrainingController` on the
+GUI thread, a `RunFeed` that keeps the history the view draws from. Commands (pause,
+resume, step, stop, lr, L1, L2, weights) go straight down the command pipe and are
+acknowledged; a stop whose step does not end within `STOP_GRACE_S` kills the process.
 """
 
 from __future__ import annotations
 
-import sqlite3
+import threading
 import time
 
-import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 
 from ...design import NetworkDesign
-from ...engine import make_dataset
-from ...engine.boundary import decision_grid
-from ...engine.trainer import Trainer
-from ...metrics import Finding, RunHistory
-from ...runs import RunWriter, new_run_path
-from ...runs.store import design_meta
+from ...metrics import Finding
+from ...runs import new_run_path
+from ...runs.folder import weights_path_of
+from ...runs.store import mark_ended
+from ...trainer_process.client import POOL, STOP_GRACE_S, TrainerProcess
+from ...trainer_process.faults import fault_from_env
+from ...trainer_process.protocol import Ended, Job, unpack_event
+from ...util.data_root import data_root
+from .feed import RunFeed
 from .threads import live_threads, start_thread, stop_thread
 
-BOUNDARY_EVERY_S = 0.3  # decision boundary redraws "every few hundred ms"
-__all__ = ["TrainWorker", "TrainingController", "live_threads"]
+READ_TIMEOUT_S = 0.05  # how often the bridge looks at an overdue stop
+__all__ = ["TrainerBridge", "TrainingController", "live_threads"]
 
 
-class TrainWorker(QObject):
-    """Lives on the training thread for one run."""
+class TrainerBridge(QObject):
+    """On its QThread: reads one run's messages until the run is done or the process is
+    gone, then quits its thread."""
 
-    started = Signal(object)  # the Trainer (for its layout, device name, data)
-    event = Signal(object)  # a TrainEvent
-    boundary = Signal(object)  # decision_grid() output, or {"error": text}
-    failed = Signal(str)  # the run could not start
+    messages = Signal(object)  # a list of protocol messages, in order
+    gone = Signal(str)  # the process ended before its run did: why, in plain words
 
-    def __init__(self, design: NetworkDesign):
+    def __init__(self, trainer: TrainerProcess):
         super().__init__()
-        self.design = design
-        self.trainer: Trainer | None = None
-        self._stop_requested = False
+        self.trainer = trainer
+        self.abandoned = False  # set from the GUI thread: a held job that was never sent
+        self.finished = threading.Event()  # run() has returned (its thread is quitting)
 
     @Slot()
     def run(self) -> None:
+        trainer = self.trainer
         try:
-            self.trainer = Trainer(self.design)
-        except Exception as exc:  # noqa: BLE001 - shown to the user, never raised
-            self.failed.emit(f"Cannot start training: {exc}")
-            return
-        if self._stop_requested:
-            self.trainer.stop()
-        self.started.emit(self.trainer)
-        two_d = self.trainer.data.x_train.dim() == 2 and self.trainer.data.x_train.shape[1] == 2
-        x_dev = self.trainer.data.x_train.to(self.trainer.device) if two_d else None
-        last_boundary = 0.0
-        for event in self.trainer.events():
-            self.event.emit(event)
-            now = time.perf_counter()
-            if two_d and (now - last_boundary > BOUNDARY_EVERY_S or event.kind == "ended"):
-                last_boundary = now
-                try:  # a diverged (NaN) model gives NaN probabilities: the panel skips them
-                    self.boundary.emit(decision_grid(self.trainer.model, x_dev))
-                except (RuntimeError, MemoryError) as exc:  # e.g. out of device memory
-                    two_d = False  # the run goes on; the panel says why it stopped
-                    message = str(exc).strip().splitlines()[0][:200]
-                    self.boundary.emit({"error": message})
-
-    def request_stop(self) -> None:
-        """Thread-safe: ends the run after the current step."""
-        self._stop_requested = True
-        if self.trainer is not None:
-            self.trainer.stop()
+            while not self.abandoned or trainer.busy:
+                batch = trainer.receive(READ_TIMEOUT_S)
+                if batch:
+                    self.messages.emit(batch)
+                    if any(m[0] in ("done", "error") for m in batch):
+                        return
+                trainer.enforce_stop()
+                if trainer.exited:
+                    self.gone.emit("" if trainer.killed_after_stop else trainer.cause())
+                    return
+        finally:
+            QThread.currentThread().quit()
+            self.finished.set()
 
 
-class TrainingController(QObject):
-    """Owns the current run: starts, commands, collects into a RunHistory, joins."""
+class TrainingController(RunFeed):
+    """Owns the current run of a design: starts it in a trainer process, sends commands,
+    feeds what comes back into its history, and ends it."""
 
     run_started = Signal()
     run_ended = Signal(str)  # final state
     run_failed = Signal(str)
-    findings_changed = Signal()
-    state_changed = Signal(str)
+    acknowledged = Signal(str, object)  # a command the trainer applied, and its value
+    trainer_ready = Signal()  # the trainer process is warm (a held job can go)
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.worker: TrainWorker | None = None
+        self.rules_here = False  # the trainer process runs them
+        self.ends_on_event = False  # over at "done": its file closed, its weights saved
+        self.bridge: TrainerBridge | None = None
+        self.trainer: TrainerProcess | None = None
         self.thread = None
-        self.trainer: Trainer | None = None
-        self.history: RunHistory | None = None
-        self.boundary = None
-        self.data_points: tuple[np.ndarray, np.ndarray] | None = None
-        self.step = 0
-        self.steps_per_second = 0.0
-        self.state = "idle"
-        self.device_name = ""
-        self.dirty = False  # new data since the last redraw
-        self.diagnosis_due = False  # new data since the rules last ran
-        self.run_steps = 0
-        self.snapshots_received = 0
-        self.record = None  # this run's file in the run store (runs.RunWriter)
-        self._recorded_design = None
+        self.design: NetworkDesign | None = None  # the design of the current run
+        self.run_path = None
+        self.ended_info: Ended | None = None  # how the last run ended (after "done")
+        self.threads: dict = {}  # what the trainer chose (engine.threads.ThreadChoice)
+        self.total_params = 0
+        self.layout = None
+        self.threads_setting = 0  # the user's CPU thread count; 0 = chosen per run
+        self.started_at = 0.0  # perf_counter when Train was pressed (the bench reads it)
+        self._job: Job | None = None  # a job held until `release_job`
 
-    @property
-    def running(self) -> bool:
-        return self.thread is not None and self.thread.isRunning() and self.state not in (
-            "finished", "stopped", "diverged", "failed", "early_stopped", "idle")
+    @staticmethod
+    def prepare_trainer() -> None:
+        """Start a trainer process now if none is warm (it takes a few seconds: torch's
+        import, the kernel), so that Train shows its first step within a second."""
+        POOL.prepare()
 
-    def start(self, design: NetworkDesign) -> None:
+    def start(self, design: NetworkDesign, max_threads: int = 0, hold: bool = False) -> None:
+        """Start a run of ``design`` in a trainer process. ``max_threads`` caps its CPU
+        threads (0: chosen); ``hold`` keeps the job until `release_job` (two runs side by
+        side start together, once both processes are warm: see ``trainer_ready``)."""
         self.stop_and_join()
-        self.history = RunHistory()
-        self.boundary, self.step, self.steps_per_second = None, 0, 0.0
-        self.snapshots_received = 0
+        self.begin()
+        self.started_at = time.perf_counter()
+        self.design = design.copy()
         self.run_steps = design.train.steps
-        data = make_dataset(design) if design.input.shape == (2,) else None
-        self.data_points = (data.x_train.numpy(), data.y_train.numpy()) if data else None
-        self.worker = TrainWorker(design.copy())
-        self._recorded_design = design.copy()
-        self.worker.started.connect(self._on_started, Qt.QueuedConnection)
-        self.worker.event.connect(self._on_event, Qt.QueuedConnection)
-        self.worker.boundary.connect(self._on_boundary, Qt.QueuedConnection)
-        self.worker.failed.connect(self._on_failed, Qt.QueuedConnection)
-        self.thread = start_thread(self.worker, "desklab-train", run="run")
+        self.ended_info, self.layout, self.threads = None, None, {}
+        self.run_path = new_run_path(design.name)
+        self.trainer = POOL.take()
+        self._job = Job(self.design, str(self.run_path), str(weights_path_of(self.run_path)),
+                        threads=self.threads_setting, reserve=1, max_threads=max_threads,
+                        data_root=str(data_root()), fault=fault_from_env())
+        if not hold:
+            self.release_job()
+        self.bridge = TrainerBridge(self.trainer)
+        self.bridge.messages.connect(self._on_messages, Qt.QueuedConnection)
+        self.bridge.gone.connect(self._on_gone, Qt.QueuedConnection)
+        self.thread = start_thread(self.bridge, "desklab-train", run="run")
         self._set_state("starting")
         self.run_started.emit()
 
-    # commands: thread-safe calls into the trainer
+    @property
+    def trainer_warm(self) -> bool:
+        return self.trainer is not None and self.trainer.ready
+
+    def release_job(self) -> None:
+        """Send the held job (`start` with ``hold``)."""
+        if self._job is not None and self.trainer is not None:
+            self.trainer.start_job(self._job)
+            self._job = None
+
+    # commands: down the pipe, applied by the trainer between steps
+    def _command(self, name: str, value=None) -> None:
+        if self.trainer is not None and self.trainer.busy:
+            self.trainer.command(name, value)
+
     def pause(self) -> None:
-        if self.trainer:
-            self.trainer.pause()
+        self._command("pause")
 
     def resume(self) -> None:
-        if self.trainer:
-            self.trainer.resume()
+        self._command("resume")
 
     def step_once(self) -> None:
-        if self.trainer:
-            self.trainer.step_once()
+        self._command("step")
 
     def set_lr(self, lr: float) -> None:
-        if self.trainer:
-            self.trainer.set_lr(lr)
+        self._command("lr", float(lr))
 
     def set_l1(self, value: float) -> None:
-        if self.trainer:
-            self.trainer.set_l1(value)
+        self._command("l1", float(value))
 
     def set_l2(self, value: float) -> None:
-        if self.trainer:
-            self.trainer.set_l2(value)
+        self._command("l2", float(value))
+
+    def request_weights(self) -> None:
+        """Ask for the weights as they are now (a paused run's); they arrive as an
+        acknowledged "weights" command whose value is the file's path."""
+        self._command("weights")
+
+    def stop(self) -> None:
+        """End the run after its current step; past the grace period the process is
+        killed (by the bridge). Returns at once."""
+        if self.trainer is not None and self.trainer.busy:
+            self.trainer.request_stop()
 
     def stop_and_join(self, timeout_ms: int | None = None) -> bool:
-        """Stop the run (if any) and join its thread; True when nothing is left running.
+        """Stop the run (if any) and wait for it to end: at most the grace period and a
+        kill, never a step's length. True when it ended (it always does)."""
+        if self.thread is None:
+            return True
+        grace = STOP_GRACE_S if timeout_ms is None else timeout_ms / 1000
+        if self.trainer is not None and self.trainer.busy:
+            self.trainer.request_stop(grace)
+        # the bridge kills an overdue process and then returns (never quit its thread
+        # before: a quit that comes before the queued run() starts would skip it); what
+        # it queued for this controller (the last events, "done" or "gone") is delivered
+        # by stop_thread
+        thread, bridge = self.thread, self.bridge
+        if self._job is not None:  # held, never sent: the process stays warm
+            bridge.abandoned, self._job = True, None
+        if not bridge.finished.wait(grace + 3.0):
+            self.trainer.kill()  # the bridge ends once the pipe closes
+            bridge.finished.wait(5.0)
+        stop_thread(thread, worker=bridge, receiver=self)
+        self._release()
+        return True
 
-        False: the current step is still running. The thread is then detached (see
-        `threads.stop_thread`): it ends by itself after that step, and nothing it still
-        sends reaches this controller."""
-        if self.worker is not None:
-            self.worker.request_stop()
-        # joined: what the run queued ("ended" records it) is delivered while its history
-        # is still the current one; detached: its slots are dropped (see `_stale`)
-        done = stop_thread(self.thread, timeout_ms, worker=self.worker, receiver=self)
-        self.thread, self.worker = None, None
-        self._close_record("stopped")
-        return done
+    def _release(self) -> None:
+        """After the bridge has returned: join its thread, keep the process warm for the
+        next run (or replace it when it died or was killed)."""
+        thread, trainer = self.thread, self.trainer
+        self.thread = self.trainer = self.bridge = None
+        if thread is not None:
+            stop_thread(thread)  # quick: the bridge quit its thread as it returned
+        if trainer is not None:
+            POOL.give_back(trainer)  # ended when it did not finish cleanly
+            POOL.prepare()
+        if self.state in ("starting", "running", "paused"):  # no "done" ever came
+            self._mark_killed("stopped", "Stopped during a step that did not end within "
+                              f"{STOP_GRACE_S:g} s; the trainer process was ended.")
+            self.run_ended.emit("stopped")
 
-    # slots: run on the GUI thread
+    # ------------------------------------------------------------ slots (GUI thread)
+
     def _stale(self) -> bool:
-        """In a slot: True when the caller is not this run's worker (one that was
-        replaced, or detached by a stop that could not join)."""
-        return self.sender() is not self.worker
+        return self.sender() is not self.bridge
 
     @Slot(object)
-    def _on_started(self, trainer) -> None:
+    def _on_messages(self, batch: list) -> None:
         if self._stale():
             return
-        self.trainer = trainer
-        self.device_name = trainer.device_name
-        self.history.layout = trainer.layout
-        self.record = open_record(self._recorded_design, trainer)
+        for message in batch:
+            tag = message[0]
+            if tag == "events":
+                self.feed([unpack_event(e, self.layout) for e in message[1]])
+            elif tag == "diagnosis":
+                self.set_diagnosis(message[1])
+            elif tag == "boundary":
+                if message[1] is not None:
+                    self.boundary = message[1]
+                    self.dirty = True
+            elif tag == "started":
+                self._started(message[1])
+            elif tag == "ready":
+                self.trainer_ready.emit()
+            elif tag == "ack":
+                self.acknowledged.emit(message[2], message[3])
+            elif tag == "done":
+                self._done(message[1])
+            elif tag == "error":
+                self._failed(message[1])
+                self._release()
+
+    def _started(self, started) -> None:
+        self.layout = started.layout
+        self.history.layout = started.layout
+        self.device_name = started.device_name
+        self.total_params = started.total_params
+        self.threads = started.threads
+        self.data_points = started.data_points
         self._set_state("running")
 
-    @Slot(object)
-    def _on_event(self, event) -> None:
-        if self.history is None or self._stale():
-            return
-        kind = event.kind
-        if self.history.record(kind, event.payload):
-            self.diagnosis_due = True
-        if self.record is not None:
-            self.record.record(kind, event.payload)
-        if kind == "snapshot":
-            self.snapshots_received += 1
-        elif kind == "finding":
-            self.findings_changed.emit()
-        elif kind == "paused":
-            self._set_state("paused")
-        elif kind == "resumed":
-            self._set_state("running")
-        self.step = max(self.step, event.step + (1 if kind == "snapshot" else 0))
-        if event.steps_per_second == event.steps_per_second:  # not NaN
-            self.steps_per_second = event.steps_per_second
-        self.dirty = True
-        if kind == "ended":
-            self.diagnose()
-            self._close_record(event.payload)
-            self._set_state(event.payload)
-            self.run_ended.emit(event.payload)
-
-    def diagnose(self) -> None:
-        """Re-run the diagnostic rules if new data came (the view calls this ~4x/s)."""
-        if self.diagnosis_due and self.history is not None:
-            self.diagnosis_due = False
-            self.history.update_diagnosis()
-            self.findings_changed.emit()
-
-    @Slot(object)
-    def _on_boundary(self, grid) -> None:
-        if grid is not None and not self._stale():
-            self.boundary = grid
-            self.dirty = True
+    def _done(self, ended: Ended) -> None:
+        self.ended_info = ended
+        self._set_state(ended.state)
+        self._release()
+        self.run_ended.emit(ended.state)
 
     @Slot(str)
-    def _on_failed(self, message: str) -> None:
+    def _on_gone(self, cause: str) -> None:
         if self._stale():
             return
-        if self.history is not None:
-            self.history.add_finding(Finding("failed", None, 0, message,
-                                             "Check the design and the device.", "error"))
-        self._close_record("failed")
-        self._set_state("failed")
-        self.run_failed.emit(message)
+        if cause:
+            self._failed(cause)
+        self._release()  # killed after a stop that waited too long: marked stopped there
+
+    def _failed(self, message: str) -> None:
+        self.history.add_finding(Finding("failed", None, self.step, message,
+                                         "Check the design and the device; the run's "
+                                         "measurements up to the failure are kept.",
+                                         "error"))
+        self._mark_killed("failed", message)
         self.findings_changed.emit()
+        self.run_failed.emit(message)
+        self.run_ended.emit("failed")
 
-    def _close_record(self, status: str) -> None:
-        if self.record is not None:
-            self.record.close(status)
-            self.record = None
-
-    def _set_state(self, state: str) -> None:
-        self.state = state
-        self.state_changed.emit(state)
-
-
-def open_record(design: NetworkDesign, trainer):
-    """A run file in the run store for a run of ``design`` (None if it cannot be made:
-    the run goes on, unrecorded, rather than fail over a full or read-only disk)."""
-    try:
-        return RunWriter(new_run_path(design.name), design_meta(
-            design, trainer.device_name, trainer.model_total_params))
-    except (OSError, sqlite3.Error):
-        return None
+    def _mark_killed(self, status: str, cause: str) -> None:
+        """The run's file after its process was gone: the status and why (written here,
+        once, after the run: its writer is dead)."""
+        self._set_state(status)
+        if self.run_path is not None:
+            mark_ended(self.run_path, status, cause)
+        self.dirty = True

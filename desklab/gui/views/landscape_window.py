@@ -21,6 +21,8 @@ from ..controllers.landscape import LandscapeController
 from ..plots import log_axis
 from ..plots.base import small_font
 
+PENDING = "pending"  # a paused run's weights, asked for and not saved yet
+
 
 class LandscapeWindow(QWidget):
     """Opened from Train ▸ Loss landscape… on the current design."""
@@ -35,9 +37,10 @@ class LandscapeWindow(QWidget):
         self.controller.progress.connect(self._progress)
         self.controller.done.connect(self.show_report)
         self.controller.failed.connect(self._failed)
+        window.training.controller.acknowledged.connect(self._weights_saved)
         self.weights = QComboBox()
-        self.weights.setToolTip("At init, or the weights the last run in this window ended "
-                                "with")
+        self.weights.setToolTip("At init, or the weights a run ended with (or a paused "
+                                "run holds now)")
         self.grid = QSpinBox()
         self.grid.setRange(5, 101)
         self.grid.setValue(21)
@@ -52,6 +55,7 @@ class LandscapeWindow(QWidget):
         self.cancel.setEnabled(False)
         self.bar = QProgressBar()
         self.compute.clicked.connect(self.start)
+        self.weights.currentIndexChanged.connect(self._choice_changed)
         self.cancel.clicked.connect(self.controller.cancel)
         controls = QHBoxLayout()
         for label, widget in (("weights", self.weights), ("grid", self.grid),
@@ -101,25 +105,50 @@ class LandscapeWindow(QWidget):
 
     def refresh_choices(self, select=None) -> None:
         """Weights to measure: the current design at init, where the last run ended, and
-        where each run of the Runs dock ended (``select``: that run's record)."""
+        where each run of the Runs dock ended (``select``: that run's record). Weights
+        are files the trainer process saved; a paused run is asked to save them now."""
         self.weights.clear()
         self.weights.addItem("current design, at init", (None, None))
         controller = self.window.training.controller
-        trainer = controller.trainer
-        # a paused run's weights hold still (its thread waits): any point of a run
-        if trainer is not None and (not controller.running or controller.state == "paused"):
-            state = {k: v.detach().cpu().clone() for k, v in trainer.model.state_dict().items()}
-            where = "the paused run" if controller.state == "paused" else "the last run"
-            self.weights.addItem(f"{where}, at step {trainer.step}",
-                                 (trainer.design, state))
+        ended = controller.ended_info
+        if controller.state == "paused" and controller.design is not None:
+            controller.request_weights()  # acknowledged with the file: `_weights_saved`
+            self.weights.addItem(f"the paused run, at step {controller.step} (saving…)",
+                                 (controller.design, PENDING))
+            self.weights.setCurrentIndex(1)
+        elif not controller.running and ended is not None and ended.weights_path:
+            self.weights.addItem(f"the last run, at step {ended.step}",
+                                 (controller.design, ended.weights_path))
             self.weights.setCurrentIndex(1)
         for record in reversed(self.window.runs.records):
-            if "weights" in record.extra:
+            if record.extra.get("weights_path"):
                 self.weights.addItem(f"run #{record.number} {record.name} ({record.state}, "
                                      f"{record.steps} steps)",
-                                     (record.design, record.extra["weights"]))
+                                     (record.design, record.extra["weights_path"]))
                 if record is select:
                     self.weights.setCurrentIndex(self.weights.count() - 1)
+        self._choice_changed()
+
+    def _weights_saved(self, name: str, path) -> None:
+        """The paused run's weights are on disk: its entry can be measured."""
+        if name != "weights":
+            return
+        for i in range(self.weights.count()):
+            design, weights = self.weights.itemData(i)
+            if weights is PENDING:
+                if path:
+                    self.weights.setItemData(i, (design, path))
+                    self.weights.setItemText(i, self.weights.itemText(i).replace(
+                        " (saving…)", ""))
+                else:
+                    self.weights.removeItem(i)
+                break
+        self._choice_changed()
+
+    def _choice_changed(self, _index: int = 0) -> None:
+        data = self.weights.currentData()
+        waiting = data is not None and data[1] is PENDING
+        self.compute.setEnabled(not waiting and not self.cancel.isEnabled())
 
     def start(self) -> None:
         design, weights = self.weights.currentData()

@@ -79,6 +79,7 @@ class MainWindow(FileActions, MenuActions, RunActions, CheckActions, QMainWindow
         self.training.controller.run_started.connect(self.stop_following)
         self.training.controller.run_ended.connect(self._sanity_ended)
         self.run_panel.compare_requested.connect(self.compare_runs)
+        self.training.controller.prepare_trainer()  # warm before the first Train
         self._update_title()
         self.statusBar().showMessage("Drag layers from the palette; select a card to edit it.")
         geometry = self.settings.value("window/geometry")
@@ -229,18 +230,19 @@ class MainWindow(FileActions, MenuActions, RunActions, CheckActions, QMainWindow
 
     def _record_run(self, state: str) -> None:
         c = self.training.controller
-        if c.history is None or c.trainer is None:
+        if c.design is None:
             return
-        weights = {k: v.detach().cpu().clone() for k, v in c.trainer.model.state_dict().items()}
-        self.runs.add(RunRecord(c.trainer.design.name, c.trainer.design, c.history, state,
-                                c.device_name, c.trainer.step, extra={"weights": weights}))
+        weights = c.ended_info.weights_path if c.ended_info is not None else None
+        self.runs.add(RunRecord(c.design.name, c.design, c.history, state, c.device_name,
+                                c.step, extra={"weights_path": weights,
+                                               "path": str(c.run_path)}))
 
     def reopen_run(self, record: RunRecord) -> None:
         """Show a past run's plots again and put its design in the editor."""
         if not self.confirm_discard():
             return
         self._replace(record.design.copy(), None)
-        self.training.show_history(record.history)
+        self.training.show_history(record.history, record.state)
 
     def compare_runs(self, records: list) -> "CompareWindow":
         window = CompareWindow(self.runs, self)

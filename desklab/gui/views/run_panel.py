@@ -99,7 +99,8 @@ class RunPanel(QWidget):
         self.open_button.setEnabled(n == 1)
         self.compare_button.setEnabled(n in (1, 2))
         self.delete_button.setEnabled(n >= 1)
-        self.landscape_button.setEnabled(n == 1 and "weights" in self.selected()[0].extra)
+        self.landscape_button.setEnabled(n == 1 and bool(
+            self.selected()[0].extra.get("weights_path")))
 
     def _open(self) -> None:
         if len(self.selected()) == 1:

@@ -1,7 +1,9 @@
-"""The training view: controls, the live plots and the findings, around one controller.
+"""The training view: controls, the live plots and the findings, drawn from one feed.
 
-Snapshots arrive on the GUI thread through the controller's slots and only mark
-the view dirty; a QTimer redraws at most 30 times a second from the latest data.
+What it shows is a `RunFeed`: the app's own run (``controller``, a trainer process),
+a run followed from the run store, or a finished run reopened. Events reach the feed
+on the GUI thread and only mark it dirty; a QTimer redraws at most 30 times a second
+from the latest data.
 """
 
 from __future__ import annotations
@@ -10,25 +12,23 @@ import math
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QGridLayout, QHBoxLayout, QLabel, QMessageBox, QVBoxLayout, QWidget,
+    QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget,
 )
 
 from ..controllers.document import DesignDocument
 from .findings import FindingsList
-from ..icons import icon
 from ..plots import ActivationPanel, BoundaryPanel, GradientPanel, HealthPanel, LossPanel
-from .download_dialog import data_ready_or_offer
+from .run_controls import RunControls
 from .train_panel import TrainPanel
+from ..controllers.feed import RunFeed
 from ..controllers.worker import TrainingController
 
 REDRAW_MS = 33  # <= 30 Hz
-DIAGNOSE_EVERY_S = 0.25  # the rules run at most 4 times a second
-ENDED = ("finished", "stopped", "diverged", "failed", "early_stopped")
+DIAGNOSE_EVERY_S = 0.25  # the rules run at most 4 times a second (followed runs)
 
 
-class TrainingView(QWidget):
+class TrainingView(RunControls, QWidget):
     """Central area of the window: train, watch, stop."""
 
     badges_changed = Signal(dict)  # layer name -> finding text, for the editor's cards
@@ -40,6 +40,7 @@ class TrainingView(QWidget):
         self.doc = doc
         self.setObjectName("training_view")
         self.controller = TrainingController(self)
+        self.feed: RunFeed = self.controller  # what the plots show
         self._make_actions()
         self.panel = TrainPanel(doc, [self.act_train, self.act_pause, self.act_step,
                                       self.act_stop, self.act_reset], self)
@@ -83,9 +84,11 @@ class TrainingView(QWidget):
         self._last_diagnosis = 0.0
         self._stale: set[int] = set()  # panels with data newer than they show
         self._next_panel = 0
-        self.controller.state_changed.connect(self._state_changed)
-        self.controller.findings_changed.connect(self._findings_changed)
-        self.controller.run_failed.connect(lambda m: self.status_message.emit(m))
+        self.first_snapshot_drawn = None  # perf_counter of the run's first probe on screen
+        self._points = None  # the data points the boundary panel shows
+        self.controller.run_failed.connect(self.status_message)
+        self.controller.acknowledged.connect(self._acknowledged)
+        self._connect(self.controller)
         self.panel.live_change.connect(self._live_change)
         self.findings.layer_clicked.connect(self.select_layer)
         for p in self.panels:
@@ -98,124 +101,48 @@ class TrainingView(QWidget):
 
     # ------------------------------------------------------------ actions
 
-    def _make_actions(self) -> None:
-        def action(text, slot, keys, tip):
-            a = QAction(icon(slot.__name__.replace("toggle_", "")), text, self)
-            a.setShortcuts([QKeySequence(k) for k in keys])
-            a.setToolTip(f"{tip} ({', '.join(keys)})")
-            a.triggered.connect(slot)
-            a.setObjectName("act_" + slot.__name__.replace("toggle_", ""))
-            self.addAction(a)
-            return a
-        self.act_train = action("Train", self.train, ["F5", "Ctrl+Return"],
-                                "Train the design from scratch")
-        self.act_pause = action("Pause", self.toggle_pause, ["F6"], "Pause or resume")
-        self.act_step = action("Step", self.step, ["F10"], "Take one probed step while paused")
-        self.act_stop = action("Stop", self.stop, ["Shift+F5"], "Stop the run")
-        self.act_reset = action("Reset", self.reset, ["Ctrl+R"],
-                                "Stop and clear the plots")
+    # ------------------------------------------------------------ what is shown
 
-    def train(self) -> None:
-        if not self.doc.analysis.ok:
-            self.status_message.emit(f"Cannot train: {self.doc.analysis.problems[0]}")
+    def _connect(self, feed: RunFeed) -> None:
+        feed.state_changed.connect(self._state_changed)
+        feed.findings_changed.connect(self._findings_changed)
+
+    def show_feed(self, feed: RunFeed) -> None:
+        """Draw ``feed`` from now on (a followed run, a reopened one, or the app's own
+        run again). The previous feed is left as it is."""
+        if feed is self.feed:
             return
-        if data_ready_or_offer(self, self.doc.design, then=self.train):  # else: downloads
-            self.start(self.doc.design)
-
-    def start(self, design) -> None:
-        """Start a run of ``design`` (the screenshot mode passes a trimmed copy)."""
-        self._layout = None
-        self.controller.start(design)
-        self.boundary.set_data_points(self.controller.data_points)
-
-    def toggle_pause(self) -> None:
-        if self.controller.state == "paused":
-            self.controller.resume()
-        elif self.controller.running:
-            self.controller.pause()
-
-    def step(self) -> None:
-        if self.controller.state == "paused":
-            self.controller.step_once()
-
-    def stop(self) -> None:
-        joined = self.controller.stop_and_join()
-        if self.controller.state not in ENDED:
-            self.controller._set_state("stopped")
-        self._tell_if_detached(joined)
-
-    def _tell_if_detached(self, joined: bool) -> None:
-        """After a stop: say so when the current step finishes in the background."""
-        if not joined:
-            self.status_message.emit("Stopped. The step in progress is finishing in the "
-                                     "background; its result is discarded.")
-
-    def reset(self) -> None:
-        self.stop_and_reset()
-
-    def stop_and_reset(self) -> None:
-        """Stop, join, and clear everything the last run drew."""
-        joined = self.controller.stop_and_join()
-        self.controller.history = None
+        if self.feed is not self.controller:
+            self.feed.state_changed.disconnect(self._state_changed)
+            self.feed.findings_changed.disconnect(self._findings_changed)
+        self.feed = feed
+        if feed is not self.controller:
+            self._connect(feed)
         self._layout = None
         for p in self.panels:
             p.reset()
-        self.findings.set_findings([])
-        self.badges_changed.emit({})
-        c = self.controller
-        c.step, c.steps_per_second, c.run_steps, c.device_name = 0, 0.0, 0, ""
-        self.controller._set_state("idle")
-        self._tell_if_detached(joined)
+        self._points = feed.data_points
+        self.boundary.set_data_points(feed.data_points)
+        feed.dirty = True
+        self._findings_changed()
+        self._state_changed(feed.state)
+        self.redraw(everything=True)
 
-    def show_history(self, history) -> None:
+    def show_history(self, history, state: str = "finished") -> None:
         """Show a finished run's measurements (the run list's Open)."""
         self.stop_and_reset()
-        self.controller.history = history
-        self.controller.dirty = True
-        self._findings_changed()
-        self.redraw(everything=True)
+        self.show_feed(RunFeed(self, history, state))
 
     def shutdown(self) -> None:
         self.timer.stop()
         self.controller.stop_and_join()
 
-    def allow_edit(self) -> bool:
-        """Editing the network while it trains asks to stop first."""
-        if not self.controller.running:
-            return True
-        if self.ask_stop_to_edit() != QMessageBox.Yes:
-            return False
-        self.stop()
-        return True
-
-    def ask_stop_to_edit(self):
-        return QMessageBox.question(self, "Training is running",
-                                    "Stop training to edit the design?",
-                                    QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
-
-    # ------------------------------------------------------------ updates
-
-    def _live_change(self, key: str, value: float) -> None:
-        {"lr": self.controller.set_lr, "l1": self.controller.set_l1,
-         "l2": self.controller.set_l2}[key](value)
-
     def _stat_chosen(self, _index: int) -> None:
         self.activations.set_stat(self.stat_combo.currentData())
-        self.controller.dirty = True
-
-    def _state_changed(self, state: str) -> None:
-        running = state in ("starting", "running", "paused")
-        self.act_train.setEnabled(not running)
-        self.act_pause.setEnabled(running)
-        self.act_pause.setText("Resume" if state == "paused" else "Pause")
-        self.act_pause.setIcon(icon("resume" if state == "paused" else "pause"))
-        self.act_step.setEnabled(state == "paused")
-        self.act_stop.setEnabled(running)
-        self.panel.set_running(running)
-        self._update_status()
+        self.feed.dirty = True
 
     def _findings_changed(self) -> None:
-        history = self.controller.history
+        history = self.feed.history
         findings = history.findings if history else []
         self.findings.set_findings(findings)
         badges = {}
@@ -231,10 +158,10 @@ class TrainingView(QWidget):
             return
         for p in self.panels:
             p.highlight(index)
-        history = self.controller.history
+        history = self.feed.history
         if history is not None and history.layout is not None and index >= 0:
             self.status_message.emit(f"layer {history.layout.names[index]}")
-        self.controller.dirty = True
+        self.feed.dirty = True
 
     def redraw(self, everything: bool = False) -> None:
         """Refresh from the latest data: one stale panel per tick, round-robin.
@@ -244,7 +171,7 @@ class TrainingView(QWidget):
         every panel is fresh within five ticks. ``everything`` refreshes all at once
         (screenshots, tests).
         """
-        c = self.controller
+        c = self.feed
         if c.history is None:
             return
         if c.dirty:
@@ -265,16 +192,21 @@ class TrainingView(QWidget):
         for index in (order if everything else order[:1]):
             panel = self.panels[index]
             if panel is self.boundary:
+                if self._points is not c.data_points:  # a new run's, once it started
+                    self._points = c.data_points
+                    panel.set_data_points(c.data_points)
                 panel.update_grid(c.boundary)
             else:
                 panel.update(history)
             self._stale.discard(index)
             self._next_panel = (index + 1) % len(self.panels)
+        if self.first_snapshot_drawn is None and history.latest is not None:
+            self.first_snapshot_drawn = time.perf_counter()
         self._update_status()
         self.redraw_ms.append((time.perf_counter() - start) * 1000)
 
     def _update_status(self) -> None:
-        c = self.controller
+        c = self.feed
         loss = math.nan
         if c.history is not None and len(c.history.metrics):
             loss = float(c.history.metric("loss")[-1])
@@ -288,9 +220,5 @@ class TrainingView(QWidget):
                 f"loss {loss_text} · {c.device_name or self.doc.design.train.device}")
         self.panel.status.setText(text)
         self.status_message.emit(text)
-
-    def actions_for_menu(self) -> list[QAction]:
-        return [self.act_train, self.act_pause, self.act_step, self.act_stop, self.act_reset]
-
 
 __all__ = ["TrainingView", "Qt"]

@@ -6,7 +6,9 @@ listed by F1, which reads the same actions.
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+
+from ...util.cpu_load import cpu_count
 
 from ..controllers.exports import Exporter
 from ..icons import icon
@@ -72,6 +74,35 @@ class MenuActions:
         self.act_about = a("about", "&About DeskLab", self.show_about)
         self.act_reset_layout = a("layout", "&Reset layout", self.reset_layout)
 
+    def _make_threads_menu(self) -> None:
+        """Train > CPU threads: Auto (measured per design, a core left for this window)
+        or a fixed count, remembered across sessions."""
+        menu = self.train_menu.addMenu(icon("threads"), "CPU &threads")
+        menu.setObjectName("threadsMenu")
+        menu.setToolTipsVisible(True)
+        group = QActionGroup(self)
+        chosen = int(self.settings.value("training/threads", 0) or 0)
+        for count in range(0, cpu_count() + 1):
+            text = "&Auto (measured per design)" if count == 0 else f"&{count}"
+            action = menu.addAction(icon("threads"), text)
+            action.setCheckable(True)
+            action.setObjectName(f"act_threads_{count}")
+            action.setToolTip("A short measurement at the start of a run picks the fastest "
+                              "count that leaves a core for this window" if count == 0 else
+                              f"Train with {count} intra-op thread{'s' if count > 1 else ''}")
+            action.setData(count)
+            group.addAction(action)
+            action.setChecked(count == chosen)
+        group.triggered.connect(self._threads_chosen)
+        self.training.controller.threads_setting = chosen
+
+    def _threads_chosen(self, action) -> None:
+        count = int(action.data())
+        self.settings.setValue("training/threads", count)
+        self.training.controller.threads_setting = count
+        self.statusBar().showMessage(
+            "CPU threads: chosen per run" if count == 0 else f"CPU threads: {count}", 4000)
+
     def _make_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
@@ -99,6 +130,8 @@ class MenuActions:
         self.train_menu.addActions(self.training.actions_for_menu())
         self.train_menu.addSeparator()
         self.train_menu.addActions([self.act_sanity, self.act_landscape, self.act_search])
+        self.train_menu.addSeparator()
+        self._make_threads_menu()
         help_menu = bar.addMenu("&Help")
         help_menu.addActions([self.act_shortcuts, self.act_about])
         tools = self.addToolBar("Main")

@@ -41,8 +41,6 @@ class RunActions:
         self.training.stop_and_reset()
         self.stop_following()
         self.follower = follower
-        controller = self.training.controller
-        controller.history = follower.history
         follower.updated.connect(self._follow_updated)
         follower.ended.connect(self._follow_ended)
         if follower.foreign:
@@ -52,15 +50,15 @@ class RunActions:
             # wide enough for paths and types (after the dock has taken its new widget)
             QTimer.singleShot(0, lambda: self.resizeDocks([self.docks["network"]], [360],
                                                           Qt.Horizontal))
-        controller._set_state("following" if follower.status == "running"
-                              else follower.status)
+        self.training.show_feed(follower)
         self._follow_updated()
-        self.training.redraw(everything=True)
         return True
 
     def stop_following(self) -> None:
         """Back to the design: the follower closes, the Network dock edits again."""
         if self.follower is not None:
+            if self.training.feed is self.follower:
+                self.training.show_feed(self.training.controller)
             self.follower.close()
             self.follower.deleteLater()
             self.follower = None
@@ -70,11 +68,9 @@ class RunActions:
             self.module_tree = None
 
     def _follow_updated(self) -> None:
-        f, c = self.follower, self.training.controller
+        f = self.follower
         if f is None:
             return
-        c.step = c.run_steps = f.step
-        c.diagnosis_due = c.dirty = True
         if f.newest_written is not None and f.newest_written != f.drawn_written:
             # a new probe: draw every panel now, not one per tick, so the script's probed
             # step reaches the plots within a poll interval and one redraw
@@ -82,8 +78,7 @@ class RunActions:
             f.drawn(f.newest_written)
         lag = f" · {f.drawn_lag_ms[-1]:.0f} ms behind" if f.drawn_lag_ms and \
             f.status == "running" else ""
-        c.device_name = f"{f.meta.get('name', 'run')} on {f.meta.get('device', '?')}{lag}"
+        f.device_name = f"{f.meta.get('name', 'run')} on {f.meta.get('device', '?')}{lag}"
 
-    def _follow_ended(self, status: str) -> None:
-        self.training.controller._set_state(status)
+    def _follow_ended(self, _status: str) -> None:
         self._follow_updated()

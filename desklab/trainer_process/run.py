@@ -1,0 +1,146 @@
+"""One run inside the trainer process: train, record, diagnose, draw the boundary, save.
+
+Everything a run costs besides drawing happens here, in the trainer's own process and
+interpreter: the run store's SQLite writes, the diagnostic rules (their findings go to
+the app as "diagnosis" messages), the decision-boundary grid and the final weights. The
+app only receives and paints. Events go out as they come; the app's reader coalesces
+what arrives between two of its reads.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from .protocol import Ended, Job, Started, pack_event
+
+BOUNDARY_EVERY_S = 0.3  # the decision boundary redraws "every few hundred ms"
+DIAGNOSIS_EVERY_S = 0.25  # changed findings go out at most 4 times a second
+FLUSH_EVERY_S = 0.05  # per-step rows and progress wait at most this long for company
+
+
+def run_job(job: Job, reader, send, busy_others: float) -> None:
+    """Run ``job`` to its end, sending everything the app shows; never raises."""
+    try:
+        run = _Run(job, reader, send, busy_others)
+    except Exception as exc:  # noqa: BLE001 - shown to the user, never raised
+        reader.detach()
+        send(("error", f"Cannot start training: {_first_line(exc)}"))
+        return
+    try:
+        run.loop()
+    finally:
+        reader.detach()
+        run.close()
+
+
+class _Run:
+    def __init__(self, job: Job, reader, send, busy_others: float):
+        from ..engine.threads import choose_threads
+        from ..engine.trainer import Trainer
+        from ..metrics import RunHistory
+        from ..util.data_root import set_data_root
+        from .faults import before_build, inject_fault
+        self.job, self.send = job, send
+        set_data_root(job.data_root)
+        self.design = job.design
+        before_build(job.fault)
+        self.trainer = trainer = Trainer(self.design)
+        inject_fault(trainer, job.fault)
+        reader.attach(trainer, self.save_weights)
+        choice = choose_threads(trainer, job.threads, job.reserve, busy_others,
+                                exclude_parent=True, max_threads=job.max_threads)
+        self.threads = choice.as_dict()
+        self.history = RunHistory(trainer.layout)  # the rules run here, on this history
+        self.writer = self._open_record()
+        x = trainer.data.x_train
+        self.two_d = job.boundary and x.dim() == 2 and x.shape[1] == 2
+        self.x_device = x.to(trainer.device) if self.two_d else None
+        points = (x.numpy(), trainer.data.y_train.numpy()) if self.two_d else None
+        send(("started", Started(trainer.layout, trainer.device_name,
+                                 trainer.model_total_params, job.run_path, self.threads,
+                                 points)))
+
+    def _open_record(self):
+        if self.job.run_path is None:
+            return None
+        from ..runs import RunWriter
+        from ..runs.store import design_meta
+        meta = design_meta(self.design, self.trainer.device_name,
+                           self.trainer.model_total_params)
+        meta["threads"] = self.threads
+        try:
+            return RunWriter(self.job.run_path, meta)
+        except (OSError, sqlite3.Error):  # a full or read-only disk: trained, unrecorded
+            return None
+
+    def loop(self) -> None:
+        trainer, history, send = self.trainer, self.history, self.send
+        pending: list = []
+        last_flush = last_boundary = last_diagnosis = time.perf_counter()
+        sent_findings: list = []
+        for event in trainer.events():
+            kind = event.kind
+            history.record(kind, event.payload)  # the rules see every snapshot
+            if self.writer is not None:
+                self._store(kind, event.payload)
+            pending.append(pack_event(event))
+            now = time.perf_counter()
+            if kind in ("steps", "progress") and now - last_flush < FLUSH_EVERY_S:
+                continue
+            send(("events", pending))
+            pending, last_flush = [], now
+            if history.diagnosed != sent_findings and (
+                    now - last_diagnosis >= DIAGNOSIS_EVERY_S or kind == "ended"):
+                sent_findings, last_diagnosis = list(history.diagnosed), now
+                send(("diagnosis", sent_findings))
+            if self.two_d and (now - last_boundary >= BOUNDARY_EVERY_S or kind == "ended"):
+                last_boundary = now
+                self._boundary()
+        if pending:
+            send(("events", pending))
+
+    def _store(self, kind: str, payload) -> None:
+        try:
+            self.writer.record(kind, payload)
+        except sqlite3.Error:  # the disk filled up mid-run: the run goes on, unrecorded
+            self.writer = None
+
+    def _boundary(self) -> None:
+        from ..engine.boundary import decision_grid
+        try:  # a diverged (NaN) model gives NaN probabilities: the panel skips them
+            self.send(("boundary", decision_grid(self.trainer.model, self.x_device)))
+        except (RuntimeError, MemoryError) as exc:  # e.g. out of device memory
+            self.two_d = False  # the run goes on; the panel says why it stopped
+            self.send(("boundary", {"error": _first_line(exc)[:200]}))
+
+    def save_weights(self) -> str | None:
+        """The model's state_dict beside the run (read back with weights_only=True)."""
+        if not self.job.weights_path:
+            return None
+        from ..engine.weights import save_weights
+        try:
+            save_weights(self.trainer.model, self.job.weights_path)
+        except OSError:
+            return None
+        return self.job.weights_path
+
+    def close(self) -> None:
+        trainer = self.trainer
+        trainer._run_calls()  # a "weights" asked for as the run ended
+        weights = self.save_weights()
+        if self.writer is not None:
+            try:
+                self.writer.set_meta(train_seconds=trainer.train_seconds,
+                                     steps_per_second=trainer.step / max(
+                                         trainer.train_seconds, 1e-9))
+                self.writer.close(trainer.state)
+            except sqlite3.Error:
+                pass
+        self.send(("done", Ended(trainer.state, trainer.step, trainer.train_seconds,
+                                 weights, self.threads)))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
