@@ -24,6 +24,7 @@ never adds a collective.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import torch
@@ -33,7 +34,11 @@ from ..engine.probe import Prober
 from ..engine.step_log import StepLog
 from ..runs.folder import new_run_path
 from ..runs.store import SUFFIX, RunWriter
+from ..util.cpu_load import busy_other_cores, cpu_count
+from ..util.cpu_load import sample as cpu_sample
 from .discover import Discovery, candidates, unwrap
+
+LOAD_EVERY_S = 10.0  # how often the run's meta says how busy the other cores were
 
 
 def watch(model: nn.Module, optimizer: torch.optim.Optimizer | None = None, every: int = 10,
@@ -79,6 +84,8 @@ class Watcher:
         self._before = None
         self._hook = optimizer.register_step_pre_hook(self._pre_step) if optimizer else None
         self._rank = rank
+        self._load = None  # CPU counters at the first step: what else ran meanwhile
+        self._load_written = 0.0
 
     # ------------------------------------------------------------ per step
 
@@ -115,7 +122,13 @@ class Watcher:
             "rank": self._rank, "modules": self.discovery.tree(self.model),
             "model": type(self.model).__name__,
             "total_params": sum(p.numel() for p in self.model.parameters()),
-            "device": str(next(self.model.parameters(), torch.empty(0)).device)})
+            "device": str(next(self.model.parameters(), torch.empty(0)).device),
+            # the user's own thread count, never changed here; runs show compares it with
+            # the cores other programs left free (busy_other_cores, updated as it runs)
+            "threads": {"threads": torch.get_num_threads(), "how": "user",
+                        "cores": cpu_count()}})
+        self._load = cpu_sample()
+        self._load_written = self._load.wall
 
     def _collect(self, step: int, loss: torch.Tensor, lr: float) -> None:
         if all(a is None for a in self.prober._act):  # no forward ran this step
@@ -124,7 +137,14 @@ class Watcher:
         snapshot, host = self.prober.collect_with(step, loss, lr, self._before, extra)
         self._before = None
         self.writer.record("steps", self.steps.take(host))
-        self.writer.record("snapshot", snapshot)
+        self.writer.record("snapshot", snapshot)  # (commits, with the meta below)
+        if self._load is not None and time.monotonic() - self._load_written > LOAD_EVERY_S:
+            self._write_load()
+
+    def _write_load(self) -> None:
+        now = cpu_sample()
+        self.writer.set_meta(busy_other_cores=round(busy_other_cores(self._load, now), 2))
+        self._load_written = now.wall
 
     # ------------------------------------------------------------ the end
 
@@ -137,6 +157,7 @@ class Watcher:
             series = self.steps.take_now()
             if series is not None:
                 self.writer.record("steps", series)
+            self._write_load()
             self.writer.close(status)
             self.writer = None
         if self.prober is not None:

@@ -79,8 +79,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     try:
         history = reader.history()
         report = _report(reader, history)
+        meta = reader.meta
     finally:
         reader.close()
+    from ..runs.folder import threads_note
     out = sys.stderr if args.json == "-" else sys.stdout
     print(f"{report['design']}: {report['state']}, {report['steps']:,} steps, "
           f"{report['total_params']:,} parameters, {report['device']}", file=out)
@@ -92,6 +94,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(layer_table(history.latest), file=out)
     for finding in history.findings:
         print(f"[{finding.severity}] {finding.span()}: {finding.message}", file=out)
+    if meta.get("cause"):
+        print(f"cause: {meta['cause']}", file=out)
+    note = threads_note(meta)
+    if note:
+        print(f"threads: {note}", file=out)
     if args.json:
         write_text(args.json, to_json(report), "the report")
     return 0

@@ -135,7 +135,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer.state = "interrupted"
     finally:
         if record:
-            record.set_meta(train_seconds=trainer.train_seconds,
+            record.set_meta(threads=threads.as_dict(), train_seconds=trainer.train_seconds,
                             steps_per_second=trainer.step / max(trainer.train_seconds, 1e-9))
             record.close(trainer.state)
     if show:

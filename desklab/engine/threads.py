@@ -1,17 +1,19 @@
-"""How many intra-op threads a run uses: measured for the design, within the free cores.
+"""How many intra-op threads a run uses: measured on the run itself, within the free cores.
 
 PyTorch starts one intra-op thread per core and assumes the cores are free. Measured on
 a 2-core machine: with one core busy, ``deep-sigmoid`` trains at 62 steps/s on the
-default two threads and 272 on one; even idle, one thread beats two on small nets,
-while a conv net gains from every core. So a trainer picks its count:
+default two threads and 272 on one; idle, two threads win on some designs (an 8 x 256
+MLP: 74 vs 55 steps/s) and tie or lose on others (50 narrow tanh layers probed every
+step). So a trainer picks its count:
 
 1. never more threads than free cores (`desklab.util.cpu_load`: the machine's busy time
    less our own; the app keeps one core for its GUI);
-2. within that, a short measurement: whole training steps (forward, backward, update)
-   of a copy of the model on one real batch at 1, 2, 4... threads, taking turns, the
-   fewest threads within 3% of the fastest kept;
+2. within that, the run's first steps are the measurement (`ThreadTrial`): a few
+   steps at 1, 2, 4... threads, the counts taking turns twice, each block's median step
+   time compared (probes, evaluations and the caller's own work included, as they
+   will be for the rest of the run); the fewest threads within 3% of the fastest win;
 3. the choice is cached per design shape and number of free cores, so the next run of
-   the same design starts at once.
+   the same design starts with it.
 
 A user's explicit count (``desklab train --threads N``, the app's Train > CPU threads)
 is used as given. Only the CPU's thread count is chosen: on a GPU the host threads
@@ -20,10 +22,10 @@ only launch kernels.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import os
+import statistics
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,13 +34,11 @@ import torch
 
 from ..util.cpu_load import cpu_count, free_cores, measure_busy_others
 from ..util.files import atomic_write_text, read_regular_file
-from .optim import make_optimizer
-from .probe import task_loss
 
-MEASURE_SECONDS = 0.05  # timed per thread count and round (after one untimed step)
+BLOCK_S = 0.1  # each thread count runs at least this long per turn...
+BLOCK_STEPS = (3, 20)  # ...and this many steps at least and at most
+WARM_UP_STEPS = 2  # the run's first steps allocate: not timed
 ROUNDS = 2  # the counts take turns this many times: the machine's speed drifts
-MAX_STEPS = 20  # per count and round, for very fast steps
-SLOWER_STOPS = 1.15  # a count this much slower than the best: larger counts are not tried
 CLOSE_ENOUGH = 1.03  # fewer threads win when within 3% of the fastest
 CACHE_FILE = "threads.json"
 
@@ -47,8 +47,10 @@ CACHE_FILE = "threads.json"
 class ThreadChoice:
     """What a run uses and why (the JSON report's ``threads``; the run's meta).
 
-    ``how`` is ``set`` (the user's count), ``measured``, ``cached`` or ``device`` (not
-    the CPU: left as it was). ``seconds_per_step`` maps each measured count to its time.
+    ``how`` is ``set`` (the user's count), ``measured`` (on this run's first steps),
+    ``measuring`` (not yet), ``cached``, ``free`` (one free core: nothing to choose) or
+    ``device`` (not the CPU: left as it was). ``seconds_per_step`` maps each measured
+    count to its median step time.
     """
 
     threads: int
@@ -67,12 +69,16 @@ class ThreadChoice:
 def choose_threads(trainer, requested: int = 0, reserve: int = 0,
                    busy_others: float | None = None, exclude_parent: bool = False,
                    max_threads: int = 0, cache: bool = True) -> ThreadChoice:
-    """Pick and set (``torch.set_num_threads``) the thread count for ``trainer``'s run.
+    """Set (``torch.set_num_threads``) or plan the thread count of ``trainer``'s run.
+
+    When there is a choice to make and none is cached, a `ThreadTrial` is attached to
+    the trainer (``trainer.before_step``): the returned choice says ``measuring`` and is
+    completed in place once the trial is over, a few tenths of a second into the run.
 
     Parameters
     ----------
     trainer : Trainer
-        Built, not started: its model is copied for the measurement, never stepped.
+        Built, not started.
     requested : int
         The user's count; 0 = choose.
     reserve : int
@@ -97,21 +103,17 @@ def choose_threads(trainer, requested: int = 0, reserve: int = 0,
     free = free_cores(busy_others, reserve)
     if max_threads > 0:
         free = min(free, max_threads)
-    choice = ThreadChoice(1, "measured", free_cores=free, busy_other_cores=round(busy_others, 2))
-    if free == 1:  # nothing to measure
-        torch.set_num_threads(1)
-        return choice
+    choice = ThreadChoice(1, "free", free_cores=free, busy_other_cores=round(busy_others, 2))
     key = _cache_key(trainer.design, free)
-    cached = _read_cache().get(key) if cache else None
-    if isinstance(cached, int) and 1 <= cached <= free:
+    cached = _read_cache().get(key) if cache and free > 1 else None
+    if free == 1:
+        pass
+    elif isinstance(cached, int) and 1 <= cached <= free:
         choice.threads, choice.how = cached, "cached"
     else:
-        choice.seconds_per_step = measure(trainer, _candidates(free))
-        best = min(choice.seconds_per_step.values())
-        choice.threads = min(n for n, s in choice.seconds_per_step.items()
-                             if s <= best * CLOSE_ENOUGH)
-        if cache:
-            _write_cache(key, choice.threads)
+        choice.threads, choice.how = 1, "measuring"  # the trial's first count
+        trainer.before_step = ThreadTrial(trainer, choice, _candidates(free),
+                                          key if cache else None)
     torch.set_num_threads(choice.threads)
     return choice
 
@@ -124,47 +126,59 @@ def _candidates(free: int) -> list[int]:
     return counts + [free]
 
 
-def measure(trainer, counts: list[int]) -> dict[int, float]:
-    """Seconds per training step of a copy of ``trainer``'s model at each thread count.
+class ThreadTrial:
+    """The run's first steps at each candidate count in turn; then the fastest stays.
 
-    The counts take turns (`ROUNDS` rounds) and each round's time is the median step;
-    a count more than `SLOWER_STOPS` slower than the best so far ends the climb (the
-    curve rises from there on).
+    Called by the trainer before every step with the step's number; the time between
+    two calls is a step (with whatever the loop and its caller did in between). Each
+    turn skips the first step after a switch (the thread pool resizes).
     """
-    saved = torch.get_num_threads()
-    model = copy.deepcopy(trainer.model).train()
-    optimizer = make_optimizer(trainer.cfg, model)
-    x, y = trainer.sample_batch()
-    task = trainer.data.task
 
-    def step():
-        loss = task_loss(model(x), y, task)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+    def __init__(self, trainer, choice: ThreadChoice, counts: list[int],
+                 cache_key: str | None):
+        self.trainer, self.choice, self.cache_key = trainer, choice, cache_key
+        self.turns = [n for _ in range(ROUNDS) for n in counts]
+        self.times: dict[int, list[float]] = {n: [] for n in counts}
+        self.block: list[float] = []
+        self.last: float | None = None
+        self.skip = WARM_UP_STEPS
+        self.block_start = 0.0
 
-    times: dict[int, list[float]] = {}
-    tried = list(counts)
-    try:
-        for _ in range(ROUNDS):
-            for n in list(tried):
-                torch.set_num_threads(n)
-                step()  # untimed: the pool resizes, caches warm
-                runs, start = [], time.perf_counter()
-                while len(runs) < MAX_STEPS and (not runs or sum(runs) < MEASURE_SECONDS):
-                    t0 = time.perf_counter()
-                    step()
-                    runs.append(time.perf_counter() - t0)
-                    if time.perf_counter() - start > 10 * MEASURE_SECONDS:
-                        break  # a slow step: one or two are enough
-                times.setdefault(n, []).append(sorted(runs)[len(runs) // 2])
-                best = min(min(v) for v in times.values())
-                if min(times[n]) > best * SLOWER_STOPS:
-                    tried = [m for m in tried if m <= n]
-                    break
-    finally:
-        torch.set_num_threads(saved)
-    return {n: min(v) for n, v in times.items()}
+    def __call__(self, step: int) -> None:
+        now = time.perf_counter()
+        previous, self.last = self.last, now
+        if self.skip > 0:  # warm-up, or the first step after a switch
+            self.skip -= 1
+            if self.skip == 0:
+                self._begin_turn(now)
+            return
+        self.block.append(now - previous)
+        long_enough = now - self.block_start >= BLOCK_S and len(self.block) >= BLOCK_STEPS[0]
+        if long_enough or len(self.block) >= BLOCK_STEPS[1] or \
+                (now - self.block_start > 10 * BLOCK_S and self.block):
+            self.times[self.turns.pop(0)].append(statistics.median(self.block))
+            self.block = []
+            if self.turns:
+                self.skip = 1
+                torch.set_num_threads(self.turns[0])
+            else:
+                self._finish()
+
+    def _begin_turn(self, now: float) -> None:
+        torch.set_num_threads(self.turns[0])
+        self.block_start = now
+
+    def _finish(self) -> None:
+        seconds = {n: min(v) for n, v in self.times.items() if v}
+        best = min(seconds.values())
+        choice = self.choice
+        choice.seconds_per_step = seconds
+        choice.threads = min(n for n, s in seconds.items() if s <= best * CLOSE_ENOUGH)
+        choice.how = "measured"
+        torch.set_num_threads(choice.threads)
+        self.trainer.before_step = None
+        if self.cache_key is not None:
+            _write_cache(self.cache_key, choice.threads)
 
 
 def _cache_key(design, free: int) -> str:

@@ -77,6 +77,9 @@ class Trainer(RunCommands):
         # Wraps the device work of every step (not probe collection or evaluation): the
         # benchmark sets it to CUDA's sync-debug "error" mode to prove steps never sync.
         self.step_guard: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
+        # Called with the step's number before every step (threads.ThreadTrial times the
+        # run's first steps at each thread count through it); None: nothing to call.
+        self.before_step: Callable[[int], None] | None = None
 
     @property
     def lr(self) -> float:
@@ -142,6 +145,8 @@ class Trainer(RunCommands):
                         break
                     forced = self._paused  # a single step while paused: probe it
                 step = self.step
+                if self.before_step is not None:
+                    self.before_step(step)
                 probe = forced or (cfg.probe_every > 0 and step % cfg.probe_every == 0)
                 with self.step_guard():
                     x, y = next(batches)

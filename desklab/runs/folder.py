@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..util.cpu_load import free_cores
 from .store import SUFFIX, RunReader
 
 WEIGHTS_SUFFIX = ".weights.pt"
@@ -45,6 +46,35 @@ def weights_path_of(run_path: str | os.PathLike) -> Path:
     path = Path(run_path)
     return path.with_name(path.name[:-len(SUFFIX)] + WEIGHTS_SUFFIX
                           if path.name.endswith(SUFFIX) else path.name + WEIGHTS_SUFFIX)
+
+
+def threads_note(meta: dict) -> str | None:
+    """How the run's CPU threads compared with the cores free for it, in words (None
+    when the run says nothing about threads).
+
+    A run oversubscribed when its intra-op threads exceeded the cores other programs
+    left free: each parallel region then waits for a thread that is not running (on a
+    2-core machine with one core busy, 4x slower than one thread)."""
+    threads = meta.get("threads")
+    if not isinstance(threads, dict) or not isinstance(threads.get("threads"), int):
+        return None
+    count, cores = threads["threads"], threads.get("cores")
+    busy = meta.get("busy_other_cores", threads.get("busy_other_cores"))
+    text = f"{count} CPU thread{'s' if count != 1 else ''}"
+    if isinstance(cores, int):
+        text += f" on {cores} cores"
+    how = {"measured": "chosen by measurement", "cached": "chosen for this design before",
+           "set": "set by the user", "user": "the script's own setting"}.get(threads.get("how"))
+    if how:
+        text += f" ({how})"
+    if isinstance(busy, (int, float)) and isinstance(cores, int):
+        free = free_cores(busy, cores=cores)
+        text += f"; other programs kept {busy:.1f} cores busy"
+        if count > free:
+            text += (f". The run used more threads than the {free} free core"
+                     f"{'s' if free != 1 else ''}: its threads waited for each other "
+                     f"(torch.set_num_threads({free}) would likely train faster)")
+    return text
 
 
 def resolve_run(run: str | os.PathLike) -> Path:

@@ -14,7 +14,9 @@ import time
 
 from .protocol import Ended, Job, Started, pack_event
 
-BOUNDARY_EVERY_S = 0.3  # the decision boundary redraws "every few hundred ms"
+BOUNDARY_EVERY_S = 0.3  # the decision boundary redraws "every few hundred ms"...
+BOUNDARY_SHARE = 0.02  # ...unless its grid costs more than 2% of the run's time (an
+# 80 x 80 grid through 50 layers: 60 ms, which every 0.3 s took a fifth of the steps)
 DIAGNOSIS_EVERY_S = 0.25  # changed findings go out at most 4 times a second
 FLUSH_EVERY_S = 0.05  # per-step rows and progress wait at most this long for company
 
@@ -50,6 +52,7 @@ class _Run:
         reader.attach(trainer, self.save_weights)
         choice = choose_threads(trainer, job.threads, job.reserve, busy_others,
                                 exclude_parent=True, max_threads=job.max_threads)
+        self.choice = choice  # completed in place when the run's first steps measured it
         self.threads = choice.as_dict()
         self.history = RunHistory(trainer.layout)  # the rules run here, on this history
         self.writer = self._open_record()
@@ -77,7 +80,8 @@ class _Run:
     def loop(self) -> None:
         trainer, history, send = self.trainer, self.history, self.send
         pending: list = []
-        last_flush = last_boundary = last_diagnosis = time.perf_counter()
+        last_flush = last_diagnosis = time.perf_counter()
+        next_boundary = last_flush  # at the first chance
         sent_findings: list = []
         for event in trainer.events():
             kind = event.kind
@@ -94,9 +98,10 @@ class _Run:
                     now - last_diagnosis >= DIAGNOSIS_EVERY_S or kind == "ended"):
                 sent_findings, last_diagnosis = list(history.diagnosed), now
                 send(("diagnosis", sent_findings))
-            if self.two_d and (now - last_boundary >= BOUNDARY_EVERY_S or kind == "ended"):
-                last_boundary = now
+            if self.two_d and (now >= next_boundary or kind == "ended"):
                 self._boundary()
+                cost = time.perf_counter() - now
+                next_boundary = now + max(BOUNDARY_EVERY_S, cost / BOUNDARY_SHARE)
         if pending:
             send(("events", pending))
 
@@ -129,9 +134,10 @@ class _Run:
         trainer = self.trainer
         trainer._run_calls()  # a "weights" asked for as the run ended
         weights = self.save_weights()
+        self.threads = self.choice.as_dict()  # measured by now (unless the run was short)
         if self.writer is not None:
             try:
-                self.writer.set_meta(train_seconds=trainer.train_seconds,
+                self.writer.set_meta(threads=self.threads, train_seconds=trainer.train_seconds,
                                      steps_per_second=trainer.step / max(
                                          trainer.train_seconds, 1e-9))
                 self.writer.close(trainer.state)

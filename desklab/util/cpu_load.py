@@ -89,13 +89,18 @@ def busy_other_cores(before: CpuSample, after: CpuSample) -> float:
     return max(0.0, load - 1.0)  # this process is running: one of the load is ours
 
 
-def free_cores(busy_others: float, reserve: int = 0) -> int:
-    """Cores left for a trainer: all, less ``reserve`` (the GUI's) and the busy ones.
+def cores_taken(busy_others: float) -> int:
+    """Whole cores that ``busy_others`` cores of load take away from a trainer: a core
+    counts as taken when others keep it busy more than a third of the time (an
+    intra-op thread sharing it waits for it at every parallel region)."""
+    return int(busy_others + 2 / 3)
 
-    A core counts as taken when others keep it busy more than a third of the time:
-    an intra-op thread sharing it waits for it at every parallel region."""
-    taken = int(busy_others + 2 / 3)
-    return max(1, cpu_count() - reserve - taken)
+
+def free_cores(busy_others: float, reserve: int = 0, cores: int | None = None) -> int:
+    """Cores left for a trainer: all (``cores``, default this machine's), less
+    ``reserve`` (the GUI's) and those others take."""
+    total = cpu_count() if cores is None else cores
+    return max(1, total - reserve - cores_taken(busy_others))
 
 
 def measure_busy_others(seconds: float = 0.1, exclude_parent: bool = False) -> float:

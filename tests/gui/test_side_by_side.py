@@ -40,7 +40,9 @@ def test_lesson_pair_runs_both_and_both_show_in_the_plots(window, qtbot):
     for k in range(2):  # both runs' data in every view
         assert has_data(compare.lines[k]["loss"]) and has_data(compare.lines[k]["val_acc"])
         assert has_data(compare.lines[k]["depth"])
-        assert all(has_data(c) for c in compare.panels[k].curves)
+        ridges = compare.panels[k].ridges
+        assert len(ridges) > 0
+        assert all(len(ridges.layer_data(i)[0]) > 0 for i in range(len(ridges)))
     low, tuned = (r.history.metric("loss")[-1] for r in compare.records)
     assert tuned < low / 3  # the lesson, visible side by side
     # replay: the per-layer views go back to an early snapshot

@@ -25,7 +25,9 @@ def test_run_streams_into_every_plot_then_pause_step_resume_stop(window, qtbot):
                     and c.boundary is not None, timeout=20000)
     view.redraw(everything=True)
     assert c.snapshots_received >= 3 and c.state == "running"
-    assert all(has_data(curve) for curve in view.activations.curves)
+    ridges = view.activations.ridges
+    assert len(ridges) == len(c.history.layout)
+    assert all(len(ridges.layer_data(i)[0]) > 0 for i in range(len(ridges)))
     assert view.activations.heat.image is not None
     assert has_data(view.gradients.grad_out) and has_data(view.gradients.grad_w)
     layers = range(len(c.history.layout))
@@ -83,7 +85,7 @@ def test_opening_another_design_mid_run_stops_it(window, qtbot):
     assert time.perf_counter() - start < 1.0
     assert c.thread is None and c.state == "idle"
     assert [t.objectName() for t in live_threads()] == ["desklab-preview"]
-    assert window.training.activations.curves == []  # plots cleared
+    assert len(window.training.activations.ridges) == 0  # plots cleared
 
 
 def test_editing_the_network_while_training_asks_to_stop(window, qtbot):

@@ -6,7 +6,8 @@ import numpy as np
 import pyqtgraph as pg
 
 from ...metrics import ProbeLayout, RunHistory
-from .base import Panel, _thin, layer_ticks, small_font
+from .base import Panel, _set_range, _step_range, _thin, layer_ticks, small_font
+from .ridge import RidgeBands
 
 
 class ActivationPanel(Panel):
@@ -38,7 +39,7 @@ class ActivationPanel(Panel):
         self.color_bar.setImageItem(self.heat, insert_in=self.heat_plot)
         self.color_bar.getAxis("right").setStyle(tickFont=small_font())
         self.set_stat("act_std")
-        self.curves: list[pg.PlotCurveItem] = []
+        self.ridges = RidgeBands(self.ridge)
         self._hover_on(self.ridge, "y")
         self._hover_on(self.heat_plot, "y")
 
@@ -58,16 +59,7 @@ class ActivationPanel(Panel):
 
     def set_layout(self, layout: ProbeLayout) -> None:
         super().set_layout(layout)
-        for c in self.curves:
-            self.ridge.removeItem(c)
-        self.curves = []
-        for i in range(len(layout)):
-            color = self.colors[i]
-            fill = pg.mkColor(color)
-            fill.setAlpha(90)
-            curve = pg.PlotCurveItem(pen=self._pen(i), fillLevel=i, brush=fill)
-            self.ridge.addItem(curve)
-            self.curves.append(curve)
+        self.ridges.set_layers(self.colors)
         self._tick_layers()
         hidden = [m.hist_range for m in layout.layers if m.kind != "output"] or [(-4.0, 4.0)]
         self.ridge.setXRange(min(r[0] for r in hidden), max(r[1] for r in hidden))
@@ -83,7 +75,7 @@ class ActivationPanel(Panel):
 
     def update(self, history: RunHistory) -> None:
         snap = history.latest
-        if snap is None or not self.curves:
+        if snap is None or not len(self.ridges):
             return
         self._show_hint(False)
         for i, meta in enumerate(snap.layout.layers):
@@ -95,9 +87,9 @@ class ActivationPanel(Panel):
             edges = meta.hist_edges
             x = np.repeat(edges, 2)[1:-1]  # step outline
             y = i + np.repeat(density, 2)
-            self.curves[i].setData(x, y, skipFiniteCheck=True)
-        if self._needs_restyle():
-            self._restyle(self.curves)
+            self.ridges.set_row(i, x, y)
+        self.ridges.highlight(self.highlighted)
+        self.ridges.refresh()
         steps, values = history.stat_series(self.stat)
         if len(steps) < 1:
             return
@@ -108,3 +100,6 @@ class ActivationPanel(Panel):
         self.heat.setImage(image, levels=levels, autoLevels=False)
         span = max(float(steps[-1] - steps[0]), 1.0)
         self.heat.setRect(float(steps[0]), -0.5, span, float(image.shape[0]))
+        # ranges set, not followed: an autoranged axis redraws its ticks at every paint
+        _step_range(self.heat_plot, steps)
+        _set_range(self.heat_plot, "y", -0.5, image.shape[0] - 0.5)

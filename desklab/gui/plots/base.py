@@ -169,7 +169,9 @@ class Panel(pg.GraphicsLayoutWidget):
             ax.setStyle(tickFont=small_font(), autoExpandTextSpace=True)
             ax.enableAutoSIPrefix(False)  # "(x0.001)" next to a label reads as noise
             ax.setTickDensity(0.7)  # fewer, readable ticks: log decades never pile up
-        plot.showAxes(True, showValues=(True, False, False, True))
+        # the frame is the view's border, not a top and a right axis: an axis works out
+        # its ticks again whenever the range changes, and those two only drew tick marks
+        plot.getViewBox().setBorder(pg.mkPen("#9e9e9e", width=1))
         plot.setMenuEnabled(False)  # the panel's own menu saves PNG / SVG
         return plot
 

@@ -11,7 +11,7 @@ import math
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QGridLayout, QHBoxLayout, QLabel, QSlider, QToolButton, QWidget,
+    QComboBox, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QSlider, QToolButton, QWidget,
 )
 
 from ...design import DATASETS, TRAIN_PARAMS
@@ -69,7 +69,11 @@ class TrainPanel(QWidget):
         buttons.addStretch(1)
         self.status = QLabel("Ready.")
         self.status.setObjectName("train_status")
-        buttons.addWidget(self.status)
+        # its text changes ~30 times a second during a run: a size that follows the text
+        # re-laid out the window and repainted every plot with it (3x the paint work)
+        self.status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.status.setMinimumWidth(200)
+        buttons.addWidget(self.status, 1)
         grid.addLayout(buttons, 0, 0, 1, self.PER_ROW)
 
         self.editors: dict[str, QWidget] = {}

@@ -219,6 +219,7 @@ class TrainingView(RunControls, QWidget):
         text = (f"{c.state} · step {c.step}/{steps} · {c.steps_per_second:.0f} steps/s · "
                 f"loss {loss_text} · {c.device_name or self.doc.design.train.device}")
         self.panel.status.setText(text)
+        self.panel.status.setToolTip(text)  # cut at the panel's edge when it is narrow
         self.status_message.emit(text)
 
 __all__ = ["TrainingView", "Qt"]
