@@ -153,9 +153,10 @@ class ThreadTrial:
                 self._begin_turn(now)
             return
         self.block.append(now - previous)
-        long_enough = now - self.block_start >= BLOCK_S and len(self.block) >= BLOCK_STEPS[0]
-        if long_enough or len(self.block) >= BLOCK_STEPS[1] or \
-                (now - self.block_start > 10 * BLOCK_S and self.block):
+        elapsed, n = now - self.block_start, len(self.block)
+        # fast steps: a tenth of a second and 3 of them at least; slow ones: one will do
+        if (elapsed >= BLOCK_S and n >= BLOCK_STEPS[0]) or n >= BLOCK_STEPS[1] or \
+                elapsed >= 3 * BLOCK_S:
             self.times[self.turns.pop(0)].append(statistics.median(self.block))
             self.block = []
             if self.turns:

@@ -3,6 +3,8 @@ of one run, hint card, PNG / SVG saving, layer highlight) and the range and tick
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
@@ -25,7 +27,7 @@ def small_font():
 
 RECENT = 60  # snapshots that set the y range of time plots ("recent values")
 MAX_POINTS = 200  # time series are thinned to this many points for drawing
-MAX_STEP_POINTS = 1500  # per-step loss: enough to see the noise, cheap to paint
+MAX_STEP_POINTS = 600  # per-step loss: more than a point per pixel of a panel: the noise shows
 CLASS_COLORS = np.array([(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
                          (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127),
                          (188, 189, 34), (23, 190, 207)], float) / 255
@@ -121,6 +123,12 @@ class Panel(pg.GraphicsLayoutWidget):
         self._hint.setStyleSheet("color: #555555; background: white")
         self._hint.hide()
         self._hinting = False
+        self.last_paint_ms = 0.0  # how long the last paint took (the view paces itself)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        start = time.perf_counter()
+        super().paintEvent(event)
+        self.last_paint_ms = (time.perf_counter() - start) * 1000
 
     HINT = "Press <b>Train</b> (F5) to see this plot fill in as the network trains."
 

@@ -25,6 +25,8 @@ from ..controllers.feed import RunFeed
 from ..controllers.worker import TrainingController
 
 REDRAW_MS = 33  # <= 30 Hz
+DRAW_SHARE = 0.3  # the panels' updates and paints take at most this share of the GUI
+# thread: after a panel that cost 15 ms to update and paint, the next waits 50 ms
 DIAGNOSE_EVERY_S = 0.25  # the rules run at most 4 times a second (followed runs)
 
 
@@ -86,6 +88,7 @@ class TrainingView(RunControls, QWidget):
         self._next_panel = 0
         self.first_snapshot_drawn = None  # perf_counter of the run's first probe on screen
         self._points = None  # the data points the boundary panel shows
+        self._next_redraw = 0.0  # perf_counter before which no tick redraws (DRAW_SHARE)
         self.controller.run_failed.connect(self.status_message)
         self.controller.acknowledged.connect(self._acknowledged)
         self._connect(self.controller)
@@ -168,11 +171,14 @@ class TrainingView(RunControls, QWidget):
 
         A panel's update and repaint take a few ms with 50 layers; doing all five in one
         tick blocked the event loop for ~45 ms. One per tick keeps each block short, and
-        every panel is fresh within five ticks. ``everything`` refreshes all at once
-        (screenshots, tests).
+        every panel is fresh within five ticks; a costly panel delays the next tick
+        (`DRAW_SHARE`), so long blocks never follow each other. ``everything``
+        refreshes all at once (screenshots, tests).
         """
         c = self.feed
         if c.history is None:
+            return
+        if not everything and time.perf_counter() < self._next_redraw:
             return
         if c.dirty:
             c.dirty = False
@@ -189,6 +195,7 @@ class TrainingView(RunControls, QWidget):
             for p in self.panels:
                 p.set_layout(history.layout)
         order = sorted(self._stale, key=lambda i: (i - self._next_panel) % len(self.panels))
+        cost = 0.0
         for index in (order if everything else order[:1]):
             panel = self.panels[index]
             if panel is self.boundary:
@@ -200,10 +207,13 @@ class TrainingView(RunControls, QWidget):
                 panel.update(history)
             self._stale.discard(index)
             self._next_panel = (index + 1) % len(self.panels)
+            cost += panel.last_paint_ms  # its paint follows; the last one is a fair guess
         if self.first_snapshot_drawn is None and history.latest is not None:
             self.first_snapshot_drawn = time.perf_counter()
         self._update_status()
-        self.redraw_ms.append((time.perf_counter() - start) * 1000)
+        spent = (time.perf_counter() - start) * 1000
+        self.redraw_ms.append(spent)
+        self._next_redraw = start + (spent + cost) / 1000 / DRAW_SHARE
 
     def _update_status(self) -> None:
         c = self.feed
