@@ -79,6 +79,8 @@ class LayerLines:
             connect = np.ones(len(x), dtype=np.int32)  # 0: no line to the next point
             connect[np.cumsum([len(p[0]) for p in parts]) - 1] = 0
             item.setData(x, y, connect=connect, skipFiniteCheck=True)
+            item.getPath()  # built now, in the redraw tick, not in the paint that follows:
+            # two blocks of the GUI thread half as long as one (the event loop's p99)
         self._draw_top()
 
     def layer_data(self, layer: int) -> tuple[np.ndarray, np.ndarray]:
