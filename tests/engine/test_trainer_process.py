@@ -100,7 +100,7 @@ def test_a_design_that_cannot_start_says_why(trainer):
     assert trainer.process.is_alive() and not trainer.busy  # ready for the next job
 
 
-def test_a_killed_process_is_told_in_plain_words(tmp_path):
+def test_a_killed_process_is_told_in_plain_words(tmp_path, capsys):
     process = TrainerProcess()
     try:
         design = get_preset("deep-sigmoid")
@@ -119,6 +119,10 @@ def test_a_killed_process_is_told_in_plain_words(tmp_path):
         reader = RunReader(path)
         assert reader.meta["status"] == "failed" and reader.meta["cause"] == cause
         reader.close()
+        from desklab.cli import main
+        assert main(["runs", "show", str(path)]) == 0
+        shown = capsys.readouterr().out
+        assert f"cause: {cause}" in shown and "CPU thread" in shown
     finally:
         process.dispose()
 
