@@ -10,7 +10,6 @@ from .base import (
     CLASS_COLORS,
     MAX_POINTS,
     MAX_STEP_POINTS,
-    RECENT,
     Panel,
     _thin,
     depth_colors,
@@ -23,6 +22,6 @@ from .gradients import GradientPanel
 from .health import HealthPanel
 from .loss import LossPanel
 
-__all__ = ["CLASS_COLORS", "MAX_POINTS", "MAX_STEP_POINTS", "RECENT", "ActivationPanel",
+__all__ = ["CLASS_COLORS", "MAX_POINTS", "MAX_STEP_POINTS", "ActivationPanel",
            "BoundaryPanel", "GradientPanel", "HealthPanel", "LossPanel", "Panel", "_thin",
            "depth_colors", "layer_ticks", "legend_title", "nice_ceiling"]

@@ -101,5 +101,5 @@ class ActivationPanel(Panel):
         span = max(float(steps[-1] - steps[0]), 1.0)
         self.heat.setRect(float(steps[0]), -0.5, span, float(image.shape[0]))
         # ranges set, not followed: an autoranged axis redraws its ticks at every paint
-        _step_range(self.heat_plot, steps)
+        _step_range(self.heat_plot, steps, self.planned_steps)
         _set_range(self.heat_plot, "y", -0.5, image.shape[0] - 0.5)

@@ -25,8 +25,9 @@ def small_font():
         _SMALL.setPointSize(8)
     return _SMALL
 
-RECENT = 60  # snapshots that set the y range of time plots ("recent values")
 MAX_POINTS = 200  # time series are thinned to this many points for drawing
+LINE_POINTS = 3000  # points per family of per-layer lines: with 50 layers a family was
+# 10000 points whose paths took the Unit health panel 5-10 ms to build each redraw
 MAX_STEP_POINTS = 600  # per-step loss: more than a point per pixel of a panel: the noise shows
 CLASS_COLORS = np.array([(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
                          (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127),
@@ -42,6 +43,11 @@ def depth_colors(n: int) -> list:
 def _thin(steps: np.ndarray, values: np.ndarray, limit: int = MAX_POINTS):
     stride = max(1, len(steps) // limit)
     return steps[::stride], values[..., ::stride]
+
+
+def layer_points(layers: int) -> int:
+    """Points per layer's line when a plot holds ``layers`` of them (`LINE_POINTS`)."""
+    return max(60, min(MAX_POINTS, LINE_POINTS // max(layers, 1)))
 
 
 def nice_ceiling(x: float) -> float:
@@ -66,19 +72,31 @@ def _set_range(plot, axis: str, lo: float, hi: float) -> None:
     (plot.setXRange if axis == "x" else plot.setYRange)(lo, hi, padding=0)
 
 
-def _step_range(plot, steps: np.ndarray) -> None:
-    """x spans the run up to a "nice" limit, so it moves only now and then."""
+def _step_range(plot, steps: np.ndarray, planned: int = 0) -> None:
+    """x spans a running run's planned steps (``planned``), so it never moves while the
+    plot fills from left to right; otherwise the data up to a "nice" limit, so it moves
+    only now and then. Each move makes every axis of the plot work out its ticks again
+    (3 ms an axis), which was most of the live view's slow paints."""
     if len(steps):
-        _set_range(plot, "x", float(steps[0]), nice_ceiling(float(steps[-1]) + 1))
+        first, last = float(np.min(steps)), float(np.max(steps))
+        end = planned if planned > last else nice_ceiling(last + 1)
+        _set_range(plot, "x", first, float(end))
 
 
-def _log_range(plot, values: np.ndarray) -> None:
-    """Fit a log y axis to recent finite positive values (not all-time extremes), snapped
-    to whole decades so it changes only when the data moves by a decade."""
+def _log_range(plot, values: np.ndarray, grow: bool = False) -> None:
+    """Fit a log y axis to the finite positive ``values``, snapped to whole decades: it
+    changes only when the data crosses a decade, and every decade is labelled. Callers
+    pass the whole run, so a vanishing phase early on stays in view after it recovers.
+    ``grow``: never narrower than the range already shown (a "now" plot whose values
+    move up and down keeps a steady axis until the next reset)."""
     v = values[np.isfinite(values) & (values > 0)]
     if v.size:
         lo, hi = np.floor(np.log10(v.min())), np.ceil(np.log10(v.max()))
-        _set_range(plot, "y", float(lo), float(max(hi, lo + 1)))
+        hi = max(hi, lo + 1)
+        shown = getattr(plot, "_range_y", None)
+        if grow and shown is not None:
+            lo, hi = min(lo, shown[0]), max(hi, shown[1])
+        _set_range(plot, "y", float(lo), float(hi))
 
 
 def _titled(plot, title: str) -> None:
@@ -124,6 +142,7 @@ class Panel(pg.GraphicsLayoutWidget):
         self._hint.hide()
         self._hinting = False
         self.last_paint_ms = 0.0  # how long the last paint took (the view paces itself)
+        self.planned_steps = 0  # a running run's length (the view sets it): the x extent
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt naming)
         start = time.perf_counter()

@@ -8,7 +8,9 @@ from PySide6.QtCore import Qt
 
 from ...metrics import ProbeLayout, RunHistory
 from .layer_lines import LayerLines
-from .base import RECENT, Panel, _log_range, _step_range, _thin, layer_ticks, legend_title
+from .base import (
+    Panel, _log_range, _set_range, _step_range, _thin, layer_points, layer_ticks, legend_title,
+)
 
 
 class GradientPanel(Panel):
@@ -21,6 +23,8 @@ class GradientPanel(Panel):
                                         ("‖dW‖", "#2e4057", False),
                                         ("× = 0", "#b71c1c", False)]))
         self.depth.setLogMode(y=True)
+        self.depth.disableAutoRange()  # ranges set in update: an axis works out its ticks
+        # again whenever its range changes, the cost of most paints when it followed data
         self.depth.setLabel("bottom", "layer (input → output)")
         self.grad_out = self.depth.plot(pen=pg.mkPen("#d1495b", width=1), symbol="o",
                                         symbolSize=5, symbolBrush="#d1495b")
@@ -47,7 +51,10 @@ class GradientPanel(Panel):
 
     def set_layout(self, layout: ProbeLayout) -> None:
         super().set_layout(layout)
+        self.depth._range_y = None  # a new run: the "now" axis starts from its data
         self.lines.set_layers(list(range(len(layout))), self.colors)
+        if len(layout):
+            _set_range(self.depth, "x", -0.5, len(layout) - 0.5)
         self._tick_layers()
 
     def _tick_layers(self) -> None:
@@ -72,6 +79,7 @@ class GradientPanel(Panel):
             zero_x += [int(i) for i in x[v == 0]]
             shown.append(v[keep])
         positive = np.concatenate(shown)
+        _log_range(self.depth, positive, grow=True)
         floor = np.floor(np.log10(positive.min())) - 0.5 if positive.size else -12.0
         names = snap.layout.names
         self.zeros.setData([float(i) for i in zero_x], [floor] * len(zero_x),
@@ -82,10 +90,10 @@ class GradientPanel(Panel):
         if not self._new_step(history):
             return
         steps, values = history.stat_series("grad_mean_abs")
-        steps, values = _thin(steps, values)
+        steps, values = _thin(steps, values, layer_points(len(self.lines)))
         with np.errstate(divide="ignore", invalid="ignore"):
             logs = np.log10(values)  # the curves are in a log-mode plot: give log values
         keep = np.isfinite(logs)
         self.lines.set_data([steps[k] for k in keep], [row[k] for row, k in zip(logs, keep)])
-        _step_range(self.time, steps)
-        _log_range(self.time, values[:, -RECENT:])
+        _step_range(self.time, steps, self.planned_steps)
+        _log_range(self.time, values)  # the whole run: a vanishing phase stays in view

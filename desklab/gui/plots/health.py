@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from ...design.catalog import saturating_activations
 from ...metrics import ProbeLayout, RunHistory
 from .layer_lines import LayerLines
-from .base import RECENT, Panel, _log_range, _step_range, _thin, legend_title
+from .base import Panel, _log_range, _step_range, _thin, layer_points, legend_title
 
 
 class HealthPanel(Panel):
@@ -52,9 +52,10 @@ class HealthPanel(Panel):
             family.highlight(self.highlighted)
         if not self._new_step(history):
             return
-        steps, dead = _thin(*history.stat_series("frac_dead"))
-        _, sat = _thin(*history.stat_series("frac_saturated"))
-        rsteps, ratio = _thin(*history.stat_series("update_ratio"))
+        points = layer_points(len(self.dead))
+        steps, dead = _thin(*history.stat_series("frac_dead"), points)
+        _, sat = _thin(*history.stat_series("frac_saturated"), points)
+        rsteps, ratio = _thin(*history.stat_series("update_ratio"), points)
         dead, sat = np.nan_to_num(dead), np.nan_to_num(sat)
         with np.errstate(divide="ignore", invalid="ignore"):
             logs = np.log10(ratio)  # a log-mode plot: curves take log values
@@ -62,7 +63,6 @@ class HealthPanel(Panel):
         keep = np.isfinite(logs)
         self.ratios.set_data([rsteps[k] for k in keep], [row[k] for row, k in zip(logs, keep)])
         self.sat.set_data(steps, sat[self.sat_index])
-        _step_range(self.frac, steps)
-        _step_range(self.ratio, rsteps)
-        recent = ratio[:, -RECENT:]
-        _log_range(self.ratio, np.concatenate([recent.ravel(), [1e-3]]))
+        _step_range(self.frac, steps, self.planned_steps)
+        _step_range(self.ratio, rsteps, self.planned_steps)
+        _log_range(self.ratio, np.concatenate([ratio.ravel(), [1e-3]]))  # the whole run

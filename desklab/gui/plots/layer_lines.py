@@ -38,6 +38,7 @@ class LayerLines:
         self.colors: list = []  # one QColor per layer of the whole layout
         self.highlighted = -1
         self._bands: list[tuple[pg.PlotCurveItem, list[int]]] = []  # (item, rows)
+        self._pool: list[pg.PlotCurveItem] = []  # band items in the plot, shown or not
         self._data: list[tuple[np.ndarray, np.ndarray]] = []  # per row: (x, y)
         self._top = pg.PlotCurveItem(skipFiniteCheck=True)
         self._top.setZValue(10)
@@ -45,19 +46,28 @@ class LayerLines:
         plot.addItem(self._top)
 
     def set_layers(self, layers: list[int], colors: list) -> None:
-        """Draw rows for ``layers`` (indices into ``colors``, one colour per layer)."""
-        for item, _ in self._bands:
-            self.plot.removeItem(item)
+        """Draw rows for ``layers`` (indices into ``colors``, one colour per layer).
+
+        Band items are kept for the next run and only re-coloured: adding and removing
+        items in a pyqtgraph plot cost 10-25 ms a panel at each run's start."""
         self.layers, self.colors, self._data = list(layers), list(colors), []
         n = len(self.layers)
         bands = min(n, MAX_ITEMS)
+        while len(self._pool) < bands:
+            item = pg.PlotCurveItem(skipFiniteCheck=True)
+            self.plot.addItem(item)
+            self._pool.append(item)
         self._bands = []
-        for b in range(bands):
+        for b, item in enumerate(self._pool):
+            if b >= bands:
+                item.setData([], [])
+                item.setVisible(False)
+                continue
             rows = [r for r in range(n) if r * bands // n == b]  # contiguous in depth
             middle = self.layers[rows[len(rows) // 2]]
-            item = pg.PlotCurveItem(pen=pg.mkPen(self.colors[middle], width=1,
-                                                 style=self.style), skipFiniteCheck=True)
-            self.plot.addItem(item)
+            item.setPen(pg.mkPen(self.colors[middle], width=1, style=self.style))
+            item.setData([], [])
+            item.setVisible(True)
             self._bands.append((item, rows))
         self._draw_top()
 
@@ -106,7 +116,7 @@ class LayerLines:
 
     def remove(self) -> None:
         """Take every item out of the plot (before the family is dropped)."""
-        for item, _ in self._bands:
+        for item in self._pool:
             self.plot.removeItem(item)
         self.plot.removeItem(self._top)
-        self._bands, self.layers, self._data = [], [], []
+        self._pool, self._bands, self.layers, self._data = [], [], [], []

@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from ...metrics import RunHistory
-from .base import MAX_STEP_POINTS, Panel, _thin, legend_title
+from .base import MAX_STEP_POINTS, Panel, _log_range, _step_range, _thin, legend_title
 
 
 class LossPanel(Panel):
@@ -23,12 +23,16 @@ class LossPanel(Panel):
         self.setObjectName("lossPlot")
         self.loss = self._plot("")
         self.loss.setLogMode(y=True)
+        self.loss.disableAutoRange()  # set in update: whole decades, always labelled, so a
+        # near-flat loss looks flat (auto range stretched a loss of 1.0986 +- 0.001 to fill
+        # the plot, with no tick label); and an axis whose range moves redoes its ticks
         self.loss.setLabel("left", "loss")
         self.train_loss = self.loss.plot(pen=pg.mkPen(self.TRAIN, width=1))
         self.val_loss = self.loss.plot(pen=pg.mkPen(self.VAL, width=1.5), symbol="o",
                                        symbolSize=4, symbolBrush=self.VAL, symbolPen=None)
         self.nextRow()
         self.acc = self._plot("")
+        self.acc.disableAutoRange()
         self.acc.setYRange(0, 1.02, padding=0)
         self.acc.setLabel("bottom", "step")
         self.acc.setLabel("left", "accuracy")
@@ -72,6 +76,11 @@ class LossPanel(Panel):
             v = history.metric(name) if len(evaluated) else np.zeros(0)
             keep = np.isfinite(v) & ((v > 0) if "loss" in name else True)
             curve.setData(evaluated[keep], v[keep])
+        shown = np.concatenate([steps, evaluated])
+        _step_range(self.loss, shown, self.planned_steps)
+        _step_range(self.acc, shown, self.planned_steps)
+        _log_range(self.loss, np.concatenate([values[0], history.metric("val_loss")
+                                              if len(evaluated) else []]))
         top5 = bool(len(evaluated)) and bool(np.isfinite(history.metric("val_top5")).any() or
                                              np.isfinite(history.metric("train_top5")).any())
         if top5 != self._top5:

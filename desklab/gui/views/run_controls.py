@@ -48,7 +48,7 @@ class RunControls:
         self.first_snapshot_drawn = None
         self.controller.start(design)
         self.show_feed(self.controller)
-        self._layout = None
+        self._layout, self._unlaid = None, set()
         for p in self.panels:
             p.reset()
         self._points = None
@@ -80,7 +80,7 @@ class RunControls:
         self.controller.begin()
         self.controller._set_state("idle")
         self.show_feed(self.controller)
-        self._layout = None
+        self._layout, self._unlaid = None, set()
         for p in self.panels:
             p.reset()
         self.findings.set_findings([])

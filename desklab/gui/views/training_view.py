@@ -82,7 +82,7 @@ class TrainingView(RunControls, QWidget):
         self.timer.setInterval(REDRAW_MS)
         self.timer.timeout.connect(self.redraw)
         self.timer.start()
-        self._layout = None
+        self._layout, self._unlaid = None, set()  # the run's layout; panels not yet given it
         self._last_diagnosis = 0.0
         self._stale: set[int] = set()  # panels with data newer than they show
         self._next_panel = 0
@@ -121,7 +121,7 @@ class TrainingView(RunControls, QWidget):
         self.feed = feed
         if feed is not self.controller:
             self._connect(feed)
-        self._layout = None
+        self._layout, self._unlaid = None, set()
         for p in self.panels:
             p.reset()
         self._points = feed.data_points
@@ -191,13 +191,20 @@ class TrainingView(RunControls, QWidget):
             c.diagnose()
         history = c.history
         if history.layout is not None and history.layout is not self._layout:
-            self._layout = history.layout
-            for p in self.panels:
-                p.set_layout(history.layout)
+            self._layout = history.layout  # each panel takes it on its own turn below:
+            self._unlaid = set(range(len(self.panels)))  # 50 layers' items, 5-15 ms a panel
         order = sorted(self._stale, key=lambda i: (i - self._next_panel) % len(self.panels))
         cost = 0.0
+        planned = c.run_steps if c.running else 0
         for index in (order if everything else order[:1]):
             panel = self.panels[index]
+            panel.planned_steps = planned
+            if index in self._unlaid:  # this turn lays the panel out, the next fills it
+                self._unlaid.discard(index)
+                panel.set_layout(self._layout)
+                if not everything:
+                    self._next_panel = (index + 1) % len(self.panels)
+                    continue
             if panel is self.boundary:
                 if self._points is not c.data_points:  # a new run's, once it started
                     self._points = c.data_points
