@@ -66,6 +66,7 @@ def snapshot(window) -> dict:
         "pid": os.getpid(),
         "title": window.windowTitle().replace("[*]", "*" if window.isWindowModified() else ""),
         "status": window.statusBar().currentMessage(),
+        "window": _rect(window),
         "train_status": window.training.panel.status.text(),
         "focus": (QApplication.focusWidget().objectName()
                   if QApplication.focusWidget() is not None else ""),
@@ -79,6 +80,7 @@ def snapshot(window) -> dict:
                                                                      marker[2])},
         "palette": _list_items(window.palette_list),
         "findings": window.training.findings.texts(),
+        "plots": {p.objectName(): p.shown() for p in window.training.panels},
     }
 
 

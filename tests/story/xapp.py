@@ -175,6 +175,22 @@ class App:
         time.sleep(0.3)
         return before if hover_check is None else {"map": before, "seen": seen}
 
+    def resize_window(self, width: int, height: int) -> None:
+        """Resize the app's main window with X requests (as a window manager would)."""
+        ids = subprocess.run(["xdotool", "search", "--onlyvisible", "--pid",
+                              str(self.proc.pid)], capture_output=True, text=True,
+                             env={**os.environ, "DISPLAY": self.x.display}).stdout.split()
+        main = self.map()["window"]
+        for wid in ids:  # the main window: the visible one of the map's size
+            geometry = subprocess.run(["xdotool", "getwindowgeometry", wid],
+                                      capture_output=True, text=True,
+                                      env={**os.environ, "DISPLAY": self.x.display}).stdout
+            if f"{main[2]}x{main[3]}" in geometry:
+                self.xdo("windowsize", wid, width, height)
+                time.sleep(0.3)
+                return
+        raise AssertionError(f"no X window of size {main[2]}x{main[3]} among {ids}")
+
     def close_window(self) -> None:
         """Close as a window manager does: WM_DELETE_WINDOW to the top-level window."""
         from Xlib import X, display, protocol  # python-xlib

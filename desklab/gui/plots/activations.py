@@ -21,6 +21,7 @@ class ActivationPanel(Panel):
 
     def __init__(self, parent=None):
         super().__init__("Activations", parent)
+        self.setObjectName("activationPlot")
         self.ridge = self._plot("Histograms (now)")
         self.ridge.disableAutoRange()  # ranges are set from the layout
         self.ridge.setLabel("left", "layer")

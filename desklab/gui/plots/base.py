@@ -202,6 +202,23 @@ class Panel(pg.GraphicsLayoutWidget):
         plot.setMenuEnabled(False)  # the panel's own menu saves PNG / SVG
         return plot
 
+    def shown(self) -> dict:
+        """What the panel shows, for the UI map: the hint, or per plot its title, its
+        axes' ranges (log10 on a log axis) and the tick labels last drawn."""
+        import re
+        plots = []
+        for item in self.ci.items:
+            if not isinstance(item, pg.PlotItem):
+                continue
+            (x0, x1), (y0, y1) = item.vb.viewRange()
+            title = re.sub(r"<[^>]+>", " ", item.titleLabel.text or "")
+            plots.append({
+                "title": " ".join(title.replace("&nbsp;", " ").split()),
+                "x": [x0, x1], "y": [y0, y1], "log_y": bool(item.ctrl.logYCheck.isChecked()),
+                "x_labels": list(getattr(item.getAxis("bottom"), "drawn_labels", ())),
+                "y_labels": list(getattr(item.getAxis("left"), "drawn_labels", ()))})
+        return {"hint": self._hinting, "plots": plots}
+
     def _show_hint(self, visible: bool) -> None:
         """Before the first data: a short hint instead of empty axes."""
         if visible == self._hinting:

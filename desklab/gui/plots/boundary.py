@@ -15,6 +15,7 @@ class BoundaryPanel(Panel):
 
     def __init__(self, parent=None):
         super().__init__("Decision boundary", parent)
+        self.setObjectName("boundaryPlot")
         self.plot = self._plot("Decision boundary")
         self.plot.setAspectLocked(False)
         self.image = pg.ImageItem()

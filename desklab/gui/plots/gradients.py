@@ -18,6 +18,7 @@ class GradientPanel(Panel):
 
     def __init__(self, parent=None):
         super().__init__("Gradient flow", parent)
+        self.setObjectName("gradientPlot")
         self.depth = self._plot(legend_title(
             "Gradient by depth (now)", [("mean |dL/dh|", "#d1495b", False),
                                         ("‖dW‖", "#2e4057", False),

@@ -17,6 +17,7 @@ class HealthPanel(Panel):
 
     def __init__(self, parent=None):
         super().__init__("Unit health", parent)
+        self.setObjectName("healthPlot")
         self.frac = self._plot(legend_title("Unit shares", [("dead", "#444444", False),
                                                             ("saturated", "#444444", True)]))
         self.frac.disableAutoRange()

@@ -26,6 +26,13 @@ class LogAxis(pg.AxisItem):
     """A pyqtgraph AxisItem; outside log mode it is the plain one."""
 
     _per_decade = 0.0
+    drawn_labels: tuple = ()  # the tick labels of the last drawing (the UI map reads them)
+
+    def generateDrawSpecs(self, p):  # noqa: N802 (Qt naming)
+        specs = super().generateDrawSpecs(p)
+        if specs is not None:
+            self.drawn_labels = tuple(text for _, _, text in specs[2] if text)
+        return specs
 
     def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802 (Qt naming)
         self._per_decade = size / max(maxVal - minVal, 1e-9)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QRect, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QMimeData, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
@@ -156,6 +156,10 @@ class NetworkEditor(QTreeWidget):
             item.setSelected(item.data(0, ROLE_PATH) in wanted)
         current = self.item_for(self.doc.selection[-1]) if self.doc.selection else None
         if current is not None:
+            # the keyboard's place too: after a rebuild (an undo) Qt put it on the first
+            # card, so Down after Ctrl+D, Ctrl+Z jumped to Input
+            self.selectionModel().setCurrentIndex(self.indexFromItem(current),
+                                                  QItemSelectionModel.NoUpdate)
             self.scrollToItem(current)
         self._syncing = False
 

@@ -80,19 +80,51 @@ def make_editor(param: Param, value, on_change) -> QWidget:
         w.setKeyboardTracking(False)
         w.valueChanged.connect(on_change)
     else:
-        w = QDoubleSpinBox()
-        w.setDecimals(6 if param.log_scale or (param.high or 1) <= 1 else 4)
+        w = NumberBox()
         w.setRange(-WIDE, WIDE)
         w.setStepType(QAbstractSpinBox.AdaptiveDecimalStepType)
         w.setValue(float(value) if _fits(value) else 0.0)
         w.setKeyboardTracking(False)
         w.valueChanged.connect(on_change)
     if isinstance(w, QAbstractSpinBox):
-        w.setMaximumWidth(130)  # the wide accepted range would make the hint huge
+        w.setMaximumWidth(96)  # the wide accepted range would make the hint huge; six
+        # fields in a row must fit the training panel of a 1280 px window
     w.setToolTip(param.help + _range_text(param))
     w.setObjectName(f"field_{param.name}")
     route_undo_keys(w)
     return w
+
+
+class NumberBox(QDoubleSpinBox):
+    """A float field that shows a value as it would be written: ``0``, ``0.0005``,
+    ``1e-05`` (a fixed six decimals showed 0.000000 and cut small learning rates), and
+    accepts what Python's ``float`` accepts, exponents included."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setDecimals(12)  # the value is kept this finely; the text is `:g`
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt naming)
+        return f"{value:.6g}"
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt naming)
+        try:
+            return float(text.strip())
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):
+        from PySide6.QtGui import QValidator
+        stripped = text.strip()
+        try:
+            value = float(stripped)
+        except ValueError:
+            # part of a number on its way ("", "-", "1e", "1e-", "."): keep typing
+            ok = all(c in "0123456789.eE+-" for c in stripped)
+            return (QValidator.Intermediate if ok else QValidator.Invalid), text, pos
+        if self.minimum() <= value <= self.maximum():
+            return QValidator.Acceptable, text, pos
+        return QValidator.Intermediate, text, pos
 
 
 def _range_text(p: Param) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QTimer, QSettings, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 
 from ... import __version__
@@ -29,6 +29,15 @@ from .window_menus import MenuActions
 from .window_checks import CheckActions
 from .window_runs import RunActions
 
+
+
+DOCK_MIN_WIDTH = {"palette": 170, "network": 220, "inspector": 270, "preview": 270,
+                  "runs": 270}  # px: titles and field names still read (1280 x 720 fits)
+
+
+DOCK_SHARE = {("network", "palette"): 0.19, ("inspector", "preview", "runs"): 0.21}  # of
+# the window's width: each side's docks when the window is resized (never under the
+# minimum widths)
 
 
 class MainWindow(FileActions, MenuActions, RunActions, CheckActions, QMainWindow):
@@ -119,6 +128,10 @@ class MainWindow(FileActions, MenuActions, RunActions, CheckActions, QMainWindow
         self._dock("runs", "Runs", self.run_panel, Qt.RightDockWidgetArea)
         self.tabifyDockWidget(self.docks["preview"], self.docks["runs"])
         self.docks["preview"].raise_()
+        # usable widths Qt keeps when the window shrinks (it took the space from the
+        # left docks, down to ~70 px of icons, and never gave it back when it grew)
+        for name, width in DOCK_MIN_WIDTH.items():
+            self.docks[name].widget().setMinimumWidth(width)
         self.resizeDocks([self.docks["network"], self.docks["inspector"]], [310, 330],
                          Qt.Horizontal)
         self.resizeDocks([self.docks["palette"], self.docks["network"]], [118, 800],
@@ -270,6 +283,29 @@ class MainWindow(FileActions, MenuActions, RunActions, CheckActions, QMainWindow
         QMessageBox.about(self, "About DeskLab",
                           f"<b>DeskLab {__version__}</b><p>Design a network layer by layer "
                           f"and watch every layer train.</p><p>{len(PRESETS)} lessons.</p>")
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        """Docks keep their share of a resized window: Qt hands all the width to the
+        plots, so docks squeezed at a small size stayed at their minimum when it grew,
+        and a shrinking window squeezed the plots while the Inspector kept 380 px."""
+        super().resizeEvent(event)
+        if event.oldSize().width() > 0 and event.size().width() != event.oldSize().width():
+            QTimer.singleShot(0, self._share_width)
+
+    def _share_width(self) -> None:
+        width = self.width()
+        grow, sizes = [], []
+        for names, share in DOCK_SHARE.items():
+            docks = [self.docks[n] for n in names if self.docks[n].isVisible()
+                     and not self.docks[n].isFloating()]
+            if not docks:
+                continue
+            want = max(DOCK_MIN_WIDTH[names[0]], int(width * share))
+            if abs(docks[0].width() - want) > 8:  # wider or narrower than its share
+                grow.append(docks[0])
+                sizes.append(want)
+        if grow:
+            self.resizeDocks(grow, sizes, Qt.Horizontal)
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state)

@@ -22,7 +22,7 @@ def kind_icon(kind: str) -> QIcon:
 
 class Palette(QListWidget):
     """Layer kinds with icon, name and tooltip. Drag one into the editor, or
-    double-click to append it (`add_requested`)."""
+    double-click it, or press Enter or Space on it, to append it (`add_requested`)."""
 
     add_requested = Signal(str)
 
@@ -46,10 +46,21 @@ class Palette(QListWidget):
             params = ", ".join(f"{p.name} {p.default}" for p in entry.params)
             item.setToolTip(f"<b>{entry.label}</b><br>{entry.help}"
                             + (f"<br><i>defaults: {params}</i>" if params else "")
-                            + "<br>Drag into the network, or double-click to append.")
+                            + "<br>Drag into the network, or double-click (Enter) to "
+                            "append after the selected card.")
             self.addItem(item)
         self.itemDoubleClicked.connect(lambda item: self.add_requested.emit(
             item.data(Qt.UserRole)))
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        """Enter or Space adds the current tile: the palette works without a mouse."""
+        item = self.currentItem()
+        if event.key() in (Qt.Key_Return, Qt.Key_Enter, Qt.Key_Space) and item is not None \
+                and not event.modifiers() & ~Qt.KeypadModifier:
+            self.add_requested.emit(item.data(Qt.UserRole))
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def mimeTypes(self) -> list[str]:
         return [KIND_MIME]

@@ -72,7 +72,8 @@ class TrainPanel(QWidget):
         # its text changes ~30 times a second during a run: a size that follows the text
         # re-laid out the window and repainted every plot with it (3x the paint work)
         self.status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        self.status.setMinimumWidth(200)
+        self.status.setMinimumWidth(60)  # cut at the panel's edge; the tooltip and the
+        # status bar hold all of it (a 200 px minimum kept the window from 1280 px)
         buttons.addWidget(self.status, 1)
         grid.addLayout(buttons, 0, 0, 1, self.PER_ROW)
 

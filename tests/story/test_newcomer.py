@@ -1,0 +1,154 @@
+"""A newcomer's first minutes with a real mouse and keyboard (xdotool on Xvfb), issue 25.
+
+The window shrunk towards 1024 x 700 and grown again keeps usable docks; at 1280 x 720
+a 7-layer sigmoid net trains without the window widening, and every live plot shows
+numbers on both axes, the loss as near-flat as it is, and the gradients' whole run (the
+vanishing phase at the start stays in view after it resolves: checked against the run
+file the app wrote); the palette adds a layer from the keyboard; after Ctrl+D and
+Ctrl+Z, Down moves from the selected card, not from Input. Read through the UI map.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+from xapp import App, center
+
+from desklab.design import InputSpec, LayerSpec, NetworkDesign, TrainConfig, save_design
+from desklab.runs import RunReader
+
+
+def _sigmoid_net(path: Path) -> None:
+    """Seven sigmoid layers, Adam at 0.01: vanishing gradients for the first ~50 steps,
+    then the run recovers (`desklab train` finds "vanishing, steps 0 to 45, resolved")."""
+    save_design(NetworkDesign(
+        name="sigmoid-7", input=InputSpec("spiral", {"samples": 1000}),
+        layers=[LayerSpec.make("dense", units=32, activation="sigmoid", init="xavier_normal")
+                for _ in range(7)],
+        train=TrainConfig(optimizer="adam", lr=0.01, batch_size=64, steps=600,
+                          probe_every=5, eval_every=50)), path)
+
+
+def _docks(m: dict) -> dict:
+    return {name: m["widgets"].get(f"dock_{name}", [0, 0, 0, 0])[2]
+            for name in ("palette", "network", "inspector")}
+
+
+def _saved(app: App, path: Path) -> dict:
+    before = path.stat().st_mtime_ns
+    app.key("ctrl+s")
+    end = time.monotonic() + 10
+    while time.monotonic() < end and path.stat().st_mtime_ns == before:
+        time.sleep(0.05)
+    time.sleep(0.1)
+    return json.loads(path.read_text())
+
+
+def _selected(m: dict) -> list:
+    return [c["path"] for c in m["cards"] if c["selected"]]
+
+
+def test_newcomer(xserver, tmp_path, monkeypatch):
+    runs = tmp_path / "runs"
+    monkeypatch.setenv("DESKLAB_RUNS", str(runs))
+    design_path = tmp_path / "sigmoid-7.json"
+    _sigmoid_net(design_path)
+    app = App(xserver, tmp_path, str(design_path))
+    try:
+        _layout_holds(app)
+        _plots_tell_the_story(app, runs)
+        _keyboard(app, design_path)
+    finally:
+        app.kill()
+
+
+def _layout_holds(app: App) -> None:
+    """Item 6: docks keep usable widths when the window shrinks, and get their share
+    back when it grows."""
+    app.resize_window(1024, 700)
+    small = app.wait(lambda m: m["window"][2] < 1300 and _docks(m), 10, "a small window")
+    time.sleep(0.5)
+    small = _docks(app.map())
+    assert small["palette"] >= 150 and small["network"] >= 200, small
+    assert small["inspector"] >= 250, small
+    app.resize_window(1600, 1000)
+    app.wait(lambda m: m["window"][2] == 1600, 10, "a wide window")
+    time.sleep(0.5)
+    wide = _docks(app.map())
+    assert wide["network"] >= 280 and wide["inspector"] >= 300, (small, wide)
+    app.resize_window(1280, 720)
+    app.wait(lambda m: m["window"][2:] == [1280, 720], 10, "1280 x 720")
+    time.sleep(0.5)
+
+
+def _plots_tell_the_story(app: App, runs: Path) -> None:
+    """Items 1, 2 (and 6: training does not widen the window)."""
+    app.click(*center(app.widget("trainButton")))
+    m = app.wait(lambda m: m if m["train_status"].startswith("finished") else None, 90,
+                 "the run to finish")
+    time.sleep(1.0)  # the last redraws (one panel per tick)
+    m = app.map()
+    assert m["window"][2:] == [1280, 720], "training widened the window"
+    for panel, shown in m["plots"].items():
+        assert not shown["hint"], panel
+        for plot in shown["plots"]:
+            assert plot["x_labels"] and plot["y_labels"], (panel, plot)
+    loss = m["plots"]["lossPlot"]["plots"][0]
+    assert len(loss["y_labels"]) >= 2, loss
+    # the gradients over time: the run's whole range is in view, the vanishing start too
+    (path,) = sorted(runs.glob("*.desklab-run"))
+    reader = RunReader(path)
+    try:
+        steps, grads = reader.history().stat_series("grad_mean_abs")  # (L, snapshots)
+    finally:
+        reader.close()
+    positive = grads[np.isfinite(grads) & (grads > 0)]
+    early = grads[:, steps <= 45]
+    early = early[np.isfinite(early) & (early > 0)]
+    time_plot = next(p for p in m["plots"]["gradientPlot"]["plots"]
+                     if p["title"].startswith("mean |dL/dh| per layer"))
+    lo, hi = time_plot["y"]  # log10
+    assert lo <= math.log10(early.min()) and lo <= math.log10(positive.min()), \
+        (time_plot, early.min(), positive.min())
+    assert hi >= math.log10(positive.max()), (time_plot, positive.max())
+    assert time_plot["x"][0] <= steps[0] and time_plot["x"][1] >= steps[-1], time_plot
+    _shot(app, "newcomer-1280x720")
+
+
+def _keyboard(app: App, design_path: Path) -> None:
+    """Item 10: a layer from the palette without the mouse; Ctrl+D, Ctrl+Z, Down."""
+    app.key("ctrl+r")  # reset: the design can be edited again
+    app.wait(lambda m: m["train_status"].startswith("idle"), 10, "reset")
+    app.click(*center(app.card([2])["rect"]))
+    app.wait(lambda m: _selected(m) == [[2]], 5, "card 2 selected")
+    before = _saved(app, design_path)
+    app.click(*center(app.tile("Dense")))  # the palette has the keys; the card stays selected
+    app.key("Return")
+    after = _saved(app, design_path)
+    kinds = [layer["kind"] for layer in after["layers"]]
+    assert len(after["layers"]) == len(before["layers"]) + 1, kinds
+    assert kinds[3] == "dense" and after["layers"][3].get("activation") != "sigmoid", \
+        after["layers"]  # a new Dense card (relu by default) after the selected card
+    app.click(*center(app.card([0])["rect"]))
+    app.wait(lambda m: _selected(m) == [[0]], 5, "card 0 selected")
+    app.key("ctrl+d")
+    app.wait(lambda m: len([c for c in m["cards"] if len(c["path"]) == 1]) ==
+             len(after["layers"]) + 3, 5, "the duplicate")
+    app.key("ctrl+z")
+    app.wait(lambda m: len([c for c in m["cards"] if len(c["path"]) == 1]) ==
+             len(after["layers"]) + 2, 5, "the undo")
+    app.key("Down")
+    got = app.wait(lambda m: _selected(m) or None, 5, "a selection after Down")
+    assert got == [[1]], f"Down after Ctrl+D, Ctrl+Z selected {got}, not the card after 0"
+
+
+def _shot(app: App, name: str) -> None:
+    import os
+    folder = os.environ.get("DESKLAB_STORY_SHOTS")
+    if folder:
+        time.sleep(0.5)
+        app.screenshot(Path(folder) / f"{name}.png")
