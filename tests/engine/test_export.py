@@ -154,6 +154,14 @@ def test_every_export_from_the_app(window, qtbot, tmp_path):
     assert ex.figure_sheet(tmp_path / "sheet.png")
     sheet = QImage(str(tmp_path / "sheet.png"))
     assert sheet.width() > 300 and sheet.height() > 200
+    # rendered from the panels under a title line: taller than two rows of panels, dark
+    # text pixels in the title strip, and no combo box (the sheet is the panels only)
+    tallest = max(p.height() for p in view.panels[:3]) + max(p.height() for p in
+                                                              view.panels[3:])
+    assert sheet.height() >= tallest + 30
+    strip = [sheet.pixelColor(x, y).lightness() for x in range(0, 300) for y in range(30)]
+    assert min(strip) < 100 and sum(v < 128 for v in strip) > 50
+    assert sheet.height() < view.plots_area.height() + 60
     for i, panel in enumerate(view.panels):  # each plot: PNG and SVG, as its menu does
         assert [a.text() for a in panel.scene().contextMenu] == [
             "Save plot as PNG…", "Save plot as SVG…"]
@@ -220,3 +228,17 @@ def test_exported_code_is_the_engines_own_source():
             source = inspect.getsource(getattr(modules, name))
             # get_source_segment starts at "def"/"class", after any decorator lines
             assert source.rstrip().endswith(segment), name
+
+
+def test_export_suggests_the_current_design_name(window, tmp_path):
+    """Item 12 of issue 25: the name of the design now, beside its file."""
+    asked = []
+    window.exporter._ask = lambda title, suggestion, filt: asked.append(suggestion)
+    window.doc.edit("rename", lambda d: setattr(d, "name", "my net/v2"))
+    menu = window.menuBar().findChildren(type(window.menuBar().actions()[0].menu()))
+    exports = [a for m in menu for a in m.actions() if a.text() == "&PyTorch code…"]
+    exports[0].trigger()
+    assert asked == ["my net_v2.py"]
+    window.doc.path = tmp_path / "design.json"
+    exports[0].trigger()
+    assert asked[-1] == str(tmp_path / "my net_v2.py")

@@ -108,15 +108,18 @@ class Exporter:
         return self._guard("TensorBoard logs", write)
 
     def figure_sheet(self, path: Path) -> bool:
-        """One PNG with the main plots of the current run."""
+        """One PNG of the live plots, rendered from the plot panels (not a grab of the
+        window's area, which held the heatmap's combo box), under a title line: the
+        design, the run's state and step, the date."""
         view = self.window.training
         view.redraw(everything=True)
-        return self._guard("the figure sheet", lambda: _save_png(view.plots_area.grab(), path))
+        return self._guard("the figure sheet", lambda: _save_png(figure_sheet_image(
+            view.panels, self.window.doc.design.name, view.feed), path))
 
     # --- menu entries: ask for a path, then export
 
     def add_menu(self, menu) -> None:
-        name = self.window.doc.design.name
+        name = "{name}"  # filled in when chosen: the design's name then, not at start-up
         entries = [
             ("&PyTorch code…", lambda: self._file(self.pytorch, "Export PyTorch code",
                                                  f"{name}.py", "Python (*.py)")),
@@ -135,6 +138,10 @@ class Exporter:
             menu.addAction(icon("export"), text, slot)
 
     def _file(self, export, title, suggestion, filter_) -> None:
+        doc = self.window.doc
+        suggestion = suggestion.replace("{name}", _file_stem(doc.design.name))
+        if doc.path is not None:  # beside the design's file
+            suggestion = str(Path(doc.path).parent / suggestion)
         path = self._ask(title, suggestion, filter_)
         if path is not None:
             export(path)
@@ -143,6 +150,47 @@ class Exporter:
         folder = QFileDialog.getExistingDirectory(self.window, "TensorBoard log folder")
         if folder:
             self.tensorboard(Path(folder))
+
+
+def _file_stem(name: str) -> str:
+    """A design name as a file name: separators and control characters replaced."""
+    stem = "".join("_" if c in '/\\:*?"<>|' or ord(c) < 32 else c for c in name).strip(" .")
+    return stem or "design"
+
+
+def figure_sheet_image(panels: list, design_name: str, feed):
+    """The panels side by side, three to a row at their on-screen sizes, under a title
+    line; a QImage."""
+    from datetime import date
+
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtGui import QColor, QFont, QImage, QPainter
+    pictures = [p.grab() for p in panels]
+    per_row, title_h, gap = 3, 34, 6
+    rows = [pictures[i:i + per_row] for i in range(0, len(pictures), per_row)]
+    width = max(sum(p.width() for p in row) + gap * (len(row) - 1) for row in rows)
+    height = title_h + sum(max(p.height() for p in row) for row in rows) + gap * len(rows)
+    ratio = pictures[0].devicePixelRatio() if pictures else 1.0
+    image = QImage(int(width * ratio), int(height * ratio), QImage.Format_RGB32)
+    image.setDevicePixelRatio(ratio)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    font = QFont()
+    font.setPointSize(11)
+    font.setBold(True)
+    painter.setFont(font)
+    state = f"{feed.state}, step {feed.step}" if feed.history is not None else "no run"
+    painter.drawText(8, 0, width - 16, title_h, Qt.AlignVCenter | Qt.AlignLeft,
+                     f"{design_name} · {state} · {date.today().isoformat()}")
+    y = title_h
+    for row in rows:
+        x = 0
+        for picture in row:
+            painter.drawPixmap(QPoint(x, y), picture)
+            x += picture.width() + gap
+        y += max(p.height() for p in row) + gap
+    painter.end()
+    return image
 
 
 def _save_png(image, path: Path) -> None:
