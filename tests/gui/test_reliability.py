@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from desklab.cli import main
-from desklab.design import dumps, save_design
+from desklab.design import dumps, load_design, save_design
 from desklab.design.edit import set_field
 from desklab.gui.controllers.worker import live_threads
 from desklab.lessons import get_preset
@@ -92,6 +92,7 @@ def test_autosave_and_restore(window, settings, qtbot, monkeypatch):
     qtbot.addWidget(again)
     try:
         assert dumps(again.doc.design) == saved and again.doc.modified
+        assert again.doc.path is None  # it was untitled
     finally:
         again.doc.undo_stack.setClean()
         again.shutdown()
@@ -99,6 +100,30 @@ def test_autosave_and_restore(window, settings, qtbot, monkeypatch):
     doc.undo_stack.setClean()
     window.close()
     assert not window.autosaver.path.exists()
+
+
+def test_restored_autosave_keeps_its_file(window, settings, qtbot, monkeypatch, tmp_path):
+    """Issue 25 item 13: a saved file's autosave comes back as that file, modified (it
+    became "untitled*"); Save then writes that file."""
+    from desklab.gui.views.main_window import MainWindow
+    path = tmp_path / "mine.json"
+    window.doc.mark_saved(path)
+    save_design(window.doc.design, path)
+    window.doc.edit("edit", lambda d: set_field(d, (0,), "units", 77))
+    assert window.autosaver.save_now()
+    monkeypatch.setattr(MainWindow, "ask_restore", lambda self, when: True)
+    again = MainWindow(get_preset("cnn-digits"), settings=settings)
+    qtbot.addWidget(again)
+    try:
+        assert again.doc.path == path and again.doc.modified
+        assert again.windowTitle().startswith("mine.json")
+        assert load_design(path).layers[0].params.get("units") != 77  # the file is untouched
+    finally:
+        again.doc.undo_stack.setClean()
+        again.shutdown()
+    window.doc.undo_stack.setClean()
+    window.close()
+    assert not window.autosaver.path.with_name("autosave.json.origin").exists()
 
 
 def test_autosave_on_an_unexpected_exception(window, monkeypatch):

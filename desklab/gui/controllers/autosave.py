@@ -8,6 +8,8 @@ restoring it), is set aside as ``autosave.json.bad`` and the user is told where.
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 import time
 from pathlib import Path
@@ -15,9 +17,11 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer
 
 from ...design import DesignFileError, NetworkDesign, load_design, save_design
+from ...util.files import atomic_write_text
 from .document import DesignDocument
 
 AUTOSAVE_MS = 30_000
+MAX_ORIGIN = 4096  # bytes read of the ".origin" file (a path)
 
 
 class Autosaver(QObject):
@@ -41,9 +45,29 @@ class Autosaver(QObject):
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             save_design(self.doc.design, self.path)
+            if self.doc.path is not None:  # the file it belongs to, for the restore
+                atomic_write_text(self._origin_path, str(Path(self.doc.path).absolute()))
+            else:
+                self._origin_path.unlink(missing_ok=True)
         except OSError:
             return False  # autosave is best effort; the real save reports errors
         return True
+
+    @property
+    def _origin_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".origin")
+
+    def _origin(self) -> Path | None:
+        """The design file the autosave was made from (None: an untitled design)."""
+        try:
+            if not stat.S_ISREG(os.stat(self._origin_path).st_mode):
+                return None
+            with open(self._origin_path, encoding="utf-8") as f:
+                text = f.read(MAX_ORIGIN).strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return Path(text) if text and "\0" not in text and Path(text).is_absolute() \
+            else None
 
     @property
     def _attempts_path(self) -> Path:
@@ -58,7 +82,7 @@ class Autosaver(QObject):
 
     def discard(self) -> None:
         """The user saved or chose to discard: no autosave is needed any more."""
-        for path in (self.path, self._attempts_path):
+        for path in (self.path, self._attempts_path, self._origin_path):
             try:
                 path.unlink()
             except FileNotFoundError:
@@ -66,8 +90,9 @@ class Autosaver(QObject):
             except OSError as exc:  # it will be offered again next time: say why
                 print(f"desklab: cannot remove {path}: {exc.strerror or exc}", file=sys.stderr)
 
-    def pending(self) -> tuple[NetworkDesign, float] | None:
-        """A design left by an earlier session (and when it was saved), if any.
+    def pending(self) -> tuple[NetworkDesign, float, Path | None] | None:
+        """A design left by an earlier session, when it was saved, and the design file
+        it belongs to (None for an untitled design), if any.
 
         Call `restored` once it is in the window. A file that does not load, or whose
         restore already failed twice, is set aside instead (see `notice`)."""
@@ -79,7 +104,7 @@ class Autosaver(QObject):
             self.set_aside("restoring it stopped DeskLab twice")
             return None
         try:
-            found = load_design(self.path), self.path.stat().st_mtime
+            found = load_design(self.path), self.path.stat().st_mtime, self._origin()
         except (DesignFileError, OSError) as exc:
             self.set_aside(str(exc))
             return None

@@ -55,12 +55,12 @@ class FileActions:
             if self.autosaver.notice:
                 self.show_error("Autosave set aside", self.autosaver.notice)
             return False
-        design, mtime = pending
+        design, mtime, origin = pending
         if not self.ask_restore(describe_age(mtime)):
             self.autosaver.discard()
             return False
         try:
-            self._replace(design, None)
+            self._replace(design, origin)  # still that file's, with unsaved changes
         except Exception as exc:  # noqa: BLE001 - a restore must never become a crash loop
             self.autosaver.set_aside(f"{type(exc).__name__}: {exc}")
             self.show_error("Autosave set aside", self.autosaver.notice)
@@ -69,7 +69,9 @@ class FileActions:
         # restored work is unsaved work: one undoable step away from an empty design
         self.doc.undo_stack.resetClean()
         self.doc.file_changed.emit()
-        self.statusBar().showMessage("Restored the autosaved design; save it to keep it.")
+        where = f" of {origin.name}" if origin is not None else ""
+        self.statusBar().showMessage(f"Restored the autosaved design{where}; save it to keep "
+                                     "it.")
         return True
 
 
