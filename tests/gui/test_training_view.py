@@ -187,3 +187,23 @@ def test_every_menu_and_toolbar_action_has_an_svg_icon(window):
         assert painted > 10, f"{action.text()!r}: the icon draws nothing"
         checked += 1
     assert checked >= 30
+
+
+def test_training_fields_mark_their_problems_inline(window):
+    """Issue 25 item 11: batch size 0 and val fraction 1.5 are marked on their fields
+    (each with its own reason), and the marks go when the values are fixed."""
+    from desklab.design.edit import set_field
+    panel = window.training.panel
+    width = window.minimumSizeHint().width()
+    window.doc.edit("bad", lambda d: (set_field(d, (), "train.batch_size", 0),
+                                      set_field(d, (), "input.val_fraction", 1.5)))
+    batch, split = panel.labels["train.batch_size"], panel.labels["input.val_fraction"]
+    assert "1 and 65536" in batch.text() and "#c02020" in batch.text()
+    assert "0.9" in split.text() and "#c02020" in split.text()
+    assert "border" in panel.editors["train.batch_size"].styleSheet()
+    assert "border" in panel.data_editors["input.val_fraction"].styleSheet()
+    assert panel.labels["train.steps"].text() == "steps"  # only the wrong ones
+    assert window.minimumSizeHint().width() <= width + 2  # the reason wraps in its column
+    window.doc.undo_stack.undo()
+    assert batch.text() == "batch size" and split.text() == "val fraction"
+    assert panel.editors["train.batch_size"].styleSheet() == ""

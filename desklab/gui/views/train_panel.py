@@ -7,6 +7,7 @@ L1 / L2 also reach a running trainer at once.
 
 from __future__ import annotations
 
+import html
 import math
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
@@ -33,6 +34,14 @@ def lr_to_slider(lr: float) -> int:
 def slider_to_lr(value: int) -> float:
     exp = LR_MIN_EXP + (LR_MAX_EXP - LR_MIN_EXP) * value / LR_TICKS
     return float(f"{10 ** exp:.3g}")
+
+
+def _short(message: str, name: str) -> str:
+    """The reason without the field's own name ("must be between 1 and 65536")."""
+    for prefix in (name.replace(" ", "_"), name):
+        if message.startswith(prefix + " "):
+            return message[len(prefix) + 1:]
+    return message
 
 
 class TrainPanel(QWidget):
@@ -78,6 +87,7 @@ class TrainPanel(QWidget):
         grid.addLayout(buttons, 0, 0, 1, self.PER_ROW)
 
         self.editors: dict[str, QWidget] = {}
+        self.labels: dict[str, QLabel] = {}  # each field's name above it (marks problems)
         schema = {p.name: p for p in TRAIN_PARAMS}
         self._cells = 0  # fields wrap after PER_ROW cells: label above editor
         self._grid = grid
@@ -85,7 +95,9 @@ class TrainPanel(QWidget):
             editor = make_editor(schema[name], get_field(doc.design, (), f"train.{name}"),
                                  lambda v, n=name: self._edit(f"train.{n}", v))
             self.editors[f"train.{name}"] = editor
-            self._place(QLabel(name.replace("_", " ")), editor)
+            label = QLabel(name.replace("_", " "))
+            self.labels[f"train.{name}"] = label
+            self._place(label, editor)
         self.lr = QSlider(Qt.Horizontal)
         self.lr.setObjectName("lr_slider")
         self.lr.setRange(0, LR_TICKS)
@@ -165,8 +177,31 @@ class TrainPanel(QWidget):
                 self._place(label, editor, cell=self._data_cell + k)
                 self.data_editors[field] = editor
                 self._data_labels.append(label)
+                self.labels[field] = label
         for field, editor in self.data_editors.items():
             set_editor_value(editor, get_field(self.doc.design, (), field))
+        self._show_problems()
+
+    def _show_problems(self) -> None:
+        """A field the validator objects to is marked where it is, as in the inspector:
+        a red frame, its name in red with the reason beside it and in its tooltip."""
+        problems = {p.field: p.message for p in self.doc.analysis.problems if p.path == ()}
+        for field, editor in {**self.editors, **self.data_editors}.items():
+            message = problems.get(field)
+            label = self.labels.get(field)
+            name = field.split(".")[-1].replace("_", " ")
+            if editor.property("plain_tip") is None:
+                editor.setProperty("plain_tip", editor.toolTip())
+            editor.setStyleSheet("border: 1px solid #d03030" if message else "")
+            editor.setToolTip(f"<b>{html.escape(message)}</b><br>{editor.property('plain_tip')}"
+                              if message else editor.property("plain_tip"))
+            if label is not None:
+                label.setWordWrap(True)  # the reason wraps inside the field's column
+                label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+                label.setText(f"<span style='color:#c02020'>{html.escape(name)}: "
+                              f"{html.escape(_short(message, name))}</span>" if message
+                              else name)
+                label.setToolTip(message or "")
 
     def set_running(self, running: bool) -> None:
         """While a run is on, only the live settings (lr, L1, L2) stay editable."""
