@@ -121,6 +121,7 @@ class Watcher:
             "name": self.name, "source": "watch", "every": self.every,
             "rank": self._rank, "modules": self.discovery.tree(self.model),
             "model": type(self.model).__name__,
+            "optimizer": _optimizer_settings(self.optimizer),
             "total_params": sum(p.numel() for p in self.model.parameters()),
             "device": str(next(self.model.parameters(), torch.empty(0)).device),
             # the user's own thread count, never changed here; runs show compares it with
@@ -192,3 +193,22 @@ def _run_path(run, rank: int | None, default_name: str) -> Path:
     if rank is not None:
         return path / f"rank-{rank}{SUFFIX}"
     return path if path.name.endswith(SUFFIX) else path.with_name(path.name + SUFFIX)
+
+
+def _optimizer_settings(optimizer) -> dict | None:
+    """The optimizer's class and its first group's numeric settings (lr, momentum,
+    betas, weight decay...), as the script set them: what the app shows while following."""
+    if optimizer is None:
+        return None
+    inner = getattr(optimizer, "optimizer", optimizer)  # accelerate / Lightning wrappers
+    settings = {}
+    groups = getattr(inner, "param_groups", None) or [{}]
+    for key, value in groups[0].items():
+        if isinstance(value, bool) or key == "params":
+            continue
+        if isinstance(value, (int, float)):
+            settings[key] = float(value)
+        elif isinstance(value, (tuple, list)) and value and \
+                all(isinstance(v, (int, float)) for v in value):
+            settings[key] = [float(v) for v in value]
+    return {"name": type(inner).__name__, "settings": settings}

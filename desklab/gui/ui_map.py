@@ -16,7 +16,9 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QRect, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QListWidget, QTreeWidget, QWidget
+from PySide6.QtWidgets import (
+    QApplication, QLabel, QListWidget, QTabBar, QTreeWidget, QWidget,
+)
 
 ENV = "DESKLAB_UI_MAP"
 INTERVAL_MS = 100
@@ -51,6 +53,16 @@ def _list_items(widget: QListWidget) -> list[dict]:
     return out
 
 
+def _tabs(window) -> list[dict]:
+    """The visible tabs of the window's tab bars (tabified docks): text and place."""
+    tabs = []
+    for bar in window.findChildren(QTabBar):
+        if bar.isVisible():
+            tabs += [{"text": bar.tabText(i), "rect": _rect(bar, bar.tabRect(i))}
+                     for i in range(bar.count())]
+    return tabs
+
+
 def snapshot(window) -> dict:
     """The map of ``window`` (a MainWindow) and its visible top-level widgets."""
     widgets = {}
@@ -79,6 +91,10 @@ def snapshot(window) -> dict:
             "how": marker[0], "path": list(marker[1]), "rect": _rect(tree.viewport(),
                                                                      marker[2])},
         "palette": _list_items(window.palette_list),
+        "stored_runs": _list_items(window.run_panel.stored),
+        "tabs": _tabs(window),
+        "labels": {w.objectName(): w.text() for w in window.findChildren(QLabel)
+                   if w.objectName() and w.isVisible()},
         "findings": window.training.findings.texts(),
         "plots": {p.objectName(): p.shown() for p in window.training.panels},
     }

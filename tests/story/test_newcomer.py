@@ -5,7 +5,9 @@ a 7-layer sigmoid net trains without the window widening, and every live plot sh
 numbers on both axes, the loss as near-flat as it is, and the gradients' whole run (the
 vanishing phase at the start stays in view after it resolves: checked against the run
 file the app wrote); the palette adds a layer from the keyboard; after Ctrl+D and
-Ctrl+Z, Down moves from the selected card, not from Input. Read through the UI map.
+Ctrl+Z, Down moves from the selected card, not from Input; a script's run followed
+from the Runs dock shows the script's own settings and length, and Reset brings the
+design back. Read through the UI map.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ def test_newcomer(xserver, tmp_path, monkeypatch):
         _layout_holds(app)
         _plots_tell_the_story(app, runs)
         _keyboard(app, design_path)
+        _following_a_script(app, runs, tmp_path)
     finally:
         app.kill()
 
@@ -97,6 +100,8 @@ def _plots_tell_the_story(app: App, runs: Path) -> None:
         assert not shown["hint"], panel
         for plot in shown["plots"]:
             assert plot["x_labels"] and plot["y_labels"], (panel, plot)
+            if plot["log_y"]:  # a decade or more: at least two labelled
+                assert len(plot["y_labels"]) >= 2, (panel, plot)
     loss = m["plots"]["lossPlot"]["plots"][0]
     assert len(loss["y_labels"]) >= 2, loss
     # the gradients over time: the run's whole range is in view, the vanishing start too
@@ -144,6 +149,50 @@ def _keyboard(app: App, design_path: Path) -> None:
     app.key("Down")
     got = app.wait(lambda m: _selected(m) or None, 5, "a selection after Down")
     assert got == [[1]], f"Down after Ctrl+D, Ctrl+Z selected {got}, not the card after 0"
+
+
+SCRIPT = """
+import sys, torch, desklab
+torch.manual_seed(0)
+model = torch.nn.Sequential(torch.nn.Linear(20, 32), torch.nn.ReLU(), torch.nn.Linear(32, 3))
+opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+watcher = desklab.watch(model, opt, run=sys.argv[1], every=5)
+for step in range(300):
+    x, y = torch.randn(64, 20), torch.randint(0, 3, (64,))
+    loss = torch.nn.functional.cross_entropy(model(x), y)
+    opt.zero_grad(); loss.backward(); opt.step(); watcher.log(loss)
+watcher.close()
+"""
+
+
+def _following_a_script(app: App, runs: Path, home: Path) -> None:
+    """Item 7: a script's run shows its own settings and length, Reset brings the
+    design back."""
+    import subprocess
+    import sys
+    subprocess.run([sys.executable, "-c", SCRIPT, str(runs / "script-run")], check=True,
+                   timeout=120)
+    tab = app.wait(lambda m: next((t["rect"] for t in m["tabs"] if t["text"] == "Runs"),
+                                  None), 5, "the Runs tab")
+    app.click(*center(tab))
+    item = app.wait(lambda m: next((i["rect"] for i in m["stored_runs"]
+                                    if i["text"].startswith("script-run")), None), 10,
+                    "the script's run in the run store list")
+    app.move(*center(item))
+    app.xdo("click", "--repeat", 2, "--delay", 80, 1)  # double-click: follow it
+    shown = app.wait(lambda m: m["labels"].get("follow_settings"), 10, "its settings")
+    assert "SGD" in shown and "lr 0.05" in shown and "momentum 0.9" in shown, shown
+    m = app.map()
+    assert "field_optimizer" not in m["widgets"], "the design's optimizer field still shows"
+    status = m["train_status"]
+    assert "step 300/300" in status and " 0 steps/s" not in status, status
+    _shot(app, "newcomer-following")
+    app.click(*center(app.widget("train_status")))
+    app.key("ctrl+r")
+    m = app.wait(lambda m: m if "field_optimizer" in m["widgets"] and
+                 "follow_settings" not in m["labels"] else None, 10, "the design back")
+    assert [c["path"] for c in m["cards"]][:1] == [["input"]], "the design's cards"
+    assert "step 0/600" in m["train_status"], m["train_status"]
 
 
 def _shot(app: App, name: str) -> None:

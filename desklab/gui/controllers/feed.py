@@ -83,6 +83,8 @@ class RunFeed(QObject):
                 self._set_state("running")
             if not math.isnan(event.steps_per_second):
                 self.steps_per_second = event.steps_per_second
+            if kind == "paused":
+                self.steps_per_second = 0.0  # not the speed it had before the pause
             if kind == "ended":
                 self.diagnose()
                 if self.ends_on_event:

@@ -23,6 +23,7 @@ from ...trainer_process.protocol import Event
 from .feed import RunFeed
 
 POLL_MS = 100
+RATE_WINDOW_S = 3.0  # a followed run's steps/s: over this much of the latest polls
 
 
 class RunFollower(RunFeed):
@@ -37,6 +38,7 @@ class RunFollower(RunFeed):
         self.reader = reader
         self.meta = reader.meta
         self.cursor = None
+        self._seen: list[tuple[float, int]] = []  # (monotonic time, steps) of recent polls
         self.newest_written: float | None = None  # commit time of the newest snapshot
         self.drawn_written: float | None = None
         self.drawn_lag_ms: list[float] = []  # per drawn snapshot: commit -> on screen
@@ -68,6 +70,7 @@ class RunFollower(RunFeed):
         if any(kind == "snapshot" for kind, _ in stored):
             self.newest_written = (self.cursor or {}).get("written")
         self.run_steps = self.step
+        self._measure_rate()
         status = run_status(self.meta)
         if stored:
             self.updated.emit()
@@ -78,6 +81,22 @@ class RunFollower(RunFeed):
                 self._set_state(status)
                 self.ended.emit(status)
 
+    def _measure_rate(self) -> None:
+        """Steps per second: over the last few seconds while the writer runs, over the
+        whole run once it has ended (the writer records no speed of its own)."""
+        now = time.monotonic()
+        self._seen.append((now, self.step))
+        while len(self._seen) > 2 and now - self._seen[0][0] > RATE_WINDOW_S:
+            self._seen.pop(0)
+        if self.meta.get("status", "running") == "running":
+            (t0, s0), (t1, s1) = self._seen[0], self._seen[-1]
+            self.steps_per_second = (s1 - s0) / (t1 - t0) if t1 - t0 > 0.5 else 0.0
+        else:
+            recorded = self.meta.get("steps_per_second")
+            span = _number(self.meta.get("ended")) - _number(self.meta.get("started"))
+            self.steps_per_second = float(recorded) if _number(recorded) > 0 else \
+                (self.step / span if span > 0 else 0.0)
+
     def close(self) -> None:
         self.timer.stop()
         self.reader.close()
@@ -86,3 +105,50 @@ class RunFollower(RunFeed):
         """The view drew the snapshot committed at ``written``: note how late it was."""
         self.drawn_written = written
         self.drawn_lag_ms.append((time.time() - written) * 1000.0)
+
+
+def _number(value) -> float:
+    """A finite float from a meta value, or NaN (meta comes from a file)."""
+    import math
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and \
+            math.isfinite(value):
+        return float(value)
+    return math.nan
+
+
+def settings_text(meta: dict) -> str:
+    """What a followed run was trained with, in a line: for a script its optimizer's
+    settings (as ``desklab.watch`` recorded them), for a DeskLab run its design's."""
+    import html
+    parts = []
+    if meta.get("source") == "watch":
+        opt = meta.get("optimizer") if isinstance(meta.get("optimizer"), dict) else {}
+        settings = opt.get("settings") if isinstance(opt.get("settings"), dict) else {}
+        shown = [f"{k.replace('_', ' ')} {_fmt(v)}" for k, v in settings.items()
+                 if k in ("lr", "momentum", "betas", "weight_decay", "eps", "dampening")]
+        name = opt.get("name") if isinstance(opt.get("name"), str) else "optimizer unknown"
+        parts.append(f"{name[:40]}" + (f" ({', '.join(shown)})" if shown else ""))
+        every = _number(meta.get("every"))
+        if every == every:
+            parts.append(f"probed every {int(every)} steps")
+    else:
+        design = meta.get("design") if isinstance(meta.get("design"), dict) else {}
+        train = design.get("train") if isinstance(design.get("train"), dict) else {}
+        keys = ("optimizer", "lr", "batch_size", "steps", "probe_every")
+        parts.append(", ".join(f"{k.replace('_', ' ')} {_fmt(train[k])}" for k in keys
+                               if k in train))
+    device = meta.get("device")
+    if isinstance(device, str):
+        parts.append(device[:40])
+    threads = meta.get("threads")
+    if isinstance(threads, dict) and isinstance(threads.get("threads"), int):
+        parts.append(f"{threads['threads']} threads")
+    return html.escape(" · ".join(p for p in parts if p))
+
+
+def _fmt(value) -> str:
+    if isinstance(value, list):
+        return "(" + ", ".join(_fmt(v) for v in value[:4]) + ")"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)[:40]

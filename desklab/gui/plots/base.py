@@ -26,6 +26,7 @@ def small_font():
     return _SMALL
 
 MAX_POINTS = 200  # time series are thinned to this many points for drawing
+LOG_PAD = 0.15  # decades shown beyond a log axis' whole decades, so both end labels fit
 LINE_POINTS = 3000  # points per family of per-layer lines: with 50 layers a family was
 # 10000 points whose paths took the Unit health panel 5-10 ms to build each redraw
 MAX_STEP_POINTS = 600  # per-step loss: more than a point per pixel of a panel: the noise shows
@@ -95,8 +96,10 @@ def _log_range(plot, values: np.ndarray, grow: bool = False) -> None:
         hi = max(hi, lo + 1)
         shown = getattr(plot, "_range_y", None)
         if grow and shown is not None:
-            lo, hi = min(lo, shown[0]), max(hi, shown[1])
-        _set_range(plot, "y", float(lo), float(hi))
+            lo, hi = min(lo, shown[0] + LOG_PAD), max(hi, shown[1] - LOG_PAD)
+        # a little past the decades: a label exactly at the edge is not drawn, and a
+        # range of one decade was left with a single label
+        _set_range(plot, "y", float(lo) - LOG_PAD, float(hi) + LOG_PAD)
 
 
 def _titled(plot, title: str) -> None:
@@ -138,7 +141,7 @@ class Panel(pg.GraphicsLayoutWidget):
         self._hint.setObjectName("plot_hint")
         self._hint.setWordWrap(True)
         self._hint.setAlignment(Qt.AlignCenter)
-        self._hint.setStyleSheet("color: #555555; background: white")
+        self._hint.setStyleSheet("color: #555555; background: white; padding: 12px")
         self._hint.hide()
         self._hinting = False
         self.last_paint_ms = 0.0  # how long the last paint took (the view paces itself)
@@ -229,7 +232,7 @@ class Panel(pg.GraphicsLayoutWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if hasattr(self, "_hint"):  # pyqtgraph resizes once inside its __init__
-            self._hint.setGeometry(self.rect().adjusted(12, 12, -12, -12))
+            self._hint.setGeometry(self.rect())  # all of it: no stray ticks around it
             self._tick_layers()
 
     def _tick_layers(self) -> None:

@@ -86,6 +86,8 @@ class MainWindow(FileActions, MenuActions, RunActions, CheckActions, QMainWindow
         self.run_panel.follow_requested.connect(self.follow_run)
         self.run_panel.landscape_requested.connect(self.show_landscape)
         self.training.controller.run_started.connect(self.stop_following)
+        self.training.act_reset.triggered.connect(self.stop_following)  # the design again
+        self.training.panel.back_to_design.connect(self.stop_following)
         self.training.controller.run_ended.connect(self._sanity_ended)
         self.run_panel.compare_requested.connect(self.compare_runs)
         self.training.controller.prepare_trainer()  # warm before the first Train

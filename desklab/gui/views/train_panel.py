@@ -12,7 +12,8 @@ import math
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QSlider, QToolButton, QWidget,
+    QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QToolButton,
+    QWidget,
 )
 
 from ...design import DATASETS, TRAIN_PARAMS
@@ -48,6 +49,7 @@ class TrainPanel(QWidget):
     """The settings row and the run buttons (their actions belong to the TrainingView)."""
 
     live_change = Signal(str, float)  # lr / l1 / l2 changed: reaches a running trainer
+    back_to_design = Signal()  # "Back to the design" while a stored run is followed
 
     TRAIN_FIELDS = ("optimizer", "batch_size", "steps", "l1", "l2", "probe_every")
 
@@ -73,7 +75,8 @@ class TrainPanel(QWidget):
         self.device.setToolTip("Where to train: auto picks CUDA, then MPS, then the CPU.")
         self.device.currentIndexChanged.connect(
             lambda i: self._edit("train.device", self.device.itemData(i)))
-        buttons.addWidget(QLabel("device"))
+        self.device_label = QLabel("device")
+        buttons.addWidget(self.device_label)
         buttons.addWidget(self.device)
         buttons.addStretch(1)
         self.status = QLabel("Ready.")
@@ -109,6 +112,20 @@ class TrainPanel(QWidget):
         self._place(self.lr_label, self.lr, span=2)
         self.data_editors: dict[str, QWidget] = {}
         self._data_cell = self._cells
+        # following a run from the run store: its own settings instead of the design's
+        self.follow_label = QLabel()
+        self.follow_label.setObjectName("follow_settings")
+        self.follow_label.setWordWrap(True)
+        self.follow_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.back_button = QPushButton("Back to the design")
+        self.back_button.setObjectName("back_to_design")
+        self.back_button.setToolTip("Stop following this run and edit the design again "
+                                    "(the run stays in the Runs dock)")
+        self.back_button.clicked.connect(self.back_to_design)
+        grid.addWidget(self.follow_label, 1, 0, 1, self.PER_ROW - 1)
+        grid.addWidget(self.back_button, 1, self.PER_ROW - 1)
+        self.follow_label.hide()
+        self.back_button.hide()
         doc.changed.connect(self.refresh)
         self.refresh()
 
@@ -202,6 +219,20 @@ class TrainPanel(QWidget):
                               f"{html.escape(_short(message, name))}</span>" if message
                               else name)
                 label.setToolTip(message or "")
+
+    def show_following(self, name: str | None, settings: str = "") -> None:
+        """While a run from the run store is shown (``name``), the panel shows what that
+        run was trained with and a way back; ``None``: the design's fields again."""
+        following = name is not None
+        fields = [*self.editors.values(), *self.labels.values(), *self.data_editors.values(),
+                  self.lr, self.lr_label, self.device, self.device_label]
+        for widget in fields:
+            widget.setVisible(not following)
+        self.follow_label.setVisible(following)
+        self.back_button.setVisible(following)
+        if following:
+            self.follow_label.setText(f"<b>Following {html.escape(name)}</b>: "
+                                      f"{settings or 'settings not recorded'}")
 
     def set_running(self, running: bool) -> None:
         """While a run is on, only the live settings (lr, L1, L2) stay editable."""

@@ -230,8 +230,10 @@ class TrainingView(RunControls, QWidget):
         elif c.history is not None and c.history.latest is not None:
             loss = c.history.latest.loss
         # a run shows its own length; otherwise the steps field's value
-        steps = c.run_steps if (c.running or c.state == "following") and c.run_steps \
-            else self.doc.design.train.steps
+        if c is not self.controller:  # a run from the store: its own length, not the design's
+            steps = max(c.run_steps, c.step)
+        else:
+            steps = c.run_steps if c.running and c.run_steps else self.doc.design.train.steps
         loss_text = f"{loss:.4g}" if math.isfinite(loss) else "–"
         text = (f"{c.state} · step {c.step}/{steps} · {c.steps_per_second:.0f} steps/s · "
                 f"loss {loss_text} · {c.device_name or self.doc.design.train.device}")

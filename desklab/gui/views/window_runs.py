@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFileDialog
 
 from ...runs.folder import runs_root
-from ..controllers.follow import RunFollower
+from ..controllers.follow import RunFollower, settings_text
 from .module_tree import ModuleTree
 
 
@@ -51,6 +51,9 @@ class RunActions:
             QTimer.singleShot(0, lambda: self.resizeDocks([self.docks["network"]], [360],
                                                           Qt.Horizontal))
         self.training.show_feed(follower)
+        self.training.panel.show_following(str(follower.meta.get("name", path.stem)),
+                                           settings_text(follower.meta))
+        self.inspector.setEnabled(False)  # the design's settings do not apply to this run
         self._follow_updated()
         return True
 
@@ -62,6 +65,8 @@ class RunActions:
             self.follower.close()
             self.follower.deleteLater()
             self.follower = None
+        self.training.panel.show_following(None)
+        self.inspector.setEnabled(True)
         if self.module_tree is not None:
             self.docks["network"].setWidget(self.network)
             self.module_tree.deleteLater()
