@@ -1,0 +1,104 @@
+"""What the app costs when nothing happens: CPU over 30 s after a followed script's run.
+
+    QT_QPA_PLATFORM=offscreen python bench/bench_idle.py [--seconds 30]
+
+A script under ``desklab.watch`` trains for a few seconds; the app follows it live from
+the Runs dock until it ends, with the Runs dock raised and the lessons browser open.
+Then the app's event loop runs (``QEventLoop.exec``) for ``--seconds`` while this
+measures the CPU time of the app's process (every thread) and of its warm trainer
+process. Goal (issue 25): under 1% of a core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+SCRIPT = """
+import sys, torch, desklab
+torch.manual_seed(0)
+model = torch.nn.Sequential(torch.nn.Linear(20, 64), torch.nn.ReLU(), torch.nn.Linear(64, 3))
+opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+watcher = desklab.watch(model, opt, run=sys.argv[1], every=5)
+for step in range(3000):
+    x, y = torch.randn(64, 20), torch.randint(0, 3, (64,))
+    loss = torch.nn.functional.cross_entropy(model(x), y)
+    opt.zero_grad(); loss.backward(); opt.step(); watcher.log(loss)
+watcher.close()
+"""
+
+
+def spin(seconds: float) -> None:
+    """Run the event loop for ``seconds``."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+
+
+def cpu_of(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30.0)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="desklab-idle-"))
+    runs = folder / "runs"
+    os.environ["DESKLAB_RUNS"] = str(runs)
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+    from desklab.gui.views.dialogs import LessonDialog
+    from desklab.gui.views.main_window import MainWindow
+    from desklab.trainer_process.client import POOL
+    app = QApplication(sys.argv[:1])  # noqa: F841 - kept alive for the window
+    window = MainWindow(settings=QSettings(str(folder / "s.ini"), QSettings.IniFormat))
+    window.ask_save_changes = lambda: None
+    window.resize(1600, 1000)
+    window.show()
+    spin(3)  # the trainer process warms up
+    script = subprocess.Popen([sys.executable, "-c", SCRIPT, str(runs / "script")])
+    path = runs / "script.desklab-run"
+    while not path.exists() and script.poll() is None:
+        spin(0.1)
+    window.docks["runs"].raise_()
+    window.follow_run(path)
+    followed = window.follower
+    while followed.status == "running":
+        spin(0.2)
+    script.wait()
+    lessons = LessonDialog(window)
+    lessons.show()
+    spin(2)  # what the end of the run left to draw
+    trainers = [t.process.pid for t in POOL.idle if t.process is not None]
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    before = own.ru_utime + own.ru_stime
+    before_trainers = sum(cpu_of(pid) for pid in trainers)
+    start = time.perf_counter()
+    spin(args.seconds)
+    wall = time.perf_counter() - start
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    app_share = (own.ru_utime + own.ru_stime - before) / wall
+    trainer_share = (sum(cpu_of(pid) for pid in trainers) - before_trainers) / wall
+    print(f"followed {followed.step} steps of a script's run (ended: {followed.status}); "
+          f"then {wall:.1f} s idle with the Runs dock and the lessons browser open")
+    print(f"app process: {100 * app_share:.2f}% of a core; its warm trainer process: "
+          f"{100 * trainer_share:.2f}% ({len(trainers)} process)")
+    lessons.close()
+    window.stop_following()
+    window.close()
+
+
+if __name__ == "__main__":
+    main()
