@@ -23,6 +23,11 @@ def test_lesson_pair_runs_both_and_both_show_in_the_plots(window, qtbot):
     assert dialog.both.isEnabled()
     dialog.both.click()
     compare = window.compare_windows[-1]
+    screen = compare.screen().availableGeometry()
+    assert compare.width() <= screen.width() and compare.height() <= screen.height()
+    # live: the views follow the newest snapshot without anyone touching the slider
+    qtbot.waitUntil(lambda: (compare.shown_steps[0] or 0) > 0, timeout=30000)
+    assert compare.step_label.text() == "live"
     qtbot.waitUntil(lambda: len(window.runs.records) == 2, timeout=30000)
     qtbot.waitUntil(lambda: not compare.controller.running, timeout=10000)
     compare._redraw(force=True)

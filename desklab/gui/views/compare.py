@@ -53,7 +53,8 @@ class CompareWindow(QMainWindow):
     def __init__(self, runs, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Compare runs - DeskLab")
-        self.resize(1500, 950)
+        room = self.screen().availableGeometry()  # it fits a 1280 x 720 screen too
+        self.resize(min(1500, int(room.width() * 0.95)), min(950, int(room.height() * 0.9)))
         self.controller = PairController(runs, self)
         self.records: list[RunRecord] = []
         self.shown_steps = [None, None]  # the snapshot step each side shows
