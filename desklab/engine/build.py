@@ -41,6 +41,7 @@ class ProbePoint:
     bounds: tuple[float, float] | None
     out_shape: tuple
     params: int
+    init: str = ""  # the layer's init scheme ("" when unknown: a user's own model)
 
 
 def _block(layer: LayerSpec, in_shape: tuple) -> Block:
@@ -123,7 +124,8 @@ def _point(info, layer: LayerSpec, module: nn.Module) -> ProbePoint:
     weighted = LAYER_KINDS[layer.kind].meta["weighted"] or layer.kind == "residual"
     act = ACTIVATIONS[layer.activation if weighted else "identity"]
     return ProbePoint(info.name, layer.kind, act.name, module.probe, module.weight,
-                      act.meta["hist"], act.meta["bounds"], info.out_shape, info.params)
+                      act.meta["hist"], act.meta["bounds"], info.out_shape, info.params,
+                      layer.init if weighted else "")
 
 
 def build(design: NetworkDesign, seed: int | None = None) -> DeskNet:

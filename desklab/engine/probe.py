@@ -73,7 +73,7 @@ class Prober:
         self.hist_sample = hist_sample  # None: exact histograms over the whole batch
         self.layout = ProbeLayout(tuple(
             LayerMeta(p.name, p.kind, p.activation, tuple(p.out_shape), p.params,
-                      p.hist_range, p.weight is not None) for p in self.points))
+                      p.hist_range, p.weight is not None, p.init) for p in self.points))
         self._active = False
         n = len(self.points)
         self._act: list[torch.Tensor | None] = [None] * n

@@ -10,7 +10,7 @@ Thresholds are the named constants below.
 from __future__ import annotations
 
 import math
-
+from dataclasses import replace
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -55,6 +55,46 @@ def diagnose(history: RunHistory) -> list[Finding]:
     found.extend(overfitting(history))
     found.extend(initial_loss(history))
     return found
+
+
+LR_CHANGE_RATIO = 1.5  # a learning rate that moved by this factor or more was changed
+LR_CHANGE_RECENT = 300  # steps: a finding this soon after a change says so
+
+
+def lr_change(history: RunHistory) -> tuple[int, float, float] | None:
+    """The run's latest learning-rate change: (step, before, after), or None."""
+    steps, lr = history.step_series("lr")
+    ok = np.isfinite(lr) & (lr > 0)
+    steps, lr = steps[ok], lr[ok]
+    if len(lr) < 2:
+        return None
+    moved = np.nonzero(np.abs(np.log(lr[1:] / lr[:-1])) >= np.log(LR_CHANGE_RATIO))[0]
+    if not moved.size:
+        return None
+    k = int(moved[-1])
+    return int(steps[k + 1]), float(lr[k]), float(lr[k + 1])
+
+
+LR_SENSITIVE = {"saturated", "dead_relu", "exploding", "diverged", "update_ratio"}
+
+
+def after_lr_change(finding: Finding, change: tuple[int, float, float]) -> Finding:
+    """A finding first found soon after the learning rate was changed (``change``, from
+    `lr_change`) says so, and its advice starts from that change (never "raise the
+    learning rate" right after a raise)."""
+    step, before, after = change
+    if finding.kind not in LR_SENSITIVE or not 0 <= finding.step - step <= LR_CHANGE_RECENT:
+        return finding
+    raised = after > before
+    note = (f" The learning rate was {'raised' if raised else 'lowered'} from {before:.3g} to "
+            f"{after:.3g} at step {step}, {finding.step - step} steps before this.")
+    advice = finding.advice
+    if raised and "raise the learning rate" in advice.lower():
+        advice = (f"The learning rate was just raised to {after:.3g}: give it a few hundred "
+                  "steps before raising it again.")
+    elif raised:
+        advice = f"Go back to the learning rate before the change ({before:.3g}). " + advice
+    return replace(finding, message=finding.message + note, advice=advice)
 
 
 def _fraction(x: float) -> str:
@@ -186,24 +226,32 @@ def saturated(snap: Snapshot) -> list[Finding]:
     bounds = f"{low:+g} or {high:+g}" if low < 0 else f"{low:g} or {high:g}"
     peak = ACTIVATIONS[act].meta.get("max_slope")
     slope = f"{act}'s slope peaks at {_fraction(peak)} and" if peak else f"{act}'s slope"
+    share = snap.stat("frac_saturated")
+    first = idx[0]  # the finding's layer (its header); the worst is named too
+    worst = f"; the most in {_name(snap, i)}, {share[i]:.0%}" if i != first else ""
+    xavier = all(snap.layout.layers[j].init.startswith("xavier") for j in idx)
     return _about_layers(
         "saturated", snap, idx,
-        f"Saturated {act}: in {_name(snap, i)} {snap.stat('frac_saturated')[i]:.0%} of the "
-        f"outputs sit within 1% of {bounds} ({len(idx)} layer(s) affected). There {slope} is "
+        f"Saturated {act}: in {_name(snap, first)} {share[first]:.0%} of the outputs sit "
+        f"within 1% of {bounds} ({len(idx)} layer(s) affected{worst}). There {slope} is "
         "almost 0, so almost no gradient passes and these units stop learning.",
-        "Use smaller initial weights (Xavier), standardise the inputs, add BatchNorm, or "
-        "switch to ReLU.")
+        ("These layers already use Xavier init: standardise the inputs, add BatchNorm, "
+         "lower the learning rate, or switch to ReLU." if xavier else
+         "Use smaller initial weights (Xavier), standardise the inputs, add BatchNorm, or "
+         "switch to ReLU."))
 
 
 def dead_units(snap: Snapshot) -> list[Finding]:
     idx, i = _over(snap, "frac_dead", dying_activations(), DEAD_FRAC)
     if not idx:
         return []
+    dead, first = snap.stat("frac_dead"), idx[0]  # the header's layer, then the worst
+    worst = f"; the most in {_name(snap, i)}, {dead[i]:.0%}" if i != first else ""
     return _about_layers(
         "dead_relu", snap, idx,
-        f"Dead units: {snap.stat('frac_dead')[i]:.0%} of the units in {_name(snap, i)} output 0 "
-        f"for the whole batch ({len(idx)} layer(s) affected). A ReLU that is 0 for every input "
-        "has zero gradient, so nothing can revive it.",
+        f"Dead units: {dead[first]:.0%} of the units in {_name(snap, first)} output 0 "
+        f"for the whole batch ({len(idx)} layer(s) affected{worst}). A ReLU that is 0 for "
+        "every input has zero gradient, so nothing can revive it.",
         "Lower the learning rate, use He init, or use Leaky ReLU / ELU whose slope is never 0.")
 
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .diagnostics import diagnose
+from .diagnostics import after_lr_change, diagnose, lr_change
 from .records import Finding, Metrics, StepSeries
 from .snapshot import N_STATS, STAT_INDEX, ProbeLayout, Snapshot
 
@@ -167,10 +167,12 @@ class RunHistory:
         now = self.latest.step if self.latest is not None else (
             int(self.metrics.steps[-1]) if len(self.metrics) else 0)
         current = {}
+        change = lr_change(self)
         for finding in diagnose(self):
             before = self._active.get(finding.kind) or self._reopen(finding.kind, now)
-            current[finding.kind] = (replace(finding, step=before.step)
-                                     if before is not None else finding)
+            if before is not None:
+                finding = replace(finding, step=before.step)
+            current[finding.kind] = after_lr_change(finding, change) if change else finding
         for kind, finding in self._active.items():
             if kind not in current:
                 self._resolved.append(replace(finding, end=now))

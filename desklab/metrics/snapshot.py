@@ -42,6 +42,7 @@ class LayerMeta:
     params: int
     hist_range: tuple[float, float]
     has_weight: bool
+    init: str = ""  # the init scheme of a designed layer ("" for a user's own model)
 
     @property
     def hist_edges(self) -> np.ndarray:

@@ -165,3 +165,66 @@ def test_decimating_series_keeps_order_and_ends(capacity):
     assert len(series) <= capacity and series.steps[0] == 0
     assert np.array_equal(series.values[:, 0], series.steps)
     assert np.all(np.diff(series.steps) > 0)
+
+
+def test_header_and_text_name_the_same_layer():
+    """Issue 25 item 8: "saturated - fc2" once said "in fc4 100%...": the finding's layer
+    (its header) is the one its text gives a share for; the worst is named after it."""
+    snap = snapshot(activation="sigmoid", frac_saturated=[0.0, 0.7, 0.8, 1.0, 0.0])
+    (finding,) = [f for f in diagnose(_history(snap)) if f.kind == "saturated"]
+    assert finding.layer == "fc2" and "in fc2 70% of the outputs" in finding.message
+    assert "the most in fc4, 100%" in finding.message
+    dead = snapshot(frac_dead=[0.0, 0.8, 0.95, 0.0, 0.0])
+    (finding,) = [f for f in diagnose(_history(dead)) if f.kind == "dead_relu"]
+    assert finding.layer == "fc2" and "80% of the units in fc2" in finding.message
+
+
+def _with_init(snap, init):
+    from dataclasses import replace
+    layout = ProbeLayout(tuple(replace(m, init=init if m.kind == "dense" else "")
+                               for m in snap.layout.layers))
+    return Snapshot(snap.step, layout, snap.stats, snap.hist)
+
+
+def test_advice_knows_the_init_the_layers_already_use():
+    snap = snapshot(activation="tanh", frac_saturated=[0.0, 0.9, 0.9, 0.0, 0.0])
+    plain = [f for f in diagnose(_history(snap)) if f.kind == "saturated"][0]
+    assert "Use smaller initial weights (Xavier)" in plain.advice
+    xavier = _with_init(snap, "xavier_normal")
+    told = [f for f in diagnose(_history(xavier)) if f.kind == "saturated"][0]
+    assert "Use smaller initial weights" not in told.advice
+    assert "already use Xavier" in told.advice
+
+
+def test_a_finding_right_after_an_lr_change_says_so():
+    """A raise to 0.5 at step 100, saturation from step 150: the finding names the change
+    and its advice starts from going back; 1000 steps later a new one does not."""
+    from desklab.metrics.records import StepSeries
+    history = RunHistory()
+    lr = np.r_[np.full(100, 0.01), np.full(100, 0.5)]
+    history.add_steps(StepSeries(0, np.ones(200), np.full(200, np.nan), lr))
+    history.add_snapshot(snapshot(50, activation="sigmoid"))
+    history.update_diagnosis()
+    history.add_snapshot(snapshot(150, activation="sigmoid",
+                                  frac_saturated=[0.0, 0.9, 0.0, 0.0, 0.0]))
+    (finding,) = [f for f in history.update_diagnosis() if f.kind == "saturated"]
+    assert "raised from 0.01 to 0.5 at step 100, 50 steps before this" in finding.message
+    assert finding.advice.startswith("Go back to the learning rate before the change (0.01)")
+    late = RunHistory()
+    late.add_steps(StepSeries(0, np.ones(1200), np.full(1200, np.nan),
+                              np.r_[np.full(100, 0.01), np.full(1100, 0.5)]))
+    late.add_snapshot(snapshot(1150, activation="sigmoid",
+                               frac_saturated=[0.0, 0.9, 0.0, 0.0, 0.0]))
+    (finding,) = [f for f in late.update_diagnosis() if f.kind == "saturated"]
+    assert "learning rate was" not in finding.message
+
+
+def test_no_raise_advice_right_after_a_raise():
+    from desklab.metrics.records import StepSeries
+    history = RunHistory()
+    lr = np.r_[np.full(100, 1e-5), np.full(20, 1e-4)]
+    history.add_steps(StepSeries(0, np.ones(120), np.full(120, np.nan), lr))
+    history.add_snapshot(snapshot(110, update_ratio=1e-7))
+    (finding,) = [f for f in history.update_diagnosis() if f.kind == "update_ratio"]
+    assert "Raise the learning rate" not in finding.advice
+    assert "just raised to 0.0001" in finding.advice
