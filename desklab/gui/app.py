@@ -35,6 +35,8 @@ def run_gui(design: NetworkDesign | None = None, path: Path | None = None,
     if path is not None:
         window.doc.path = path
         window.doc.file_changed.emit()
+    elif design is None and not screenshot:
+        window.offer_welcome()  # the first launch: three ways to start
     result = {"code": 0}
     if screenshot:
         # kept on the window: a plain object's bound methods do not keep it alive

@@ -31,6 +31,10 @@ class Preset:
         Returns a fresh design.
     pair : str or None
         The slug of the preset it is contrasted with.
+    signs : tuple of str
+        Finding kinds the lesson should show (``vanishing``, ``dead_relu``...): the
+        Lesson panel ticks each off when a run's findings show it. Each is checked
+        headless in tests/claims/test_lessons.py.
     """
 
     slug: str
@@ -40,6 +44,7 @@ class Preset:
     expected: str
     make: Callable[[], NetworkDesign]
     pair: str | None = None
+    signs: tuple[str, ...] = ()
 
     def design(self) -> NetworkDesign:
         d = self.make()

@@ -146,3 +146,15 @@ def test_deep_sigmoid_stalls_where_deep_relu_trains():
     assert final(relu, "train_acc") > 0.9 and "vanishing" not in kinds(relu)
     g = sigmoid.latest.stat("grad_mean_abs")[:10]
     assert g[-1] / g[0] > 1e4  # still vanishing after training
+
+
+def test_every_lesson_sign_is_a_finding_its_claim_test_checks():
+    """The Lesson panel ticks these off; each is asserted above on the lesson's run."""
+    import inspect
+    import sys
+    source = inspect.getsource(sys.modules[__name__])
+    from desklab.metrics.records import Finding  # noqa: F401 - the kinds it documents
+    for slug, preset in PRESETS.items():
+        for sign in preset.signs:
+            assert f'run("{slug}"' in source, slug
+            assert f'"{sign}"' in source, (slug, sign)

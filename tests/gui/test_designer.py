@@ -183,3 +183,44 @@ def test_closing_with_unsaved_changes_asks(window, qtbot):
     assert asked and window.isVisible()
     window.ask_save_changes = lambda: QMessageBox.Discard
     assert window.close()
+
+
+def test_mixed_fields_show_no_one_layers_number(window):
+    """Issue 25 item 14: two cards with different widths selected: "units (mixed)" shows
+    an empty field reading "mixed", not the first card's number; a value typed then
+    applies to both."""
+    from desklab.design.edit import set_field
+    doc = window.doc
+    doc.edit("widths", lambda d: (set_field(d, (0,), "units", 40),
+                                  set_field(d, (1,), "units", 70)))
+    doc.select([(0,), (1,)])
+    units = window.inspector.editors["units"]
+    assert units.lineEdit().text() == "" and units.lineEdit().placeholderText() == "mixed"
+    units.setValue(55)
+    assert [doc.design.layers[i].params["units"] for i in (0, 1)] == [55, 55]
+    assert units.lineEdit().text() == "55"
+
+
+def test_lesson_panel_and_the_first_launch_welcome(window, qtbot):
+    """Issue 25 item 9: the welcome's lesson opens deep-sigmoid with its story in the
+    Lesson panel; its sign (vanishing) is ticked when the run's findings show it; the
+    welcome is offered once."""
+    from PySide6.QtWidgets import QPushButton
+    assert window.offer_welcome() and window.welcome.isVisible()
+    assert window.welcome.geometry() == window.training.plots_area.rect()
+    window.welcome.findChild(QPushButton, "welcome_lesson").click()
+    assert not window.welcome.isVisible() and window.doc.design.name == "deep-sigmoid"
+    panel = window.lesson_panel
+    assert "Look for" in panel.text.text() and "What should happen" in panel.text.text()
+    sign = panel.signs["vanishing"]
+    assert not sign.isChecked()
+    window.doc.design.train.steps = 60
+    window.training.act_train.trigger()
+    qtbot.waitUntil(lambda: window.training.controller.state == "finished", timeout=30000)
+    qtbot.waitUntil(sign.isChecked, timeout=5000)
+    assert "seen from step" in sign.text()
+    window.training.stop_and_reset()
+    assert not sign.isChecked()  # the ticks are the run's on screen
+    assert not window.offer_welcome()  # once
+    window.new_design()
+    assert panel.preset is None and "No lesson open" in panel.title.text()

@@ -74,7 +74,7 @@ def make_editor(param: Param, value, on_change) -> QWidget:
         w.setCurrentIndex(index)
         w.currentIndexChanged.connect(lambda i: on_change(w.itemData(i)))
     elif param.kind == "int":
-        w = QSpinBox()
+        w = IntBox()
         w.setRange(-int(WIDE), int(WIDE))
         w.setValue(int(value) if _fits(value) else 0)
         w.setKeyboardTracking(False)
@@ -95,7 +95,38 @@ def make_editor(param: Param, value, on_change) -> QWidget:
     return w
 
 
-class NumberBox(QDoubleSpinBox):
+class _Mixed:
+    """A number field that can read "mixed" (the selected layers differ): empty, with
+    that placeholder, until a value is entered, which then applies to all of them
+    (also the value the first layer happens to have)."""
+
+    mixed = False
+
+    def set_mixed(self) -> None:
+        self.mixed = True
+        self.lineEdit().setPlaceholderText("mixed")
+        self.lineEdit().setText("")
+        if not getattr(self, "_mixed_hooked", False):
+            self._mixed_hooked = True
+            self.editingFinished.connect(self._entered)
+
+    def _entered(self) -> None:
+        if self.mixed and self.lineEdit().text().strip():
+            self.mixed = False
+            self.valueChanged.emit(self.value())  # even when it equals the first layer's
+
+    def textFromValue(self, value) -> str:  # noqa: N802 (Qt naming)
+        return "" if self.mixed else self._text(value)
+
+
+class IntBox(_Mixed, QSpinBox):
+    """An integer field (see `_Mixed`)."""
+
+    def _text(self, value) -> str:
+        return str(int(value))
+
+
+class NumberBox(_Mixed, QDoubleSpinBox):
     """A float field that shows a value as it would be written: ``0``, ``0.0005``,
     ``1e-05`` (a fixed six decimals showed 0.000000 and cut small learning rates), and
     accepts what Python's ``float`` accepts, exponents included."""
@@ -104,7 +135,7 @@ class NumberBox(QDoubleSpinBox):
         super().__init__(parent)
         self.setDecimals(12)  # the value is kept this finely; the text is `:g`
 
-    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt naming)
+    def _text(self, value: float) -> str:
         return f"{value:.6g}"
 
     def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt naming)
@@ -149,6 +180,23 @@ def set_editor_value(w: QWidget, value) -> None:
             w.setValue(int(value))
         elif isinstance(w, QDoubleSpinBox) and _fits(value):
             w.setValue(float(value))
+        if isinstance(w, _Mixed) and w.mixed:  # one value again: show it
+            w.mixed = False
+            w.lineEdit().setText(w.textFromValue(w.value()))
+
+
+def show_mixed(w: QWidget) -> None:
+    """Show that the selected layers differ here: an empty field reading "mixed" (a
+    number or choice typed or picked then applies to all of them)."""
+    with QSignalBlocker(w):
+        if isinstance(w, _Mixed):
+            w.set_mixed()  # the value underneath is kept; left empty, nothing changes
+        elif isinstance(w, QComboBox):
+            w.setPlaceholderText("mixed")
+            w.setCurrentIndex(-1)
+        elif isinstance(w, QLineEdit):
+            w.clear()
+            w.setPlaceholderText("mixed")
 
 
 def _fits(value) -> bool:

@@ -19,7 +19,7 @@ from ...design.edit import get_field, set_field
 from ...design.schema import Param
 from ...engine.curves import activation_curve
 from ..controllers.document import DesignDocument
-from .fields import make_editor, route_undo_keys, set_editor_value
+from .fields import make_editor, route_undo_keys, set_editor_value, show_mixed
 from ..plots import legend_title
 
 
@@ -99,6 +99,8 @@ class Inspector(QScrollArea):
         else:
             for name, _ in fields:
                 set_editor_value(self.editors[name], self._value(name))
+                if self.paths and self._mixed(name):
+                    show_mixed(self.editors[name])
             if self._design_name is not None and not self._design_name.hasFocus():
                 set_editor_value(self._design_name, self.doc.design.name)  # New / Open
         self._show_problems(path)
@@ -179,6 +181,7 @@ class Inspector(QScrollArea):
             label = field_name.split(".")[-1].replace("_", " ")
             if self.paths and self._mixed(field_name):
                 label += " (mixed)"
+                show_mixed(editor)  # no one layer's number as if it were everyone's
                 editor.setToolTip(editor.toolTip() + "\nThe selected layers differ here; "
                                   "a value set now applies to all of them.")
             form.addRow(label, cell)

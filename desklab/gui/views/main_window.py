@@ -19,6 +19,7 @@ from ..controllers.document import DesignDocument
 from .editor import NetworkPanel
 from ..controllers.gc_guard import install_gc_guard
 from .inspector import Inspector
+from .lesson_panel import LessonPanel
 from .palette import Palette
 from .preview import PreviewPanel
 from .run_panel import RunPanel
@@ -27,15 +28,17 @@ from ..controllers.threads import wait_for_detached
 from .window_files import FileActions
 from .window_menus import MenuActions
 from .window_checks import CheckActions
+from .welcome import WelcomeCard
 from .window_runs import RunActions
 
 
 
 DOCK_MIN_WIDTH = {"palette": 170, "network": 220, "inspector": 270, "preview": 270,
-                  "runs": 270}  # px: titles and field names still read (1280 x 720 fits)
+                  "runs": 270, "lesson": 270}  # px: titles and field names still read
+# (and 1280 x 720 fits)
 
 
-DOCK_SHARE = {("network", "palette"): 0.19, ("inspector", "preview", "runs"): 0.21}  # of
+DOCK_SHARE = {("network", "palette"): 0.19, ("inspector", "preview", "runs", "lesson"): 0.21}  # of
 # the window's width: each side's docks when the window is resized (never under the
 # minimum widths)
 
@@ -86,6 +89,10 @@ class MainWindow(FileActions, MenuActions, RunActions, CheckActions, QMainWindow
         self.run_panel.follow_requested.connect(self.follow_run)
         self.run_panel.landscape_requested.connect(self.show_landscape)
         self.training.controller.run_started.connect(self.stop_following)
+        self.training.findings_shown.connect(self.lesson_panel.show_findings)
+        self.lesson_panel.open_lessons.connect(self.new_from_lesson)
+        self.lesson_panel.show_lesson(PRESETS.get(self.doc.design.name))
+        self.welcome = None  # the first launch's card (offer_welcome)
         self.training.act_reset.triggered.connect(self.stop_following)  # the design again
         self.training.panel.back_to_design.connect(self.stop_following)
         self.training.controller.run_ended.connect(self._sanity_ended)
@@ -129,6 +136,9 @@ class MainWindow(FileActions, MenuActions, RunActions, CheckActions, QMainWindow
         self.splitDockWidget(self.docks["inspector"], self.docks["preview"], Qt.Vertical)
         self._dock("runs", "Runs", self.run_panel, Qt.RightDockWidgetArea)
         self.tabifyDockWidget(self.docks["preview"], self.docks["runs"])
+        self.lesson_panel = LessonPanel()
+        self._dock("lesson", "Lesson", self.lesson_panel, Qt.RightDockWidgetArea)
+        self.tabifyDockWidget(self.docks["runs"], self.docks["lesson"])
         self.docks["preview"].raise_()
         # usable widths Qt keeps when the window shrinks (it took the space from the
         # left docks, down to ~70 px of icons, and never gave it back when it grew)
@@ -229,6 +239,30 @@ class MainWindow(FileActions, MenuActions, RunActions, CheckActions, QMainWindow
         self.stop_following()
         self.training.stop_and_reset()
         self.doc.replace(design, path)
+        self.lesson_panel.show_lesson(PRESETS.get(design.name))  # a lesson, or none
+
+    def offer_welcome(self) -> bool:
+        """On the first launch (no file given): three ways to start, over the plots.
+        True when it was shown (once per user: the settings remember it)."""
+        if self.settings.value("welcome/shown", False, type=bool):
+            return False
+        self.settings.setValue("welcome/shown", True)
+        self.welcome = WelcomeCard(self.training.plots_area)
+        self.welcome.scratch.connect(self.new_design)
+        self.welcome.lesson.connect(lambda: self.open_preset("deep-sigmoid"))
+        self.welcome.script.connect(self._welcome_script)
+        self.training.controller.run_started.connect(self.welcome.hide)
+        self.welcome.show()
+        self.welcome.raise_()
+        return True
+
+    def _welcome_script(self) -> None:
+        from PySide6.QtWidgets import QApplication
+        from .welcome import WATCH_SNIPPET
+        QApplication.clipboard().setText(WATCH_SNIPPET)
+        self.docks["runs"].raise_()
+        self.statusBar().showMessage("Copied the two lines to the clipboard. Run your script; "
+                                     "its run appears in the Runs dock: double-click it.")
 
     def new_design(self) -> None:
         if self.confirm_discard():

@@ -88,7 +88,7 @@ class PreviewPanel(QWidget):
         self.last_latency = float("nan")
         self.busy_timer = QTimer(self)
         self.busy_timer.setSingleShot(True)
-        self.busy_timer.timeout.connect(lambda: self.status.setText("⏳ computing preview…"))
+        self.busy_timer.timeout.connect(lambda: self.status.setText("Computing the preview…"))
         self.runner = PreviewRunner()
         self.thread = start_thread(self.runner, "desklab-preview")
         self._request.connect(self.runner.run, Qt.QueuedConnection)

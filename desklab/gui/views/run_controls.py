@@ -84,6 +84,7 @@ class RunControls:
         for p in self.panels:
             p.reset()
         self.findings.set_findings([])
+        self.findings_shown.emit([])
         self.badges_changed.emit({})
 
     def allow_edit(self) -> bool:

@@ -34,6 +34,7 @@ class TrainingView(RunControls, QWidget):
     """Central area of the window: train, watch, stop."""
 
     badges_changed = Signal(dict)  # layer name -> finding text, for the editor's cards
+    findings_shown = Signal(object)  # the findings of what is shown now (a list)
     select_layer = Signal(str)
     status_message = Signal(str)
 
@@ -148,6 +149,7 @@ class TrainingView(RunControls, QWidget):
         history = self.feed.history
         findings = history.findings if history else []
         self.findings.set_findings(findings)
+        self.findings_shown.emit(list(findings))
         badges = {}
         for f in findings:
             if f.end is not None:

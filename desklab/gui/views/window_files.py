@@ -77,6 +77,7 @@ class FileActions:
 
     def open_preset(self, slug: str) -> None:
         self._replace(get_preset(slug), None)
+        self.docks["lesson"].raise_()  # what to look for, beside the plots
 
     def open_dialog(self) -> None:
         if not self.confirm_discard():
