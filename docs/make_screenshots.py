@@ -8,9 +8,13 @@ training.png: deep-sigmoid after 60 training steps, every plot populated.
 recovered.png: docs/examples/vanishing-recovers.json at the end of its run: the
 vanishing-gradient finding resolved (dimmed, with its span).
 compare.png: deep-sigmoid vs deep-relu side by side, replayed a third of the way in.
+lesson.png: the deep-sigmoid lesson at 1280 x 720 after 300 steps, the Lesson panel
+with its sign ticked off.
 Under Xvfb (DISPLAY set) the windows are real X windows; otherwise offscreen.
-The story test saves story-designer.png and story-training.png from the real X
-screen when run with DESKLAB_STORY_SHOTS=docs/img.
+The story tests save story-designer.png, story-training.png, newcomer-1280x720.png
+(a vanishing run that recovers, at 1280 x 720) and newcomer-following.png (a script's
+run with its own settings) from the real X screen when run with
+DESKLAB_STORY_SHOTS=docs/img.
 """
 
 from __future__ import annotations
@@ -82,6 +86,33 @@ def compare(out: Path) -> None:
     window.close()
 
 
+def lesson(out: Path) -> None:
+    """The deep-sigmoid lesson opened as the welcome opens it, trained 300 steps."""
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desklab.gui.views.main_window import MainWindow
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    settings = QSettings(os.path.join(tempfile.mkdtemp(), "s.ini"), QSettings.IniFormat)
+    window = MainWindow(settings=settings, offer_restore=False)
+    window.resize(1280, 720)
+    window.show()
+    window.open_preset("deep-sigmoid")
+    window.doc.design.train.steps = 300
+    loop = QEventLoop()
+    window.training.controller.run_ended.connect(loop.quit)
+    window.training.act_train.trigger()
+    QTimer.singleShot(120_000, loop.quit)
+    loop.exec()
+    loop = QEventLoop()
+    QTimer.singleShot(1500, loop.quit)  # the last redraws
+    loop.exec()
+    window.grab().save(str(out))
+    app.processEvents()
+    window.doc.undo_stack.setClean()
+    window.close()
+
+
 if __name__ == "__main__":
     img = HERE / "img"
     img.mkdir(exist_ok=True)
@@ -93,4 +124,5 @@ if __name__ == "__main__":
                     str(HERE / "examples" / "vanishing-recovers.json"), "--train-steps", "400",
                     "--screenshot", str(img / "recovered.png")], check=True)
     compare(img / "compare.png")
+    lesson(img / "lesson.png")
     print("wrote", *sorted(img.glob("*.png")))

@@ -12,16 +12,16 @@ import html
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
-SIGN_TEXT = {  # finding kind -> what the panel asks the learner to spot
-    "vanishing": "Vanishing gradients: the first layers' |dL/dh| far below the last's",
-    "exploding": "Exploding gradients: |dL/dh| growing layer by layer or step by step",
-    "diverged": "The loss blows up (NaN): the run stops as diverged",
-    "saturated": "Saturated units: outputs stuck at the activation's bounds",
-    "dead_relu": "Dead ReLUs: units that output 0 for every input",
-    "collapsed": "Collapsed activations: deep layers' std near 0",
-    "symmetric": "Identical units: every unit of a layer the same",
-    "overfitting": "Overfitting: validation loss rises while training loss falls",
-    "update_ratio": "Updates too large or too small for the weights",
+SIGN_TEXT = {  # finding kind -> (what to spot, in short; how it shows)
+    "vanishing": ("Vanishing gradients", "the first layers' |dL/dh| far below the last's"),
+    "exploding": ("Exploding gradients", "|dL/dh| growing layer by layer or step by step"),
+    "diverged": ("The run diverges", "the loss blows up to NaN and the run stops"),
+    "saturated": ("Saturated units", "outputs stuck at the activation's bounds"),
+    "dead_relu": ("Dead ReLUs", "units that output 0 for every input"),
+    "collapsed": ("Collapsed activations", "deep layers' activation std near 0"),
+    "symmetric": ("Identical units", "every unit of a layer computes the same"),
+    "overfitting": ("Overfitting", "validation loss rises while training loss falls"),
+    "update_ratio": ("Update size off", "steps too large or too small for the weights"),
 }
 
 
@@ -80,7 +80,9 @@ class LessonPanel(QWidget):
                           f"{pair}")
         self.signs_head.setVisible(bool(preset.signs))
         for kind in preset.signs:
-            box = QCheckBox(SIGN_TEXT.get(kind, kind.replace("_", " ")))
+            short, how = SIGN_TEXT.get(kind, (kind.replace("_", " "), ""))
+            box = QCheckBox(short)
+            box.setToolTip(how)
             box.setObjectName(f"sign_{kind}")
             box.setAttribute(Qt.WA_TransparentForMouseEvents)  # ticked by findings only
             box.setFocusPolicy(Qt.NoFocus)
@@ -95,5 +97,5 @@ class LessonPanel(QWidget):
         for kind, box in self.signs.items():
             seen = kind in first
             box.setChecked(seen)
-            base = SIGN_TEXT.get(kind, kind.replace("_", " "))
-            box.setText(f"{base} (seen from step {first[kind]})" if seen else base)
+            base = SIGN_TEXT.get(kind, (kind.replace("_", " "), ""))[0]
+            box.setText(f"{base}: seen from step {first[kind]}" if seen else base)
