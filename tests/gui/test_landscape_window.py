@@ -8,6 +8,9 @@ def test_landscape_window_computes_and_cancels(window, qtbot):
     window.act_landscape.trigger()
     view = window.landscape_window
     assert view.isVisible() and view.weights.currentText() == "current design, at init"
+    # before a result: the span's units on the axes, not pyqtgraph's 0..1 as mU
+    assert view.surface.vb.viewRange() == [[-1.0, 1.0], [-1.0, 1.0]]
+    assert view.surface.getAxis("bottom").labelUnitPrefix == ""
     view.grid.setValue(7)
     view.compute.click()
     qtbot.waitUntil(lambda: view.compute.isEnabled(), timeout=60000)
@@ -18,6 +21,12 @@ def test_landscape_window_computes_and_cancels(window, qtbot):
     assert view.bar.value() == view.bar.maximum() == 49
     x, y = view.centre.getData()
     assert (x[0], y[0]) == (0.0, 0.0)
+    # the slice's log axis spans whole decades around both curves (labels at both ends)
+    lo, hi = view.lines.vb.viewRange()[1]
+    _, slice_loss = view.slice_curve.getData()  # log10 values (a log-mode plot)
+    assert lo <= np.nanmin(slice_loss) and hi >= np.nanmax(slice_loss) and hi - lo >= 1
+    span = view.span.value()
+    assert view.surface.vb.viewRange()[0][0] < -span * 0.99
     view.grid.setValue(101)  # 10,201 forward passes: cancel it
     view.compute.click()
     qtbot.waitUntil(lambda: view.bar.value() > 0, timeout=30000)

@@ -72,3 +72,25 @@ def test_log_axis_labels_only_what_fits():
     assert {"0.0002", "0.0005"} <= set(medium) and "0.0003" not in medium
     tall = labels(axis, -4, -2, 400)  # room for every mantissa
     assert "0.0003" in tall
+
+
+def test_log_axis_labels_never_touch(qtbot):
+    """Issue 25 item 3: a sub-decade log range on a small plot drew "0.0040.0050.006"."""
+    from desklab.gui.plots import log_axis
+    plot = pg.PlotWidget(axisItems=log_axis.axes())
+    qtbot.addWidget(plot)
+    plot.setLogMode(x=True, y=True)
+    plot.resize(260, 200)
+    plot.show()
+    plot.setXRange(np.log10(0.003), np.log10(0.01), padding=0)
+    qtbot.wait(50)
+    axis = plot.getAxis("bottom")
+    width = axis.width() or 200
+    values = [lv for _, level in axis.tickValues(np.log10(0.003), np.log10(0.01), width)
+              for lv in level]
+    strings = axis.tickStrings(values, 1.0, 1.0)
+    shown = sorted((v, t) for v, t in zip(values, strings) if t)
+    assert len(shown) >= 2, shown
+    per_decade = width / (np.log10(0.01) - np.log10(0.003))
+    for (v1, t1), (v2, _) in zip(shown, shown[1:]):
+        assert (v2 - v1) * per_decade >= 7 * len(t1) + 8, shown

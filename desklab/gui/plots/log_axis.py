@@ -45,10 +45,27 @@ class LogAxis(pg.AxisItem):
 
     def logTickStrings(self, values, scale, spacing):  # noqa: N802 (Qt naming)
         strings = super().logTickStrings(values, scale, spacing)
-        if self._per_decade >= ROOM_FOR_ALL:
-            return strings
-        shown = {1, 2, 5} if self._per_decade >= ROOM_FOR_2_AND_5 else {1}
-        return [text if _mantissa(v) in shown else "" for v, text in zip(values, strings)]
+        if self._per_decade < ROOM_FOR_ALL:
+            shown = {1, 2, 5} if self._per_decade >= ROOM_FOR_2_AND_5 else {1}
+            strings = [text if _mantissa(v) in shown else "" for v, text in
+                       zip(values, strings)]
+        return self._spaced(values, strings)
+
+    def _spaced(self, values, strings) -> list[str]:
+        """Drop labels that would touch the one before (a sub-decade range on a small
+        plot drew "0.0040.0050.006"): each needs its text's width (height on a
+        vertical axis) in pixels."""
+        vertical = self.orientation in ("left", "right")
+        kept, last = [], None
+        for v, text in sorted(zip(values, strings), key=lambda p: p[0]):
+            if not text:
+                continue
+            need = 14 if vertical else 7 * len(text) + 8
+            if last is None or (v - last) * self._per_decade >= need:
+                kept.append(v)
+                last = v
+        keep = set(kept)
+        return [text if v in keep else "" for v, text in zip(values, strings)]
 
 
 def _mantissa(log_value: float) -> int:

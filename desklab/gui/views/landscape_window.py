@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from ..controllers.landscape import LandscapeController
 from ..plots import log_axis
+from ..plots.base import _log_range
 from ..plots.base import small_font
 
 PENDING = "pending"  # a paused run's weights, asked for and not saved yet
@@ -88,6 +89,13 @@ class LandscapeWindow(QWidget):
                                               "interpolation from init",
                                         axisItems=log_axis.axes())
         self.lines.setLogMode(y=True)
+        self.lines.disableAutoRange(axis="y")  # whole decades, labelled (see _show)
+        self.lines.setYRange(-1.15, 1.15, padding=0)
+        self.surface.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0)  # before any
+        # result: the span's own units, not pyqtgraph's default (0..1) scaled to mU
+        for plot in (self.surface, self.lines):
+            for side in ("left", "bottom"):
+                plot.getAxis(side).enableAutoSIPrefix(False)
         self.lines.setLabel("bottom", "a  |  t (0 = init, 1 = current)")
         self.lines.setLabel("left", "loss")
         self.lines.addLegend(offset=(-10, 10))
@@ -181,6 +189,8 @@ class LandscapeWindow(QWidget):
         self.image.setImage(np.nan_to_num(z.T, nan=levels[1]), levels=levels)
         step = a[1] - a[0]
         self.image.setRect(a[0] - step / 2, b[0] - step / 2, step * len(a), step * len(b))
+        self.surface.setRange(xRange=(a[0] - step / 2, a[-1] + step / 2),
+                              yRange=(b[0] - step / 2, b[-1] + step / 2), padding=0)
         self.color_bar.setLevels(levels)
         filled = np.nan_to_num(z.T, nan=levels[1])
         for iso, level in zip(self.isolines, np.linspace(*levels, 8)[1:-1]):
@@ -189,8 +199,11 @@ class LandscapeWindow(QWidget):
         cut = np.array([np.nan if v is None else v for v in report["slice_a"]], dtype=float)
         self.slice_curve.setData(a, np.clip(np.nan_to_num(cut, nan=1e-6), 1e-6, None))
         line = report["interpolation"]
-        self.line_curve.setData(np.array(line["t"]), np.clip(np.array(
-            [np.nan if v is None else v for v in line["loss"]], dtype=float), 1e-6, None))
+        along = np.clip(np.array([np.nan if v is None else v for v in line["loss"]],
+                                 dtype=float), 1e-6, None)
+        self.line_curve.setData(np.array(line["t"]), along)
+        # whole decades of both curves: a slice within one decade keeps its labels
+        _log_range(self.lines, np.concatenate([cut[np.isfinite(cut)], along]))
         s = report["summary"]
         ratio = s["abs_min_over_max"]
         centre = f"{s['centre_loss']:.4g}" if s["centre_loss"] is not None else "–"
