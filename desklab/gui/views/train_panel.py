@@ -177,6 +177,8 @@ class TrainPanel(QWidget):
                   if p.name in ("noise", "augment")]
         wanted += [f"input.{name}" for name in input_params(entry)]
         if list(self.data_editors) != wanted:
+            for field in self.data_editors:
+                self.labels.pop(field, None)  # going with its editor
             for w in [*self.data_editors.values(), *getattr(self, "_data_labels", [])]:
                 self._grid.removeWidget(w)
                 w.hide()
