@@ -10,7 +10,6 @@ Thresholds are the named constants below.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -55,46 +54,6 @@ def diagnose(history: RunHistory) -> list[Finding]:
     found.extend(overfitting(history))
     found.extend(initial_loss(history))
     return found
-
-
-LR_CHANGE_RATIO = 1.5  # a learning rate that moved by this factor or more was changed
-LR_CHANGE_RECENT = 300  # steps: a finding this soon after a change says so
-
-
-def lr_change(history: RunHistory) -> tuple[int, float, float] | None:
-    """The run's latest learning-rate change: (step, before, after), or None."""
-    steps, lr = history.step_series("lr")
-    ok = np.isfinite(lr) & (lr > 0)
-    steps, lr = steps[ok], lr[ok]
-    if len(lr) < 2:
-        return None
-    moved = np.nonzero(np.abs(np.log(lr[1:] / lr[:-1])) >= np.log(LR_CHANGE_RATIO))[0]
-    if not moved.size:
-        return None
-    k = int(moved[-1])
-    return int(steps[k + 1]), float(lr[k]), float(lr[k + 1])
-
-
-LR_SENSITIVE = {"saturated", "dead_relu", "exploding", "diverged", "update_ratio"}
-
-
-def after_lr_change(finding: Finding, change: tuple[int, float, float]) -> Finding:
-    """A finding first found soon after the learning rate was changed (``change``, from
-    `lr_change`) says so, and its advice starts from that change (never "raise the
-    learning rate" right after a raise)."""
-    step, before, after = change
-    if finding.kind not in LR_SENSITIVE or not 0 <= finding.step - step <= LR_CHANGE_RECENT:
-        return finding
-    raised = after > before
-    note = (f" The learning rate was {'raised' if raised else 'lowered'} from {before:.3g} to "
-            f"{after:.3g} at step {step}, {finding.step - step} steps before this.")
-    advice = finding.advice
-    if raised and "raise the learning rate" in advice.lower():
-        advice = (f"The learning rate was just raised to {after:.3g}: give it a few hundred "
-                  "steps before raising it again.")
-    elif raised:
-        advice = f"Go back to the learning rate before the change ({before:.3g}). " + advice
-    return replace(finding, message=finding.message + note, advice=advice)
 
 
 def _fraction(x: float) -> str:

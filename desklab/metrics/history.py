@@ -14,7 +14,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from .diagnostics import after_lr_change, diagnose, lr_change
+from .diagnostics import diagnose
+from .lr_changes import after_lr_change, lr_change
 from .records import Finding, Metrics, StepSeries
 from .snapshot import N_STATS, STAT_INDEX, ProbeLayout, Snapshot
 

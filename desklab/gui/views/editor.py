@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QItemSelectionModel, QMimeData, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
-    QAbstractItemView, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView, QTreeWidget, QTreeWidgetItem,
 )
 
 from ...design import DATASETS, LAYER_KINDS, LayerSpec, fmt_shape
@@ -156,10 +156,8 @@ class NetworkEditor(QTreeWidget):
             item.setSelected(item.data(0, ROLE_PATH) in wanted)
         current = self.item_for(self.doc.selection[-1]) if self.doc.selection else None
         if current is not None:
-            # the keyboard's place too: after a rebuild (an undo) Qt put it on the first
-            # card, so Down after Ctrl+D, Ctrl+Z jumped to Input
-            self.selectionModel().setCurrentIndex(self.indexFromItem(current),
-                                                  QItemSelectionModel.NoUpdate)
+            self.selectionModel().setCurrentIndex(  # the keyboard's place (after an undo
+                self.indexFromItem(current), QItemSelectionModel.NoUpdate)  # it was Input)
             self.scrollToItem(current)
         self._syncing = False
 
@@ -272,33 +270,3 @@ class NetworkEditor(QTreeWidget):
             y = rect.top() if how == "above" else rect.bottom()
             painter.drawLine(rect.left() + 4, y, rect.right() - 4, y)
         painter.end()
-
-
-class NetworkPanel(QWidget):
-    """The editor plus a summary line (total parameters, problems)."""
-
-    def __init__(self, doc: DesignDocument, parent=None):
-        super().__init__(parent)
-        self.doc = doc
-        self.setObjectName("network")
-        self.tree = NetworkEditor(doc, self)
-        self.summary = QLabel(self)
-        self.summary.setObjectName("network_summary")
-        self.summary.setWordWrap(True)  # a long problem must not widen the window
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self.tree)
-        layout.addWidget(self.summary)
-        doc.changed.connect(self.update_summary)
-        self.update_summary()
-
-    def update_summary(self) -> None:
-        a, n = self.doc.analysis, len(self.doc.analysis.problems)
-        text = f"<b>{a.total_params:,}</b> parameters · {len(self.doc.design.layers)} layers"
-        if n:
-            text += (f" · <span style='color:#c02020'>{n} problem{'s' if n > 1 else ''}: "
-                     f"{a.problems[0]}</span>")
-        else:
-            text += " · <span style='color:#2e7d32'>valid</span>"
-        self.summary.setText(text)
-        self.summary.setToolTip("<br>".join(str(p) for p in a.problems))
