@@ -18,11 +18,14 @@ def test_tiny_subset_is_20_examples_unregularised():
 
 def test_sanity_check_passes_and_fails(window, qtbot):
     said = []
-    window.show_info = lambda title, text: said.append(text)
+    icons = []
+    window.show_info = lambda title, text, passed=True: (said.append(text),
+                                                         icons.append(passed))
     for count, (slug, verdict) in enumerate((("overfit-small", "Passed"),
                                              ("lr-too-low", "Failed")), start=1):
         window._replace(get_preset(slug), None)
         window.act_sanity.trigger()
         qtbot.waitUntil(lambda n=count: len(said) == n, timeout=60000)
         assert said[-1].startswith(verdict), said[-1]
+        assert icons[-1] == (verdict == "Passed")  # a failure is a warning, not info
         assert window.training.controller.run_steps == 300

@@ -43,10 +43,11 @@ class CheckActions:
                     "on everything; the findings may say why.")
         self.sanity_result = text
         self.statusBar().showMessage(f"Sanity check: {text}")
-        self.show_info("Sanity check", text)
+        self.show_info("Sanity check", text, passed=text.startswith("Passed"))
 
-    def show_info(self, title: str, text: str) -> None:
-        QMessageBox.information(self, title, text)
+    def show_info(self, title: str, text: str, passed: bool = True) -> None:
+        """A result in a box: an information icon, a warning one when it failed."""
+        (QMessageBox.information if passed else QMessageBox.warning)(self, title, text)
 
     def show_landscape(self, record=None) -> None:
         """Train ▸ Loss landscape… (the current weights), or the Runs dock's Landscape
