@@ -2,8 +2,9 @@
 
     QT_QPA_PLATFORM=offscreen python bench/bench_idle.py [--seconds 30]
 
-A script under ``desklab.watch`` trains for a few seconds; the app follows it live from
-the Runs dock until it ends, with the Runs dock raised and the lessons browser open.
+The README's ``desklab.watch`` example (examples/watch_plain.py) trains 3000 steps;
+the app follows it live from the Runs dock until it ends, with the Runs dock raised
+and the lessons browser open.
 Then the app's event loop runs (``QEventLoop.exec``) for ``--seconds`` while this
 measures the CPU time of the app's process (every thread) and of its warm trainer
 process. Goal (issue 25): under 1% of a core.
@@ -21,20 +22,6 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-SCRIPT = """
-import sys, torch, desklab
-torch.manual_seed(0)
-model = torch.nn.Sequential(torch.nn.Linear(20, 64), torch.nn.ReLU(), torch.nn.Linear(64, 3))
-opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-watcher = desklab.watch(model, opt, run=sys.argv[1], every=5)
-for step in range(3000):
-    x, y = torch.randn(64, 20), torch.randint(0, 3, (64,))
-    loss = torch.nn.functional.cross_entropy(model(x), y)
-    opt.zero_grad(); loss.backward(); opt.step(); watcher.log(loss)
-watcher.close()
-"""
-
 
 def spin(seconds: float) -> None:
     """Run the event loop for ``seconds``."""
@@ -68,7 +55,9 @@ def main() -> None:
     window.resize(1600, 1000)
     window.show()
     spin(3)  # the trainer process warms up
-    script = subprocess.Popen([sys.executable, "-c", SCRIPT, str(runs / "script")])
+    example = Path(__file__).resolve().parents[1] / "examples" / "watch_plain.py"
+    script = subprocess.Popen([sys.executable, str(example), "--run", str(runs / "script"),
+                               "--steps", "3000", "--every", "5"], stdout=subprocess.DEVNULL)
     path = runs / "script.desklab-run"
     while not path.exists() and script.poll() is None:
         spin(0.1)

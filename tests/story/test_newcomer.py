@@ -151,32 +151,20 @@ def _keyboard(app: App, design_path: Path) -> None:
     assert got == [[1]], f"Down after Ctrl+D, Ctrl+Z selected {got}, not the card after 0"
 
 
-SCRIPT = """
-import sys, torch, desklab
-torch.manual_seed(0)
-model = torch.nn.Sequential(torch.nn.Linear(20, 32), torch.nn.ReLU(), torch.nn.Linear(32, 3))
-opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-watcher = desklab.watch(model, opt, run=sys.argv[1], every=5)
-for step in range(300):
-    x, y = torch.randn(64, 20), torch.randint(0, 3, (64,))
-    loss = torch.nn.functional.cross_entropy(model(x), y)
-    opt.zero_grad(); loss.backward(); opt.step(); watcher.log(loss)
-watcher.close()
-"""
-
-
 def _following_a_script(app: App, runs: Path, home: Path) -> None:
-    """Item 7: a script's run shows its own settings and length, Reset brings the
-    design back."""
+    """Item 7: a script's run (the README's example, examples/watch_plain.py: SGD, lr
+    0.05, momentum 0.9) shows its own settings and length, Reset brings the design
+    back."""
     import subprocess
     import sys
-    subprocess.run([sys.executable, "-c", SCRIPT, str(runs / "script-run")], check=True,
-                   timeout=120)
+    example = Path(__file__).resolve().parents[2] / "examples" / "watch_plain.py"
+    subprocess.run([sys.executable, str(example), "--run", str(runs / "script-run"),
+                    "--steps", "300", "--every", "5"], check=True, timeout=120)
     tab = app.wait(lambda m: next((t["rect"] for t in m["tabs"] if t["text"] == "Runs"),
                                   None), 5, "the Runs tab")
     app.click(*center(tab))
     item = app.wait(lambda m: next((i["rect"] for i in m["stored_runs"]
-                                    if i["text"].startswith("script-run")), None), 10,
+                                    if i["text"].startswith("plain")), None), 10,
                     "the script's run in the run store list")
     app.move(*center(item))
     app.xdo("click", "--repeat", 2, "--delay", 80, 1)  # double-click: follow it
