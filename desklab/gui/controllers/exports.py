@@ -119,28 +119,27 @@ class Exporter:
     # --- menu entries: ask for a path, then export
 
     def add_menu(self, menu) -> None:
-        name = "{name}"  # filled in when chosen: the design's name then, not at start-up
-        entries = [
+        entries = [  # the file name: the design's name when chosen, then this ending
             ("&PyTorch code…", lambda: self._file(self.pytorch, "Export PyTorch code",
-                                                 f"{name}.py", "Python (*.py)")),
-            ("&ONNX…", lambda: self._file(self.onnx, "Export ONNX", f"{name}.onnx",
+                                                 ".py", "Python (*.py)")),
+            ("&ONNX…", lambda: self._file(self.onnx, "Export ONNX", ".onnx",
                                          "ONNX (*.onnx)")),
             ("Run &report (JSON)…", lambda: self._file(self.report, "Export report",
-                                                      f"{name}-report.json", "JSON (*.json)")),
+                                                      "-report.json", "JSON (*.json)")),
             ("Per-layer &metrics (CSV)…", lambda: self._file(self.csv, "Export metrics",
-                                                            f"{name}-layers.csv",
-                                                            "CSV (*.csv)")),
+                                                            "-layers.csv", "CSV (*.csv)")),
             ("&TensorBoard logs…", self._tensorboard_dialog),
             ("&Figure sheet (PNG)…", lambda: self._file(self.figure_sheet, "Export figures",
-                                                       f"{name}-figures.png", "PNG (*.png)")),
+                                                       "-figures.png", "PNG (*.png)")),
         ]
         for text, slot in entries:
             menu.addAction(icon("export"), text, slot)
 
-    def _file(self, export, title, suggestion, filter_) -> None:
+    def _file(self, export, title, ending, filter_) -> None:
+        """Ask where (the current design's name + ``ending``, beside its file), export."""
         doc = self.window.doc
-        suggestion = suggestion.replace("{name}", _file_stem(doc.design.name))
-        if doc.path is not None:  # beside the design's file
+        suggestion = _file_stem(doc.design.name) + ending
+        if doc.path is not None:
             suggestion = str(Path(doc.path).parent / suggestion)
         path = self._ask(title, suggestion, filter_)
         if path is not None:
