@@ -37,6 +37,14 @@ def slider_to_lr(value: int) -> float:
     return float(f"{10 ** exp:.3g}")
 
 
+def _field_label(field: str) -> QLabel:
+    """A field's name above its editor; a problem's reason wraps inside the column."""
+    label = QLabel(field.split(".")[-1].replace("_", " "))
+    label.setWordWrap(True)
+    label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+    return label
+
+
 def _short(message: str, name: str) -> str:
     """The reason without the field's own name ("must be between 1 and 65536")."""
     for prefix in (name.replace(" ", "_"), name):
@@ -98,8 +106,7 @@ class TrainPanel(QWidget):
             editor = make_editor(schema[name], get_field(doc.design, (), f"train.{name}"),
                                  lambda v, n=name: self._edit(f"train.{n}", v))
             self.editors[f"train.{name}"] = editor
-            label = QLabel(name.replace("_", " "))
-            self.labels[f"train.{name}"] = label
+            self.labels[f"train.{name}"] = label = _field_label(name)
             self._place(label, editor)
         self.lr = QSlider(Qt.Horizontal)
         self.lr.setObjectName("lr_slider")
@@ -177,13 +184,12 @@ class TrainPanel(QWidget):
                   if p.name in ("noise", "augment")]
         wanted += [f"input.{name}" for name in input_params(entry)]
         if list(self.data_editors) != wanted:
-            for field in self.data_editors:
-                self.labels.pop(field, None)  # going with its editor
-            for w in [*self.data_editors.values(), *getattr(self, "_data_labels", [])]:
+            old = [*self.data_editors.values(), *(self.labels.pop(f) for f in self.data_editors)]
+            for w in old:  # each editor with its label
                 self._grid.removeWidget(w)
                 w.hide()
                 w.deleteLater()  # never delete an editor under its own signal
-            self.data_editors, self._data_labels = {}, []
+            self.data_editors = {}
             schema = {f"input.{name}": p for name, p in INPUT_PARAMS.items()}
             for name in ("noise", "augment"):
                 if f"input.{name}" in wanted:
@@ -192,11 +198,9 @@ class TrainPanel(QWidget):
                 value = get_field(self.doc.design, (), field)
                 editor = make_editor(schema[field], value,
                                      lambda v, f=field: self._edit(f, v))
-                label = QLabel(field.split(".")[-1].replace("_", " "))
+                self.labels[field] = label = _field_label(field)
                 self._place(label, editor, cell=self._data_cell + k)
                 self.data_editors[field] = editor
-                self._data_labels.append(label)
-                self.labels[field] = label
         for field, editor in self.data_editors.items():
             set_editor_value(editor, get_field(self.doc.design, (), field))
         self._show_problems()
@@ -215,8 +219,6 @@ class TrainPanel(QWidget):
             editor.setToolTip(f"<b>{html.escape(message)}</b><br>{editor.property('plain_tip')}"
                               if message else editor.property("plain_tip"))
             if label is not None:
-                label.setWordWrap(True)  # the reason wraps inside the field's column
-                label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
                 label.setText(f"<span style='color:#c02020'>{html.escape(name)}: "
                               f"{html.escape(_short(message, name))}</span>" if message
                               else name)
