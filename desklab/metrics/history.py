@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 
 from .diagnostics import diagnose
-from .lr_changes import after_lr_change, lr_change
+from .lr_changes import LR_SENSITIVE, after_lr_change, lr_change
 from .records import Finding, Metrics, StepSeries
 from .snapshot import N_STATS, STAT_INDEX, ProbeLayout, Snapshot
 
@@ -168,8 +168,10 @@ class RunHistory:
         now = self.latest.step if self.latest is not None else (
             int(self.metrics.steps[-1]) if len(self.metrics) else 0)
         current = {}
-        change = lr_change(self)
-        for finding in diagnose(self):
+        found = diagnose(self)
+        # the lr history is read only when a finding it can speak to was made
+        change = lr_change(self) if any(f.kind in LR_SENSITIVE for f in found) else None
+        for finding in found:
             before = self._active.get(finding.kind) or self._reopen(finding.kind, now)
             if before is not None:
                 finding = replace(finding, step=before.step)

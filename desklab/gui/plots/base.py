@@ -73,6 +73,11 @@ def _set_range(plot, axis: str, lo: float, hi: float) -> None:
     (plot.setXRange if axis == "x" else plot.setYRange)(lo, hi, padding=0)
 
 
+def _forget_range(plot, axis: str) -> None:
+    """The next `_set_range` on ``axis`` starts afresh (a new run's "grow" axis)."""
+    setattr(plot, f"_range_{axis}", None)
+
+
 def _step_range(plot, steps: np.ndarray, planned: int = 0) -> None:
     """x spans a running run's planned steps (``planned``), so it never moves while the
     plot fills from left to right; otherwise the data up to a "nice" limit, so it moves

@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt
 from ...metrics import ProbeLayout, RunHistory
 from .layer_lines import LayerLines
 from .base import (
-    Panel, _log_range, _set_range, _step_range, _thin, layer_points, layer_ticks, legend_title,
+    Panel, _forget_range, _log_range, _set_range, _step_range, _thin, layer_points, layer_ticks,
+    legend_title,
 )
 
 
@@ -52,7 +53,7 @@ class GradientPanel(Panel):
 
     def set_layout(self, layout: ProbeLayout) -> None:
         super().set_layout(layout)
-        self.depth._range_y = None  # a new run: the "now" axis starts from its data
+        _forget_range(self.depth, "y")  # a new run: the "now" axis starts from its data
         self.lines.set_layers(list(range(len(layout))), self.colors)
         if len(layout):
             _set_range(self.depth, "x", -0.5, len(layout) - 0.5)

@@ -19,8 +19,7 @@ from PySide6.QtWidgets import (
 
 from ..controllers.landscape import LandscapeController
 from ..plots import log_axis
-from ..plots.base import _log_range
-from ..plots.base import small_font
+from ..plots.base import _log_range, small_font
 
 PENDING = "pending"  # a paused run's weights, asked for and not saved yet
 

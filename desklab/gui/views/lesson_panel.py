@@ -25,6 +25,11 @@ SIGN_TEXT = {  # finding kind -> (what to spot, in short; how it shows)
 }
 
 
+def _sign_text(kind: str) -> tuple[str, str]:
+    """(what to spot, how it shows) for a finding kind (its own name if not listed)."""
+    return SIGN_TEXT.get(kind, (kind.replace("_", " "), ""))
+
+
 class LessonPanel(QWidget):
     """Shows one `Preset` (a lesson) or, with none, a way to open one."""
 
@@ -80,7 +85,7 @@ class LessonPanel(QWidget):
                           f"{pair}")
         self.signs_head.setVisible(bool(preset.signs))
         for kind in preset.signs:
-            short, how = SIGN_TEXT.get(kind, (kind.replace("_", " "), ""))
+            short, how = _sign_text(kind)
             box = QCheckBox(short)
             box.setToolTip(how)
             box.setObjectName(f"sign_{kind}")
@@ -97,5 +102,5 @@ class LessonPanel(QWidget):
         for kind, box in self.signs.items():
             seen = kind in first
             box.setChecked(seen)
-            base = SIGN_TEXT.get(kind, (kind.replace("_", " "), ""))[0]
+            base = _sign_text(kind)[0]
             box.setText(f"{base}: seen from step {first[kind]}" if seen else base)

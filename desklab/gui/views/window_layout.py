@@ -4,19 +4,18 @@ layout reset, and the first launch's welcome card. A mixin of `MainWindow`."""
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QWidget
 
 from .lesson_panel import LessonPanel
-from .welcome import WelcomeCard
+from .welcome import WATCH_SNIPPET, WelcomeCard
 
 DOCK_MIN_WIDTH = {"palette": 170, "network": 220, "inspector": 270, "preview": 270,
                   "runs": 270, "lesson": 270}  # px: titles and field names still read
 # (and 1280 x 720 fits)
 
 
-DOCK_SHARE = {("network", "palette"): 0.19, ("inspector", "preview", "runs", "lesson"): 0.21}  # of
-# the window's width: each side's docks when the window is resized (never under the
-# minimum widths)
+# each side's share of the window's width when it is resized (never under the minimums)
+DOCK_SHARE = {("network", "palette"): 0.19, ("inspector", "preview", "runs", "lesson"): 0.21}
 
 
 class LayoutActions:
@@ -68,7 +67,7 @@ class LayoutActions:
 
     def _share_width(self) -> None:
         width = self.width()
-        grow, sizes = [], []
+        resized, sizes = [], []
         for names, share in DOCK_SHARE.items():
             docks = [self.docks[n] for n in names if self.docks[n].isVisible()
                      and not self.docks[n].isFloating()]
@@ -76,10 +75,10 @@ class LayoutActions:
                 continue
             want = max(DOCK_MIN_WIDTH[names[0]], int(width * share))
             if abs(docks[0].width() - want) > 8:  # wider or narrower than its share
-                grow.append(docks[0])
+                resized.append(docks[0])
                 sizes.append(want)
-        if grow:
-            self.resizeDocks(grow, sizes, Qt.Horizontal)
+        if resized:
+            self.resizeDocks(resized, sizes, Qt.Horizontal)
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state)
@@ -102,8 +101,6 @@ class LayoutActions:
         return True
 
     def _welcome_script(self) -> None:
-        from PySide6.QtWidgets import QApplication
-        from .welcome import WATCH_SNIPPET
         QApplication.clipboard().setText(WATCH_SNIPPET)
         self.docks["runs"].raise_()
         self.statusBar().showMessage("Copied the two lines to the clipboard. Run your script; "
