@@ -207,3 +207,19 @@ def test_training_fields_mark_their_problems_inline(window):
     window.doc.undo_stack.undo()
     assert batch.text() == "batch size" and split.text() == "val fraction"
     assert panel.editors["train.batch_size"].styleSheet() == ""
+
+
+def test_an_edit_during_a_run_gets_its_preview(window, qtbot):
+    """A structural edit mid-run (the run stops for it) and a live lr change (the run
+    goes on) each get their at-init preview at once, not when the run ends."""
+    c = start_short_run(window, qtbot, steps=100000)
+    qtbot.waitUntil(lambda: c.snapshots_received >= 2, timeout=20000)
+    with qtbot.waitSignal(window.preview.updated, timeout=10000):
+        window.training.panel.lr.setValue(window.training.panel.lr.value() + 10)
+    assert c.state == "running"
+    before = len(window.preview.std_curve.getData()[0])
+    with qtbot.waitSignal(window.preview.updated, timeout=10000) as shown:
+        window.doc.edit("remove a layer", lambda d: d.layers.pop())
+    assert c.state == "stopped" and shown.args[0] < 5
+    # one point a probed layer: the removed layer is gone from the shown preview
+    assert len(window.preview.std_curve.getData()[0]) == before - 1

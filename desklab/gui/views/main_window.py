@@ -73,7 +73,6 @@ class MainWindow(FileActions, MenuActions, RunActions, CheckActions, LayoutActio
         self.training.badges_changed.connect(self.network.tree.set_badges)
         self.training.select_layer.connect(self.select_layer_named)
         self.training.status_message.connect(lambda m: self.statusBar().showMessage(m))
-        self.training.controller.state_changed.connect(self._training_state)
         self.training.controller.run_ended.connect(self._record_run)
         self.run_panel.open_requested.connect(self.reopen_run)
         self.run_panel.follow_requested.connect(self.follow_run)
@@ -159,11 +158,6 @@ class MainWindow(FileActions, MenuActions, RunActions, CheckActions, LayoutActio
                 return
         if name == "head":
             self.doc.select([("output",)])
-
-    def _training_state(self, state: str) -> None:
-        # The preview probes in its own thread; while a seeded run trains it waits, so
-        # the run's random numbers are not disturbed.
-        self.preview.set_paused(state in ("starting", "running", "paused"))
 
     # ------------------------------------------------------------ files
 

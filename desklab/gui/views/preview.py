@@ -2,7 +2,8 @@
 
 At most one probe runs at a time; edits made meanwhile collapse into one pending
 request (the latest design), so a burst of edits costs two probes, not one per
-keystroke. Results of anything but the latest request are dropped.
+keystroke. Results of anything but the latest request are dropped. It keeps probing
+while a run trains: the run is in its own process, with its own random numbers.
 """
 
 from __future__ import annotations
@@ -80,7 +81,6 @@ class PreviewPanel(QWidget):
         layout.addWidget(self.plot)
         layout.addWidget(self.status)
         self.latest_id = 0
-        self.paused = False
         self.in_flight: int | None = None
         self.pending: tuple[int, NetworkDesign] | None = None
         self.sent_at: dict[int, float] = {}
@@ -111,14 +111,8 @@ class PreviewPanel(QWidget):
         if not self.busy_timer.isActive():
             self.busy_timer.start(BUSY_AFTER_MS)
 
-    def set_paused(self, paused: bool) -> None:
-        """While paused, requests wait; the latest is sent on resume."""
-        self.paused = paused
-        if not paused:
-            self._send_pending()
-
     def _send_pending(self) -> None:
-        if self.in_flight is not None or self.pending is None or self.paused:
+        if self.in_flight is not None or self.pending is None:
             return
         request_id, design = self.pending
         self.pending = None
