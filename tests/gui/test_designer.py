@@ -224,3 +224,31 @@ def test_lesson_panel_and_the_first_launch_welcome(window, qtbot):
     assert not window.offer_welcome()  # once
     window.new_design()
     assert panel.preset is None and "No lesson open" in panel.title.text()
+
+
+def test_card_lines_read_whole_at_1280x720(window, qtbot):
+    """At 1280 x 720 every init with the longest activation name reads whole on a card
+    (the registries give long labels a short card name), and a card's tooltip has every
+    line in full for narrower docks."""
+    from PySide6.QtGui import QFontMetrics
+
+    from desklab.design import ACTIVATIONS, INITS, LayerSpec
+    from desklab.gui.views.cards import CardDelegate
+    window.resize(1280, 720)
+
+    def card_name(entry):
+        return entry.meta.get("short", entry.label)
+    longest = max(ACTIVATIONS.names(), key=lambda n: len(card_name(ACTIVATIONS[n])))
+    window.doc.edit("inits", lambda d: setattr(d, "layers", [
+        LayerSpec.make("dense", units=32, activation=longest, init=init)
+        for init in INITS.names()]))
+    tree = window.network.tree
+    qtbot.waitUntil(lambda: window.width() == 1280)
+    qtbot.wait(100)
+    fm = QFontMetrics(tree.font())
+    for row in range(1, len(INITS.names()) + 1):
+        item = tree.topLevelItem(row)
+        text_width = tree.visualItemRect(item).width() - 4 - 2 * CardDelegate.PAD - 28
+        details = item.data(0, ROLE_LINES)[1]  # as paint() lays it out
+        assert fm.horizontalAdvance(details[0]) <= text_width, (details[0], text_width)
+        assert details[0] in item.toolTip(0)

@@ -10,6 +10,7 @@ _SLOPE = Param("slope", "float", 0.01, "Slope for negative inputs.", 0.0, 1.0)
 ACTIVATIONS = Registry(
     "activations",
     [
+        # short: a card's name for it where the label is long;
         # torch: the nn class (or one in engine/activations.py); args: setting -> keyword;
         # hist: fixed histogram range; bounds: saturation bounds (None: cannot saturate);
         # dead_zero: outputs exactly 0 over a whole region, so units can die;
@@ -17,12 +18,13 @@ ACTIVATIONS = Registry(
         # Diagnostics, plots, the builder, the exporter and the docs read only these.
         Entry("identity", "Identity (linear)",
               "f(x) = x. A stack of linear layers is still one linear map.",
-              (), {"torch": "Identity", "hist": (-4.0, 4.0), "bounds": None}),
+              (), {"short": "Linear", "torch": "Identity", "hist": (-4.0, 4.0),
+                   "bounds": None}),
         Entry("step", "Binary step",
               "f(x) = 1 if x > 0 else 0. Its gradient is zero everywhere: nothing learns "
               "through it.",
-              (), {"torch": "BinaryStep", "hist": (-0.25, 1.25), "bounds": None,
-                   "dead_zero": True}),
+              (), {"short": "Step", "torch": "BinaryStep", "hist": (-0.25, 1.25),
+                   "bounds": None, "dead_zero": True}),
         Entry("sigmoid", "Sigmoid",
               "f(x) = 1 / (1 + e^-x). Saturates at 0 and 1; f'(x) never exceeds 1/4, so "
               "gradients shrink layer by layer.",
@@ -51,7 +53,7 @@ ACTIVATIONS = Registry(
         Entry("gelu", "GELU", "f(x) = x * Phi(x): a smooth ReLU used by transformers.",
               (), {"torch": "GELU", "hist": (-1.0, 4.0), "bounds": None}),
         Entry("silu", "SiLU (swish)", "f(x) = x * sigmoid(x).",
-              (), {"torch": "SiLU", "hist": (-1.0, 4.0), "bounds": None}),
+              (), {"short": "SiLU", "torch": "SiLU", "hist": (-1.0, 4.0), "bounds": None}),
         Entry("softplus", "Softplus", "f(x) = log(1 + e^(beta x)) / beta: a smooth ReLU.",
               (Param("beta", "float", 1.0, "Sharpness.", 0.01, 100.0),),
               {"torch": "Softplus", "args": {"beta": "beta"}, "hist": (0.0, 4.0),

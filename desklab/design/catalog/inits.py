@@ -16,16 +16,18 @@ _MODE = Param("mode", "choice", "fan_in",
               choices=("fan_in", "fan_out"))
 _GAIN = Param("gain", "float", 1.0, "Multiplies the standard deviation.", 0.0, 100.0)
 
-# Each init's meta holds "formula" (shown by the inspector), "std" (the expected
-# weight std for a fan-in / fan-out, pure Python so the inspector can show it
-# without torch) and "torch" (the torch.nn.init function or a DeskLab one).
+# Each init's meta holds "formula" (shown by the inspector), "short" (a card's name for
+# it where the label is long), "std" (the expected weight std for a fan-in / fan-out,
+# pure Python so the inspector can show it without torch) and "torch" (the
+# torch.nn.init function or a DeskLab one).
 INITS = Registry(
     "weight inits",
     [
         Entry("default", "PyTorch default",
               "What PyTorch does: kaiming_uniform with a = sqrt(5), i.e. "
               "U(-1/sqrt(fan_in), 1/sqrt(fan_in)); biases likewise.",
-              (), {"torch": None, "formula": "W ~ U(±1/√fan_in)",
+              (), {"short": "default init", "torch": None,
+                   "formula": "W ~ U(±1/√fan_in)",
                    "std": lambda fi, fo, p: 1.0 / math.sqrt(3.0 * fi)}),
         Entry("zeros", "Zeros",
               "All weights 0: every unit of a layer computes the same thing and gets "
@@ -47,20 +49,24 @@ INITS = Registry(
                "std": lambda fi, fo, p: p["a"] / math.sqrt(3.0)}),
         Entry("xavier_normal", "Xavier / Glorot normal",
               "Keeps the variance of activations and gradients for tanh-like units.",
-              (_GAIN,), {"torch": "xavier_normal_", "args": {"gain": "gain"},
+              (_GAIN,), {"short": "Xavier normal",
+                         "torch": "xavier_normal_", "args": {"gain": "gain"},
                          "formula": "σ = gain·√(2 / (fan_in + fan_out))",
                          "std": lambda fi, fo, p: p["gain"] * math.sqrt(2.0 / (fi + fo))}),
         Entry("xavier_uniform", "Xavier / Glorot uniform", "Uniform version of Xavier.",
-              (_GAIN,), {"torch": "xavier_uniform_", "args": {"gain": "gain"},
+              (_GAIN,), {"short": "Xavier uniform",
+                         "torch": "xavier_uniform_", "args": {"gain": "gain"},
                          "formula": "W ~ U(±gain·√(6 / (fan_in + fan_out)))",
                          "std": lambda fi, fo, p: p["gain"] * math.sqrt(2.0 / (fi + fo))}),
         Entry("he_normal", "He / Kaiming normal",
               "σ = √(2 / fan): the factor 2 compensates ReLU zeroing half its inputs.",
-              (_MODE,), {"torch": "kaiming_normal_", "args": {"mode": "mode"},
+              (_MODE,), {"short": "He normal",
+                         "torch": "kaiming_normal_", "args": {"mode": "mode"},
                          "formula": "σ = √(2 / fan)",
                          "std": lambda fi, fo, p: math.sqrt(2.0 / _fans(fi, fo, p["mode"]))}),
         Entry("he_uniform", "He / Kaiming uniform", "Uniform version of He.",
-              (_MODE,), {"torch": "kaiming_uniform_", "args": {"mode": "mode"},
+              (_MODE,), {"short": "He uniform",
+                         "torch": "kaiming_uniform_", "args": {"mode": "mode"},
                          "formula": "W ~ U(±√(6 / fan))",
                          "std": lambda fi, fo, p: math.sqrt(2.0 / _fans(fi, fo, p["mode"]))}),
         Entry("lecun_normal", "LeCun normal", "σ = √(1 / fan_in), the SELU-era default.",

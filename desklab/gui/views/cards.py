@@ -34,10 +34,10 @@ def layer_summary(layer: LayerSpec) -> tuple[str, str]:
     parts = []
     if "activation" in common:
         act = ACTIVATIONS.get(layer.activation)
-        parts.append(act.label if act else layer.activation)
+        parts.append(act.meta.get("short", act.label) if act else layer.activation)
     if "init" in common:
         init = INITS.get(layer.init)
-        parts.append(init.label if init else layer.init)
+        parts.append(init.meta.get("short", init.label) if init else layer.init)
     if "norm" in common and layer.norm != "none":
         parts.append(f"{layer.norm} ({layer.norm_position})")
     if "dropout" in common and isinstance(layer.dropout, (int, float)) and layer.dropout > 0:

@@ -8,6 +8,8 @@ a residual block when over the middle of its card.
 
 from __future__ import annotations
 
+import html
+
 import json
 from pathlib import Path
 
@@ -44,7 +46,8 @@ class NetworkEditor(QTreeWidget):
         self.setDragEnabled(True)
         self.setAcceptDrops(True)
         self.setDropIndicatorShown(False)  # we draw our own: it knows "into a block"
-        self.setIndentation(22)
+        self.setIndentation(14)  # room for the expander of a block, and no more: every
+        # pixel is a card's text at 1280 x 720
         self.setMouseTracking(True)
         self._drop_marker: tuple[str, tuple, QRect] | None = None  # how, target path, rect
         self._syncing = False
@@ -117,7 +120,8 @@ class NetworkEditor(QTreeWidget):
             item.setData(0, ROLE_BADGE, self.badges[name])
         if entry:
             item.setIcon(0, kind_icon(layer.kind))
-        tip = f"<b>{name}</b>: {entry.help if entry else ''}"
+        tip = f"<b>{name}</b>: {entry.help if entry else ''}<br>" + \
+            "<br>".join(html.escape(d) for d in details)  # in full: a card may elide them
         if problems:
             tip += "<br><span style='color:#c02020'>" + "<br>".join(problems) + "</span>"
         item.setToolTip(0, tip)

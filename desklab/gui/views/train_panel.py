@@ -11,6 +11,7 @@ import html
 import math
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QToolButton,
     QWidget,
@@ -43,6 +44,18 @@ def _field_label(field: str) -> QLabel:
     label.setWordWrap(True)
     label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
     return label
+
+
+class ElidedLabel(QLabel):
+    """A one-line label cut with "…" where it ends, never mid-number ("step 600/60"):
+    its text stays whole for the tooltip, the status bar and the UI map."""
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 (Qt naming)
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        rect = self.contentsRect()
+        painter.drawText(rect, Qt.AlignLeft | Qt.AlignVCenter,
+                         self.fontMetrics().elidedText(self.text(), Qt.ElideRight, rect.width()))
 
 
 def _short(message: str, name: str) -> str:
@@ -86,8 +99,8 @@ class TrainPanel(QWidget):
         self.device_label = QLabel("device")
         buttons.addWidget(self.device_label)
         buttons.addWidget(self.device)
-        buttons.addStretch(1)
-        self.status = QLabel("Ready.")
+        buttons.addSpacing(12)  # the status takes the rest of the row
+        self.status = ElidedLabel("Ready.")
         self.status.setObjectName("train_status")
         # its text changes ~30 times a second during a run: a size that follows the text
         # re-laid out the window and repainted every plot with it (3x the paint work)

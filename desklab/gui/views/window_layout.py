@@ -15,7 +15,7 @@ DOCK_MIN_WIDTH = {"palette": 170, "network": 220, "inspector": 270, "preview": 2
 
 
 # each side's share of the window's width when it is resized (never under the minimums)
-DOCK_SHARE = {("network", "palette"): 0.19, ("inspector", "preview", "runs", "lesson"): 0.21}
+DOCK_SHARE = {("network", "palette"): 0.2, ("inspector", "preview", "runs", "lesson"): 0.21}
 
 
 class LayoutActions:
