@@ -1,6 +1,6 @@
 """``desklab.watch``: DeskLab's probes on a user's own PyTorch training loop.
 
-    watcher = desklab.watch(model, optimizer, every=10, run="runs/my-run")
+    watcher = desklab.watch(model, optimizer, every=10, run="my-run")
     for x, y in loader:
         loss = loss_fn(model(x), y)
         optimizer.zero_grad(); loss.backward(); optimizer.step()
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from pathlib import Path
 
 import torch
@@ -32,7 +33,7 @@ from torch import nn
 
 from ..engine.probe import Prober
 from ..engine.step_log import StepLog
-from ..runs.folder import new_run_path
+from ..runs.folder import new_run_path, taken
 from ..runs.store import SUFFIX, RunWriter
 from ..util.cpu_load import busy_other_cores, cpu_count
 from ..util.cpu_load import sample as cpu_sample
@@ -50,9 +51,11 @@ def watch(model: nn.Module, optimizer: torch.optim.Optimizer | None = None, ever
     ----------
     every : int
         Probe every ``every``-th step (1 = every step).
-    run : path, optional
-        The run file (``.desklab-run`` is added); default: a new file in the runs folder
-        (``$DESKLAB_RUNS`` or the user data folder).
+    run : name or path, optional
+        A bare name: a new run of that name in the runs folder (``$DESKLAB_RUNS`` or the
+        user data folder). A path with a folder: that run file (``.desklab-run`` is
+        added), or the next free name beside it. Default: a new run named after the
+        model.
     layers : list of str or module types, optional
         Which modules to measure (default: leaf modules with parameters and activations).
     ranks : "0" or "all"
@@ -66,11 +69,12 @@ class Watcher:
 
     def __init__(self, model, optimizer=None, every=10, run=None, layers=None, ranks="0",
                  name=None):
-        if every < 1:
-            raise ValueError("every must be at least 1")
+        _check_arguments(model, optimizer, every, run, ranks, name)
         self.model, self.optimizer, self.every = unwrap(model), optimizer, every
         self.step = 0
         self.path: Path | None = None
+        self.closed = False
+        self.broken: str | None = None  # why recording stopped (the loop goes on)
         rank = torch.distributed.get_rank() if _distributed() else None
         self.enabled = rank is None or ranks == "all" or rank == 0
         if not self.enabled:
@@ -97,20 +101,45 @@ class Watcher:
             self._before = self.prober.weights_before()  # for the update / weight ratio
 
     def log(self, loss: torch.Tensor | float | None = None) -> None:
-        """Record this step (call once per step, after ``optimizer.step()``)."""
-        if not self.enabled:
+        """Record this step (call once per step, after ``optimizer.step()``).
+
+        Never raises for DeskLab's own sake: a run that cannot be recorded (a read-only
+        folder, a full disk, a closed watcher) says so once, as a warning, and the
+        training loop goes on unwatched."""
+        if not self.enabled or self.broken:
             return
+        if self.closed:
+            self._give_up("log() was called after close(); this step is not recorded")
+            return
+        try:
+            self._log(loss)
+        except Exception as exc:  # noqa: BLE001 - the user's training must go on
+            self._give_up(f"{type(exc).__name__}: {exc}")
+
+    def _log(self, loss) -> None:
         lr = float(self.optimizer.param_groups[0]["lr"]) if self.optimizer else float("nan")
-        value = loss.detach().float() if isinstance(loss, torch.Tensor) else \
-            torch.tensor(float("nan") if loss is None else float(loss))
+        value = loss.detach().float().mean() \
+            if isinstance(loss, torch.Tensor) else torch.tensor(_number(loss))
         self.steps.add(value.reshape(()), None, lr)
         step = self.step
+        probe_next = False
         if step == 0:
             self._start()
         elif self.prober.active:
-            self._collect(step, value, lr)
+            probe_next = not self._collect(step, value, lr)
         self.step += 1
-        self.prober.active = self._probed(self.step)
+        self.prober.active = probe_next or self._probed(self.step)
+
+    def _give_up(self, why: str) -> None:
+        """Stop recording, once, with a warning; keep what was recorded."""
+        self.broken = why
+        where = f" to {self.path}" if self.path else ""
+        warnings.warn(f"desklab.watch stopped recording{where}: {why}. Your training "
+                      "goes on unwatched.", RuntimeWarning, stacklevel=3)
+        try:
+            self._detach("failed")
+        except Exception:  # noqa: BLE001 - already failing: leave the loop be
+            pass
 
     def _start(self) -> None:
         """After the first step: fix the probe points and open the run file."""
@@ -131,9 +160,11 @@ class Watcher:
         self._load = cpu_sample()
         self._load_written = self._load.wall
 
-    def _collect(self, step: int, loss: torch.Tensor, lr: float) -> None:
-        if all(a is None for a in self.prober._act):  # no forward ran this step
-            return
+    def _collect(self, step: int, loss: torch.Tensor, lr: float) -> bool:
+        """Probe this step; False when there was nothing to measure (no forward ran, or
+        its batch was empty): the next step is probed instead."""
+        if not self.prober.captured():
+            return False
         extra = self.steps.pending()
         snapshot, host = self.prober.collect_with(step, loss, lr, self._before, extra)
         self._before = None
@@ -141,6 +172,7 @@ class Watcher:
         self.writer.record("snapshot", snapshot)  # (commits, with the meta below)
         if self._load is not None and time.monotonic() - self._load_written > LOAD_EVERY_S:
             self._write_load()
+        return True
 
     def _write_load(self) -> None:
         now = cpu_sample()
@@ -150,22 +182,36 @@ class Watcher:
     # ------------------------------------------------------------ the end
 
     def close(self, status: str = "finished") -> None:
-        """Write what is pending and mark the run ended; remove every hook."""
-        if not self.enabled:
+        """Write what is pending and mark the run ended; remove every hook. A second
+        call does nothing; a failure to write warns (as `log` does) and never raises."""
+        if not self.enabled or self.closed:
             return
+        self.closed = True
+        if self.broken:
+            return
+        try:
+            self._detach(status)
+        except Exception as exc:  # noqa: BLE001 - the user's program must go on
+            self._give_up(f"{type(exc).__name__}: {exc}")
+
+    def _detach(self, status: str) -> None:
         self.discovery.remove()  # closed before the first log(): still attached
-        if self.writer is not None:
-            series = self.steps.take_now()
-            if series is not None:
-                self.writer.record("steps", series)
-            self._write_load()
-            self.writer.close(status)
-            self.writer = None
         if self.prober is not None:
             self.prober.remove()
         if self._hook is not None:
             self._hook.remove()
             self._hook = None
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            try:
+                series = self.steps.take_now()
+                if series is not None and status != "failed":
+                    writer.record("steps", series)
+                if self._load is not None:
+                    writer.set_meta(busy_other_cores=round(busy_other_cores(
+                        self._load, cpu_sample()), 2))
+            finally:
+                writer.close(status)
 
     def __enter__(self) -> Watcher:
         return self
@@ -185,14 +231,56 @@ def _distributed() -> bool:
     return torch.distributed.is_available() and torch.distributed.is_initialized()
 
 
+def _check_arguments(model, optimizer, every, run, ranks, name) -> None:
+    """Refuse what cannot work at `watch()`, before the user's loop starts."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"watch() needs a torch.nn.Module, not {type(model).__name__}")
+    if optimizer is not None and not hasattr(optimizer, "param_groups"):
+        raise TypeError(f"optimizer should be a torch optimizer (or None), not "
+                        f"{type(optimizer).__name__}")
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise ValueError(f"every should be a whole number of steps >= 1, not {every!r}")
+    if run is not None and not isinstance(run, (str, os.PathLike)) or run == "":
+        raise TypeError(f"run should be a name or a path, not {run!r}")
+    if ranks not in ("0", "all"):
+        raise ValueError(f"ranks should be '0' or 'all', not {ranks!r}")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name should be text, not {type(name).__name__}")
+
+
+def _number(loss) -> float:
+    if loss is None:
+        return float("nan")
+    try:
+        return float(loss)
+    except (TypeError, ValueError):
+        return float("nan")  # not a number: the step is recorded without its loss
+
+
 def _run_path(run, rank: int | None, default_name: str) -> Path:
-    if run is None:
-        path = new_run_path(default_name)
+    """Where the run goes. A bare name (``run="my-run"``) is a new run of that name in
+    the run store, so ``desklab runs show my-run`` finds it; a path with a folder
+    (``run="runs/my-run"``) is that file, relative to the working directory, and when a
+    run is already there the next free name beside it (``runs/my-run-2``): a second
+    run never fails and never replaces the first."""
+    if run is None or (rank is None and _bare(run)):
+        path = new_run_path(default_name if run is None else str(run))
         return path if rank is None else path.with_suffix("") / f"rank-{rank}{SUFFIX}"
     path = Path(run)
     if rank is not None:
         return path / f"rank-{rank}{SUFFIX}"
-    return path if path.name.endswith(SUFFIX) else path.with_name(path.name + SUFFIX)
+    stem = path.name[:-len(SUFFIX)] if path.name.endswith(SUFFIX) else path.name
+    candidate, n = path.with_name(stem + SUFFIX), 2
+    while taken(candidate):
+        candidate = path.with_name(f"{stem}-{n}{SUFFIX}")
+        n += 1
+    return candidate
+
+
+def _bare(run) -> bool:
+    text = os.fspath(run)
+    return os.sep not in text and "/" not in text and not Path(text).is_absolute() \
+        and not text.endswith(SUFFIX)
 
 
 def _optimizer_settings(optimizer) -> dict | None:

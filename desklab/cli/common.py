@@ -5,6 +5,7 @@ GUI launcher import it without importing `desklab.cli` back (no import cycle).""
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -16,6 +17,16 @@ EXIT_USAGE = 2
 
 class CliError(DeskLabError):
     """A user error: printed as one line, exit code 2."""
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but tab and newline
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with control bytes (ESC, BEL... which a terminal would act on, from a
+    run's name or a file's) and lone surrogates written as escapes."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from ..errors import DeskLabError
-from .common import EXIT_USAGE, _Parser
+from .common import EXIT_USAGE, _Parser, terminal_safe
 from .datasets import add_datasets_parser
 from .export import add_export_parser
 from .gui import add_gui_parser
@@ -49,9 +49,8 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def _one_line(exc: BaseException) -> str:
-    """The message on one line, printable on any terminal (lone surrogates escaped)."""
-    text = " ".join(str(exc).split())
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    """The message on one line, printable on any terminal (controls escaped)."""
+    return terminal_safe(" ".join(str(exc).split()))
 
 
 def main(argv: list[str] | None = None) -> int:

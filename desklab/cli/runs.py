@@ -13,7 +13,7 @@ import sys
 import time
 from types import SimpleNamespace
 
-from .common import CliError, write_text
+from .common import CliError, terminal_safe, write_text
 
 
 def add_runs_parser(sub, design_args) -> None:
@@ -53,9 +53,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"no runs in {root}")
         return 0
     for info in runs:
+        if info.status == "unreadable":
+            print(terminal_safe(f"{'':16}  unreadable  {info.path}: {info.problem}"))
+            continue
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.started))
-        print(f"{when}  {info.status:<11} {info.steps:>8,} steps  {info.source:<8} "
-              f"{info.name:<24} {info.path}")
+        print(terminal_safe(f"{when}  {info.status:<11} {info.steps:>8,} steps  "
+                            f"{info.source:<8} {info.name:<24} {info.path}"))
     return 0
 
 
@@ -76,38 +79,60 @@ def _report(reader, history) -> dict:
 def cmd_show(args: argparse.Namespace) -> int:
     from ..metrics.report import layer_table, to_json
     reader = _open(args.run)
+    path = reader.path
+    if args.json and args.json != "-" and _same_file(args.json, path):
+        reader.close()
+        raise CliError(f"--json {args.json} is the run itself: give another file")
     try:
         history = reader.history()
         report = _report(reader, history)
         meta = reader.meta
     finally:
         reader.close()
-    from ..runs.folder import threads_note
+    from ..runs.folder import threads_note, wal_note
     out = sys.stderr if args.json == "-" else sys.stdout
-    print(f"{report['design']}: {report['state']}, {report['steps']:,} steps, "
-          f"{report['total_params']:,} parameters, {report['device']}", file=out)
+
+    def say(text: str) -> None:  # a run's names and texts never drive the terminal
+        print(terminal_safe(text), file=out)
+    say(f"{report['design']}: {report['state']}, {report['steps']:,} steps, "
+        f"{report['total_params']:,} parameters, {report['device']}")
     losses = [v for v in report["history"]["loss"] if v is not None]
     if losses:
-        print(f"loss {losses[0]:.4g} at step 0 -> {losses[-1]:.4g} at the last step", file=out)
+        say(f"loss {losses[0]:.4g} at step 0 -> {losses[-1]:.4g} at the last step")
     if history.latest is not None:
-        print(f"layers at step {history.latest.step}:", file=out)
-        print(layer_table(history.latest), file=out)
+        say(f"layers at step {history.latest.step}:")
+        say(layer_table(history.latest))
     for finding in history.findings:
-        print(f"[{finding.severity}] {finding.span()}: {finding.message}", file=out)
+        say(f"[{finding.severity}] {finding.span()}: {finding.message}")
     if meta.get("cause"):
-        print(f"cause: {meta['cause']}", file=out)
-    note = threads_note(meta)
-    if note:
-        print(f"threads: {note}", file=out)
+        say(f"cause: {meta['cause']}")
+    for label, note in (("threads", threads_note(meta)),
+                        ("missing", wal_note(path, report["state"]))):
+        if note:
+            say(f"{label}: {note}")
     if args.json:
         write_text(args.json, to_json(report), "the report")
     return 0
+
+
+def _same_file(target: str, run) -> bool:
+    """Whether writing ``target`` would replace the run file (or one of its companions),
+    through a link or not."""
+    import os
+    from pathlib import Path
+    real = os.path.realpath(target)
+    return any(real == os.path.realpath(f"{run}{end}") for end in ("", "-wal", "-shm")) \
+        or Path(real).name.endswith(".desklab-run")
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     if not (args.csv or args.tensorboard):
         raise CliError("give --csv PATH and/or --tensorboard DIR")
     reader = _open(args.run)
+    for target in (args.csv, args.tensorboard):
+        if target and target != "-" and _same_file(target, reader.path):
+            reader.close()
+            raise CliError(f"{target} is the run itself: give another file")
     try:
         events, _ = reader.events()
     finally:

@@ -110,10 +110,14 @@ class Prober:
     def remove(self) -> None:
         self.active = False
 
+    def captured(self) -> bool:
+        """Whether this step's forward gave any probe point an activation."""
+        return any(a is not None for a in self._act)
+
     def _on_forward(self, index: int, module, inputs, output: torch.Tensor) -> None:
         # a module called twice (a shared ReLU): its first call's activation and dL/dh
-        if not self.active or self._act[index] is not None:
-            return
+        if not self.active or self._act[index] is not None or output.numel() == 0:
+            return  # (an empty batch has nothing to measure: the step is not probed)
         a = output.detach()
         # small: a reference, reduced with its same-shaped peers in collect()
         self._act[index] = self._reduce_act(index, a) if a.numel() >= REDUCE_AT_ONCE else a

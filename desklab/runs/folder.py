@@ -8,6 +8,7 @@ writer's last commit.
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import time
@@ -34,10 +35,16 @@ def new_run_path(name: str, root: Path | None = None) -> Path:
     root = runs_root() if root is None else Path(root)
     path = root / f"{stamp}-{slug}{SUFFIX}"
     n = 2
-    while path.exists():
+    while taken(path):
         path = root / f"{stamp}-{slug}-{n}{SUFFIX}"
         n += 1
     return path
+
+
+def taken(path: Path) -> bool:
+    """Whether anything is at the run's name or its SQLite companions: also a dangling
+    link (``exists`` says False for one, and SQLite would follow it out of the folder)."""
+    return any(os.path.lexists(f"{path}{end}") for end in ("", "-wal", "-shm", "-journal"))
 
 
 def weights_path_of(run_path: str | os.PathLike) -> Path:
@@ -46,6 +53,16 @@ def weights_path_of(run_path: str | os.PathLike) -> Path:
     path = Path(run_path)
     return path.with_name(path.name[:-len(SUFFIX)] + WEIGHTS_SUFFIX
                           if path.name.endswith(SUFFIX) else path.name + WEIGHTS_SUFFIX)
+
+
+def wal_note(path: Path, status: str) -> str | None:
+    """What a run never closed is missing when its write-ahead log (``-wal``, the
+    commits not yet folded into the file) was not copied along with it."""
+    if status not in ("running", "interrupted") or os.path.lexists(f"{path}-wal"):
+        return None
+    return (f"this run was never closed and {path.name}-wal is not beside it: the last "
+            "commits (up to the last ~1000 pages) lived there. Copy it too, with the "
+            "run file, to keep them")
 
 
 def threads_note(meta: dict) -> str | None:
@@ -84,7 +101,8 @@ def resolve_run(run: str | os.PathLike) -> Path:
     for candidate in (path, path.with_name(path.name + SUFFIX)):
         if candidate.is_file():
             return candidate
-    matches = sorted(runs_root().glob(f"*{path.name}*{SUFFIX}")) if runs_root().is_dir() else []
+    root = runs_root()
+    matches = sorted(root.glob(f"*{glob.escape(path.name)}*{SUFFIX}")) if root.is_dir() else []
     if matches:
         return matches[-1]
     raise FileNotFoundError(f"{run}: no such run (see 'desklab runs list')")
@@ -95,9 +113,10 @@ class RunInfo:
     path: Path
     name: str
     source: str  # "designed" (trained in DeskLab) or "watch" (a user's script)
-    status: str  # running, finished, stopped, diverged, failed, interrupted
+    status: str  # running, finished, stopped, diverged, failed, interrupted, unreadable
     started: float
     steps: int
+    problem: str = ""  # why an unreadable run cannot be read
 
 
 def process_alive(pid: int | None) -> bool:
@@ -141,20 +160,20 @@ def read_info(path: Path) -> RunInfo:
         reader = RunReader(path)
         try:
             meta = reader.meta
-            row = reader.db.execute("SELECT MAX(step) FROM steps").fetchone()
+            last = reader.last_step()
         finally:
             reader.close()
         info = RunInfo(path, meta.get("name", path.stem), meta.get("source", "?"),
                        meta.get("status", "?"), float(meta.get("started", 0.0)),
-                       (row[0] + 1) if row[0] is not None else 0)
+                       last + 1 if last is not None else 0)
         hit = _INFO[path] = (stamp, {k: meta.get(k) for k in ("status", "pid")}, info)
     # whether a running writer is still alive can change without the file changing
     return replace(hit[2], status=run_status(hit[1]))
 
 
 def list_runs(root: Path | None = None) -> list[RunInfo]:
-    """Every readable run under ``root`` (recursively: DDP runs hold rank-N files),
-    newest first; unreadable files are skipped."""
+    """Every run under ``root`` (recursively: DDP runs hold rank-N files), newest first;
+    a file that cannot be read is listed as ``unreadable``, with why, last."""
     root = runs_root() if root is None else Path(root)
     if not root.is_dir():
         return []
@@ -163,8 +182,9 @@ def list_runs(root: Path | None = None) -> list[RunInfo]:
     for path in paths:
         try:
             found.append(read_info(path))
-        except (ValueError, OSError):
-            continue
+        except (ValueError, OSError) as exc:  # RunFileError is a ValueError
+            found.append(RunInfo(path, path.name[:-len(SUFFIX)], "?", "unreadable", 0.0, 0,
+                                 str(exc)))
     for gone in [p for p in _INFO if p.is_relative_to(root) and p not in paths]:
         del _INFO[gone]  # deleted runs
     return sorted(found, key=lambda r: r.started, reverse=True)

@@ -14,13 +14,17 @@ import json
 import os
 import sqlite3
 import time
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from ..metrics import LayerMeta, Metrics, ProbeLayout, RunHistory, Snapshot
-from ..metrics.records import Finding, StepSeries
+from ..metrics import ProbeLayout, RunHistory, Snapshot
+from ..metrics.records import StepSeries
+from .checks import (
+    RunFileError, check_snapshot_row, check_step_row, check_tables, finding_from_row,
+    layout_from_meta, meta_from_rows, metrics_from_row, open_run_db, reset_budget,
+)
 
 FORMAT = "desklab.run/1"
 SUFFIX = ".desklab-run"
@@ -47,8 +51,7 @@ class RunWriter:
     def __init__(self, path: str | os.PathLike, meta: dict):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.path.exists():
-            raise FileExistsError(f"{self.path} already holds a run")
+        _create_new(self.path)
         self.db = sqlite3.connect(self.path, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash loses no commit
@@ -104,8 +107,26 @@ class RunWriter:
             return
         self.set_meta(status=status, ended=time.time())
         self.db.commit()
+        try:  # fold the log into the file: a copy of the .desklab-run alone is whole
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:  # a follower is reading: SQLite folds it in later
+            pass
         self.db.close()
         self.db = None
+
+
+def _create_new(path: Path) -> None:
+    """Make the run's empty file, atomically refusing anything already at its name
+    (``O_EXCL``: two writers never share a file, and a planted link, even a dangling
+    one, is never followed) or at its SQLite companions."""
+    from .folder import taken
+    if taken(path):
+        raise FileExistsError(f"{path} already holds a run")
+    flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        os.close(os.open(path, flags, 0o644))
+    except FileExistsError:
+        raise FileExistsError(f"{path} already holds a run") from None
 
 
 def mark_ended(path: str | os.PathLike, status: str, cause: str) -> bool:
@@ -130,75 +151,92 @@ def mark_ended(path: str | os.PathLike, status: str, cause: str) -> bool:
 
 
 class RunReader:
-    """Reads a run file, also while another process is still writing it."""
+    """Reads a run file, also while another process is still writing it.
+
+    The file is hostile input (`checks`): anything malformed raises `RunFileError`
+    (a ValueError) naming the file and what is wrong; no read takes longer than
+    `checks.QUERY_BUDGET_S`.
+    """
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        if not self.path.is_file():
-            raise FileNotFoundError(f"{self.path}: no such run")
-        self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
-                                  check_same_thread=False)
+        self.db = open_run_db(self.path)
         try:
+            check_tables(self.db, self.path)
             self.meta = self.read_meta()
-        except sqlite3.DatabaseError as exc:
+            if self.meta.get("format") != FORMAT:
+                raise RunFileError(f"{self.path} is not a DeskLab run (format "
+                                   f"{self.meta.get('format')!r})")
+            self._layout: ProbeLayout | None = None
+            _ = self.layout  # a malformed layout is found now, not halfway through a read
+        except sqlite3.Error as exc:
             self.db.close()
-            raise ValueError(f"{self.path} is not a DeskLab run ({exc})") from None
-        if self.meta.get("format") != FORMAT:
+            raise RunFileError(f"{self.path} is not a DeskLab run ({exc})") from None
+        except BaseException:
             self.db.close()
-            raise ValueError(f"{self.path} is not a DeskLab run (format "
-                             f"{self.meta.get('format')!r})")
-        self._layout: ProbeLayout | None = None
+            raise
+
+    def _rows(self, sql: str, args=()) -> list:
+        reset_budget(self.db)
+        try:
+            return self.db.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise RunFileError(f"{self.path}: cannot be read ({exc})") from None
 
     def read_meta(self, keys: tuple[str, ...] | None = None) -> dict:
         """The run's meta (only ``keys``, when given: a follower's cheap status poll)."""
         if keys is None:
-            rows = self.db.execute("SELECT key, value FROM meta")
+            rows = self._rows("SELECT key, value FROM meta")
         else:
-            rows = self.db.execute(f"SELECT key, value FROM meta WHERE key IN "
-                                   f"({', '.join('?' * len(keys))})", keys)
-        return {k: json.loads(v) for k, v in rows}
+            rows = self._rows(f"SELECT key, value FROM meta WHERE key IN "
+                              f"({', '.join('?' * len(keys))})", keys)
+        return meta_from_rows(rows, self.path)
 
     @property
     def layout(self) -> ProbeLayout | None:
         if self._layout is None:
             layers = self.read_meta(("layout",)).get("layout")  # not the whole meta
             if layers:
-                self._layout = ProbeLayout(tuple(
-                    LayerMeta(**{**m, "out_shape": tuple(m["out_shape"]),
-                                 "hist_range": tuple(m["hist_range"])}) for m in layers))
+                self._layout = layout_from_meta(layers, self.path)
         return self._layout
+
+    def last_step(self) -> int | None:
+        """The last step recorded (None before the first)."""
+        (last,), = self._rows("SELECT MAX(step) FROM steps")
+        return last if isinstance(last, int) else None
 
     def events(self, after: dict | None = None) -> tuple[list[tuple[str, object]], dict]:
         """The events stored since ``after`` (a cursor this returned before; None: all)
         in an order `RunHistory.record` can replay, and the new cursor."""
         cur = dict(after or {"steps": -1, "snapshots": -1, "metrics": -1, "findings": 0})
         out: list[tuple[str, object]] = []
-        rows = self.db.execute("SELECT step, loss, acc, lr FROM steps WHERE step > ? "
-                               "ORDER BY step", (cur["steps"],)).fetchall()
+        rows = self._rows("SELECT step, loss, acc, lr FROM steps WHERE step > ? "
+                          "ORDER BY step", (cur["steps"],))
+        for row in rows:
+            check_step_row(row, self.path)
         for run in _consecutive(rows):
             out.append(("steps", StepSeries(run[0][0], *(np.array(
-                [np.nan if r[k] is None else r[k] for r in run]) for k in (1, 2, 3)))))
+                [np.nan if r[k] is None else r[k] for r in run], float) for k in (1, 2, 3)))))
             cur["steps"] = run[-1][0]
         layout = self.layout
-        for step, loss, lr, stats, hist, written in self.db.execute(
-                "SELECT * FROM snapshots WHERE step > ? ORDER BY step", (cur["snapshots"],)):
+        n = len(layout) if layout is not None else None
+        for row in self._rows("SELECT step, loss, lr, stats, hist, written FROM snapshots "
+                              "WHERE step > ? ORDER BY step", (cur["snapshots"],)):
+            check_snapshot_row(row, n, self.path)
+            step, loss, lr, stats, hist, written = row
             cur["written"] = written  # wall time of the newest snapshot's commit
-            n = len(layout)
             out.append(("snapshot", Snapshot(
                 step, layout, np.frombuffer(stats, "<f8").reshape(n, -1).copy(),
                 np.frombuffer(hist, "<f8").reshape(n, -1).copy(),
-                np.nan if loss is None else loss, lr)))
+                np.nan if loss is None else loss, np.nan if lr is None else lr)))
             cur["snapshots"] = step
-        names = {f.name for f in fields(Metrics)}
-        for step, data in self.db.execute("SELECT step, data FROM metrics WHERE step > ? "
-                                          "ORDER BY step", (cur["metrics"],)):
-            values = {k: (np.nan if v is None else v) for k, v in json.loads(data).items()
-                      if k in names}
-            out.append(("metrics", Metrics(**values)))
+        for step, data in self._rows("SELECT step, data FROM metrics WHERE step > ? "
+                                     "ORDER BY step", (cur["metrics"],)):
+            out.append(("metrics", metrics_from_row(step, data, self.path)))
             cur["metrics"] = step
-        for row_id, data in self.db.execute("SELECT id, data FROM findings WHERE id > ? "
-                                            "ORDER BY id", (cur["findings"],)):
-            out.append(("finding", _finding(json.loads(data))))
+        for row_id, data in self._rows("SELECT id, data FROM findings WHERE id > ? "
+                                       "ORDER BY id", (cur["findings"],)):
+            out.append(("finding", finding_from_row(row_id, data, self.path)))
             cur["findings"] = row_id
         return out, cur
 
@@ -230,14 +268,6 @@ def _nullable(values) -> list:
 def _finite(d: dict) -> dict:
     return {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
             for k, v in d.items()}
-
-
-def _finding(d: dict) -> Finding:
-    names = {f.name for f in fields(Finding)}
-    values = {k: v for k, v in d.items() if k in names}
-    if "layers" in values:
-        values["layers"] = tuple(values["layers"])
-    return Finding(**values)
 
 
 def design_meta(design, device: str, total_params: int) -> dict:

@@ -1,0 +1,238 @@
+"""Checks of what a run file holds: every run file is hostile input until it passes.
+
+A run file may come from anywhere (a shared runs folder, a copy from a crashed
+machine, a file someone crafted). `open_run_db` opens it read-only without following
+the path into anything but a regular file and bounds the work any query may do;
+`check_tables` refuses views and missing columns; the ``*_from_row`` functions turn one
+stored value into a typed record or raise `RunFileError` naming the file and what is
+wrong. Standard library and numpy only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+import stat
+import time
+from pathlib import Path
+
+from ..errors import DeskLabError
+from ..metrics import LayerMeta, Metrics, N_BINS, N_STATS, ProbeLayout
+from ..metrics.records import Finding
+
+QUERY_BUDGET_S = 30.0  # the most one read may take: a crafted file must not hang us
+MAX_LAYERS = 100_000  # probe points a layout may name
+LATEST_TIME = 1e11  # seconds since 1970 (year 5138): later stamps are damage
+TABLES = {  # the columns each table must have (extra ones are ignored)
+    "meta": ("key", "value"),
+    "steps": ("step", "loss", "acc", "lr"),
+    "snapshots": ("step", "loss", "lr", "stats", "hist", "written"),
+    "metrics": ("step", "data"),
+    "findings": ("id", "data"),
+}
+FINDING_SEVERITIES = ("error", "warning", "info")
+
+
+class RunFileError(DeskLabError, ValueError):
+    """A run file that cannot be read; the message names the file and the damage."""
+
+
+class _Budgeted(sqlite3.Connection):
+    """A connection whose statements stop (``interrupted``) once ``budget[0]`` (a
+    monotonic time) has passed."""
+
+    budget: list[float]
+
+
+def open_run_db(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the regular file ``path`` (never a FIFO or device,
+    which would block), whose queries give up after `QUERY_BUDGET_S`."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise FileNotFoundError(f"{path}: no such run ({exc.strerror})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise RunFileError(f"{path} is not a DeskLab run (not a regular file)")
+    # as_uri quotes '#' and '?': a folder such as ~/C#/runs is not cut at the '#'
+    uri = Path(os.path.abspath(path)).as_uri() + "?mode=ro"
+    try:
+        db = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=5.0,
+                             factory=_Budgeted)
+    except sqlite3.Error as exc:
+        raise RunFileError(f"{path} is not a DeskLab run ({exc})") from None
+    db.budget = [time.monotonic() + QUERY_BUDGET_S]  # RunReader moves it before each read
+
+    def over_budget() -> int:  # nonzero aborts the statement ("interrupted")
+        return int(time.monotonic() > db.budget[0])
+
+    db.set_progress_handler(over_budget, 20_000)
+    return db
+
+
+def reset_budget(db: _Budgeted) -> None:
+    db.budget[0] = time.monotonic() + QUERY_BUDGET_S
+
+
+def check_tables(db: sqlite3.Connection, path: Path) -> None:
+    """Every table is a real table (a view could recurse without end) with its
+    columns."""
+    kinds = dict(db.execute("SELECT name, type FROM sqlite_master WHERE name IN "
+                            f"({', '.join('?' * len(TABLES))})", tuple(TABLES)).fetchall())
+    for table, columns in TABLES.items():
+        if kinds.get(table) != "table":
+            what = f"is a {kinds[table]}" if table in kinds else "is missing"
+            raise RunFileError(f"{path} is not a DeskLab run (its {table} table {what})")
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if not set(columns) <= have:
+            raise RunFileError(f"{path}: the {table} table lacks "
+                               f"{', '.join(sorted(set(columns) - have))}")
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _time(v) -> bool:
+    return _number(v) and 0 <= v < LATEST_TIME
+
+
+def _int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+# meta keys DeskLab reads, and what each must be (None is allowed where it is listed)
+META_CHECKS = {
+    "format": (lambda v: isinstance(v, str), "text"),
+    "name": (lambda v: isinstance(v, str), "text"),
+    "source": (lambda v: isinstance(v, str), "text"),
+    "status": (lambda v: isinstance(v, str), "text"),
+    "cause": (lambda v: isinstance(v, str), "text"),
+    "device": (lambda v: isinstance(v, str), "text"),
+    "model": (lambda v: isinstance(v, str), "text"),
+    "started": (_time, "a time"),
+    "ended": (lambda v: v is None or _time(v), "a time"),
+    "pid": (lambda v: v is None or (_int(v) and 0 < v < 2 ** 31), "a process id"),
+    "total_params": (lambda v: _int(v) and v >= 0, "a count"),
+    "every": (lambda v: _int(v) and v >= 1, "a count"),
+    "seed": (lambda v: v is None or _int(v), "a whole number"),
+    "rank": (lambda v: v is None or _int(v), "a whole number"),
+    "busy_other_cores": (_number, "a number"),
+    "design": (lambda v: v is None or isinstance(v, dict), "a design"),
+    "optimizer": (lambda v: v is None or isinstance(v, dict), "an optimizer"),
+    "threads": (lambda v: v is None or isinstance(v, dict), "a thread record"),
+    "layout": (lambda v: isinstance(v, list), "a list of layers"),
+}
+
+
+def _json(text, path: Path, where: str):
+    if not isinstance(text, (str, bytes)):
+        raise RunFileError(f"{path}: {where} is not JSON text")
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise RunFileError(f"{path}: {where} is nested too deeply") from None
+    except ValueError as exc:
+        raise RunFileError(f"{path}: {where} is not JSON ({exc})") from None
+
+
+def meta_from_rows(rows, path: Path) -> dict:
+    """The meta table as a dict, each value DeskLab reads of the type it must be."""
+    meta = {}
+    for key, value in rows:
+        if not isinstance(key, str):
+            raise RunFileError(f"{path}: a meta key is not text")
+        meta[key] = _json(value, path, f"meta {key!r}")
+    for key, (ok, what) in META_CHECKS.items():
+        if key in meta and not ok(meta[key]):
+            raise RunFileError(f"{path}: meta {key!r} should be {what}, not "
+                               f"{_preview(meta[key])}")
+    return meta
+
+
+def layout_from_meta(layers: list, path: Path) -> ProbeLayout:
+    if len(layers) > MAX_LAYERS:
+        raise RunFileError(f"{path}: the layout names {len(layers):,} layers")
+    out = []
+    for i, m in enumerate(layers):
+        try:
+            lo, hi = m["hist_range"]
+            shape = tuple(m["out_shape"])
+            ok = (isinstance(m["name"], str) and isinstance(m["kind"], str)
+                  and isinstance(m["activation"], str) and _int(m["params"])
+                  and isinstance(m["has_weight"], bool) and isinstance(m.get("init", ""), str)
+                  and _number(lo) and _number(hi) and lo < hi
+                  and all(_int(d) or d is None for d in shape))
+        except (KeyError, TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise RunFileError(f"{path}: layer {i} of the layout is malformed")
+        out.append(LayerMeta(m["name"], m["kind"], m["activation"], shape, m["params"],
+                             (float(lo), float(hi)), m["has_weight"], m.get("init", "")))
+    return ProbeLayout(tuple(out))
+
+
+def _real(v) -> bool:  # a stored number: finite or not (NaN is written as NULL)
+    return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+
+
+def check_step_row(row, path: Path) -> None:
+    step, loss, acc, lr = row
+    if not (_int(step) and step >= 0 and _real(loss) and _real(acc) and _real(lr)):
+        raise RunFileError(f"{path}: the step row {_preview(row)} is malformed")
+
+
+def check_snapshot_row(row, n_layers: int | None, path: Path) -> None:
+    step, loss, lr, stats, hist, written = row
+    if n_layers is None:
+        raise RunFileError(f"{path}: snapshots without a layout")
+    if not (_int(step) and step >= 0 and _real(loss) and _real(lr) and _real(written)
+            and isinstance(stats, bytes) and isinstance(hist, bytes)):
+        raise RunFileError(f"{path}: the snapshot at step {_preview(step)} is malformed")
+    for blob, columns, what in ((stats, N_STATS, "statistics"), (hist, N_BINS + 2,
+                                                                 "histograms")):
+        if len(blob) != n_layers * columns * 8:
+            raise RunFileError(f"{path}: the snapshot at step {step} holds {len(blob)} bytes "
+                               f"of {what}, not {n_layers} layers x {columns} x 8")
+
+
+METRIC_FIELDS = ("loss", "val_loss", "train_acc", "val_acc", "train_top5", "val_top5", "lr")
+
+
+def metrics_from_row(step, data, path: Path) -> Metrics:
+    """An evaluation; a measurement it lacks is NaN (not measured), as NULL is."""
+    d = _json(data, path, f"the metrics at step {_preview(step)}")
+    if not (isinstance(d, dict) and _int(step) and d.get("step", step) == step):
+        raise RunFileError(f"{path}: the metrics at step {_preview(step)} are malformed")
+    values = {}
+    for name in METRIC_FIELDS:
+        v = d.get(name)
+        if not _real(v):
+            raise RunFileError(f"{path}: the metrics at step {step}: {name} is "
+                               f"{_preview(v)}")
+        values[name] = math.nan if v is None else float(v)
+    return Metrics(step=step, **values)
+
+
+def finding_from_row(row_id, data, path: Path) -> Finding:
+    d = _json(data, path, f"finding {row_id}")
+    try:
+        layers = tuple(d.get("layers") or ())
+        ok = (isinstance(d["kind"], str) and _int(d["step"]) and isinstance(d["message"], str)
+              and isinstance(d.get("advice", ""), str)
+              and (d.get("layer") is None or isinstance(d["layer"], str))
+              and d.get("severity", "warning") in FINDING_SEVERITIES
+              and all(isinstance(name, str) for name in layers)
+              and (d.get("end") is None or _int(d["end"])))
+    except (KeyError, TypeError, AttributeError):
+        ok = False
+    if not ok:
+        raise RunFileError(f"{path}: finding {row_id} is malformed")
+    return Finding(d["kind"], d.get("layer"), d["step"], d["message"], d.get("advice", ""),
+                   d.get("severity", "warning"), layers, d.get("end"))
+
+
+def _preview(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

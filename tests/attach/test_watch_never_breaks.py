@@ -1,0 +1,131 @@
+"""desklab.watch never breaks the user's training (issue 26): a second run of the
+README's example, a folder it cannot write, an empty batch, log() after close() each
+let the loop finish; arguments that cannot work are refused at watch()."""
+
+import math
+import os
+import stat
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+import desklab
+from desklab.runs import RunReader
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def model_and_optimizer():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    return model, torch.optim.SGD(model.parameters(), lr=0.1)
+
+
+def train(watcher, model, optimizer, steps=12, batch=lambda i: 16):
+    """The user's loop; returns the steps it finished."""
+    done = 0
+    for i in range(steps):
+        n = batch(i)
+        x, y = torch.randn(n, 4), torch.randint(0, 3, (n,))
+        out = model(x)
+        loss = nn.functional.cross_entropy(out, y) if n else out.sum()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        watcher.log(loss=loss)
+        done += 1
+    return done
+
+
+def example(*args, env):
+    done = subprocess.run([sys.executable, "examples/watch_plain.py", *args],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
+def test_the_readme_example_twice_in_a_row(tmp_path):
+    """Twice with a path (the second run goes beside the first), twice with a bare name
+    (both in the run store, where `desklab runs show NAME` finds them)."""
+    env = {**os.environ, "DESKLAB_RUNS": str(tmp_path / "store")}
+    for _ in range(2):
+        example("--run", str(tmp_path / "runs" / "my-run"), "--steps", "30", env=env)
+        example("--run", "my-run", "--steps", "30", env=env)
+    beside = sorted(p.name for p in (tmp_path / "runs").iterdir())
+    assert beside == ["my-run-2.desklab-run", "my-run.desklab-run"], beside
+    stored = sorted((tmp_path / "store").glob("*my-run*.desklab-run"))
+    assert len(stored) == 2, stored
+    for path in [*stored, *(tmp_path / "runs").iterdir()]:
+        reader = RunReader(path)
+        assert reader.meta["status"] == "finished" and reader.last_step() == 29
+        reader.close()
+    shown = subprocess.run([sys.executable, "-m", "desklab", "runs", "show", "my-run"],
+                           capture_output=True, text=True, timeout=60, env=env)
+    assert shown.returncode == 0 and "finished, 30 steps" in shown.stdout, shown
+
+
+def test_a_folder_it_cannot_write_lets_the_loop_finish(tmp_path):
+    if os.geteuid() != 0:
+        folder = tmp_path / "read-only"
+        folder.mkdir()
+        folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
+        run = folder / "r"
+    else:  # root writes through permission bits: a file system nobody can write
+        run = Path("/proc/desklab-test/r")
+    model, optimizer = model_and_optimizer()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        watcher = desklab.watch(model, optimizer, every=2, run=run)
+        assert train(watcher, model, optimizer) == 12
+        watcher.close()
+    ours = [w for w in caught if "desklab.watch stopped recording" in str(w.message)]
+    assert len(ours) == 1 and issubclass(ours[0].category, RuntimeWarning), \
+        [str(w.message) for w in caught]
+    assert "goes on unwatched" in str(ours[0].message)
+
+
+def test_an_empty_batch_is_skipped_and_the_next_step_probed(tmp_path):
+    model, optimizer = model_and_optimizer()
+    watcher = desklab.watch(model, optimizer, every=2, run=tmp_path / "r")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing to warn about either
+        assert train(watcher, model, optimizer, steps=9,
+                     batch=lambda i: 0 if i == 4 else 16) == 9
+        watcher.close()
+    reader = RunReader(tmp_path / "r.desklab-run")
+    steps = [s.step for s in reader.history().snapshots]
+    reader.close()
+    assert steps == [2, 5, 6, 8], steps  # step 4's batch was empty: probed at 5 instead
+
+
+def test_log_after_close_and_a_second_close_do_not_raise(tmp_path):
+    model, optimizer = model_and_optimizer()
+    watcher = desklab.watch(model, optimizer, every=2, run=tmp_path / "r")
+    train(watcher, model, optimizer, steps=4)
+    watcher.close()
+    with pytest.warns(RuntimeWarning, match="after close"):
+        train(watcher, model, optimizer, steps=3)
+    watcher.close()
+    reader = RunReader(tmp_path / "r.desklab-run")
+    assert reader.meta["status"] == "finished" and reader.last_step() == 3
+    reader.close()
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    ({"every": math.nan}, ValueError), ({"every": 0}, ValueError),
+    ({"every": True}, ValueError), ({"every": 2.5}, ValueError),
+    ({"ranks": "1"}, ValueError), ({"run": 3}, TypeError), ({"run": ""}, TypeError),
+    ({"name": 5}, TypeError), ({"model": "not a model"}, TypeError),
+    ({"optimizer": object()}, TypeError),
+])
+def test_arguments_that_cannot_work_are_refused_at_watch(tmp_path, kwargs, error):
+    model, optimizer = model_and_optimizer()
+    args = {"model": model, "optimizer": optimizer, "run": tmp_path / "r", **kwargs}
+    with pytest.raises(error):
+        desklab.watch(**args)
+    assert not list(tmp_path.iterdir())  # nothing written
