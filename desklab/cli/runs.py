@@ -79,7 +79,7 @@ def _report(reader, history) -> dict:
 def cmd_show(args: argparse.Namespace) -> int:
     from ..metrics.report import layer_table, to_json
     reader = _open(args.run)
-    path = reader.path
+    path, wal_missing = reader.path, reader.wal_missing
     if args.json and args.json != "-" and _same_file(args.json, path):
         reader.close()
         raise CliError(f"--json {args.json} is the run itself: give another file")
@@ -107,7 +107,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if meta.get("cause"):
         say(f"cause: {meta['cause']}")
     for label, note in (("threads", threads_note(meta)),
-                        ("missing", wal_note(path, report["state"]))):
+                        ("missing", wal_note(wal_missing, report["state"]))):
         if note:
             say(f"{label}: {note}")
     if args.json:

@@ -55,7 +55,8 @@ class DecimatingSeries:
             self._data[half:] = np.nan
             self._n = half
             self._stride *= 2
-        self._data[self._n] = row
+        with np.errstate(over="ignore"):  # beyond float32's range is inf, as it should be
+            self._data[self._n] = row
         self._steps[self._n] = step
         self._n += 1
 

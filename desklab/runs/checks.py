@@ -44,6 +44,7 @@ class _Budgeted(sqlite3.Connection):
     monotonic time) has passed."""
 
     budget: list[float]
+    wal_missing: bool  # a WAL-mode file opened without its -wal beside it
 
 
 def open_run_db(path: Path) -> sqlite3.Connection:
@@ -55,6 +56,7 @@ def open_run_db(path: Path) -> sqlite3.Connection:
         raise FileNotFoundError(f"{path}: no such run ({exc.strerror})") from None
     if not stat.S_ISREG(st.st_mode):
         raise RunFileError(f"{path} is not a DeskLab run (not a regular file)")
+    wal_missing = _wal_left_behind(path)  # before SQLite makes an empty one
     # as_uri quotes '#' and '?': a folder such as ~/C#/runs is not cut at the '#'
     uri = Path(os.path.abspath(path)).as_uri() + "?mode=ro"
     try:
@@ -63,6 +65,7 @@ def open_run_db(path: Path) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         raise RunFileError(f"{path} is not a DeskLab run ({exc})") from None
     db.budget = [time.monotonic() + QUERY_BUDGET_S]  # RunReader moves it before each read
+    db.wal_missing = wal_missing
 
     def over_budget() -> int:  # nonzero aborts the statement ("interrupted")
         return int(time.monotonic() > db.budget[0])
@@ -75,19 +78,34 @@ def reset_budget(db: _Budgeted) -> None:
     db.budget[0] = time.monotonic() + QUERY_BUDGET_S
 
 
-def check_tables(db: sqlite3.Connection, path: Path) -> None:
+def check_tables(db: _Budgeted, path: Path) -> None:
     """Every table is a real table (a view could recurse without end) with its
     columns."""
     kinds = dict(db.execute("SELECT name, type FROM sqlite_master WHERE name IN "
                             f"({', '.join('?' * len(TABLES))})", tuple(TABLES)).fetchall())
     for table, columns in TABLES.items():
         if kinds.get(table) != "table":
+            if not kinds and db.wal_missing:
+                raise RunFileError(f"{path} was never closed, and what it recorded is "
+                                   f"still in {path.name}-wal, which is not beside it: "
+                                   "copy that file too")
             what = f"is a {kinds[table]}" if table in kinds else "is missing"
             raise RunFileError(f"{path} is not a DeskLab run (its {table} table {what})")
         have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
         if not set(columns) <= have:
             raise RunFileError(f"{path}: the {table} table lacks "
                                f"{', '.join(sorted(set(columns) - have))}")
+
+
+def _wal_left_behind(path: Path) -> bool:
+    """An SQLite file in WAL mode (header bytes 18-19 are 2) whose ``-wal`` is absent."""
+    try:
+        with open(path, "rb") as f:
+            header = f.read(20)
+    except OSError:
+        return False
+    return header[:16] == b"SQLite format 3\x00" and header[18:20] == b"\x02\x02" \
+        and not os.path.lexists(f"{path}-wal")
 
 
 def _number(v) -> bool:

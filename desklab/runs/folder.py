@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..util.cpu_load import free_cores
-from .store import SUFFIX, RunReader
+from .store import SUFFIX, RunReader, taken
 
 WEIGHTS_SUFFIX = ".weights.pt"
 
@@ -41,12 +41,6 @@ def new_run_path(name: str, root: Path | None = None) -> Path:
     return path
 
 
-def taken(path: Path) -> bool:
-    """Whether anything is at the run's name or its SQLite companions: also a dangling
-    link (``exists`` says False for one, and SQLite would follow it out of the folder)."""
-    return any(os.path.lexists(f"{path}{end}") for end in ("", "-wal", "-shm", "-journal"))
-
-
 def weights_path_of(run_path: str | os.PathLike) -> Path:
     """Where a run's final weights are kept: beside its file, ``<run>.weights.pt``
     (a state_dict, read back only with ``weights_only=True``)."""
@@ -55,14 +49,13 @@ def weights_path_of(run_path: str | os.PathLike) -> Path:
                           if path.name.endswith(SUFFIX) else path.name + WEIGHTS_SUFFIX)
 
 
-def wal_note(path: Path, status: str) -> str | None:
-    """What a run never closed is missing when its write-ahead log (``-wal``, the
-    commits not yet folded into the file) was not copied along with it."""
-    if status not in ("running", "interrupted") or os.path.lexists(f"{path}-wal"):
+def wal_note(wal_missing: bool, status: str) -> str | None:
+    """What a run never closed lacks when its write-ahead log (``-wal``, the commits
+    not yet folded into the file) was not copied along with it."""
+    if not wal_missing or status not in ("running", "interrupted"):
         return None
-    return (f"this run was never closed and {path.name}-wal is not beside it: the last "
-            "commits (up to the last ~1000 pages) lived there. Copy it too, with the "
-            "run file, to keep them")
+    return ("this run was never closed and its -wal file is not beside it: the commits "
+            "it held are missing. Copy it too, with the run file, to keep them")
 
 
 def threads_note(meta: dict) -> str | None:

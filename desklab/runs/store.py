@@ -115,11 +115,16 @@ class RunWriter:
         self.db = None
 
 
+def taken(path: Path) -> bool:
+    """Whether anything is at the run's name or its SQLite companions: also a dangling
+    link (``exists`` says False for one, and SQLite would follow it out of the folder)."""
+    return any(os.path.lexists(f"{path}{end}") for end in ("", "-wal", "-shm", "-journal"))
+
+
 def _create_new(path: Path) -> None:
     """Make the run's empty file, atomically refusing anything already at its name
     (``O_EXCL``: two writers never share a file, and a planted link, even a dangling
     one, is never followed) or at its SQLite companions."""
-    from .folder import taken
     if taken(path):
         raise FileExistsError(f"{path} already holds a run")
     flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
@@ -161,6 +166,7 @@ class RunReader:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         self.db = open_run_db(self.path)
+        self.wal_missing = self.db.wal_missing  # a copy without its last commits
         try:
             check_tables(self.db, self.path)
             self.meta = self.read_meta()

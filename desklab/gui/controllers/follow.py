@@ -18,6 +18,7 @@ from PySide6.QtCore import QTimer, Signal
 
 from ...metrics import RunHistory
 from ...runs import RunReader
+from ...runs.checks import RunFileError
 from ...runs.folder import run_status
 from ...trainer_process.protocol import Event
 from .feed import RunFeed
@@ -63,6 +64,14 @@ class RunFollower(RunFeed):
                 self.history.layout = self.reader.layout
             stored, self.cursor = self.reader.events(self.cursor)
             self.meta.update(self.reader.read_meta(("status", "pid", "ended")))
+        except RunFileError as exc:  # damaged: at open the caller shows it; later, stop
+            if not self.timer.isActive():
+                raise
+            self.timer.stop()
+            self.status = "unreadable"
+            self._set_state("unreadable")
+            self.ended.emit(f"unreadable: {exc}")
+            return
         except sqlite3.Error:  # a writer mid-checkpoint: next tick
             return
         self.feed([Event(kind, getattr(payload, "step", 0), payload)

@@ -8,11 +8,13 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox,
     QPushButton, QVBoxLayout, QWidget,
 )
 
+from ...errors import DeskLabError
 from ...runs import list_runs
 
 from ..controllers.runs import RunList, RunRecord
@@ -123,12 +125,17 @@ class RunPanel(QWidget):
         selected = {item.data(Qt.UserRole) for item in self.stored.selectedItems()}
         self.stored.clear()
         for info in list_runs()[:200]:
-            when = time.strftime("%m-%d %H:%M", time.localtime(info.started))
-            live = "● live · " if info.status == "running" else ""
-            item = QListWidgetItem(f"{live}{info.name} · {info.source} · {info.status} · "
-                                   f"{info.steps:,} steps · {when}")
+            if info.status == "unreadable":  # listed, so it is not a silent gap
+                item = QListWidgetItem(f"{info.name} · unreadable")
+                item.setForeground(QColor("#a03030"))
+                item.setToolTip(f"{info.path}\n{info.problem}")
+            else:
+                when = time.strftime("%m-%d %H:%M", time.localtime(info.started))
+                live = "● live · " if info.status == "running" else ""
+                item = QListWidgetItem(f"{live}{info.name} · {info.source} · {info.status}"
+                                       f" · {info.steps:,} steps · {when}")
+                item.setToolTip(str(info.path))
             item.setData(Qt.UserRole, str(info.path))
-            item.setToolTip(str(info.path))
             self.stored.addItem(item)
             item.setSelected(str(info.path) in selected)
 
@@ -148,7 +155,7 @@ class RunPanel(QWidget):
         for item in self.stored.selectedItems()[:2]:
             try:
                 records.append(stored_record(item.data(Qt.UserRole)))
-            except (ValueError, OSError, KeyError) as exc:
+            except (DeskLabError, ValueError, OSError, KeyError) as exc:
                 QMessageBox.warning(self, "Cannot open the run", str(exc))
                 return
         if records:

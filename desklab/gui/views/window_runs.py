@@ -85,5 +85,7 @@ class RunActions:
             f.status == "running" else ""
         f.device_name = f"{f.meta.get('name', 'run')} on {f.meta.get('device', '?')}{lag}"
 
-    def _follow_ended(self, _status: str) -> None:
+    def _follow_ended(self, status: str) -> None:
         self._follow_updated()
+        if status.startswith("unreadable"):  # damaged while it was followed
+            self.statusBar().showMessage(f"Stopped following: {status}")
