@@ -33,10 +33,10 @@ from torch import nn
 
 from ..engine.probe import Prober
 from ..engine.step_log import StepLog
-from ..runs.folder import new_run_path, taken
-from ..runs.store import SUFFIX, RunWriter
+from ..runs.store import RunWriter
 from ..util.cpu_load import busy_other_cores, cpu_count
 from ..util.cpu_load import sample as cpu_sample
+from .arguments import check_arguments, loss_number, run_path
 from .discover import Discovery, candidates, unwrap
 
 LOAD_EVERY_S = 10.0  # how often the run's meta says how busy the other cores were
@@ -69,7 +69,7 @@ class Watcher:
 
     def __init__(self, model, optimizer=None, every=10, run=None, layers=None, ranks="0",
                  name=None):
-        _check_arguments(model, optimizer, every, run, ranks, name)
+        check_arguments(model, optimizer, every, run, ranks, name)
         self.model, self.optimizer, self.every = unwrap(model), optimizer, every
         self.step = 0
         self.path: Path | None = None
@@ -80,7 +80,7 @@ class Watcher:
         if not self.enabled:
             return  # other ranks: every call is a no-op, no hooks, no file
         self.name = name or (Path(run).name if run else type(self.model).__name__)
-        self.path = _run_path(run, rank if ranks == "all" else None, self.name)
+        self.path = run_path(run, rank if ranks == "all" else None, self.name)
         self.discovery = Discovery(candidates(self.model, layers))
         self.prober: Prober | None = None
         self.writer: RunWriter | None = None
@@ -119,7 +119,7 @@ class Watcher:
     def _log(self, loss) -> None:
         lr = float(self.optimizer.param_groups[0]["lr"]) if self.optimizer else float("nan")
         value = loss.detach().float().mean() \
-            if isinstance(loss, torch.Tensor) else torch.tensor(_number(loss))
+            if isinstance(loss, torch.Tensor) else torch.tensor(loss_number(loss))
         self.steps.add(value.reshape(()), None, lr)
         step = self.step
         probe_next = False
@@ -229,58 +229,6 @@ class _Points:
 
 def _distributed() -> bool:
     return torch.distributed.is_available() and torch.distributed.is_initialized()
-
-
-def _check_arguments(model, optimizer, every, run, ranks, name) -> None:
-    """Refuse what cannot work at `watch()`, before the user's loop starts."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"watch() needs a torch.nn.Module, not {type(model).__name__}")
-    if optimizer is not None and not hasattr(optimizer, "param_groups"):
-        raise TypeError(f"optimizer should be a torch optimizer (or None), not "
-                        f"{type(optimizer).__name__}")
-    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-        raise ValueError(f"every should be a whole number of steps >= 1, not {every!r}")
-    if run is not None and not isinstance(run, (str, os.PathLike)) or run == "":
-        raise TypeError(f"run should be a name or a path, not {run!r}")
-    if ranks not in ("0", "all"):
-        raise ValueError(f"ranks should be '0' or 'all', not {ranks!r}")
-    if name is not None and not isinstance(name, str):
-        raise TypeError(f"name should be text, not {type(name).__name__}")
-
-
-def _number(loss) -> float:
-    if loss is None:
-        return float("nan")
-    try:
-        return float(loss)
-    except (TypeError, ValueError):
-        return float("nan")  # not a number: the step is recorded without its loss
-
-
-def _run_path(run, rank: int | None, default_name: str) -> Path:
-    """Where the run goes. A bare name (``run="my-run"``) is a new run of that name in
-    the run store, so ``desklab runs show my-run`` finds it; a path with a folder
-    (``run="runs/my-run"``) is that file, relative to the working directory, and when a
-    run is already there the next free name beside it (``runs/my-run-2``): a second
-    run never fails and never replaces the first."""
-    if run is None or (rank is None and _bare(run)):
-        path = new_run_path(default_name if run is None else str(run))
-        return path if rank is None else path.with_suffix("") / f"rank-{rank}{SUFFIX}"
-    path = Path(run)
-    if rank is not None:
-        return path / f"rank-{rank}{SUFFIX}"
-    stem = path.name[:-len(SUFFIX)] if path.name.endswith(SUFFIX) else path.name
-    candidate, n = path.with_name(stem + SUFFIX), 2
-    while taken(candidate):
-        candidate = path.with_name(f"{stem}-{n}{SUFFIX}")
-        n += 1
-    return candidate
-
-
-def _bare(run) -> bool:
-    text = os.fspath(run)
-    return os.sep not in text and "/" not in text and not Path(text).is_absolute() \
-        and not text.endswith(SUFFIX)
 
 
 def _optimizer_settings(optimizer) -> dict | None:

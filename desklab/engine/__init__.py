@@ -3,7 +3,9 @@
 from .build import DeskNet, DesignInvalidError, ProbePoint, build
 from .datasets import Dataset, make_dataset
 from .device import DeviceError, available_devices, describe_device, resolve_device
-from .probe import Prober, probe_at_init, reduce_activation, task_loss
+from .optim import task_loss
+from .probe import Prober, reduce_activation
+from .probe_init import probe_at_init
 
 __all__ = [
     "Dataset", "DeskNet", "DesignInvalidError", "DeviceError", "ProbePoint", "Prober",

@@ -16,7 +16,7 @@ import torch
 from ..design import NetworkDesign
 from .landscape import (hessian_extremes, interpolate, local_minima_share, random_directions,
                         roughness, surface, weighted_params)
-from .probe import task_loss
+from .optim import task_loss
 from .trainer import Trainer
 from .weights import apply_weights
 

@@ -1,0 +1,65 @@
+"""What `desklab.watch` is given: its arguments checked before the user's loop starts,
+a loss turned into a number, and where the run goes (a bare name into the run store, a
+path beside any run already there)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from torch import nn
+
+from ..runs.folder import new_run_path
+from ..runs.store import SUFFIX, taken
+
+
+def check_arguments(model, optimizer, every, run, ranks, name) -> None:
+    """Refuse what cannot work at `watch()`, before the user's loop starts."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"watch() needs a torch.nn.Module, not {type(model).__name__}")
+    if optimizer is not None and not hasattr(optimizer, "param_groups"):
+        raise TypeError(f"optimizer should be a torch optimizer (or None), not "
+                        f"{type(optimizer).__name__}")
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise ValueError(f"every should be a whole number of steps >= 1, not {every!r}")
+    if run is not None and not isinstance(run, (str, os.PathLike)) or run == "":
+        raise TypeError(f"run should be a name or a path, not {run!r}")
+    if ranks not in ("0", "all"):
+        raise ValueError(f"ranks should be '0' or 'all', not {ranks!r}")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name should be text, not {type(name).__name__}")
+
+
+def loss_number(loss) -> float:
+    if loss is None:
+        return float("nan")
+    try:
+        return float(loss)
+    except (TypeError, ValueError):
+        return float("nan")  # not a number: the step is recorded without its loss
+
+
+def run_path(run, rank: int | None, default_name: str) -> Path:
+    """Where the run goes. A bare name (``run="my-run"``) is a new run of that name in
+    the run store, so ``desklab runs show my-run`` finds it; a path with a folder
+    (``run="runs/my-run"``) is that file, relative to the working directory, and when a
+    run is already there the next free name beside it (``runs/my-run-2``): a second
+    run never fails and never replaces the first."""
+    if run is None or (rank is None and _bare(run)):
+        path = new_run_path(default_name if run is None else str(run))
+        return path if rank is None else path.with_suffix("") / f"rank-{rank}{SUFFIX}"
+    path = Path(run)
+    if rank is not None:
+        return path / f"rank-{rank}{SUFFIX}"
+    stem = path.name[:-len(SUFFIX)] if path.name.endswith(SUFFIX) else path.name
+    candidate, n = path.with_name(stem + SUFFIX), 2
+    while taken(candidate):
+        candidate = path.with_name(f"{stem}-{n}{SUFFIX}")
+        n += 1
+    return candidate
+
+
+def _bare(run) -> bool:
+    text = os.fspath(run)
+    return os.sep not in text and "/" not in text and not Path(text).is_absolute() \
+        and not text.endswith(SUFFIX)
