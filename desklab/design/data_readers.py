@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
+import math
 import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -139,9 +142,20 @@ def read_npz(p: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def read_idx(p: Path) -> np.ndarray:
-    opener = gzip.open if p.name.endswith(".gz") else open
-    with opener(p, "rb") as f:
-        raw = f.read(MAX_IDX_BYTES + 1)  # bounded: a .gz can expand without limit
+    """An IDX file of unsigned bytes (gzipped or not), checked and bounded: a FIFO, a
+    cut-short ``.gz`` or a header naming more values than the file holds is a
+    `DataFileError`, never a hang, an EOFError or an allocation of the header's size."""
+    from ..util.files import read_regular_file
+    try:
+        raw = read_regular_file(p, MAX_IDX_BYTES)
+        if p.name.endswith(".gz"):  # bounded: a .gz can expand without limit
+            raw = gzip.GzipFile(fileobj=io.BytesIO(raw)).read(MAX_IDX_BYTES + 1)
+    except (EOFError, zlib.error) as exc:
+        raise DataFileError(f"{p} is cut short or damaged ({exc})") from None
+    except ValueError as exc:  # read_regular_file's plain reasons
+        raise DataFileError(f"{p} {exc}") from None
+    except OSError as exc:  # BadGzipFile, or the file system
+        raise DataFileError(f"{p}: {exc.strerror or exc}") from None
     if len(raw) > MAX_IDX_BYTES:
         raise DataFileError(f"{p} holds over {MAX_IDX_BYTES // 2**20} MiB of pixels")
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
@@ -151,7 +165,9 @@ def read_idx(p: Path) -> np.ndarray:
         raise DataFileError(f"{p}: the IDX header is cut short")
     shape = struct.unpack(">" + "I" * dims, raw[4:4 + 4 * dims])
     data = np.frombuffer(raw, np.uint8, offset=4 + 4 * dims)
-    if data.size != int(np.prod(shape)):
+    if any(n > MAX_IDX_BYTES for n in shape):
+        raise DataFileError(f"{p}: the IDX header's sizes {shape} cannot be right")
+    if data.size != math.prod(shape):
         raise DataFileError(f"{p}: header says {shape} but holds {data.size} values")
     return data.reshape(shape)
 

@@ -11,8 +11,11 @@ and nothing else: any other class named in the file is refused, never imported o
 
 from __future__ import annotations
 
+import codecs
 import io
+import math
 import pickle
+import pickletools
 from pathlib import Path
 
 import numpy as np
@@ -84,11 +87,13 @@ def _cifar_split(d: RealDataset, root: Path, train: bool):
     for name in names:
         batch = _read_cifar_batch(where / name)
         images.append(batch["data"].reshape(-1, 3, 32, 32))
-        labels.append(np.asarray(batch["labels"]))
+        labels.append(batch["labels"])
     return _checked(d, np.concatenate(images), np.concatenate(labels), where / names[0])
 
 
 def _checked(d: RealDataset, images: np.ndarray, labels: np.ndarray, path: Path):
+    if len(images) == 0:
+        raise DataFileError(f"{path} holds no images")
     if images.shape[1:] != d.shape or images.dtype != np.uint8:
         raise DataFileError(f"{path}: images of shape {images.shape[1:]} where {d.label} "
                             f"has {d.shape}")
@@ -99,31 +104,87 @@ def _checked(d: RealDataset, images: np.ndarray, labels: np.ndarray, path: Path)
     return np.array(images, order="C"), labels.astype(np.int64)  # a writable copy
 
 
-class _ArraysOnly(pickle.Unpickler):
-    """Builds numpy arrays, dicts, lists and strings; refuses every other class."""
+MAX_PICKLE_ITEMS = 200_000  # a batch's 10000 labels and file names, with room to spare
 
-    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray",
-               "_reconstruct"), ("numpy", "ndarray"), ("numpy", "dtype"),
-               ("_codecs", "encode")}  # how protocol 2 spells bytes: text -> bytes, no more
+
+class _NdarrayType:
+    """What ``numpy.ndarray`` unpickles to: a name for `_reconstruct`'s first
+    argument, never callable (``ndarray(shape, dtype, buffer, strides=0)`` would make a
+    zero-stride view of a few bytes that later expands to any size)."""
+
+
+def _reconstruct(subtype, shape, dtype):
+    """numpy's `_reconstruct`, which allocates ``shape`` at once: only the empty
+    placeholder a pickled array starts from (its data comes with ``__setstate__``,
+    whose size numpy checks against the bytes in the file)."""
+    if subtype is not _NdarrayType or not isinstance(shape, tuple) or \
+            any(not isinstance(n, int) or n < 0 for n in shape) or math.prod(shape) > 1:
+        raise DataFileError("it builds an array in a way a CIFAR batch never does "
+                            "(refused)")
+    return np.ndarray(shape, _plain_dtype(dtype))
+
+
+def _plain_dtype(spec, *args):
+    """A plain number dtype (u1, i8, f4...): no objects, records or sub-arrays, whose
+    size would not be bounded by the bytes in the file."""
+    try:
+        dtype = np.dtype(spec)
+    except TypeError:
+        raise DataFileError(f"it names the dtype {spec!r} (refused)") from None
+    if dtype.kind not in "biuf" or dtype.subdtype is not None or dtype.fields:
+        raise DataFileError(f"it holds a {dtype} array, which a CIFAR batch never does "
+                            "(refused)")
+    return dtype
+
+
+class _ArraysOnly(pickle.Unpickler):
+    """Builds numpy arrays of plain numbers, dicts, lists and strings; refuses every
+    other class and every way of making an array bigger than the file."""
+
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"): _reconstruct,
+               ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
+               ("numpy", "ndarray"): _NdarrayType, ("numpy", "dtype"): _plain_dtype,
+               ("_codecs", "encode"): codecs.encode}  # how protocol 2 spells bytes
 
     def find_class(self, module: str, name: str):
         if (module, name) in self.ALLOWED:
-            return super().find_class(module, name)
+            return self.ALLOWED[(module, name)]
         raise DataFileError(f"it names {module}.{name}, which a CIFAR batch never does "
                             f"(refused; nothing in it was run)")
+
+
+def _items_bounded(raw: bytes) -> None:
+    """Refuse a pickle of more than `MAX_PICKLE_ITEMS` operations before building it
+    (shared references nested a few levels deep make a tiny file expand without end
+    once its lists are walked)."""
+    for i, _ in enumerate(pickletools.genops(raw)):
+        if i > MAX_PICKLE_ITEMS:
+            raise DataFileError(f"it holds over {MAX_PICKLE_ITEMS:,} objects")
+
+
+def _labels(batch: dict, rows: int, path: Path) -> np.ndarray:
+    """The batch's labels: exactly ``rows`` whole numbers 0..9, nothing nested."""
+    labels = batch["labels"]
+    if not isinstance(labels, list) or len(labels) != rows or \
+            any(type(v) is not int or not 0 <= v <= 9 for v in labels):
+        raise DataFileError(f"{path}: 'labels' should be {rows} whole numbers 0..9, "
+                            "one for each image")
+    return np.array(labels, np.int64)
 
 
 def _read_cifar_batch(path: Path) -> dict:
     try:
         raw = read_regular_file(path, MAX_BATCH_BYTES)
+        _items_bounded(raw)
         batch = _ArraysOnly(io.BytesIO(raw), encoding="latin1").load()
     except DataFileError as exc:
         raise DataFileError(f"{path}: {exc}") from None
     except (OSError, ValueError, EOFError, pickle.UnpicklingError, AttributeError,
-            IndexError, TypeError) as exc:
+            IndexError, TypeError, KeyError, RecursionError, MemoryError) as exc:
         raise DataFileError(f"{path} is not a CIFAR-10 python batch ({exc})") from None
-    if not isinstance(batch, dict) or not isinstance(batch.get("data"), np.ndarray) or \
-            "labels" not in batch or batch["data"].ndim != 2 or batch["data"].shape[1] != 3072:
+    data = batch.get("data") if isinstance(batch, dict) else None
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or \
+            data.shape[1] != 3072 or "labels" not in batch:
         raise DataFileError(f"{path} is not a CIFAR-10 python batch (no 'data' of "
                             f"N x 3072 bytes and 'labels')")
-    return batch
+    return {"data": data, "labels": _labels(batch, len(data), path)}

@@ -93,6 +93,7 @@ class Task(QObject):
     def _finish(self) -> None:
         stop_thread(self.thread, worker=self.worker)
         self.thread = None
+        self.worker = None  # its progress still queued is stale now (not _current)
 
     @Slot(object, object)
     def _on_progress(self, done, total) -> None:

@@ -50,6 +50,7 @@ class DownloadDialog(QProgressDialog):
         self.setMinimumDuration(0)
         self.setMinimumWidth(460)
         self.real, self.then, self.message = real, then, None
+        self._painting = 0  # how deep inside _progress (see there)
         self.fetcher = DatasetFetcher(self)
         self.fetcher.progress.connect(self._progress)
         self.fetcher.done.connect(lambda _folder: self._done(""))
@@ -58,20 +59,33 @@ class DownloadDialog(QProgressDialog):
         self.fetcher.start(real.name, root)
 
     def _progress(self, done, total) -> None:
-        if total:
-            self.setValue(int(1000 * done / total))
-        self.setLabelText(f"Downloading {self.real.label}: {done / 2**20:.1f}"
-                          + (f" of {total / 2**20:.1f} MB" if total else " MB"))
+        if self.message is not None:
+            return  # already done
+        # a modal QProgressDialog's setValue processes events: the download's end, and
+        # further progress, can be handled inside it; the dialog must not be deleted
+        # under any of these calls, so only the outermost one deletes it
+        self._painting += 1
+        try:
+            self.setLabelText(f"Downloading {self.real.label}: {done / 2**20:.1f}"
+                              + (f" of {total / 2**20:.1f} MB" if total else " MB"))
+            if total:
+                self.setValue(int(1000 * done / total))
+        finally:
+            self._painting -= 1
+        if self.message is not None and not self._painting:
+            self.deleteLater()
 
     def _done(self, message: str) -> None:
         """``message`` is "" when the data is ready, else why not."""
         self.message = "cancelled" if message and self.fetcher.cancelled else message
+        self.fetcher.progress.disconnect(self._progress)  # nothing more to show
         self.hide()
         if not message:
             self.then()
         elif not self.fetcher.cancelled:  # a cancel is not an error
             QMessageBox.warning(self.parentWidget(), "Download failed", message)
-        self.deleteLater()
+        if not self._painting:  # else _progress deletes it when setValue returns
+            self.deleteLater()
 
     def closeEvent(self, event) -> None:
         if self.fetcher.running:
