@@ -31,9 +31,13 @@ def cmd_landscape(args: argparse.Namespace) -> int:
         raise CliError("--grid must be between 3 and 201")
     if not 0 < args.span <= 100:
         raise CliError("--span must be above 0 and at most 100")
+    steps = args.steps
+    if steps is not None and steps < 0:
+        raise CliError("--steps must be 0 (at init) or more")
+    args.steps = steps or None  # 0 is not a design's step count: the landscape's own
     design = load_input(args)
     fetch_dataset(design)
-    from ..engine.landscape_run import landscape_report
+    from ..engine.landscape_run import landscape_report, summary_text
     weights = None
     if args.weights:
         from ..engine.weights import load_weights
@@ -46,7 +50,7 @@ def cmd_landscape(args: argparse.Namespace) -> int:
             print(f"\r  surface {done}/{total}", end="", file=out, flush=True)
         return True
 
-    report = landscape_report(design, args.steps, weights, args.grid, args.span,
+    report = landscape_report(design, steps, weights, args.grid, args.span,
                               design.train.seed, progress)
     if out.isatty():
         print(file=out)
@@ -54,10 +58,16 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     ratio = s["abs_min_over_max"]
     print(f"{design.name}: loss landscape {report['weights']}, {args.grid} x {args.grid} "
           f"over filter-normalised directions (span {args.span:g})", file=out)
-    print(f"  centre loss {s['centre_loss']:.4g}; local minima {s['local_minima_share']:.1%} "
-          f"of the grid; roughness {s['roughness']:.3f}", file=out)
-    print(f"  Hessian: lambda_max {s['lambda_max']:.4g}, lambda_min {s['lambda_min']:.4g}"
+    print(f"  centre loss {summary_text(s['centre_loss'], '.4g')}; local minima "
+          f"{summary_text(s['local_minima_share'], '.1%')} of the grid; roughness "
+          f"{summary_text(s['roughness'], '.3f')}", file=out)
+    print(f"  Hessian: lambda_max {summary_text(s['lambda_max'], '.4g')}, lambda_min "
+          f"{summary_text(s['lambda_min'], '.4g')}"
           + (f", |min / max| {ratio:.3g}" if ratio is not None else ""), file=out)
+    if s["centre_loss"] is None:
+        print("  the loss is not a number at these weights (the run diverged): the surface "
+              "holds only the points where it is finite", file=out)
     if args.json:
         write_text(args.json, json.dumps(report, indent=1) + "\n", "the landscape")
     return 0
+

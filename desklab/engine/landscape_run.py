@@ -62,12 +62,20 @@ def landscape_report(design: NetworkDesign, steps: int | None = None,
         "loss": [[_num(v) for v in row] for row in losses],
         "slice_a": [_num(v) for v in losses[grid // 2]],  # the row through the centre
         "interpolation": {"t": line["t"].tolist(), "loss": [_num(v) for v in line["loss"]]},
+        # null where not a number (a diverged run's surface): JSON has no NaN
         "summary": {"centre_loss": _num(grid_result["centre_loss"]),
-                    "local_minima_share": local_minima_share(losses),
-                    "roughness": roughness(losses),
-                    "lambda_max": lam_max, "lambda_min": lam_min,
-                    "abs_min_over_max": abs(lam_min / lam_max) if lam_max else None},
+                    "local_minima_share": local_minima_share(losses)
+                    if np.isfinite(losses[1:-1, 1:-1]).any() else None,
+                    "roughness": _num(roughness(losses)),
+                    "lambda_max": _num(lam_max), "lambda_min": _num(lam_min),
+                    "abs_min_over_max": _num(abs(lam_min / lam_max))
+                    if lam_max and np.isfinite(lam_max) else None},
     }
+
+
+def summary_text(value, spec: str, missing: str = "not a number") -> str:
+    """A summary number as text; ``missing`` for null (not finite)."""
+    return missing if value is None else format(value, spec)
 
 
 def _num(v) -> float | None:

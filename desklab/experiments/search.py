@@ -13,6 +13,7 @@ machines pointed at one shared database, work on the same study.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 from ..design import NetworkDesign, TRAIN_PARAMS
@@ -20,6 +21,7 @@ from ..errors import DeskLabError
 from ..runs import RunWriter, new_run_path
 from ..runs.store import design_meta
 from ..engine.trainer import Trainer
+from .storage import check_storage, fail_stale_trials, open_storage
 
 COARSE_SHARE = 0.6  # of the trials sample the whole range; the rest the best region
 
@@ -143,22 +145,23 @@ def cancel_search(storage: str, name: str) -> None:
     """Ask every process working on the study to stop (each ends its current trial at
     its next evaluation and takes no more)."""
     import optuna
-    optuna.load_study(study_name=name, storage=storage).set_user_attr("stop", True)
+    optuna.load_study(study_name=name, storage=open_storage(storage)).set_user_attr(
+        "stop", True)
 
 
 def default_storage() -> str:
-    from ..runs import runs_root
-    runs_root().mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{runs_root() / 'search.db'}"
+    return check_storage(None)
 
 
 def study_rows(storage: str, name: str) -> list[dict]:
-    """The study's trials so far, as dict rows (the app polls this while it runs)."""
+    """The study's trials so far, as dict rows (the app polls this while it runs); a
+    trial whose process died (no heartbeat) is marked failed, not left running."""
     import optuna
     try:
-        study = optuna.load_study(study_name=name, storage=storage)
+        study = optuna.load_study(study_name=name, storage=open_storage(storage))
     except KeyError:  # not created yet
         return []
+    fail_stale_trials(study)
     return [{"number": t.number, "params": t.params, "value": t.value,
              "state": t.state.name.lower(), "stage": t.user_attrs.get("stage"),
              "run": t.user_attrs.get("run"), "error": t.user_attrs.get("error")}
@@ -172,15 +175,45 @@ def create_study(storage: str, name: str, seed: int = 0, trials: int = 12) -> No
     _study(storage, name, seed, True, max(2, trials // 4))
 
 
-def _study(storage: str, name: str, seed: int, create: bool, n_startup: int):
+def _study(storage: str, name: str, seed: int, create: bool, n_startup: int,
+           spaces: tuple[Space, ...] | None = None):
     import optuna
     sampler = optuna.samplers.RandomSampler(seed=seed)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=n_startup, n_warmup_steps=1)
-    if create:  # or join it: the app creates the study first, so it can poll it at once
-        return optuna.create_study(study_name=name, storage=storage, direction="maximize",
-                                   sampler=sampler, pruner=pruner, load_if_exists=True)
-    return optuna.load_study(study_name=name, storage=storage, sampler=sampler,
-                             pruner=pruner)
+    if not create:
+        return optuna.load_study(study_name=name, storage=open_storage(storage),
+                                 sampler=sampler, pruner=pruner)
+    # or join it: the app creates the study first, so it can poll it at once
+    study = optuna.create_study(study_name=name, storage=open_storage(storage),
+                                direction="maximize", sampler=sampler, pruner=pruner,
+                                load_if_exists=True)
+    if spaces is not None:
+        searched = [vars(s) for s in spaces]
+        before = study.user_attrs.get("space")
+        if before is None:
+            study.set_user_attr("space", searched)
+        elif before != searched:  # found now, not after every trial has run
+            raise SearchError(f"the study {name!r} searches {_names(before)}, not "
+                              f"{_names(searched)}: give another --study")
+    return study
+
+
+def _names(space: list[dict]) -> str:
+    return ", ".join(f"{s['name']} {s['low']:g}..{s['high']:g}" for s in space)
+
+
+def _exit_with_parent() -> None:
+    """A worker ends when the search that started it is gone (killed with -9, its
+    trials would otherwise go on for nobody)."""
+    import threading
+    import time
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+    threading.Thread(target=watch, name="desklab-parent-watch", daemon=True).start()
 
 
 def _worker(storage: str, name: str, design: NetworkDesign, spaces, trials: int,
@@ -188,6 +221,7 @@ def _worker(storage: str, name: str, design: NetworkDesign, spaces, trials: int,
     """One process's share of the trials (torch on one thread: the cores are shared)."""
     import optuna
     import torch
+    _exit_with_parent()
     torch.set_num_threads(1)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = _study(storage, name, seed, False, max(2, trials // 4))
@@ -211,11 +245,18 @@ def run_search(design: NetworkDesign, spaces: tuple[Space, ...] = DEFAULT_SPACE,
     from multiprocessing import get_context
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = storage or default_storage()
+    storage = check_storage(storage)
     name = name or f"{design.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     seed = design.train.seed
-    _study(storage, name, seed, True, max(2, trials // 4))
-    jobs = max(1, min(jobs, trials))
+    try:
+        _study(storage, name, seed, True, max(2, trials // 4), spaces)
+    except (optuna.exceptions.OptunaError, ValueError, OSError) as exc:
+        raise SearchError(f"--storage {storage}: {_first_line(exc)}") from None
+    except Exception as exc:  # SQLAlchemy's errors (not imported here: Optuna's own)
+        if type(exc).__module__.startswith("sqlalchemy"):
+            raise SearchError(f"--storage {storage}: {_first_line(exc)}") from None
+        raise
+    jobs = max(1, min(jobs, trials, os.cpu_count() or 1))  # more would only queue
     shares = [trials // jobs + (1 if i < trials % jobs else 0) for i in range(jobs)]
     if jobs == 1:
         _worker(storage, name, design, spaces, trials, trials, seed, record)
@@ -225,7 +266,8 @@ def run_search(design: NetworkDesign, spaces: tuple[Space, ...] = DEFAULT_SPACE,
                                        seed + 1000 * (i + 1), record)
                            for i, share in enumerate(shares)]:
                 future.result()
-    stopped = bool(optuna.load_study(study_name=name, storage=storage).user_attrs.get("stop"))
+    stopped = bool(optuna.load_study(study_name=name, storage=open_storage(storage))
+                   .user_attrs.get("stop"))
     baseline = None if stopped else _train(design.copy(), _NoTrial(), record)
     rows = study_rows(storage, name)
     complete = [r for r in rows if r["state"] == "complete" and r["value"] is not None]
@@ -236,6 +278,10 @@ def run_search(design: NetworkDesign, spaces: tuple[Space, ...] = DEFAULT_SPACE,
             "baseline": {"params": {s.name: getattr(design.train, s.name) for s in spaces},
                          "value": baseline},
             "beats_baseline": bool(best and baseline is not None and best["value"] > baseline)}
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 class _NoTrial:

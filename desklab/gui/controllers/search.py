@@ -9,6 +9,7 @@ import time
 from PySide6.QtCore import QTimer, Signal
 
 from ...design import NetworkDesign
+from ...errors import DeskLabError
 from ...experiments.search import (DEFAULT_SPACE, cancel_search, create_study,
                                    default_storage, run_search, study_rows)
 from .tasks import Task
@@ -24,7 +25,8 @@ class SearchController(Task):
 
     def __init__(self, parent=None):
         super().__init__("desklab-search", parent)
-        self.storage, self.name = default_storage(), None
+        self.storage: str | None = None  # checked at each start (the runs folder moves)
+        self.name: str | None = None
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
@@ -35,15 +37,20 @@ class SearchController(Task):
               spaces=DEFAULT_SPACE) -> None:
         self.shutdown()
         self.name = f"{design.name}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
-        # the storage's tables made here, before the worker and the poll both would
-        create_study(self.storage, self.name, design.train.seed, trials)
+        try:  # the storage's tables made here, before the worker and the poll both would
+            self.storage = default_storage()
+            create_study(self.storage, self.name, design.train.seed, trials)
+        except DeskLabError as exc:  # a runs folder no storage URL can name
+            self.name = None
+            self.failed.emit(str(exc))
+            return
         storage, name = self.storage, self.name
         super().start(lambda progress, cancelled: run_search(
             design, spaces, trials, storage, jobs, name))
         self.timer.start()
 
     def poll(self) -> None:
-        if self.name is not None:
+        if self.name is not None and self.storage is not None:
             self.rows.emit(study_rows(self.storage, self.name))
 
     def cancel(self) -> None:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
+from ...engine.landscape_run import summary_text
 from ..controllers.landscape import LandscapeController
 from ..plots import log_axis
 from ..plots.base import _log_range, small_font
@@ -205,15 +206,19 @@ class LandscapeWindow(QWidget):
         _log_range(self.lines, np.concatenate([cut[np.isfinite(cut)], along]))
         s = report["summary"]
         ratio = s["abs_min_over_max"]
-        centre = f"{s['centre_loss']:.4g}" if s["centre_loss"] is not None else "–"
         cancelled = " (cancelled: the rows computed are shown)" if report.get("cancelled") \
             else ""
+
+        def number(key: str, spec: str) -> str:
+            return summary_text(s[key], spec, "–")
         self.summary.setText(
             f"<b>{report['design']}</b>, {report['weights']}{cancelled}: centre loss "
-            f"{centre} · local minima {s['local_minima_share']:.1%} of the grid "
-            f"· roughness {s['roughness']:.3f} · Hessian λmax {s['lambda_max']:.3g}, λmin "
-            f"{s['lambda_min']:.3g}" + (f", |λmin/λmax| {ratio:.3g}" if ratio is not None
-                                        else "") + ". A smooth bowl has one minimum and "
+            f"{number('centre_loss', '.4g')} · local minima "
+            f"{number('local_minima_share', '.1%')} of the grid · roughness "
+            f"{number('roughness', '.3f')} · Hessian λmax {number('lambda_max', '.3g')}, "
+            f"λmin {number('lambda_min', '.3g')}" + (f", |λmin/λmax| {ratio:.3g}"
+                                                    if ratio is not None else "")
+            + ". A smooth bowl has one minimum and "
             "roughness near 0.1; skip connections make deep nets' surfaces smooth (Li et al. "
             "2018).")
 
