@@ -27,7 +27,8 @@ def add_search_parser(sub, design_args) -> None:
     p.add_argument("--study", metavar="NAME", help="the study's name (join it if it exists "
                    "in --storage)")
     p.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1), metavar="K",
-                   help="parallel processes (default: the cores, at most 4)")
+                   help="parallel processes (default: the cores, at most 4; never more "
+                        "than the cores or the trials)")
     p.add_argument("--steps", type=int, metavar="N", help="training steps per trial")
     p.add_argument("--json", metavar="PATH", help="write the search JSON ('-' = stdout)")
     p.set_defaults(func=cmd_search)

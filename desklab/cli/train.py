@@ -85,8 +85,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ..metrics.report import layer_table, to_json, train_report
     from ..engine.threads import choose_threads
     from ..util.cpu_load import sample
-    if args.threads < 0:
-        raise CliError(f"--threads must be 1 or more (0: choose), not {args.threads}")
+    from ..util.cpu_load import cpu_count
+    most = 4 * cpu_count()  # beyond this only waiting (and OpenMP crashed at 100000)
+    if not 0 <= args.threads <= most:
+        raise CliError(f"--threads must be 1 to {most} on this machine (0: choose), not "
+                       f"{args.threads}")
     before = sample()  # the build's time is the window over which others' load is read
     try:
         trainer = Trainer(design)

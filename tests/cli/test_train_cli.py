@@ -82,3 +82,12 @@ def test_a_finding_that_held_only_briefly_is_reported_with_its_span(tmp_path, ca
     findings = {f["kind"]: f for f in json.loads(report_path.read_text())["findings"]}
     assert findings["vanishing"]["step"] == 0 and findings["vanishing"]["end"] is not None
     assert "[vanishing, steps 0 to" in capsys.readouterr().out
+
+
+def test_a_thread_count_past_the_machine_is_refused_not_a_segfault(capsys):
+    """torch.set_num_threads(100000) crashed the process (SIGSEGV in OpenMP)."""
+    from desklab.util.cpu_load import cpu_count
+    for threads in ("100000", str(4 * cpu_count() + 1), "-3"):
+        assert main(["train", "--preset", "deep-relu", "--steps", "2", "--threads",
+                     threads]) == 2
+        assert "--threads must be 1 to" in capsys.readouterr().err

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fake_datasets import idx_bytes, serve_fake_mnist, write_cifar, write_mnist
+from fake_datasets import idx_bytes, write_cifar, write_mnist
 
 from desklab.design.catalog import real_data
 from desklab.engine import download
