@@ -49,13 +49,18 @@ def example(*args, env):
     return done
 
 
-def test_the_readme_example_twice_in_a_row(tmp_path):
-    """Twice with a path (the second run goes beside the first), twice with a bare name
-    (both in the run store, where `desklab runs show NAME` finds them)."""
+def test_the_readme_example_twice_in_a_row(tmp_path, monkeypatch):
+    """The README's example twice with a path (the second run goes beside the first),
+    and twice with a bare name (both in the run store, where `desklab runs show NAME`
+    finds them)."""
     env = {**os.environ, "DESKLAB_RUNS": str(tmp_path / "store")}
     for _ in range(2):
         example("--run", str(tmp_path / "runs" / "my-run"), "--steps", "30", env=env)
-        example("--run", "my-run", "--steps", "30", env=env)
+    monkeypatch.setenv("DESKLAB_RUNS", str(tmp_path / "store"))
+    for _ in range(2):  # the same loop in this process (a process start costs seconds)
+        model, optimizer = model_and_optimizer()
+        with desklab.watch(model, optimizer, every=10, run="my-run") as watcher:
+            train(watcher, model, optimizer, steps=30)
     beside = sorted(p.name for p in (tmp_path / "runs").iterdir())
     assert beside == ["my-run-2.desklab-run", "my-run.desklab-run"], beside
     stored = sorted((tmp_path / "store").glob("*my-run*.desklab-run"))
