@@ -1,8 +1,11 @@
 """Which modules of a user's model are measured, and what they are.
 
-By default: every leaf module that owns parameters (Linear, Conv, BatchNorm...) and
-every activation module (ReLU, GELU, Tanh...). ``layers=`` picks others by module path
-(``"features.0"``) or by type (``nn.ReLU``). The first forward pass shows each one's
+By default: every module that owns parameters (Linear, Conv, BatchNorm, LSTM,
+MultiheadAttention...) and every activation module (ReLU, GELU, Tanh...). What a module
+returns is measured as `engine.outputs` says: its first floating tensor (an LSTM's
+output sequence, the attention output), with a sequence's features as the units.
+``layers=`` picks others by exact module path (``"features.0"``) or by type
+(``nn.ReLU``); an entry that matches nothing is refused. The first forward shows each one's
 output shape and how many times it is called per forward: torchvision's ResNet calls
 one ReLU twice per block. A module called several times is measured at its FIRST call
 of each probed forward (activation and dL/dh of that same call); the module tree says
@@ -16,6 +19,7 @@ from torch import nn
 
 from ..design.catalog import ACTIVATIONS
 from ..engine.build import ProbePoint
+from ..engine.outputs import first_float
 
 # torch class name -> catalog activation (histogram range, bounds for saturation)
 _BY_TORCH_CLASS = {e.meta["torch"]: e.name for e in ACTIVATIONS}
@@ -31,21 +35,59 @@ def unwrap(model: nn.Module) -> nn.Module:
 
 
 def candidates(model: nn.Module, layers=None) -> list[tuple[str, nn.Module]]:
-    """(path, module) of the modules to measure, in registration order."""
-    picked = []
+    """(path, module) of the modules to measure, in registration order.
+
+    A ``layers`` entry that matches no module (a typo, a prefix, a glob) is a
+    ValueError naming it and the nearest module paths: it would record nothing."""
+    picked, used = [], set()
     for name, module in model.named_modules():
         if not name:
             continue
         if layers is None:
             own = any(True for _ in module.parameters(recurse=False))
             leaf = not any(True for _ in module.children())
-            take = leaf and (own or isinstance(module, ACTIVATION_TYPES))
+            # every module owning parameters, leaf or not (MultiheadAttention owns
+            # in_proj_weight beside its out_proj child), and leaf activations
+            take = own or (leaf and isinstance(module, ACTIVATION_TYPES))
         else:
-            take = any(name == sel if isinstance(sel, str) else isinstance(module, sel)
-                       for sel in layers)
+            hits = [i for i, sel in enumerate(layers) if (name == sel if isinstance(sel, str)
+                                                          else isinstance(module, sel))]
+            used.update(hits)
+            take = bool(hits)
         if take:
             picked.append((name, module))
+    unmatched = [sel for i, sel in enumerate(layers or ()) if i not in used]
+    if unmatched:
+        import difflib
+        names = [n for n, _ in model.named_modules() if n]
+        first = unmatched[0]
+        near = difflib.get_close_matches(str(first), names, n=3, cutoff=0.4) if isinstance(
+            first, str) else []
+        raise ValueError(f"layers={first!r} matches no module of the model (module paths "
+                         f"are exact, like {', '.join(near or names[:3])!s})")
     return picked
+
+
+# modules whose 3-D output is (batch, channels, length): their units are the channels
+_CHANNELS_FIRST = (nn.Conv1d, nn.ConvTranspose1d, nn.BatchNorm1d, nn.InstanceNorm1d,
+                   nn.MaxPool1d, nn.AvgPool1d, nn.AdaptiveAvgPool1d, nn.AdaptiveMaxPool1d)
+
+
+def _weight_of(module: nn.Module) -> tuple[str, nn.Parameter | None]:
+    """The parameter measured as the module's weight: ``weight``; for recurrent layers
+    the first layer's recurrent matrix ``weight_hh_l0`` (the one backpropagation through
+    time multiplies by at every step); else the module's largest own parameter
+    (MultiheadAttention: ``in_proj_weight``)."""
+    weight = getattr(module, "weight", None)
+    if isinstance(weight, nn.Parameter):
+        return "weight", weight
+    if isinstance(module, nn.RNNBase):
+        return "weight_hh_l0", module.weight_hh_l0
+    own = list(module.named_parameters(recurse=False))
+    if not own:
+        return "", None
+    name, param = max(own, key=lambda item: item[1].numel())
+    return name, param
 
 
 class Discovery:
@@ -54,16 +96,34 @@ class Discovery:
     def __init__(self, picked: list[tuple[str, nn.Module]]):
         self.picked = picked
         self.seen: dict[str, dict] = {}
+        self._last_layout: tuple[tuple, bool] | None = None  # the previous output's
         self._handles = [m.register_forward_hook(self._hook(name)) for name, m in picked]
 
     def _hook(self, name):
         def hook(module, inputs, output):
             info = self.seen.setdefault(name, {"calls": 0})
             info["calls"] += 1
-            if info["calls"] == 1 and isinstance(output, torch.Tensor):
-                info["shape"] = tuple(output.shape[1:])
-                info["float"] = output.is_floating_point()
+            if info["calls"] != 1:
+                return
+            found, where = first_float(output)
+            info["float"] = found is not None
+            if found is None:
+                return
+            info["shape"], info["part"] = tuple(found.shape[1:]), where
+            info["units_last"] = self._units_last(module, found)
+            self._last_layout = (tuple(found.shape), info["units_last"])
         return hook
+
+    def _units_last(self, module: nn.Module, t: torch.Tensor) -> bool:
+        """A 3-D output is a sequence (features last) unless its module is channels-first;
+        a parameter-free module (an activation) keeps the layout of the output before it
+        when it has the same shape (a ReLU after a Conv1d measures channels)."""
+        if t.dim() != 3 or isinstance(module, _CHANNELS_FIRST):
+            return False
+        if not any(True for _ in module.parameters(recurse=False)) and \
+                self._last_layout is not None and self._last_layout[0] == tuple(t.shape):
+            return self._last_layout[1]
+        return True
 
     def remove(self) -> None:
         for handle in self._handles:
@@ -78,12 +138,11 @@ class Discovery:
                 continue  # never called, or not a float tensor (indices, tuples)
             act = _BY_TORCH_CLASS.get(type(module).__name__, "identity")
             entry = ACTIVATIONS[act]
-            weight = getattr(module, "weight", None)
             points.append(ProbePoint(
-                name, type(module).__name__, act, module,
-                weight if isinstance(weight, nn.Parameter) else None,
+                name, type(module).__name__, act, module, _weight_of(module)[1],
                 entry.meta["hist"], entry.meta["bounds"], info["shape"],
-                sum(p.numel() for p in module.parameters(recurse=False))))
+                sum(p.numel() for p in module.parameters(recurse=False)),
+                units_last=info["units_last"]))
         return points
 
     def tree(self, model: nn.Module) -> list[dict]:
@@ -94,6 +153,11 @@ class Discovery:
             rows.append({"name": name or "(model)", "type": type(module).__name__,
                          "params": sum(p.numel() for p in module.parameters(recurse=False)),
                          "out_shape": list(info["shape"]) if "shape" in info else None,
+                         # what was measured: output part, units axis, the weight taken
+                         "measured": {"output": f"output{info['part']}",
+                                      "units": "last axis" if info["units_last"] else
+                                      "axis 1", "weight": _weight_of(module)[0]}
+                         if "part" in info else None,
                          "calls": info.get("calls", 0),
                          "depth": name.count(".") + 1 if name else 0})
         return rows

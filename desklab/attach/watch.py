@@ -87,6 +87,10 @@ class Watcher:
         self.steps = StepLog(1)
         self._before = None
         self._hook = optimizer.register_step_pre_hook(self._pre_step) if optimizer else None
+        self._post_hook = optimizer.register_step_post_hook(self._post_step) \
+            if optimizer else None
+        self._grads: list[tuple] = []  # (weight, its gradient, the gradient's version)
+        self._zeroed_warned = False
         self._rank = rank
         self._load = None  # CPU counters at the first step: what else ran meanwhile
         self._load_written = 0.0
@@ -99,6 +103,17 @@ class Watcher:
     def _pre_step(self, optimizer, args, kwargs) -> None:
         if self.prober is not None and self.prober.active:
             self._before = self.prober.weights_before()  # for the update / weight ratio
+
+    def _post_step(self, optimizer, args, kwargs) -> None:
+        """Hold the weight gradients the step used (unscaled, under GradScaler) on a
+        probed step: HF scripts and accumulation loops call zero_grad() before log().
+        References, not copies (free): zero_grad() sets .grad to None and leaves them
+        whole; one that zeroes in place (set_to_none=False) bumps their version, and
+        then nothing is recorded rather than zeros."""
+        if self.prober is not None and self.prober.active:
+            self._grads = [(p.weight, p.weight.grad, p.weight.grad._version)
+                           for p in self.prober.points
+                           if p.weight is not None and p.weight.grad is not None]
 
     def log(self, loss: torch.Tensor | float | None = None) -> None:
         """Record this step (call once per step, after ``optimizer.step()``).
@@ -166,8 +181,21 @@ class Watcher:
         if not self.prober.captured():
             return False
         extra = self.steps.pending()
-        snapshot, host = self.prober.collect_with(step, loss, lr, self._before, extra)
-        self._before = None
+        held = [(w, w.grad) for w, _, _ in self._grads]
+        try:  # the gradients as the step saw them, whatever zero_grad() did since
+            for w, g, version in self._grads:
+                w.grad = g if g._version == version else None
+                if g._version != version and not self._zeroed_warned:
+                    self._zeroed_warned = True
+                    warnings.warn("desklab.watch: zero_grad(set_to_none=False) ran before "
+                                  "log(): weight gradients are not recorded (call log() "
+                                  "first, or leave set_to_none at True)", RuntimeWarning,
+                                  stacklevel=4)
+            snapshot, host = self.prober.collect_with(step, loss, lr, self._before, extra)
+        finally:
+            for w, g in held:
+                w.grad = g
+        self._before, self._grads = None, []
         self.writer.record("steps", self.steps.take(host))
         self.writer.record("snapshot", snapshot)  # (commits, with the meta below)
         if self._load is not None and time.monotonic() - self._load_written > LOAD_EVERY_S:
@@ -198,9 +226,10 @@ class Watcher:
         self.discovery.remove()  # closed before the first log(): still attached
         if self.prober is not None:
             self.prober.remove()
-        if self._hook is not None:
-            self._hook.remove()
-            self._hook = None
+        for hook in (self._hook, self._post_hook):
+            if hook is not None:
+                hook.remove()
+        self._hook = self._post_hook = None
         writer, self.writer = self.writer, None
         if writer is not None:
             try:

@@ -42,6 +42,7 @@ class ProbePoint:
     out_shape: tuple
     params: int
     init: str = ""  # the layer's init scheme ("" when unknown: a user's own model)
+    units_last: bool = False  # a sequence (…, features): units are the last axis
 
 
 def _block(layer: LayerSpec, in_shape: tuple) -> Block:

@@ -18,6 +18,7 @@ import torch
 from ..metrics import LayerMeta, ProbeLayout, Snapshot
 from .build import DeskNet
 from .optim import task_loss  # noqa: F401 - the trainer imports it from here
+from .outputs import as_rows, first_float
 from .probe_cpu import CpuReducer
 from .probe_reduce import (N_ACT, N_COUNTS, N_GRAD, N_WEIGHT, ActConstants, as_units,
                            gradient_stats, group_by_shape, hist_rows, reduce_activations,
@@ -110,18 +111,21 @@ class Prober:
         """Whether this step's forward gave any probe point an activation."""
         return any(a is not None for a in self._act)
 
-    def _on_forward(self, index: int, module, inputs, output: torch.Tensor) -> None:
+    def _on_forward(self, index: int, module, inputs, output) -> None:
         # a module called twice (a shared ReLU): its first call's activation and dL/dh
-        if not self.active or self._act[index] is not None or output.numel() == 0:
+        if not self.active or self._act[index] is not None:
+            return
+        out = output if isinstance(output, torch.Tensor) else first_float(output)[0]
+        if out is None or out.numel() == 0:
             return  # (an empty batch has nothing to measure: the step is not probed)
-        a = output.detach()
+        a = as_rows(out.detach()) if self.points[index].units_last else out.detach()
         # small: a reference, reduced with its same-shaped peers in collect()
         self._act[index] = self._reduce_act(index, a) if a.numel() >= REDUCE_AT_ONCE else a
-        if output.requires_grad:
-            output.register_hook(partial(self._on_grad, index))
+        if out.requires_grad:
+            out.register_hook(partial(self._on_grad, index))
 
     def _on_grad(self, index: int, grad: torch.Tensor) -> None:
-        g = grad.detach()
+        g = as_rows(grad.detach()) if self.points[index].units_last else grad.detach()
         if g.numel() >= REDUCE_AT_ONCE and self._on_cpu(g):
             g = _Reduced(self._cpu.one_gradient(g))
         elif g.numel() >= REDUCE_AT_ONCE:

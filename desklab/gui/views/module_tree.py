@@ -34,7 +34,10 @@ class ModuleTree(QWidget):
                                     row["name"], row["type"], shape,
                                     f"{row['params']:,}" if row["params"] else "",
                                     str(row["calls"]) if row.get("calls", 0) > 1 else ""])
-            item.setToolTip(0, row["name"])
+            how = row.get("measured")  # what of its output and which weight was taken
+            item.setToolTip(0, row["name"] + (
+                "\nmeasured: " + ", ".join(f"{k} {v}" for k, v in how.items() if v)
+                if isinstance(how, dict) else ""))
             if row["name"] in measured:
                 for column in range(5):
                     item.setFont(column, bold)

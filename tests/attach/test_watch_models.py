@@ -1,0 +1,189 @@
+"""desklab.watch on models whose modules return tuples or sequences (issue 27, part 1):
+LSTM and GRU (also fed a PackedSequence) and MultiheadAttention are recorded, their
+activation the first floating tensor of the output and their weight the recurrent
+matrix / the input projection; a (batch, time, features) output's units are the
+features; gradients are the step's own when zero_grad() comes before log(); a layers=
+entry that matches nothing is refused. Each number against the test's own hooks on
+the same step (numpy, rel 1e-5)."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+import desklab
+from desklab.metrics import STAT_INDEX
+from desklab.runs import RunReader
+
+PROBE_AT = 4
+
+
+class Recurrent(nn.Module):
+    def __init__(self, kind, packed=False):
+        super().__init__()
+        self.embed = nn.Embedding(30, 12)
+        self.rnn = getattr(nn, kind)(12, 16, num_layers=2, batch_first=True)
+        self.head = nn.Linear(16, 3)
+        self.packed = packed
+
+    def forward(self, tokens):
+        h = self.embed(tokens)  # (B, T, 12)
+        if self.packed:
+            lengths = torch.full((tokens.shape[0],), tokens.shape[1])
+            lengths[::2] -= 2  # ragged: half the sequences are shorter
+            h = pack_padded_sequence(h, lengths, batch_first=True, enforce_sorted=False)
+        out = self.rnn(h)[0]
+        if self.packed:
+            out = nn.utils.rnn.pad_packed_sequence(out, batch_first=True)[0]
+        return self.head(out[:, -1])
+
+
+class Attention(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(30, 16)
+        self.attn = nn.MultiheadAttention(16, 4, batch_first=True)
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, tokens):
+        h = self.embed(tokens)
+        return self.head(self.attn(h, h, h)[0].mean(1))
+
+
+class DeadFeatures(nn.Module):
+    """(B, T, 8) -> Linear -> ReLU: half the 16 features dead at every position."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 16)
+        self.act = nn.ReLU()
+        self.head = nn.Linear(16, 3)
+        with torch.no_grad():
+            self.fc.bias[8:] = -100.0
+
+    def forward(self, x):
+        return self.head(self.act(self.fc(x)).mean(1))
+
+
+def run_and_capture(model, batch, tmp_path, module_name, weight_name, zero_before_log=False,
+                    **watch_kwargs):
+    """Train 6 steps under watch(every=2); the test's own hooks read step PROBE_AT."""
+    torch.manual_seed(0)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    watcher = desklab.watch(model, optimizer, every=2, run=tmp_path / "r", **watch_kwargs)
+    module = dict(model.named_modules())[module_name]
+    weight = dict(module.named_parameters(recurse=False))[weight_name]
+    seen = {}
+    for step in range(6):
+        x, y = batch()
+        handle = None
+        if step == PROBE_AT:
+            def hook(m, i, out):
+                t = out[0] if isinstance(out, tuple) else out
+                t = t.data if isinstance(t, nn.utils.rnn.PackedSequence) else t
+                seen["act"] = t.detach().double().numpy()
+            handle = module.register_forward_hook(hook)
+        loss = nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        if step == PROBE_AT:
+            seen["wgrad"] = weight.grad.detach().double().numpy().copy()
+        optimizer.step()
+        if zero_before_log:
+            optimizer.zero_grad(set_to_none=zero_before_log != "in place")  # as HF does
+        watcher.log(loss=loss)
+        if handle is not None:
+            handle.remove()
+    watcher.close()
+    reader = RunReader(watcher.path)
+    snap = next(s for s in reader.history().snapshots if s.step == PROBE_AT)
+    reader.close()
+    row = snap.layout.names.index(module_name)
+    return {k: snap.stats[row, j] for k, j in STAT_INDEX.items()}, seen
+
+
+def tokens(batch=8, length=7):
+    return lambda: (torch.randint(0, 30, (batch, length)), torch.randint(0, 3, (batch,)))
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+@pytest.mark.parametrize("packed", [False, True], ids=["padded", "packed"])
+def test_recurrent_layers_are_recorded(tmp_path, kind, packed):
+    got, seen = run_and_capture(Recurrent(kind, packed), tokens(), tmp_path, "rnn",
+                                "weight_hh_l0")
+    a = seen["act"]  # (B, T, 16), or (sum of lengths, 16) when packed
+    assert got["act_std"] == pytest.approx(a.std(), rel=1e-5)
+    assert got["act_mean"] == pytest.approx(a.mean(), rel=1e-5, abs=1e-7)
+    assert got["weight_grad_norm"] == pytest.approx(np.linalg.norm(seen["wgrad"]), rel=1e-5)
+    assert np.isfinite(got["grad_norm"]) and got["grad_norm"] > 0
+
+
+def test_multihead_attention_is_recorded(tmp_path):
+    got, seen = run_and_capture(Attention(), tokens(), tmp_path, "attn", "in_proj_weight")
+    assert got["act_std"] == pytest.approx(seen["act"].std(), rel=1e-5)
+    assert got["weight_grad_norm"] == pytest.approx(np.linalg.norm(seen["wgrad"]), rel=1e-5)
+
+
+def test_sequence_units_are_the_features(tmp_path):
+    """Half of the 16 features are 0 at every position: dead 0.5 (per feature), not 0
+    (per time step, as when axis 1 was taken for the units)."""
+    def batch():
+        return torch.randn(8, 5, 8), torch.randint(0, 3, (8,))
+    got, seen = _dead(DeadFeatures(), batch, tmp_path)
+    a = seen["act"]  # (B, T, 16)
+    dead_per_feature = np.mean(np.all(a.reshape(-1, a.shape[-1]) == 0, axis=0))
+    assert dead_per_feature == 0.5
+    assert got["frac_dead"] == pytest.approx(dead_per_feature)
+
+
+def _dead(model, batch, tmp_path):
+    torch.manual_seed(0)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    watcher = desklab.watch(model, optimizer, every=2, run=tmp_path / "d")
+    seen = {}
+    for step in range(6):
+        x, y = batch()
+        handle = model.act.register_forward_hook(
+            lambda m, i, out: seen.__setitem__("act", out.detach().double().numpy())) \
+            if step == PROBE_AT else None
+        loss = nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        watcher.log(loss=loss)
+        if handle is not None:
+            handle.remove()
+    watcher.close()
+    reader = RunReader(watcher.path)
+    snap = next(s for s in reader.history().snapshots if s.step == PROBE_AT)
+    reader.close()
+    row = snap.layout.names.index("act")
+    return {k: snap.stats[row, j] for k, j in STAT_INDEX.items()}, seen
+
+
+def test_zero_grad_before_log_still_records_the_steps_gradients(tmp_path):
+    model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3))
+    got, seen = run_and_capture(model, lambda: (torch.randn(16, 6), torch.randint(0, 3, (16,))),
+                                tmp_path, "0", "weight", zero_before_log=True)
+    assert got["weight_grad_norm"] == pytest.approx(np.linalg.norm(seen["wgrad"]), rel=1e-5)
+
+
+def test_zero_grad_in_place_before_log_records_nothing_and_says_so(tmp_path):
+    """zero_grad(set_to_none=False) zeroes the step's gradients before log(): NaN and a
+    warning, never zeros presented as the step's gradients."""
+    model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3))
+    with pytest.warns(RuntimeWarning, match="set_to_none=False"):
+        got, _ = run_and_capture(model, lambda: (torch.randn(16, 6),
+                                                 torch.randint(0, 3, (16,))),
+                                 tmp_path, "0", "weight", zero_before_log="in place")
+    assert np.isnan(got["weight_grad_norm"])
+
+
+@pytest.mark.parametrize("layers", [["lstm"], ["rnn.weight"], ["rn*"], ["embed", "haed"]])
+def test_a_layer_filter_that_matches_nothing_is_refused(tmp_path, layers):
+    model = Recurrent("LSTM")
+    with pytest.raises(ValueError, match="matches no module"):
+        desklab.watch(model, torch.optim.SGD(model.parameters(), lr=0.1), layers=layers,
+                      run=tmp_path / "r")
+    assert not list(tmp_path.iterdir())
