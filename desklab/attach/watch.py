@@ -40,6 +40,10 @@ from .arguments import check_arguments, loss_number, run_path
 from .discover import Discovery, candidates, unwrap
 
 LOAD_EVERY_S = 10.0  # how often the run's meta says how busy the other cores were
+MISSED_PROBES = 3  # probed steps in a row in which no watched module ran: give up, loudly
+NOTHING_SEEN = ("no watched module ran in the step's forward pass: a torch.compile'd "
+                "model runs its compiled graph without module hooks (watch the model "
+                "uncompiled), or the forward does not go through the watched model")
 
 
 def watch(model: nn.Module, optimizer: torch.optim.Optimizer | None = None, every: int = 10,
@@ -91,6 +95,7 @@ class Watcher:
             if optimizer else None
         self._grads: list[tuple] = []  # (weight, its gradient, the gradient's version)
         self._zeroed_warned = False
+        self._missed = 0  # probed steps in a row that saw no forward
         self._rank = rank
         self._load = None  # CPU counters at the first step: what else ran meanwhile
         self._load_written = 0.0
@@ -142,6 +147,10 @@ class Watcher:
             self._start()
         elif self.prober.active:
             probe_next = not self._collect(step, value, lr)
+            self._missed = self._missed + 1 if probe_next else 0
+            if self._missed >= MISSED_PROBES:
+                self._give_up(NOTHING_SEEN)
+                return
         self.step += 1
         self.prober.active = probe_next or self._probed(self.step)
 
@@ -159,6 +168,8 @@ class Watcher:
     def _start(self) -> None:
         """After the first step: fix the probe points and open the run file."""
         self.discovery.remove()
+        if not self.discovery.points():
+            raise RuntimeError(NOTHING_SEEN)  # said once by log(); the loop goes on
         model = _Points(self.discovery.points())
         self.prober = Prober(model)
         self.writer = RunWriter(self.path, {

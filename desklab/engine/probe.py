@@ -113,8 +113,8 @@ class Prober:
 
     def _on_forward(self, index: int, module, inputs, output) -> None:
         # a module called twice (a shared ReLU): its first call's activation and dL/dh
-        if not self.active or self._act[index] is not None:
-            return
+        if not self.active or self._act[index] is not None or not torch.is_grad_enabled():
+            return  # (a forward under no_grad, an evaluation pass, is not the step's)
         out = output if isinstance(output, torch.Tensor) else first_float(output)[0]
         if out is None or out.numel() == 0:
             return  # (an empty batch has nothing to measure: the step is not probed)

@@ -187,3 +187,59 @@ def test_a_layer_filter_that_matches_nothing_is_refused(tmp_path, layers):
         desklab.watch(model, torch.optim.SGD(model.parameters(), lr=0.1), layers=layers,
                       run=tmp_path / "r")
     assert not list(tmp_path.iterdir())
+
+
+def test_an_evaluation_pass_between_steps_is_not_recorded(tmp_path):
+    """model.eval() + no_grad() forward right before the probed step: the recorded
+    activation is the training forward's, and its dL/dh is there."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    watcher = desklab.watch(model, optimizer, every=2, run=tmp_path / "r")
+    seen = {}
+    for step in range(6):
+        if step == PROBE_AT:
+            model.eval()
+            with torch.no_grad():
+                model(torch.randn(64, 6) * 10)  # a different batch, far larger values
+            model.train()
+            def keep(m, i, out):  # returns None: the output is unchanged
+                seen.setdefault("act", out.detach().double().numpy())
+            handle = model[1].register_forward_hook(keep)
+        x, y = torch.randn(16, 6), torch.randint(0, 3, (16,))
+        loss = nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        watcher.log(loss=loss)
+        if step == PROBE_AT:
+            handle.remove()
+    watcher.close()
+    reader = RunReader(watcher.path)
+    snap = next(s for s in reader.history().snapshots if s.step == PROBE_AT)
+    reader.close()
+    row = snap.layout.names.index("1")
+    assert snap.stats[row, STAT_INDEX["act_std"]] == pytest.approx(seen["act"].std(), rel=1e-5)
+    assert np.isfinite(snap.stats[row, STAT_INDEX["grad_norm"]])
+
+
+@pytest.mark.parametrize("order", ["compile, then watch", "watch, then compile"])
+def test_a_compiled_model_is_said_loudly_not_recorded_silently(tmp_path, order):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    if order.startswith("compile"):
+        run = torch.compile(model, backend="eager")
+        watcher = desklab.watch(run, optimizer, every=2, run=tmp_path / "r")
+    else:
+        watcher = desklab.watch(model, optimizer, every=2, run=tmp_path / "r")
+        run = torch.compile(model, backend="eager")
+    with pytest.warns(RuntimeWarning, match="torch.compile"):
+        for _ in range(10):
+            loss = nn.functional.cross_entropy(run(torch.randn(16, 4)),
+                                               torch.randint(0, 3, (16,)))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            watcher.log(loss=loss)
+        watcher.close()
