@@ -31,7 +31,8 @@ def main() -> None:
     dtype = torch.bfloat16 if device.type == "cpu" else torch.float16
     x = torch.randn(512, 3, 16, 16, device=device)
     y = torch.randint(0, 10, (512,), device=device)
-    with desklab.watch(model, optimizer, every=10, run=args.run, name="amp") as watcher:
+    with desklab.watch(model, optimizer, every=10, run=args.run, name="amp",
+                       scaler=scaler) as watcher:  # dL/dh unscaled too
         for _ in range(args.steps):
             idx = torch.randint(0, len(x), (64,), device=device)
             with torch.autocast(device.type, dtype=dtype):

@@ -1,6 +1,6 @@
 """What `desklab.watch` is given: its arguments checked before the user's loop starts,
-a loss turned into a number, and where the run goes (a bare name into the run store, a
-path beside any run already there)."""
+a loss turned into a number, the optimizer's settings as recorded, and where the run
+goes (a bare name into the run store, a path beside any run already there)."""
 
 from __future__ import annotations
 
@@ -63,3 +63,22 @@ def _bare(run) -> bool:
     text = os.fspath(run)
     return os.sep not in text and "/" not in text and not Path(text).is_absolute() \
         and not text.endswith(SUFFIX)
+
+
+def optimizer_settings(optimizer) -> dict | None:
+    """The optimizer's class and its first group's numeric settings (lr, momentum,
+    betas, weight decay...), as the script set them: what the app shows while following."""
+    if optimizer is None:
+        return None
+    inner = getattr(optimizer, "optimizer", optimizer)  # accelerate / Lightning wrappers
+    settings = {}
+    groups = getattr(inner, "param_groups", None) or [{}]
+    for key, value in groups[0].items():
+        if isinstance(value, bool) or key == "params":
+            continue
+        if isinstance(value, (int, float)):
+            settings[key] = float(value)
+        elif isinstance(value, (tuple, list)) and value and \
+                all(isinstance(v, (int, float)) for v in value):
+            settings[key] = [float(v) for v in value]
+    return {"name": type(inner).__name__, "settings": settings}

@@ -11,8 +11,9 @@ The first step discovers the modules (`discover`); from then on every ``every``-
 step is probed with the in-app trainer's own reductions (`engine.probe.Prober`): each
 module's activation statistics and histogram, dL/dh, and its weight, gradient and
 update / weight ratio. Gradients are read after the optimizer step, so with AMP's
-GradScaler (whose ``step`` unscales them first) they are the unscaled ones; the
-weights before the update are copied in an optimizer pre-step hook. Every step's loss
+GradScaler (whose ``step`` unscales them first) they are the unscaled ones, and with
+``scaler=`` dL/dh is divided by the step's scale as well; the weights before the
+update are copied in an optimizer pre-step hook. Every step's loss
 stays on the device until a probe's single transfer. Everything goes to one run file
 (`runs.store`) that ``desklab runs`` and the app read, live.
 
@@ -23,6 +24,7 @@ never adds a collective.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 import warnings
@@ -33,13 +35,15 @@ from torch import nn
 
 from ..engine.probe import Prober
 from ..engine.step_log import StepLog
+from ..metrics import STAT_INDEX
 from ..runs.store import RunWriter
 from ..util.cpu_load import busy_other_cores, cpu_count
 from ..util.cpu_load import sample as cpu_sample
-from .arguments import check_arguments, loss_number, run_path
+from .arguments import check_arguments, loss_number, optimizer_settings, run_path
 from .discover import Discovery, candidates, unwrap
 
 LOAD_EVERY_S = 10.0  # how often the run's meta says how busy the other cores were
+GRAD_COLUMNS = [STAT_INDEX["grad_norm"], STAT_INDEX["grad_mean_abs"]]  # linear in dL/dh
 MISSED_PROBES = 3  # probed steps in a row in which no watched module ran: give up, loudly
 NOTHING_SEEN = ("no watched module ran in the step's forward pass: a torch.compile'd "
                 "model runs its compiled graph without module hooks (watch the model "
@@ -48,7 +52,7 @@ NOTHING_SEEN = ("no watched module ran in the step's forward pass: a torch.compi
 
 def watch(model: nn.Module, optimizer: torch.optim.Optimizer | None = None, every: int = 10,
           run: str | os.PathLike | None = None, layers=None, ranks: str = "0",
-          name: str | None = None) -> Watcher:
+          name: str | None = None, scaler=None) -> Watcher:
     """Start watching ``model`` (and ``optimizer``'s updates); see the module docstring.
 
     Parameters
@@ -64,16 +68,24 @@ def watch(model: nn.Module, optimizer: torch.optim.Optimizer | None = None, ever
         Which modules to measure (default: leaf modules with parameters and activations).
     ranks : "0" or "all"
         Under torch.distributed: record rank 0 only, or every rank (``<run>/rank-N``).
+    scaler : torch.amp.GradScaler, optional
+        The loop's AMP scaler: dL/dh is then recorded unscaled, as the weight gradients
+        are (they are read after ``scaler.step`` unscaled them; dL/dh is read during
+        the scaled backward).
     """
-    return Watcher(model, optimizer, every, run, layers, ranks, name)
+    return Watcher(model, optimizer, every, run, layers, ranks, name, scaler)
 
 
 class Watcher:
     """Hooks on a user's model; `log` once per training step; `close` at the end."""
 
     def __init__(self, model, optimizer=None, every=10, run=None, layers=None, ranks="0",
-                 name=None):
+                 name=None, scaler=None):
         check_arguments(model, optimizer, every, run, ranks, name)
+        if scaler is not None and not hasattr(scaler, "get_scale"):
+            raise TypeError(f"scaler should be a torch.amp.GradScaler, not "
+                            f"{type(scaler).__name__}")
+        self.scaler, self._scale = scaler, 1.0
         self.model, self.optimizer, self.every = unwrap(model), optimizer, every
         self.step = 0
         self.path: Path | None = None
@@ -108,6 +120,8 @@ class Watcher:
     def _pre_step(self, optimizer, args, kwargs) -> None:
         if self.prober is not None and self.prober.active:
             self._before = self.prober.weights_before()  # for the update / weight ratio
+            if self.scaler is not None:  # the scale of this step's backward (update()
+                self._scale = float(self.scaler.get_scale())  # may change it after)
 
     def _post_step(self, optimizer, args, kwargs) -> None:
         """Hold the weight gradients the step used (unscaled, under GradScaler) on a
@@ -176,7 +190,7 @@ class Watcher:
             "name": self.name, "source": "watch", "every": self.every,
             "rank": self._rank, "modules": self.discovery.tree(self.model),
             "model": type(self.model).__name__,
-            "optimizer": _optimizer_settings(self.optimizer),
+            "optimizer": optimizer_settings(self.optimizer),
             "total_params": sum(p.numel() for p in self.model.parameters()),
             "device": str(next(self.model.parameters(), torch.empty(0)).device),
             # the user's own thread count, never changed here; runs show compares it with
@@ -207,6 +221,10 @@ class Watcher:
             for w, g in held:
                 w.grad = g
         self._before, self._grads = None, []
+        if self._scale != 1.0:  # dL/dh came from the scaled backward
+            stats = snapshot.stats.copy()
+            stats[:, GRAD_COLUMNS] /= self._scale
+            snapshot, self._scale = dataclasses.replace(snapshot, stats=stats), 1.0
         self.writer.record("steps", self.steps.take(host))
         self.writer.record("snapshot", snapshot)  # (commits, with the meta below)
         if self._load is not None and time.monotonic() - self._load_written > LOAD_EVERY_S:
@@ -269,22 +287,3 @@ class _Points:
 
 def _distributed() -> bool:
     return torch.distributed.is_available() and torch.distributed.is_initialized()
-
-
-def _optimizer_settings(optimizer) -> dict | None:
-    """The optimizer's class and its first group's numeric settings (lr, momentum,
-    betas, weight decay...), as the script set them: what the app shows while following."""
-    if optimizer is None:
-        return None
-    inner = getattr(optimizer, "optimizer", optimizer)  # accelerate / Lightning wrappers
-    settings = {}
-    groups = getattr(inner, "param_groups", None) or [{}]
-    for key, value in groups[0].items():
-        if isinstance(value, bool) or key == "params":
-            continue
-        if isinstance(value, (int, float)):
-            settings[key] = float(value)
-        elif isinstance(value, (tuple, list)) and value and \
-                all(isinstance(v, (int, float)) for v in value):
-            settings[key] = [float(v) for v in value]
-    return {"name": type(inner).__name__, "settings": settings}

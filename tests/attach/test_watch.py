@@ -218,3 +218,34 @@ def test_lightning_example_records_through_the_callback(tmp_path):
     assert history.latest.layout.names[:3] == ["net.0", "net.1", "net.2"]
     assert [s.step for s in history.snapshots] == [10, 20, 30]
     reader.close()
+
+
+def test_gradscaler_dl_dh_is_recorded_unscaled_when_the_scaler_is_given(tmp_path):
+    """dL/dh is read during the scaled backward: with watch(scaler=) it is divided by
+    the step's scale, and equals a twin run's without the scaler (x 65536 before)."""
+    def run(folder, scaler):
+        torch.manual_seed(0)
+        model = mlp()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        x, y = data("mlp")
+        watcher = desklab.watch(model, optimizer, every=3, run=folder, scaler=scaler)
+        for _ in range(7):
+            loss = nn.functional.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            if scaler is None:
+                loss.backward()
+                optimizer.step()
+            else:
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+            watcher.log(loss=loss)
+        watcher.close()
+        reader = RunReader(watcher.path)
+        snap = reader.history().snapshots[-1]
+        reader.close()
+        return snap
+    scaled = run(tmp_path / "amp", torch.amp.GradScaler("cpu", init_scale=2.0**16))
+    plain = run(tmp_path / "plain", None)
+    for stat in ("grad_norm", "grad_mean_abs"):
+        np.testing.assert_allclose(scaled.stat(stat), plain.stat(stat), rtol=1e-5)
