@@ -212,12 +212,18 @@ def main() -> None:
           f"target written: {symlink_ok}; read-only file unchanged: "
           f"{kept.read_text() == '# the user' + chr(39) + 's file' + chr(10)}; "
           f"mode {stat.filemode(kept.stat().st_mode)}")
-    cols = ("clean", "ok", "traceback", "crash", "hang", "lost", "other")
-    print(f"| {'input kind':<16} | tried | " + " | ".join(cols) + " |")
-    print("|" + "---|" * (len(cols) + 2))
+    print_table("input kind", table, ("clean", "ok", "traceback", "crash", "hang", "lost",
+                                      "other"), bad)
+
+
+def print_table(first: str, table: dict, columns: tuple, bad: list) -> None:
+    """The outcome counts as a Markdown table (a row per kind), then each input that
+    was not handled cleanly."""
+    print(f"| {first:<16} | tried | " + " | ".join(columns) + " |")
+    print("|" + "---|" * (len(columns) + 2))
     for kind, counts in table.items():
         print(f"| {kind:<16} | {sum(counts.values()):>5} | "
-              + " | ".join(str(counts[c]) for c in cols) + " |")
+              + " | ".join(str(counts[c]) for c in columns) + " |")
     for item in bad:
         print("NOT CLEAN:", *item)
 

@@ -8,86 +8,57 @@ import sqlite3
 import textwrap
 from pathlib import Path
 
-from attack_cases import PY_ERRORS, SUFFIX, _good_run
+from attack_cases import PY_ERRORS
+from run_files import good_run
+
+from desklab.runs import SUFFIX
 
 
-MIRROR = '''
-import dataclasses, hashlib, gzip, socketserver, sys, threading, time
-from desklab.design.catalog import real_data
-from desklab.cli import main
+MIRROR = """
+import dataclasses, hashlib, sys
 import desklab.engine.download as download
+from desklab.cli import main
+from desklab.design.catalog import real_data
+from fake_datasets import FAULT_BODY, MIRROR_FAULTS, http_head, range_refused, raw_mirror
 download.GRACE_S, download.MIN_RATE, download.TIMEOUT_S = 2.0, 1024, 5.0
-BODY = gzip.compress(bytes(range(256)) * 4, compresslevel=0)
-def head(n=None):
-    return ("HTTP/1.1 200 OK\\r\\n" + (f"Content-Length: {{n}}\\r\\n" if n is not None
-            else "") + "Connection: close\\r\\n\\r\\n").encode()
-def behave(req, send):
-{body}
-class H(socketserver.BaseRequestHandler):
-    def handle(self):
-        data = b""
-        while b"\\r\\n\\r\\n" not in data:
-            piece = self.request.recv(4096)
-            if not piece:
-                return
-            data += piece
-        try:
-            behave(data.decode("latin1"), self.request.sendall)
-        except OSError:
-            pass
-server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), H)
-server.daemon_threads = True
-threading.Thread(target=server.serve_forever, daemon=True).start()
-url = f"http://127.0.0.1:{{server.server_address[1]}}/"
-files = (("train-images-idx3-ubyte.gz", hashlib.md5(BODY).hexdigest()),)
-real_data.REAL_DATASETS["mnist"] = dataclasses.replace(
-    real_data.REAL_DATASETS["mnist"], files=files, mirrors=(url,), megabytes=1)
 {setup}
-sys.exit(main(["datasets", "--data-root", {root!r}, "--download", "mnist"]))
-'''
-
-MIRRORS = {
-    "drips a byte every 0.5 s": "    send(head(len(BODY)))\n    for b in BODY:\n"
-                                "        send(bytes([b])); time.sleep(0.5)",
-    "bad status line": "    send(b'NOT HTTP\\r\\n\\r\\n')",
-    "too many headers": "    send(b'HTTP/1.1 200 OK\\r\\n' + b'X-A: 1\\r\\n' * 200 + b'\\r\\n')",
-    "a 70 KB header": "    send(b'HTTP/1.1 200 OK\\r\\nX-Big: ' + b'a' * 70000 + b'\\r\\n\\r\\n')",
-    "a broken chunked body": "    send(b'HTTP/1.1 200 OK\\r\\nTransfer-Encoding: chunked"
-                             "\\r\\n\\r\\nZZZ\\r\\nabc\\r\\n')",
-    "an endless body": "    send(head())\n    for _ in range(400): send(bytes(65536))",
-    "a body cut short": "    send(head(len(BODY)) + BODY[:100])",
-    "a body far larger than stated": "    send(head(len(BODY)) + BODY + bytes(10**6))",
-    "416 for a .part": "    send(b'HTTP/1.1 416 No\\r\\nContent-Length: 0\\r\\n\\r\\n')",
-    "an HTTP 500": "    send(b'HTTP/1.1 500 Oops\\r\\nContent-Length: 0\\r\\n\\r\\n')",
-}
+with raw_mirror({behave}) as url:
+    files = (("train-images-idx3-ubyte.gz", hashlib.md5(FAULT_BODY).hexdigest()),)
+    real_data.REAL_DATASETS["mnist"] = dataclasses.replace(
+        real_data.REAL_DATASETS["mnist"], files=files, mirrors=(url,), megabytes=1)
+    code = main(["datasets", "--data-root", {root!r}, "--download", "mnist"])
+sys.exit(code)
+"""
+GOOD_BODY = "lambda r, send: send(http_head(len(FAULT_BODY)) + FAULT_BODY)"
 
 
 def mirrors(tmp: Path) -> list[dict]:
-    out = []
-    for i, (name, body) in enumerate(MIRRORS.items()):
-        root = tmp / f"mirror-{i}"
-        setup = ""
-        if name.startswith("416"):
-            setup = (f"import os; os.makedirs({str(root / 'MNIST' / 'raw')!r}); open("
-                     f"{str(root / 'MNIST' / 'raw' / 'train-images-idx3-ubyte.gz.part')!r}"
-                     ", 'wb').write(bytes(5000))")
-        # a body longer than its Content-Length is cut there: the file is whole and right
-        expect = "ok" if name.startswith("a body far larger") else "clean"
-        out.append({"surface": "downloads", "name": f"mirror: {name}", "expect": expect,
-                    "code": MIRROR.format(body=body, setup=setup, root=str(root))})
-    outside = tmp / "outside"
+    """The tests' misbehaving mirrors (`fake_datasets.MIRROR_FAULTS`), and three more:
+    a body longer than its Content-Length (cut there: the file is whole and right, so
+    "ok"), a .part longer than the file (416), planted links (a good body: the links are
+    replaced, never written through; the runner checks its outside folder)."""
+    from fake_datasets import MIRROR_FAULTS
+    cases = [(name, f"MIRROR_FAULTS[{name!r}]", "", "clean", tmp / f"mirror-{i}")
+             for i, name in enumerate(MIRROR_FAULTS)]
+    root = tmp / "mirror-416"
+    part = root / "MNIST" / "raw" / "train-images-idx3-ubyte.gz.part"
+    cases.append(("416 for a .part longer than the file", "range_refused",
+                  f"import os; os.makedirs({str(part.parent)!r}); open({str(part)!r}, 'wb')"
+                  ".write(bytes(5000))", "clean", root))
+    cases.append(("a body far larger than stated", "lambda r, send: send(http_head(len("
+                  "FAULT_BODY)) + FAULT_BODY + bytes(10**6))", "", "ok", tmp / "mirror-long"))
+    outside = tmp.parent / "outside"  # the runner's: a change there is a path escaped
     root = tmp / "mirror-links"
     raw = root / "MNIST" / "raw"
-    setup = (f"import os; os.makedirs({str(raw)!r})\n"
-             f"os.symlink({str(outside / 'precious')!r}, "
-             f"{str(raw / 'train-images-idx3-ubyte.gz.part')!r})\n"
-             f"os.symlink({str(outside / 'planted')!r}, {str(raw / 'train-images-idx3-ubyte')!r})")
-    # a good body: the links are replaced, not written through (checked by the runner:
-    # the outside folder is unchanged)
-    out.append({"surface": "downloads", "name": "planted .part and target links",
-                "expect": "ok", "code": MIRROR.format(
-                    body="    send(head(len(BODY)) + BODY)", setup=setup, root=str(root))})
-    return out
+    cases.append(("planted .part and target links", GOOD_BODY,
+                  f"import os; os.makedirs({str(raw)!r})\n"
+                  f"os.symlink({str(outside / 'precious')!r}, "
+                  f"{str(raw / 'train-images-idx3-ubyte.gz.part')!r})\n"
+                  f"os.symlink({str(outside / 'planted')!r}, "
+                  f"{str(raw / 'train-images-idx3-ubyte')!r})", "ok", root))
+    return [{"surface": "downloads", "name": f"mirror: {name}", "expect": expect,
+             "code": MIRROR.format(behave=behave, setup=setup, root=str(root))}
+            for name, behave, setup, expect, root in cases]
 
 
 def search(tmp: Path) -> list[dict]:
@@ -95,7 +66,7 @@ def search(tmp: Path) -> list[dict]:
     base = ["search", "--preset", "overfit-small", "--trials", "1", "--steps", "5",
             "--jobs", "1"]
     (tmp / "text.db").write_text("hello")
-    _good_run(tmp / f"study{SUFFIX}")
+    good_run(tmp / f"study{SUFFIX}")
     db = sqlite3.connect(tmp / "other.db")
     db.execute("CREATE TABLE invoices (id INTEGER)")
     db.commit()

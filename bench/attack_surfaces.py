@@ -23,11 +23,14 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+TESTS = HERE.parent / "tests"  # the tests' corpora: run_files, fake_datasets
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(TESTS))
 sys.path.insert(0, str(HERE))
 
 import attack_cases  # noqa: E402 - after the path
 import attack_net_cases  # noqa: E402
+from attack_inputs import print_table  # noqa: E402
 
 COLUMNS = ("clean", "ok", "traceback", "crash", "hang", "silent wrong", "data lost",
            "path escaped")
@@ -86,7 +89,8 @@ def main() -> None:
     outside = tmp / "outside"
     outside.mkdir()
     (outside / "precious").write_bytes(b"keep me")
-    env = dict(os.environ, PYTHONPATH=str(HERE.parent), QT_QPA_PLATFORM="offscreen",
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE.parent), str(TESTS)]),
+               QT_QPA_PLATFORM="offscreen",
                DESKLAB_RUNS=str(tmp / "store"), DESKLAB_DATA=str(tmp / "data"))
     builders = [lambda: attack_cases.run_store(tmp / "a", random.Random(args.seed),
                                                args.fuzz),
@@ -119,13 +123,7 @@ def main() -> None:
         if outcome not in ("clean", "ok"):
             bad.append((case["surface"], case["name"], outcome, detail or err[-300:]))
     print(f"{len(cases)} inputs in {time.perf_counter() - began:.0f} s (folder {tmp})")
-    print("| surface | tried | " + " | ".join(COLUMNS) + " |")
-    print("|" + " --- |" * (len(COLUMNS) + 2))
-    for surface, counts in table.items():
-        print(f"| {surface} | {sum(counts.values())} | "
-              + " | ".join(str(counts[c]) for c in COLUMNS) + " |")
-    for item in bad:
-        print("NOT CLEAN:", *item)
+    print_table("surface", table, COLUMNS, bad)
 
 
 if __name__ == "__main__":

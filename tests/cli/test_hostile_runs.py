@@ -11,42 +11,15 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from desklab.cli.main import main
 from desklab.errors import DeskLabError
-from desklab.metrics import LayerMeta, ProbeLayout, Snapshot, N_BINS, N_STATS
-from desklab.metrics.records import StepSeries
-from desklab.runs import RunReader, RunWriter, list_runs
+from desklab.runs import SUFFIX, RunReader, RunWriter, list_runs
 from desklab.runs.folder import new_run_path
-
-
-def good_run(path: Path, name="good", steps=5) -> Path:
-    """A small, valid run: steps, two snapshots, a metrics row and a finding."""
-    layout = ProbeLayout((LayerMeta("fc1", "dense", "relu", (8,), 40, (-1.0, 1.0), True),))
-    writer = RunWriter(path, {"name": name, "source": "designed"})
-    writer.record("steps", StepSeries(0, np.linspace(2, 1, steps), np.full(steps, 0.5),
-                                      np.full(steps, 0.01)))
-    for step in (0, steps - 1):
-        writer.record("snapshot", Snapshot(step, layout, np.ones((1, N_STATS)),
-                                           np.ones((1, N_BINS + 2)), 1.0, 0.01))
-    from desklab.metrics import Metrics
-    writer.record("metrics", Metrics(steps - 1, 1.0, 1.1, 0.5, 0.4, np.nan, np.nan, 0.01))
-    from desklab.metrics.records import Finding
-    writer.record("finding", Finding("vanishing", "fc1", 2, "small", "try relu"))
-    writer.close()
-    return path
-
-
-def tamper(path: Path, *sql: str, args=()) -> None:
-    db = sqlite3.connect(path)
-    for statement in sql:
-        db.execute(statement, args) if "?" in statement else db.executescript(statement)
-    db.commit()
-    db.close()
+from run_files import ROW_DAMAGE, RUN_DAMAGE, good_run, tamper
 
 
 def run_cli(*argv: str, capsys) -> tuple[int, str, str]:
@@ -61,47 +34,11 @@ def assert_one_line_error(code: int, err: str, path: Path) -> None:
     assert len(lines) == 1 and lines[0].startswith("desklab: ") and path.name in lines[0], err
 
 
-# each: what is wrong -> SQL that makes it so. Damage to the meta or the tables makes
-# the run "unreadable" in the listing (which reads only those); damage to a row is
-# found when the run is opened.
-ROW_DAMAGE = ("stats blob", "metrics", "finding", "step loss")
-CRAFTED = {
-    "started is a list": ["UPDATE meta SET value='[1, 2]' WHERE key='started'"],
-    "started is 1e300": ["UPDATE meta SET value='1e300' WHERE key='started'"],
-    "name is null": ["UPDATE meta SET value='null' WHERE key='name'"],
-    "meta value not JSON": ["UPDATE meta SET value='{oops' WHERE key='name'"],
-    "meta 100000 deep": ["UPDATE meta SET value='" + "[" * 100000 + "]" * 100000 +
-                         "' WHERE key='source'"],
-    "meta is a recursive view": [
-        "DROP TABLE meta",
-        "CREATE VIEW meta(key, value) AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL "
-        "SELECT n + 1 FROM r) SELECT 'k' || n, '1' FROM r"],
-    "steps table missing": ["DROP TABLE steps"],
-    "snapshots lack a column": ["DROP TABLE snapshots",
-                                "CREATE TABLE snapshots (step INTEGER PRIMARY KEY, loss REAL)"],
-    "stats blob of the wrong size": ["UPDATE snapshots SET stats=x'00112233'"],
-    "stats blob is text": ["UPDATE snapshots SET stats='abc'"],
-    "metrics row not JSON": ["UPDATE metrics SET data='not json'"],
-    "metrics row a list": ["UPDATE metrics SET data='[1, 2]'"],
-    "metrics loss is text": ["UPDATE metrics SET data='{\"step\": 4, \"loss\": \"x\"}'"],
-    "finding lacks fields": ["UPDATE findings SET data='{\"kind\": \"x\"}'"],
-    "finding layers a number": [
-        "UPDATE findings SET data='{\"kind\": \"x\", \"step\": 1, \"message\": \"m\", "
-        "\"layers\": 5}'"],
-    "step loss is text": ["UPDATE steps SET loss='abc' WHERE step=2"],
-    "layout malformed": ["UPDATE meta SET value='[{\"name\": 3}]' WHERE key='layout'"],
-    "layout hist range reversed": [
-        "UPDATE meta SET value=json_set(value, '$[0].hist_range', json('[1, -1]')) "
-        "WHERE key='layout'"],
-    "format wrong": ["UPDATE meta SET value='\"other/1\"' WHERE key='format'"],
-}
-
-
-@pytest.mark.parametrize("what", list(CRAFTED))
+@pytest.mark.parametrize("what", list(RUN_DAMAGE))
 def test_a_damaged_run_is_one_line_and_listed_as_unreadable(tmp_path, capsys, what):
     path = good_run(tmp_path / "runs" / f"bad{SUFFIX}")
     good_run(tmp_path / "runs" / f"fine{SUFFIX}", name="fine")
-    tamper(path, *CRAFTED[what])
+    tamper(path, *RUN_DAMAGE[what])
     start = time.monotonic()
     for verb in (["show", str(path)], ["show", str(path), "--json", str(tmp_path / "r.json")],
                  ["export", str(path), "--csv", str(tmp_path / "r.csv")]):
@@ -114,8 +51,6 @@ def test_a_damaged_run_is_one_line_and_listed_as_unreadable(tmp_path, capsys, wh
     assert ("unreadable" in lines[1]) != what.startswith(ROW_DAMAGE), out
     assert time.monotonic() - start < 20  # no hang (the recursive view)
 
-
-SUFFIX = ".desklab-run"
 
 
 def test_not_a_run_at_all(tmp_path, capsys):

@@ -6,38 +6,23 @@ map."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from pathlib import Path
 
-import numpy as np
+from run_files import RUN_DAMAGE, good_run, tamper
 from xapp import App, center
 
 from desklab.design import save_design
 from desklab.lessons import get_preset
-from desklab.metrics.records import StepSeries
-from desklab.runs import RunWriter
-
-
-def _run(path: Path, name: str, *damage: str) -> None:
-    writer = RunWriter(path, {"name": name, "source": "designed"})
-    writer.record("steps", StepSeries(0, np.ones(20), np.ones(20), np.full(20, 0.01)))
-    writer.close()
-    if damage:
-        db = sqlite3.connect(path)
-        db.executescript(";".join(damage))
-        db.close()
 
 
 def test_the_app_starts_and_lists_the_rest(xserver, tmp_path, monkeypatch):
     runs = tmp_path / "runs"
     monkeypatch.setenv("DESKLAB_RUNS", str(runs))
-    _run(runs / "good.desklab-run", "good-run")
-    _run(runs / "corrupt.desklab-run", "corrupt",
-         "UPDATE meta SET value='[1, 2]' WHERE key='started'")
-    _run(runs / "recursive.desklab-run", "recursive", "DROP TABLE meta",
-         "CREATE VIEW meta(key, value) AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL "
-         "SELECT n + 1 FROM r) SELECT 'k' || n, '1' FROM r")
+    good_run(runs / "good.desklab-run", "good-run", steps=20)
+    for name in ("corrupt", "recursive"):
+        good_run(runs / f"{name}.desklab-run", name)
+    tamper(runs / "corrupt.desklab-run", *RUN_DAMAGE["started is a list"])
+    tamper(runs / "recursive.desklab-run", *RUN_DAMAGE["meta is a recursive view"])
     design = tmp_path / "d.json"
     save_design(get_preset("deep-relu"), design)
     start = time.monotonic()
