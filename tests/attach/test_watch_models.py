@@ -66,19 +66,24 @@ class DeadFeatures(nn.Module):
         return self.head(self.act(self.fc(x)).mean(1))
 
 
-def run_and_capture(model, batch, tmp_path, module_name, weight_name, zero_before_log=False,
-                    **watch_kwargs):
-    """Train 6 steps under watch(every=2); the test's own hooks read step PROBE_AT."""
+def run_and_capture(model, batch, tmp_path, module_name, weight_name=None,
+                    zero_before_log=False, before_probe=None, **watch_kwargs):
+    """Train 6 steps under watch(every=2); the test's own hooks read step PROBE_AT
+    (``before_probe()`` runs just before that step's forward)."""
     torch.manual_seed(0)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
     watcher = desklab.watch(model, optimizer, every=2, run=tmp_path / "r", **watch_kwargs)
     module = dict(model.named_modules())[module_name]
-    weight = dict(module.named_parameters(recurse=False))[weight_name]
+    weight = dict(module.named_parameters(recurse=False))[weight_name] if weight_name \
+        else None
     seen = {}
     for step in range(6):
         x, y = batch()
         handle = None
         if step == PROBE_AT:
+            if before_probe is not None:
+                before_probe()
+
             def hook(m, i, out):
                 t = out[0] if isinstance(out, tuple) else out
                 t = t.data if isinstance(t, nn.utils.rnn.PackedSequence) else t
@@ -87,7 +92,7 @@ def run_and_capture(model, batch, tmp_path, module_name, weight_name, zero_befor
         loss = nn.functional.cross_entropy(model(x), y)
         optimizer.zero_grad()
         loss.backward()
-        if step == PROBE_AT:
+        if step == PROBE_AT and weight is not None:
             seen["wgrad"] = weight.grad.detach().double().numpy().copy()
         optimizer.step()
         if zero_before_log:
@@ -130,36 +135,11 @@ def test_sequence_units_are_the_features(tmp_path):
     (per time step, as when axis 1 was taken for the units)."""
     def batch():
         return torch.randn(8, 5, 8), torch.randint(0, 3, (8,))
-    got, seen = _dead(DeadFeatures(), batch, tmp_path)
+    got, seen = run_and_capture(DeadFeatures(), batch, tmp_path, "act")
     a = seen["act"]  # (B, T, 16)
     dead_per_feature = np.mean(np.all(a.reshape(-1, a.shape[-1]) == 0, axis=0))
     assert dead_per_feature == 0.5
     assert got["frac_dead"] == pytest.approx(dead_per_feature)
-
-
-def _dead(model, batch, tmp_path):
-    torch.manual_seed(0)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
-    watcher = desklab.watch(model, optimizer, every=2, run=tmp_path / "d")
-    seen = {}
-    for step in range(6):
-        x, y = batch()
-        handle = model.act.register_forward_hook(
-            lambda m, i, out: seen.__setitem__("act", out.detach().double().numpy())) \
-            if step == PROBE_AT else None
-        loss = nn.functional.cross_entropy(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        watcher.log(loss=loss)
-        if handle is not None:
-            handle.remove()
-    watcher.close()
-    reader = RunReader(watcher.path)
-    snap = next(s for s in reader.history().snapshots if s.step == PROBE_AT)
-    reader.close()
-    row = snap.layout.names.index("act")
-    return {k: snap.stats[row, j] for k, j in STAT_INDEX.items()}, seen
 
 
 def test_zero_grad_before_log_still_records_the_steps_gradients(tmp_path):
@@ -192,35 +172,18 @@ def test_a_layer_filter_that_matches_nothing_is_refused(tmp_path, layers):
 def test_an_evaluation_pass_between_steps_is_not_recorded(tmp_path):
     """model.eval() + no_grad() forward right before the probed step: the recorded
     activation is the training forward's, and its dL/dh is there."""
-    torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3))
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
-    watcher = desklab.watch(model, optimizer, every=2, run=tmp_path / "r")
-    seen = {}
-    for step in range(6):
-        if step == PROBE_AT:
-            model.eval()
-            with torch.no_grad():
-                model(torch.randn(64, 6) * 10)  # a different batch, far larger values
-            model.train()
-            def keep(m, i, out):  # returns None: the output is unchanged
-                seen.setdefault("act", out.detach().double().numpy())
-            handle = model[1].register_forward_hook(keep)
-        x, y = torch.randn(16, 6), torch.randint(0, 3, (16,))
-        loss = nn.functional.cross_entropy(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        watcher.log(loss=loss)
-        if step == PROBE_AT:
-            handle.remove()
-    watcher.close()
-    reader = RunReader(watcher.path)
-    snap = next(s for s in reader.history().snapshots if s.step == PROBE_AT)
-    reader.close()
-    row = snap.layout.names.index("1")
-    assert snap.stats[row, STAT_INDEX["act_std"]] == pytest.approx(seen["act"].std(), rel=1e-5)
-    assert np.isfinite(snap.stats[row, STAT_INDEX["grad_norm"]])
+
+    def evaluate():
+        model.eval()
+        with torch.no_grad():
+            model(torch.randn(64, 6) * 10)  # a different batch, far larger values
+        model.train()
+    got, seen = run_and_capture(model, lambda: (torch.randn(16, 6),
+                                                torch.randint(0, 3, (16,))),
+                                tmp_path, "1", before_probe=evaluate)
+    assert got["act_std"] == pytest.approx(seen["act"].std(), rel=1e-5)
+    assert np.isfinite(got["grad_norm"])
 
 
 @pytest.mark.parametrize("order", ["compile, then watch", "watch, then compile"])
