@@ -228,12 +228,12 @@ class Watcher:
         self.writer.record("steps", self.steps.take(host))
         self.writer.record("snapshot", snapshot)  # (commits, with the meta below)
         if self._load is not None and time.monotonic() - self._load_written > LOAD_EVERY_S:
-            self._write_load()
+            self._write_load(self.writer)
         return True
 
-    def _write_load(self) -> None:
+    def _write_load(self, writer: RunWriter) -> None:
         now = cpu_sample()
-        self.writer.set_meta(busy_other_cores=round(busy_other_cores(self._load, now), 2))
+        writer.set_meta(busy_other_cores=round(busy_other_cores(self._load, now), 2))
         self._load_written = now.wall
 
     # ------------------------------------------------------------ the end
@@ -266,8 +266,7 @@ class Watcher:
                 if series is not None and status != "failed":
                     writer.record("steps", series)
                 if self._load is not None:
-                    writer.set_meta(busy_other_cores=round(busy_other_cores(
-                        self._load, cpu_sample()), 2))
+                    self._write_load(writer)
             finally:
                 writer.close(status)
 

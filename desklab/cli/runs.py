@@ -9,8 +9,10 @@ named by module path (``features.0``).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 from .common import CliError, terminal_safe, write_text
@@ -118,8 +120,6 @@ def cmd_show(args: argparse.Namespace) -> int:
 def _same_file(target: str, run) -> bool:
     """Whether writing ``target`` would replace the run file (or one of its companions),
     through a link or not."""
-    import os
-    from pathlib import Path
     real = os.path.realpath(target)
     return any(real == os.path.realpath(f"{run}{end}") for end in ("", "-wal", "-shm")) \
         or Path(real).name.endswith(".desklab-run")

@@ -77,9 +77,10 @@ def ensure_dataset(name: str, root: Path, progress: Progress | None = None,
             raise DatasetUnavailable(describe_missing(d, root, f"cannot download: "
                                                       f"{errors[-1]}"))
     _unpack(d, target, root)
-    if missing_files(d, root):  # an archive without what it should hold
+    lacking = missing_files(d, root)  # an archive without what it should hold
+    if lacking:
         raise DatasetUnavailable(describe_missing(d, root, "the download did not hold "
-                                                  + ", ".join(missing_files(d, root))))
+                                                  + ", ".join(lacking)))
     return folder_of(d, root)
 
 

@@ -248,14 +248,11 @@ def run_search(design: NetworkDesign, spaces: tuple[Space, ...] = DEFAULT_SPACE,
     storage = check_storage(storage)
     name = name or f"{design.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     seed = design.train.seed
+    from sqlalchemy.exc import SQLAlchemyError  # Optuna's storage layer
     try:
         _study(storage, name, seed, True, max(2, trials // 4), spaces)
-    except (optuna.exceptions.OptunaError, ValueError, OSError) as exc:
+    except (optuna.exceptions.OptunaError, SQLAlchemyError, ValueError, OSError) as exc:
         raise SearchError(f"--storage {storage}: {_first_line(exc)}") from None
-    except Exception as exc:  # SQLAlchemy's errors (not imported here: Optuna's own)
-        if type(exc).__module__.startswith("sqlalchemy"):
-            raise SearchError(f"--storage {storage}: {_first_line(exc)}") from None
-        raise
     jobs = max(1, min(jobs, trials, os.cpu_count() or 1))  # more would only queue
     shares = [trials // jobs + (1 if i < trials % jobs else 0) for i in range(jobs)]
     if jobs == 1:

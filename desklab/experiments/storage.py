@@ -11,10 +11,12 @@ adds heartbeats, so a trial whose process was killed is marked failed instead of
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import sqlite3
 import stat
+import warnings
 from pathlib import Path
 
 from ..errors import DeskLabError
@@ -113,11 +115,8 @@ def _check_sqlite(url: str) -> None:
 def open_storage(url: str):
     """An Optuna RDB storage on the checked ``url``, with heartbeats (a killed trial
     becomes failed once `GRACE_S` passes without one)."""
-    import warnings
-
     import optuna
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+    with _heartbeats_are_experimental():
         return optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S,
                                           grace_period=GRACE_S,
                                           engine_kwargs=_engine_kwargs(url))
@@ -125,12 +124,19 @@ def open_storage(url: str):
 
 def fail_stale_trials(study) -> None:
     """Mark failed the trials whose process stopped sending heartbeats (killed)."""
-    import warnings
+    import optuna
+    with _heartbeats_are_experimental():
+        optuna.storages.fail_stale_trials(study)
 
+
+@contextlib.contextmanager
+def _heartbeats_are_experimental():
+    """Optuna warns on every use of heartbeats (experimental since 2.9); said once
+    here instead: they are what marks a killed trial failed."""
     import optuna
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        optuna.storages.fail_stale_trials(study)
+        yield
 
 
 def _engine_kwargs(url: str) -> dict:
