@@ -20,6 +20,7 @@ from torch import nn
 from ..design.catalog import ACTIVATIONS
 from ..engine.build import ProbePoint
 from ..engine.outputs import first_float
+from .compiled import is_compiled
 
 # torch class name -> catalog activation (histogram range, bounds for saturation)
 _BY_TORCH_CLASS = {e.meta["torch"]: e.name for e in ACTIVATIONS}
@@ -27,11 +28,17 @@ ACTIVATION_TYPES = tuple(getattr(nn, name) for name in _BY_TORCH_CLASS
                          if isinstance(getattr(nn, name, None), type) and name != "Identity")
 
 
-def unwrap(model: nn.Module) -> nn.Module:
-    """The user's module inside DistributedDataParallel / DataParallel wrappers."""
-    while isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel)):
-        model = model.module
-    return model
+def unwrap(model: nn.Module) -> tuple[nn.Module, bool]:
+    """The user's module inside DistributedDataParallel / DataParallel and
+    ``torch.compile`` wrappers, and whether one of them was a compile."""
+    compiled = False
+    while True:
+        if isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel)):
+            model = model.module
+        elif is_compiled(model):
+            model, compiled = model._orig_mod, True
+        else:
+            return model, compiled
 
 
 def candidates(model: nn.Module, layers=None) -> list[tuple[str, nn.Module]]:

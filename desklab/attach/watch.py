@@ -8,14 +8,14 @@
     watcher.close()               # or use it as a context manager
 
 The first step discovers the modules (`discover`); from then on every ``every``-th
-step is probed with the in-app trainer's own reductions (`engine.probe.Prober`): each
-module's activation statistics and histogram, dL/dh, and its weight, gradient and
-update / weight ratio. Gradients are read after the optimizer step, so with AMP's
-GradScaler (whose ``step`` unscales them first) they are the unscaled ones, and with
-``scaler=`` dL/dh is divided by the step's scale as well; the weights before the
-update are copied in an optimizer pre-step hook. Every step's loss
-stays on the device until a probe's single transfer. Everything goes to one run file
-(`runs.store`) that ``desklab runs`` and the app read, live.
+step is probed with the in-app trainer's own reductions (`forwards.StepProber`): each
+module's activation statistics and histogram and dL/dh, of the forward the optimizer
+step used, and its weight, gradient norm (taken in the optimizer's post-step hook:
+unscaled under GradScaler; with ``scaler=`` dL/dh is divided by the step's scale too)
+and update / weight ratio (weights copied in the pre-step hook). A compiled model's
+probed steps run eagerly (`compiled`). Every step's loss stays on the device until a
+probe's single transfer. Everything goes to one run file (`runs.store`) that
+``desklab runs`` and the app read, live.
 
 Under ``torch.distributed`` only rank 0 records by default (``ranks="all"``: one run
 per rank, ``<run>/rank-N``); gradients are read after DDP's all-reduce and the watcher
@@ -28,26 +28,30 @@ import dataclasses
 import os
 import time
 import warnings
+import weakref
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from ..engine.probe import Prober
 from ..engine.step_log import StepLog
 from ..metrics import STAT_INDEX
 from ..runs.store import RunWriter
 from ..util.cpu_load import busy_other_cores, cpu_count
 from ..util.cpu_load import sample as cpu_sample
 from .arguments import check_arguments, loss_number, optimizer_settings, run_path
+from .compiled import EagerSteps, anything_compiled, can_run_eagerly
 from .discover import Discovery, candidates, unwrap
+from .forwards import StepProber, ZeroGradHooks, no_weight_grads, weight_grad_norms
 
 LOAD_EVERY_S = 10.0  # how often the run's meta says how busy the other cores were
 GRAD_COLUMNS = [STAT_INDEX["grad_norm"], STAT_INDEX["grad_mean_abs"]]  # linear in dL/dh
+WEIGHT_GRAD = STAT_INDEX["weight_grad_norm"]
 MISSED_PROBES = 3  # probed steps in a row in which no watched module ran: give up, loudly
-NOTHING_SEEN = ("no watched module ran in the step's forward pass: a torch.compile'd "
-                "model runs its compiled graph without module hooks (watch the model "
-                "uncompiled), or the forward does not go through the watched model")
+NOTHING_SEEN = "no watched module ran in the step's forward pass (does the forward go " \
+               "through the watched model?)"
+NOT_EAGER = ("the model is torch.compile'd and this torch has no torch.compiler.set_stance "
+             "(2.6 or later) to run the probed steps eagerly: watch the model uncompiled")
 
 
 def watch(model: nn.Module, optimizer: torch.optim.Optimizer | None = None, every: int = 10,
@@ -86,7 +90,7 @@ class Watcher:
             raise TypeError(f"scaler should be a torch.amp.GradScaler, not "
                             f"{type(scaler).__name__}")
         self.scaler, self._scale = scaler, 1.0
-        self.model, self.optimizer, self.every = unwrap(model), optimizer, every
+        (self.model, compiled), self.optimizer, self.every = unwrap(model), optimizer, every
         self.step = 0
         self.path: Path | None = None
         self.closed = False
@@ -98,15 +102,20 @@ class Watcher:
         self.name = name or (Path(run).name if run else type(self.model).__name__)
         self.path = run_path(run, rank if ranks == "all" else None, self.name)
         self.discovery = Discovery(candidates(self.model, layers))
-        self.prober: Prober | None = None
+        # a torch.compile'd model's probed steps (and this first one) run eagerly, with
+        # the module hooks a compiled graph leaves out (see compiled.py)
+        self._eager, self._eager_steps = compiled, EagerSteps()
+        self._eager_steps.on()
+        weakref.finalize(self, self._eager_steps.off)  # never closed: the stance back
+        self.prober: StepProber | None = None
+        self._zero_grad = ZeroGradHooks([optimizer, self.model, model], self._zeroed)
         self.writer: RunWriter | None = None
         self.steps = StepLog(1)
         self._before = None
         self._hook = optimizer.register_step_pre_hook(self._pre_step) if optimizer else None
         self._post_hook = optimizer.register_step_post_hook(self._post_step) \
             if optimizer else None
-        self._grads: list[tuple] = []  # (weight, its gradient, the gradient's version)
-        self._zeroed_warned = False
+        self._grad_norms = None  # the step's weight gradient norms (see _post_step)
         self._missed = 0  # probed steps in a row that saw no forward
         self._rank = rank
         self._load = None  # CPU counters at the first step: what else ran meanwhile
@@ -117,6 +126,10 @@ class Watcher:
     def _probed(self, step: int) -> bool:
         return step > 0 and step % self.every == 0
 
+    def _zeroed(self) -> None:
+        if self.prober is not None:
+            self.prober.gradients_zeroed()
+
     def _pre_step(self, optimizer, args, kwargs) -> None:
         if self.prober is not None and self.prober.active:
             self._before = self.prober.weights_before()  # for the update / weight ratio
@@ -124,15 +137,13 @@ class Watcher:
                 self._scale = float(self.scaler.get_scale())  # may change it after)
 
     def _post_step(self, optimizer, args, kwargs) -> None:
-        """Hold the weight gradients the step used (unscaled, under GradScaler) on a
-        probed step: HF scripts and accumulation loops call zero_grad() before log().
-        References, not copies (free): zero_grad() sets .grad to None and leaves them
-        whole; one that zeroes in place (set_to_none=False) bumps their version, and
-        then nothing is recorded rather than zeros."""
+        """On a probed step, the norms of the weight gradients the step used (unscaled,
+        under GradScaler), taken on the device now: before log(), HF scripts and
+        accumulation loops zero them, and a GAN's next update adds to them."""
         if self.prober is not None and self.prober.active:
-            self._grads = [(p.weight, p.weight.grad, p.weight.grad._version)
-                           for p in self.prober.points
-                           if p.weight is not None and p.weight.grad is not None]
+            # (after the step, not before: a closure runs the forward inside step())
+            self.prober.choose()  # the forward this step's gradients came from
+            self._grad_norms = weight_grad_norms(self.prober.points)
 
     def log(self, loss: torch.Tensor | float | None = None) -> None:
         """Record this step (call once per step, after ``optimizer.step()``).
@@ -163,10 +174,17 @@ class Watcher:
             probe_next = not self._collect(step, value, lr)
             self._missed = self._missed + 1 if probe_next else 0
             if self._missed >= MISSED_PROBES:
-                self._give_up(NOTHING_SEEN)
+                self._give_up(NOTHING_SEEN if not self._eager or can_run_eagerly()
+                              else NOT_EAGER)
                 return
         self.step += 1
         self.prober.active = probe_next or self._probed(self.step)
+        # compiled after watch(), or anything compiled: probed steps run eagerly
+        self._eager = self._eager or (self.prober.active and anything_compiled())
+        if self.prober.active and self._eager:
+            self._eager_steps.on()
+        else:
+            self._eager_steps.off()
 
     def _give_up(self, why: str) -> None:
         """Stop recording, once, with a warning; keep what was recorded."""
@@ -185,7 +203,8 @@ class Watcher:
         if not self.discovery.points():
             raise RuntimeError(NOTHING_SEEN)  # said once by log(); the loop goes on
         model = _Points(self.discovery.points())
-        self.prober = Prober(model)
+        trainable = next((p for p in self.model.parameters() if p.requires_grad), None)
+        self.prober = StepProber(model, trainable)
         self.writer = RunWriter(self.path, {
             "name": self.name, "source": "watch", "every": self.every,
             "rank": self._rank, "modules": self.discovery.tree(self.model),
@@ -205,22 +224,19 @@ class Watcher:
         its batch was empty): the next step is probed instead."""
         if not self.prober.captured():
             return False
-        extra = self.steps.pending()
-        held = [(w, w.grad) for w, _, _ in self._grads]
-        try:  # the gradients as the step saw them, whatever zero_grad() did since
-            for w, g, version in self._grads:
-                w.grad = g if g._version == version else None
-                if g._version != version and not self._zeroed_warned:
-                    self._zeroed_warned = True
-                    warnings.warn("desklab.watch: zero_grad(set_to_none=False) ran before "
-                                  "log(): weight gradients are not recorded (call log() "
-                                  "first, or leave set_to_none at True)", RuntimeWarning,
-                                  stacklevel=4)
+        extra, norms = self.steps.pending(), self._grad_norms  # (2 * steps,) on the device
+        self._grad_norms = None
+        if norms is None:  # no optimizer to hook: the gradients as they are now
             snapshot, host = self.prober.collect_with(step, loss, lr, self._before, extra)
-        finally:
-            for w, g in held:
-                w.grad = g
-        self._before, self._grads = None, []
+        else:  # the step's gradient norms, in the same transfer
+            rows, values = norms
+            with no_weight_grads(self.prober.points):
+                snapshot, host = self.prober.collect_with(
+                    step, loss, lr, self._before, torch.cat([extra, values.double()]))
+            stats = snapshot.stats.copy()
+            stats[rows, WEIGHT_GRAD] = host[extra.numel():]
+            snapshot, host = dataclasses.replace(snapshot, stats=stats), host[:extra.numel()]
+        self._before = None
         if self._scale != 1.0:  # dL/dh came from the scaled backward
             stats = snapshot.stats.copy()
             stats[:, GRAD_COLUMNS] /= self._scale
@@ -252,6 +268,8 @@ class Watcher:
             self._give_up(f"{type(exc).__name__}: {exc}")
 
     def _detach(self, status: str) -> None:
+        self._eager_steps.off()
+        self._zero_grad.remove()
         self.discovery.remove()  # closed before the first log(): still attached
         if self.prober is not None:
             self.prober.remove()

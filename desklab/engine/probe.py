@@ -112,26 +112,40 @@ class Prober:
         return any(a is not None for a in self._act)
 
     def _on_forward(self, index: int, module, inputs, output) -> None:
-        # a module called twice (a shared ReLU): its first call's activation and dL/dh
-        if not self.active or self._act[index] is not None or not torch.is_grad_enabled():
-            return  # (a forward under no_grad, an evaluation pass, is not the step's)
+        if not self._wanted(index):
+            return
         out = output if isinstance(output, torch.Tensor) else first_float(output)[0]
         if out is None or out.numel() == 0:
             return  # (an empty batch has nothing to measure: the step is not probed)
         a = as_rows(out.detach()) if self.points[index].units_last else out.detach()
         # small: a reference, reduced with its same-shaped peers in collect()
-        self._act[index] = self._reduce_act(index, a) if a.numel() >= REDUCE_AT_ONCE else a
+        self._keep(index, self._reduce_act(index, a) if a.numel() >= REDUCE_AT_ONCE else a,
+                   out)
+
+    def _wanted(self, index: int) -> bool:
+        """Whether this forward of point ``index`` is measured: a module called twice (a
+        shared ReLU) gives its first call's activation and dL/dh, and a forward under
+        no_grad (an evaluation pass) is not the step's."""
+        return self.active and self._act[index] is None and torch.is_grad_enabled()
+
+    def _keep(self, index: int, a, out: torch.Tensor) -> None:
+        """Hold this forward's activation ``a`` and hook its output's gradient."""
+        self._act[index] = a
         if out.requires_grad:
             out.register_hook(partial(self._on_grad, index))
 
     def _on_grad(self, index: int, grad: torch.Tensor) -> None:
+        self._grad[index] = self._reduced_grad(index, grad)
+
+    def _reduced_grad(self, index: int, grad: torch.Tensor):
+        """dL/dh as `collect` takes it: a reference, or `_Reduced` for a large layer."""
         g = as_rows(grad.detach()) if self.points[index].units_last else grad.detach()
         if g.numel() >= REDUCE_AT_ONCE and self._on_cpu(g):
-            g = _Reduced(self._cpu.one_gradient(g))
-        elif g.numel() >= REDUCE_AT_ONCE:
+            return _Reduced(self._cpu.one_gradient(g))
+        if g.numel() >= REDUCE_AT_ONCE:
             work = self._scratch(g.shape, g.device).view(1, -1)
-            g = _Reduced(gradient_stats(g.float().reshape(1, -1), work))
-        self._grad[index] = g
+            return _Reduced(gradient_stats(g.float().reshape(1, -1), work))
+        return g
 
     def _on_cpu(self, t: torch.Tensor) -> bool:
         """Whether the fused CPU kernel reduces ``t``."""

@@ -1,0 +1,145 @@
+"""Which forward pass a probed optimizer step is measured on.
+
+The in-app trainer runs one forward per step. A user's loop may run several between
+two steps of the watched optimizer, and only some take part in it:
+
+- a GAN's generator update runs the discriminator forward (and backward) right after
+  the discriminator's own step; the discriminator's next step zeroes those gradients
+  and uses D(real) and D(fake) of its own phase;
+- DCGAN's generator forward runs in the discriminator's phase (detached there), and its
+  backward only in the generator's phase, after the generator's gradients were zeroed;
+- gradient accumulation runs several micro-batches into one step.
+
+`StepProber` keeps every training forward of a probed window and, when the optimizer
+steps, takes for each module the earliest forward whose backward ran since the
+gradients were last zeroed (`gradients_zeroed`, called from the watched optimizer's
+and model's ``zero_grad``): the forwards that step's gradients came from. A forward
+while the watched parameters are frozen (``requires_grad_(False)``, as GAN loops do to
+the discriminator during the generator's update) is not the step's. When no forward
+had a backward since the zeroing, the earliest forward since then is taken, else the
+latest one.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from functools import partial
+
+import torch
+
+from ..engine.probe import Prober
+
+
+class _Forward:
+    """One forward of one module: its activation, dL/dh, and when each came."""
+
+    __slots__ = ("act", "grad", "epoch", "used")
+
+    def __init__(self, act, epoch: int):
+        self.act, self.grad, self.epoch, self.used = act, None, epoch, -1
+
+
+class StepProber(Prober):
+    """A `Prober` that measures the forward the optimizer step used; module docstring."""
+
+    def __init__(self, model, trainable: torch.nn.Parameter | None):
+        super().__init__(model)
+        self.trainable = trainable  # a parameter the watched optimizer updates
+        self._epoch = 0  # bumped when the gradients are zeroed
+        self._forwards: list[list[_Forward]] = [[] for _ in self.points]
+        self._chosen = False  # the step was taken: later forwards are the next step's
+
+    def _wanted(self, index: int) -> bool:
+        return (self.active and not self._chosen and torch.is_grad_enabled()
+                and (self.trainable is None or self.trainable.requires_grad))
+
+    def _keep(self, index: int, a, out: torch.Tensor) -> None:
+        forward = _Forward(a, self._epoch)
+        self._forwards[index].append(forward)
+        if out.requires_grad:
+            out.register_hook(partial(self._on_step_grad, index, forward))
+
+    def _on_step_grad(self, index: int, forward: _Forward, grad: torch.Tensor) -> None:
+        forward.grad = self._reduced_grad(index, grad)
+        forward.used = self._epoch
+
+    def gradients_zeroed(self) -> None:
+        """The loop zeroed the gradients: backwards from now on are the step's."""
+        if self.active:
+            self._epoch += 1
+
+    def choose(self) -> None:
+        """At the optimizer step: each module's forward (see the module docstring)."""
+        if self._chosen:
+            return
+        for i, forwards in enumerate(self._forwards):
+            if not forwards:
+                continue
+            now = self._epoch
+            pick = next((f for f in forwards if f.used == now), None) \
+                or next((f for f in forwards if f.epoch == now), None) or forwards[-1]
+            self._act[i], self._grad[i] = pick.act, pick.grad
+        self._forwards = [[] for _ in self.points]
+        self._chosen = True
+
+    def captured(self) -> bool:
+        self.choose()
+        if super().captured():
+            return True
+        self._chosen = False  # nothing ran: the next step is probed instead
+        return False
+
+    def collect_with(self, *args, **kwargs):
+        self.choose()
+        try:
+            return super().collect_with(*args, **kwargs)
+        finally:
+            self._chosen = False
+
+
+class ZeroGradHooks:
+    """Calls ``callback`` whenever one of ``owners`` (the watched optimizer, the model
+    and its DDP wrapper) zeroes its gradients; `remove` puts their ``zero_grad`` back.
+
+    Neither torch.optim.Optimizer nor nn.Module has a zero_grad hook; the method is
+    wrapped on the instance (as LR schedulers wrap ``optimizer.step``)."""
+
+    def __init__(self, owners, callback):
+        self._wrapped = []
+        for owner in dict.fromkeys(o for o in owners if o is not None):  # each once
+            original = owner.zero_grad
+
+            def zero_grad(*args, _original=original, **kwargs):
+                callback()
+                return _original(*args, **kwargs)
+            owner.zero_grad = zero_grad
+            self._wrapped.append((owner, zero_grad))
+
+    def remove(self) -> None:
+        for owner, ours in self._wrapped:
+            if owner.__dict__.get("zero_grad") is ours:  # not re-wrapped by someone since
+                del owner.zero_grad
+        self._wrapped = []
+
+
+def weight_grad_norms(points) -> tuple[list[int], torch.Tensor] | None:
+    """(rows, (n,) float32 device tensor): the L2 norm of each point's weight gradient,
+    one multi-tensor call, no host sync; None when no point has a gradient."""
+    rows = [i for i, p in enumerate(points) if p.weight is not None and p.weight.grad is not None]
+    if not rows:
+        return None
+    norms = torch._foreach_norm([points[i].weight.grad.detach() for i in rows])
+    return rows, torch.stack([n.float() for n in norms])
+
+
+@contextmanager
+def no_weight_grads(points):
+    """The points' weights without gradients for a while (their norms came earlier)."""
+    held = [(p.weight, p.weight.grad) for p in points if p.weight is not None]
+    try:
+        for w, _ in held:
+            w.grad = None
+        yield
+    finally:
+        for w, g in held:
+            w.grad = g
