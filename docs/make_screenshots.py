@@ -10,6 +10,8 @@ vanishing-gradient finding resolved (dimmed, with its span).
 compare.png: deep-sigmoid vs deep-relu side by side, replayed a third of the way in.
 lesson.png: the deep-sigmoid lesson at 1280 x 720 after 300 steps, the Lesson panel
 with its sign ticked off.
+huggingface.png: examples/watch_huggingface.py (a small BERT under the Trainer, 200
+steps) opened in the app from its run file: the module tree and every plot.
 Under Xvfb (DISPLAY set) the windows are real X windows; otherwise offscreen.
 The story tests save story-designer.png, story-training.png, newcomer-1280x720.png
 (a vanishing run that recovers, at 1280 x 720) and newcomer-following.png (a script's
@@ -113,9 +115,36 @@ def lesson(out: Path) -> None:
     window.close()
 
 
+def huggingface(out: Path) -> None:
+    """A Hugging Face Trainer run recorded by the example, shown from its run file."""
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desklab.gui.views.main_window import MainWindow
+    run = Path(tempfile.mkdtemp()) / "bert.desklab-run"
+    subprocess.run([sys.executable, str(HERE.parent / "examples" / "watch_huggingface.py"),
+                    "--run", str(run), "--steps", "200"], check=True)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    settings = QSettings(os.path.join(tempfile.mkdtemp(), "s.ini"), QSettings.IniFormat)
+    window = MainWindow(settings=settings, offer_restore=False)
+    window.resize(1600, 1000)
+    window.show()
+    window.follow_run(run)
+    loop = QEventLoop()
+    QTimer.singleShot(3000, loop.quit)  # read to the end and drawn
+    loop.exec()
+    window.grab().save(str(out))
+    window.stop_following()
+    window.doc.undo_stack.setClean()
+    window.close()
+
+
 if __name__ == "__main__":
     img = HERE / "img"
     img.mkdir(exist_ok=True)
+    if sys.argv[1:] == ["huggingface"]:
+        huggingface(img / "huggingface.png")
+        sys.exit(0)
     designer(img / "designer.png")
     subprocess.run([sys.executable, "-m", "desklab", "gui", "--preset", "deep-sigmoid",
                     "--train-steps", "60", "--screenshot", str(img / "training.png")],
@@ -125,4 +154,5 @@ if __name__ == "__main__":
                     "--screenshot", str(img / "recovered.png")], check=True)
     compare(img / "compare.png")
     lesson(img / "lesson.png")
+    huggingface(img / "huggingface.png")
     print("wrote", *sorted(img.glob("*.png")))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import torch
 from torch import nn
 
 from ..runs.folder import new_run_path
@@ -28,6 +29,15 @@ def check_arguments(model, optimizer, every, run, ranks, name) -> None:
         raise ValueError(f"ranks should be '0' or 'all', not {ranks!r}")
     if name is not None and not isinstance(name, str):
         raise TypeError(f"name should be text, not {type(name).__name__}")
+
+
+def inner_optimizer(optimizer):
+    """The torch optimizer inside wrappers that hold one as ``.optimizer`` (accelerate's
+    AcceleratedOptimizer, which the HF Trainer hands out; Lightning's): the one whose
+    ``step`` runs, so its step hooks fire."""
+    while isinstance(getattr(optimizer, "optimizer", None), torch.optim.Optimizer):
+        optimizer = optimizer.optimizer
+    return optimizer
 
 
 def loss_number(loss) -> float:
@@ -70,7 +80,7 @@ def optimizer_settings(optimizer) -> dict | None:
     betas, weight decay...), as the script set them: what the app shows while following."""
     if optimizer is None:
         return None
-    inner = getattr(optimizer, "optimizer", optimizer)  # accelerate / Lightning wrappers
+    inner = inner_optimizer(optimizer)
     settings = {}
     groups = getattr(inner, "param_groups", None) or [{}]
     for key, value in groups[0].items():

@@ -39,7 +39,8 @@ from ..metrics import STAT_INDEX
 from ..runs.store import RunWriter
 from ..util.cpu_load import busy_other_cores, cpu_count
 from ..util.cpu_load import sample as cpu_sample
-from .arguments import check_arguments, loss_number, optimizer_settings, run_path
+from .arguments import (check_arguments, inner_optimizer, loss_number, optimizer_settings,
+                        run_path)
 from .compiled import EagerSteps, anything_compiled, can_run_eagerly
 from .discover import Discovery, candidates, unwrap
 from .forwards import StepProber, ZeroGradHooks, no_weight_grads, weight_grad_norms
@@ -86,6 +87,7 @@ class Watcher:
     def __init__(self, model, optimizer=None, every=10, run=None, layers=None, ranks="0",
                  name=None, scaler=None):
         check_arguments(model, optimizer, every, run, ranks, name)
+        optimizer = inner_optimizer(optimizer)  # (accelerate's wrapper: the HF Trainer)
         if scaler is not None and not hasattr(scaler, "get_scale"):
             raise TypeError(f"scaler should be a torch.amp.GradScaler, not "
                             f"{type(scaler).__name__}")

@@ -4,8 +4,10 @@ file, each probe on screen within 200 ms of its commit."""
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from desklab.runs import RunReader
 from run_files import snapshots_in
@@ -68,6 +70,32 @@ def test_following_a_live_watched_script(window, qtbot, tmp_path):
     assert window.training.gradients.lines.layer_data(0)[1].size > 0
     window.stop_following()
     assert window.docks["network"].widget() is window.network
+
+
+def test_following_a_hugging_face_trainer_run(window, qtbot, tmp_path):
+    """examples/watch_huggingface.py (a small BERT under the Trainer, accumulation 2,
+    evaluation passes) followed live to its end: every probe it wrote is shown."""
+    pytest.importorskip("transformers")
+    run = tmp_path / "bert.desklab-run"
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, str(root / "examples/watch_huggingface.py"),
+                             "--run", str(run), "--steps", "60", "--every", "5"], cwd=root)
+    try:
+        qtbot.waitUntil(lambda: run.exists() and snapshots_in(run) >= 1, timeout=60000)
+        assert window.follow_run(run)
+        assert window.training.feed.state == "following"
+        names = window.follower.history.layout.names
+        assert "bert.encoder.layer.0.attention.self.query" in names
+        qtbot.waitUntil(lambda: window.training.feed.state == "finished", timeout=120000)
+    finally:
+        proc.wait(timeout=120)
+    reader = RunReader(run)
+    stored = reader.history()
+    reader.close()
+    shown = window.training.feed.history
+    assert shown.latest.step == stored.latest.step == 55
+    assert len(shown.steps) == len(stored.steps) == 60
+    window.stop_following()
 
 
 def test_any_two_recorded_runs_compare_side_by_side(window, qtbot, tmp_path, monkeypatch):
