@@ -23,11 +23,16 @@ latest one.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import partial
 
 import torch
 
 from ..engine.probe import Prober
+from ..metrics import STAT_INDEX
+
+GRAD_COLUMNS = [STAT_INDEX["grad_norm"], STAT_INDEX["grad_mean_abs"]]  # linear in dL/dh
+WEIGHT_GRAD = STAT_INDEX["weight_grad_norm"]
 
 
 class _Forward:
@@ -48,6 +53,7 @@ class StepProber(Prober):
         self._epoch = 0  # bumped when the gradients are zeroed
         self._forwards: list[list[_Forward]] = [[] for _ in self.points]
         self._chosen = False  # the step was taken: later forwards are the next step's
+        self._norms, self._scale = None, 1.0  # see step_taken
 
     def _wanted(self, index: int) -> bool:
         return (self.active and not self._chosen and torch.is_grad_enabled()
@@ -82,6 +88,14 @@ class StepProber(Prober):
         self._forwards = [[] for _ in self.points]
         self._chosen = True
 
+    def step_taken(self, scale: float = 1.0) -> None:
+        """The optimizer step ran (its post-step hook): the forward it used, and the norms
+        of the weight gradients it used, taken now on the device (before log(), HF
+        scripts and accumulation loops zero them, and a GAN's next update adds to them).
+        ``scale``: GradScaler's scale of the backward, by which dL/dh is divided."""
+        self.choose()
+        self._norms, self._scale = weight_grad_norms(self.points), scale
+
     def captured(self) -> bool:
         self.choose()
         if super().captured():
@@ -89,12 +103,29 @@ class StepProber(Prober):
         self._chosen = False  # nothing ran: the next step is probed instead
         return False
 
-    def collect_with(self, *args, **kwargs):
+    def collect_with(self, step, loss, lr, before, extra):
+        """As `Prober.collect_with`, with the step's gradient norms (same transfer) and
+        dL/dh unscaled."""
         self.choose()
+        norms, scale, self._norms, self._scale = self._norms, self._scale, None, 1.0
         try:
-            return super().collect_with(*args, **kwargs)
+            if norms is None:  # no optimizer hook ran: the gradients as they are now
+                snapshot, host = super().collect_with(step, loss, lr, before, extra)
+            else:
+                rows, values = norms
+                with no_weight_grads(self.points):
+                    snapshot, host = super().collect_with(
+                        step, loss, lr, before, torch.cat([extra, values.double()]))
+                stats = snapshot.stats.copy()  # (a Snapshot's arrays are read-only)
+                stats[rows, WEIGHT_GRAD] = host[extra.numel():]
+                snapshot, host = replace(snapshot, stats=stats), host[:extra.numel()]
         finally:
             self._chosen = False
+        if scale != 1.0:  # dL/dh came from the scaled backward
+            stats = snapshot.stats.copy()
+            stats[:, GRAD_COLUMNS] /= scale
+            snapshot = replace(snapshot, stats=stats)
+        return snapshot, host
 
 
 class ZeroGradHooks:
@@ -129,7 +160,7 @@ def weight_grad_norms(points) -> tuple[list[int], torch.Tensor] | None:
     if not rows:
         return None
     norms = torch._foreach_norm([points[i].weight.grad.detach() for i in rows])
-    return rows, torch.stack([n.float() for n in norms])
+    return rows, torch.stack(norms).float()  # (stack promotes mixed precisions)
 
 
 @contextmanager

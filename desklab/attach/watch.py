@@ -24,7 +24,6 @@ never adds a collective.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 import warnings
@@ -35,7 +34,6 @@ import torch
 from torch import nn
 
 from ..engine.step_log import StepLog
-from ..metrics import STAT_INDEX
 from ..runs.store import RunWriter
 from ..util.cpu_load import busy_other_cores, cpu_count
 from ..util.cpu_load import sample as cpu_sample
@@ -43,11 +41,9 @@ from .arguments import (check_arguments, inner_optimizer, loss_number, optimizer
                         run_path)
 from .compiled import EagerSteps, anything_compiled, can_run_eagerly
 from .discover import Discovery, candidates, unwrap
-from .forwards import StepProber, ZeroGradHooks, no_weight_grads, weight_grad_norms
+from .forwards import StepProber, ZeroGradHooks
 
 LOAD_EVERY_S = 10.0  # how often the run's meta says how busy the other cores were
-GRAD_COLUMNS = [STAT_INDEX["grad_norm"], STAT_INDEX["grad_mean_abs"]]  # linear in dL/dh
-WEIGHT_GRAD = STAT_INDEX["weight_grad_norm"]
 MISSED_PROBES = 3  # probed steps in a row in which no watched module ran: give up, loudly
 NOTHING_SEEN = "no watched module ran in the step's forward pass (does the forward go " \
                "through the watched model?)"
@@ -117,7 +113,6 @@ class Watcher:
         self._hook = optimizer.register_step_pre_hook(self._pre_step) if optimizer else None
         self._post_hook = optimizer.register_step_post_hook(self._post_step) \
             if optimizer else None
-        self._grad_norms = None  # the step's weight gradient norms (see _post_step)
         self._missed = 0  # probed steps in a row that saw no forward
         self._rank = rank
         self._load = None  # CPU counters at the first step: what else ran meanwhile
@@ -139,13 +134,9 @@ class Watcher:
                 self._scale = float(self.scaler.get_scale())  # may change it after)
 
     def _post_step(self, optimizer, args, kwargs) -> None:
-        """On a probed step, the norms of the weight gradients the step used (unscaled,
-        under GradScaler), taken on the device now: before log(), HF scripts and
-        accumulation loops zero them, and a GAN's next update adds to them."""
+        # after the step, not before: a closure runs the forward inside step()
         if self.prober is not None and self.prober.active:
-            # (after the step, not before: a closure runs the forward inside step())
-            self.prober.choose()  # the forward this step's gradients came from
-            self._grad_norms = weight_grad_norms(self.prober.points)
+            self.prober.step_taken(self._scale)  # see StepProber.step_taken
 
     def log(self, loss: torch.Tensor | float | None = None) -> None:
         """Record this step (call once per step, after ``optimizer.step()``).
@@ -226,23 +217,9 @@ class Watcher:
         its batch was empty): the next step is probed instead."""
         if not self.prober.captured():
             return False
-        extra, norms = self.steps.pending(), self._grad_norms  # (2 * steps,) on the device
-        self._grad_norms = None
-        if norms is None:  # no optimizer to hook: the gradients as they are now
-            snapshot, host = self.prober.collect_with(step, loss, lr, self._before, extra)
-        else:  # the step's gradient norms, in the same transfer
-            rows, values = norms
-            with no_weight_grads(self.prober.points):
-                snapshot, host = self.prober.collect_with(
-                    step, loss, lr, self._before, torch.cat([extra, values.double()]))
-            stats = snapshot.stats.copy()
-            stats[rows, WEIGHT_GRAD] = host[extra.numel():]
-            snapshot, host = dataclasses.replace(snapshot, stats=stats), host[:extra.numel()]
+        extra = self.steps.pending()  # (2 * steps,) on the device: one transfer
+        snapshot, host = self.prober.collect_with(step, loss, lr, self._before, extra)
         self._before = None
-        if self._scale != 1.0:  # dL/dh came from the scaled backward
-            stats = snapshot.stats.copy()
-            stats[:, GRAD_COLUMNS] /= self._scale
-            snapshot, self._scale = dataclasses.replace(snapshot, stats=stats), 1.0
         self.writer.record("steps", self.steps.take(host))
         self.writer.record("snapshot", snapshot)  # (commits, with the meta below)
         if self._load is not None and time.monotonic() - self._load_written > LOAD_EVERY_S:
