@@ -94,3 +94,15 @@ def test_log_axis_labels_never_touch(qtbot):
     per_decade = width / (np.log10(0.01) - np.log10(0.003))
     for (v1, t1), (v2, _) in zip(shown, shown[1:]):
         assert (v2 - v1) * per_decade >= 7 * len(t1) + 8, shown
+
+
+def test_long_module_paths_are_shortened_for_axis_labels():
+    """A script's module paths (BERT's) would crowd a layer axis: leading parts cut to a
+    letter, the last two whole; short names untouched."""
+    from desklab.gui.plots.base import layer_ticks, short_layer_name
+    assert short_layer_name("bert.encoder.layer.3.output.LayerNorm") == \
+        "b.e.l.3.output.LayerNorm"
+    assert short_layer_name("features.0") == "features.0"
+    assert short_layer_name("fc3") == "fc3"
+    ticks = layer_ticks(["fc1", "bert.encoder.layer.0.attention.self.key"], 1000, 10)
+    assert ticks == [[(0, "fc1"), (1, "b.e.l.0.a.self.key")]]
