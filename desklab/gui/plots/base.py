@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, Signal
 
 from ...metrics import ProbeLayout, RunHistory
 from . import log_axis
+from .layer_names import layer_ticks, short_layer_name  # noqa: F401 - the panels import them from here
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False, useOpenGL=False)
 _SMALL = None  # made on first use: a QFont needs a QGuiApplication
@@ -116,27 +117,6 @@ def legend_title(title: str, entries: list[tuple[str, str, str]]) -> str:
     keys = " ".join(f"<span style='color:{color}'>{'┄┄' if dash else '━━'}</span>&nbsp;{label}"
                     for label, color, dash in entries)
     return f"{title}<br><span style='font-size:7pt'>{keys}</span>"
-
-
-def short_layer_name(name: str, limit: int = 22) -> str:
-    """A module path short enough for an axis label: leading parts cut to their first
-    letter until it fits, the last two kept whole (the hover shows the full path).
-    ``bert.encoder.layer.3.output.LayerNorm`` -> ``b.e.l.3.output.LayerNorm``."""
-    parts = name.split(".")
-    for i in range(len(parts) - 2):
-        if len(".".join(parts)) <= limit:
-            break
-        parts[i] = parts[i][:1]
-    return ".".join(parts)
-
-
-def layer_ticks(names: list[str], pixels: float, per_label: float) -> list:
-    """Tick labels for a layer axis that never overlap: every k-th name (shortened by
-    `short_layer_name`: a script's module paths would crowd out the plot), k chosen so
-    each label gets ``per_label`` pixels of the ``pixels`` the axis has."""
-    fits = max(1, int(pixels // max(per_label, 1)))
-    k = max(1, -(-len(names) // fits))
-    return [[(i, short_layer_name(names[i])) for i in range(0, len(names), k)]]
 
 
 class Panel(pg.GraphicsLayoutWidget):
