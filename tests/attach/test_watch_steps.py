@@ -44,6 +44,15 @@ class Capture:
                 slot, g.detach().double().numpy().copy()))
 
 
+def zero_at_the_top(style: str, model, optimizer) -> None:
+    """Zero a phase's gradients as the style does before its forward ("frozen D" zeroes
+    after its step instead)."""
+    if style == "dcgan":
+        model.zero_grad()
+    elif style == "zero first":
+        optimizer.zero_grad()
+
+
 def gan(style: str, tmp_path):
     """Train a tiny GAN 6 iterations with one watcher per model; return what was
     recorded at PROBE_AT and the test's own capture of the forwards that belong to it.
@@ -68,10 +77,7 @@ def gan(style: str, tmp_path):
         probed = step == PROBE_AT
         # --- the discriminator's phase
         own_d.on = own_g.on = probed
-        if style == "dcgan":
-            disc.zero_grad()
-        elif style == "zero first":
-            opt_d.zero_grad()
+        zero_at_the_top(style, disc, opt_d)
         fake = gen(z)
         own_g.on = probed and style != "frozen D"  # "frozen D": G's step forward is later
         loss_d = bce(disc(real), ones) + bce(disc(fake.detach()), zeros)
@@ -85,10 +91,7 @@ def gan(style: str, tmp_path):
         if style != "dcgan":
             wd.log(loss=loss_d)
         # --- the generator's phase
-        if style == "dcgan":
-            gen.zero_grad()
-        elif style == "zero first":
-            opt_g.zero_grad()
+        zero_at_the_top(style, gen, opt_g)
         if style == "frozen D":
             disc.requires_grad_(False)
             own_g.on = probed
