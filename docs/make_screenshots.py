@@ -12,6 +12,9 @@ lesson.png: the deep-sigmoid lesson at 1280 x 720 after 300 steps, the Lesson pa
 with its sign ticked off.
 huggingface.png: examples/watch_huggingface.py (a small BERT under the Trainer, 200
 steps) opened in the app from its run file: the module tree and every plot.
+rnn-adding.png, lstm-adding.png (and their -through-time.png panels at twice the size):
+the recurrent lessons at T = 100 after 1600 steps (`python docs/make_screenshots.py
+recurrent` makes only these).
 Under Xvfb (DISPLAY set) the windows are real X windows; otherwise offscreen.
 The story tests save story-designer.png, story-training.png, newcomer-1280x720.png
 (a vanishing run that recovers, at 1280 x 720) and newcomer-following.png (a script's
@@ -115,6 +118,41 @@ def lesson(out: Path) -> None:
     window.close()
 
 
+def recurrent(img: Path) -> None:
+    """The RNN and LSTM adding-problem lessons (T = 100) trained in the app: the whole
+    window, and the gradient-through-time panel alone at twice its size."""
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desklab.gui.views.main_window import MainWindow
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    for slug, steps in (("rnn-adding", 1600), ("lstm-adding", 1600)):
+        settings = QSettings(os.path.join(tempfile.mkdtemp(), "s.ini"), QSettings.IniFormat)
+        window = MainWindow(settings=settings, offer_restore=False)
+        window.resize(1600, 1000)
+        window.show()
+        window.open_preset(slug)
+        window.doc.design.train.steps = steps
+        loop = QEventLoop()
+        window.training.controller.run_ended.connect(loop.quit)
+        window.training.act_train.trigger()
+        QTimer.singleShot(600_000, loop.quit)
+        loop.exec()
+        loop = QEventLoop()
+        QTimer.singleShot(1500, loop.quit)  # the last redraws
+        loop.exec()
+        window.grab().save(str(img / f"{slug}.png"))
+        panel = window.training.through_time
+        size = panel.size()
+        panel.resize(size * 2)
+        window.training.redraw(everything=True)
+        app.processEvents()
+        panel.grab().save(str(img / f"{slug}-through-time.png"))
+        panel.resize(size)
+        window.doc.undo_stack.setClean()
+        window.close()
+
+
 def huggingface(out: Path) -> None:
     """A Hugging Face Trainer run recorded by the example, shown from its run file."""
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
@@ -145,6 +183,9 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["huggingface"]:
         huggingface(img / "huggingface.png")
         sys.exit(0)
+    if sys.argv[1:] == ["recurrent"]:
+        recurrent(img)
+        sys.exit(0)
     designer(img / "designer.png")
     subprocess.run([sys.executable, "-m", "desklab", "gui", "--preset", "deep-sigmoid",
                     "--train-steps", "60", "--screenshot", str(img / "training.png")],
@@ -155,4 +196,5 @@ if __name__ == "__main__":
     compare(img / "compare.png")
     lesson(img / "lesson.png")
     huggingface(img / "huggingface.png")
+    recurrent(img)
     print("wrote", *sorted(img.glob("*.png")))

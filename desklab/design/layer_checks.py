@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 
-from .catalog import ACTIVATIONS, COMMON, INITS, LAYER_KINDS, NORMS
+from .catalog import ACTIVATIONS, COMMON, INITS, LAYER_KINDS, NORMS, RECURRENT_KINDS
 from .model import LayerSpec
 from .problems import Analysis, LayerInfo, Shape
 from .problems import add_problem as _add
@@ -90,13 +90,22 @@ def _shape_of(layer, p, shape, path, where, result) -> Shape | None:
     if shape is None:
         return None
     kind, flat = layer.kind, len(shape) == 1
+    what = "sequence" if len(shape) == 2 else "image"
     if kind == "dense":
         if not flat:
             _add(result, path, "kind", f"dense needs a flat input but gets a "
-                 f"{fmt_shape(shape)} image: add a flatten layer first", where)
+                 f"{fmt_shape(shape)} {what}: add a flatten layer first" +
+                 (" (or let the recurrent layer return its last step)"
+                  if what == "sequence" else ""), where)
         return (p["units"],)
     if kind == "flatten":
         return (math.prod(shape),) if known(shape) else ("?",)
+    if kind in RECURRENT_KINDS:
+        return _recurrent_shape(p, shape, path, where, result)
+    if len(shape) == 2:
+        _add(result, path, "kind", f"{kind} needs an image input (C, H, W) but gets a "
+             f"{fmt_shape(shape)} sequence", where)
+        return (p["filters"] if kind == "conv2d" else "?", "?", "?")
     if flat:
         _add(result, path, "kind", f"{kind} after flatten needs an image input"
              if _after_flatten(result) else
@@ -119,6 +128,17 @@ def _shape_of(layer, p, shape, path, where, result) -> Shape | None:
         _add(result, path, "padding", f"padding {pad} must be smaller than kernel {k}", where)
         return (channels, "?", "?")
     return (channels, conv_out(h, k, s, pad), conv_out(w, k, s, pad))
+
+
+def _recurrent_shape(p, shape, path, where, result) -> Shape:
+    """(T, H·dirs) when it returns every step, else (H·dirs,)."""
+    width = p["hidden"] * (2 if p["bidirectional"] else 1)
+    if len(shape) != 2:
+        _add(result, path, "kind", f"a recurrent layer needs a sequence input (T, features) "
+             f"but gets {'a flat' if len(shape) == 1 else 'an image'} {fmt_shape(shape)}",
+             where)
+        return (width,) if p["returns"] == "last" else ("?", width)
+    return (width,) if p["returns"] == "last" else (shape[0], width)
 
 
 def _after_flatten(result: Analysis) -> bool:

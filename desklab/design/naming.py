@@ -10,7 +10,7 @@ from __future__ import annotations
 from .model import NetworkDesign
 
 PREFIX = {"dense": "fc", "conv2d": "conv", "maxpool": "maxpool", "avgpool": "avgpool",
-          "flatten": "flatten", "residual": "res"}
+          "flatten": "flatten", "residual": "res", "rnn": "rnn", "lstm": "lstm", "gru": "gru"}
 
 
 def auto_name(kind: str, index: int) -> str:

@@ -2,8 +2,8 @@
 the residual projection. Pure functions of a layer and its shapes; `analysis` uses
 them to infer and validate a whole design, the builder and exporter to agree with it.
 
-Shapes are tuples: ``(D,)`` flat or ``(C, H, W)`` image; a size that could not be
-inferred is ``"?"``.
+Shapes are tuples: ``(D,)`` flat, ``(T, F)`` a sequence of T steps of F features, or
+``(C, H, W)`` image; a size that could not be inferred is ``"?"``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from .catalog import ACTIVATIONS, LAYER_KINDS
 from .model import LayerSpec
 
-Shape = tuple  # (D,) flat or (C, H, W) image
+Shape = tuple  # (D,) flat, (T, F) sequence or (C, H, W) image
 
 
 def fmt_shape(shape: Shape | None) -> str:
@@ -48,7 +48,21 @@ def weight_fans(layer: LayerSpec, info) -> tuple[int, int] | None:
         return info.in_shape[0] * area, p["filters"] * width_multiplier(layer) * area
     if layer.kind == "residual":
         return info.in_shape[0], info.out_shape[0]
+    if LAYER_KINDS[layer.kind].meta.get("recurrent"):  # W_ih of the first layer, per gate
+        return info.in_shape[-1], p["hidden"]
     return None
+
+
+def recurrent_params(kind: str, p: dict, features: int) -> int:
+    """Weights and biases of a recurrent layer over ``features`` inputs, as PyTorch
+    counts them: per layer and direction gates·H·(inputs + H) + 2·gates·H."""
+    gates, hidden = LAYER_KINDS[kind].meta["gates"], p["hidden"]
+    dirs = 2 if p["bidirectional"] else 1
+    total, inputs = 0, features
+    for _ in range(p["num_layers"]):
+        total += dirs * (gates * hidden * (inputs + hidden) + 2 * gates * hidden)
+        inputs = dirs * hidden
+    return total
 
 
 def activation_params(layer: LayerSpec) -> int:
@@ -71,6 +85,8 @@ def param_count(layer: LayerSpec, p: dict, shape: Shape | None, out: Shape | Non
     elif layer.kind == "conv2d":
         width = p["filters"] * mult
         n = p["kernel"] ** 2 * shape[0] * width + (width if layer.bias else 0)
+    elif LAYER_KINDS[layer.kind].meta.get("recurrent"):
+        return recurrent_params(layer.kind, p, shape[-1])
     else:
         return 0
     if layer.norm in ("batchnorm", "layernorm"):

@@ -15,12 +15,12 @@ from torch import nn
 
 from ..design import LAYER_KINDS, NetworkDesign, analyze
 from ..design.shapes import shortcut_module, width_multiplier
-from ..design.catalog import ACTIVATIONS
+from ..design.catalog import ACTIVATIONS, RECURRENT_KINDS
 from ..design.model import LayerSpec
 from ..errors import DeskLabError
 from .activations import make_activation
 from .init import apply_init
-from .modules import Block, Head, Net, Residual, make_norm
+from .modules import Block, Head, Net, Recurrent, Residual, init_recurrent_, make_norm
 from .rng import RngStream
 
 
@@ -43,11 +43,28 @@ class ProbePoint:
     params: int
     init: str = ""  # the layer's init scheme ("" when unknown: a user's own model)
     units_last: bool = False  # a sequence (…, features): units are the last axis
+    time_steps: int = 0  # T of a recurrent layer whose dL/dh_t is measured (else 0)
+    recurrent: nn.Module | None = None  # its modules.Recurrent (takes the time hook)
+
+
+def _recurrent(layer: LayerSpec, in_shape: tuple) -> Recurrent:
+    """A recurrent layer over (T, F) inputs: W_ih by the layer's init, W_hh by its own."""
+    p = LAYER_KINDS[layer.kind].resolve(layer.params)
+    op = getattr(nn, LAYER_KINDS[layer.kind].meta["torch"])(
+        in_shape[-1], p["hidden"], p["num_layers"], batch_first=True,
+        bidirectional=p["bidirectional"])
+    for name, param in op.named_parameters():
+        if name.startswith("weight_ih"):
+            apply_init(param, None, layer.init, layer.init_params)
+    init_recurrent_(op, p["recurrent_init"], p["recurrent_gain"], p.get("forget_bias"))
+    return Recurrent(op, p["returns"] == "last")
 
 
 def _block(layer: LayerSpec, in_shape: tuple) -> Block:
     """The module of one (non-residual) layer, initialised by its catalog scheme."""
     p = LAYER_KINDS[layer.kind].resolve(layer.params)
+    if layer.kind in RECURRENT_KINDS:
+        return _recurrent(layer, in_shape)
     if not LAYER_KINDS[layer.kind].meta["weighted"]:
         op = {"maxpool": lambda: nn.MaxPool2d(p["window"], p["stride"]),
               "avgpool": lambda: nn.AvgPool2d(p["window"], p["stride"]),
@@ -122,6 +139,13 @@ class DeskNet(Net):
 
 
 def _point(info, layer: LayerSpec, module: nn.Module) -> ProbePoint:
+    if isinstance(module, Recurrent):  # measured on its whole output sequence (B, T, H·dirs)
+        act, p = ACTIVATIONS["tanh"], LAYER_KINDS[layer.kind].resolve(layer.params)
+        width = p["hidden"] * (2 if p["bidirectional"] else 1)
+        return ProbePoint(info.name, layer.kind, act.name, module.probe, module.weight,
+                          act.meta["hist"], act.meta["bounds"], (info.in_shape[0], width),
+                          info.params, p["recurrent_init"], units_last=True,
+                          time_steps=info.in_shape[0], recurrent=module)
     weighted = LAYER_KINDS[layer.kind].meta["weighted"] or layer.kind == "residual"
     act = ACTIVATIONS[layer.activation if weighted else "identity"]
     return ProbePoint(info.name, layer.kind, act.name, module.probe, module.weight,

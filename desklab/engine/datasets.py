@@ -94,6 +94,30 @@ def _sine(rng, n, p):
     return x, np.sin(x) + rng.normal(0.0, p["noise"], x.shape)
 
 
+def _adding(rng, n, p):
+    """(N, T, 2): values U(0, 1) and a marker on one step of each half; y their sum."""
+    steps = p["length"]
+    values = rng.uniform(0.0, 1.0, (n, steps))
+    first = rng.integers(0, steps // 2, n)
+    second = rng.integers(steps // 2, steps, n)
+    marks = np.zeros((n, steps))
+    marks[np.arange(n), first] = marks[np.arange(n), second] = 1.0
+    y = values[np.arange(n), first] + values[np.arange(n), second]
+    return np.stack([values, marks], 2), y[:, None]
+
+
+def _copy(rng, n, p):
+    """(N, T, 2K + 1) one-hot: the symbol (0..K-1), distractors (K..2K-1), the recall
+    mark (2K) on the last step; y the first symbol."""
+    steps, k = p["length"], p["symbols"]
+    y = rng.integers(0, k, n)
+    codes = np.empty((n, steps), np.int64)
+    codes[:, 0] = y
+    codes[:, 1:-1] = rng.integers(k, 2 * k, (n, steps - 2))
+    codes[:, -1] = 2 * k
+    return np.eye(2 * k + 1)[codes], y
+
+
 def _bundled(loader):
     def generate(rng, n, p):
         from sklearn import datasets
@@ -120,7 +144,7 @@ def _file(rng, n, p):
 
 GENERATORS = {"file": _file, "gaussian": _gaussian, "moons": _moons, "circles": _circles,
               "spiral": _spiral, "xor": _xor, "blobs": _blobs, "sine": _sine,
-              "digits": _digits, "iris": _bundled("load_iris"), "wine": _bundled("load_wine"),
+              "digits": _digits, "adding": _adding, "copy": _copy, "iris": _bundled("load_iris"), "wine": _bundled("load_wine"),
               "breast_cancer": _bundled("load_breast_cancer")}
 
 
@@ -138,11 +162,11 @@ def preprocess(x_train: np.ndarray, x_val: np.ndarray, mode: str):
 
     Flat inputs: per feature. Images (N, C, H, W): per channel, as is usual for images;
     per pixel would divide the almost-always-blank corner pixels by ~0 and blow up any
-    validation image that has ink there.
+    validation image that has ink there. Sequences (N, T, F): per feature over all steps.
     """
     if mode == "none":
         return x_train, x_val
-    axes = (0, 2, 3) if x_train.ndim == 4 else (0,)
+    axes = {4: (0, 2, 3), 3: (0, 1)}.get(x_train.ndim, (0,))
     mean = x_train.mean(axes, keepdims=True)
     x_train, x_val = x_train - mean, x_val - mean
     if mode == "standardize":

@@ -14,7 +14,8 @@ import math
 from ..design import ACTIVATIONS, INITS, LAYER_KINDS, NetworkDesign, analyze, fmt_shape
 from ..design.model import LayerSpec
 from ..design.shapes import shortcut_module, width_multiplier
-from .modules import BinaryStep, Block, Head, Maxout, Net, Residual, init_, make_norm
+from .modules import (BinaryStep, Block, Head, Maxout, Net, Recurrent, Residual, _cell, init_,
+                      init_recurrent_, make_norm, unrolled)
 
 # The user's text (name, description, dataset) enters the generated file only as repr()
 # string literals: pasted into a docstring, a name holding """ would run as code.
@@ -42,6 +43,7 @@ DATASET = {dataset}
 # DeskLab trains by construction. Custom activations are copied only when used.
 COMMON = (make_norm, init_, Block, Residual, Head, Net)
 CUSTOM = {"BinaryStep": BinaryStep, "Maxout": Maxout}
+RECURRENT_CODE = (init_recurrent_, _cell, unrolled, Recurrent)  # only when a design has one
 
 FOOTER = '''
 
@@ -74,11 +76,30 @@ def _init_lines(target: str, name: str, params: dict, bias: bool) -> list[str]:
     return [f"init_({', '.join(args)})"]
 
 
+def _recurrent(layer: LayerSpec, info, target: str, shape: str) -> list[str]:
+    """Code lines for a recurrent layer: PyTorch's module, W_ih by the layer's init,
+    W_hh (and the forget-gate bias) by `init_recurrent_`."""
+    p = LAYER_KINDS[layer.kind].resolve(layer.params)
+    op = (f"nn.{LAYER_KINDS[layer.kind].meta['torch']}({info.in_shape[-1]}, {p['hidden']}, "
+          f"{p['num_layers']}, batch_first=True, bidirectional={p['bidirectional']})")
+    lines = [f"{target} = Recurrent({op}, last={p['returns'] == 'last'}){shape}"]
+    init = _init_lines("W", layer.init, layer.init_params, False)
+    if init:
+        lines += [f"for name, W in {target}.op.named_parameters():",
+                  "    if name.startswith('weight_ih'):",
+                  "        " + init[0].replace("W.weight", "W")]
+    lines.append(f"init_recurrent_({target}.op, {p['recurrent_init']!r}, "
+                 f"{p['recurrent_gain']!r}, {p.get('forget_bias')!r})")
+    return lines
+
+
 def _block(layer: LayerSpec, info, target: str) -> tuple[list[str], set[str]]:
     """Code lines constructing one layer into ``target`` and the custom classes it needs."""
     p = LAYER_KINDS[layer.kind].resolve(layer.params)
     weighted = LAYER_KINDS[layer.kind].meta["weighted"]
     shape = f"  # -> (B, {fmt_shape(info.out_shape).replace('x', ', ')})"
+    if LAYER_KINDS[layer.kind].meta.get("recurrent"):
+        return _recurrent(layer, info, target, shape), {"recurrent"}
     if not weighted:
         op = {"maxpool": f"nn.MaxPool2d({p.get('window')}, {p.get('stride')})",
               "avgpool": f"nn.AvgPool2d({p.get('window')}, {p.get('stride')})",
@@ -150,8 +171,10 @@ def export_pytorch(design: NetworkDesign) -> str:
                          dataset=repr(str(inp.dataset)),
                          outputs=design.output_size(),
                          task="classes" if design.output.task == "classes" else "targets")
-    for cls in sorted(custom):
+    for cls in sorted(custom - {"recurrent"}):
         text += _source(CUSTOM[cls])
+    if "recurrent" in custom:
+        text += "".join(_source(obj) for obj in RECURRENT_CODE)
     text += "".join(_source(obj) for obj in COMMON)
     text += "\n\ndef build_model():\n"
     text += f'    """The network of DESIGN_NAME: {analysis.total_params:,} parameters."""\n'

@@ -130,6 +130,110 @@ class Residual(nn.Module):
         return getattr(self.shortcut, "weight", None)
 
 
+@torch.no_grad()
+def init_recurrent_(op: nn.RNNBase, hh: str, gain: float, forget_bias: float | None) -> None:
+    """Initialise the hidden-to-hidden matrices of ``op`` gate by gate and its biases.
+
+    ``hh``: ``orthogonal`` (each (H, H) gate block ``gain``·Q: every singular value is the
+    gain), ``gaussian`` (N(0, gain² / H): a random matrix's spectral radius is about the
+    gain, its singular values spread from 0 to 2·gain) or ``default`` (PyTorch's own,
+    biases too). Named schemes zero the biases; ``forget_bias`` (LSTM) sets the forget
+    gate's (the second quarter of ``bias_ih``, as PyTorch orders i, f, g, o).
+    """
+    hidden = op.hidden_size
+    for name, param in op.named_parameters():
+        if name.startswith("weight_hh") and hh != "default":
+            for block in param.split(hidden, 0):  # (H, H) per gate
+                if hh == "orthogonal":
+                    nn.init.orthogonal_(block, gain)
+                else:
+                    nn.init.normal_(block, 0.0, gain / math.sqrt(hidden))
+        elif name.startswith("bias") and hh != "default":
+            nn.init.zeros_(param)
+        if name.startswith("bias_ih") and forget_bias is not None:
+            param[hidden:2 * hidden] = forget_bias
+
+
+def _cell(mode: str, xt: torch.Tensor, h: torch.Tensor, c: torch.Tensor | None,
+          w_hh: torch.Tensor, b_hh: torch.Tensor):
+    """One time step of PyTorch's RNN / LSTM / GRU; ``xt`` is W_ih x_t + b_ih, (B, G·H)."""
+    gh = torch.addmm(b_hh, h, w_hh.t())  # (B, G·H)
+    if mode == "LSTM":
+        i, f, g, o = (xt + gh).chunk(4, 1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        return torch.sigmoid(o) * torch.tanh(c), c
+    if mode == "GRU":
+        (rx, zx, nx), (rh, zh, nh) = xt.chunk(3, 1), gh.chunk(3, 1)
+        r, z = torch.sigmoid(rx + rh), torch.sigmoid(zx + zh)
+        n = torch.tanh(nx + r * nh)
+        return (1 - z) * n + z * h, c
+    return torch.tanh(xt + gh), c
+
+
+def unrolled(op: nn.RNNBase, x: torch.Tensor, tap: torch.Tensor | None = None) -> torch.Tensor:
+    """``op(x)[0]`` computed one step at a time (B, T, F) -> (B, T, H·dirs). ``tap``
+    (B, T, H·dirs) of zeros is added to every h_t of the top layer as it is made, so
+    its gradient is dL/dh_t through time: through the output and every later step."""
+    b, steps, _ = x.shape
+    hidden, dirs = op.hidden_size, 2 if op.bidirectional else 1
+    seq = x
+    for layer in range(op.num_layers):
+        outs = []
+        for d in range(dirs):
+            sfx = f"_l{layer}" + ("_reverse" if d else "")
+            xp = torch.addmm(getattr(op, "bias_ih" + sfx), seq.flatten(0, 1),
+                             getattr(op, "weight_ih" + sfx).t()).view(b, steps, -1)
+            w_hh, b_hh = getattr(op, "weight_hh" + sfx), getattr(op, "bias_hh" + sfx)
+            h = x.new_zeros(b, hidden)
+            c = x.new_zeros(b, hidden) if op.mode == "LSTM" else None
+            hs = [h] * steps
+            for t in (range(steps) if d == 0 else reversed(range(steps))):
+                h, c = _cell(op.mode, xp[:, t], h, c, w_hh, b_hh)
+                if tap is not None and layer == op.num_layers - 1:
+                    h = h + tap[:, t, d * hidden:(d + 1) * hidden]
+                hs[t] = h
+            outs.append(torch.stack(hs, 1))  # (B, T, H)
+        seq = torch.cat(outs, 2) if dirs == 2 else outs[0]
+    return seq
+
+
+class Recurrent(nn.Module):
+    """An RNN (tanh), LSTM or GRU over a (B, T, F) sequence: every h_t, or the last.
+
+    ``op`` is PyTorch's module (``batch_first``). With ``time_hook`` set (DeskLab does
+    on a measured step) the same weights run one step at a time and ``time_hook`` gets
+    dL/dh_t for every t, (B, T, H·dirs), in the backward pass: the gradient through time
+    (Bengio et al. 1994). Unset, PyTorch's fused kernel runs: the same numbers, faster.
+    """
+
+    def __init__(self, op: nn.RNNBase, last: bool):
+        super().__init__()
+        self.op = op
+        self.last = last
+        self.probe = nn.Identity()
+        self.time_hook = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, F)
+        if self.time_hook is None or not torch.is_grad_enabled():
+            seq = self.op(x)[0]  # (B, T, H·dirs)
+        else:
+            tap = x.new_zeros(x.shape[0], x.shape[1], self.op.hidden_size *
+                              (2 if self.op.bidirectional else 1), requires_grad=True)
+            tap.register_hook(self.time_hook)
+            seq = unrolled(self.op, x, tap)
+        seq = self.probe(seq)
+        if not self.last:
+            return seq
+        hidden = self.op.hidden_size  # h_T: a backward direction ends at t = 0
+        if self.op.bidirectional:
+            return torch.cat((seq[:, -1, :hidden], seq[:, 0, hidden:]), 1)  # (B, 2H)
+        return seq[:, -1]  # (B, H)
+
+    @property
+    def weight(self) -> nn.Parameter:
+        return self.op.weight_hh_l0  # the matrix the gradient meets at every step back
+
+
 class Head(nn.Module):
     """Flatten (if the last layer gives an image), then a linear map to the outputs."""
 

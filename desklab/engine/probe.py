@@ -20,46 +20,15 @@ from .build import DeskNet
 from .optim import task_loss  # noqa: F401 - the trainer imports it from here
 from .outputs import as_rows, first_float
 from .probe_cpu import CpuReducer
-from .probe_reduce import (N_ACT, N_COUNTS, N_GRAD, N_WEIGHT, ActConstants, as_units,
-                           gradient_stats, group_by_shape, hist_rows, reduce_activations,
-                           weight_stats)
+from .probe_reduce import (N_ACT, N_COUNTS, N_GRAD, N_WEIGHT, ActConstants, reduce_one,
+                           Reduced, as_units, gradient_stats, group_by_shape, hist_rows,
+                           reduce_activation, reduce_activations, weight_stats)
 
 HIST_SAMPLE = 8192  # during training, histogram at most this many values per layer
 # A layer of this many values or more is reduced in its own hook: stashing it for the
 # batched reduction kept megabytes alive past their use (page faults: ~50 ms per probe
 # on ResNet-20 at batch 128 on the CPU), and batching saves nothing at this size.
 REDUCE_AT_ONCE = 1 << 18
-
-
-class _Reduced:
-    """A layer's rows already reduced in its hook (stats, and counts for activations)."""
-
-    def __init__(self, stats: torch.Tensor, counts: torch.Tensor | None = None):
-        self.stats, self.counts = stats, counts
-        self.device = stats.device
-
-
-def reduce_activation(a: torch.Tensor, lo: float, hi: float,
-                      bounds: tuple[float, float] | None,
-                      hist_sample: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Stats (N_ACT,) and histogram (N_BINS + 2,) of one layer's output, on its device.
-
-    ``a`` is (B, F) or (B, C, H, W); units are features or channels (dim 1). With
-    ``hist_sample`` the histogram and the unit spread use only the first rows of the
-    batch, up to that many values (see `reduce_activations`).
-    """
-    stats, counts = _reduce_one(a, ActConstants.of([(lo, hi)], [bounds], a.device),
-                                hist_sample)
-    return stats[0], counts[0]
-
-
-def _reduce_one(a: torch.Tensor, consts, hist_sample: int | None,
-                work: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """One layer through `reduce_activations`: (1, N_ACT) stats, (1, N_COUNTS) counts."""
-    units = as_units(a.detach().float().contiguous()[None])  # channels_last: a copy
-    return reduce_activations(units, consts.lo, consts.hi, consts.bounds,
-                              hist_rows(a, hist_sample),
-                              None if work is None else as_units(work))
 
 
 class Prober:
@@ -70,7 +39,10 @@ class Prober:
         self.hist_sample = hist_sample  # None: exact histograms over the whole batch
         self.layout = ProbeLayout(tuple(
             LayerMeta(p.name, p.kind, p.activation, tuple(p.out_shape), p.params,
-                      p.hist_range, p.weight is not None, p.init) for p in self.points))
+                      p.hist_range, p.weight is not None, p.init, p.time_steps)
+            for p in self.points))
+        self._timed = self.layout.time_layers  # recurrent layers: dL/dh_t per time step
+        self._time: dict[int, torch.Tensor] = {}  # row -> (T,) norms of this step
         self._active = False
         n = len(self.points)
         self._act: list[torch.Tensor | None] = [None] * n
@@ -102,6 +74,9 @@ class Prober:
             for h in self._handles:
                 h.remove()
             self._handles = []
+        for row, i in enumerate(self._timed):  # unrolled in time on probed steps only
+            self.points[i].recurrent.time_hook = partial(self._on_time_grad, row) if on \
+                else None
         self._active = on
 
     def remove(self) -> None:
@@ -134,17 +109,23 @@ class Prober:
         if out.requires_grad:
             out.register_hook(partial(self._on_grad, index))
 
+    def _on_time_grad(self, row: int, grad: torch.Tensor) -> None:
+        """dL/dh_t (B, T, H) of a recurrent layer -> ||dL/dh_t|| over the batch (T,), on
+        its device; a layer run twice in a step keeps its first backward's."""
+        if row not in self._time:
+            self._time[row] = torch.linalg.vector_norm(grad.detach().float(), dim=(0, 2))
+
     def _on_grad(self, index: int, grad: torch.Tensor) -> None:
         self._grad[index] = self._reduced_grad(index, grad)
 
     def _reduced_grad(self, index: int, grad: torch.Tensor):
-        """dL/dh as `collect` takes it: a reference, or `_Reduced` for a large layer."""
+        """dL/dh as `collect` takes it: a reference, or `Reduced` for a large layer."""
         g = as_rows(grad.detach()) if self.points[index].units_last else grad.detach()
         if g.numel() >= REDUCE_AT_ONCE and self._on_cpu(g):
-            return _Reduced(self._cpu.one_gradient(g))
+            return Reduced(self._cpu.one_gradient(g))
         if g.numel() >= REDUCE_AT_ONCE:
             work = self._scratch(g.shape, g.device).view(1, -1)
-            return _Reduced(gradient_stats(g.float().reshape(1, -1), work))
+            return Reduced(gradient_stats(g.float().reshape(1, -1), work))
         return g
 
     def _on_cpu(self, t: torch.Tensor) -> bool:
@@ -158,10 +139,10 @@ class Prober:
             self._cache[key] = torch.empty((1, *shape), device=device)
         return self._cache[key]
 
-    def _reduce_act(self, index: int, a: torch.Tensor) -> _Reduced:
+    def _reduce_act(self, index: int, a: torch.Tensor) -> Reduced:
         if self._on_cpu(a):
-            return _Reduced(*self._cpu.one_activation(index, a, self.hist_sample))
-        return _Reduced(*_reduce_one(a, self._constants([index], a.device),
+            return Reduced(*self._cpu.one_activation(index, a, self.hist_sample))
+        return Reduced(*reduce_one(a, self._constants([index], a.device),
                                      self.hist_sample, self._scratch(a.shape, a.device)))
 
     def weights_before(self) -> list[torch.Tensor | None]:
@@ -264,11 +245,11 @@ class Prober:
         stats = torch.full((n, N_ACT + N_GRAD + N_WEIGHT), math.nan, device=device)
         hist = torch.full((n, N_COUNTS), math.nan, device=device)
         for i, a in enumerate(self._act):
-            if isinstance(a, _Reduced):
+            if isinstance(a, Reduced):
                 stats[i, :N_ACT] = a.stats[0]
                 hist[i] = a.counts[0]
         for i, g in enumerate(self._grad):
-            if isinstance(g, _Reduced):
+            if isinstance(g, Reduced):
                 stats[i, N_ACT:N_ACT + N_GRAD] = g.stats[0]
         self._act = [a if isinstance(a, torch.Tensor) else None for a in self._act]
         self._grad = [g if isinstance(g, torch.Tensor) else None for g in self._grad]
@@ -279,11 +260,22 @@ class Prober:
             self._reduce_groups(stats, hist, before)
         loss_t = loss.detach().float().reshape(1) if loss is not None else nan
         tail = extra.detach().double().reshape(-1) if extra is not None else nan[:0].double()
+        time = self._time_rows(device)
         packed = torch.cat([stats.flatten().double(), hist.flatten().double(),
-                            loss_t.double(), tail]).cpu().numpy()
-        self._act, self._grad = [None] * n, [None] * n
+                            time.flatten(), loss_t.double(), tail]).cpu().numpy()
+        self._act, self._grad, self._time = [None] * n, [None] * n, {}
         split, end = stats.numel(), stats.numel() + hist.numel()
+        times, end = packed[end:end + time.numel()], end + time.numel()
         snapshot = Snapshot(step, self.layout, packed[:split].reshape(stats.shape).copy(),
-                            packed[split:end].reshape(hist.shape).copy(), float(packed[end]),
-                            lr)
+                            packed[split:split + hist.numel()].reshape(hist.shape).copy(),
+                            float(packed[end]), lr,
+                            times.reshape(time.shape).copy() if self._timed else None)
         return snapshot, packed[end + 1:].copy()
+
+    def _time_rows(self, device: torch.device) -> torch.Tensor:
+        """(R, T) float64 of this step's gradients through time; NaN where none came."""
+        out = torch.full((len(self._timed), self.layout.time_steps), math.nan,
+                         dtype=torch.float64, device=device)
+        for row, norms in self._time.items():
+            out[row, :norms.numel()] = norms.to(device)
+        return out

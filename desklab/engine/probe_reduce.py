@@ -212,3 +212,34 @@ def weight_stats(weights: list[torch.Tensor], grads: list[torch.Tensor] | None,
     else:
         ratio = nan
     return torch.stack([std, grad_norm, ratio], dim=1)
+
+
+class Reduced:
+    """A layer's rows already reduced in its hook (stats, and counts for activations)."""
+
+    def __init__(self, stats: torch.Tensor, counts: torch.Tensor | None = None):
+        self.stats, self.counts = stats, counts
+        self.device = stats.device
+
+
+def reduce_activation(a: torch.Tensor, lo: float, hi: float,
+                      bounds: tuple[float, float] | None,
+                      hist_sample: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stats (N_ACT,) and histogram (N_BINS + 2,) of one layer's output, on its device.
+
+    ``a`` is (B, F) or (B, C, H, W); units are features or channels (dim 1). With
+    ``hist_sample`` the histogram and the unit spread use only the first rows of the
+    batch, up to that many values (see `reduce_activations`).
+    """
+    stats, counts = reduce_one(a, ActConstants.of([(lo, hi)], [bounds], a.device),
+                                hist_sample)
+    return stats[0], counts[0]
+
+
+def reduce_one(a: torch.Tensor, consts, hist_sample: int | None,
+                work: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """One layer through `reduce_activations`: (1, N_ACT) stats, (1, N_COUNTS) counts."""
+    units = as_units(a.detach().float().contiguous()[None])  # channels_last: a copy
+    return reduce_activations(units, consts.lo, consts.hi, consts.bounds,
+                              hist_rows(a, hist_sample),
+                              None if work is None else as_units(work))

@@ -20,6 +20,7 @@ from .records import Finding
 from .babysitting import initial_loss
 from .layout_cache import per_layout
 from .snapshot import Snapshot
+from .through_time import through_time
 
 if TYPE_CHECKING:  # for annotations only: history imports this module
     from .history import RunHistory
@@ -48,7 +49,7 @@ def diagnose(history: RunHistory) -> list[Finding]:
     snap = history.latest
     if snap is not None:
         for rule in (vanishing, exploding_depth, saturated, dead_units, collapsed, symmetric,
-                     update_ratio):
+                     update_ratio, through_time):
             found.extend(rule(snap))
         found.extend(exploding_growth(history))
     found.extend(overfitting(history))

@@ -98,6 +98,7 @@ class RunHistory:
         self.steps = DecimatingSeries(len(STEP_FIELDS), STEP_CAPACITY, np.float32)
         self.stats: DecimatingSeries | None = None  # rows (L, N_STATS)
         self.snapshots: deque[Snapshot] = deque(maxlen=keep_snapshots)
+        self.time_grads: DecimatingSeries | None = None  # rows (R, T): dL/dh_t by time
         self.events: list[Finding] = []  # from the trainer: diverged, failed, early_stopped
         self.diagnosed: list[Finding] = []  # from the rules: active, then resolved
         self._active: dict[str, Finding] = {}  # kind -> the rule's finding, first step kept
@@ -112,6 +113,10 @@ class RunHistory:
         if self.stats is None:
             self.stats = DecimatingSeries((len(snapshot.layout), N_STATS), self.capacity)
         self.stats.append(snapshot.step, snapshot.stats)
+        if snapshot.time_grad is not None:
+            if self.time_grads is None:
+                self.time_grads = DecimatingSeries(snapshot.time_grad.shape, self.capacity)
+            self.time_grads.append(snapshot.step, snapshot.time_grad)
         self.snapshots.append(snapshot)
         self.latest = snapshot
         if self.first is None:
@@ -215,5 +220,6 @@ class RunHistory:
     @property
     def nbytes(self) -> int:
         snap = sum(s.stats.nbytes + s.hist.nbytes for s in self.snapshots)
+        snap += self.time_grads.nbytes if self.time_grads is not None else 0
         return (self.metrics.nbytes + self.steps.nbytes + snap +
                 (self.stats.nbytes if self.stats else 0))

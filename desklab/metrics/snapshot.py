@@ -43,6 +43,7 @@ class LayerMeta:
     hist_range: tuple[float, float]
     has_weight: bool
     init: str = ""  # the init scheme of a designed layer ("" for a user's own model)
+    time_steps: int = 0  # a recurrent layer's T: its dL/dh_t is measured per time step
 
     @property
     def hist_edges(self) -> np.ndarray:
@@ -62,6 +63,16 @@ class ProbeLayout:
     def __len__(self) -> int:
         return len(self.layers)
 
+    @property
+    def time_layers(self) -> list[int]:
+        """Positions of the layers measured through time (rows of ``time_grad``)."""
+        return [i for i, m in enumerate(self.layers) if m.time_steps]
+
+    @property
+    def time_steps(self) -> int:
+        """Columns of ``time_grad``: the longest T (shorter layers end in NaN)."""
+        return max((m.time_steps for m in self.layers), default=0)
+
 
 @dataclass(frozen=True, eq=False)
 class Snapshot:
@@ -80,6 +91,9 @@ class Snapshot:
         Training loss of the probed batch.
     lr : float
         Learning rate in force.
+    time_grad : ndarray, shape (R, T), float64, read-only, or None
+        ||dL/dh_t|| over the batch at every time step t of the R layers in
+        ``layout.time_layers`` (the gradient through time); None when there are none.
     """
 
     step: int
@@ -88,10 +102,12 @@ class Snapshot:
     hist: np.ndarray
     loss: float = float("nan")
     lr: float = float("nan")
+    time_grad: np.ndarray | None = None
 
     def __post_init__(self):
-        for arr in (self.stats, self.hist):
-            arr.setflags(write=False)
+        for arr in (self.stats, self.hist, self.time_grad):
+            if arr is not None:
+                arr.setflags(write=False)
 
     def stat(self, name: str) -> np.ndarray:
         """One statistic for every layer, shape (L,)."""

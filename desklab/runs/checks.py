@@ -24,6 +24,7 @@ from ..metrics.records import Finding
 
 QUERY_BUDGET_S = 30.0  # the most one read may take: a crafted file must not hang us
 MAX_LAYERS = 100_000  # probe points a layout may name
+MAX_T = 100_000  # time steps a recurrent layer's layout entry may name
 LATEST_TIME = 1e11  # seconds since 1970 (year 5138): later stamps are damage
 TABLES = {  # the columns each table must have (extra ones are ignored)
     "meta": ("key", "value"),
@@ -181,13 +182,15 @@ def layout_from_meta(layers: list, path: Path) -> ProbeLayout:
                   and isinstance(m["activation"], str) and _int(m["params"])
                   and isinstance(m["has_weight"], bool) and isinstance(m.get("init", ""), str)
                   and _number(lo) and _number(hi) and lo < hi
-                  and all(_int(d) or d is None for d in shape))
+                  and all(_int(d) or d is None for d in shape)
+                  and _int(m.get("time_steps", 0)) and 0 <= m.get("time_steps", 0) <= MAX_T)
         except (KeyError, TypeError, ValueError):
             ok = False
         if not ok:
             raise RunFileError(f"{path}: layer {i} of the layout is malformed")
         out.append(LayerMeta(m["name"], m["kind"], m["activation"], shape, m["params"],
-                             (float(lo), float(hi)), m["has_weight"], m.get("init", "")))
+                             (float(lo), float(hi)), m["has_weight"], m.get("init", ""),
+                             m.get("time_steps", 0)))
     return ProbeLayout(tuple(out))
 
 
@@ -213,6 +216,13 @@ def check_snapshot_row(row, n_layers: int | None, path: Path) -> None:
         if len(blob) != n_layers * columns * 8:
             raise RunFileError(f"{path}: the snapshot at step {step} holds {len(blob)} bytes "
                                f"of {what}, not {n_layers} layers x {columns} x 8")
+
+
+def check_time_row(step, blob, shape: tuple[int, int], path: Path) -> None:
+    """A snapshot's gradient through time: (R, T) doubles."""
+    if not (_int(step) and isinstance(blob, bytes) and len(blob) == shape[0] * shape[1] * 8):
+        raise RunFileError(f"{path}: the gradient through time at step {_preview(step)} is "
+                           f"not {shape[0]} layers x {shape[1]} steps x 8 bytes")
 
 
 METRIC_FIELDS = ("loss", "val_loss", "train_acc", "val_acc", "train_top5", "val_top5", "lr")

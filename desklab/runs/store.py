@@ -22,7 +22,7 @@ import numpy as np
 from ..metrics import ProbeLayout, RunHistory, Snapshot
 from ..metrics.records import StepSeries
 from .checks import (
-    RunFileError, check_snapshot_row, check_step_row, check_tables, finding_from_row,
+    RunFileError, check_snapshot_row, check_step_row, check_tables, check_time_row, finding_from_row,
     layout_from_meta, meta_from_rows, metrics_from_row, open_run_db, reset_budget,
 )
 
@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS snapshots (step INTEGER PRIMARY KEY, loss REAL, lr RE
                                       written REAL);
 CREATE TABLE IF NOT EXISTS metrics (step INTEGER PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS findings (id INTEGER PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS time_grads (step INTEGER PRIMARY KEY, data BLOB NOT NULL);
 """
 
 
@@ -96,6 +97,9 @@ class RunWriter:
                         (snap.step, _nullable([snap.loss])[0], snap.lr,
                          np.ascontiguousarray(snap.stats, "<f8").tobytes(),
                          np.ascontiguousarray(snap.hist, "<f8").tobytes(), time.time()))
+        if snap.time_grad is not None:  # (R, T): its own table, so older readers still read
+            self.db.execute("INSERT OR REPLACE INTO time_grads VALUES (?, ?)",
+                            (snap.step, np.ascontiguousarray(snap.time_grad, "<f8").tobytes()))
 
     def commit(self) -> None:
         self.db.commit()
@@ -226,6 +230,7 @@ class RunReader:
             cur["steps"] = run[-1][0]
         layout = self.layout
         n = len(layout) if layout is not None else None
+        times = self._time_grads(layout, cur["snapshots"])
         for row in self._rows("SELECT step, loss, lr, stats, hist, written FROM snapshots "
                               "WHERE step > ? ORDER BY step", (cur["snapshots"],)):
             check_snapshot_row(row, n, self.path)
@@ -234,7 +239,8 @@ class RunReader:
             out.append(("snapshot", Snapshot(
                 step, layout, np.frombuffer(stats, "<f8").reshape(n, -1).copy(),
                 np.frombuffer(hist, "<f8").reshape(n, -1).copy(),
-                np.nan if loss is None else loss, np.nan if lr is None else lr)))
+                np.nan if loss is None else loss, np.nan if lr is None else lr,
+                times.get(step))))
             cur["snapshots"] = step
         for step, data in self._rows("SELECT step, data FROM metrics WHERE step > ? "
                                      "ORDER BY step", (cur["metrics"],)):
@@ -245,6 +251,23 @@ class RunReader:
             out.append(("finding", finding_from_row(row_id, data, self.path)))
             cur["findings"] = row_id
         return out, cur
+
+    def _time_grads(self, layout: ProbeLayout | None, after: int) -> dict[int, np.ndarray]:
+        """The (R, T) gradients through time after step ``after``, by step (a run
+        without recurrent layers, or written before they were measured, has none)."""
+        if layout is None or not layout.time_layers or not self._has_table("time_grads"):
+            return {}
+        shape = (len(layout.time_layers), layout.time_steps)
+        found = {}
+        for step, blob in self._rows("SELECT step, data FROM time_grads WHERE step > ? "
+                                     "ORDER BY step", (after,)):
+            check_time_row(step, blob, shape, self.path)
+            found[step] = np.frombuffer(blob, "<f8").reshape(shape).copy()
+        return found
+
+    def _has_table(self, name: str) -> bool:
+        return bool(self._rows("SELECT name FROM sqlite_master WHERE type = 'table' AND "
+                               "name = ?", (name,)))
 
     def history(self) -> RunHistory:
         history = RunHistory(self.layout)

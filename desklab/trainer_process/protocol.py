@@ -96,15 +96,16 @@ def pack_event(event) -> tuple:
     the numbers)."""
     payload = event.payload
     if event.kind == "snapshot":
-        payload = (payload.step, payload.stats, payload.hist, payload.loss, payload.lr)
+        payload = (payload.step, payload.stats, payload.hist, payload.loss, payload.lr,
+                   payload.time_grad)
     return (event.kind, event.step, payload, event.steps_per_second)
 
 
 def unpack_event(packed: tuple, layout) -> Event:
     kind, step, payload, rate = packed
     if kind == "snapshot":
-        snap_step, stats, hist, loss, lr = payload
-        payload = Snapshot(snap_step, layout, stats, hist, loss, lr)
+        snap_step, stats, hist, loss, lr, time_grad = payload
+        payload = Snapshot(snap_step, layout, stats, hist, loss, lr, time_grad)
     return Event(kind, step, payload, rate)
 
 

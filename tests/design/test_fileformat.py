@@ -36,7 +36,7 @@ BAD = {
     "unknown top field": ('{"format": "desklab.design/1", "colour": 1}', "unknown field"),
     "layers not a list": ('{"format": "desklab.design/1", "layers": {}}', "must be a list"),
     "layer without kind": ('{"format": "desklab.design/1", "layers": [{}]}', "needs a \"kind\""),
-    "unknown kind": ('{"format": "desklab.design/1", "layers": [{"kind": "lstm"}]}',
+    "unknown kind": ('{"format": "desklab.design/1", "layers": [{"kind": "transformer"}]}',
                      "unknown layer kind"),
     "string units": ('{"format": "desklab.design/1", "layers": [{"kind": "dense", '
                      '"units": "ten"}]}', "units must be a whole number"),

@@ -15,7 +15,8 @@ from .datasets import (DATASETS, INPUT_PARAMS, OUTPUT_PARAMS, PREPROCESS, TASKS,
                        input_params)
 from .inits import INITS
 from .layers import (
-    LAYER_KINDS, MAX_LAYERS, MAX_TOTAL_PARAMS, NORM_POSITIONS, NORMS, WEIGHTED_FIELDS,
+    LAYER_KINDS, MAX_LAYERS, MAX_TOTAL_PARAMS, NORM_POSITIONS, NORMS, RECURRENT_KINDS,
+    WEIGHTED_FIELDS,
 )
 from .training import OPTIMIZERS, SCHEDULES, TRAIN_PARAMS
 
@@ -36,6 +37,6 @@ COMMON = {p.name: p for p in COMMON_PARAMS}
 
 __all__ = ["ACTIVATIONS", "COMMON", "COMMON_PARAMS", "DATASETS", "INITS", "LAYER_KINDS",
            "MAX_LAYERS", "MAX_TOTAL_PARAMS", "NORMS", "NORM_POSITIONS", "OPTIMIZERS",
-           "INPUT_PARAMS", "OUTPUT_PARAMS", "PREPROCESS", "SCHEDULES", "TASKS", "TRAIN_PARAMS",
+           "INPUT_PARAMS", "OUTPUT_PARAMS", "PREPROCESS", "RECURRENT_KINDS", "SCHEDULES", "TASKS", "TRAIN_PARAMS",
            "WEIGHTED_FIELDS",
            "dataset_task", "dying_activations", "input_params", "saturating_activations"]

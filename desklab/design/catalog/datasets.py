@@ -8,6 +8,8 @@ from .real_data import REAL_DATASETS, RealDataset
 
 _SAMPLES = Param("samples", "int", 1000, "Number of examples generated.", 4, 200000)
 _NOISE = Param("noise", "float", 0.1, "Standard deviation of added noise.", 0.0, 5.0)
+_LENGTH = Param("length", "int", 50, "Sequence length T: the time the gradient must cross.",
+                2, 2000)
 
 
 def _bundled(name, label, text, total, features, classes) -> Entry:
@@ -74,6 +76,21 @@ DATASETS = Registry(
         Entry("sine", "Sine (regression)", "y = sin(x) + noise for x in [-π, π].",
               (_SAMPLES, _NOISE),
               {"shape": lambda p: (1,), "classes": lambda p: 1, "task": "regression"}),
+        Entry("adding", "Adding problem (sequence)",
+              "Hochreiter & Schmidhuber 1997: T steps of (value in [0, 1], marker); two "
+              "steps are marked, one in each half; the target is the sum of their values. "
+              "Predicting 1 everywhere leaves a mean squared error of 1/6 ≈ 0.167.",
+              (_SAMPLES, _LENGTH),
+              {"shape": lambda p: (p["length"], 2), "classes": lambda p: 1,
+               "task": "regression", "sequence": True}),
+        Entry("copy", "Copy: recall the first symbol (sequence)",
+              "Hochreiter & Schmidhuber 1997, experiment 2: the first step shows one of K "
+              "symbols, the next T - 2 random distractors from K others, the last a recall "
+              "mark; the class is the first symbol (chance 1/K). One-hot, 2K + 1 features.",
+              (_SAMPLES, _LENGTH,
+               Param("symbols", "int", 4, "K: symbols to remember (and distractors).", 2, 32)),
+              {"shape": lambda p: (p["length"], 2 * p["symbols"] + 1),
+               "classes": lambda p: p["symbols"], "task": "classes", "sequence": True}),
         Entry("file", "Your data (CSV, NPZ, IDX)",
               "Examples from a file: CSV (numeric columns, one label column), NPZ (arrays X "
               "and y) or MNIST-format IDX files (an images file or a folder). Integer labels "

@@ -7,6 +7,38 @@ from ..schema import Entry, Param, Registry
 
 # Which per-layer fields apply to a kind ("common" fields, beside its own params).
 WEIGHTED_FIELDS = ("activation", "init", "norm", "norm_position", "dropout", "bias")
+RECURRENT_FIELDS = ("init",)  # the input-to-hidden matrices W_ih
+
+# The settings every recurrent kind has. Its gates (meta "gates") set the weight count:
+# per layer and direction gates x hidden x (inputs + hidden) + 2 x gates x hidden biases.
+_RECURRENT = (
+    Param("hidden", "int", 64, "Hidden units per direction: the size of h_t.", 1, 4096),
+    Param("num_layers", "int", 1, "Recurrent layers stacked on each other.", 1, 8),
+    Param("bidirectional", "bool", False,
+          "Also read the sequence backwards; both directions' h_t side by side."),
+    Param("returns", "choice", "last",
+          "last: the final h_T (for a classifier or regressor); sequence: every h_t "
+          "(for another recurrent layer).", choices=("last", "sequence")),
+    Param("recurrent_init", "choice", "orthogonal",
+          "Init of the hidden-to-hidden matrices W_hh (per gate): orthogonal keeps every "
+          "singular value at the gain, so norms survive the trip through time (Saxe et al. "
+          "2014); gaussian N(0, gain²/hidden) spreads them from 0 to about 2·gain; default "
+          "is PyTorch's U(±1/√hidden).", choices=("orthogonal", "gaussian", "default")),
+    Param("recurrent_gain", "float", 1.0,
+          "Scale of W_hh: above 1 gradients can explode through time, below 1 they "
+          "vanish (Pascanu et al. 2013).", 0.0, 10.0),
+)
+_FORGET = Param("forget_bias", "float", 1.0,
+                "Initial forget-gate bias: 1 keeps the cell's memory from the first step "
+                "(Gers et al. 2000; Jozefowicz et al. 2015).", -10.0, 10.0)
+
+
+def _recurrent(name: str, label: str, text: str, gates: int, torch_cls: str,
+               extra: tuple = ()) -> Entry:
+    return Entry(name, label, text, _RECURRENT + extra,
+                 {"common": RECURRENT_FIELDS, "weighted": False, "recurrent": True,
+                  "gates": gates, "torch": torch_cls, "glyph": "↻",
+                  "default_activation": "tanh"})  # its h_t is tanh-bounded: hist, saturation
 
 LAYER_KINDS = Registry(
     "layer kinds",
@@ -63,8 +95,22 @@ LAYER_KINDS = Registry(
             {"common": ("activation", "init"), "weighted": False, "glyph": "⤾",
              "container": True, "default_activation": "identity"},
         ),
+        _recurrent("rnn", "RNN (tanh)",
+                   "Elman recurrent layer: h_t = tanh(W_ih x_t + W_hh h_(t-1) + b). Its "
+                   "gradient is multiplied by W_hh at every step back in time, so it "
+                   "vanishes or explodes over long sequences (Bengio et al. 1994).",
+                   1, "RNN"),
+        _recurrent("lstm", "LSTM",
+                   "Long short-term memory (Hochreiter & Schmidhuber 1997): a gated cell "
+                   "c_t = f·c_(t-1) + i·g carries the gradient back through time.",
+                   4, "LSTM", (_FORGET,)),
+        _recurrent("gru", "GRU",
+                   "Gated recurrent unit (Cho et al. 2014): an update gate mixes h_(t-1) "
+                   "into h_t, a shorter path for the gradient than the RNN's.",
+                   3, "GRU"),
     ],
 )
+RECURRENT_KINDS = tuple(e.name for e in LAYER_KINDS if e.meta.get("recurrent"))
 
 NORMS = Registry(
     "normalizations",

@@ -79,7 +79,7 @@ def _forget_range(plot, axis: str) -> None:
     setattr(plot, f"_range_{axis}", None)
 
 
-def _step_range(plot, steps: np.ndarray, planned: int = 0) -> None:
+def _step_range(plot, steps: np.ndarray, planned: int = 0, axis: str = "x") -> None:
     """x spans a running run's planned steps (``planned``), so it never moves while the
     plot fills from left to right; otherwise the data up to a "nice" limit, so it moves
     only now and then. Each move makes every axis of the plot work out its ticks again
@@ -87,7 +87,7 @@ def _step_range(plot, steps: np.ndarray, planned: int = 0) -> None:
     if len(steps):
         first, last = float(np.min(steps)), float(np.max(steps))
         end = planned if planned > last else nice_ceiling(last + 1)
-        _set_range(plot, "x", first, float(end))
+        _set_range(plot, axis, first, float(end))
 
 
 def _log_range(plot, values: np.ndarray, grow: bool = False) -> None:

@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
 from ...design import ACTIVATIONS, INITS, LAYER_KINDS, LayerSpec
+from ...design.catalog import RECURRENT_KINDS
 from .palette import KIND_COLORS
 
 ROLE_PATH = Qt.UserRole
@@ -29,9 +30,12 @@ def layer_summary(layer: LayerSpec) -> tuple[str, str]:
            "maxpool": lambda: f"{p['window']}x{p['window']} s{p['stride']}",
            "avgpool": lambda: f"{p['window']}x{p['window']} s{p['stride']}",
            "flatten": lambda: "",
-           "residual": lambda: f"shortcut {p['shortcut']}"}[layer.kind]()
+           "residual": lambda: f"shortcut {p['shortcut']}",
+           **dict.fromkeys(RECURRENT_KINDS, lambda: _recurrent_summary(p))}[layer.kind]()
     common = LAYER_KINDS[layer.kind].meta["common"]
     parts = []
+    if layer.kind in RECURRENT_KINDS:
+        parts.append(f"W_hh {p['recurrent_init']} ×{p['recurrent_gain']:g}")
     if "activation" in common:
         act = ACTIVATIONS.get(layer.activation)
         parts.append(act.meta.get("short", act.label) if act else layer.activation)
@@ -43,6 +47,12 @@ def layer_summary(layer: LayerSpec) -> tuple[str, str]:
     if "dropout" in common and isinstance(layer.dropout, (int, float)) and layer.dropout > 0:
         parts.append(f"dropout {layer.dropout:g}")
     return key, " · ".join(parts)
+
+
+def _recurrent_summary(p: dict) -> str:
+    """"64 ×2 bi → last": hidden units, stacked layers, directions, what it returns."""
+    stacked = f" ×{p['num_layers']}" if p["num_layers"] > 1 else ""
+    return f"{p['hidden']}{stacked}{' bi' if p['bidirectional'] else ''} → {p['returns']}"
 
 
 class CardDelegate(QStyledItemDelegate):

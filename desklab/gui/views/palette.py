@@ -12,7 +12,8 @@ from ..icons import icon
 KIND_MIME = "application/x-desklab-layer-kind"
 
 KIND_COLORS = {"dense": "#3b6fb6", "conv2d": "#2f8f6b", "maxpool": "#8a6bb8",
-               "avgpool": "#8a6bb8", "flatten": "#777777", "residual": "#c07a2c"}
+               "avgpool": "#8a6bb8", "flatten": "#777777", "residual": "#c07a2c",
+               "rnn": "#b0436e", "lstm": "#b0436e", "gru": "#b0436e"}
 
 
 def kind_icon(kind: str) -> QIcon:

@@ -13,12 +13,13 @@ import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget,
+    QComboBox, QGridLayout, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget,
 )
 
 from ..controllers.document import DesignDocument
 from .findings import FindingsList
-from ..plots import ActivationPanel, BoundaryPanel, GradientPanel, HealthPanel, LossPanel
+from ..plots import (ActivationPanel, BoundaryPanel, GradientPanel, HealthPanel, LossPanel,
+                     ThroughTimePanel)
 from .run_controls import RunControls
 from .train_panel import TrainPanel
 from ..controllers.feed import RunFeed
@@ -52,8 +53,14 @@ class TrainingView(RunControls, QWidget):
         self.loss = LossPanel()
         self.health = HealthPanel()
         self.boundary = BoundaryPanel()
+        self.through_time = ThroughTimePanel()
+        # one cell: a recurrent run's gradient through time, else the decision boundary
+        self.boundary_cell = QStackedWidget()
+        self.boundary_cell.addWidget(self.boundary)
+        self.boundary_cell.addWidget(self.through_time)
         self.findings = FindingsList()
-        self.panels = [self.activations, self.gradients, self.loss, self.health, self.boundary]
+        self.panels = [self.activations, self.gradients, self.loss, self.health, self.boundary,
+                       self.through_time]
         self.stat_combo = QComboBox()
         for key, (label, _, _) in ActivationPanel.STATS.items():
             self.stat_combo.addItem(label, key)
@@ -70,7 +77,7 @@ class TrainingView(RunControls, QWidget):
         col.addLayout(head)
         col.addWidget(self.activations, 1)
         for i, widget in enumerate([activations, self.gradients, self.loss, self.health,
-                                    self.boundary, self.findings]):
+                                    self.boundary_cell, self.findings]):
             grid.addWidget(widget, i // 3, i % 3)
         self.plots_area = QWidget()  # what "Export figure sheet" saves
         self.plots_area.setLayout(grid)
@@ -195,6 +202,8 @@ class TrainingView(RunControls, QWidget):
         if history.layout is not None and history.layout is not self._layout:
             self._layout = history.layout  # each panel takes it on its own turn below:
             self._unlaid = set(range(len(self.panels)))  # 50 layers' items, 5-15 ms a panel
+            self.boundary_cell.setCurrentWidget(
+                self.through_time if history.layout.time_layers else self.boundary)
         order = sorted(self._stale, key=lambda i: (i - self._next_panel) % len(self.panels))
         cost = 0.0
         planned = c.run_steps if c.running else 0

@@ -51,7 +51,8 @@ class LayoutActions:
             self.docks[name].widget().setMinimumWidth(width)
         self.resizeDocks([self.docks["network"], self.docks["inspector"]], [310, 330],
                          Qt.Horizontal)
-        self.resizeDocks([self.docks["palette"], self.docks["network"]], [118, 800],
+        # every tile in view: three rows of 52 px (the recurrent kinds are the third)
+        self.resizeDocks([self.docks["palette"], self.docks["network"]], [188, 800],
                          Qt.Vertical)
         self.resizeDocks([self.docks["inspector"], self.docks["preview"]], [520, 360],
                          Qt.Vertical)

@@ -1,0 +1,97 @@
+"""Gradient through time: ||dL/dh_t|| of a recurrent layer across its time steps.
+
+Top: a time step x training step heatmap of log10(||dL/dh_t|| / ||dL/dh_T||), decades
+below (blue) or above (red) the last step, on fixed levels; bottom: the latest curve
+and the first one on a log axis. It takes the boundary panel's place when a run has
+recurrent layers (a sequence has no 2-D decision boundary to draw).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+
+from ...metrics import ProbeLayout, RunHistory
+from .base import (Panel, _forget_range, _log_range, _set_range, _step_range, _thin,
+                   legend_title, small_font)
+
+LEVELS = (-6.0, 6.0)  # decades relative to the last step: symmetric, white = no change
+
+
+class ThroughTimePanel(Panel):
+    """The gradient through time of the run's first recurrent layer (see module doc)."""
+
+    HINT = ("Press <b>Train</b> (F5): for a recurrent layer this shows how the gradient "
+            "shrinks or grows on its way back through the time steps.")
+
+    def __init__(self, parent=None):
+        super().__init__("Gradient through time", parent)
+        self.setObjectName("throughTimePlot")
+        self.heat_plot = self._plot("")
+        self.heat_plot.setLabel("bottom", "time step t")
+        self.heat_plot.setLabel("left", "training step")
+        self.heat = pg.ImageItem()
+        cmap = pg.colormap.get("CET-D1")  # diverging: blue below the last step, red above
+        self.heat.setColorMap(cmap)
+        self.heat_plot.addItem(self.heat)
+        self.color_bar = pg.ColorBarItem(values=LEVELS, colorMap=cmap, interactive=False,
+                                         width=10)
+        self.color_bar.setImageItem(self.heat, insert_in=self.heat_plot)
+        self.color_bar.getAxis("right").setStyle(tickFont=small_font())
+        self.nextRow()
+        self.curve_plot = self._plot(legend_title(
+            "‖dL/dh_t‖", [("now", "#d1495b", False), ("first", "#7a7a7a", True)]))
+        self.curve_plot.setLogMode(y=True)
+        self.curve_plot.disableAutoRange()
+        self.curve_plot.setLabel("bottom", "time step t")
+        self.now = self.curve_plot.plot(pen=pg.mkPen("#d1495b", width=2))
+        self.first = self.curve_plot.plot(pen=pg.mkPen("#7a7a7a", width=1,
+                                                       style=Qt.DashLine))
+        self.row = 0  # which recurrent layer (row of Snapshot.time_grad) is shown
+
+    def _fixed_items(self) -> list:
+        return [self.now, self.first]
+
+    def reset(self) -> None:
+        super().reset()
+        self.heat.clear()
+
+    def set_layout(self, layout: ProbeLayout) -> None:
+        super().set_layout(layout)
+        _forget_range(self.curve_plot, "y")
+        if not layout.time_layers:
+            return
+        meta = layout.layers[layout.time_layers[self.row]]
+        self.heat_plot.setTitle(
+            f"{meta.name}: ‖dL/dh_t‖ / ‖dL/dh_T‖<br><span style='font-size:7pt'>"
+            "log10 · blue: vanished · red: exploded</span>", size="9pt")
+        for plot in (self.heat_plot, self.curve_plot):
+            _set_range(plot, "x", 0.5, meta.time_steps + 0.5)
+
+    def update(self, history: RunHistory) -> None:
+        snap, series = history.latest, history.time_grads
+        if snap is None or snap.time_grad is None or series is None or not len(series):
+            return
+        self._show_hint(False)
+        steps_t = snap.layout.layers[snap.layout.time_layers[self.row]].time_steps
+        t = np.arange(1, steps_t + 1, dtype=float)
+        for curve, row in ((self.now, snap.time_grad[self.row]),
+                           (self.first, history.first.time_grad[self.row]
+                            if history.first is not None and history.first.time_grad
+                            is not None else np.full(steps_t, np.nan))):
+            keep = np.isfinite(row[:steps_t]) & (row[:steps_t] > 0)
+            curve.setData(t[keep], row[:steps_t][keep])
+        if not self._new_step(history):
+            return
+        steps, values = _thin(series.steps, np.moveaxis(series.values, 0, -1))  # (R, T, N)
+        rows = values[self.row, :steps_t].T  # (N, T): one training step per image row
+        _log_range(self.curve_plot, rows, grow=False)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            decades = np.log10(rows / rows[:, -1:])
+        image = np.nan_to_num(decades, nan=0.0, posinf=LEVELS[1], neginf=LEVELS[0])
+        self.heat.setImage(image.astype(np.float32), levels=LEVELS, autoLevels=False)
+        # each row reaches to the next probe: n rows over (n - 1) gaps and one more
+        gap = float(steps[-1] - steps[0]) / (len(steps) - 1) if len(steps) > 1 else 1.0
+        self.heat.setRect(0.5, float(steps[0]), float(steps_t), len(steps) * gap)
+        _step_range(self.heat_plot, steps, self.planned_steps, axis="y")  # vertical here
