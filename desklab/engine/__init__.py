@@ -4,7 +4,8 @@ from .build import DeskNet, DesignInvalidError, ProbePoint, build
 from .datasets import Dataset, make_dataset
 from .device import DeviceError, available_devices, describe_device, resolve_device
 from .optim import task_loss
-from .probe import Prober, reduce_activation
+from .probe import Prober
+from .probe_reduce import reduce_activation
 from .probe_init import probe_at_init
 
 __all__ = [

@@ -144,7 +144,8 @@ def _file(rng, n, p):
 
 GENERATORS = {"file": _file, "gaussian": _gaussian, "moons": _moons, "circles": _circles,
               "spiral": _spiral, "xor": _xor, "blobs": _blobs, "sine": _sine,
-              "digits": _digits, "adding": _adding, "copy": _copy, "iris": _bundled("load_iris"), "wine": _bundled("load_wine"),
+              "digits": _digits, "adding": _adding, "copy": _copy,
+              "iris": _bundled("load_iris"), "wine": _bundled("load_wine"),
               "breast_cancer": _bundled("load_breast_cancer")}
 
 

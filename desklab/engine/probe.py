@@ -20,9 +20,9 @@ from .build import DeskNet
 from .optim import task_loss  # noqa: F401 - the trainer imports it from here
 from .outputs import as_rows, first_float
 from .probe_cpu import CpuReducer
-from .probe_reduce import (N_ACT, N_COUNTS, N_GRAD, N_WEIGHT, ActConstants, reduce_one,
-                           Reduced, as_units, gradient_stats, group_by_shape, hist_rows,
-                           reduce_activation, reduce_activations, weight_stats)
+from .probe_reduce import (N_ACT, N_COUNTS, N_GRAD, N_WEIGHT, ActConstants, Reduced,
+                           as_units, gradient_stats, group_by_shape, hist_rows,
+                           reduce_activations, reduce_one, weight_stats)
 
 HIST_SAMPLE = 8192  # during training, histogram at most this many values per layer
 # A layer of this many values or more is reduced in its own hook: stashing it for the

@@ -22,8 +22,8 @@ import numpy as np
 from ..metrics import ProbeLayout, RunHistory, Snapshot
 from ..metrics.records import StepSeries
 from .checks import (
-    RunFileError, check_snapshot_row, check_step_row, check_tables, check_time_row, finding_from_row,
-    layout_from_meta, meta_from_rows, metrics_from_row, open_run_db, reset_budget,
+    RunFileError, check_snapshot_row, check_step_row, check_tables, check_time_row,
+    finding_from_row, layout_from_meta, meta_from_rows, metrics_from_row, open_run_db, reset_budget,
 )
 
 FORMAT = "desklab.run/1"
@@ -253,21 +253,16 @@ class RunReader:
         return out, cur
 
     def _time_grads(self, layout: ProbeLayout | None, after: int) -> dict[int, np.ndarray]:
-        """The (R, T) gradients through time after step ``after``, by step (a run
-        without recurrent layers, or written before they were measured, has none)."""
-        if layout is None or not layout.time_layers or not self._has_table("time_grads"):
+        """The (R, T) gradients through time after step ``after``, by step ({}: none)."""
+        if layout is None or not layout.time_layers or not self._rows(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'time_grads'"):
             return {}
-        shape = (len(layout.time_layers), layout.time_steps)
-        found = {}
+        shape, found = (len(layout.time_layers), layout.time_steps), {}
         for step, blob in self._rows("SELECT step, data FROM time_grads WHERE step > ? "
                                      "ORDER BY step", (after,)):
             check_time_row(step, blob, shape, self.path)
             found[step] = np.frombuffer(blob, "<f8").reshape(shape).copy()
         return found
-
-    def _has_table(self, name: str) -> bool:
-        return bool(self._rows("SELECT name FROM sqlite_master WHERE type = 'table' AND "
-                               "name = ?", (name,)))
 
     def history(self) -> RunHistory:
         history = RunHistory(self.layout)
@@ -295,8 +290,7 @@ def _nullable(values) -> list:
 
 
 def _finite(d: dict) -> dict:
-    return {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
-            for k, v in d.items()}
+    return {k: None if isinstance(v, float) and not np.isfinite(v) else v for k, v in d.items()}
 
 
 def design_meta(design, device: str, total_params: int) -> dict:

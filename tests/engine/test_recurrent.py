@@ -150,3 +150,29 @@ def test_adding_and_copy_tasks_hold_what_they_say():
     assert x.shape == (300, 15, 7) and (x.sum(2) == 1).all()
     assert (x[:, 0, :3].argmax(1) == y).all()  # the class is the first symbol
     assert (x[:, 1:-1, 3:6].sum(2) == 1).all() and (x[:, -1, 6] == 1).all()
+
+
+def test_gradient_through_time_is_stored_and_a_damaged_row_is_named(tmp_path):
+    import sqlite3
+
+    from desklab.runs import RunReader, RunWriter
+    from desklab.runs.checks import RunFileError
+    model = build(net("rnn", length=8))
+    prober = Prober(model)
+    prober.active = True
+    loss = model(torch.rand(4, 8, 2)).pow(2).mean()
+    loss.backward()
+    snap = prober.collect(3, loss, 0.1)
+    prober.active = False
+    path = tmp_path / "r.desklab-run"
+    writer = RunWriter(path, {"name": "r"})
+    writer.record("snapshot", snap)
+    writer.close()
+    back = RunReader(path).history()
+    np.testing.assert_array_equal(back.latest.time_grad, snap.time_grad)
+    assert back.layout.layers[0].time_steps == 8
+    with sqlite3.connect(path) as db:  # a blob one step short
+        db.execute("UPDATE time_grads SET data = ?", (b"\0" * 56,))
+    with pytest.raises(RunFileError, match="r.desklab-run: the gradient through time at "
+                                           "step 3"):
+        RunReader(path).history()

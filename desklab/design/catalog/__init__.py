@@ -37,6 +37,7 @@ COMMON = {p.name: p for p in COMMON_PARAMS}
 
 __all__ = ["ACTIVATIONS", "COMMON", "COMMON_PARAMS", "DATASETS", "INITS", "LAYER_KINDS",
            "MAX_LAYERS", "MAX_TOTAL_PARAMS", "NORMS", "NORM_POSITIONS", "OPTIMIZERS",
-           "INPUT_PARAMS", "OUTPUT_PARAMS", "PREPROCESS", "RECURRENT_KINDS", "SCHEDULES", "TASKS", "TRAIN_PARAMS",
+           "INPUT_PARAMS", "OUTPUT_PARAMS", "PREPROCESS", "RECURRENT_KINDS",
+           "SCHEDULES", "TASKS", "TRAIN_PARAMS",
            "WEIGHTED_FIELDS",
            "dataset_task", "dying_activations", "input_params", "saturating_activations"]

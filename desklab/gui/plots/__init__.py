@@ -24,5 +24,6 @@ from .loss import LossPanel
 from .through_time import ThroughTimePanel
 
 __all__ = ["CLASS_COLORS", "MAX_POINTS", "MAX_STEP_POINTS", "ActivationPanel",
-           "BoundaryPanel", "GradientPanel", "HealthPanel", "LossPanel", "Panel", "ThroughTimePanel", "_thin",
+           "BoundaryPanel", "GradientPanel", "HealthPanel", "LossPanel", "Panel",
+           "ThroughTimePanel", "_thin",
            "depth_colors", "layer_ticks", "legend_title", "nice_ceiling"]
