@@ -21,6 +21,7 @@ from ..design.catalog import ACTIVATIONS
 from ..engine.build import ProbePoint
 from ..engine.outputs import first_float
 from .compiled import is_compiled
+from .through_time import TimeTap
 
 # torch class name -> catalog activation (histogram range, bounds for saturation)
 _BY_TORCH_CLASS = {e.meta["torch"]: e.name for e in ACTIVATIONS}
@@ -100,8 +101,9 @@ def _weight_of(module: nn.Module) -> tuple[str, nn.Parameter | None]:
 class Discovery:
     """Forward hooks for the first forward: output shape and calls per module."""
 
-    def __init__(self, picked: list[tuple[str, nn.Module]]):
+    def __init__(self, picked: list[tuple[str, nn.Module]], time_dim: int | None = None):
         self.picked = picked
+        self.time_dim = time_dim  # measure other sequence modules' dL/d(output) by position
         self.seen: dict[str, dict] = {}
         self._last_layout: tuple[tuple, bool] | None = None  # the previous output's
         self._handles = [m.register_forward_hook(self._hook(name)) for name, m in picked]
@@ -118,6 +120,10 @@ class Discovery:
                 return
             info["shape"], info["part"] = tuple(found.shape[1:]), where
             info["units_last"] = self._units_last(module, found)
+            if isinstance(module, nn.RNNBase) and found.dim() == 3:  # (B, T, H) or (T, B, H)
+                info["time_steps"] = found.shape[1 if module.batch_first else 0]
+            elif self.time_dim is not None and found.dim() > max(self.time_dim, 2):
+                info["time_steps"] = found.shape[self.time_dim]
             self._last_layout = (tuple(found.shape), info["units_last"])
         return hook
 
@@ -145,11 +151,14 @@ class Discovery:
                 continue  # never called, or not a float tensor (indices, tuples)
             act = _BY_TORCH_CLASS.get(type(module).__name__, "identity")
             entry = ACTIVATIONS[act]
+            steps, rnn = info.get("time_steps", 0), isinstance(module, nn.RNNBase)
             points.append(ProbePoint(
                 name, type(module).__name__, act, module, _weight_of(module)[1],
                 entry.meta["hist"], entry.meta["bounds"], info["shape"],
                 sum(p.numel() for p in module.parameters(recurse=False)),
-                units_last=info["units_last"]))
+                units_last=info["units_last"], time_steps=steps,
+                recurrent=TimeTap(module) if steps and rnn else None,
+                time_dim=self.time_dim if steps and not rnn else None))
         return points
 
     def tree(self, model: nn.Module) -> list[dict]:

@@ -64,15 +64,19 @@ class StepProber(Prober):
         self._forwards[index].append(forward)
         if out.requires_grad:
             out.register_hook(partial(self._on_step_grad, index, forward))
+            self._hook_time(index, out)
 
     def _on_step_grad(self, index: int, forward: _Forward, grad: torch.Tensor) -> None:
         forward.grad = self._reduced_grad(index, grad)
         forward.used = self._epoch
 
     def gradients_zeroed(self) -> None:
-        """The loop zeroed the gradients: backwards from now on are the step's."""
+        """The loop zeroed the gradients: backwards from now on are the step's (the
+        gradient through time too: the first backward after this)."""
         if self.active:
             self._epoch += 1
+            if not self._chosen:
+                self._time = {}
 
     def choose(self) -> None:
         """At the optimizer step: each module's forward (see the module docstring)."""
@@ -124,7 +128,8 @@ class StepProber(Prober):
         if scale != 1.0:  # dL/dh came from the scaled backward
             stats = snapshot.stats.copy()
             stats[:, GRAD_COLUMNS] /= scale
-            snapshot = replace(snapshot, stats=stats)
+            time = None if snapshot.time_grad is None else snapshot.time_grad / scale
+            snapshot = replace(snapshot, stats=stats, time_grad=time)
         return snapshot, host
 
 

@@ -53,7 +53,7 @@ NOT_EAGER = ("the model is torch.compile'd and this torch has no torch.compiler.
 
 def watch(model: nn.Module, optimizer: torch.optim.Optimizer | None = None, every: int = 10,
           run: str | os.PathLike | None = None, layers=None, ranks: str = "0",
-          name: str | None = None, scaler=None) -> Watcher:
+          name: str | None = None, scaler=None, time_dim: int | None = None) -> Watcher:
     """Start watching ``model`` (and ``optimizer``'s updates); see the module docstring.
 
     Parameters
@@ -73,16 +73,27 @@ def watch(model: nn.Module, optimizer: torch.optim.Optimizer | None = None, ever
         The loop's AMP scaler: dL/dh is then recorded unscaled, as the weight gradients
         are (they are read after ``scaler.step`` unscaled them; dL/dh is read during
         the scaled backward).
+    time_dim : int, optional
+        nn.RNN / LSTM / GRU layers record ||dL/dh_t|| at every time step t on probed
+        steps (the gradient through time, unrolled as the app does). With ``time_dim``
+        every other measured module whose output has that axis (a transformer block,
+        your own recurrent module: ``1`` for (batch, time, features)) records
+        ||dL/d(output)|| at each position along it: the gradient arriving there.
     """
-    return Watcher(model, optimizer, every, run, layers, ranks, name, scaler)
+    return Watcher(model, optimizer, every, run, layers, ranks, name, scaler, time_dim)
 
 
 class Watcher:
     """Hooks on a user's model; `log` once per training step; `close` at the end."""
 
     def __init__(self, model, optimizer=None, every=10, run=None, layers=None, ranks="0",
-                 name=None, scaler=None):
+                 name=None, scaler=None, time_dim=None):
         check_arguments(model, optimizer, every, run, ranks, name)
+        if time_dim is not None and (isinstance(time_dim, bool) or not isinstance(
+                time_dim, int) or time_dim < 1):
+            raise ValueError(f"time_dim should be the time axis of a module's output (1 "
+                             f"for (batch, time, features); not the batch axis 0), not "
+                             f"{time_dim!r}")
         optimizer = inner_optimizer(optimizer)  # (accelerate's wrapper: the HF Trainer)
         if scaler is not None and not hasattr(scaler, "get_scale"):
             raise TypeError(f"scaler should be a torch.amp.GradScaler, not "
@@ -99,7 +110,7 @@ class Watcher:
             return  # other ranks: every call is a no-op, no hooks, no file
         self.name = name or (Path(run).name if run else type(self.model).__name__)
         self.path = run_path(run, rank if ranks == "all" else None, self.name)
-        self.discovery = Discovery(candidates(self.model, layers))
+        self.discovery = Discovery(candidates(self.model, layers), time_dim)
         # a torch.compile'd model's probed steps (and this first one) run eagerly, with
         # the module hooks a compiled graph leaves out (see compiled.py)
         self._eager, self._eager_steps = compiled, EagerSteps()

@@ -44,7 +44,8 @@ class ProbePoint:
     init: str = ""  # the layer's init scheme ("" when unknown: a user's own model)
     units_last: bool = False  # a sequence (…, features): units are the last axis
     time_steps: int = 0  # T of a recurrent layer whose dL/dh_t is measured (else 0)
-    recurrent: nn.Module | None = None  # its modules.Recurrent (takes the time hook)
+    recurrent: object | None = None  # what takes the time hook (modules.Recurrent...)
+    time_dim: int | None = None  # else: dL/d(output) per position along this axis
 
 
 def _recurrent(layer: LayerSpec, in_shape: tuple) -> Recurrent:

@@ -170,28 +170,37 @@ def _cell(mode: str, xt: torch.Tensor, h: torch.Tensor, c: torch.Tensor | None,
     return torch.tanh(xt + gh), c
 
 
-def unrolled(op: nn.RNNBase, x: torch.Tensor, tap: torch.Tensor | None = None) -> torch.Tensor:
+def unrolled(op: nn.RNNBase, x: torch.Tensor, tap: torch.Tensor | None = None,
+             finals: list | None = None, state: tuple | None = None) -> torch.Tensor:
     """``op(x)[0]`` computed one step at a time (B, T, F) -> (B, T, H·dirs). ``tap``
     (B, T, H·dirs) of zeros is added to every h_t of the top layer as it is made, so
-    its gradient is dL/dh_t through time: through the output and every later step."""
+    its gradient is dL/dh_t through time: through the output and every later step.
+    ``finals`` gets each layer and direction's last (h, c), in PyTorch's h_n order;
+    ``state``: (h_0, c_0), each (layers·dirs, B, H), as PyTorch takes them (c_0 None
+    but for an LSTM)."""
     b, steps, _ = x.shape
     hidden, dirs = op.hidden_size, 2 if op.bidirectional else 1
     seq = x
     for layer in range(op.num_layers):
+        if layer and op.dropout and op.training:  # between layers, as PyTorch does
+            seq = nn.functional.dropout(seq, op.dropout, True)
         outs = []
         for d in range(dirs):
             sfx = f"_l{layer}" + ("_reverse" if d else "")
             xp = torch.addmm(getattr(op, "bias_ih" + sfx), seq.flatten(0, 1),
                              getattr(op, "weight_ih" + sfx).t()).view(b, steps, -1)
             w_hh, b_hh = getattr(op, "weight_hh" + sfx), getattr(op, "bias_hh" + sfx)
-            h = x.new_zeros(b, hidden)
-            c = x.new_zeros(b, hidden) if op.mode == "LSTM" else None
+            h = x.new_zeros(b, hidden) if state is None else state[0][layer * dirs + d]
+            c = None if op.mode != "LSTM" else \
+                x.new_zeros(b, hidden) if state is None else state[1][layer * dirs + d]
             hs = [h] * steps
             for t in (range(steps) if d == 0 else reversed(range(steps))):
                 h, c = _cell(op.mode, xp[:, t], h, c, w_hh, b_hh)
                 if tap is not None and layer == op.num_layers - 1:
                     h = h + tap[:, t, d * hidden:(d + 1) * hidden]
                 hs[t] = h
+            if finals is not None:
+                finals.append((h, c))
             outs.append(torch.stack(hs, 1))  # (B, T, H)
         seq = torch.cat(outs, 2) if dirs == 2 else outs[0]
     return seq

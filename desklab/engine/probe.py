@@ -75,8 +75,9 @@ class Prober:
                 h.remove()
             self._handles = []
         for row, i in enumerate(self._timed):  # unrolled in time on probed steps only
-            self.points[i].recurrent.time_hook = partial(self._on_time_grad, row) if on \
-                else None
+            if self.points[i].recurrent is not None:
+                self.points[i].recurrent.time_hook = partial(self._on_time_grad, row) \
+                    if on else None
         self._active = on
 
     def remove(self) -> None:
@@ -108,12 +109,22 @@ class Prober:
         self._act[index] = a
         if out.requires_grad:
             out.register_hook(partial(self._on_grad, index))
+            self._hook_time(index, out)
 
-    def _on_time_grad(self, row: int, grad: torch.Tensor) -> None:
+    def _hook_time(self, index: int, out: torch.Tensor) -> None:
+        """A module measured along ``time_dim`` (`desklab.watch`): ||dL/d(output)|| at
+        each position of that axis, over the batch and features."""
+        dim = self.points[index].time_dim
+        if dim is not None and out.dim() > dim:
+            dims = tuple(d for d in range(out.dim()) if d != dim)
+            out.register_hook(partial(self._on_time_grad, self._timed.index(index),
+                                      dims=dims))
+
+    def _on_time_grad(self, row: int, grad: torch.Tensor, dims=(0, 2)) -> None:
         """dL/dh_t (B, T, H) of a recurrent layer -> ||dL/dh_t|| over the batch (T,), on
         its device; a layer run twice in a step keeps its first backward's."""
         if row not in self._time:
-            self._time[row] = torch.linalg.vector_norm(grad.detach().float(), dim=(0, 2))
+            self._time[row] = torch.linalg.vector_norm(grad.detach().float(), dim=dims)
 
     def _on_grad(self, index: int, grad: torch.Tensor) -> None:
         self._grad[index] = self._reduced_grad(index, grad)
@@ -276,6 +287,7 @@ class Prober:
         """(R, T) float64 of this step's gradients through time; NaN where none came."""
         out = torch.full((len(self._timed), self.layout.time_steps), math.nan,
                          dtype=torch.float64, device=device)
-        for row, norms in self._time.items():
-            out[row, :norms.numel()] = norms.to(device)
+        for row, norms in self._time.items():  # a longer batch than the first: its start
+            n = min(norms.numel(), out.shape[1])
+            out[row, :n] = norms[:n].to(device)
         return out

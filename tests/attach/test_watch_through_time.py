@@ -1,0 +1,128 @@
+"""The gradient through time under `desklab.watch` (issue 28): a user's nn.LSTM / nn.GRU
+records ||dL/dh_t|| at every t equal to `torch.autograd.grad` of the loss w.r.t. each
+h_t of the test's own loop over the module's weights, on the probed step; ``time_dim``
+records the gradient arriving at each position of another module's output, equal to
+the test's own retained output's gradient. rel 1e-5."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import desklab
+from desklab.runs import RunReader
+
+PROBE_AT = 2
+
+
+class Classifier(nn.Module):
+    """A sequence classifier on h_T: (B, T, 4) -> LSTM or GRU -> Linear."""
+
+    def __init__(self, kind, batch_first=True):
+        super().__init__()
+        self.rnn = getattr(nn, kind)(4, 8, batch_first=batch_first)
+        self.head = nn.Linear(8, 3)
+        self.batch_first = batch_first
+
+    def forward(self, x, h0=None):  # x (B, T, 4)
+        seq = self.rnn(x if self.batch_first else x.transpose(0, 1), h0)[0]
+        last = seq[:, -1] if self.batch_first else seq[-1]
+        return self.head(last)
+
+
+def own_time_grads(rnn, head, x, y, h0=None):
+    """||dL/dh_t|| over the batch from a plain loop over ``rnn``'s weights, every h_t
+    retained (PyTorch's gate order: LSTM i, f, g, o; GRU r, z, n)."""
+    w_ih, w_hh, b_ih, b_hh = rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0
+    h = torch.zeros(x.shape[0], 8) if h0 is None else h0[0]
+    c = torch.zeros_like(h)
+    hs = []
+    for t in range(x.shape[1]):
+        gx, gh = x[:, t] @ w_ih.T + b_ih, h @ w_hh.T + b_hh
+        if isinstance(rnn, nn.LSTM):
+            i, f, g, o = (gx + gh).chunk(4, 1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+        else:
+            (rx, zx, nx), (rh, zh, nh) = gx.chunk(3, 1), gh.chunk(3, 1)
+            r, z = torch.sigmoid(rx + rh), torch.sigmoid(zx + zh)
+            h = (1 - z) * torch.tanh(nx + r * nh) + z * h
+        hs.append(h)
+    loss = nn.functional.cross_entropy(head(hs[-1]), y)
+    return np.array([g.norm().item() for g in torch.autograd.grad(loss, hs)])
+
+
+def train(model, tmp_path, batches, **watch_kwargs):
+    """4 steps under watch(every=2); returns the run's snapshot at PROBE_AT and what the
+    test computed itself on that step, before it."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    watcher = desklab.watch(model, optimizer, every=2, run=tmp_path / "r", **watch_kwargs)
+    expected = None
+    for step, (x, y, h0) in enumerate(batches):
+        if step == PROBE_AT:
+            expected = own_time_grads(model.rnn, model.head, x, y, h0)
+        loss = nn.functional.cross_entropy(model(x, h0), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        watcher.log(loss=loss)
+    watcher.close()
+    history = RunReader(watcher.path).history()
+    return next(s for s in history.snapshots if s.step == PROBE_AT), expected
+
+
+def batches(n=4, h0=False):
+    torch.manual_seed(0)
+    return [(torch.randn(6, 11, 4), torch.randint(0, 3, (6,)),
+             torch.randn(1, 6, 8) if h0 else None) for _ in range(n)]
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_a_users_recurrent_layer_gets_its_gradient_through_time(tmp_path, kind):
+    model = Classifier(kind)
+    snap, expected = train(model, tmp_path, batches())
+    row = snap.layout.time_layers.index(snap.layout.names.index("rnn"))
+    np.testing.assert_allclose(snap.time_grad[row], expected, rtol=1e-5)
+    assert expected[0] < expected[-1]  # a fading profile, not a flat one
+    assert "forward" not in vars(model.rnn)  # the module's own forward is back
+
+
+def test_time_first_layout_and_an_initial_state(tmp_path):
+    model = Classifier("GRU", batch_first=False)
+    snap, expected = train(model, tmp_path, batches(h0=True))
+    np.testing.assert_allclose(snap.time_grad[0], expected, rtol=1e-5)
+
+
+def test_time_dim_records_the_gradient_at_each_position(tmp_path):
+    """A transformer block's output (B, T, 16): ||dL/d out[:, t]|| over batch and
+    features, against the gradient of the test's own retained output."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0,
+                                                     batch_first=True))
+    head = nn.Linear(16, 3)
+    optimizer = torch.optim.SGD(list(model.parameters()) + list(head.parameters()), lr=0.05)
+    watcher = desklab.watch(model, optimizer, every=2, run=tmp_path / "t", time_dim=1,
+                            layers=["0"])
+    expected = None
+    for step in range(4):
+        x, y = torch.randn(5, 9, 16), torch.randint(0, 3, (5,))
+        out = model(x)
+        if step == PROBE_AT:
+            out.retain_grad()
+        loss = nn.functional.cross_entropy(head(out[:, 0]), y)  # the first position only
+        optimizer.zero_grad()
+        loss.backward()
+        if step == PROBE_AT:
+            expected = out.grad.norm(dim=(0, 2)).numpy()
+        optimizer.step()
+        watcher.log(loss=loss)
+    watcher.close()
+    snap = next(s for s in RunReader(watcher.path).history().snapshots if s.step == PROBE_AT)
+    np.testing.assert_allclose(snap.time_grad[0], expected, rtol=1e-5)
+    assert expected[0] > 0 and (expected[1:] == 0).all()  # only position 0 is read
+
+
+def test_a_bad_time_dim_is_refused():
+    model = Classifier("LSTM")
+    with pytest.raises(ValueError, match="time_dim"):
+        desklab.watch(model, torch.optim.SGD(model.parameters(), lr=0.1), time_dim=0)
