@@ -108,3 +108,38 @@ def test_stopping_a_pair_still_records_both_runs(window, qtbot, monkeypatch):
     assert all(0 < r.steps < 2000 for r in controller.records)
     assert {r.name for r in window.runs.records} == {"lr-too-low", "lr-tuned"}
     compare.close()
+
+
+def test_recurrent_runs_side_by_side_overlay_their_gradient_through_time(qtbot):
+    """Two finished recurrent runs: the depth plot becomes ||dL/dh_t|| by time step, each
+    run's curve the snapshot's own row at the slider (step 0 and the last)."""
+    from desklab.engine.trainer import Trainer
+    from desklab.gui.controllers.runs import RunList, RunRecord
+    from desklab.gui.views.compare import CompareWindow
+    from desklab.lessons import get_preset
+    from desklab.metrics import RunHistory
+    records = []
+    for slug in ("rnn-adding", "lstm-adding"):
+        design = get_preset(slug)
+        design.input.params["length"] = 12
+        design.train.steps, design.train.probe_every = 30, 10
+        history = RunHistory()
+        for event in Trainer(design).events():
+            if event.kind in ("snapshot", "metrics", "steps"):
+                history.record(event.kind, event.payload)
+        records.append(RunRecord(slug, design, history, "finished", steps=30))
+    compare = CompareWindow(RunList())
+    qtbot.addWidget(compare)
+    compare.show_records(records)
+    compare._redraw(force=True)
+    assert "by time step" in compare.depth.titleLabel.text
+    for k, record in enumerate(records):
+        item = compare.lines[k]["depth"]  # its raw data (getData gives log10 here)
+        x, y = item.xData, item.yData
+        np.testing.assert_array_equal(x, np.arange(1, 13))
+        np.testing.assert_array_equal(y, record.history.latest.time_grad[0])
+    assert compare.shown_steps == [20, 20]  # opened at the end: live, not at step 0
+    compare.slider.setValue(0)
+    np.testing.assert_array_equal(compare.lines[1]["depth"].yData,
+                                  records[1].history.first.time_grad[0])
+    compare.close()

@@ -63,6 +63,7 @@ class CompareWindow(QMainWindow):
         self.stop_button.clicked.connect(self.controller.stop)
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setObjectName("replay_slider")
+        self.slider.setRange(0, 0)  # at its end, live (Qt's 0..99 opened reruns at step 0)
         self.slider.setToolTip("Replay: the per-layer views show the snapshot at this step")
         self.slider.valueChanged.connect(lambda _v: self._redraw(force=True))
         self.step_label = QLabel("live")
@@ -176,13 +177,29 @@ class CompareWindow(QMainWindow):
                 self.panels[k].set_layout(h.layout)
             self.panels[k].update(view)
             self.shown_steps[k] = snap.step
-            grad = snap.stat("grad_mean_abs")
-            ok = np.isfinite(grad) & (grad > 0)
-            self.lines[k]["depth"].setData(np.arange(len(grad))[ok], grad[ok])
+            self._depth_or_time(k, snap)
             self.findings[k].set_findings(h.findings, at_step=at)
         self.step_marker.setVisible(at is not None)
         if at is not None:
             self.step_marker.setValue(at)
+
+    def _depth_or_time(self, k: int, snap) -> None:
+        """Run ``k``'s mean |dL/dh| by depth at the slider; for recurrent runs its
+        ||dL/dh_t|| by time step instead (RNN against LSTM: the lesson's picture)."""
+        timed = snap.time_grad is not None
+        title = ("‖dL/dh_t‖ by time step (at the slider)" if timed else
+                 "mean |dL/dh| by depth (at the slider)")
+        if self.depth.titleLabel.text != title:
+            self.depth.setTitle(title)
+            self.depth.setLabel("bottom", "time step t" if timed else "layer")
+        if timed:
+            grad = snap.time_grad[0]
+            x = np.arange(1, len(grad) + 1)
+        else:
+            grad = snap.stat("grad_mean_abs")
+            x = np.arange(len(grad))
+        ok = np.isfinite(grad) & (grad > 0)
+        self.lines[k]["depth"].setData(x[ok], grad[ok])
 
     def closeEvent(self, event) -> None:
         self.timer.stop()

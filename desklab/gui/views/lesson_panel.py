@@ -22,6 +22,10 @@ SIGN_TEXT = {  # finding kind -> (what to spot, in short; how it shows)
     "symmetric": ("Identical units", "every unit of a layer computes the same"),
     "overfitting": ("Overfitting", "validation loss rises while training loss falls"),
     "update_ratio": ("Update size off", "steps too large or too small for the weights"),
+    "vanishing_time": ("Vanishing through time",
+                       "||dL/dh_t|| at the first time steps decades below the last's"),
+    "exploding_time": ("Exploding through time",
+                       "||dL/dh_t|| at the first time steps decades above the last's"),
 }
 
 
