@@ -176,3 +176,22 @@ def test_gradient_through_time_is_stored_and_a_damaged_row_is_named(tmp_path):
     with pytest.raises(RunFileError, match="r.desklab-run: the gradient through time at "
                                            "step 3"):
         RunReader(path).history()
+
+
+@pytest.mark.parametrize("kind", RECURRENT_KINDS)
+def test_onnx_export_runs_the_same_numbers(kind, tmp_path):
+    """The ONNX file (PyTorch's exporter) evaluated by onnx's own reference runtime."""
+    onnx = pytest.importorskip("onnx")
+    from onnx.reference import ReferenceEvaluator
+
+    from desklab.engine.onnx_export import export_onnx
+    design = net(kind, length=10)
+    path = tmp_path / "m.onnx"
+    export_onnx(design, path)
+    onnx.checker.check_model(onnx.load(str(path)))
+    assert kind.upper() in {n.op_type for n in onnx.load(str(path)).graph.node}
+    x = np.random.default_rng(0).random((1, 10, 2), dtype=np.float32)
+    (got,) = ReferenceEvaluator(str(path)).run(None, {"x": x})
+    with torch.no_grad():
+        expected = build(design)(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)
