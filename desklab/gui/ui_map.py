@@ -96,7 +96,7 @@ def snapshot(window) -> dict:
         "labels": {w.objectName(): w.text() for w in window.findChildren(QLabel)
                    if w.objectName() and w.isVisible()},
         "findings": window.training.findings.texts(),
-        "plots": {p.objectName(): p.shown() for p in window.training.panels},
+        "plots": {p.objectName(): p.shown() for p in window.training.shown_panels()},
     }
 
 

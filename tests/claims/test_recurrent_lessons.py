@@ -43,7 +43,7 @@ def test_lstm_solves_the_adding_problem_where_the_rnn_stays_at_chance():
     assert rnn.metric("val_loss")[-1] > 0.9 * chance
     assert lstm.metric("val_loss")[-1] < 0.05
     # the gradient through time at the end: the LSTM's at least 3 decades above
-    assert ratios(lstm)[-1] / ratios(rnn)[-1] > 10 ** 3
+    assert ratios(lstm)[-1] > 10 ** 3 * ratios(rnn)[-1]  # (the RNN's may underflow to 0)
     assert "vanishing_time" in kinds(rnn)
 
 

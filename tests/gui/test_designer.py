@@ -144,7 +144,7 @@ def test_open_save_round_trip_and_bad_file(window, tmp_path):
     assert str(path.resolve()) in window.recent_files()
     before = dumps(doc.design)
     bad = tmp_path / "bad.json"
-    bad.write_text('{"format": "desklab.design/1", "layers": [{"kind": "lstm"}]}')
+    bad.write_text('{"format": "desklab.design/1", "layers": [{"kind": "transformer"}]}')
     assert not window.open_path(bad)
     assert "unknown layer kind" in window.errors[-1]
     assert dumps(doc.design) == before and bad.read_text().startswith('{"format"')

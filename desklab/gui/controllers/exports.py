@@ -114,7 +114,7 @@ class Exporter:
         view = self.window.training
         view.redraw(everything=True)
         return self._guard("the figure sheet", lambda: _save_png(figure_sheet_image(
-            view.panels, self.window.doc.design.name, view.feed), path))
+            view.shown_panels(), self.window.doc.design.name, view.feed), path))
 
     # --- menu entries: ask for a path, then export
 

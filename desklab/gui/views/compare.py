@@ -129,7 +129,7 @@ class CompareWindow(QMainWindow):
         self.controller.stop()
         self.records = list(records)[:2]
         self._label()
-        self.controller.dirty = True
+        self._redraw(force=True)  # drawn now, at their end, not at the next tick
 
     def _label(self) -> None:
         for k, label in enumerate(self.names):

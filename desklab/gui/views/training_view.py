@@ -144,6 +144,13 @@ class TrainingView(RunControls, QWidget):
         self.stop_and_reset()
         self.show_feed(RunFeed(self, history, state))
 
+    def shown_panels(self) -> list:
+        """The panels on screen: the boundary panel or, in its cell for a recurrent run,
+        the gradient through time (the figure sheet and the UI map take these)."""
+        hidden = self.boundary if self.boundary_cell.currentWidget() is self.through_time \
+            else self.through_time
+        return [p for p in self.panels if p is not hidden]
+
     def shutdown(self) -> None:
         self.timer.stop()
         self.controller.stop_and_join()
