@@ -18,6 +18,7 @@ from .landscape import add_landscape_parser
 from .probe import add_probe_parsers
 from .runs import add_runs_parser
 from .search import add_search_parser
+from .serve import add_serve_parser
 from .train import add_train_parser
 
 
@@ -45,6 +46,7 @@ def make_parser() -> argparse.ArgumentParser:
                        add_gui_parser, add_datasets_parser, add_runs_parser,
                        add_landscape_parser, add_search_parser):
         add_parser(sub, _design_args)
+    add_serve_parser(sub)
     return parser
 
 

@@ -24,29 +24,56 @@ def add_runs_parser(sub, design_args) -> None:
     q = verbs.add_parser("list", help="every run in the runs folder, newest first")
     q.add_argument("--root", metavar="DIR", help="the runs folder (default: $DESKLAB_RUNS "
                    "or the user data folder)")
+    _remote_args(q)
     q.set_defaults(func=cmd_list)
     q = verbs.add_parser("show", help="a run's summary, last layer table and findings")
     q.add_argument("run", help="a run file, or part of a run's name in the runs folder")
     q.add_argument("--json", metavar="PATH", help="write the desklab.report/1 JSON")
+    _remote_args(q)
+    q.add_argument("--follow", action="store_true", help="with --remote: read the run "
+                   "as it is written, to its end (reconnecting when the server is lost)")
     q.set_defaults(func=cmd_show)
     q = verbs.add_parser("export", help="a run's per-layer CSV or TensorBoard logs")
     q.add_argument("run")
+    _remote_args(q)
     q.add_argument("--csv", metavar="PATH", help="one row per probed step and layer")
     q.add_argument("--tensorboard", metavar="DIR", help="TensorBoard event files")
     q.set_defaults(func=cmd_export)
-    p.set_defaults(func=lambda args: cmd_list(argparse.Namespace(root=None)))
+    p.set_defaults(func=lambda args: cmd_list(argparse.Namespace(root=None, remote=None)))
 
 
-def _open(run: str):
+def _remote_args(q) -> None:
+    q.add_argument("--remote", metavar="URL", help="a run store served by 'desklab serve' "
+                   "(http://localhost:6008 through an SSH tunnel)")
+    q.add_argument("--token", help="the token 'desklab serve' printed (default "
+                   "$DESKLAB_TOKEN)")
+
+
+def _open(run: str, args=None):
     from ..runs import RunReader
     from ..runs.folder import resolve_run
+    if args is not None and args.remote:
+        from ..runs.remote import RemoteRun, find_remote
+        found = find_remote(args.remote, run, args.token)
+        return RemoteRun(args.remote, found["id"], args.token, found["name"])
     try:
         return RunReader(resolve_run(run))
     except (FileNotFoundError, ValueError) as exc:
         raise CliError(str(exc)) from None
 
 
+def _remote_list(args: argparse.Namespace) -> int:
+    from ..runs.remote import remote_runs
+    for r in remote_runs(args.remote, args.token):
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(r.get("started") or 0)))
+        print(terminal_safe(f"{when}  {r.get('status', '?'):<11} {r.get('steps', 0):>8,} "
+                            f"steps  {r.get('source', '?'):<8} {r['name']:<24} {r['id']}"))
+    return 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
+    if getattr(args, "remote", None):
+        return _remote_list(args)
     from ..runs import list_runs
     from ..runs.folder import runs_root
     root = args.root or runs_root()
@@ -67,10 +94,15 @@ def cmd_list(args: argparse.Namespace) -> int:
 def _report(reader, history) -> dict:
     from ..metrics.report import train_report
     from ..runs.folder import read_info
-    meta, info = reader.meta, read_info(reader.path)
+    meta = reader.meta
+    if isinstance(reader.path, str):  # remote: its listing's status, the steps it sent
+        steps = int(history.steps.steps[-1]) + 1 if len(history.steps) else 0
+        info = SimpleNamespace(status=reader.status, steps=steps)  # (the server's word)
+    else:
+        info = read_info(reader.path)
     ended = meta.get("ended") or time.time()
     seconds = max(0.0, ended - meta.get("started", ended))
-    design = SimpleNamespace(name=meta.get("name", reader.path.stem),
+    design = SimpleNamespace(name=meta.get("name", Path(str(reader.path)).stem),
                              train=SimpleNamespace(seed=meta.get("seed")))
     trainer = SimpleNamespace(device_name=meta.get("device", "?"),
                               model_total_params=meta.get("total_params", 0),
@@ -80,13 +112,16 @@ def _report(reader, history) -> dict:
 
 def cmd_show(args: argparse.Namespace) -> int:
     from ..metrics.report import layer_table, to_json
-    reader = _open(args.run)
+    reader = _open(args.run, args)
     path, wal_missing = reader.path, reader.wal_missing
-    if args.json and args.json != "-" and _same_file(args.json, path):
+    if args.json and args.json != "-" and not args.remote and _same_file(args.json, path):
         reader.close()
         raise CliError(f"--json {args.json} is the run itself: give another file")
+    if args.follow and not args.remote:
+        reader.close()
+        raise CliError("--follow reads a run from 'desklab serve': give --remote URL")
     try:
-        history = reader.history()
+        history = _followed(reader) if args.follow else reader.history()
         report = _report(reader, history)
         meta = reader.meta
     finally:
@@ -117,6 +152,22 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _followed(run):
+    """The whole run, read as it is written; progress and lost connections on stderr."""
+    from ..metrics import RunHistory
+    from ..runs.remote import follow
+    history = RunHistory(run.layout)
+
+    def add(events) -> None:
+        for kind, payload in events:
+            history.record(kind, payload)
+        if history.latest is not None:
+            print(f"step {history.latest.step} recorded ({run.status})", file=sys.stderr,
+                  flush=True)
+    follow(run, add, lambda text: print(terminal_safe(text), file=sys.stderr, flush=True))
+    return history
+
+
 def _same_file(target: str, run) -> bool:
     """Whether writing ``target`` would replace the run file (or one of its companions),
     through a link or not."""
@@ -128,13 +179,13 @@ def _same_file(target: str, run) -> bool:
 def cmd_export(args: argparse.Namespace) -> int:
     if not (args.csv or args.tensorboard):
         raise CliError("give --csv PATH and/or --tensorboard DIR")
-    reader = _open(args.run)
+    reader = _open(args.run, args)
     for target in (args.csv, args.tensorboard):
-        if target and target != "-" and _same_file(target, reader.path):
+        if target and target != "-" and not args.remote and _same_file(target, reader.path):
             reader.close()
             raise CliError(f"{target} is the run itself: give another file")
     try:
-        events, _ = reader.events()
+        events = reader.all_events()
     finally:
         reader.close()
     snapshots = [p for kind, p in events if kind == "snapshot"]

@@ -60,6 +60,8 @@ def open_run_db(path: Path) -> sqlite3.Connection:
     wal_missing = _wal_left_behind(path)  # before SQLite makes an empty one
     # as_uri quotes '#' and '?': a folder such as ~/C#/runs is not cut at the '#'
     uri = Path(os.path.abspath(path)).as_uri() + "?mode=ro"
+    if wal_missing:  # no writer has it (one always has its -wal): read it as it is, so
+        uri += "&immutable=1"  # SQLite makes no -wal / -shm beside it (nothing written)
     try:
         db = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=5.0,
                              factory=_Budgeted)

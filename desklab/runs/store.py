@@ -22,9 +22,9 @@ import numpy as np
 from ..metrics import ProbeLayout, RunHistory, Snapshot
 from ..metrics.records import StepSeries
 from .checks import (
-    RunFileError, check_snapshot_row, check_step_row, check_tables, check_time_row,
-    finding_from_row, layout_from_meta, meta_from_rows, metrics_from_row, open_run_db, reset_budget,
+    RunFileError, check_tables, layout_from_meta, meta_from_rows, open_run_db, reset_budget,
 )
+from .rows import START, fetch_rows, rows_to_events
 
 FORMAT = "desklab.run/1"
 SUFFIX = ".desklab-run"
@@ -216,73 +216,34 @@ class RunReader:
         return last if isinstance(last, int) else None
 
     def events(self, after: dict | None = None) -> tuple[list[tuple[str, object]], dict]:
-        """The events stored since ``after`` (a cursor this returned before; None: all)
-        in an order `RunHistory.record` can replay, and the new cursor."""
-        cur = dict(after or {"steps": -1, "snapshots": -1, "metrics": -1, "findings": 0})
-        out: list[tuple[str, object]] = []
-        rows = self._rows("SELECT step, loss, acc, lr FROM steps WHERE step > ? "
-                          "ORDER BY step", (cur["steps"],))
-        for row in rows:
-            check_step_row(row, self.path)
-        for run in _consecutive(rows):
-            out.append(("steps", StepSeries(run[0][0], *(np.array(
-                [np.nan if r[k] is None else r[k] for r in run], float) for k in (1, 2, 3)))))
-            cur["steps"] = run[-1][0]
-        layout = self.layout
-        n = len(layout) if layout is not None else None
-        times = self._time_grads(layout, cur["snapshots"])
-        for row in self._rows("SELECT step, loss, lr, stats, hist, written FROM snapshots "
-                              "WHERE step > ? ORDER BY step", (cur["snapshots"],)):
-            check_snapshot_row(row, n, self.path)
-            step, loss, lr, stats, hist, written = row
-            cur["written"] = written  # wall time of the newest snapshot's commit
-            out.append(("snapshot", Snapshot(
-                step, layout, np.frombuffer(stats, "<f8").reshape(n, -1).copy(),
-                np.frombuffer(hist, "<f8").reshape(n, -1).copy(),
-                np.nan if loss is None else loss, np.nan if lr is None else lr,
-                times.get(step))))
-            cur["snapshots"] = step
-        for step, data in self._rows("SELECT step, data FROM metrics WHERE step > ? "
-                                     "ORDER BY step", (cur["metrics"],)):
-            out.append(("metrics", metrics_from_row(step, data, self.path)))
-            cur["metrics"] = step
-        for row_id, data in self._rows("SELECT id, data FROM findings WHERE id > ? "
-                                       "ORDER BY id", (cur["findings"],)):
-            out.append(("finding", finding_from_row(row_id, data, self.path)))
-            cur["findings"] = row_id
-        return out, cur
+        """The events stored since ``after`` (a cursor this returned before; None: from
+        the start), at most `rows.LIMITS` rows of each kind, in an order
+        `RunHistory.record` can replay, and the new cursor (call again until no event)."""
+        return rows_to_events(self.rows(after), self.layout, after, self.path)
 
-    def _time_grads(self, layout: ProbeLayout | None, after: int) -> dict[int, np.ndarray]:
-        """The (R, T) gradients through time after step ``after``, by step ({}: none)."""
-        if layout is None or not layout.time_layers or not self._rows(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'time_grads'"):
-            return {}
-        shape, found = (len(layout.time_layers), layout.time_steps), {}
-        for step, blob in self._rows("SELECT step, data FROM time_grads WHERE step > ? "
-                                     "ORDER BY step", (after,)):
-            check_time_row(step, blob, shape, self.path)
-            found[step] = np.frombuffer(blob, "<f8").reshape(shape).copy()
-        return found
+    def all_events(self) -> list[tuple[str, object]]:
+        """Every event of the run, read in bounded pieces."""
+        out, cur = [], None
+        while True:
+            events, cur = self.events(cur)
+            if not events:
+                return out
+            out += events
+
+    def rows(self, after: dict | None = None) -> dict:
+        """The raw rows after ``after`` (what `desklab serve` sends)."""
+        has_times = bool(self._rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                    "name = 'time_grads'"))
+        return fetch_rows(self._rows, dict(after or START), self.layout, has_times)
 
     def history(self) -> RunHistory:
         history = RunHistory(self.layout)
-        events, _ = self.events()
-        for kind, payload in events:
+        for kind, payload in self.all_events():
             history.record(kind, payload)
         return history
 
     def close(self) -> None:
         self.db.close()
-
-
-def _consecutive(rows: list) -> list[list]:
-    runs: list[list] = []
-    for row in rows:
-        if runs and row[0] == runs[-1][-1][0] + 1:
-            runs[-1].append(row)
-        else:
-            runs.append([row])
-    return runs
 
 
 def _nullable(values) -> list:

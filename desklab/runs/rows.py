@@ -1,0 +1,128 @@
+"""A run file's rows after a cursor, and the events they make: one conversion for the
+`RunReader` (rows from SQLite) and a remote run (the same rows from `desklab serve`).
+
+The rows are hostile input either way: every one goes through `checks` before it
+becomes an event. A read is bounded (`LIMITS` rows per table); the cursor says where
+the next read starts, so a long run arrives in pieces, in order.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import numpy as np
+
+from ..metrics import ProbeLayout, Snapshot
+from ..metrics.records import StepSeries
+from .checks import (RunFileError, check_snapshot_row, check_step_row, check_time_row,
+                     finding_from_row, metrics_from_row)
+
+LIMITS = {"steps": 50_000, "snapshots": 500, "metrics": 5_000, "findings": 5_000}
+START = {"steps": -1, "snapshots": -1, "metrics": -1, "findings": 0}
+BLOBS = {"snapshots": (3, 4), "time_grads": (1,)}  # which columns are bytes
+
+
+def fetch_rows(query, cur: dict, layout: ProbeLayout | None, has_times: bool) -> dict:
+    """Each table's rows after ``cur`` (``query(sql, args)`` runs one statement), at
+    most `LIMITS` of each; the gradients through time of the snapshots fetched."""
+    rows = {
+        "steps": query("SELECT step, loss, acc, lr FROM steps WHERE step > ? ORDER BY step "
+                       "LIMIT ?", (cur["steps"], LIMITS["steps"])),
+        "snapshots": query("SELECT step, loss, lr, stats, hist, written FROM snapshots "
+                           "WHERE step > ? ORDER BY step LIMIT ?",
+                           (cur["snapshots"], LIMITS["snapshots"])),
+        "metrics": query("SELECT step, data FROM metrics WHERE step > ? ORDER BY step "
+                         "LIMIT ?", (cur["metrics"], LIMITS["metrics"])),
+        "findings": query("SELECT id, data FROM findings WHERE id > ? ORDER BY id LIMIT ?",
+                          (cur["findings"], LIMITS["findings"])),
+        "time_grads": []}
+    if has_times and layout is not None and layout.time_layers and rows["snapshots"]:
+        last = rows["snapshots"][-1][0]
+        rows["time_grads"] = query("SELECT step, data FROM time_grads WHERE step > ? AND "
+                                   "step <= ? ORDER BY step", (cur["snapshots"], last))
+    return rows
+
+
+def rows_to_events(rows: dict, layout: ProbeLayout | None, after: dict | None,
+                   source: Path | str) -> tuple[list[tuple[str, object]], dict]:
+    """The events of ``rows`` in an order `RunHistory.record` can replay, and the cursor
+    after them; anything malformed is a `RunFileError` naming ``source``."""
+    cur = dict(after or START)
+    out: list[tuple[str, object]] = []
+    for row in rows["steps"]:
+        check_step_row(row, source)
+    for run in _consecutive(rows["steps"]):
+        out.append(("steps", StepSeries(run[0][0], *(np.array(
+            [np.nan if r[k] is None else r[k] for r in run], float) for k in (1, 2, 3)))))
+        cur["steps"] = run[-1][0]
+    n = len(layout) if layout is not None else None
+    times = {}
+    if layout is not None and layout.time_layers:
+        shape = (len(layout.time_layers), layout.time_steps)
+        for step, blob in rows["time_grads"]:
+            check_time_row(step, blob, shape, source)
+            times[step] = np.frombuffer(blob, "<f8").reshape(shape).copy()
+    for row in rows["snapshots"]:
+        check_snapshot_row(row, n, source)
+        step, loss, lr, stats, hist, written = row
+        cur["written"] = written  # wall time of the newest snapshot's commit
+        out.append(("snapshot", Snapshot(
+            step, layout, np.frombuffer(stats, "<f8").reshape(n, -1).copy(),
+            np.frombuffer(hist, "<f8").reshape(n, -1).copy(),
+            np.nan if loss is None else loss, np.nan if lr is None else lr,
+            times.get(step))))
+        cur["snapshots"] = step
+    for step, data in rows["metrics"]:
+        out.append(("metrics", metrics_from_row(step, data, source)))
+        cur["metrics"] = step
+    for row_id, data in rows["findings"]:
+        out.append(("finding", finding_from_row(row_id, data, source)))
+        cur["findings"] = row_id
+    return out, cur
+
+
+def _consecutive(rows: list) -> list[list]:
+    runs: list[list] = []
+    for row in rows:
+        if runs and row[0] == runs[-1][-1][0] + 1:
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    return runs
+
+
+def encode_rows(rows: dict) -> dict:
+    """``rows`` as JSON-ready lists (bytes as base64 text)."""
+    return {table: [[base64.b64encode(v).decode() if i in BLOBS.get(table, ()) else v
+                     for i, v in enumerate(row)] for row in table_rows]
+            for table, table_rows in rows.items()}
+
+
+def decode_rows(data, source: str) -> dict:
+    """`encode_rows`' output back to rows (tuples, bytes), or a `RunFileError`."""
+    try:
+        out = {}
+        for table in ("steps", "snapshots", "metrics", "findings", "time_grads"):
+            blobs = BLOBS.get(table, ())
+            out[table] = [tuple(base64.b64decode(v, validate=True) if i in blobs else v
+                                for i, v in enumerate(row)) for row in data[table]]
+        return out
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RunFileError(f"{source}: the server sent malformed rows ({exc})") from None
+
+
+def valid_cursor(value) -> dict | None:
+    """A client's cursor: START's keys, whole numbers (a "written" time passes); None
+    when it is not one."""
+    if value is None:
+        return dict(START)
+    if not isinstance(value, dict):
+        return None
+    cur = {}
+    for key in START:
+        v = value.get(key)
+        if isinstance(v, bool) or not isinstance(v, int) or not -1 <= v < 2 ** 62:
+            return None
+        cur[key] = v
+    return cur

@@ -1,0 +1,231 @@
+"""`desklab serve` (issue 29): a watched script, the server and a follower in three
+processes; every snapshot arrives, in order, equal to the run file's own; a server
+killed mid-run is reported "disconnected" and followed again when it returns; tokens,
+ids, bounds, and a store the server never writes to."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("aiohttp")
+
+from desklab.metrics import ProbeLayout, LayerMeta, Snapshot  # noqa: E402
+from desklab.runs import RunReader, RunWriter  # noqa: E402
+from desklab.runs.remote import RemoteError, RemoteRun, find_remote, follow  # noqa: E402
+from desklab.runs.rows import LIMITS  # noqa: E402
+
+TOKEN = "test-token-0123456789"
+SCRIPT = """
+import sys, time, torch
+from torch import nn
+import desklab
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 2))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+w = desklab.watch(model, opt, every=2, run=sys.argv[1])
+for step in range(int(sys.argv[2])):
+    x, y = torch.randn(32, 4), torch.randint(0, 2, (32,))
+    loss = nn.functional.cross_entropy(model(x), y)
+    opt.zero_grad(); loss.backward(); opt.step()
+    w.log(loss=loss)
+    time.sleep(float(sys.argv[3]))
+w.close()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(root: Path, port: int) -> subprocess.Popen:
+    env = dict(os.environ, DESKLAB_TOKEN=TOKEN)
+    proc = subprocess.Popen([sys.executable, "-m", "desklab", "serve", "--runs", str(root),
+                             "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    assert "serving" in proc.stdout.readline()
+    return proc
+
+
+def script(root: Path, steps: int, pause: float) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", SCRIPT, str(root / "watched"),
+                             str(steps), str(pause)])
+
+
+def wait_for(predicate, timeout=60.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def listed(url: str):
+    """The watched run once the server lists it (None before: its file is not there)."""
+    try:
+        return find_remote(url, "watched", TOKEN)
+    except RemoteError:
+        return None
+
+
+def local_snapshots(path: Path) -> list:
+    reader = RunReader(path)
+    try:
+        return [p for k, p in reader.all_events() if k == "snapshot"]
+    finally:
+        reader.close()
+
+
+def same(a: list, b: list) -> None:
+    assert [s.step for s in a] == [s.step for s in b]
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x.stats, y.stats)
+        np.testing.assert_array_equal(x.hist, y.hist)
+        assert x.loss == y.loss or (np.isnan(x.loss) and np.isnan(y.loss))
+
+
+@pytest.fixture
+def stop_all():
+    procs = []
+    yield procs
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+        p.wait(10)
+
+
+def test_three_processes_every_snapshot_in_order(tmp_path, stop_all):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    writer = script(tmp_path, 60, 0.03)
+    stop_all.append(writer)
+    stop_all.append(serve(tmp_path, port))
+    run_file = wait_for(lambda: next(iter(tmp_path.glob("*.desklab-run")), None))
+    found = wait_for(lambda: listed(url))
+    # the CLI follower, a process of its own, reports as the local file's own report
+    follower = subprocess.run([sys.executable, "-m", "desklab", "runs", "show", "watched",
+                               "--remote", url, "--token", TOKEN, "--follow", "--json",
+                               str(tmp_path / "remote.json")], capture_output=True,
+                              text=True, timeout=120)
+    assert follower.returncode == 0, follower.stderr
+    assert writer.wait(60) == 0
+    steps = [int(line.split()[1]) for line in follower.stderr.splitlines()
+             if line.startswith("step ")]
+    assert steps == sorted(steps) and steps[-1] == 58  # in order, to the last probe
+    local = subprocess.run([sys.executable, "-m", "desklab", "runs", "show", str(run_file),
+                            "--json", str(tmp_path / "local.json")], capture_output=True,
+                           text=True, timeout=60)
+    assert local.returncode == 0, local.stderr
+    remote_report = json.loads((tmp_path / "remote.json").read_text())
+    local_report = json.loads((tmp_path / "local.json").read_text())
+    for key in ("history", "layers", "findings", "steps", "state"):
+        assert remote_report[key] == local_report[key], key
+    # and every snapshot, read here through the server, equals the file's
+    run = RemoteRun(url, found["id"], TOKEN)
+    same([p for k, p in run.all_events() if k == "snapshot"], local_snapshots(run_file))
+
+
+def test_a_killed_server_is_followed_again_when_it_returns(tmp_path, stop_all):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    writer = script(tmp_path, 120, 0.05)
+    stop_all.append(writer)
+    server = serve(tmp_path, port)
+    stop_all.append(server)
+    found = wait_for(lambda: listed(url))
+    run = RemoteRun(url, found["id"], TOKEN)
+    seen, statuses = [], []
+    done = threading.Event()
+
+    def go():
+        follow(run, lambda ev: seen.extend(p for k, p in ev if k == "snapshot"),
+               statuses.append, wait=1.0)
+        done.set()
+    thread = threading.Thread(target=go, daemon=True)
+    thread.start()
+    wait_for(lambda: len(seen) >= 3)
+    server.kill()  # kill -9, mid-run
+    server.wait(10)
+    wait_for(lambda: any(s.startswith("disconnected") for s in statuses), 30)
+    stop_all.append(serve(tmp_path, port))
+    assert done.wait(120), statuses
+    assert "reconnected" in statuses
+    assert writer.wait(60) == 0
+    same(seen, local_snapshots(next(tmp_path.glob("*.desklab-run"))))
+
+
+def _get(url: str, token: str | None):
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers),
+                                    timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def _big_run(path: Path, snapshots: int) -> None:
+    layout = ProbeLayout((LayerMeta("fc1", "dense", "relu", (4,), 20, (-1.0, 1.0), True),))
+    writer = RunWriter(path, {"name": "big", "source": "watch"})
+    for step in range(snapshots):
+        writer.record("snapshot", Snapshot(step, layout, np.full((1, 11), float(step)),
+                                           np.zeros((1, 42)), 0.5, 0.1))
+    writer.close()
+
+
+def test_tokens_ids_bounds_and_a_store_never_written(tmp_path, stop_all):
+    _big_run(tmp_path / "big.desklab-run", LIMITS["snapshots"] + 100)
+    digest = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+              for p in tmp_path.iterdir()}
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    stop_all.append(serve(tmp_path, port))
+    for token in (None, "", "wrong", TOKEN + "x"):
+        status, body = _get(f"{url}/api/runs", token)
+        assert status == 401 and b"big" not in body
+    status, body = _get(f"{url}/api/runs", TOKEN)
+    (listed,) = json.loads(body)
+    assert status == 200 and listed["name"] == "big" and "path" not in listed
+    status, body = _get(f"{url}/api/runs/{listed['id']}/rows", None)
+    assert status == 401 and b"stats" not in body
+    for bad in ("..%2Fbig.desklab-run", "%2Fetc%2Fpasswd", "big.desklab-run",
+                str(tmp_path / "big.desklab-run").replace("/", "%2F"), "..", "big"):
+        assert _get(f"{url}/api/runs/{bad}/rows", TOKEN)[0] == 404, bad
+        assert _get(f"{url}/api/runs/{bad}", TOKEN)[0] == 404, bad
+    for query in ("after=%7B%22steps%22%3A%22x%22%7D", "after=%5B%5D", "wait=abc",
+                  "after=%7B%22steps%22%3A-5%7D"):
+        assert _get(f"{url}/api/runs/{listed['id']}/rows?{query}", TOKEN)[0] == 400, query
+    run = RemoteRun(url, listed["id"], TOKEN)
+    first, cursor = run.events(None)
+    assert len(first) == LIMITS["snapshots"]  # a bounded piece, then the rest
+    rest, _ = run.events(cursor)
+    assert [p.step for _, p in first + rest] == list(range(LIMITS["snapshots"] + 100))
+    assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in tmp_path.iterdir()} == digest
+
+
+def test_listening_beyond_this_machine_warns(tmp_path, stop_all):
+    proc = subprocess.Popen([sys.executable, "-m", "desklab", "serve", "--runs",
+                             str(tmp_path), "--host", "0.0.0.0", "--port", str(free_port())],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, DESKLAB_TOKEN=TOKEN))
+    stop_all.append(proc)
+    assert "serving" in proc.stdout.readline()
+    proc.kill()
+    assert "warning: listening on 0.0.0.0" in proc.communicate(timeout=10)[1]
