@@ -112,14 +112,13 @@ def _report(reader, history) -> dict:
 
 def cmd_show(args: argparse.Namespace) -> int:
     from ..metrics.report import layer_table, to_json
+    if args.follow and not args.remote:
+        raise CliError("--follow reads a run from 'desklab serve': give --remote URL")
     reader = _open(args.run, args)
     path, wal_missing = reader.path, reader.wal_missing
     if args.json and args.json != "-" and not args.remote and _same_file(args.json, path):
         reader.close()
         raise CliError(f"--json {args.json} is the run itself: give another file")
-    if args.follow and not args.remote:
-        reader.close()
-        raise CliError("--follow reads a run from 'desklab serve': give --remote URL")
     try:
         history = _followed(reader) if args.follow else reader.history()
         report = _report(reader, history)

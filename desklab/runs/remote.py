@@ -37,6 +37,20 @@ def _token(token: str | None) -> str:
     return token
 
 
+def check_url(url: str) -> str:
+    """``url`` if it is http(s)://host[:port][/path], else a `RemoteError`."""
+    parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname \
+            or parts.query or parts.fragment:
+        raise RemoteError(f"--remote {url!r} is not a server address like "
+                          "http://localhost:6008")
+    try:
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError:
+        raise RemoteError(f"--remote {url!r} has a bad port") from None
+    return url.rstrip("/")
+
+
 def get_json(url: str, token: str | None, timeout: float = TIMEOUT_S):
     """GET ``url`` with the token; its JSON, or a `RemoteError` in plain words."""
     request = urllib.request.Request(url, headers={
@@ -72,7 +86,7 @@ def _base(url: str) -> str:
 
 def remote_runs(url: str, token: str | None = None) -> list[dict]:
     """The server's listing, newest first."""
-    runs = get_json(f"{url.rstrip('/')}/api/runs", token)
+    runs = get_json(f"{check_url(url)}/api/runs", token)
     if not isinstance(runs, list) or not all(isinstance(r, dict) and isinstance(
             r.get("id"), str) and isinstance(r.get("name"), str) for r in runs):
         raise RemoteError(f"{_base(url)} sent a listing that is not one")
@@ -97,7 +111,7 @@ class RemoteRun:
 
     def __init__(self, url: str, run_id: str, token: str | None = None,
                  name: str = ""):
-        self.url, self.token = url.rstrip("/"), _token(token)
+        self.url, self.token = check_url(url), _token(token)
         self.base = f"{self.url}/api/runs/{urllib.parse.quote(run_id, safe='')}"
         self.path = f"{_base(self.url)}/{name or run_id}"  # what messages name
         self.wal_missing = False

@@ -229,3 +229,19 @@ def test_listening_beyond_this_machine_warns(tmp_path, stop_all):
     assert "serving" in proc.stdout.readline()
     proc.kill()
     assert "warning: listening on 0.0.0.0" in proc.communicate(timeout=10)[1]
+
+
+@pytest.mark.parametrize("argv,words", [
+    (["runs", "list", "--remote", "notaurl", "--token", "t"], "is not a server address"),
+    (["runs", "list", "--remote", "ftp://x", "--token", "t"], "is not a server address"),
+    (["runs", "list", "--remote", "http://x:port", "--token", "t"], "bad port"),
+    (["runs", "list", "--remote", "http://127.0.0.1:1", "--token", "t"], "cannot reach"),
+    (["runs", "show", "x", "--follow"], "give --remote URL"),
+    (["serve", "--runs", "/no/such/folder"], "no such folder"),
+])
+def test_bad_remote_arguments_are_one_line(argv, words, monkeypatch, capsys):
+    from desklab.cli import main
+    monkeypatch.delenv("DESKLAB_TOKEN", raising=False)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert words in err and len(err.strip().splitlines()) == 1, err
