@@ -62,6 +62,11 @@ def get_json(url: str, token: str | None, timeout: float = TIMEOUT_S):
     except urllib.error.HTTPError as exc:
         why = {401: "refused the token", 404: "has no such run",
                400: "refused the request"}.get(exc.code, f"answered {exc.code}")
+        if exc.code == 409:  # the server's own one line
+            try:
+                why = str(json.loads(exc.read(4096))["error"])
+            except (ValueError, KeyError, TypeError):
+                why = "cannot read the run"
         raise RemoteError(f"{_base(url)} {why}") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)

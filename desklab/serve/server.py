@@ -89,7 +89,10 @@ def make_app(root: Path, token: str) -> web.Application:
         path = await _off_loop(store.path_of, request.match_info["id"])
         if path is None:
             return web.json_response({"error": "no such run"}, status=404)
-        return _json(await _off_loop(_read_meta, path))
+        try:
+            return _json(await _off_loop(_read_meta, path))
+        except (OSError, ValueError) as exc:
+            return _unreadable(exc)
 
     async def rows(request):
         path = await _off_loop(store.path_of, request.match_info["id"])
@@ -97,16 +100,22 @@ def make_app(root: Path, token: str) -> web.Application:
             return web.json_response({"error": "no such run"}, status=404)
         try:
             after = valid_cursor(json.loads(request.query.get("after", "null")))
-            wait = min(max(float(request.query.get("wait", "0")), 0.0), MAX_WAIT_S)
+            wait = float(request.query.get("wait", "0"))
         except ValueError:
             after = None
-        if after is None:
+        if after is None or not 0.0 <= wait < float("inf"):  # (NaN fails this too)
             return web.json_response({"error": "bad cursor or wait"}, status=400)
-        end = time.monotonic() + wait
-        reader = await _off_loop(RunReader, path)
+        end = time.monotonic() + min(wait, MAX_WAIT_S)
+        try:
+            reader = await _off_loop(RunReader, path)
+        except (OSError, ValueError) as exc:  # gone, or damaged (RunFileError)
+            return _unreadable(exc)
         try:
             while True:
-                piece = await _off_loop(_piece, reader, after)
+                try:
+                    piece = await _off_loop(_piece, reader, after)
+                except ValueError as exc:  # a damaged row (RunFileError)
+                    return _unreadable(exc)
                 if piece["events"] or time.monotonic() >= end or piece["ended"]:
                     del piece["events"]
                     return _json(piece)
@@ -118,6 +127,13 @@ def make_app(root: Path, token: str) -> web.Application:
     app.add_routes([web.get("/api/runs", runs), web.get("/api/runs/{id}", meta),
                     web.get("/api/runs/{id}/rows", rows)])
     return app
+
+
+def _unreadable(exc: Exception) -> web.Response:
+    """A run that cannot be read: why, in one line (no traceback, no path of the
+    server's beyond the run's own name)."""
+    why = str(exc).split(": ", 1)[-1]
+    return web.json_response({"error": f"the run cannot be read: {why}"}, status=409)
 
 
 def _read_meta(path: Path) -> dict:

@@ -209,7 +209,7 @@ def test_tokens_ids_bounds_and_a_store_never_written(tmp_path, stop_all):
         assert _get(f"{url}/api/runs/{bad}/rows", TOKEN)[0] == 404, bad
         assert _get(f"{url}/api/runs/{bad}", TOKEN)[0] == 404, bad
     for query in ("after=%7B%22steps%22%3A%22x%22%7D", "after=%5B%5D", "wait=abc",
-                  "after=%7B%22steps%22%3A-5%7D"):
+                  "after=%7B%22steps%22%3A-5%7D", "wait=nan", "wait=-1", "wait=inf"):
         assert _get(f"{url}/api/runs/{listed['id']}/rows?{query}", TOKEN)[0] == 400, query
     run = RemoteRun(url, listed["id"], TOKEN)
     first, cursor = run.events(None)
@@ -245,3 +245,19 @@ def test_bad_remote_arguments_are_one_line(argv, words, monkeypatch, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert words in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_a_damaged_run_is_one_line_from_the_server(tmp_path, stop_all, capsys):
+    import sqlite3
+
+    from desklab.cli import main
+    _big_run(tmp_path / "big.desklab-run", 3)
+    with sqlite3.connect(tmp_path / "big.desklab-run") as db:
+        db.execute("UPDATE snapshots SET stats = x'00' WHERE step = 1")
+    port = free_port()
+    stop_all.append(serve(tmp_path, port))
+    assert main(["runs", "show", "big", "--remote", f"http://127.0.0.1:{port}",
+                 "--token", TOKEN]) == 2
+    err = capsys.readouterr().err
+    assert "the run cannot be read" in err and "step 1" in err and len(err.splitlines()) == 1
+    assert str(tmp_path) not in err  # the server's folders stay its own
