@@ -106,3 +106,35 @@ def test_long_module_paths_are_shortened_for_axis_labels():
     assert short_layer_name("fc3") == "fc3"
     ticks = layer_ticks(["fc1", "bert.encoder.layer.0.attention.self.key"], 1000, 10)
     assert ticks == [[(0, "fc1"), (1, "b.e.l.0.a.self.key")]]
+
+
+def test_through_time_panel_shows_the_recurrent_layer_pointed_at(qtbot):
+    """Two recurrent layers: the first is shown; pointing at the second (a hover in any
+    plot) shows its own ||dL/dh_t||, and pointing at the head keeps it."""
+    from desklab.design import InputSpec, LayerSpec, NetworkDesign, OutputSpec, TrainConfig
+    from desklab.engine.trainer import Trainer
+    from desklab.gui.plots import ThroughTimePanel
+    from desklab.metrics import RunHistory
+    design = NetworkDesign(
+        input=InputSpec("adding", {"length": 9, "samples": 256}, preprocess="none"),
+        layers=[LayerSpec.make("rnn", hidden=8, returns="sequence"),
+                LayerSpec.make("lstm", hidden=8)],
+        output=OutputSpec("regression"),
+        train=TrainConfig(batch_size=32, steps=20, probe_every=5))
+    history = RunHistory()
+    for event in Trainer(design).events():
+        if event.kind in ("snapshot", "steps"):
+            history.record(event.kind, event.payload)
+    panel = ThroughTimePanel()
+    qtbot.addWidget(panel)
+    panel.set_layout(history.layout)
+    panel.update(history)
+    assert "rnn1" in panel.heat_plot.titleLabel.text
+    np.testing.assert_array_equal(panel.now.yData, history.latest.time_grad[0])
+    panel.highlight(1)  # lstm2
+    panel.update(history)
+    assert "lstm2" in panel.heat_plot.titleLabel.text
+    np.testing.assert_array_equal(panel.now.yData, history.latest.time_grad[1])
+    assert panel.heat.image.shape == (len(history.time_grads), 9)
+    panel.highlight(2)  # the head: not recurrent, the LSTM stays
+    assert "lstm2" in panel.heat_plot.titleLabel.text

@@ -60,9 +60,22 @@ class ThroughTimePanel(Panel):
     def set_layout(self, layout: ProbeLayout) -> None:
         super().set_layout(layout)
         _forget_range(self.curve_plot, "y")
-        if not layout.time_layers:
-            return
-        meta = layout.layers[layout.time_layers[self.row]]
+        self.row = 0
+        if layout.time_layers:
+            self._show_row()
+
+    def highlight(self, index: int) -> None:
+        """A recurrent layer pointed at anywhere (the other plots, the findings) is the
+        one shown, until another is; pointing elsewhere keeps it."""
+        super().highlight(index)
+        timed = self.layout_.time_layers if self.layout_ is not None else []
+        if index in timed and timed.index(index) != self.row:
+            self.row = timed.index(index)
+            self._show_row()
+            self._drawn_step = None  # the heatmap again, for this layer
+
+    def _show_row(self) -> None:
+        meta = self.layout_.layers[self.layout_.time_layers[self.row]]
         self.heat_plot.setTitle(
             f"{meta.name}: ‖dL/dh_t‖ / ‖dL/dh_T‖<br><span style='font-size:7pt'>"
             "log10 · blue: vanished · red: exploded</span>", size="9pt")
