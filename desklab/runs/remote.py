@@ -17,9 +17,8 @@ import urllib.request
 import zlib
 
 from ..errors import DeskLabError
-from ..metrics import RunHistory
 from .checks import layout_from_meta
-from .rows import decode_rows, rows_to_events
+from .rows import EventSource, decode_rows, rows_to_events
 
 MAX_BODY = 256 * 2 ** 20  # the most one answer may hold, decompressed
 TIMEOUT_S = 40.0  # beyond the server's longest hold (25 s)
@@ -111,7 +110,7 @@ def find_remote(url: str, run: str, token: str | None = None) -> dict:
     return named[0]
 
 
-class RemoteRun:
+class RemoteRun(EventSource):
     """One run on a server, read like a local `RunReader`."""
 
     def __init__(self, url: str, run_id: str, token: str | None = None,
@@ -150,21 +149,6 @@ class RemoteRun:
                                         self.layout, after, self.path)
         self.status, self.ended = str(piece.get("status")), bool(piece.get("ended"))
         return events, cursor
-
-    def all_events(self) -> list:
-        out, cur = [], None
-        while True:
-            events, cur = self.events(cur)
-            if not events:
-                return out
-            out += events
-
-    def history(self) -> RunHistory:
-        history = RunHistory(self.layout)
-        for kind, payload in self.all_events():
-            history.record(kind, payload)
-        history.layout = history.layout or self.layout
-        return history
 
     def last_step(self) -> int | None:
         return None

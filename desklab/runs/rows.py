@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..metrics import ProbeLayout, Snapshot
+from ..metrics import ProbeLayout, RunHistory, Snapshot
 from ..metrics.records import StepSeries
 from .checks import (RunFileError, check_snapshot_row, check_step_row, check_time_row,
                      finding_from_row, metrics_from_row)
@@ -21,6 +21,27 @@ from .checks import (RunFileError, check_snapshot_row, check_step_row, check_tim
 LIMITS = {"steps": 50_000, "snapshots": 500, "metrics": 5_000, "findings": 5_000}
 START = {"steps": -1, "snapshots": -1, "metrics": -1, "findings": 0}
 BLOBS = {"snapshots": (3, 4), "time_grads": (1,)}  # which columns are bytes
+
+
+class EventSource:
+    """What a `RunReader` and a `RemoteRun` share: given ``events(after)`` and
+    ``layout``, the whole run in bounded pieces, and its history."""
+
+    def all_events(self) -> list[tuple[str, object]]:
+        """Every event of the run, read in bounded pieces."""
+        out, cur = [], None
+        while True:
+            events, cur = self.events(cur)
+            if not events:
+                return out
+            out += events
+
+    def history(self) -> RunHistory:
+        history = RunHistory(self.layout)
+        for kind, payload in self.all_events():
+            history.record(kind, payload)
+        history.layout = history.layout or self.layout  # (a remote run's comes with rows)
+        return history
 
 
 def fetch_rows(query, cur: dict, layout: ProbeLayout | None, has_times: bool) -> dict:

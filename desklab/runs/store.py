@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..metrics import ProbeLayout, RunHistory, Snapshot
+from ..metrics import ProbeLayout, Snapshot
 from ..metrics.records import StepSeries
 from .checks import (
     RunFileError, check_tables, layout_from_meta, meta_from_rows, open_run_db, reset_budget,
 )
-from .rows import START, fetch_rows, rows_to_events
+from .rows import START, EventSource, fetch_rows, rows_to_events
 
 FORMAT = "desklab.run/1"
 SUFFIX = ".desklab-run"
@@ -159,7 +159,7 @@ def mark_ended(path: str | os.PathLike, status: str, cause: str) -> bool:
     return True
 
 
-class RunReader:
+class RunReader(EventSource):
     """Reads a run file, also while another process is still writing it.
 
     The file is hostile input (`checks`): anything malformed raises `RunFileError`
@@ -221,26 +221,11 @@ class RunReader:
         `RunHistory.record` can replay, and the new cursor (call again until no event)."""
         return rows_to_events(self.rows(after), self.layout, after, self.path)
 
-    def all_events(self) -> list[tuple[str, object]]:
-        """Every event of the run, read in bounded pieces."""
-        out, cur = [], None
-        while True:
-            events, cur = self.events(cur)
-            if not events:
-                return out
-            out += events
-
     def rows(self, after: dict | None = None) -> dict:
         """The raw rows after ``after`` (what `desklab serve` sends)."""
         has_times = bool(self._rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
                                     "name = 'time_grads'"))
         return fetch_rows(self._rows, dict(after or START), self.layout, has_times)
-
-    def history(self) -> RunHistory:
-        history = RunHistory(self.layout)
-        for kind, payload in self.all_events():
-            history.record(kind, payload)
-        return history
 
     def close(self) -> None:
         self.db.close()
