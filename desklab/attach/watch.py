@@ -98,7 +98,7 @@ class Watcher:
         if scaler is not None and not hasattr(scaler, "get_scale"):
             raise TypeError(f"scaler should be a torch.amp.GradScaler, not "
                             f"{type(scaler).__name__}")
-        self.scaler, self._scale = scaler, 1.0
+        self.scaler = scaler
         (self.model, compiled), self.optimizer, self.every = unwrap(model), optimizer, every
         self.step = 0
         self.path: Path | None = None
@@ -141,13 +141,14 @@ class Watcher:
     def _pre_step(self, optimizer, args, kwargs) -> None:
         if self.prober is not None and self.prober.active:
             self._before = self.prober.weights_before()  # for the update / weight ratio
-            if self.scaler is not None:  # the scale of this step's backward (update()
-                self._scale = float(self.scaler.get_scale())  # may change it after)
 
     def _post_step(self, optimizer, args, kwargs) -> None:
         # after the step, not before: a closure runs the forward inside step()
         if self.prober is not None and self.prober.active:
-            self.prober.step_taken(self._scale)  # see StepProber.step_taken
+            # the scale of this step's backward: scaler.step() runs this hook before
+            # scaler.update() may change it
+            scale = float(self.scaler.get_scale()) if self.scaler is not None else 1.0
+            self.prober.step_taken(scale)  # see StepProber.step_taken
 
     def log(self, loss: torch.Tensor | float | None = None) -> None:
         """Record this step (call once per step, after ``optimizer.step()``).
