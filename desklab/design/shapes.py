@@ -8,7 +8,7 @@ Shapes are tuples: ``(D,)`` flat, ``(T, F)`` a sequence of T steps of F features
 
 from __future__ import annotations
 
-from .catalog import ACTIVATIONS, LAYER_KINDS
+from .catalog import ACTIVATIONS, LAYER_KINDS, RECURRENT_KINDS
 from .model import LayerSpec
 
 Shape = tuple  # (D,) flat, (T, F) sequence or (C, H, W) image
@@ -48,7 +48,7 @@ def weight_fans(layer: LayerSpec, info) -> tuple[int, int] | None:
         return info.in_shape[0] * area, p["filters"] * width_multiplier(layer) * area
     if layer.kind == "residual":
         return info.in_shape[0], info.out_shape[0]
-    if LAYER_KINDS[layer.kind].meta.get("recurrent"):  # W_ih of the first layer, per gate
+    if layer.kind in RECURRENT_KINDS:  # W_ih of the first layer, per gate
         return info.in_shape[-1], p["hidden"]
     return None
 
@@ -85,7 +85,7 @@ def param_count(layer: LayerSpec, p: dict, shape: Shape | None, out: Shape | Non
     elif layer.kind == "conv2d":
         width = p["filters"] * mult
         n = p["kernel"] ** 2 * shape[0] * width + (width if layer.bias else 0)
-    elif LAYER_KINDS[layer.kind].meta.get("recurrent"):
+    elif layer.kind in RECURRENT_KINDS:
         return recurrent_params(layer.kind, p, shape[-1])
     else:
         return 0

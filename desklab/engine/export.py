@@ -13,6 +13,7 @@ import math
 
 from ..design import ACTIVATIONS, INITS, LAYER_KINDS, NetworkDesign, analyze, fmt_shape
 from ..design.model import LayerSpec
+from ..design.catalog import RECURRENT_KINDS
 from ..design.shapes import shortcut_module, width_multiplier
 from .modules import (BinaryStep, Block, Head, Maxout, Net, Recurrent, Residual, _cell, init_,
                       init_recurrent_, make_norm, unrolled)
@@ -98,7 +99,7 @@ def _block(layer: LayerSpec, info, target: str) -> tuple[list[str], set[str]]:
     p = LAYER_KINDS[layer.kind].resolve(layer.params)
     weighted = LAYER_KINDS[layer.kind].meta["weighted"]
     shape = f"  # -> (B, {fmt_shape(info.out_shape).replace('x', ', ')})"
-    if LAYER_KINDS[layer.kind].meta.get("recurrent"):
+    if layer.kind in RECURRENT_KINDS:
         return _recurrent(layer, info, target, shape), {"recurrent"}
     if not weighted:
         op = {"maxpool": f"nn.MaxPool2d({p.get('window')}, {p.get('stride')})",

@@ -154,7 +154,7 @@ class Prober:
         if self._on_cpu(a):
             return Reduced(*self._cpu.one_activation(index, a, self.hist_sample))
         return Reduced(*reduce_one(a, self._constants([index], a.device),
-                                     self.hist_sample, self._scratch(a.shape, a.device)))
+                                   self.hist_sample, self._scratch(a.shape, a.device)))
 
     def weights_before(self) -> list[torch.Tensor | None]:
         """Copies of the probed weights, taken just before the optimizer step.

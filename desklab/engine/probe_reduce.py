@@ -232,12 +232,12 @@ def reduce_activation(a: torch.Tensor, lo: float, hi: float,
     batch, up to that many values (see `reduce_activations`).
     """
     stats, counts = reduce_one(a, ActConstants.of([(lo, hi)], [bounds], a.device),
-                                hist_sample)
+                               hist_sample)
     return stats[0], counts[0]
 
 
 def reduce_one(a: torch.Tensor, consts, hist_sample: int | None,
-                work: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+               work: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """One layer through `reduce_activations`: (1, N_ACT) stats, (1, N_COUNTS) counts."""
     units = as_units(a.detach().float().contiguous()[None])  # channels_last: a copy
     return reduce_activations(units, consts.lo, consts.hi, consts.bounds,

@@ -82,7 +82,7 @@ DATASETS = Registry(
               "Predicting 1 everywhere leaves a mean squared error of 1/6 ≈ 0.167.",
               (_SAMPLES, _LENGTH),
               {"shape": lambda p: (p["length"], 2), "classes": lambda p: 1,
-               "task": "regression", "sequence": True}),
+               "task": "regression"}),
         Entry("copy", "Copy: recall the first symbol (sequence)",
               "Hochreiter & Schmidhuber 1997, experiment 2: the first step shows one of K "
               "symbols, the next T - 2 random distractors from K others, the last a recall "
@@ -90,7 +90,7 @@ DATASETS = Registry(
               (_SAMPLES, _LENGTH,
                Param("symbols", "int", 4, "K: symbols to remember (and distractors).", 2, 32)),
               {"shape": lambda p: (p["length"], 2 * p["symbols"] + 1),
-               "classes": lambda p: p["symbols"], "task": "classes", "sequence": True}),
+               "classes": lambda p: p["symbols"], "task": "classes"}),
         Entry("file", "Your data (CSV, NPZ, IDX)",
               "Examples from a file: CSV (numeric columns, one label column), NPZ (arrays X "
               "and y) or MNIST-format IDX files (an images file or a folder). Integer labels "

@@ -20,7 +20,8 @@ LEVELS = (-6.0, 6.0)  # decades relative to the last step: symmetric, white = no
 
 
 class ThroughTimePanel(Panel):
-    """The gradient through time of the run's first recurrent layer (see module doc)."""
+    """The gradient through time of one recurrent layer: the first, or the last one
+    pointed at (see module doc)."""
 
     HINT = ("Press <b>Train</b> (F5): for a recurrent layer this shows how the gradient "
             "shrinks or grows on its way back through the time steps.")
