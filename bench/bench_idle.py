@@ -21,7 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from desklab.util.cpu_load import process_seconds
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 
 def spin(seconds: float) -> None:
     """Run the event loop for ``seconds``."""
@@ -29,12 +32,6 @@ def spin(seconds: float) -> None:
     loop = QEventLoop()
     QTimer.singleShot(int(seconds * 1000), loop.quit)
     loop.exec()
-
-
-def cpu_of(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -73,13 +70,13 @@ def main() -> None:
     trainers = [t.process.pid for t in POOL.idle if t.process is not None]
     own = resource.getrusage(resource.RUSAGE_SELF)
     before = own.ru_utime + own.ru_stime
-    before_trainers = sum(cpu_of(pid) for pid in trainers)
+    before_trainers = sum(process_seconds(pid) for pid in trainers)
     start = time.perf_counter()
     spin(args.seconds)
     wall = time.perf_counter() - start
     own = resource.getrusage(resource.RUSAGE_SELF)
     app_share = (own.ru_utime + own.ru_stime - before) / wall
-    trainer_share = (sum(cpu_of(pid) for pid in trainers) - before_trainers) / wall
+    trainer_share = (sum(process_seconds(pid) for pid in trainers) - before_trainers) / wall
     print(f"followed {followed.step} steps of a script's run (ended: {followed.status}); "
           f"then {wall:.1f} s idle with the Runs dock and the lessons browser open")
     print(f"app process: {100 * app_share:.2f}% of a core; its warm trainer process: "

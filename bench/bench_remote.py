@@ -24,14 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from desklab.runs.remote import RemoteError, RemoteRun, find_remote
+from desklab.util.cpu_load import process_seconds
 
 SCRIPT = Path(__file__).with_name("remote_writer.py")
 TOKEN = "bench-token"
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -59,7 +55,7 @@ def main() -> None:
             except RemoteError:
                 time.sleep(0.05)
         run = RemoteRun(url, found["id"], TOKEN)
-        cpu0, t0 = cpu_seconds(server.pid), time.monotonic()
+        cpu0, t0 = process_seconds(server.pid), time.monotonic()
         latencies, cursor, snapshots = [], None, 0
         while True:
             events, cursor = run.events(cursor, wait=5.0)
@@ -69,7 +65,7 @@ def main() -> None:
                 snapshots += got
             elif run.ended:
                 break
-        cpu = (cpu_seconds(server.pid) - cpu0) / (time.monotonic() - t0)
+        cpu = (process_seconds(server.pid) - cpu0) / (time.monotonic() - t0)
     finally:
         writer.wait(120)
         server.kill()

@@ -53,8 +53,9 @@ def _machine_busy_seconds() -> float | None:
     return busy / _CLK_TCK
 
 
-def _process_seconds(pid: int) -> float:
-    """utime + stime of another process (0.0 where it cannot be read)."""
+def process_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid``, every thread (Linux /proc; 0.0
+    where it cannot be read)."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -69,7 +70,7 @@ def _process_seconds(pid: int) -> float:
 def sample(exclude_parent: bool = False) -> CpuSample:
     """Read the counters now (cheap: two small files)."""
     t = os.times()
-    parent = _process_seconds(os.getppid()) if exclude_parent else 0.0
+    parent = process_seconds(os.getppid()) if exclude_parent else 0.0
     return CpuSample(time.monotonic(), _machine_busy_seconds(), t.user + t.system, parent)
 
 
