@@ -91,29 +91,37 @@ def compare(out: Path) -> None:
     window.close()
 
 
-def lesson(out: Path) -> None:
-    """The deep-sigmoid lesson opened as the welcome opens it, trained 300 steps."""
+def trained_lesson(slug: str, steps: int, size: tuple[int, int], timeout_s: int):
+    """A main window with lesson ``slug`` opened as the welcome opens it and trained
+    ``steps`` steps in the app (a real event loop), its last redraws done."""
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
     from desklab.gui.views.main_window import MainWindow
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    QApplication.instance() or QApplication(sys.argv[:1])
     settings = QSettings(os.path.join(tempfile.mkdtemp(), "s.ini"), QSettings.IniFormat)
     window = MainWindow(settings=settings, offer_restore=False)
-    window.resize(1280, 720)
+    window.resize(*size)
     window.show()
-    window.open_preset("deep-sigmoid")
-    window.doc.design.train.steps = 300
+    window.open_preset(slug)
+    window.doc.design.train.steps = steps
     loop = QEventLoop()
     window.training.controller.run_ended.connect(loop.quit)
     window.training.act_train.trigger()
-    QTimer.singleShot(120_000, loop.quit)
+    QTimer.singleShot(timeout_s * 1000, loop.quit)
     loop.exec()
     loop = QEventLoop()
     QTimer.singleShot(1500, loop.quit)  # the last redraws
     loop.exec()
+    return window
+
+
+def lesson(out: Path) -> None:
+    """The deep-sigmoid lesson opened as the welcome opens it, trained 300 steps."""
+    from PySide6.QtWidgets import QApplication
+    window = trained_lesson("deep-sigmoid", 300, (1280, 720), 120)
     window.grab().save(str(out))
-    app.processEvents()
+    QApplication.processEvents()
     window.doc.undo_stack.setClean()
     window.close()
 
@@ -121,32 +129,15 @@ def lesson(out: Path) -> None:
 def recurrent(img: Path) -> None:
     """The RNN and LSTM adding-problem lessons (T = 100) trained in the app: the whole
     window, and the gradient-through-time panel alone at twice its size."""
-    from PySide6.QtCore import QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
-
-    from desklab.gui.views.main_window import MainWindow
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    for slug, steps in (("rnn-adding", 1600), ("lstm-adding", 1600)):
-        settings = QSettings(os.path.join(tempfile.mkdtemp(), "s.ini"), QSettings.IniFormat)
-        window = MainWindow(settings=settings, offer_restore=False)
-        window.resize(1600, 1000)
-        window.show()
-        window.open_preset(slug)
-        window.doc.design.train.steps = steps
-        loop = QEventLoop()
-        window.training.controller.run_ended.connect(loop.quit)
-        window.training.act_train.trigger()
-        QTimer.singleShot(600_000, loop.quit)
-        loop.exec()
-        loop = QEventLoop()
-        QTimer.singleShot(1500, loop.quit)  # the last redraws
-        loop.exec()
+    for slug in ("rnn-adding", "lstm-adding"):
+        window = trained_lesson(slug, 1600, (1600, 1000), 600)
         window.grab().save(str(img / f"{slug}.png"))
         panel = window.training.through_time
         size = panel.size()
         panel.resize(size * 2)
         window.training.redraw(everything=True)
-        app.processEvents()
+        QApplication.processEvents()
         panel.grab().save(str(img / f"{slug}-through-time.png"))
         panel.resize(size)
         window.doc.undo_stack.setClean()
