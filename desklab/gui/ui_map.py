@@ -92,6 +92,7 @@ def snapshot(window) -> dict:
                                                                      marker[2])},
         "palette": _list_items(window.palette_list),
         "stored_runs": _list_items(window.run_panel.stored),
+        "remote_runs": _list_items(window.run_panel.remote),
         "tabs": _tabs(window),
         "labels": {w.objectName(): w.text() for w in window.findChildren(QLabel)
                    if w.objectName() and w.isVisible()},

@@ -9,6 +9,7 @@ the URL (it would land in logs).
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import urllib.error
@@ -67,8 +68,9 @@ def get_json(url: str, token: str | None, timeout: float = TIMEOUT_S):
             except (ValueError, KeyError, TypeError):
                 why = "cannot read the run"
         raise RemoteError(f"{_base(url)} {why}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        # (an HTTPException: the server went away in the middle of an answer)
+        reason = getattr(exc, "reason", exc) or type(exc).__name__
         raise RemoteError(f"cannot reach {_base(url)} ({reason})") from None
     try:
         if encoding in ("gzip", "deflate"):
@@ -88,9 +90,10 @@ def _base(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def remote_runs(url: str, token: str | None = None) -> list[dict]:
+def remote_runs(url: str, token: str | None = None,
+                timeout: float = TIMEOUT_S) -> list[dict]:
     """The server's listing, newest first."""
-    runs = get_json(f"{check_url(url)}/api/runs", token)
+    runs = get_json(f"{check_url(url)}/api/runs", token, timeout)
     if not isinstance(runs, list) or not all(isinstance(r, dict) and isinstance(
             r.get("id"), str) and isinstance(r.get("name"), str) for r in runs):
         raise RemoteError(f"{_base(url)} sent a listing that is not one")
@@ -124,6 +127,7 @@ class RemoteRun(EventSource):
             raise RemoteError(f"{self.path}: the server sent no meta")
         self._layout = None
         self.status, self.ended = self.meta.get("status", "?"), False
+        self.written: float | None = None  # commit time of the newest snapshot read
 
     @property
     def layout(self):
@@ -148,6 +152,8 @@ class RemoteRun(EventSource):
         events, cursor = rows_to_events(decode_rows(piece.get("rows"), self.path),
                                         self.layout, after, self.path)
         self.status, self.ended = str(piece.get("status")), bool(piece.get("ended"))
+        if any(kind == "snapshot" for kind, _ in events):
+            self.written = cursor.get("written")
         return events, cursor
 
     def last_step(self) -> int | None:

@@ -121,7 +121,7 @@ def _plots_tell_the_story(app: App, runs: Path) -> None:
         (time_plot, early.min(), positive.min())
     assert hi >= math.log10(positive.max()), (time_plot, positive.max())
     assert time_plot["x"][0] <= steps[0] and time_plot["x"][1] >= steps[-1], time_plot
-    _shot(app, "newcomer-1280x720")
+    app.shot("newcomer-1280x720")
 
 
 def _keyboard(app: App, design_path: Path) -> None:
@@ -174,18 +174,10 @@ def _following_a_script(app: App, runs: Path, home: Path) -> None:
     assert "field_optimizer" not in m["widgets"], "the design's optimizer field still shows"
     status = m["train_status"]
     assert "step 300/300" in status and " 0 steps/s" not in status, status
-    _shot(app, "newcomer-following")
+    app.shot("newcomer-following")
     app.click(*center(app.widget("train_status")))
     app.key("ctrl+r")
     m = app.wait(lambda m: m if "field_optimizer" in m["widgets"] and
                  "follow_settings" not in m["labels"] else None, 10, "the design back")
     assert [c["path"] for c in m["cards"]][:1] == [["input"]], "the design's cards"
     assert "step 0/600" in m["train_status"], m["train_status"]
-
-
-def _shot(app: App, name: str) -> None:
-    import os
-    folder = os.environ.get("DESKLAB_STORY_SHOTS")
-    if folder:
-        time.sleep(0.5)
-        app.screenshot(Path(folder) / f"{name}.png")

@@ -11,11 +11,9 @@ or what it shows (the UI map: cards, titles, status, findings).
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import time
-from pathlib import Path
 
 from xapp import App, center
 
@@ -85,7 +83,7 @@ def test_story(xserver, tmp_path):
         _design_by_dragging(app)
         lap("drag 8 dense, a block, a card in and out")
         _edit_all_cards(app, design_path)
-        _shot(app, "story-designer")
+        app.shot("story-designer")
         lap("all cards to sigmoid")
         _undo_redo_in_field(app, design_path)
         lap("undo / redo")
@@ -114,14 +112,6 @@ def test_story(xserver, tmp_path):
     finally:
         app.kill()
     assert time.monotonic() - t0 < 60, "the story took longer than a minute"
-
-
-def _shot(app: App, name: str) -> None:
-    """With DESKLAB_STORY_SHOTS=DIR, save the X screen as DIR/name.png (for the docs)."""
-    folder = os.environ.get("DESKLAB_STORY_SHOTS")
-    if folder:
-        time.sleep(0.5)
-        app.screenshot(Path(folder) / f"{name}.png")
 
 
 def _laps(t0: float):
@@ -216,7 +206,7 @@ def _train_and_steer(app: App, home) -> dict:
              _step_of(m["train_status"]) > 20, 20, "the run to stream")
     app.wait(lambda m: any("vanishing" in f for f in m["findings"]), 20,
              "the vanishing-gradient finding")
-    _shot(app, "story-training")
+    app.shot("story-training")
     # the lr slider, with the mouse: from its handle (1e-3 is a third of the way) to 2/3
     x, y, w, h = app.widget("lr_slider")
     app.drag((x + w // 3, y + h // 2), (x + 2 * w // 3, y + h // 2))

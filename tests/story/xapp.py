@@ -226,6 +226,14 @@ class App:
                 self.proc.wait()
         self.log.close()
 
+    def shot(self, name: str) -> None:
+        """With DESKLAB_STORY_SHOTS=DIR, save the X screen as DIR/name.png (for the docs
+        and for looking at what the story saw)."""
+        folder = os.environ.get("DESKLAB_STORY_SHOTS")
+        if folder:
+            time.sleep(0.5)
+            self.screenshot(Path(folder) / f"{name}.png")
+
     def screenshot(self, path: Path) -> None:
         subprocess.run(["import", "-window", "root", str(path)], check=False,
                        env={**os.environ, "DISPLAY": self.x.display},

@@ -1,6 +1,7 @@
 """Follow a run in the run store, live: the app's view of a file another process writes.
 
-A `RunFeed` whose source is a run file: a QTimer on the GUI thread reads what was
+A `Follower` is a `RunFeed` fed by a run as it is written. `RunFollower`'s source is a
+run file: a QTimer on the GUI thread reads what was
 committed since the last look (a few rows: about a millisecond) every `POLL_MS` and
 feeds it in as the same events the app's own trainer sends, then says how far behind
 the writer the view is: the time from the newest snapshot's commit to its arrival
@@ -27,68 +28,77 @@ POLL_MS = 100
 RATE_WINDOW_S = 3.0  # a followed run's steps/s: over this much of the latest polls
 
 
-class RunFollower(RunFeed):
-    """Reads one run file as it grows; ``updated`` after each batch of new events."""
+class Follower(RunFeed):
+    """A run followed as it is written, wherever its rows come from (a file here:
+    `RunFollower`; a server: `remote_follow.RemoteFollower`). ``updated`` after each
+    batch of new events, ``ended`` with the run's final status, ``connection`` when the
+    way to the rows is lost ("disconnected: ...") or found again ("")."""
 
     updated = Signal()
     ended = Signal(str)  # the run's final status
+    connection_changed = Signal(str)
 
-    def __init__(self, path: Path, parent=None):
-        reader = RunReader(path)  # raises ValueError / FileNotFoundError: caller shows
-        super().__init__(parent, RunHistory(reader.layout))
-        self.reader = reader
-        self.meta = reader.meta
-        self.cursor = None
+    def __init__(self, meta: dict, layout, parent=None):
+        super().__init__(parent, RunHistory(layout))
+        self.meta = meta
         self._seen: list[tuple[float, int]] = []  # (monotonic time, steps) of recent polls
         self.newest_written: float | None = None  # commit time of the newest snapshot
         self.drawn_written: float | None = None
         self.drawn_lag_ms: list[float] = []  # per drawn snapshot: commit -> on screen
+        self.connection = ""  # "" while the rows arrive; why not, when they cannot
         self.status = self.meta.get("status", "?")
         self.state = "following" if self.status == "running" else run_status(self.meta)
         self.device_name = f"{self.meta.get('name', 'run')} on {self.meta.get('device', '?')}"
-        self.timer = QTimer(self)
-        self.timer.setInterval(POLL_MS)
-        self.timer.timeout.connect(self.poll)
-        self.poll()
-        if self.status == "running":
-            self.timer.start()
 
     @property
     def foreign(self) -> bool:
         """A user's own model (desklab.watch), not a DeskLab design."""
         return self.meta.get("source") == "watch"
 
-    def poll(self) -> None:
-        try:
-            if self.history.layout is None and self.reader.layout is not None:
-                self.history.layout = self.reader.layout
-            stored, self.cursor = self.reader.events(self.cursor)
-            self.meta.update(self.reader.read_meta(("status", "pid", "ended")))
-        except RunFileError as exc:  # damaged: at open the caller shows it; later, stop
-            if not self.timer.isActive():
-                raise
-            self.timer.stop()
-            self.status = "unreadable"
-            self._set_state("unreadable")
-            self.ended.emit(f"unreadable: {exc}")
-            return
-        except sqlite3.Error:  # a writer mid-checkpoint: next tick
-            return
+    def take(self, stored: list, written: float | None) -> None:
+        """New events (kind, payload) in order; ``written``: the commit time of the
+        newest snapshot among them (None: none came)."""
+        if self.history.layout is None and self.layout_now() is not None:
+            self.history.layout = self.layout_now()
         self.feed([Event(kind, getattr(payload, "step", 0), payload)
                    for kind, payload in stored])
-        if any(kind == "snapshot" for kind, _ in stored):
-            self.newest_written = (self.cursor or {}).get("written")
+        if written is not None:
+            self.newest_written = written
         self.run_steps = self.step
         self._measure_rate()
-        status = run_status(self.meta)
         if stored:
             self.updated.emit()
+
+    def layout_now(self):
+        """The run's probe layout once known (a watched script's comes with its first
+        probe)."""
+        return None
+
+    def settle(self, status: str) -> None:
+        """The source says the run's status is ``status``: end the follow when it is
+        no longer running."""
         if status != self.status:
             self.status = status
             if status != "running":
-                self.timer.stop()
+                self.stop_reading()
                 self._set_state(status)
                 self.ended.emit(status)
+
+    def fail(self, why: str) -> None:
+        """The rows cannot be read any more (a damaged file, a refused token): what was
+        shown stays, the follow ends as "unreadable"."""
+        self.stop_reading()
+        self.status = "unreadable"
+        self._set_state("unreadable")
+        self.ended.emit(f"unreadable: {why}")
+
+    def set_connection(self, text: str) -> None:
+        if text != self.connection:
+            self.connection = text
+            self.connection_changed.emit(text)
+
+    def stop_reading(self) -> None:
+        """No more rows will be asked for."""
 
     def _measure_rate(self) -> None:
         """Steps per second: over the last few seconds while the writer runs, over the
@@ -106,14 +116,56 @@ class RunFollower(RunFeed):
             self.steps_per_second = float(recorded) if _number(recorded) > 0 else \
                 (self.step / span if span > 0 else 0.0)
 
-    def close(self) -> None:
-        self.timer.stop()
-        self.reader.close()
-
     def drawn(self, written: float) -> None:
         """The view drew the snapshot committed at ``written``: note how late it was."""
         self.drawn_written = written
         self.drawn_lag_ms.append((time.time() - written) * 1000.0)
+
+    def close(self) -> None:
+        self.stop_reading()
+
+
+class RunFollower(Follower):
+    """Reads one run file as it grows, from a GUI-thread timer (a read of the new rows
+    takes about a millisecond)."""
+
+    def __init__(self, path: Path, parent=None):
+        reader = RunReader(path)  # raises ValueError / FileNotFoundError: caller shows
+        super().__init__(reader.meta, reader.layout, parent)
+        self.reader = reader
+        self.cursor = None
+        self.timer = QTimer(self)
+        self.timer.setInterval(POLL_MS)
+        self.timer.timeout.connect(self.poll)
+        self.poll()
+        if self.status == "running":
+            self.timer.start()
+
+    def layout_now(self):
+        return self.reader.layout
+
+    def poll(self) -> None:
+        try:
+            stored, self.cursor = self.reader.events(self.cursor)
+            self.meta.update(self.reader.read_meta(("status", "pid", "ended")))
+        except RunFileError as exc:  # damaged: at open the caller shows it; later, stop
+            if not self.timer.isActive():
+                raise
+            self.fail(str(exc))
+            return
+        except sqlite3.Error:  # a writer mid-checkpoint: next tick
+            return
+        written = (self.cursor or {}).get("written") if any(
+            kind == "snapshot" for kind, _ in stored) else None
+        self.take(stored, written)
+        self.settle(run_status(self.meta))
+
+    def stop_reading(self) -> None:
+        self.timer.stop()
+
+    def close(self) -> None:
+        self.timer.stop()
+        self.reader.close()
 
 
 def _number(value) -> float:

@@ -264,5 +264,7 @@ class MainWindow(FileActions, MenuActions, RunActions, CheckActions, LayoutActio
                 window.close()
         self.autosaver.stop()
         self.stop_following()
+        if self.remote_store is not None:
+            self.remote_store.shutdown()
         self.training.shutdown()
         self.preview.shutdown()

@@ -1,6 +1,6 @@
-"""The Runs dock: this session's runs, to reopen, compare / replay or delete, and the
+"""The Runs dock: this session's runs, to reopen, compare / replay or delete, the
 run store (every recorded run, also from scripts under desklab.watch), to open or follow
-live."""
+live, and, once File > Open remote run connected to one, a `desklab serve`'s runs."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ class RunPanel(QWidget):
     compare_requested = Signal(list)  # [RunRecord, ...]
     follow_requested = Signal(object)  # Path of a run in the run store
     landscape_requested = Signal(object)  # RunRecord: the surface where it ended
+    follow_remote_requested = Signal(object)  # a run (dict) of a server's listing
 
     def __init__(self, runs: RunList, parent=None):
         super().__init__(parent)
@@ -77,6 +78,7 @@ class RunPanel(QWidget):
         stored_buttons.addWidget(self.stored_compare)
         layout.addLayout(stored_buttons)
         self._enable_stored()
+        self._make_remote(layout)
         self.store_timer = QTimer(self)  # a script may start a run at any time
         self.store_timer.setInterval(3000)
         self.store_timer.timeout.connect(self.refresh_store)
@@ -138,6 +140,63 @@ class RunPanel(QWidget):
             item.setData(Qt.UserRole, str(info.path))
             self.stored.addItem(item)
             item.setSelected(str(info.path) in selected)
+
+    def _make_remote(self, layout: QVBoxLayout) -> None:
+        """The remote section: hidden until a server is connected."""
+        self.remote_label = QLabel()
+        self.remote_label.setObjectName("remote_status")
+        self.remote_label.setWordWrap(True)
+        self.remote = QListWidget()
+        self.remote.setObjectName("remoteRuns")
+        self.remote.setWordWrap(True)
+        self.remote.setToolTip("The runs of the server File > Open remote run connected "
+                               "to. Double-click to follow one live.")
+        self.remote.itemDoubleClicked.connect(self._follow_remote)
+        self.remote_follow = QPushButton("Follow remote run")
+        self.remote_follow.setObjectName("remote_follow")
+        self.remote_follow.clicked.connect(lambda: self._follow_remote(
+            self.remote.currentItem()))
+        self.remote.currentItemChanged.connect(
+            lambda item, _old: self.remote_follow.setEnabled(item is not None))
+        for widget in (self.remote_label, self.remote, self.remote_follow):
+            layout.addWidget(widget)
+            widget.hide()
+
+    def show_remote(self, url: str, runs: list[dict] | None, problem: str = "") -> None:
+        """A server's listing (newest first), or ``problem`` when it did not answer (the
+        last listing stays, so a run can still be chosen when it is back)."""
+        for widget in (self.remote_label, self.remote, self.remote_follow):
+            widget.show()
+        if runs is None:
+            self.remote_label.setText(f"Remote {url}: {problem}")
+            self.remote_label.setStyleSheet("color: #a03030")
+            return
+        self.remote_label.setText(f"Remote {url}: {len(runs)} run"
+                                  f"{'' if len(runs) == 1 else 's'}")
+        self.remote_label.setStyleSheet("")
+        current = self.remote.currentItem()
+        chosen = current.data(Qt.UserRole)["id"] if current is not None else None
+        self.remote.clear()
+        for run in runs[:200]:
+            # the listing is another machine's word: only its numbers used as numbers
+            started, steps = run.get("started"), run.get("steps")
+            when = time.strftime("%m-%d %H:%M", time.localtime(started)) if isinstance(
+                started, (int, float)) and 0 <= started < 2 ** 40 else "?"
+            steps = steps if isinstance(steps, int) else 0
+            live = "● live · " if run.get("status") == "running" else ""
+            item = QListWidgetItem(f"{live}{run['name'][:80]} · {str(run.get('source'))[:20]}"
+                                   f" · {str(run.get('status'))[:20]} · {steps:,} steps · "
+                                   f"{when}")
+            item.setData(Qt.UserRole, run)
+            item.setToolTip(str(run.get("problem") or f"{url} · {run['id'][:12]}")[:300])
+            self.remote.addItem(item)
+            if run["id"] == chosen:
+                self.remote.setCurrentItem(item)
+        self.remote_follow.setEnabled(self.remote.currentItem() is not None)
+
+    def _follow_remote(self, item: QListWidgetItem | None) -> None:
+        if item is not None:
+            self.follow_remote_requested.emit(item.data(Qt.UserRole))
 
     def _follow(self, item: QListWidgetItem | None) -> None:
         if item is not None:

@@ -39,6 +39,9 @@ class MenuActions:
         self.act_open_run = a("open_run", "Open &run…", self.open_run_dialog, "Ctrl+Shift+O",
                               "Show a recorded run, live while it trains (desklab.watch, "
                               "desklab train, the app)")
+        self.act_open_remote = a("open_remote", "Open re&mote run…", self.open_remote_dialog,
+                                 "Ctrl+Alt+O", "Follow runs that desklab serve serves from "
+                                 "another machine (a GPU server, a cluster node)")
         self.act_data = a("data", "Load &data…", self.load_data_dialog, "Ctrl+L",
                           "Train on your own data: CSV, NPZ (X, y) or MNIST IDX files")
         self.act_data_folder = a("data_folder", "Data &folder…", self.choose_data_folder, None,
@@ -109,7 +112,7 @@ class MenuActions:
         file_menu.addActions([self.act_new, self.act_lesson, self.act_open])
         self.recent_menu = file_menu.addMenu(icon("open"), "Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
-        file_menu.addAction(self.act_open_run)
+        file_menu.addActions([self.act_open_run, self.act_open_remote])
         file_menu.addActions([self.act_data, self.act_data_folder, self.act_save,
                               self.act_save_as])
         self.export_menu = file_menu.addMenu(icon("export"), "&Export")

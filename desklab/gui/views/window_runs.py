@@ -4,6 +4,10 @@ File > Open run... (or the Runs dock) shows any recorded run in the training vie
 trained here, one from ``desklab train``, or a user's own script under
 ``desklab.watch`` while it is still training. For a watched model the Network dock
 shows its module tree, read-only, until a design is trained or opened again.
+
+File > Open remote run connects to a `desklab serve` on another machine: the Runs
+dock lists its runs, and one is followed the same way (read on a worker thread; a
+lost server shows in the status line until it is back).
 """
 
 from __future__ import annotations
@@ -15,15 +19,17 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFileDialog
 
 from ...runs.folder import runs_root
-from ..controllers.follow import RunFollower, settings_text
+from ..controllers.follow import Follower, RunFollower, settings_text
+from ..controllers.remote_follow import RemoteFollower, RemoteStore
 from .module_tree import ModuleTree
 
 
 class RunActions:
     """Following one run at a time; see the module docstring."""
 
-    follower: RunFollower | None = None
+    follower: Follower | None = None
     module_tree: ModuleTree | None = None
+    remote_store: RemoteStore | None = None
 
     def open_run_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open run", str(runs_root()),
@@ -38,11 +44,18 @@ class RunActions:
         except (ValueError, OSError, sqlite3.Error) as exc:
             self.show_error("Cannot open the run", str(exc))
             return False
+        self._show_follower(follower, str(follower.meta.get("name", Path(path).stem)))
+        return True
+
+    def _show_follower(self, follower: Follower, name: str) -> None:
+        if self.welcome is not None:  # a run chosen: its plots, not the first-launch card
+            self.welcome.hide()
         self.training.stop_and_reset()
         self.stop_following()
         self.follower = follower
         follower.updated.connect(self._follow_updated)
         follower.ended.connect(self._follow_ended)
+        follower.connection_changed.connect(self._follow_connection)
         if follower.foreign:
             names = follower.history.layout.names if follower.history.layout else []
             self.module_tree = ModuleTree(follower.meta, names)
@@ -51,11 +64,9 @@ class RunActions:
             QTimer.singleShot(0, lambda: self.resizeDocks([self.docks["network"]], [360],
                                                           Qt.Horizontal))
         self.training.show_feed(follower)
-        self.training.panel.show_following(str(follower.meta.get("name", path.stem)),
-                                           settings_text(follower.meta))
+        self.training.panel.show_following(name, settings_text(follower.meta))
         self.inspector.setEnabled(False)  # the design's settings do not apply to this run
         self._follow_updated()
-        return True
 
     def stop_following(self) -> None:
         """Back to the design: the follower closes, the Network dock edits again."""
@@ -83,7 +94,54 @@ class RunActions:
             f.drawn(f.newest_written)
         lag = f" · {f.drawn_lag_ms[-1]:.0f} ms behind" if f.drawn_lag_ms and \
             f.status == "running" else ""
+        if f.connection:
+            lag = f" · {f.connection}"
         f.device_name = f"{f.meta.get('name', 'run')} on {f.meta.get('device', '?')}{lag}"
+
+    def _follow_connection(self, text: str) -> None:
+        self._follow_updated()
+        f = self.follower
+        if f is not None:
+            self.statusBar().showMessage(text or f"Reconnected to {getattr(f, 'url', '')}",
+                                         0 if text else 5000)
+
+    # ------------------------------------------------------------ a remote server
+
+    def open_remote_dialog(self) -> None:
+        from .remote_dialog import RemoteDialog
+        dialog = RemoteDialog(self.settings, self)
+        if dialog.exec():
+            self.connect_remote(dialog.url(), dialog.token())
+
+    def connect_remote(self, url: str, token: str) -> None:
+        """List ``url``'s runs in the Runs dock (every few seconds) and show the dock."""
+        if self.remote_store is None:
+            self.remote_store = RemoteStore(self)
+            self.remote_store.listed.connect(
+                lambda runs: self.run_panel.show_remote(self.remote_store.url, runs))
+            self.remote_store.unreachable.connect(
+                lambda why: self.run_panel.show_remote(self.remote_store.url, None, why))
+            self.remote_store.opened.connect(self._remote_opened)
+            self.remote_store.open_failed.connect(
+                lambda why: self.show_error("Cannot follow the remote run", why))
+            self.run_panel.follow_remote_requested.connect(self.follow_remote)
+        self.remote_store.connect_to(url, token)
+        self.run_panel.show_remote(self.remote_store.url, None, "connecting…")
+        dock = self.docks["runs"]
+        dock.show()
+        dock.raise_()
+        self.statusBar().showMessage(f"Listing the runs of {self.remote_store.url}…", 5000)
+
+    def follow_remote(self, run: dict) -> None:
+        """Open ``run`` (a listing entry) off the GUI thread; it is shown once opened."""
+        self.statusBar().showMessage(f"Opening {run.get('name', 'the run')} on "
+                                     f"{self.remote_store.url}…")
+        self.remote_store.open(run)
+
+    def _remote_opened(self, run) -> None:
+        self._show_follower(RemoteFollower(run, self), str(run.meta.get("name", "run")))
+        self.statusBar().showMessage(f"Following {run.meta.get('name', 'run')} on "
+                                     f"{run.url}", 5000)
 
     def _follow_ended(self, status: str) -> None:
         self._follow_updated()
