@@ -178,7 +178,9 @@ def create_study(storage: str, name: str, seed: int = 0, trials: int = 12) -> No
 def _study(storage: str, name: str, seed: int, create: bool, n_startup: int,
            spaces: tuple[Space, ...] | None = None):
     import optuna
-    sampler = optuna.samplers.RandomSampler(seed=seed)
+
+    from .sampler import TrialSeededSampler
+    sampler = TrialSeededSampler(seed)  # processes joining one study draw apart
     pruner = optuna.pruners.MedianPruner(n_startup_trials=n_startup, n_warmup_steps=1)
     if not create:
         return optuna.load_study(study_name=name, storage=open_storage(storage),
@@ -260,8 +262,8 @@ def run_search(design: NetworkDesign, spaces: tuple[Space, ...] = DEFAULT_SPACE,
     else:
         with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
             for future in [pool.submit(_worker, storage, name, design, spaces, trials, share,
-                                       seed + 1000 * (i + 1), record)
-                           for i, share in enumerate(shares)]:
+                                       seed, record)
+                           for share in shares]:
                 future.result()
     stopped = bool(optuna.load_study(study_name=name, storage=open_storage(storage))
                    .user_attrs.get("stop"))

@@ -23,11 +23,10 @@ from ..errors import DeskLabError
 
 HEARTBEAT_S = 10  # a running trial's process says it is alive this often
 GRACE_S = 30  # and is taken for dead (its trial failed) after this long without
-DRIVERS = {  # scheme -> (module, pip name)
-    "postgresql": ("psycopg2", "psycopg2-binary"), "postgresql+psycopg2": ("psycopg2",
-                                                                       "psycopg2-binary"),
-    "postgresql+psycopg": ("psycopg", "psycopg[binary]"),
-    "mysql": ("MySQLdb", "mysqlclient"), "mysql+pymysql": ("pymysql", "pymysql"),
+SCHEMES = ("postgresql", "mysql")  # besides sqlite; a driver may follow: postgresql+psycopg2
+DRIVERS = {  # SQLAlchemy's driver name -> (module, pip name)
+    "psycopg": ("psycopg", "psycopg[binary]"), "psycopg2": ("psycopg2", "psycopg2-binary"),
+    "mysqldb": ("MySQLdb", "mysqlclient"), "pymysql": ("pymysql", "pymysql"),
 }
 OPTUNA_TABLES = {"studies", "trials", "alembic_version", "version_info"}
 
@@ -57,15 +56,27 @@ def check_storage(url: str | None) -> str:
     scheme = url.split("://", 1)[0].lower()
     if scheme == "sqlite":
         _check_sqlite(url)
-    elif scheme in DRIVERS:
-        module, pip_name = DRIVERS[scheme]
-        if importlib.util.find_spec(module) is None:
-            raise StorageError(f"--storage {scheme}: needs the {module} driver "
-                               f"(pip install {pip_name})")
+    elif scheme.split("+", 1)[0] in SCHEMES:
+        _check_driver(url, scheme)
     else:
         raise StorageError(f"--storage: {scheme!r} is not a storage DeskLab can use "
-                           f"(sqlite, {', '.join(sorted(DRIVERS))})")
+                           f"(sqlite, {', '.join(SCHEMES)})")
     return url
+
+
+def _check_driver(url: str, scheme: str) -> None:
+    """The database driver the URL names, or SQLAlchemy's default for its scheme
+    (for postgresql: psycopg2 up to SQLAlchemy 2.0, psycopg 3 from 2.1), installed."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+    try:
+        driver = make_url(url).get_dialect().driver
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise StorageError(f"--storage {scheme}: {str(exc).splitlines()[0][:200]}") from None
+    module, pip_name = DRIVERS.get(driver, (driver, driver))
+    if importlib.util.find_spec(module) is None:
+        raise StorageError(f"--storage {scheme}: needs the {module} driver "
+                           f"(pip install {pip_name})")
 
 
 def _check_sqlite(url: str) -> None:
@@ -114,12 +125,25 @@ def _check_sqlite(url: str) -> None:
 
 def open_storage(url: str):
     """An Optuna RDB storage on the checked ``url``, with heartbeats (a killed trial
-    becomes failed once `GRACE_S` passes without one)."""
+    becomes failed once `GRACE_S` passes without one).
+
+    Processes that open a new database together race to create Optuna's tables; on a
+    server (PostgreSQL) the loser's CREATE fails with a duplicate key. It tries again:
+    the tables are there by then, and creating them is skipped."""
+    import time
+
     import optuna
-    with _heartbeats_are_experimental():
-        return optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S,
-                                          grace_period=GRACE_S,
-                                          engine_kwargs=_engine_kwargs(url))
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+    for attempt in range(5):
+        try:
+            with _heartbeats_are_experimental():
+                return optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S,
+                                                  grace_period=GRACE_S,
+                                                  engine_kwargs=_engine_kwargs(url))
+        except (IntegrityError, ProgrammingError):
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def fail_stale_trials(study) -> None:

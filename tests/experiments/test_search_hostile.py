@@ -49,7 +49,8 @@ def _other_db(path):
      "is a DeskLab run"),
     ("sqlite:///{tmp}/other.db", _other_db, "another program"),
     ("sqlite:///{tmp}/a?b.db", None, "'?'"),
-    ("postgresql://user@localhost/db", None, "pip install psycopg2"),
+    ("mysql+pymysql://user@localhost/db", None, "pip install pymysql"),  # not installed
+    ("postgresql+nodriver://user@localhost/db", None, "postgresql+nodriver"),
     ("sqlite:////proc/desklab-study.db", None, "desklab-study.db"),
 ])
 def test_a_bad_storage_is_one_line_before_any_training(tmp_path, monkeypatch, capsys,
