@@ -88,6 +88,9 @@ class RemoteFollower(Follower):
     def _connection(self, text: str) -> None:
         if self.sender() is self.worker:
             self.set_connection("" if text == "reconnected" else text)
+            if self.connection:  # nothing arrives: no speed to show until it does
+                self._seen.clear()
+                self.steps_per_second = 0.0
             self.dirty = True  # the status line says it
 
     @Slot(object)

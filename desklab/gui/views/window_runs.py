@@ -94,8 +94,8 @@ class RunActions:
             f.drawn(f.newest_written)
         lag = f" · {f.drawn_lag_ms[-1]:.0f} ms behind" if f.drawn_lag_ms and \
             f.status == "running" else ""
-        if f.connection:
-            lag = f" · {f.connection}"
+        if f.connection:  # the whole reason is in the status bar
+            lag = " · disconnected, trying again"
         f.device_name = f"{f.meta.get('name', 'run')} on {f.meta.get('device', '?')}{lag}"
 
     def _follow_connection(self, text: str) -> None:
@@ -139,7 +139,9 @@ class RunActions:
         self.remote_store.open(run)
 
     def _remote_opened(self, run) -> None:
-        self._show_follower(RemoteFollower(run, self), str(run.meta.get("name", "run")))
+        follower = RemoteFollower(run, self)
+        self._show_follower(follower, str(run.meta.get("name", "run")))
+        follower.ended.connect(lambda _status: self.remote_store.refresh())  # not "live"
         self.statusBar().showMessage(f"Following {run.meta.get('name', 'run')} on "
                                      f"{run.url}", 5000)
 
