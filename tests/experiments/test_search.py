@@ -15,8 +15,9 @@ def test_search_overfit_small_12_trials(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DESKLAB_RUNS", str(tmp_path))
     out = tmp_path / "s.json"
     start = time.perf_counter()
+    # 300 steps a trial (three evaluations, enough to prune): the stages, not the accuracy
     assert main(["search", "--preset", "overfit-small", "--trials", "12", "--jobs", "1",
-                 "--json", str(out)]) == 0
+                 "--steps", "300", "--json", str(out)]) == 0
     assert time.perf_counter() - start < 180
     result = json.loads(out.read_text())
     trials = result["trials"]
