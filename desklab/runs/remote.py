@@ -70,7 +70,7 @@ def get_json(url: str, token: str | None, timeout: float = TIMEOUT_S):
         raise RemoteError(f"{_base(url)} {why}") from None
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         # (an HTTPException: the server went away in the middle of an answer)
-        reason = getattr(exc, "reason", exc) or type(exc).__name__
+        reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
         raise RemoteError(f"cannot reach {_base(url)} ({reason})") from None
     try:
         if encoding in ("gzip", "deflate"):
@@ -127,7 +127,7 @@ class RemoteRun(EventSource):
             raise RemoteError(f"{self.path}: the server sent no meta")
         self._layout = None
         self.status, self.ended = self.meta.get("status", "?"), False
-        self.written: float | None = None  # commit time of the newest snapshot read
+        self.cursor: dict | None = None  # after the last piece read (see `events`)
 
     @property
     def layout(self):
@@ -152,8 +152,7 @@ class RemoteRun(EventSource):
         events, cursor = rows_to_events(decode_rows(piece.get("rows"), self.path),
                                         self.layout, after, self.path)
         self.status, self.ended = str(piece.get("status")), bool(piece.get("ended"))
-        if any(kind == "snapshot" for kind, _ in events):
-            self.written = cursor.get("written")
+        self.cursor = cursor
         return events, cursor
 
     def last_step(self) -> int | None:

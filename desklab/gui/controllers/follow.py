@@ -55,24 +55,20 @@ class Follower(RunFeed):
         """A user's own model (desklab.watch), not a DeskLab design."""
         return self.meta.get("source") == "watch"
 
-    def take(self, stored: list, written: float | None) -> None:
-        """New events (kind, payload) in order; ``written``: the commit time of the
-        newest snapshot among them (None: none came)."""
-        if self.history.layout is None and self.layout_now() is not None:
-            self.history.layout = self.layout_now()
+    def take(self, stored: list, cursor: dict | None, layout) -> None:
+        """New events (kind, payload) in order, the source's cursor after them (its
+        "written": the newest snapshot's commit time) and the run's probe layout once
+        known (a watched script's comes with its first probe)."""
+        if self.history.layout is None and layout is not None:
+            self.history.layout = layout
         self.feed([Event(kind, getattr(payload, "step", 0), payload)
                    for kind, payload in stored])
-        if written is not None:
-            self.newest_written = written
+        if any(kind == "snapshot" for kind, _ in stored):
+            self.newest_written = (cursor or {}).get("written")
         self.run_steps = self.step
         self._measure_rate()
         if stored:
             self.updated.emit()
-
-    def layout_now(self):
-        """The run's probe layout once known (a watched script's comes with its first
-        probe)."""
-        return None
 
     def settle(self, status: str) -> None:
         """The source says the run's status is ``status``: end the follow when it is
@@ -80,9 +76,13 @@ class Follower(RunFeed):
         if status != self.status:
             self.status = status
             if status != "running":
-                self.stop_reading()
-                self._set_state(status)
-                self.ended.emit(status)
+                self.end(status)
+
+    def end(self, status: str) -> None:
+        """The run ended as ``status`` and every row of it is here."""
+        self.stop_reading()
+        self._set_state(status)
+        self.ended.emit(status)
 
     def fail(self, why: str) -> None:
         """The rows cannot be read any more (a damaged file, a refused token): what was
@@ -141,9 +141,6 @@ class RunFollower(Follower):
         if self.status == "running":
             self.timer.start()
 
-    def layout_now(self):
-        return self.reader.layout
-
     def poll(self) -> None:
         try:
             stored, self.cursor = self.reader.events(self.cursor)
@@ -155,9 +152,7 @@ class RunFollower(Follower):
             return
         except sqlite3.Error:  # a writer mid-checkpoint: next tick
             return
-        written = (self.cursor or {}).get("written") if any(
-            kind == "snapshot" for kind, _ in stored) else None
-        self.take(stored, written)
+        self.take(stored, self.cursor, self.reader.layout)
         self.settle(run_status(self.meta))
 
     def stop_reading(self) -> None:

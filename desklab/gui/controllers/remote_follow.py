@@ -29,7 +29,7 @@ LIST_TIMEOUT_S = 4.0  # a listing that takes longer: the server counts as unreac
 class RemoteWorker(QObject):
     """Reads one remote run to its end on its own thread; see the module docstring."""
 
-    piece = Signal(object)  # (events, written, layout): new rows, in order
+    piece = Signal(object)  # (events, cursor, layout): new rows, in order
     connection = Signal(str)  # "disconnected: ...", "reconnected"
     finished = Signal(object)  # the run's final meta (its rows all sent)
     failed = Signal(str)  # a refused token, a vanished or damaged run
@@ -58,7 +58,7 @@ class RemoteWorker(QObject):
         self.finished.emit({**meta, "status": run.status})
 
     def _events(self, events: list) -> None:
-        self.piece.emit((events, self.run.written, self.run.layout))
+        self.piece.emit((events, self.run.cursor, self.run.layout))
 
 
 class RemoteFollower(Follower):
@@ -77,12 +77,8 @@ class RemoteFollower(Follower):
 
     @Slot(object)
     def _piece(self, piece) -> None:
-        if self.sender() is not self.worker:
-            return
-        events, written, layout = piece
-        if self.history.layout is None and layout is not None:
-            self.history.layout = layout
-        self.take(events, written)
+        if self.sender() is self.worker:
+            self.take(*piece)
 
     @Slot(str)
     def _connection(self, text: str) -> None:
@@ -101,8 +97,10 @@ class RemoteFollower(Follower):
         self.set_connection("")
         self._measure_rate()
         self.dirty = True
-        self.status = "reading"  # ``ended`` also for a run that had ended when opened:
-        self.settle(str(meta.get("status", "?")))  # its rows are all here only now
+        # ended also for a run that had ended before it was opened: its rows are all
+        # here only now
+        self.status = str(meta.get("status", "?"))
+        self.end(self.status)
 
     @Slot(str)
     def _failed(self, why: str) -> None:
