@@ -131,7 +131,7 @@ class Prober:
 
     def _reduced_grad(self, index: int, grad: torch.Tensor):
         """dL/dh as `collect` takes it: a reference, or `Reduced` for a large layer."""
-        g = as_rows(grad.detach()) if self.points[index].units_last else grad.detach()
+        g = grad.detach()  # (its norm and mean |g| do not depend on which axis is units)
         if g.numel() >= REDUCE_AT_ONCE and self._on_cpu(g):
             return Reduced(self._cpu.one_gradient(g))
         if g.numel() >= REDUCE_AT_ONCE:
@@ -141,7 +141,7 @@ class Prober:
 
     def _on_cpu(self, t: torch.Tensor) -> bool:
         """Whether the fused CPU kernel reduces ``t``."""
-        return self._cpu is not None and t.device.type == "cpu"
+        return self._cpu is not None and t.is_cpu
 
     def _scratch(self, shape, device) -> torch.Tensor:
         """A float32 buffer of ``shape`` kept between probes (fresh memory faults)."""
@@ -163,14 +163,19 @@ class Prober:
         the next call): fresh megabytes each step cost page faults (see
         `reduce_activations`)."""
         copies = self._cache.setdefault("before", [None] * len(self.points))
+        into, values = [], []  # copied in one multi-tensor call (39 copy_ calls: 0.2 ms)
         for i, p in enumerate(self.points):
             if p.weight is None:
                 continue
             w = p.weight.detach()
-            if copies[i] is None or copies[i].shape != w.shape or copies[i].dtype != w.dtype:
+            if copies[i] is None or copies[i].shape != w.shape or copies[i].dtype != w.dtype \
+                    or copies[i].stride() != w.stride() or copies[i].device != w.device:
                 copies[i] = w.clone()
             else:
-                copies[i].copy_(w)
+                into.append(copies[i])
+                values.append(w)
+        if into:
+            torch._foreach_copy_(into, values)
         return list(copies)
 
     def _constants(self, group: list[int], device: torch.device) -> ActConstants:
