@@ -15,8 +15,9 @@ from ..design import ACTIVATIONS, INITS, LAYER_KINDS, NetworkDesign, analyze, fm
 from ..design.model import LayerSpec
 from ..design.catalog import RECURRENT_KINDS
 from ..design.shapes import shortcut_module, width_multiplier
-from .modules import (BinaryStep, Block, Head, Maxout, Net, Recurrent, Residual, _cell, init_,
-                      init_recurrent_, make_norm, unrolled)
+from .modules import (BinaryStep, Block, Head, Maxout, Net, Recurrent, Residual, init_,
+                      init_recurrent_, make_norm)
+from .recurrent_steps import _affine, _cell, _fused_below, unrolled
 
 # The user's text (name, description, dataset) enters the generated file only as repr()
 # string literals: pasted into a docstring, a name holding """ would run as code.
@@ -44,7 +45,8 @@ DATASET = {dataset}
 # DeskLab trains by construction. Custom activations are copied only when used.
 COMMON = (make_norm, init_, Block, Residual, Head, Net)
 CUSTOM = {"BinaryStep": BinaryStep, "Maxout": Maxout}
-RECURRENT_CODE = (init_recurrent_, _cell, unrolled, Recurrent)  # only when a design has one
+# only when a design has one
+RECURRENT_CODE = (init_recurrent_, _affine, _cell, _fused_below, unrolled, Recurrent)
 
 FOOTER = '''
 

@@ -3,8 +3,8 @@
 The builder (``build.py``) assembles these from a design, and the PyTorch exporter
 (``export.py``) copies their source verbatim (``inspect.getsource``) into the file it
 writes, so the two can never drift apart. Hence the rules for this file: it imports only
-``torch`` and ``nn``, and its constructors take plain numbers and modules, never a
-DeskLab design object.
+``torch`` and ``nn`` (and ``recurrent_steps.py``, under the same rules), and its
+constructors take plain numbers and modules, never a DeskLab design object.
 
 Attribute names are part of the state_dict keys (``blocks.<name>.op.weight``,
 ``.inner.<name>``, ``.shortcut``, ``head.linear``): weights saved by ``desklab train``
@@ -17,6 +17,8 @@ import math
 
 import torch
 from torch import nn
+
+from .recurrent_steps import unrolled
 
 
 class BinaryStep(nn.Module):
@@ -152,58 +154,6 @@ def init_recurrent_(op: nn.RNNBase, hh: str, gain: float, forget_bias: float | N
             nn.init.zeros_(param)
         if name.startswith("bias_ih") and forget_bias is not None:
             param[hidden:2 * hidden] = forget_bias
-
-
-def _cell(mode: str, xt: torch.Tensor, h: torch.Tensor, c: torch.Tensor | None,
-          w_hh: torch.Tensor, b_hh: torch.Tensor):
-    """One time step of PyTorch's RNN / LSTM / GRU; ``xt`` is W_ih x_t + b_ih, (B, G·H)."""
-    gh = torch.addmm(b_hh, h, w_hh.t())  # (B, G·H)
-    if mode == "LSTM":
-        i, f, g, o = (xt + gh).chunk(4, 1)
-        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        return torch.sigmoid(o) * torch.tanh(c), c
-    if mode == "GRU":
-        (rx, zx, nx), (rh, zh, nh) = xt.chunk(3, 1), gh.chunk(3, 1)
-        r, z = torch.sigmoid(rx + rh), torch.sigmoid(zx + zh)
-        n = torch.tanh(nx + r * nh)
-        return (1 - z) * n + z * h, c
-    return torch.tanh(xt + gh), c
-
-
-def unrolled(op: nn.RNNBase, x: torch.Tensor, tap: torch.Tensor | None = None,
-             finals: list | None = None, state: tuple | None = None) -> torch.Tensor:
-    """``op(x)[0]`` computed one step at a time (B, T, F) -> (B, T, H·dirs). ``tap``
-    (B, T, H·dirs) of zeros is added to every h_t of the top layer as it is made, so
-    its gradient is dL/dh_t through time: through the output and every later step.
-    ``finals`` gets each layer and direction's last (h, c), in PyTorch's h_n order;
-    ``state``: (h_0, c_0), each (layers·dirs, B, H), as PyTorch takes them (c_0 None
-    but for an LSTM)."""
-    b, steps, _ = x.shape
-    hidden, dirs = op.hidden_size, 2 if op.bidirectional else 1
-    seq = x
-    for layer in range(op.num_layers):
-        if layer and op.dropout and op.training:  # between layers, as PyTorch does
-            seq = nn.functional.dropout(seq, op.dropout, True)
-        outs = []
-        for d in range(dirs):
-            sfx = f"_l{layer}" + ("_reverse" if d else "")
-            xp = torch.addmm(getattr(op, "bias_ih" + sfx), seq.flatten(0, 1),
-                             getattr(op, "weight_ih" + sfx).t()).view(b, steps, -1)
-            w_hh, b_hh = getattr(op, "weight_hh" + sfx), getattr(op, "bias_hh" + sfx)
-            h = x.new_zeros(b, hidden) if state is None else state[0][layer * dirs + d]
-            c = None if op.mode != "LSTM" else \
-                x.new_zeros(b, hidden) if state is None else state[1][layer * dirs + d]
-            hs = [h] * steps
-            for t in (range(steps) if d == 0 else reversed(range(steps))):
-                h, c = _cell(op.mode, xp[:, t], h, c, w_hh, b_hh)
-                if tap is not None and layer == op.num_layers - 1:
-                    h = h + tap[:, t, d * hidden:(d + 1) * hidden]
-                hs[t] = h
-            if finals is not None:
-                finals.append((h, c))
-            outs.append(torch.stack(hs, 1))  # (B, T, H)
-        seq = torch.cat(outs, 2) if dirs == 2 else outs[0]
-    return seq
 
 
 class Recurrent(nn.Module):

@@ -18,9 +18,9 @@ PROBE_AT = 2
 class Classifier(nn.Module):
     """A sequence classifier on h_T: (B, T, 4) -> LSTM or GRU -> Linear."""
 
-    def __init__(self, kind, batch_first=True):
+    def __init__(self, kind, batch_first=True, **options):
         super().__init__()
-        self.rnn = getattr(nn, kind)(4, 8, batch_first=batch_first)
+        self.rnn = getattr(nn, kind)(4, 8, batch_first=batch_first, **options)
         self.head = nn.Linear(8, 3)
         self.batch_first = batch_first
 
@@ -33,7 +33,8 @@ class Classifier(nn.Module):
 def own_time_grads(rnn, head, x, y, h0=None):
     """||dL/dh_t|| over the batch from a plain loop over ``rnn``'s weights, every h_t
     retained (PyTorch's gate order: LSTM i, f, g, o; GRU r, z, n)."""
-    w_ih, w_hh, b_ih, b_hh = rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0
+    w_ih, w_hh = rnn.weight_ih_l0, rnn.weight_hh_l0
+    b_ih, b_hh = (rnn.bias_ih_l0, rnn.bias_hh_l0) if rnn.bias else (0.0, 0.0)
     h = torch.zeros(x.shape[0], 8) if h0 is None else h0[0]
     c = torch.zeros_like(h)
     hs = []
@@ -43,6 +44,8 @@ def own_time_grads(rnn, head, x, y, h0=None):
             i, f, g, o = (gx + gh).chunk(4, 1)
             c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
             h = torch.sigmoid(o) * torch.tanh(c)
+        elif isinstance(rnn, nn.RNN):
+            h = (torch.relu if rnn.nonlinearity == "relu" else torch.tanh)(gx + gh)
         else:
             (rx, zx, nx), (rh, zh, nh) = gx.chunk(3, 1), gh.chunk(3, 1)
             r, z = torch.sigmoid(rx + rh), torch.sigmoid(zx + zh)
@@ -85,6 +88,46 @@ def test_a_users_recurrent_layer_gets_its_gradient_through_time(tmp_path, kind):
     np.testing.assert_allclose(snap.time_grad[row], expected, rtol=1e-5)
     assert expected[0] < expected[-1]  # a fading profile, not a flat one
     assert "forward" not in vars(model.rnn)  # the module's own forward is back
+
+
+@pytest.mark.parametrize("kind,options", [
+    ("RNN", {"nonlinearity": "relu"}), ("LSTM", {"num_layers": 2}),
+    ("GRU", {"num_layers": 3, "bias": False})])
+def test_the_layer_computes_the_same_while_measured(tmp_path, kind, options):
+    """A ReLU RNN stays ReLU on a probed step (it ran tanh), a bias-free layer runs (it
+    raised inside the user's forward), a stacked one runs its lower layers fused: the
+    watched model trains exactly as an unwatched copy does, and the top layer's gradient
+    through time is the test's own, computed on a one-layer copy of that layer fed the
+    output of the layers below."""
+    import copy
+    model = Classifier(kind, **options)
+    twin = copy.deepcopy(model)
+    data = batches()
+    snap, _ = train(model, tmp_path, data)
+    optimizer = torch.optim.SGD(twin.parameters(), lr=0.1)
+    for step, (x, y, _) in enumerate(data):
+        if step == PROBE_AT:
+            layers = options.get("num_layers", 1)
+            top = getattr(nn, kind)(8 if layers > 1 else 4, 8, batch_first=True,
+                                    **{k: v for k, v in options.items() if k != "num_layers"})
+            below = x
+            if layers > 1:
+                lower = getattr(nn, kind)(4, 8, layers - 1, batch_first=True,
+                                          bias=options.get("bias", True))
+                lower.load_state_dict({k: v for k, v in twin.rnn.state_dict().items()
+                                       if not k.endswith(f"_l{layers - 1}")})
+                below = lower(x)[0]
+            top.load_state_dict({k.replace(f"_l{layers - 1}", "_l0"): v
+                                 for k, v in twin.rnn.state_dict().items()
+                                 if k.endswith(f"_l{layers - 1}")})
+            expected = own_time_grads(top, twin.head, below, y)
+        loss = nn.functional.cross_entropy(twin(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    for mine, theirs in zip(model.parameters(), twin.parameters()):
+        torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(snap.time_grad[0], expected, rtol=1e-5)
 
 
 def test_time_first_layout_and_an_initial_state(tmp_path):

@@ -57,6 +57,18 @@ def test_step_by_step_forward_is_the_fused_kernel(kind, num_layers, bidirectiona
     op = build(net(kind, num_layers, bidirectional, returns)).blocks[f"{kind}1"].op
     x = torch.randn(4, 12, 2)
     torch.testing.assert_close(unrolled(op, x), op(x)[0], rtol=1e-5, atol=1e-6)
+    # tapped (a measured step): the layers under the top one run fused, the top one
+    # step by step; the same output and the same h_n / c_n, in PyTorch's order
+    seq, state = op(x)
+    finals = []
+    tap = torch.zeros(4, 12, seq.shape[2])
+    torch.testing.assert_close(unrolled(op, x, tap, finals), seq, rtol=1e-5, atol=1e-6)
+    h_n = state[0] if kind == "lstm" else state
+    torch.testing.assert_close(torch.stack([h for h, _ in finals]), h_n, rtol=1e-5,
+                               atol=1e-6)
+    if kind == "lstm":
+        torch.testing.assert_close(torch.stack([c for _, c in finals]), state[1],
+                                   rtol=1e-5, atol=1e-6)
 
 
 def _independent_time_grads(model, kind, x, y):
