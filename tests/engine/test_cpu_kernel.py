@@ -172,3 +172,35 @@ def test_std_keeps_its_digits_where_the_mean_dwarfs_it(case):
     want = a.astype(np.float64)
     assert stats[0, 1].item() == pytest.approx(want.std(), rel=1e-6)
     assert stats[0, 0].item() == pytest.approx(want.mean(), rel=1e-6)
+
+
+@needs_kernel
+def test_gradients_read_in_place_or_copied_give_numpys_norms():
+    """A transposed dL/dh (BERT's attention keys) is read where it lies, a strided slice
+    is copied first: norm and mean |g| are numpy's either way."""
+    torch.manual_seed(3)
+    base = torch.randn(16, 128, 32)
+    cases = [base.transpose(1, 2), base[:, ::2], base.permute(2, 0, 1), base[0:1]]
+    stats = torch.zeros(len(cases), 11)
+    CpuReducer.create([Point((0.0, 1.0))] * len(cases)).gradients(
+        list(enumerate(cases)), stats, column=0)
+    for row, g in zip(stats, cases):
+        want = g.double().numpy()
+        assert row[0].item() == pytest.approx(np.sqrt((want ** 2).sum()), rel=1e-5)
+        assert row[1].item() == pytest.approx(np.abs(want).mean(), rel=1e-5)
+
+
+@needs_kernel
+def test_a_layer_whose_shape_changes_between_probes_is_measured_at_each_shape():
+    """The kernel's arguments are worked out once per (layer, shape): a sequence model
+    fed a longer batch next time gets the new shape's numbers, not the old plan's."""
+    reducer = CpuReducer.create([Point((0.0, 4.0))])
+    for rows, units in [(8, 5), (12, 5), (8, 3), (8, 5)]:
+        a = torch.relu(torch.randn(rows, units))
+        stats, counts = torch.zeros(1, 11), torch.empty(1, N_BINS + 2)
+        reducer.activations([(0, a)], None, stats, counts)
+        want = a.double().numpy()
+        np.testing.assert_allclose(stats[0, :3].numpy(),
+                                   [want.mean(), want.std(), np.mean(want == 0)], rtol=1e-5,
+                                   atol=1e-7)
+        np.testing.assert_allclose(counts[0].numpy(), numpy_counts(want, 0.0, 4.0))
