@@ -20,7 +20,7 @@ from torch import nn
 from desklab.engine import make_dataset, resolve_device
 from desklab.engine.trainer import Trainer
 from desklab.lessons import get_preset
-from interleave import DeskLabLoop, compare, print_table, sync
+from interleave import DeskLabLoop, compare, print_table, record, sync
 
 
 class BareLoop:
@@ -99,10 +99,12 @@ def main() -> None:
     for loop in loops.values():
         if isinstance(loop, DeskLabLoop):
             loop.close()
-    print_table(results, args.rounds, 10)
+    print_table(results, args.rounds, 10, f"bench-mlp on {device}")
     print("(eval every 50 lands in one block of five: read its totals column)")
     if device.type == "cuda":
-        print("sync check:", check_no_sync_in_steps(design, device))
+        verdict = check_no_sync_in_steps(design, device)
+        record(f"bench-mlp on {device}: host syncs inside unprobed steps", sync_check=verdict)
+        print("sync check:", verdict)
 
 
 if __name__ == "__main__":

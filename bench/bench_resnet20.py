@@ -175,7 +175,7 @@ def main() -> None:
         for loop in desk.values():
             loop.close()
         pipeline = bare.pipeline_seconds(20)
-    print_table(results, rounds, 10)
+    print_table(results, rounds, 10, f"ResNet-20 on {device}")
     step_s = 1.0 / results["bare PyTorch loop"]["steps_per_s"]
     print(f"data pipeline (slice, augment, normalise on the device): {pipeline * 1e3:.2f} ms "
           f"of a {step_s * 1e3:.1f} ms step = {100 * pipeline / step_s:.1f}%")

@@ -164,14 +164,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=60, help="10-step blocks per loop")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads (default: torch's own choice)")
+    parser.add_argument("--no-peers", action="store_true",
+                        help="skip the wandb and TensorBoard phases")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    peers = ["tensorboard"]
+    peers = [] if args.no_peers else ["tensorboard"]
     try:
         import wandb  # noqa: F401
-        peers.insert(0, "wandb")
+        if peers:
+            peers.insert(0, "wandb")
     except ImportError:
         print("wandb is not installed here: no wandb figure")
     for kind in MODELS if args.model == "all" else (args.model,):
@@ -179,12 +182,13 @@ def main() -> None:
         print(f"\n{kind} on {device} ({torch.get_num_threads()} threads)")
         with tempfile.TemporaryDirectory() as tmp:
             print_table(phase(["bare", "watch every=10", "watch every=1"], args, device,
-                              Path(tmp)), args.rounds, 10)
+                              Path(tmp)), args.rounds, 10, f"{kind} on {device}")
             for peer in peers:
                 # a phase of its own: wandb's service process works in the background for
                 # as long as its run is open, and would slow the other loops' blocks too
                 print(f"peer {peer}, against its own bare loop:")
-                print_table(phase(["bare", peer], args, device, Path(tmp)), args.rounds, 10)
+                print_table(phase(["bare", peer], args, device, Path(tmp)), args.rounds, 10,
+                            f"{kind} on {device}, peer {peer}")
 
 
 if __name__ == "__main__":

@@ -12,8 +12,12 @@ A loop is any object with ``run(n) -> seconds``: `DeskLabLoop` drives a DeskLab
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
+import sys
 import time
+from pathlib import Path
 from typing import Callable
 
 import torch
@@ -83,7 +87,21 @@ def compare(loops: dict[str, Callable[[int], float]], rounds: int, block: int,
     return out
 
 
-def print_table(results: dict[str, dict[str, float]], rounds: int, block: int) -> None:
+def record(label: str, **figures) -> None:
+    """Append ``figures`` as one JSON line to ``$DESKLAB_BENCH_JSON``, where it is set
+    (``bench/gpu_check.sh`` gathers every bench's lines into one file)."""
+    path = os.environ.get("DESKLAB_BENCH_JSON")
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"bench": Path(sys.argv[0]).stem, "args": sys.argv[1:],
+                                  "label": label, **figures}) + "\n")
+
+
+def print_table(results: dict[str, dict[str, float]], rounds: int, block: int,
+                label: str = "") -> None:
+    """Print ``results`` (from `compare`); with ``DESKLAB_BENCH_JSON`` set, also append
+    them to that file as one JSON line (``bench/gpu_check.sh`` gathers them)."""
+    record(label, rounds=rounds, block=block, results=results)
     print(f"{rounds} rounds of {block}-step blocks, interleaved")
     print(f"{'':<36}{'steps/s':>9}  {'x bare (median of rounds)':>26}  {'x bare (totals)':>16}")
     for name, r in results.items():
