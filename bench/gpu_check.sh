@@ -7,7 +7,8 @@
 # command "bash bench/gpu_check.sh", carry [".whl", ".gl"], timeout_s 540; $OUT is set
 # there, and what comes back is two files: gpu_check.json and logs.txt.
 #
-# Steps, each with a time limit of its own:
+# Steps, each with a time limit of its own (490 s in all, so that the device call's
+# 540 s leave time for the wheels and the report even when every step runs out):
 #   cuda-tests  the CUDA tests (GPU statistics equal the CPU's, no host sync in a step)
 #   probes      bench_probes: bench-mlp bare / probes off / every 10th / every step, and
 #               CUDA's sync-debug mode "error" around every unprobed step's work
@@ -59,14 +60,14 @@ EOF
     echo "   rc $rc"
 }
 
-step cuda-tests 150 "$PY" -m pytest -q -p no:cacheprovider tests/engine/test_cuda.py \
+step cuda-tests 90 "$PY" -m pytest -q -p no:cacheprovider tests/engine/test_cuda.py \
     tests/engine/test_probe_independent.py tests/engine/test_zero_transfer.py
-step probes 90 "$PY" bench/bench_probes.py --device "$DEVICE" --rounds "${R[0]}"
-step resnet20 120 "$PY" bench/bench_resnet20.py --device "$DEVICE" --rounds "${R[1]}"
-step watch 120 "$PY" bench/bench_watch.py --model all --device "$DEVICE" --no-peers \
+step probes 60 "$PY" bench/bench_probes.py --device "$DEVICE" --rounds "${R[0]}"
+step resnet20 90 "$PY" bench/bench_resnet20.py --device "$DEVICE" --rounds "${R[1]}"
+step watch 100 "$PY" bench/bench_watch.py --model all --device "$DEVICE" --no-peers \
     --rounds "${R[2]}"
 if "$PY" -c "import PySide6.QtWidgets, pyqtgraph" 2>/dev/null; then
-    step live-tax 180 "$PY" bench/bench_live_tax.py --device "$DEVICE" --rounds "${R[3]}" \
+    step live-tax 150 "$PY" bench/bench_live_tax.py --device "$DEVICE" --rounds "${R[3]}" \
         --json "$WORK/live_tax.json"
 else
     echo '{"step": "live-tax", "rc": null, "skipped": "PySide6 or pyqtgraph does not import here (bench/gpu_wheels.sh)"}' >>"$WORK/steps.jsonl"
