@@ -39,10 +39,18 @@ def _units(t: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int, int], int]:
     return t, (t.shape[0], units, positions), 1
 
 
-def _readable(t: torch.Tensor, keep: list[torch.Tensor]) -> torch.Tensor:
-    """``t`` if the kernel can read it as it is (float32, contiguous), else a float32
-    contiguous copy, kept alive in ``keep``."""
-    if t.dtype == torch.float32 and t.is_contiguous():
+def _in_place(t: torch.Tensor, any_order: bool = False) -> bool:
+    """Whether the kernel can read ``t`` where it lies: float32 and contiguous, or, where
+    the order of the values does not matter (a norm), any permutation of a contiguous
+    block (`_dense`)."""
+    return t.dtype == torch.float32 and (_dense(t) if any_order else t.is_contiguous())
+
+
+def _readable(t: torch.Tensor, keep: list[torch.Tensor],
+              any_order: bool = False) -> torch.Tensor:
+    """``t`` if the kernel can read it in place (`_in_place`), else a float32 contiguous
+    copy, kept alive in ``keep``."""
+    if _in_place(t, any_order):
         return t
     keep.append(t.detach().float().contiguous())
     return keep[-1]
@@ -126,7 +134,7 @@ class CpuReducer:
             # a float32 contiguous activation (nearly all) is read in place, and its
             # shape's kernel arguments are worked out once: on a 39-module BERT probed
             # every step the per-layer Python here was a third of the probe's cost
-            fast = a.dtype == torch.float32 and a.is_contiguous()
+            fast = _in_place(a)
             key = (i, a.shape, hist_sample)
             plan = self._plans.get(key) if fast else None
             if plan is None:
@@ -140,10 +148,11 @@ class CpuReducer:
                 addresses.append(t.data_ptr())
             else:
                 addresses.append(a.data_ptr())
-            dims += plan[0]
-            rows.append(plan[1])
-            params.append(plan[2])
-            need = max(need, plan[3])
+            shape, layer_rows, constants, scratch = plan
+            dims += shape
+            rows.append(layer_rows)
+            params.append(constants)
+            need = max(need, scratch)
         if self.scratch.numel() < need:
             self.scratch = torch.empty(need)
         out_rows = [i for i, _ in items] if out_rows is None else out_rows
@@ -172,8 +181,8 @@ class CpuReducer:
             return
         # the order of the values does not matter to a norm: a transposed dL/dh (BERT's
         # attention keys) is read in memory order, uncopied
-        tensors = [g if g.dtype == torch.float32 and _dense(g)
-                   else g.detach().float().contiguous() for _, g in items]
+        keep: list[torch.Tensor] = []
+        tensors = [_readable(g, keep, any_order=True) for _, g in items]
         at, row = stats.data_ptr() + column * 4, stats.shape[1] * 4
         self.lib.desklab_gradients(
             len(items), cpu_kernel.pointers([t.data_ptr() for t in tensors]),

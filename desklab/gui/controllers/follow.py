@@ -159,7 +159,7 @@ class RunFollower(Follower):
         self.timer.stop()
 
     def close(self) -> None:
-        self.timer.stop()
+        super().close()
         self.reader.close()
 
 

@@ -112,7 +112,7 @@ class RemoteFollower(Follower):
 
     def close(self) -> None:
         """Stop the worker and join its thread (within about `WAIT_S`)."""
-        self.worker.stop_flag.set()
+        super().close()
         stop_thread(self.thread, worker=self.worker)
 
 
