@@ -133,9 +133,8 @@ class RunPanel(QWidget):
                 item.setToolTip(f"{info.path}\n{info.problem}")
             else:
                 when = time.strftime("%m-%d %H:%M", time.localtime(info.started))
-                live = "● live · " if info.status == "running" else ""
-                item = QListWidgetItem(f"{live}{info.name} · {info.source} · {info.status}"
-                                       f" · {info.steps:,} steps · {when}")
+                item = QListWidgetItem(_run_line(info.name, info.source, info.status,
+                                                 info.steps, when))
                 item.setToolTip(str(info.path))
             item.setData(Qt.UserRole, str(info.path))
             self.stored.addItem(item)
@@ -182,11 +181,9 @@ class RunPanel(QWidget):
             started, steps = run.get("started"), run.get("steps")
             when = time.strftime("%m-%d %H:%M", time.localtime(started)) if isinstance(
                 started, (int, float)) and 0 <= started < 2 ** 40 else "?"
-            steps = steps if isinstance(steps, int) else 0
-            live = "● live · " if run.get("status") == "running" else ""
-            item = QListWidgetItem(f"{live}{run['name'][:80]} · {str(run.get('source'))[:20]}"
-                                   f" · {str(run.get('status'))[:20]} · {steps:,} steps · "
-                                   f"{when}")
+            item = QListWidgetItem(_run_line(
+                run["name"][:80], str(run.get("source"))[:20], str(run.get("status"))[:20],
+                steps if isinstance(steps, int) else 0, when))
             item.setData(Qt.UserRole, run)
             item.setToolTip(str(run.get("problem") or f"{url} · {run['id'][:12]}")[:300])
             self.remote.addItem(item)
@@ -219,3 +216,9 @@ class RunPanel(QWidget):
                 return
         if records:
             self.compare_requested.emit(records)
+
+
+def _run_line(name: str, source: str, status: str, steps: int, when: str) -> str:
+    """One run's line in the run store's and a server's lists; a live run marked."""
+    live = "● live · " if status == "running" else ""
+    return f"{live}{name} · {source} · {status} · {steps:,} steps · {when}"
