@@ -171,12 +171,12 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     peers = [] if args.no_peers else ["tensorboard"]
-    try:
-        import wandb  # noqa: F401
-        if peers:
+    if peers:
+        try:
+            import wandb  # noqa: F401
             peers.insert(0, "wandb")
-    except ImportError:
-        print("wandb is not installed here: no wandb figure")
+        except ImportError:
+            print("wandb is not installed here: no wandb figure")
     for kind in MODELS if args.model == "all" else (args.model,):
         args.model = kind
         print(f"\n{kind} on {device} ({torch.get_num_threads()} threads)")
