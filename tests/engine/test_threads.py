@@ -18,6 +18,9 @@ from desklab.lessons import get_preset
 from desklab.runs.folder import threads_note
 from desklab.util.cpu_load import busy_other_cores, cpu_count, measure_busy_others, sample
 
+# they read how busy the machine's cores are: no other test may run beside them
+pytestmark = pytest.mark.alone
+
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="/proc/stat is Linux's")
 

@@ -42,6 +42,7 @@ def run_file(controller):
         reader.close()
 
 
+@pytest.mark.alone  # times the grace period in wall-clock seconds
 def test_stop_during_a_slow_step_ends_the_process_within_the_grace(window, qtbot,
                                                                      monkeypatch):
     controller = start(window, qtbot, monkeypatch, f"slow={SLOW_S}")
@@ -67,6 +68,7 @@ def test_stop_during_a_slow_step_ends_the_process_within_the_grace(window, qtbot
     window.training.stop_and_reset()
 
 
+@pytest.mark.alone
 def test_reset_and_close_during_a_slow_step_wait_about_a_second(window, qtbot, monkeypatch):
     controller = start(window, qtbot, monkeypatch, f"slow={SLOW_S}")
     began = time.perf_counter()

@@ -1,6 +1,7 @@
 """pytest-qt tests of live training: the worker thread, every plot, commands, closing."""
 
 import numpy as np
+import pytest
 
 from desklab.gui.controllers.worker import live_threads
 
@@ -66,6 +67,7 @@ def test_run_streams_into_every_plot_then_pause_step_resume_stop(window, qtbot):
     assert [t.objectName() for t in live_threads()] == ["desklab-preview"]
 
 
+@pytest.mark.alone  # "within a second" in wall-clock time
 def test_closing_mid_run_joins_every_thread(window, qtbot):
     import time
     c = start_short_run(window, qtbot, steps=100000)
@@ -76,6 +78,7 @@ def test_closing_mid_run_joins_every_thread(window, qtbot):
     assert live_threads() == []
 
 
+@pytest.mark.alone
 def test_opening_another_design_mid_run_stops_it(window, qtbot):
     c = start_short_run(window, qtbot, steps=100000)
     qtbot.waitUntil(lambda: c.snapshots_received >= 1, timeout=20000)
