@@ -1,7 +1,7 @@
 """Shared test setup: headless Qt, no test may leave a thread running, and tests that
 must have the machine to themselves get it.
 
-The suite runs in two pytest-xdist workers (pyproject's addopts: ``-n 2``). Each keeps
+The suite runs in two pytest-xdist workers (the README's test command: ``-n 2``). Each keeps
 torch to one intra-op thread: two workers on two cores each spinning two threads ran
 the in-process training claims up to 9x slower than alone (measured: the dropout claim
 13 s alone, 112 s so). Processes the tests start choose their own threads, as they do
@@ -17,7 +17,8 @@ import threading
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-if os.environ.get("PYTEST_XDIST_WORKER"):
+IN_WORKER = bool(os.environ.get("PYTEST_XDIST_WORKER"))  # a pytest-xdist worker
+if IN_WORKER:
     import torch
     torch.set_num_threads(1)
 
@@ -25,18 +26,19 @@ import pytest  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def machine_share(request, testrun_uid):
-    """Every test holds a shared lock on the machine; a test marked ``alone`` holds it
-    exclusively, so no other worker's test runs beside it: the real-input stories (a
-    loaded X server drops a key press before a menu opens), the tests that measure how
-    busy the cores are, and those that time a promise in wall-clock seconds.
+def machine_share(request):
+    """In a worker, every test holds a shared lock on the machine; a test marked
+    ``alone`` holds it exclusively, so no other worker's test runs beside it: the tests
+    that measure how busy the cores are, those that time a promise in wall-clock
+    seconds, and the real-input stories where they run in a worker.
 
     A turnstile lock stops new shared holders while an ``alone`` test waits, so that it
     is not starved by the other worker's next tests."""
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
+    if not IN_WORKER:  # one process: nothing runs beside a test (xdist not needed)
         yield
         return
-    base = Path(tempfile.gettempdir()) / f"desklab-tests-{testrun_uid}"
+    uid = request.getfixturevalue("testrun_uid")  # pytest-xdist's, one per run
+    base = Path(tempfile.gettempdir()) / f"desklab-tests-{uid}"
     with open(f"{base}.turnstile", "a") as turnstile, open(f"{base}.share", "a") as share:
         alone = request.node.get_closest_marker("alone") is not None
         fcntl.flock(turnstile, fcntl.LOCK_EX)
