@@ -13,7 +13,7 @@ def test_every_package_is_listed():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     found = {".".join(p.relative_to(ROOT).parts[:-1]) for p in
              (ROOT / "desklab").rglob("__init__.py")}
-    assert found | {"desklab.resources"} == set(config["packages"])
+    assert found | {"desklab.resources", "desklab.resources.icons"} == set(config["packages"])
 
 
 def test_every_icon_exists(qapp):
