@@ -48,6 +48,7 @@ def test_lesson_pair_runs_both_and_both_show_in_the_plots(window, qtbot):
         ridges = compare.panels[k].ridges
         assert len(ridges) > 0
         assert all(len(ridges.layer_data(i)[0]) > 0 for i in range(len(ridges)))
+    assert compare.acc in compare.curves.ci.items  # classifications: the accuracy shown
     low, tuned = (r.history.metric("loss")[-1] for r in compare.records)
     assert tuned < low / 3  # the lesson, visible side by side
     # replay: the per-layer views go back to an early snapshot
@@ -133,6 +134,9 @@ def test_recurrent_runs_side_by_side_overlay_their_gradient_through_time(qtbot):
     compare.show_records(records)
     compare._redraw(force=True)
     assert "by time step" in compare.depth.titleLabel.text
+    # two regressions: no empty accuracy plot between the loss and the depth plots
+    assert compare.loss in compare.curves.ci.items and compare.depth in compare.curves.ci.items
+    assert compare.acc not in compare.curves.ci.items
     for k, record in enumerate(records):
         item = compare.lines[k]["depth"]  # its raw data (getData gives log10 here)
         x, y = item.xData, item.yData

@@ -226,3 +226,30 @@ def test_an_edit_during_a_run_gets_its_preview(window, qtbot):
     assert c.state == "stopped" and shown.args[0] < 5
     # one point a probed layer: the removed layer is gone from the shown preview
     assert len(window.preview.std_curve.getData()[0]) == before - 1
+
+
+def test_a_regression_shows_its_loss_alone_and_a_classification_both(window, qtbot):
+    """No empty accuracy plot: a regression (sine) trains with the loss over the whole
+    panel, step-labelled; the next run, a classification, brings the accuracy back."""
+    from desklab.design import InputSpec, OutputSpec
+    view = window.training
+
+    def run(design):
+        design.train.steps, design.train.probe_every, design.train.eval_every = 60, 5, 20
+        view.start(design)
+        c = view.controller
+        with qtbot.waitSignal(c.run_ended, timeout=30000):
+            pass
+        view.redraw(everything=True)
+        qtbot.wait(100)  # painted: the axes list the labels they drew
+        return [p["title"].split()[0] for p in view.loss.shown()["plots"]]
+
+    classes = window.doc.design.copy()
+    sine = classes.copy()
+    sine.input, sine.output = InputSpec("sine"), OutputSpec("regression")
+    assert run(sine) == ["Loss"]
+    (loss,) = view.loss.shown()["plots"]
+    assert loss["x_labels"] and loss["y_labels"], loss  # the step axis moved to the loss
+    assert has_data(view.loss.train_loss) and not has_data(view.loss.train_acc)
+    assert run(classes) == ["Loss", "Accuracy"]
+    assert has_data(view.loss.train_acc) and has_data(view.loss.val_acc)

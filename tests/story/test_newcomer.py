@@ -102,7 +102,8 @@ def _plots_tell_the_story(app: App, runs: Path) -> None:
             assert plot["x_labels"] and plot["y_labels"], (panel, plot)
             if plot["log_y"]:  # a decade or more: at least two labelled
                 assert len(plot["y_labels"]) >= 2, (panel, plot)
-    loss = m["plots"]["lossPlot"]["plots"][0]
+    loss, accuracy = m["plots"]["lossPlot"]["plots"]  # a classification: both
+    assert accuracy["title"].startswith("Accuracy"), accuracy
     assert len(loss["y_labels"]) >= 2, loss
     # the gradients over time: the run's whole range is in view, the vanishing start too
     (path,) = sorted(runs.glob("*.desklab-run"))

@@ -52,6 +52,9 @@ def test_lstm_by_dragging_and_training(xserver, tmp_path, monkeypatch):
         for plot in (heat, curve):  # numbers on both axes of both plots
             assert plot["x_labels"] and plot["y_labels"], plot
         assert curve["log_y"] and heat["x"][1] >= 30  # every one of the 30 time steps
+        # a regression has no accuracy: no empty accuracy plot, the loss has the step axis
+        (loss,) = m["plots"]["lossPlot"]["plots"]
+        assert loss["title"].startswith("Loss") and loss["x_labels"] and loss["y_labels"]
         if os.environ.get("DESKLAB_STORY_SHOTS"):
             app.screenshot(Path(os.environ["DESKLAB_STORY_SHOTS"]) / "story-lstm.png")
         app.close_window()

@@ -12,7 +12,9 @@ from .base import MAX_STEP_POINTS, Panel, _log_range, _step_range, _thin, legend
 
 class LossPanel(Panel):
     """Loss and accuracy: every training step's batch values (thin lines), validation at
-    evaluations (markers), top-5 only when there are more than 5 classes."""
+    evaluations (markers), top-5 only when there are more than 5 classes. A run with no
+    accuracy (a regression, or a followed script that reports none) shows the loss
+    alone, over the panel's whole height, rather than an empty accuracy plot."""
 
     HINT = ("Press <b>Train</b> (F5): the loss of every training step and the validation "
             "loss at each evaluation appear here, with the accuracy below.")
@@ -27,6 +29,8 @@ class LossPanel(Panel):
         # near-flat loss looks flat (auto range stretched a loss of 1.0986 +- 0.001 to fill
         # the plot, with no tick label); and an axis whose range moves redoes its ticks
         self.loss.setLabel("left", "loss")
+        self.loss.setLabel("bottom", "step")  # shown while the accuracy plot is not
+        self.loss.showLabel("bottom", False)
         self.train_loss = self.loss.plot(pen=pg.mkPen(self.TRAIN, width=1))
         self.val_loss = self.loss.plot(pen=pg.mkPen(self.VAL, width=1.5), symbol="o",
                                        symbolSize=4, symbolBrush=self.VAL, symbolPen=None)
@@ -42,6 +46,23 @@ class LossPanel(Panel):
         self.train_top5 = self.acc.plot(pen=pg.mkPen(self.TRAIN, width=1, style=Qt.DashLine))
         self.val_top5 = self.acc.plot(pen=pg.mkPen(self.VAL, width=1.5, style=Qt.DashLine))
         self._set_titles(False)
+        self._accuracy_shown = True
+
+    def _show_accuracy(self, shown: bool) -> None:
+        """Put the accuracy plot under the loss, or take it out of the layout (a hidden
+        item would keep its share of the height)."""
+        if shown == self._accuracy_shown:
+            return
+        self._accuracy_shown = shown
+        if shown:
+            self.ci.addItem(self.acc, row=1, col=0)
+        else:
+            self.ci.removeItem(self.acc)
+        self.loss.showLabel("bottom", not shown)
+
+    def reset(self) -> None:
+        super().reset()
+        self._show_accuracy(True)  # until a run shows it has none
 
     def _set_titles(self, top5: bool) -> None:
         self._top5 = top5
@@ -76,6 +97,8 @@ class LossPanel(Panel):
             v = history.metric(name) if len(evaluated) else np.zeros(0)
             keep = np.isfinite(v) & ((v > 0) if "loss" in name else True)
             curve.setData(evaluated[keep], v[keep])
+        self._show_accuracy(bool(finite.any()) or bool(
+            len(evaluated) and np.isfinite(history.metric("val_acc")).any()))
         shown = np.concatenate([steps, evaluated])
         _step_range(self.loss, shown, self.planned_steps)
         _step_range(self.acc, shown, self.planned_steps)

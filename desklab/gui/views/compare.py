@@ -80,6 +80,7 @@ class CompareWindow(QMainWindow):
         self.acc.setYRange(0, 1.02)
         for plot in (self.loss, self.acc):
             plot.setLabel("bottom", "step")
+        self.accuracy_shown = True  # until the runs show they have none (regressions)
         self.depth = self.curves.addPlot(axisItems=log_axis.axes(),
                                          title="mean |dL/dh| by depth (at the slider)")
         self.depth.setLogMode(y=True)
@@ -160,6 +161,7 @@ class CompareWindow(QMainWindow):
         at = None if live or not steps else steps[self.slider.value()]
         self.step_label.setText("live" if at is None else f"step {at}")
         self.stop_button.setEnabled(self.controller.running)
+        drawn = set()  # the curves with a point to draw
         for k, record in enumerate(self.records):
             h = record.history
             for key in ("loss", "val_loss", "train_acc", "val_acc"):
@@ -169,6 +171,8 @@ class CompareWindow(QMainWindow):
                     x, v = _thin(*h.step_series(key), MAX_STEP_POINTS)
                 ok = np.isfinite(v) & ((v > 0) if "loss" in key else True)
                 self.lines[k][key].setData(x[ok], v[ok])
+                if ok.any():
+                    drawn.add(key[-3:])
             view = AtStep(h, at)
             snap = view.latest
             if snap is None:
@@ -182,6 +186,18 @@ class CompareWindow(QMainWindow):
         self.step_marker.setVisible(at is not None)
         if at is not None:
             self.step_marker.setValue(at)
+        self._show_accuracy("acc" in drawn or "oss" not in drawn)
+
+    def _show_accuracy(self, shown: bool) -> None:
+        """Runs with no accuracy (regressions, scripts that report none) get no empty
+        accuracy plot: it leaves the row (a hidden item would keep its width)."""
+        if shown == self.accuracy_shown:
+            return
+        self.accuracy_shown = shown
+        if shown:
+            self.curves.ci.addItem(self.acc, row=0, col=1)
+        else:
+            self.curves.ci.removeItem(self.acc)
 
     def _depth_or_time(self, k: int, snap) -> None:
         """Run ``k``'s mean |dL/dh| by depth at the slider; for recurrent runs its
