@@ -1,8 +1,9 @@
 """``desklab search``: random search, log-uniform, coarse to fine, on Optuna.
 
-Prints each trial (its values, validation accuracy, coarse or fine stage, pruned or
-not), the best, and the design's own setting measured the same way; ``--json`` writes
-it all. ``--storage`` points several processes or machines at one Optuna database.
+Prints each trial (its values, validation accuracy, or validation loss for a
+regression, coarse or fine stage, pruned or not), the best, and the design's own
+setting measured the same way; ``--json`` writes it all. ``--storage`` points
+several processes or machines at one Optuna database.
 """
 
 from __future__ import annotations
@@ -47,24 +48,30 @@ def cmd_search(args: argparse.Namespace) -> int:
     except SearchError as exc:
         raise CliError(str(exc)) from None
     out = sys.stderr if args.json == "-" else sys.stdout
-    names = [s.name for s in spaces]
+    names, label = [s.name for s in spaces], result["score"]["label"]
     print(f"{design.name}: {len(result['trials'])} trials, study {result['study']}",
           file=out)
-    print("  #  stage   " + "  ".join(f"{n:>10}" for n in names) + "   val acc  state",
+    print("  #  stage   " + "  ".join(f"{n:>10}" for n in names) + f"  {label:>8}  state",
           file=out)
     for t in result["trials"]:
         values = "  ".join(f"{t['params'].get(n, float('nan')):10.3g}" for n in names)
-        acc = f"{t['value']:.3f}" if t["value"] is not None else "  -  "
-        print(f"{t['number']:>3}  {t['stage'] or '':<6}  {values}   {acc:>7}  {t['state']}",
-              file=out)
+        print(f"{t['number']:>3}  {t['stage'] or '':<6}  {values}  {_shown(t['value']):>8}  "
+              f"{t['state']}" + (f" ({t['error']})" if t.get("error") else ""), file=out)
     base, best = result["baseline"], result["best"]
     own = "  ".join(f"{n} {base['params'][n]:.3g}" for n in names)
-    print(f"the design's own setting ({own}): val acc {base['value']:.3f}", file=out)
+    print(f"the design's own setting ({own}): {label} {_shown(base['value'])}", file=out)
     if best is not None:
         verdict = "beats it" if result["beats_baseline"] else "could not beat it"
         values = "  ".join(f"{n} {best['params'][n]:.3g}" for n in names)
-        print(f"best: trial {best['number']} ({values}): val acc {best['value']:.3f}; "
+        print(f"best: trial {best['number']} ({values}): {label} {_shown(best['value'])}; "
               f"the search {verdict}", file=out)
     if args.json:
         write_text(args.json, json.dumps(result, indent=1) + "\n", "the search")
     return 0
+
+
+def _shown(value) -> str:
+    """A trial's score, or "-" where it has none (failed, cancelled, diverged)."""
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if value == 0 or abs(value) >= 1e-3 else f"{value:.3g}"

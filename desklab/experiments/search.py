@@ -4,7 +4,8 @@ The first stage samples every searched setting uniformly on a log scale over its
 range (random search beats a grid: Bergstra & Bengio 2012); the second samples a
 narrower box around the best trials so far (one decade around each best value, cut to
 the range), as the notes teach. Hopeless trials are stopped early by Optuna's median
-pruner, fed the validation accuracy at each evaluation. Trial 0 is the design's own
+pruner, fed the validation accuracy at each evaluation (the validation loss, lower
+is better, for a regression: ``score.py``). Trial 0 is the design's own
 setting, so "did the search beat it?" has an answer. Every trial is a normal run in
 the run store. The study lives in SQLite (Optuna's RDB storage): several processes, or
 machines pointed at one shared database, work on the same study.
@@ -14,95 +15,49 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
 
-from ..design import NetworkDesign, TRAIN_PARAMS
+from ..design import NetworkDesign
 from ..errors import DeskLabError
 from ..runs import RunWriter, new_run_path
 from ..runs.store import design_meta
 from ..engine.trainer import Trainer
+from .score import ACCURACY, Score, score_of
+from .space import DEFAULT_SPACE, OPTIONAL_SPACE, SearchError, Space, fine_box
 from .storage import check_storage, fail_stale_trials, open_storage
+
+__all__ = ["DEFAULT_SPACE", "OPTIONAL_SPACE", "SearchError", "Space", "cancel_search",
+           "create_study", "default_storage", "run_search", "study_rows"]
 
 COARSE_SHARE = 0.6  # of the trials sample the whole range; the rest the best region
 
 
-class SearchError(DeskLabError):
-    """A search that cannot run (a bad --param, Optuna missing)."""
-
-
-@dataclass(frozen=True)
-class Space:
-    """One searched train setting: ``name`` in [low, high], on a log scale or not."""
-
-    name: str
-    low: float
-    high: float
-    log: bool = True
-
-    @classmethod
-    def parse(cls, text: str) -> Space:
-        """``lr=1e-5:1e-1:log`` (``:lin`` for a linear scale)."""
-        try:
-            name, rest = text.split("=", 1)
-            parts = rest.split(":")
-            low, high = float(parts[0]), float(parts[1])
-            scale = parts[2] if len(parts) > 2 else "log"
-        except (ValueError, IndexError):
-            raise SearchError(f"--param {text!r}: write NAME=LOW:HIGH[:log|lin]") from None
-        params = {p.name: p for p in TRAIN_PARAMS if p.kind in ("float", "int")}
-        if name not in params:
-            raise SearchError(f"--param {text!r}: {name!r} is not a numeric train setting "
-                              f"({', '.join(sorted(params))})")
-        if not (math.isfinite(low) and math.isfinite(high)) or not low < high or \
-                scale not in ("log", "lin") or (scale == "log" and low <= 0):
-            raise SearchError(f"--param {text!r}: need LOW < HIGH (both > 0 on a log scale)")
-        return cls(name, low, high, scale == "log")
-
-
-DEFAULT_SPACE = (Space("lr", 1e-5, 1e-1), Space("l2", 1e-6, 1e-1))
-# more settings the app offers to tick, with the ranges worth searching
-OPTIONAL_SPACE = (Space("momentum", 0.5, 0.99, log=False), Space("batch_size", 16, 512),
-                  Space("l1", 1e-7, 1e-2), Space("grad_clip", 0.1, 10.0))
-
-
-def _box(space: Space, best: list[float]) -> tuple[float, float]:
-    """The fine stage's range: one decade (or a tenth of the range) around the best."""
-    if not best:
-        return space.low, space.high
-    if space.log:
-        lo = min(best) / math.sqrt(10)
-        hi = max(best) * math.sqrt(10)
-    else:
-        width = (space.high - space.low) / 10
-        lo, hi = min(best) - width, max(best) + width
-    return max(space.low, lo), min(space.high, hi)
-
-
 def objective_for(design: NetworkDesign, spaces: tuple[Space, ...], trials: int,
                   record: bool = True):
-    """The Optuna objective: validation accuracy of ``design`` with the trial's values."""
+    """The Optuna objective: the validation score of ``design`` with the trial's values
+    (accuracy, or the loss for a regression)."""
     import optuna
+    score = score_of(design)
     n_coarse = max(1, math.ceil(trials * COARSE_SHARE))
 
     def objective(trial: optuna.Trial) -> float:
         done = [t for t in trial.study.trials if t.state == optuna.trial.TrialState.COMPLETE
                 and t.value is not None]
         fine = trial.number >= n_coarse and done
-        best = sorted(done, key=lambda t: -t.value)[:3] if fine else []
+        best = sorted(done, key=lambda t: score.order(t.value))[:3] if fine else []
         d = design.copy()
         for s in spaces:
-            lo, hi = _box(s, [t.params[s.name] for t in best if s.name in t.params])
+            lo, hi = fine_box(s, [t.params[s.name] for t in best if s.name in t.params])
             value = trial.suggest_float(s.name, lo, hi, log=s.log)
             setattr(d.train, s.name, int(round(value)) if isinstance(
                 getattr(d.train, s.name), int) else value)
         d.name = f"{design.name}-trial-{trial.number}"
         trial.set_user_attr("stage", "fine" if fine else "coarse")
-        return _train(d, trial, record)
+        return _train(d, trial, record, score)
 
     return objective
 
 
-def _train(design: NetworkDesign, trial, record: bool) -> float:
+def _train(design: NetworkDesign, trial, record: bool, score: Score) -> float:
     import optuna
     try:
         trainer = Trainer(design)
@@ -111,15 +66,15 @@ def _train(design: NetworkDesign, trial, record: bool) -> float:
         raise
     writer = RunWriter(new_run_path(design.name), design_meta(
         design, trainer.device_name, trainer.model_total_params)) if record else None
-    accuracy = float("nan")
+    value = float("nan")
     try:
         for event in trainer.events():
             if writer is not None:
                 writer.record(event.kind, event.payload)
             if event.kind == "metrics":
-                accuracy = event.payload.val_acc
-                if math.isfinite(accuracy):
-                    trial.report(accuracy, event.step)
+                value = getattr(event.payload, score.key)
+                if math.isfinite(value):
+                    trial.report(value, event.step)
                     if trial.should_prune():
                         trainer.state = "pruned"
                         raise optuna.TrialPruned()
@@ -131,9 +86,15 @@ def _train(design: NetworkDesign, trial, record: bool) -> float:
         if writer is not None:
             writer.close(trainer.state)
             trial.set_user_attr("run", str(writer.path))
-    if trainer.state == "diverged" or not math.isfinite(accuracy):
+    if trainer.state != "diverged" and math.isfinite(value):
+        return value
+    if score is ACCURACY:
         return 0.0  # a diverged setting is as bad as chance or worse: rank it last
-    return accuracy
+    # a loss has no "as bad as chance": the trial fails, saying why, and ranks nowhere
+    why = ("diverged (the loss is not finite)" if trainer.state == "diverged" else
+           "no validation loss (the design holds out no validation data)")
+    trial.set_user_attr("error", why)
+    raise SearchError(why)
 
 
 def _stop_requested(trial) -> bool:
@@ -168,15 +129,16 @@ def study_rows(storage: str, name: str) -> list[dict]:
             for t in study.trials]
 
 
-def create_study(storage: str, name: str, seed: int = 0, trials: int = 12) -> None:
+def create_study(storage: str, name: str, seed: int = 0, trials: int = 12,
+                 score: Score = ACCURACY) -> None:
     """Create the study (and the storage's tables) now, from one process."""
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    _study(storage, name, seed, True, max(2, trials // 4))
+    _study(storage, name, seed, True, max(2, trials // 4), score=score)
 
 
 def _study(storage: str, name: str, seed: int, create: bool, n_startup: int,
-           spaces: tuple[Space, ...] | None = None):
+           spaces: tuple[Space, ...] | None = None, score: Score = ACCURACY):
     import optuna
 
     from .sampler import TrialSeededSampler
@@ -187,8 +149,11 @@ def _study(storage: str, name: str, seed: int, create: bool, n_startup: int,
                                  sampler=sampler, pruner=pruner)
     # or join it: the app creates the study first, so it can poll it at once
     study = optuna.create_study(study_name=name, storage=open_storage(storage),
-                                direction="maximize", sampler=sampler, pruner=pruner,
-                                load_if_exists=True)
+                                direction=score.direction, sampler=sampler,
+                                pruner=pruner, load_if_exists=True)
+    if study.direction.name.lower() != score.direction:  # an existing study
+        raise SearchError(f"the study {name!r} ranks trials the other way "
+                          f"({study.direction.name.lower()}): give another --study")
     if spaces is not None:
         searched = [vars(s) for s in spaces]
         before = study.user_attrs.get("space")
@@ -249,10 +214,10 @@ def run_search(design: NetworkDesign, spaces: tuple[Space, ...] = DEFAULT_SPACE,
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = check_storage(storage)
     name = name or f"{design.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    seed = design.train.seed
+    seed, score = design.train.seed, score_of(design)
     from sqlalchemy.exc import SQLAlchemyError  # Optuna's storage layer
     try:
-        _study(storage, name, seed, True, max(2, trials // 4), spaces)
+        _study(storage, name, seed, True, max(2, trials // 4), spaces, score)
     except (optuna.exceptions.OptunaError, SQLAlchemyError, ValueError, OSError) as exc:
         raise SearchError(f"--storage {storage}: {_first_line(exc)}") from None
     jobs = max(1, min(jobs, trials, os.cpu_count() or 1))  # more would only queue
@@ -267,16 +232,23 @@ def run_search(design: NetworkDesign, spaces: tuple[Space, ...] = DEFAULT_SPACE,
                 future.result()
     stopped = bool(optuna.load_study(study_name=name, storage=open_storage(storage))
                    .user_attrs.get("stop"))
-    baseline = None if stopped else _train(design.copy(), _NoTrial(), record)
+    baseline = None
+    if not stopped:
+        try:
+            baseline = _train(design.copy(), _NoTrial(), record, score)
+        except SearchError:  # the design's own setting diverged: nothing to beat
+            pass
     rows = study_rows(storage, name)
     complete = [r for r in rows if r["state"] == "complete" and r["value"] is not None]
-    best = max(complete, key=lambda r: r["value"]) if complete else None
+    best = min(complete, key=lambda r: score.order(r["value"])) if complete else None
     return {"format": "desklab.search/1", "design": design.name, "study": name,
             "storage": storage, "space": [vars(s) for s in spaces], "trials": rows,
+            "score": vars(score) | {"title": score.title},
             "best": best, "cancelled": stopped,
             "baseline": {"params": {s.name: getattr(design.train, s.name) for s in spaces},
                          "value": baseline},
-            "beats_baseline": bool(best and baseline is not None and best["value"] > baseline)}
+            "beats_baseline": bool(best and baseline is not None and
+                                   score.better(best["value"], baseline))}
 
 
 def _first_line(exc: BaseException) -> str:

@@ -48,7 +48,7 @@ def test_search_overfit_small_12_trials(tmp_path, monkeypatch, capsys):
 
 
 def test_bad_params_are_one_line(capsys):
-    for bad in ("lr=1:0", "momentum=0:1:log", "nope=1:2", "lr=abc"):
+    for bad in ("lr=1:0", "momentum=0:1:log", "nope=1:2", "lr=abc", "lr=1e6:1e8"):
         assert main(["search", "--preset", "overfit-small", "--trials", "1",
                      "--param", bad]) == 2
         err = capsys.readouterr().err.strip().splitlines()

@@ -72,3 +72,32 @@ def test_ticked_settings_are_searched_and_applied(window, qtbot, tmp_path, monke
         assert isinstance(window.doc.design.train.batch_size, int)
         assert window.doc.design.train.momentum == best["momentum"]
     view.close()
+
+
+def test_a_regression_is_searched_by_its_validation_loss(window, qtbot, tmp_path,
+                                                         monkeypatch):
+    """The sine fit has no accuracy: the table, the plot and the summary speak of the
+    validation loss, and Apply best takes the trial with the lowest one."""
+    from desklab.design import InputSpec, OutputSpec
+    monkeypatch.setenv("DESKLAB_RUNS", str(tmp_path))
+    design = small_search_design()
+    design.input, design.output = InputSpec("sine", {"samples": 300}), OutputSpec("regression")
+    design.train.steps, design.train.eval_every = 100, 50
+    window._replace(design, None)
+    window.act_search.trigger()
+    view = window.search_window
+    view.controller.storage = f"sqlite:///{tmp_path / 'search.db'}"
+    view.trials.setValue(3)
+    view.jobs.setValue(1)
+    view.start_button.click()
+    qtbot.waitUntil(lambda: view.start_button.isEnabled(), timeout=120000)
+    headers = [view.table.horizontalHeaderItem(i).text()
+               for i in range(view.table.columnCount())]
+    assert headers == ["#", "stage", "lr", "l2", "val loss", "state"]
+    assert "Validation loss by lr and l2" in view.plot.getPlotItem().titleLabel.text
+    assert "val loss" in view.summary.text() and "val acc" not in view.summary.text()
+    values = [t["value"] for t in view.result["trials"] if t["state"] == "complete"]
+    assert view.result["best"]["value"] == min(values)
+    view.apply_button.click()
+    assert window.doc.design.train.lr == view.result["best"]["params"]["lr"]
+    view.close()

@@ -10,6 +10,7 @@ from PySide6.QtCore import QTimer, Signal
 
 from ...design import NetworkDesign
 from ...errors import DeskLabError
+from ...experiments.score import score_of
 from ...experiments.search import (DEFAULT_SPACE, cancel_search, create_study,
                                    default_storage, run_search, study_rows)
 from .tasks import Task
@@ -39,7 +40,8 @@ class SearchController(Task):
         self.name = f"{design.name}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
         try:  # the storage's tables made here, before the worker and the poll both would
             self.storage = default_storage()
-            create_study(self.storage, self.name, design.train.seed, trials)
+            create_study(self.storage, self.name, design.train.seed, trials,
+                         score_of(design))
         except DeskLabError as exc:  # a runs folder no storage URL can name
             self.name = None
             self.failed.emit(str(exc))

@@ -1,7 +1,8 @@
 """The search window: learning rate x L2 random search, the cs231n picture, live.
 
 The scatter shows every trial at its (lr, L2) on log axes, coloured by validation
-accuracy (a colour bar gives the scale; pruned trials are hollow); the table lists them
+accuracy, or validation loss for a regression (a colour bar gives the scale; pruned
+trials are hollow); the table lists them
 (sortable); a progress bar counts finished trials; Cancel stops every process at its
 next evaluation; "Apply best" puts the best trial's values into the design (undoable).
 """
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...design.edit import set_field
+from ...experiments.score import ACCURACY, score_of
 from ...experiments.search import DEFAULT_SPACE, OPTIONAL_SPACE
 from ..controllers.search import SearchController
 from ..plots import log_axis
@@ -38,6 +40,7 @@ class SearchWindow(QWidget):
         self.resize(1200, 700)
         self.window = window
         self.result = None
+        self.score = ACCURACY  # what the trials are ranked by: set from the design
         self.controller = SearchController(self)
         self.controller.rows.connect(self.show_rows)
         self.controller.done.connect(self._done)
@@ -119,13 +122,24 @@ class SearchWindow(QWidget):
             return
         design = self.window.doc.design.copy()
         self.result = None
+        self.score = score_of(design)
         self.names = [s.name for s in spaces]
         self.table.setColumnCount(len(self.names) + 4)
-        self.table.setHorizontalHeaderLabels(["#", "stage", *self.names, "val acc", "state"])
+        self.table.setHorizontalHeaderLabels(["#", "stage", *self.names, self.score.label,
+                                              "state"])
         axes = (self.names + self.names)[:2]  # the scatter: the first two settings
         self.plot.setLabel("bottom", axes[0])
         self.plot.setLabel("left", axes[1])
-        self.plot.setTitle(f"Validation accuracy by {axes[0]} and {axes[1]}", size="10pt")
+        self.plot.setTitle(f"{self.score.title} by {axes[0]} and {axes[1]}", size="10pt")
+        # a loss spans decades and lower is better: log10, and the colours reversed so
+        # the best trial is the bright one either way
+        loss = self.score.direction == "minimize"
+        self.cmap = pg.colormap.get("viridis")
+        if loss:
+            self.cmap.reverse()
+        self.color_bar.setColorMap(self.cmap)
+        self.color_bar.getAxis("left").setLabel(self.score.label + (" (log10)" if loss
+                                                                    else ""))
         self.controller.start(design, self.trials.value(), self.jobs.value(), spaces)
         self.bar.setRange(0, self.trials.value())
         self.bar.setValue(0)
@@ -141,15 +155,15 @@ class SearchWindow(QWidget):
         names = getattr(self, "names", ["lr", "l2"])
         x_name, y_name = (names + names)[:2]
         shown = [r for r in done if x_name in r["params"] and y_name in r["params"]]
-        values = [r["value"] for r in shown if r["value"] is not None]
-        # the colours span the accuracies seen, so 0.72 and 0.85 look different
+        values = [self._shade(r["value"]) for r in shown if r["value"] is not None]
+        # the colours span the values seen, so 0.72 and 0.85 look different
         lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
         if hi - lo < 1e-6:
             lo, hi = lo - 0.05, hi + 0.05
         self.color_bar.setLevels((lo, hi))
         spots = []
         for r in shown:
-            acc = r["value"] if r["value"] is not None else lo
+            acc = self._shade(r["value"]) if r["value"] is not None else lo
             color = self.cmap.map(min(max((acc - lo) / (hi - lo), 0.0), 1.0), mode="qcolor")
             pruned = r["state"] == "pruned"
             spots.append({"pos": (_axis(r["params"][x_name]), _axis(r["params"][y_name])),
@@ -170,6 +184,12 @@ class SearchWindow(QWidget):
         self.table.setSortingEnabled(True)
         self.table.resizeColumnsToContents()
 
+    def _shade(self, value: float) -> float:
+        """What a trial's colour stands for: its accuracy, or log10 of its loss."""
+        if self.score.direction == "minimize":
+            return math.log10(max(value, 1e-12))
+        return value
+
     def _done(self, result: dict) -> None:
         self.result = result
         self.start_button.setEnabled(True)
@@ -182,9 +202,11 @@ class SearchWindow(QWidget):
         else:
             verdict = "beats" if result["beats_baseline"] else "could not beat"
             values = ", ".join(f"{k} {v:.3g}" for k, v in best["params"].items())
-            text = (f"Best: trial {best['number']}, {values}: val acc {best['value']:.3f}; "
-                    f"the search {verdict} the design's own setting (val acc "
-                    f"{base['value']:.3f}).")
+            own = (f"{self.score.label} {base['value']:.4g}" if base["value"] is not None
+                   else "it diverged")
+            text = (f"Best: trial {best['number']}, {values}: {self.score.label} "
+                    f"{best['value']:.4g}; the search {verdict} the design's own setting "
+                    f"({own}).")
         if best is not None:
             self.apply_button.setEnabled(True)
         self.summary.setText(text + " Every trial is a run in the Runs dock's run store.")
