@@ -7,7 +7,7 @@ import math
 
 from PySide6.QtWidgets import QMessageBox
 
-from ...design.sanity import EXAMPLES, tiny_subset
+from ...design.sanity import EXAMPLES, tiny_subset, verdict
 
 
 class CheckActions:
@@ -30,20 +30,16 @@ class CheckActions:
             return
         self._sanity_running = False
         history = self.training.controller.history
-        acc = float(history.metric("train_acc")[-1]) if history and len(history.metrics) \
-            else math.nan
-        if math.isfinite(acc) and acc >= 0.99:
-            text = (f"Passed: the network fits {EXAMPLES} examples (training accuracy "
-                    f"{acc:.0%}). It can learn; now train on all the data.")
-        else:
-            shown = f"{acc:.0%}" if math.isfinite(acc) else "not measured"
-            text = (f"Failed: training accuracy {shown} on {EXAMPLES} examples ({state}). "
-                    "Something prevents learning: the learning rate (too low or too high), "
-                    "a layer that blocks the gradient, or the data. Fix it before training "
-                    "on everything; the findings may say why.")
+        evaluated = bool(history and len(history.metrics))
+        _, losses = history.step_series("loss") if history else (None, [])
+        passed, text = verdict(
+            self.doc.design.output.task, state,
+            float(history.metric("train_acc")[-1]) if evaluated else math.nan,
+            float(losses[0]) if len(losses) else math.nan,
+            float(history.metric("loss")[-1]) if evaluated else math.nan)
         self.sanity_result = text
         self.statusBar().showMessage(f"Sanity check: {text}")
-        self.show_info("Sanity check", text, passed=text.startswith("Passed"))
+        self.show_info("Sanity check", text, passed=passed)
 
     def show_info(self, title: str, text: str, passed: bool = True) -> None:
         """A result in a box: an information icon, a warning one when it failed."""
