@@ -98,6 +98,7 @@ def _plots_tell_the_story(app: App, runs: Path) -> None:
     assert m["window"][2:] == [1280, 720], "training widened the window"
     for panel, shown in m["plots"].items():
         assert not shown["hint"], panel
+        assert shown["fits"], f"{panel}'s plots are wider than the panel: cut off"
         for plot in shown["plots"]:
             assert plot["x_labels"] and plot["y_labels"], (panel, plot)
             if plot["log_y"]:  # a decade or more: at least two labelled
@@ -175,6 +176,9 @@ def _following_a_script(app: App, runs: Path, home: Path) -> None:
     assert "field_optimizer" not in m["widgets"], "the design's optimizer field still shows"
     status = m["train_status"]
     assert "step 300/300" in status and " 0 steps/s" not in status, status
+    time.sleep(0.5)  # the last redraws
+    for panel, shown in app.map()["plots"].items():  # the script's module tree is wider
+        assert shown["fits"], f"{panel}'s plots are wider than the panel: cut off"
     app.shot("newcomer-following")
     app.click(*center(app.widget("train_status")))
     app.key("ctrl+r")

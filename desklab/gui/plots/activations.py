@@ -54,7 +54,7 @@ class ActivationPanel(Panel):
         label, log, levels = self.STATS[stat]
         self.heat_plot.setTitle(
             label.replace(" (log10)", "") + " over time<br><span style='font-size:7pt'>"
-            f"colour scale: {'log10 of the value' if log else 'share, 0 to 1'}</span>",
+            f"colour: {'log10' if log else 'share, 0 to 1'}</span>",  # short: it wraps
             size="9pt")
         self.color_bar.setLevels(levels)
 

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, Signal
 
 from ...metrics import ProbeLayout, RunHistory
 from . import log_axis
+from .titles import wrap_title
 from .layer_names import layer_ticks, short_layer_name  # noqa: F401 - the panels import them from here
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False, useOpenGL=False)
@@ -191,6 +192,7 @@ class Panel(pg.GraphicsLayoutWidget):
 
     def _plot(self, title: str):
         plot = self.addPlot(axisItems=log_axis.axes())
+        wrap_title(plot)  # a long title wraps; it no longer widens the plot past the panel
         _titled(plot, title)
         for axis in ("left", "bottom"):
             ax = plot.getAxis(axis)
@@ -205,7 +207,8 @@ class Panel(pg.GraphicsLayoutWidget):
 
     def shown(self) -> dict:
         """What the panel shows, for the UI map: the hint, or per plot its title, its
-        axes' ranges (log10 on a log axis) and the tick labels last drawn."""
+        axes' ranges (log10 on a log axis) and the tick labels last drawn; and whether
+        its plots fit in its width."""
         import re
         plots = []
         for item in self.ci.items:
@@ -218,7 +221,8 @@ class Panel(pg.GraphicsLayoutWidget):
                 "x": [x0, x1], "y": [y0, y1], "log_y": bool(item.ctrl.logYCheck.isChecked()),
                 "x_labels": list(getattr(item.getAxis("bottom"), "drawn_labels", ())),
                 "y_labels": list(getattr(item.getAxis("left"), "drawn_labels", ()))})
-        return {"hint": self._hinting, "plots": plots}
+        fits = self.ci.geometry().width() <= self.width() + 1  # nothing cut off at its right
+        return {"hint": self._hinting, "plots": plots, "fits": fits}
 
     def _show_hint(self, visible: bool) -> None:
         """Before the first data: a short hint instead of empty axes."""

@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from ...metrics import ProbeLayout, RunHistory
 from .base import (Panel, _forget_range, _log_range, _set_range, _step_range, _thin,
                    legend_title, small_font)
+from .titles import no_break
 
 LEVELS = (-6.0, 6.0)  # decades relative to the last step: symmetric, white = no change
 
@@ -78,8 +79,8 @@ class ThroughTimePanel(Panel):
     def _show_row(self) -> None:
         meta = self.layout_.layers[self.layout_.time_layers[self.row]]
         self.heat_plot.setTitle(
-            f"{meta.name}: ‖dL/dh_t‖ / ‖dL/dh_T‖<br><span style='font-size:7pt'>"
-            "log10 · blue: vanished · red: exploded</span>", size="9pt")
+            f"{meta.name}: {no_break('‖dL/dh_t‖ / ‖dL/dh_T‖')}<br><span style='font-size:"
+            "7pt'>log10 · blue:&nbsp;vanished · red:&nbsp;exploded</span>", size="9pt")
         for plot in (self.heat_plot, self.curve_plot):
             _set_range(plot, "x", 0.5, meta.time_steps + 0.5)
 

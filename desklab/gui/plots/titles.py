@@ -1,0 +1,63 @@
+"""Plot titles that wrap to the plot's width.
+
+pyqtgraph makes a title's whole one-line width the minimum width of its plot. The live
+panels' titles carry their legends ("mean |dL/dh| ━━ ‖dW‖ ━━ × = 0"), 115-165 px wide,
+so at 1280 x 720 a panel's plots were laid out wider than the panel (286 px of content
+in 222) and cut off at its right edge: the end of the x axis, the colour bar's labels.
+A wrapping title prefers its one-line width but asks for only ``MIN_WIDTH``, and takes
+another line where it must; its row grows to hold it (pyqtgraph fixes it at 30 px).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextOption
+
+MIN_WIDTH = 60  # px a title asks of its plot; below the panels' narrowest plot area
+
+
+def wrap_title(plot) -> None:
+    """Make ``plot``'s title (a pyqtgraph LabelItem) wrap, centred, to its width."""
+    label = plot.titleLabel
+    document = label.item.document()
+    option = document.defaultTextOption()
+    option.setAlignment(Qt.AlignHCenter)
+    option.setWrapMode(QTextOption.WrapAtWordBoundaryOrAnywhere)
+    document.setDefaultTextOption(option)
+    place = label.resizeEvent  # pyqtgraph's: centres the text item, then updateMin
+    asked = {"height": None, "text": None, "natural": 0.0, "hinted": None}
+
+    def resize(event) -> None:
+        width = label.width()
+        # the text's width first, so pyqtgraph centres the wrapped block, not the old one
+        label.item.setTextWidth(width if width >= MIN_WIDTH else -1)
+        place(event)
+
+    def update_min() -> None:
+        if label.text != asked["text"]:  # its one-line width: what it prefers, space allowing
+            asked["text"], wrap_at = label.text, label.item.textWidth()
+            label.item.setTextWidth(-1)
+            asked["natural"] = label.item.boundingRect().width()
+            label.item.setTextWidth(wrap_at)
+        height = label.itemRect().height()
+        if (height, asked["natural"]) != (asked["height"], asked["hinted"]):
+            asked["height"], asked["hinted"] = height, asked["natural"]  # else no relayout:
+            label.setMinimumWidth(MIN_WIDTH)  # this runs on every resize
+            label.setMinimumHeight(height)
+            label._sizeHint = {Qt.MinimumSize: (MIN_WIDTH, height),
+                               Qt.PreferredSize: (asked["natural"], height),
+                               Qt.MaximumSize: (-1, -1), Qt.MinimumDescent: (0, 0)}
+            label.updateGeometry()
+        if plot.layout.rowMaximumHeight(0) != height:  # setTitle fixes the row at 30 px
+            label.setMaximumHeight(height)
+            plot.layout.setRowFixedHeight(0, height)
+
+    label.resizeEvent = resize
+    label.updateMin = update_min
+    update_min()
+
+
+def no_break(text: str) -> str:
+    """``text`` kept on one line of a wrapping title: no-break spaces, and a word joiner
+    after each slash (Qt may break a line after "/": "‖dL/" | "dh_T‖")."""
+    return text.replace(" ", "\u00a0").replace("/", "/\u2060")
