@@ -16,6 +16,7 @@ from .base import (
     layer_ticks,
     legend_title,
     nice_ceiling,
+    show_item,
 )
 from .boundary import BoundaryPanel
 from .gradients import GradientPanel
@@ -26,4 +27,4 @@ from .through_time import ThroughTimePanel
 __all__ = ["CLASS_COLORS", "MAX_POINTS", "MAX_STEP_POINTS", "ActivationPanel",
            "BoundaryPanel", "GradientPanel", "HealthPanel", "LossPanel", "Panel",
            "ThroughTimePanel", "_thin",
-           "depth_colors", "layer_ticks", "legend_title", "nice_ceiling"]
+           "depth_colors", "layer_ticks", "legend_title", "nice_ceiling", "show_item"]

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, Signal
 
 from ...metrics import ProbeLayout, RunHistory
 from . import log_axis
-from .titles import wrap_title
+from .titles import _titled, legend_title, wrap_title  # noqa: F401 - panels import them here
 from .layer_names import layer_ticks, short_layer_name  # noqa: F401 - the panels import them from here
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False, useOpenGL=False)
@@ -109,15 +109,16 @@ def _log_range(plot, values: np.ndarray, grow: bool = False) -> None:
         _set_range(plot, "y", float(lo) - LOG_PAD, float(hi) + LOG_PAD)
 
 
-def _titled(plot, title: str) -> None:
-    plot.setTitle(title, size="9pt")
-
-
-def legend_title(title: str, entries: list[tuple[str, str, str]]) -> str:
-    """A title with its legend beside it, outside the data: (label, colour, dash)."""
-    keys = " ".join(f"<span style='color:{color}'>{'┄┄' if dash else '━━'}</span>&nbsp;{label}"
-                    for label, color, dash in entries)
-    return f"{title}<br><span style='font-size:7pt'>{keys}</span>"
+def show_item(layout, item, shown: bool, row: int, col: int) -> bool:
+    """Put ``item`` into pyqtgraph ``layout`` at (row, col), or take it out (a hidden
+    item would keep its share of the space). True when that changed anything."""
+    if (item in layout.items) == shown:
+        return False
+    if shown:
+        layout.addItem(item, row=row, col=col)
+    else:
+        layout.removeItem(item)
+    return True
 
 
 class Panel(pg.GraphicsLayoutWidget):

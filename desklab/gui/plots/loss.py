@@ -7,7 +7,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from ...metrics import RunHistory
-from .base import MAX_STEP_POINTS, Panel, _log_range, _step_range, _thin, legend_title
+from .base import (MAX_STEP_POINTS, Panel, _log_range, _step_range, _thin, legend_title,
+                   show_item)
 
 
 class LossPanel(Panel):
@@ -46,19 +47,12 @@ class LossPanel(Panel):
         self.train_top5 = self.acc.plot(pen=pg.mkPen(self.TRAIN, width=1, style=Qt.DashLine))
         self.val_top5 = self.acc.plot(pen=pg.mkPen(self.VAL, width=1.5, style=Qt.DashLine))
         self._set_titles(False)
-        self._accuracy_shown = True
 
     def _show_accuracy(self, shown: bool) -> None:
-        """Put the accuracy plot under the loss, or take it out of the layout (a hidden
-        item would keep its share of the height)."""
-        if shown == self._accuracy_shown:
-            return
-        self._accuracy_shown = shown
-        if shown:
-            self.ci.addItem(self.acc, row=1, col=0)
-        else:
-            self.ci.removeItem(self.acc)
-        self.loss.showLabel("bottom", not shown)
+        """The accuracy plot under the loss, or out of the layout: the loss then carries
+        the step axis."""
+        if show_item(self.ci, self.acc, shown, row=1, col=0):
+            self.loss.showLabel("bottom", not shown)
 
     def reset(self) -> None:
         super().reset()
@@ -92,13 +86,14 @@ class LossPanel(Panel):
         finite = np.isfinite(values[1])
         self.train_acc.setData(steps[finite], values[1][finite])
         evaluated = history.metrics.steps
+        has_accuracy = bool(finite.any())
         for curve, name in ((self.val_loss, "val_loss"), (self.val_acc, "val_acc"),
                             (self.train_top5, "train_top5"), (self.val_top5, "val_top5")):
             v = history.metric(name) if len(evaluated) else np.zeros(0)
             keep = np.isfinite(v) & ((v > 0) if "loss" in name else True)
             curve.setData(evaluated[keep], v[keep])
-        self._show_accuracy(bool(finite.any()) or bool(
-            len(evaluated) and np.isfinite(history.metric("val_acc")).any()))
+            has_accuracy |= name == "val_acc" and bool(keep.any())
+        self._show_accuracy(has_accuracy)
         shown = np.concatenate([steps, evaluated])
         _step_range(self.loss, shown, self.planned_steps)
         _step_range(self.acc, shown, self.planned_steps)

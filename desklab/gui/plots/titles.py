@@ -16,6 +16,17 @@ from PySide6.QtGui import QTextOption
 MIN_WIDTH = 60  # px a title asks of its plot; below the panels' narrowest plot area
 
 
+def _titled(plot, title: str) -> None:
+    plot.setTitle(title, size="9pt")
+
+
+def legend_title(title: str, entries: list[tuple[str, str, str]]) -> str:
+    """A title with its legend beside it, outside the data: (label, colour, dash)."""
+    keys = " ".join(f"<span style='color:{color}'>{'┄┄' if dash else '━━'}</span>&nbsp;{label}"
+                    for label, color, dash in entries)
+    return f"{title}<br><span style='font-size:7pt'>{keys}</span>"
+
+
 def wrap_title(plot) -> None:
     """Make ``plot``'s title (a pyqtgraph LabelItem) wrap, centred, to its width."""
     label = plot.titleLabel
@@ -25,7 +36,7 @@ def wrap_title(plot) -> None:
     option.setWrapMode(QTextOption.WrapAtWordBoundaryOrAnywhere)
     document.setDefaultTextOption(option)
     place = label.resizeEvent  # pyqtgraph's: centres the text item, then updateMin
-    asked = {"height": None, "text": None, "natural": 0.0, "hinted": None}
+    natural = {"text": None, "width": 0.0}  # its one-line width, kept per text
 
     def resize(event) -> None:
         width = label.width()
@@ -34,18 +45,18 @@ def wrap_title(plot) -> None:
         place(event)
 
     def update_min() -> None:
-        if label.text != asked["text"]:  # its one-line width: what it prefers, space allowing
-            asked["text"], wrap_at = label.text, label.item.textWidth()
+        if label.text != natural["text"]:  # what it prefers, space allowing
+            natural["text"], wrap_at = label.text, label.item.textWidth()
             label.item.setTextWidth(-1)
-            asked["natural"] = label.item.boundingRect().width()
+            natural["width"] = label.item.boundingRect().width()
             label.item.setTextWidth(wrap_at)
         height = label.itemRect().height()
-        if (height, asked["natural"]) != (asked["height"], asked["hinted"]):
-            asked["height"], asked["hinted"] = height, asked["natural"]  # else no relayout:
-            label.setMinimumWidth(MIN_WIDTH)  # this runs on every resize
+        preferred = (natural["width"], height)
+        if label._sizeHint.get(Qt.PreferredSize) != preferred:  # else no relayout: this
+            label.setMinimumWidth(MIN_WIDTH)  # runs on every resize
             label.setMinimumHeight(height)
             label._sizeHint = {Qt.MinimumSize: (MIN_WIDTH, height),
-                               Qt.PreferredSize: (asked["natural"], height),
+                               Qt.PreferredSize: preferred,
                                Qt.MaximumSize: (-1, -1), Qt.MinimumDescent: (0, 0)}
             label.updateGeometry()
         if plot.layout.rowMaximumHeight(0) != height:  # setTitle fixes the row at 30 px

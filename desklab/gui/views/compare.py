@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 
 from .findings import FindingsList
 from ..icons import icon
-from ..plots import MAX_STEP_POINTS, ActivationPanel, _thin
+from ..plots import MAX_STEP_POINTS, ActivationPanel, _thin, show_item
 from ..controllers.runs import PairController, RunRecord
 from ..plots import log_axis
 
@@ -80,7 +80,6 @@ class CompareWindow(QMainWindow):
         self.acc.setYRange(0, 1.02)
         for plot in (self.loss, self.acc):
             plot.setLabel("bottom", "step")
-        self.accuracy_shown = True  # until the runs show they have none (regressions)
         self.depth = self.curves.addPlot(axisItems=log_axis.axes(),
                                          title="mean |dL/dh| by depth (at the slider)")
         self.depth.setLogMode(y=True)
@@ -161,7 +160,7 @@ class CompareWindow(QMainWindow):
         at = None if live or not steps else steps[self.slider.value()]
         self.step_label.setText("live" if at is None else f"step {at}")
         self.stop_button.setEnabled(self.controller.running)
-        drawn = set()  # the curves with a point to draw
+        has_loss = has_accuracy = False  # a point to draw, in any run
         for k, record in enumerate(self.records):
             h = record.history
             for key in ("loss", "val_loss", "train_acc", "val_acc"):
@@ -171,8 +170,8 @@ class CompareWindow(QMainWindow):
                     x, v = _thin(*h.step_series(key), MAX_STEP_POINTS)
                 ok = np.isfinite(v) & ((v > 0) if "loss" in key else True)
                 self.lines[k][key].setData(x[ok], v[ok])
-                if ok.any():
-                    drawn.add(key[-3:])
+                has_loss |= key.endswith("loss") and bool(ok.any())
+                has_accuracy |= key.endswith("acc") and bool(ok.any())
             view = AtStep(h, at)
             snap = view.latest
             if snap is None:
@@ -186,18 +185,8 @@ class CompareWindow(QMainWindow):
         self.step_marker.setVisible(at is not None)
         if at is not None:
             self.step_marker.setValue(at)
-        self._show_accuracy("acc" in drawn or "oss" not in drawn)
-
-    def _show_accuracy(self, shown: bool) -> None:
-        """Runs with no accuracy (regressions, scripts that report none) get no empty
-        accuracy plot: it leaves the row (a hidden item would keep its width)."""
-        if shown == self.accuracy_shown:
-            return
-        self.accuracy_shown = shown
-        if shown:
-            self.curves.ci.addItem(self.acc, row=0, col=1)
-        else:
-            self.curves.ci.removeItem(self.acc)
+        # runs with no accuracy (regressions, scripts that report none): no empty plot
+        show_item(self.curves.ci, self.acc, has_accuracy or not has_loss, row=0, col=1)
 
     def _depth_or_time(self, k: int, snap) -> None:
         """Run ``k``'s mean |dL/dh| by depth at the slider; for recurrent runs its
