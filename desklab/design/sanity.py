@@ -60,18 +60,16 @@ def verdict(task: str, state: str, accuracy: float, first_loss: float,
         measured = (f"training loss {first_loss:.3g} → {last_loss:.3g}, {share:.1%} of "
                     f"where it started" if math.isfinite(share) else "no finite loss")
         passed = math.isfinite(share) and share <= FIT_LOSS_SHARE
-        words = f"a twentieth of its first value ({measured})"
+        failed = f"the training loss did not fall to a twentieth of its first value " \
+                 f"({measured})"
     else:
         passed = math.isfinite(accuracy) and accuracy >= FIT_ACCURACY
         shown = f"{accuracy:.0%}" if math.isfinite(accuracy) else "not measured"
-        measured = f"training accuracy {shown}"
-        words = measured
+        measured = failed = f"training accuracy {shown}"
     if passed:
         return True, (f"Passed: the network fits {EXAMPLES} examples ({measured}). It "
                       f"can learn; now train on all the data.")
-    goal = ("Failed: the training loss did not fall to " + words if task == "regression"
-            else f"Failed: {words}")
-    return False, (f"{goal} on {EXAMPLES} examples ({state}). Something prevents "
+    return False, (f"Failed: {failed} on {EXAMPLES} examples ({state}). Something prevents "
                    "learning: the learning rate (too low or too high), a layer that "
                    "blocks the gradient, or the data. Fix it before training on "
                    "everything; the findings may say why.")

@@ -19,30 +19,28 @@ class Score:
         The field of the trainer's ``metrics`` event read at each evaluation.
     label : str
         How tables and plots name it ("val acc").
+    title : str
+        How a plot title names it ("Validation accuracy").
     direction : str
         Optuna's study direction: "maximize" or "minimize".
     """
 
     key: str
     label: str
+    title: str
     direction: str
-
-    @property
-    def title(self) -> str:
-        """For a plot title: "Validation accuracy"."""
-        return "Validation " + {"val_acc": "accuracy", "val_loss": "loss"}[self.key]
 
     def better(self, a: float, b: float) -> bool:
         """True when value ``a`` ranks above ``b``."""
-        return a > b if self.direction == "maximize" else a < b
+        return self.order(a) < self.order(b)
 
     def order(self, value: float) -> float:
         """A sort key that puts the best value first."""
         return -value if self.direction == "maximize" else value
 
 
-ACCURACY = Score("val_acc", "val acc", "maximize")
-LOSS = Score("val_loss", "val loss", "minimize")
+ACCURACY = Score("val_acc", "val acc", "Validation accuracy", "maximize")
+LOSS = Score("val_loss", "val loss", "Validation loss", "minimize")
 
 
 def score_of(design: NetworkDesign) -> Score:

@@ -243,7 +243,7 @@ def run_search(design: NetworkDesign, spaces: tuple[Space, ...] = DEFAULT_SPACE,
     best = min(complete, key=lambda r: score.order(r["value"])) if complete else None
     return {"format": "desklab.search/1", "design": design.name, "study": name,
             "storage": storage, "space": [vars(s) for s in spaces], "trials": rows,
-            "score": vars(score) | {"title": score.title},
+            "score": vars(score),
             "best": best, "cancelled": stopped,
             "baseline": {"params": {s.name: getattr(design.train, s.name) for s in spaces},
                          "value": baseline},
