@@ -10,16 +10,27 @@ def small_search_design():
     return design
 
 
-def test_search_window_runs_applies_and_cancels(window, qtbot, tmp_path, monkeypatch):
+def search_to_the_end(window, qtbot, tmp_path, monkeypatch, design, trials, jobs,
+                      ticks=()):
+    """Train ▸ Search on ``design`` (runs and study under tmp_path), Start, wait for the
+    end; returns the window. ``ticks``: (setting, checked) pairs set before Start."""
     monkeypatch.setenv("DESKLAB_RUNS", str(tmp_path))
-    window._replace(small_search_design(), None)
+    window._replace(design, None)
     window.act_search.trigger()
     view = window.search_window
     view.controller.storage = f"sqlite:///{tmp_path / 'search.db'}"
-    view.trials.setValue(4)
-    view.jobs.setValue(2)
+    for name, checked in ticks:
+        view.ticks[name].setChecked(checked)
+    view.trials.setValue(trials)
+    view.jobs.setValue(jobs)
     view.start_button.click()
     qtbot.waitUntil(lambda: view.start_button.isEnabled(), timeout=120000)
+    return view
+
+
+def test_search_window_runs_applies_and_cancels(window, qtbot, tmp_path, monkeypatch):
+    view = search_to_the_end(window, qtbot, tmp_path, monkeypatch, small_search_design(),
+                             trials=4, jobs=2)
     assert view.table.rowCount() == 4 and view.bar.value() == 4
     assert len(view.scatter.points()) == 4
     assert "the search" in view.summary.text()
@@ -41,20 +52,11 @@ def test_search_window_runs_applies_and_cancels(window, qtbot, tmp_path, monkeyp
 
 
 def test_ticked_settings_are_searched_and_applied(window, qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("DESKLAB_RUNS", str(tmp_path))
     design = small_search_design()
     design.train.steps = 100
-    window._replace(design, None)
-    window.act_search.trigger()
-    view = window.search_window
-    view.controller.storage = f"sqlite:///{tmp_path / 'search.db'}"
-    view.ticks["l2"].setChecked(False)
-    view.ticks["batch_size"].setChecked(True)  # up to 512: most are too big for 60 examples
-    view.ticks["momentum"].setChecked(True)
-    view.trials.setValue(6)
-    view.jobs.setValue(1)
-    view.start_button.click()
-    qtbot.waitUntil(lambda: view.start_button.isEnabled(), timeout=120000)
+    # batch_size goes up to 512: most are too big for 60 examples
+    view = search_to_the_end(window, qtbot, tmp_path, monkeypatch, design, trials=6, jobs=1,
+                             ticks=[("l2", False), ("batch_size", True), ("momentum", True)])
     headers = [view.table.horizontalHeaderItem(i).text()
                for i in range(view.table.columnCount())]
     assert headers == ["#", "stage", "lr", "momentum", "batch_size", "val acc", "state"]
@@ -79,18 +81,10 @@ def test_a_regression_is_searched_by_its_validation_loss(window, qtbot, tmp_path
     """The sine fit has no accuracy: the table, the plot and the summary speak of the
     validation loss, and Apply best takes the trial with the lowest one."""
     from desklab.design import InputSpec, OutputSpec
-    monkeypatch.setenv("DESKLAB_RUNS", str(tmp_path))
     design = small_search_design()
     design.input, design.output = InputSpec("sine", {"samples": 300}), OutputSpec("regression")
     design.train.steps, design.train.eval_every = 100, 50
-    window._replace(design, None)
-    window.act_search.trigger()
-    view = window.search_window
-    view.controller.storage = f"sqlite:///{tmp_path / 'search.db'}"
-    view.trials.setValue(3)
-    view.jobs.setValue(1)
-    view.start_button.click()
-    qtbot.waitUntil(lambda: view.start_button.isEnabled(), timeout=120000)
+    view = search_to_the_end(window, qtbot, tmp_path, monkeypatch, design, trials=3, jobs=1)
     headers = [view.table.horizontalHeaderItem(i).text()
                for i in range(view.table.columnCount())]
     assert headers == ["#", "stage", "lr", "l2", "val loss", "state"]
