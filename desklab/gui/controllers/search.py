@@ -21,7 +21,7 @@ POLL_MS = 500
 class SearchController(Task):
     """One search at a time; ``rows`` while it runs, ``done`` / ``failed`` at the end."""
 
-    rows = Signal(list)
+    rows = Signal(object)  # [row dict, ...]: a fresh list each poll, never mutated after
     JOIN_TIMEOUT_MS = 120_000  # each process ends its trial at its next evaluation
 
     def __init__(self, parent=None):

@@ -24,7 +24,7 @@ class RunPanel(QWidget):
     """List of runs; select one to reopen, one or two to compare and replay."""
 
     open_requested = Signal(object)  # RunRecord
-    compare_requested = Signal(list)  # [RunRecord, ...]
+    compare_requested = Signal(object)  # [RunRecord, ...]
     follow_requested = Signal(object)  # Path of a run in the run store
     landscape_requested = Signal(object)  # RunRecord: the surface where it ended
     follow_remote_requested = Signal(object)  # a run (dict) of a server's listing

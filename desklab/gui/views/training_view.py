@@ -34,7 +34,7 @@ DIAGNOSE_EVERY_S = 0.25  # the rules run at most 4 times a second (followed runs
 class TrainingView(RunControls, QWidget):
     """Central area of the window: train, watch, stop."""
 
-    badges_changed = Signal(dict)  # layer name -> finding text, for the editor's cards
+    badges_changed = Signal(object)  # dict: layer name -> finding text, for the editor's cards
     findings_shown = Signal(object)  # the findings of what is shown now (a list)
     select_layer = Signal(str)
     status_message = Signal(str)
