@@ -41,7 +41,7 @@ def test_fifty_layers_become_a_few_items_with_every_layer_drawn(qtbot):
     assert not top.isVisible()
 
 
-def test_few_layers_keep_one_item_and_colour_each():
+def test_few_layers_keep_one_item_and_colour_each(qtbot):  # qtbot: a QApplication
     widget = pg.PlotWidget()
     plot = widget.getPlotItem()
     colors = depth_colors(3)
@@ -60,7 +60,7 @@ def labels(axis, lo: int, hi: int, pixels: float) -> list[str]:
     return [s for s in axis.logTickStrings(values, 1.0, 1.0) if s]
 
 
-def test_log_axis_labels_only_what_fits():
+def test_log_axis_labels_only_what_fits(qtbot):  # alone (-k) it aborted without one
     axis = LogAxis("left")
     axis.setLogMode(True)
     plain = pg.AxisItem("left")
