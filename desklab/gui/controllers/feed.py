@@ -35,6 +35,7 @@ class RunFeed(QObject):
 
     state_changed = Signal(str)
     findings_changed = Signal()
+    evaluated = Signal(int)  # a batch brought metrics: the step of the last evaluation
 
     def __init__(self, parent=None, history: RunHistory | None = None, state: str = "idle"):
         super().__init__(parent)
@@ -63,6 +64,7 @@ class RunFeed(QObject):
     def feed(self, events: list[Event]) -> None:
         """Add a batch of events (in order) to the history and the status."""
         history = self.history
+        evaluated_at = None
         for event in events:
             kind = event.kind
             # rules: once per batch at most (below, or in the trainer process)
@@ -77,6 +79,8 @@ class RunFeed(QObject):
                 self.findings_changed.emit()
             else:  # metrics, progress, paused, resumed, ended: steps taken so far
                 self.step = max(self.step, event.step)
+            if kind == "metrics":
+                evaluated_at = event.step
             if kind == "paused":
                 self._set_state("paused")
             elif kind == "resumed":
@@ -91,6 +95,8 @@ class RunFeed(QObject):
                     self._set_state(event.payload)
         if events:
             self.dirty = True
+        if evaluated_at is not None:
+            self.evaluated.emit(evaluated_at)
 
     def set_diagnosis(self, findings: list) -> None:
         """The rules' findings, computed where the run trains."""

@@ -85,6 +85,7 @@ class MainWindow(FileActions, MenuActions, RunActions, CheckActions, LayoutActio
         self.training.act_reset.triggered.connect(self.stop_following)  # the design again
         self.training.panel.back_to_design.connect(self.stop_following)
         self.training.controller.run_ended.connect(self._sanity_ended)
+        self.training.controller.evaluated.connect(self._sanity_evaluated)
         self.run_panel.compare_requested.connect(self.compare_runs)
         self.training.controller.prepare_trainer()  # warm before the first Train
         self._update_title()

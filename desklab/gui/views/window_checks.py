@@ -7,7 +7,7 @@ import math
 
 from PySide6.QtWidgets import QMessageBox
 
-from ...design.sanity import EXAMPLES, tiny_subset, verdict
+from ...design.sanity import EXAMPLES, fits, tiny_subset, verdict
 
 
 class CheckActions:
@@ -25,21 +25,33 @@ class CheckActions:
         self.statusBar().showMessage(f"Sanity check: can the network fit {EXAMPLES} "
                                      f"examples? (regularisers off)")
 
+    def _sanity_evaluated(self, _step: int) -> None:
+        """Stop the sanity run at the first evaluation that fits: no need to go on."""
+        if self._sanity_running and self.training.controller.running and \
+                fits(*self._sanity_numbers()[:4]):
+            self.training.controller.stop()
+
     def _sanity_ended(self, state: str) -> None:
         if not self._sanity_running:
             return
         self._sanity_running = False
-        history = self.training.controller.history
-        evaluated = bool(history and len(history.metrics))
-        _, losses = history.step_series("loss") if history else (None, [])
-        passed, text = verdict(
-            self.doc.design.output.task, state,
-            float(history.metric("train_acc")[-1]) if evaluated else math.nan,
-            float(losses[0]) if len(losses) else math.nan,
-            float(history.metric("loss")[-1]) if evaluated else math.nan)
+        task, accuracy, first_loss, last_loss, step = self._sanity_numbers()
+        passed, text = verdict(task, state, accuracy, first_loss, last_loss, step)
         self.sanity_result = text
         self.statusBar().showMessage(f"Sanity check: {text}")
         self.show_info("Sanity check", text, passed=passed)
+
+    def _sanity_numbers(self) -> tuple[str, float, float, float, int]:
+        """The task, the last evaluation's training accuracy, the first and the last
+        training loss, and the last evaluation's step (NaN and 0 where none came)."""
+        history = self.training.controller.history
+        evaluated = bool(history and len(history.metrics))
+        _, losses = history.step_series("loss") if history else (None, [])
+        return (self.doc.design.output.task,
+                float(history.metric("train_acc")[-1]) if evaluated else math.nan,
+                float(losses[0]) if len(losses) else math.nan,
+                float(history.metric("loss")[-1]) if evaluated else math.nan,
+                int(history.metric("step")[-1]) if evaluated else 0)
 
     def show_info(self, title: str, text: str, passed: bool = True) -> None:
         """A result in a box: an information icon, a warning one when it failed."""
