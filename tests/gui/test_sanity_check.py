@@ -34,6 +34,9 @@ def test_sanity_check_passes_and_fails(window, qtbot):
         assert icons[-1] == (verdict == "Passed")  # a failure is a warning, not info
         controller = window.training.controller
         assert controller.run_steps == STEPS == 1000
+        qtbot.wait(300)  # redraw ticks after the end: the verdict stays in the status bar
+        assert window.statusBar().currentMessage() == f"Sanity check: {said[-1]}"
+        assert f"/{STEPS} ·" in window.training.panel.status.text()  # the check's length
         history = controller.history
         steps, acc, loss = (history.metric(m) for m in ("step", "train_acc", "loss"))
         first = history.step_series("loss")[1][0]

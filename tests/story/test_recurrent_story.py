@@ -3,8 +3,11 @@
 An empty design on the adding problem: the LSTM tile dragged from the palette onto the
 network, Ctrl+S (the file says an LSTM sits between input and output), Train; the run
 the app wrote holds the gradient through time of every probe, and the window shows the
-gradient-through-time panel in the boundary panel's place. Read from the UI map, the
-design file and the run file.
+gradient-through-time panel in the boundary panel's place. Then Train ▸ Sanity check
+from the menu: it stops at the first evaluation that fits (once it ran a fixed 300
+steps; 20 adding sequences of length 100 take an LSTM 250-600 steps to fit, depending
+on the draw, and past 300 it said "Failed"). Read from the UI map, the design file
+and the run files.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ def test_lstm_by_dragging_and_training(xserver, tmp_path, monkeypatch):
     monkeypatch.setenv("DESKLAB_RUNS", str(runs))
     path = tmp_path / "adding.json"
     save_design(NetworkDesign(
-        name="adding", input=InputSpec("adding", {"samples": 2000, "length": 30},
+        name="adding", input=InputSpec("adding", {"samples": 2000, "length": 100},
                                        preprocess="none"),
         layers=[], output=OutputSpec("regression"),
         train=TrainConfig(optimizer="adam", lr=0.01, batch_size=64, steps=200,
@@ -51,20 +54,32 @@ def test_lstm_by_dragging_and_training(xserver, tmp_path, monkeypatch):
         heat, curve = m["plots"]["throughTimePlot"]["plots"]
         for plot in (heat, curve):  # numbers on both axes of both plots
             assert plot["x_labels"] and plot["y_labels"], plot
-        assert curve["log_y"] and heat["x"][1] >= 30  # every one of the 30 time steps
+        assert curve["log_y"] and heat["x"][1] >= 100  # every one of the 100 time steps
         # a regression has no accuracy: no empty accuracy plot, the loss has the step axis
         (loss,) = m["plots"]["lossPlot"]["plots"]
         assert loss["title"].startswith("Loss") and loss["x_labels"] and loss["y_labels"]
         if os.environ.get("DESKLAB_STORY_SHOTS"):
             app.screenshot(Path(os.environ["DESKLAB_STORY_SHOTS"]) / "story-lstm.png")
+        app.menu("alt+t", "c")  # Train ▸ Sanity check
+        app.wait(lambda m: m["active_modal"] == "Sanity check", 120, "the sanity verdict")
+        said = app.map()["status"]
+        assert said.startswith("Sanity check: Passed: the network fits 20 examples by step"), said
+        app.key("Return")
+        app.wait(lambda m: not m["active_modal"], 5, "the verdict's box to close")
         app.close_window()
         assert app.wait_exit() == 0, app.log_text()[-2000:]
     finally:
         app.kill()
-    (run,) = sorted(runs.glob("*.desklab-run"))
+    sanity, run = sorted(runs.glob("*.desklab-run"), key=lambda p: "sanity" not in p.name)
+    tiny = RunReader(sanity).history()  # the check's own run: stopped once it fitted
+    steps, losses = tiny.step_series("loss")
+    evaluated, loss = tiny.metric("step"), tiny.metric("loss")
+    assert f"by step {int(evaluated[-1])} " in said, (said, evaluated)
+    assert steps[-1] < min(evaluated[-1] + 50, 1000), steps[-1]  # no evaluation after it
+    assert loss[-1] <= losses[0] / 20 < loss[-2], (losses[0], loss)  # fitted: there, first
     history = RunReader(run).history()
     assert history.layout.time_layers == [0] and history.layout.layers[0].kind == "lstm"
     steps = history.time_grads.steps
     assert list(steps) == list(range(0, 200, 10)), steps  # every probe, through time
     grads = history.time_grads.values[:, 0]
-    assert grads.shape == (20, 30) and np.isfinite(grads).all() and (grads > 0).all()
+    assert grads.shape == (20, 100) and np.isfinite(grads).all() and (grads > 0).all()

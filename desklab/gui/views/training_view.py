@@ -97,6 +97,7 @@ class TrainingView(RunControls, QWidget):
         self.first_snapshot_drawn = None  # perf_counter of the run's first probe on screen
         self._points = None  # the data points the boundary panel shows
         self._next_redraw = 0.0  # perf_counter before which no tick redraws (DRAW_SHARE)
+        self._status_sent = ""  # the last status line given to the window's status bar
         self.controller.run_failed.connect(self.status_message)
         self.controller.acknowledged.connect(self._acknowledged)
         self._connect(self.controller)
@@ -247,16 +248,19 @@ class TrainingView(RunControls, QWidget):
             loss = float(c.history.metric("loss")[-1])
         elif c.history is not None and c.history.latest is not None:
             loss = c.history.latest.loss
-        # a run shows its own length; otherwise the steps field's value
+        # a run shows its own length (a sanity check's 1000 steps, not the design's 200),
+        # also once it ended; before any run (or after Reset), the steps field's value
         if c is not self.controller:  # a run from the store: its own length, not the design's
             steps = max(c.run_steps, c.step)
         else:
-            steps = c.run_steps if c.running and c.run_steps else self.doc.design.train.steps
+            steps = c.run_steps or self.doc.design.train.steps
         loss_text = f"{loss:.4g}" if math.isfinite(loss) else "–"
         text = (f"{c.state} · step {c.step}/{steps} · {c.steps_per_second:.0f} steps/s · "
                 f"loss {loss_text} · {c.device_name or self.doc.design.train.device}")
         self.panel.status.setText(text)
         self.panel.status.setToolTip(text)  # cut at the panel's edge when it is narrow
-        self.status_message.emit(text)
+        if text != self._status_sent:  # a repeat would cover a newer message (a verdict)
+            self._status_sent = text
+            self.status_message.emit(text)
 
 __all__ = ["TrainingView", "Qt"]

@@ -37,6 +37,7 @@ class CheckActions:
         self._sanity_running = False
         task, accuracy, first_loss, last_loss, step = self._sanity_numbers()
         passed, text = verdict(task, state, accuracy, first_loss, last_loss, step)
+        self.training.redraw(everything=True)  # its last status line before the verdict
         self.sanity_result = text
         self.statusBar().showMessage(f"Sanity check: {text}")
         self.show_info("Sanity check", text, passed=passed)
