@@ -138,3 +138,29 @@ def test_through_time_panel_shows_the_recurrent_layer_pointed_at(qtbot):
     assert panel.heat.image.shape == (len(history.time_grads), 9)
     panel.highlight(2)  # the head: not recurrent, the LSTM stays
     assert "lstm2" in panel.heat_plot.titleLabel.text
+
+
+def test_heatmap_column_reaches_from_its_probe_to_the_next(qtbot):
+    """Each snapshot's column starts at its own step and ends at the next probe's; the
+    columns once spread over [first, last] only, leaving a blank gap after the last
+    probe (seen in the compare window) and each column up to a gap left of its step."""
+    from desklab.gui.plots import ActivationPanel
+    from desklab.metrics import N_BINS, N_STATS, LayerMeta, ProbeLayout, RunHistory, Snapshot
+    from desklab.metrics.snapshot import STAT_INDEX
+    layout = ProbeLayout((LayerMeta("fc1", "dense", "relu", (8,), 40, (-1.0, 1.0), True),))
+    history = RunHistory()
+    for step in range(0, 100, 10):  # act_std 10^-(step / 30): each column its own colour
+        stats = np.ones((1, N_STATS))
+        stats[0, STAT_INDEX["act_std"]] = 10 ** (-step / 30)
+        history.record("snapshot", Snapshot(step, layout, stats, np.ones((1, N_BINS + 2)),
+                                            1.0, 0.01), diagnose=False)
+    panel = ActivationPanel()
+    qtbot.addWidget(panel)
+    panel.set_layout(layout)
+    panel.update(history)
+    rect = panel.heat.mapRectToParent(panel.heat.boundingRect())
+    assert (rect.left(), rect.right()) == (0.0, 100.0)  # the probe at 90 reaches to 100
+    image = panel.heat.image  # (L, T) after the panel's log10
+    width = rect.width() / image.shape[1]
+    column = int((55 - rect.left()) // width)  # what is drawn at step 55: the probe at 50
+    assert np.isclose(image[0, column], -50 / 30)

@@ -99,8 +99,10 @@ class ActivationPanel(Panel):
         image = np.log10(np.maximum(values, 1e-12)) if log else values
         image = np.nan_to_num(image.astype(np.float32), nan=levels[0])  # (L, T) row-major
         self.heat.setImage(image, levels=levels, autoLevels=False)
-        span = max(float(steps[-1] - steps[0]), 1.0)
-        self.heat.setRect(float(steps[0]), -0.5, span, float(image.shape[0]))
+        # each column reaches to the next probe: T columns over (T - 1) gaps and one more
+        # (spread over the first to the last step, each sat up to a gap left of its step)
+        gap = float(steps[-1] - steps[0]) / (len(steps) - 1) if len(steps) > 1 else 1.0
+        self.heat.setRect(float(steps[0]), -0.5, len(steps) * gap, float(image.shape[0]))
         # ranges set, not followed: an autoranged axis redraws its ticks at every paint
         _step_range(self.heat_plot, steps, self.planned_steps)
         _set_range(self.heat_plot, "y", -0.5, image.shape[0] - 0.5)
