@@ -51,6 +51,17 @@ def test_lesson_pair_runs_both_and_both_show_in_the_plots(window, qtbot):
     assert compare.acc in compare.curves.ci.items  # classifications: the accuracy shown
     low, tuned = (r.history.metric("loss")[-1] for r in compare.records)
     assert tuned < low / 3  # the lesson, visible side by side
+    # at its smallest, the plots still fit: the titles wrap instead of widening their
+    # plots (at 900 px the depth plot was cut off, at 700 gone); the depth plot's axis
+    # names the layers (it counted 0, 0.5, 1, ... unlabelled)
+    compare.resize(compare.minimumSize())
+    qtbot.waitUntil(lambda: compare.width() <= 820)  # 800 on the test screen
+    compare.grab()  # painted: the axes drew their labels
+    assert compare.curves.ci.geometry().width() <= compare.curves.width() + 1
+    names = compare.records[0].history.layout.names
+    drawn = compare.depth.getAxis("bottom").drawn_labels
+    assert drawn and set(drawn) <= set(names) and names[0] in drawn, (drawn, names)
+    assert compare.depth.getAxis("bottom").labelText.startswith("layer")
     # replay: the per-layer views go back to an early snapshot
     compare.slider.setValue(0)
     assert compare.step_label.text() == "step 0"

@@ -14,11 +14,15 @@ from PySide6.QtWidgets import (
 
 from .findings import FindingsList
 from ..icons import icon
-from ..plots import MAX_STEP_POINTS, ActivationPanel, _thin, show_item
+from ..plots import MAX_STEP_POINTS, ActivationPanel, _thin, layer_ticks, legend_title, show_item
 from ..controllers.runs import PairController, RunRecord
 from ..plots import log_axis
+from ..plots.titles import wrap_title
 
 COLORS = ("#1e64c8", "#e07b00")  # run A, run B
+KEYS = [("train", "#555555", False), ("validation", "#555555", True)]  # solid, dashed
+DEPTH_TITLE = "mean |dL/dh| by depth (at the slider)"
+TIME_TITLE = "‖dL/dh_t‖ by time step (at the slider)"
 
 
 class AtStep:
@@ -55,6 +59,8 @@ class CompareWindow(QMainWindow):
         self.setWindowTitle("Compare runs - DeskLab")
         room = self.screen().availableGeometry()  # it fits a 1280 x 720 screen too
         self.resize(min(1500, int(room.width() * 0.95)), min(950, int(room.height() * 0.9)))
+        # below 820 x 540 the plots have no room for their labels; a smaller screen wins
+        self.setMinimumSize(min(820, room.width()), min(540, room.height()))
         self.controller = PairController(runs, self)
         self.records: list[RunRecord] = []
         self.shown_steps = [None, None]  # the snapshot step each side shows
@@ -69,20 +75,27 @@ class CompareWindow(QMainWindow):
         self.step_label = QLabel("live")
         self.curves = pg.GraphicsLayoutWidget()
         self.curves.setBackground("w")
-        self.loss = self.curves.addPlot(axisItems=log_axis.axes(),
-                                        title="Loss (solid: train, dashed: validation)")
+        self.loss = self.curves.addPlot(axisItems=log_axis.axes())
         self.loss.setLogMode(y=True)
         # the replay slider's step on the loss curves
         self.step_marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#555555", style=Qt.DotLine))
         self.step_marker.hide()
         self.loss.addItem(self.step_marker)
-        self.acc = self.curves.addPlot(title="Accuracy (solid: train, dashed: validation)")
+        self.acc = self.curves.addPlot()
         self.acc.setYRange(0, 1.02)
         for plot in (self.loss, self.acc):
             plot.setLabel("bottom", "step")
-        self.depth = self.curves.addPlot(axisItems=log_axis.axes(),
-                                         title="mean |dL/dh| by depth (at the slider)")
+        self.depth = self.curves.addPlot(axisItems=log_axis.axes())
         self.depth.setLogMode(y=True)
+        self.depth.setLabel("bottom", "layer (input → output)")
+        for plot, title in ((self.loss, legend_title("Loss", KEYS)),
+                            (self.acc, legend_title("Accuracy", KEYS)),
+                            (self.depth, DEPTH_TITLE)):
+            wrap_title(plot)  # a narrow window wraps the titles instead of cutting plots off
+            plot.setTitle(title, size="9pt")
+        for col in range(3):  # equal shares, whatever each title would like
+            self.curves.ci.layout.setColumnStretchFactor(col, 1)
+        self.layer_names: list[str] = []  # the depth plot's ticks, when the runs share them
         self.lines = {}
         for k, color in enumerate(COLORS):
             solid, dash = pg.mkPen(color, width=1), pg.mkPen(color, width=1, style=Qt.DashLine)
@@ -186,17 +199,22 @@ class CompareWindow(QMainWindow):
         if at is not None:
             self.step_marker.setValue(at)
         # runs with no accuracy (regressions, scripts that report none): no empty plot
-        show_item(self.curves.ci, self.acc, has_accuracy or not has_loss, row=0, col=1)
+        shown = has_accuracy or not has_loss
+        if show_item(self.curves.ci, self.acc, shown, row=0, col=1):  # its share goes too
+            self.curves.ci.layout.setColumnStretchFactor(1, int(shown))
 
     def _depth_or_time(self, k: int, snap) -> None:
         """Run ``k``'s mean |dL/dh| by depth at the slider; for recurrent runs its
         ||dL/dh_t|| by time step instead (RNN against LSTM: the lesson's picture)."""
         timed = snap.time_grad is not None
-        title = ("‖dL/dh_t‖ by time step (at the slider)" if timed else
-                 "mean |dL/dh| by depth (at the slider)")
+        title = TIME_TITLE if timed else DEPTH_TITLE
         if self.depth.titleLabel.text != title:
-            self.depth.setTitle(title)
-            self.depth.setLabel("bottom", "time step t" if timed else "layer")
+            self.depth.setTitle(title, size="9pt")
+            self.depth.setLabel("bottom", "time step t" if timed else "layer (input → output)")
+            self.depth.getAxis("bottom").setTicks(None)  # time steps: numbers, as they come
+            self.layer_names = []
+        if not timed:
+            self._tick_layers(snap.layout.names)
         if timed:
             grad = snap.time_grad[0]
             x = np.arange(1, len(grad) + 1)
@@ -205,6 +223,18 @@ class CompareWindow(QMainWindow):
             x = np.arange(len(grad))
         ok = np.isfinite(grad) & (grad > 0)
         self.lines[k]["depth"].setData(x[ok], grad[ok])
+
+    def _tick_layers(self, names: list[str]) -> None:
+        """Layer names under the depth plot (whole layers, not 0.5 steps); numbers where
+        the two runs' layers differ."""
+        shown = [r.history.layout.names for r in self.records if r.history.layout]
+        if any(other != names for other in shown):
+            names = [str(i) for i in range(max(len(n) for n in shown))]
+        if names != self.layer_names:
+            self.layer_names = names
+            longest = max((len(n) for n in names), default=4)
+            self.depth.getAxis("bottom").setTicks(
+                layer_ticks(names, self.depth.vb.width() or 300, 7 * min(longest, 22) + 10))
 
     def closeEvent(self, event) -> None:
         self.timer.stop()
