@@ -85,3 +85,16 @@ def test_a_paused_run_offers_its_weights_at_that_step(window, qtbot):
         window.training.stop()
     final = torch.load(controller.ended_info.weights_path, weights_only=True)
     assert all(torch.equal(paused[k], final[k]) for k in final)  # no step after the pause
+
+
+def test_a_narrow_landscape_window_wraps_its_titles(window, qtbot):
+    """At 760 px the slice plot's one-line title made it wider than the window: the
+    plot was cut off at the right. Its title wraps now; every plot fits."""
+    window.act_landscape.trigger()
+    view = window.landscape_window
+    view.resize(760, 480)
+    qtbot.waitUntil(lambda: view.width() == 760)
+    view.grab()
+    assert view.plots.ci.geometry().width() <= view.plots.width() + 1
+    assert view.lines.titleLabel.itemRect().height() > 20  # two lines
+    view.close()

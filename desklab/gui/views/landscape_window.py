@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from ...engine.landscape_run import summary_text
 from ..controllers.landscape import LandscapeController
 from ..plots import log_axis
+from ..plots.titles import wrap_title
 from ..plots.base import _log_range, small_font
 
 PENDING = "pending"  # a paused run's weights, asked for and not saved yet
@@ -68,7 +69,7 @@ class LandscapeWindow(QWidget):
         controls.addWidget(self.bar, 1)
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
-        self.surface = self.plots.addPlot(title="Loss surface (log10 loss)")
+        self.surface = self.plots.addPlot()
         self.surface.setLabel("bottom", "direction 1 (a)")
         self.surface.setLabel("left", "direction 2 (b)")
         self.image = pg.ImageItem()
@@ -85,9 +86,12 @@ class LandscapeWindow(QWidget):
             iso.setParentItem(self.image)
         self.centre = pg.ScatterPlotItem(size=12, symbol="x", pen=pg.mkPen("r", width=3))
         self.surface.addItem(self.centre)
-        self.lines = self.plots.addPlot(title="Slice through the centre (a, b = 0) and "
-                                              "interpolation from init",
-                                        axisItems=log_axis.axes())
+        self.lines = self.plots.addPlot(axisItems=log_axis.axes())
+        for plot, title in ((self.surface, "Loss surface (log10 loss)"),
+                            (self.lines, "Slice through the centre (a, b = 0) and "
+                                         "interpolation from init")):
+            wrap_title(plot)  # a narrow window wraps it instead of cutting the plot off
+            plot.setTitle(title)
         self.lines.setLogMode(y=True)
         self.lines.disableAutoRange(axis="y")  # whole decades, labelled (see _show)
         self.lines.setYRange(-1.15, 1.15, padding=0)
