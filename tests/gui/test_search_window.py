@@ -95,3 +95,30 @@ def test_a_regression_is_searched_by_its_validation_loss(window, qtbot, tmp_path
     view.apply_button.click()
     assert window.doc.design.train.lr == view.result["best"]["params"]["lr"]
     view.close()
+
+
+def test_before_a_search_the_axes_span_the_ticked_settings(window, qtbot):
+    """Opened, nothing run yet: the scatter's axes are the settings' ranges (they were
+    pyqtgraph's empty 1..10, ticked 2..9), the title and the table's columns say what a
+    search of this design would rank by; a tick changes them and the summary."""
+    import math
+
+    from desklab.design import InputSpec, LayerSpec, NetworkDesign, OutputSpec
+    window._replace(NetworkDesign(name="sine", input=InputSpec("sine"),
+                                  layers=[LayerSpec.make("dense", units=16)],
+                                  output=OutputSpec("regression")), None)
+    window.act_search.trigger()
+    view = window.search_window
+    (x0, x1), (y0, y1) = view.plot.getPlotItem().vb.viewRange()
+    assert x0 <= math.log10(1e-5) < math.log10(1e-1) <= x1 < 0  # lr 1e-5..1e-1, log10
+    assert y0 <= math.log10(1e-6) < math.log10(1e-1) <= y1 < 0  # l2 1e-6..1e-1
+    assert view.plot.getPlotItem().titleLabel.text.startswith("Validation loss by lr")
+    headers = [view.table.horizontalHeaderItem(i).text()
+               for i in range(view.table.columnCount())]
+    assert headers == ["#", "stage", "lr", "l2", "val loss", "state"]
+    view.ticks["l2"].setChecked(False)
+    view.ticks["momentum"].setChecked(True)
+    (y0, y1) = view.plot.getPlotItem().vb.viewRange()[1]
+    assert y0 <= math.log10(0.5) < math.log10(0.99) <= y1  # momentum 0.5..0.99
+    assert "momentum 0.5..0.99" in view.summary.text() and "l2" not in view.summary.text()
+    view.close()

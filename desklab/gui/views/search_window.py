@@ -78,6 +78,7 @@ class SearchWindow(QWidget):
                             + (" (log)" if space.log else ""))
             box.setChecked(space in DEFAULT_SPACE)
             box.setObjectName(f"search_{space.name}")
+            box.toggled.connect(self._ticked)
             self.ticks[space.name] = box
             ticks.addWidget(box)
         ticks.addStretch(1)
@@ -122,15 +123,30 @@ class SearchWindow(QWidget):
             return
         design = self.window.doc.design.copy()
         self.result = None
-        self.score = score_of(design)
+        self._frame()
+        self.table.setRowCount(0)
+        self.controller.start(design, self.trials.value(), self.jobs.value(), spaces)
+        self.bar.setRange(0, self.trials.value())
+        self.bar.setValue(0)
+        self.start_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.apply_button.setEnabled(False)
+        self.summary.setText(f"Searching {design.name}: {self.trials.value()} trials in "
+                             f"{self.jobs.value()} process(es)…")
+
+    def _frame(self) -> None:
+        """Axes, title and colour scale for the ticked settings and the design's score,
+        before the first trial too: the axes span the settings' ranges (the trials fall
+        inside), not pyqtgraph's empty 1..10."""
+        spaces = self.chosen() or DEFAULT_SPACE
+        self.score = score_of(self.window.doc.design)
         self.names = [s.name for s in spaces]
-        self.table.setColumnCount(len(self.names) + 4)
-        self.table.setHorizontalHeaderLabels(["#", "stage", *self.names, self.score.label,
-                                              "state"])
-        axes = (self.names + self.names)[:2]  # the scatter: the first two settings
-        self.plot.setLabel("bottom", axes[0])
-        self.plot.setLabel("left", axes[1])
-        self.plot.setTitle(f"{self.score.title} by {axes[0]} and {axes[1]}", size="10pt")
+        (x, y) = (spaces + spaces)[:2]  # the scatter: the first two settings
+        self.plot.setLabel("bottom", x.name)
+        self.plot.setLabel("left", y.name)
+        self.plot.setTitle(f"{self.score.title} by {x.name} and {y.name}", size="10pt")
+        self.plot.setXRange(_axis(x.low), _axis(x.high), padding=0.05)
+        self.plot.setYRange(_axis(y.low), _axis(y.high), padding=0.05)
         # a loss spans decades and lower is better: log10, and the colours reversed so
         # the best trial is the bright one either way
         loss = self.score.direction == "minimize"
@@ -140,14 +156,25 @@ class SearchWindow(QWidget):
         self.color_bar.setColorMap(self.cmap)
         self.color_bar.getAxis("left").setLabel(self.score.label + (" (log10)" if loss
                                                                     else ""))
-        self.controller.start(design, self.trials.value(), self.jobs.value(), spaces)
-        self.bar.setRange(0, self.trials.value())
-        self.bar.setValue(0)
-        self.start_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.apply_button.setEnabled(False)
-        self.summary.setText(f"Searching {design.name}: {self.trials.value()} trials in "
-                             f"{self.jobs.value()} process(es)…")
+        self.table.setColumnCount(len(self.names) + 4)
+        self.table.setHorizontalHeaderLabels(["#", "stage", *self.names, self.score.label,
+                                              "state"])
+
+    def _ticked(self, _checked: bool = False) -> None:
+        if self.controller.running:  # a running search keeps its own axes
+            return
+        self._frame()
+        spaces = self.chosen()
+        self.summary.setText(
+            "Random search over " + ", ".join(
+                f"{s.name} {s.low:g}..{s.high:g}{' (log-uniform)' if s.log else ''}"
+                for s in spaces) + ", then a finer stage around the best (cs231n)."
+            if spaces else "Tick at least one setting to search.")
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        super().showEvent(event)
+        if not self.controller.running:  # the design may have changed (a regression now)
+            self._frame()
 
     def show_rows(self, rows: list) -> None:
         done = [r for r in rows if r["state"] in ("complete", "pruned")]
