@@ -7,7 +7,7 @@ gradient-through-time panel in the boundary panel's place. Then Train ▸ Sanity
 from the menu: it stops at the first evaluation that fits (once it ran a fixed 300
 steps; 20 adding sequences of length 100 take an LSTM 250-600 steps to fit, depending
 on the draw, and past 300 it said "Failed"). Read from the UI map, the design file
-and the run files.
+and the run files. Last, the LSTM lesson is found by typing in the lessons browser.
 """
 
 from __future__ import annotations
@@ -66,6 +66,14 @@ def test_lstm_by_dragging_and_training(xserver, tmp_path, monkeypatch):
         assert said.startswith("Sanity check: Passed: the network fits 20 examples by step"), said
         app.key("Return")
         app.wait(lambda m: not m["active_modal"], 5, "the verdict's box to close")
+        # File ▸ New from lesson: type to narrow the list, Enter opens the first shown
+        app.click(*center(app.widget("network_summary")))  # the window active again
+        app.key("ctrl+shift+n")
+        app.wait(lambda m: m["active_modal"] == "New from lesson", 10, "the lessons")
+        app.type("lstm adding")
+        app.key("Return")
+        app.wait(lambda m: m["title"].startswith("lstm-adding"), 10, "the lesson to open")
+        assert any("LSTM" in c["title"] for c in app.map()["cards"])
         app.close_window()
         assert app.wait_exit() == 0, app.log_text()[-2000:]
     finally:
