@@ -7,6 +7,7 @@ Bad input never produces a traceback: every user error prints one line
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ..errors import DeskLabError
@@ -65,9 +66,14 @@ def main(argv: list[str] | None = None) -> int:
         from ..util.files import replace_read_only
         token = replace_read_only.set(bool(getattr(args, "force", False)))
         try:
-            return args.func(args)
+            code = args.func(args)
+            sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
+            return code
         finally:
             replace_read_only.reset(token)
+    except BrokenPipeError:  # the reader left early (`desklab presets | head`): quietly,
+        _stdout_to_devnull()  # and with the status of a program that SIGPIPE ended
+        return 128 + 13
     except DeskLabError as exc:  # CliError and every reader's error: one line, exit 2
         print(f"desklab: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
@@ -78,6 +84,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("desklab: interrupted", file=sys.stderr)
         return 130
+
+
+def _stdout_to_devnull() -> None:
+    """What is still buffered for the closed pipe goes nowhere, instead of failing again
+    when Python flushes stdout at exit (the Python docs' recipe for SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file behind stdout (tests)
+        pass
 
 
 def gui_main() -> int:

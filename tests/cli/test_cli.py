@@ -13,10 +13,12 @@ from desklab.lessons import PRESETS, get_preset
 
 
 def test_presets_lists_every_preset(capsys):
+    from desklab.lessons import GROUPS
     assert main(["presets"]) == 0
-    out = capsys.readouterr().out
-    for slug in PRESETS:
-        assert slug in out
+    lines = capsys.readouterr().out.splitlines()
+    listed = [line.split()[0] for line in lines if line.startswith("  ")]
+    assert sorted(listed) == sorted(PRESETS)  # each once, under the browser's sections
+    assert [line for line in lines if line and not line.startswith(" ")] == list(GROUPS)
 
 
 def test_probe_report_schema(tmp_path, capsys):
@@ -91,3 +93,13 @@ def test_python_dash_m_entry_point():
     bad = subprocess.run([sys.executable, "-m", "desklab", "probe", "--preset", "x"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_a_reader_that_leaves_early_gets_no_error_message():
+    """`desklab presets | head -1` printed "desklab: Broken pipe" when head had left."""
+    proc = subprocess.Popen([sys.executable, "-m", "desklab", "presets"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before anything is written
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 141 and err == b"", err  # as SIGPIPE would end it
