@@ -19,10 +19,12 @@ def add_probe_parsers(sub, design_args) -> None:
 
 
 def cmd_presets(args: argparse.Namespace) -> int:
-    from ..lessons import PRESETS
+    from ..lessons import GROUPS, PRESETS
     width = max(len(s) for s in PRESETS)
-    for slug, preset in PRESETS.items():
-        print(f"{slug:<{width}}  {preset.summary}")
+    for number, (group, slugs) in enumerate(GROUPS.items()):
+        print(("\n" if number else "") + group)  # the lessons browser's sections
+        for slug in slugs:
+            print(f"  {slug:<{width}}  {PRESETS[slug].summary}")
     return 0
 
 
