@@ -59,7 +59,7 @@ def fits(task: str, accuracy: float, first_loss: float, loss: float) -> bool:
 
 
 def verdict(task: str, state: str, accuracy: float, first_loss: float,
-            last_loss: float, step: int) -> tuple[bool, str]:
+            last_loss: float, step: int, steps_run: int) -> tuple[bool | None, str]:
     """Whether the tiny run fitted, and what to tell the user.
 
     Parameters
@@ -74,6 +74,15 @@ def verdict(task: str, state: str, accuracy: float, first_loss: float,
         The training loss at step 0 and at the last evaluation.
     step : int
         The step of the last evaluation.
+    steps_run : int
+        The steps the run took (a diverged run may end before its first evaluation).
+
+    Returns
+    -------
+    passed : bool or None
+        None when there is no verdict: the run was stopped (by the user: the check
+        stops itself only once it fits) or failed to run at all.
+    text : str
     """
     if task == "regression":
         share = last_loss / first_loss if first_loss > 0 else math.nan
@@ -87,7 +96,12 @@ def verdict(task: str, state: str, accuracy: float, first_loss: float,
     if fits(task, accuracy, first_loss, last_loss):
         return True, (f"Passed: the network fits {EXAMPLES} examples by step {step} "
                       f"({measured}). It can learn; now train on all the data.")
-    return False, (f"Failed: {failed} on {EXAMPLES} examples after {step} steps ({state}). "
+    if state in ("stopped", "interrupted"):
+        return None, (f"Stopped at step {steps_run} before it fitted {EXAMPLES} examples: "
+                      "no verdict.")
+    if state == "failed":
+        return None, "Could not run: the run failed before a verdict (its finding says why)."
+    return False, (f"Failed: {failed} on {EXAMPLES} examples after {steps_run} steps ({state}). "
                    "Something prevents learning: the learning rate (too low or too high), "
                    "a layer that blocks the gradient, or the data. Fix it before training "
                    "on everything; the findings may say why.")

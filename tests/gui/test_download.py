@@ -75,3 +75,23 @@ def test_cancel_keeps_the_partial_file_and_trains_nothing(mnist_window, qtbot, t
     assert list((root / "MNIST" / "raw").glob("*.part"))  # kept: the next try resumes
     assert not (root / "MNIST" / "raw" / "train-images-idx3-ubyte").exists()
     assert window.training.controller.state not in ("running", "finished")
+
+
+def test_sanity_check_asks_for_the_download_then_checks(mnist_window, qtbot, tmp_path,
+                                                        monkeypatch):
+    """Train ▸ Sanity check on MNIST with no MNIST here: it trained at once and 'failed'
+    on the missing files. Now it offers the download and checks once the data is in."""
+    window, root, asked, warnings = mnist_window
+    window.doc.design.train.lr = 0.01  # 20 of the fake (noise) images: 0.05 diverges
+    said = []
+    window.show_info = lambda title, text, passed=True: said.append(text)
+    server = _serve(tmp_path, monkeypatch, size=200)
+    try:
+        window.act_sanity.trigger()
+        assert asked and "MNIST" in asked[0]
+        qtbot.waitUntil(lambda: len(said) == 1, timeout=60000)
+    finally:
+        server.__exit__(None, None, None)
+    assert (root / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file()
+    assert said[0].startswith("Passed: the network fits 20 examples"), said  # 20 MNIST images
+    assert not warnings

@@ -61,3 +61,19 @@ def sine(lr):
                            output=OutputSpec("regression"))
     design.train.lr = lr
     return design
+
+
+def test_stopping_the_check_gives_no_verdict(window, qtbot):
+    """Stop pressed during the check: it said "Failed: ... something prevents learning"
+    of a run the user cut short. Now: no box, a status line that says so."""
+    said = []
+    window.show_info = lambda title, text, passed=True: said.append(text)
+    window._replace(get_preset("lr-too-low"), None)  # never fits: runs to 1000 unless stopped
+    window.act_sanity.trigger()
+    controller = window.training.controller
+    qtbot.waitUntil(lambda: controller.running and controller.step > 0, timeout=30000)
+    window.training.act_stop.trigger()
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith(
+        "Sanity check: Stopped at step"), timeout=30000)
+    assert not said and controller.step < STEPS
+    assert f"step {controller.step} " in window.statusBar().currentMessage()

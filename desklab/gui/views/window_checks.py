@@ -8,6 +8,7 @@ import math
 from PySide6.QtWidgets import QMessageBox
 
 from ...design.sanity import EXAMPLES, fits, tiny_subset, verdict
+from .download_dialog import data_ready_or_offer
 
 
 class CheckActions:
@@ -20,6 +21,8 @@ class CheckActions:
         if not self.doc.analysis.ok:
             self.show_error("Cannot run the sanity check", str(self.doc.analysis.problems[0]))
             return
+        if not data_ready_or_offer(self, self.doc.design, then=self.sanity_check):
+            return  # a real image set to download first: the check runs once it is here
         self._sanity_running = True
         self.training.start(tiny_subset(self.doc.design))
         self.statusBar().showMessage(f"Sanity check: can the network fit {EXAMPLES} "
@@ -36,11 +39,13 @@ class CheckActions:
             return
         self._sanity_running = False
         task, accuracy, first_loss, last_loss, step = self._sanity_numbers()
-        passed, text = verdict(task, state, accuracy, first_loss, last_loss, step)
+        passed, text = verdict(task, state, accuracy, first_loss, last_loss, step,
+                               self.training.controller.step)
         self.training.redraw(everything=True)  # its last status line before the verdict
         self.sanity_result = text
         self.statusBar().showMessage(f"Sanity check: {text}")
-        self.show_info("Sanity check", text, passed=passed)
+        if passed is not None:  # stopped by the user, or failed (its finding says why)
+            self.show_info("Sanity check", text, passed=passed)
 
     def _sanity_numbers(self) -> tuple[str, float, float, float, int]:
         """The task, the last evaluation's training accuracy, the first and the last
