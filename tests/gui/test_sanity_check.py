@@ -72,8 +72,10 @@ def test_stopping_the_check_gives_no_verdict(window, qtbot):
     window.act_sanity.trigger()
     controller = window.training.controller
     qtbot.waitUntil(lambda: controller.running and controller.step > 0, timeout=30000)
+    assert not window.act_sanity.isEnabled()  # a second check would replace this run
     window.training.act_stop.trigger()
     qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith(
         "Sanity check: Stopped at step"), timeout=30000)
     assert not said and controller.step < STEPS
+    assert window.act_sanity.isEnabled()
     assert f"step {controller.step} " in window.statusBar().currentMessage()

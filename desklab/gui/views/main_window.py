@@ -86,6 +86,7 @@ class MainWindow(FileActions, MenuActions, RunActions, CheckActions, LayoutActio
         self.training.panel.back_to_design.connect(self.stop_following)
         self.training.controller.run_ended.connect(self._sanity_ended)
         self.training.controller.evaluated.connect(self._sanity_evaluated)
+        self.training.act_train.changed.connect(self._sanity_follows_train)
         self.run_panel.compare_requested.connect(self.compare_runs)
         self.training.controller.prepare_trainer()  # warm before the first Train
         self._update_title()

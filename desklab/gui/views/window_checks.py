@@ -28,6 +28,10 @@ class CheckActions:
         self.statusBar().showMessage(f"Sanity check: can the network fit {EXAMPLES} "
                                      f"examples? (regularisers off)")
 
+    def _sanity_follows_train(self) -> None:
+        """Offered when Train is: a check started mid-run silently replaced the run."""
+        self.act_sanity.setEnabled(self.training.act_train.isEnabled())
+
     def _sanity_evaluated(self, _step: int) -> None:
         """Stop the sanity run at the first evaluation that fits: no need to go on."""
         if self._sanity_running and self.training.controller.running and \
