@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from ..metrics.records import Metrics
 
 VAL_CHUNK = 4096  # validation forward passes in chunks of this many examples
+MAX_CONFUSION_CLASSES = 100  # a confusion matrix is counted up to this many classes
 
 
 class RunningMetrics:
@@ -52,13 +53,25 @@ class RunningMetrics:
         return result
 
 
+def confusion_counts(task: str, classes: int, device) -> torch.Tensor | None:
+    """A (classes * classes,) int64 accumulator for `validation_sums`, on ``device``: for
+    a classification of 2 to ``MAX_CONFUSION_CLASSES`` classes, else None."""
+    if task != "classes" or not 2 <= classes <= MAX_CONFUSION_CLASSES:
+        return None
+    return torch.zeros(classes * classes, dtype=torch.long, device=device)
+
+
 @torch.no_grad()
 def validation_sums(model, x: torch.Tensor, y: torch.Tensor, task: str,
-                    classes: int, prepare=None) -> torch.Tensor:
+                    classes: int, prepare=None, confusion: torch.Tensor | None = None
+                    ) -> torch.Tensor:
     """(mean loss, accuracy, top-5 accuracy) over (x, y) in eval mode, on the device.
 
     ``prepare`` turns a chunk of ``x`` into the network's input (uint8 images into
     normalised float), so the validation set never exists as float all at once.
+    ``confusion`` (classes * classes,) int64 on the device, when given, is set to the
+    counts of (true class, predicted class) pairs, row-major: from the same forward
+    passes, one bincount a chunk, nothing read back.
     """
     nan = torch.full((3,), math.nan, device=x.device)
     if len(x) == 0:
@@ -66,12 +79,17 @@ def validation_sums(model, x: torch.Tensor, y: torch.Tensor, task: str,
     was_training = model.training
     model.eval()
     sums = torch.zeros(3, device=x.device)
+    if confusion is not None:
+        confusion.zero_()
     for start in range(0, len(x), VAL_CHUNK):
         xb, yb = x[start:start + VAL_CHUNK], y[start:start + VAL_CHUNK]
         out = model(prepare(xb) if prepare is not None else xb)
         if task == "classes":
             sums[0] += F.cross_entropy(out, yb, reduction="sum")
-            sums[1] += out.argmax(1).eq(yb).sum()
+            predicted = out.argmax(1)  # (B,)
+            sums[1] += predicted.eq(yb).sum()
+            if confusion is not None:
+                confusion += torch.bincount(yb * classes + predicted, minlength=len(confusion))
             if classes > 5:
                 sums[2] += out.topk(5, 1).indices.eq(yb[:, None]).any(1).sum()
         else:
@@ -86,9 +104,10 @@ def validation_sums(model, x: torch.Tensor, y: torch.Tensor, task: str,
 
 
 def evaluate(model, running: RunningMetrics, x_val, y_val, task: str, step: int,
-             lr: float, prepare=None) -> Metrics:
-    """Metrics at ``step``: running train values and a validation pass, one host transfer."""
+             lr: float, prepare=None, confusion: torch.Tensor | None = None) -> Metrics:
+    """Metrics at ``step``: running train values and a validation pass, one host transfer
+    (``confusion``: see `validation_sums`)."""
     train = running.take()
-    val = validation_sums(model, x_val, y_val, task, running.classes, prepare)
+    val = validation_sums(model, x_val, y_val, task, running.classes, prepare, confusion)
     loss, acc, top5, vloss, vacc, vtop5 = torch.cat([train, val]).cpu().tolist()
     return Metrics(step, loss, vloss, acc, vacc, top5, vtop5, lr)

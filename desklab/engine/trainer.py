@@ -27,7 +27,7 @@ from .build import build
 from .control import RunCommands
 from .datasets import make_dataset
 from .device import describe_device, resolve_device
-from .evaluate import RunningMetrics, evaluate
+from .evaluate import RunningMetrics, confusion_counts, evaluate
 from .events import RunResult, TrainEvent
 from .optim import add_penalty_grads, make_optimizer, penalized_weights, schedule_factor
 from .probe import Prober, task_loss
@@ -69,6 +69,8 @@ class Trainer(RunCommands):
         self.weights = penalized_weights(self.model)
         self.params = list(self.model.parameters())
         self.model_total_params = self.model.total_params
+        # the last evaluation's (true, predicted) counts on the device, or None
+        self.confusion = confusion_counts(self.data.task, self.data.classes, self.device)
         self.step = 0
         self.state = "ready"
         self.train_seconds = 0.0
@@ -94,8 +96,6 @@ class Trainer(RunCommands):
         if self._nhwc:
             x = x.contiguous(memory_format=torch.channels_last)
         return x, self.data.y_train[:size].to(self.device)
-
-    # ---------------------------------------------------------------- running
 
     def run(self, callback: Callable[[TrainEvent], None] | None = None) -> RunResult:
         """Run to the end in this thread, handing every event to ``callback``."""
@@ -167,7 +167,7 @@ class Trainer(RunCommands):
                         break
                 if evaluate_now:
                     metrics = evaluate(self.model, running, x_val, y_val, task, self.step,
-                                       self.lr, self.data.eval_batch)
+                                       self.lr, self.data.eval_batch, self.confusion)
                     yield TrainEvent("metrics", self.step, metrics)
                     if cfg.early_stopping > 0 and math.isfinite(metrics.val_loss):
                         if metrics.val_loss < best_val - 1e-4 * abs(best_val):

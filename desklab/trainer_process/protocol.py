@@ -11,6 +11,8 @@ Two one-way pipes (``multiprocessing`` connections: pickled tuples, framed):
                      ("events", [TrainEvent])   the loop's events, in order, coalesced
                      ("diagnosis", [Finding])   the rules' findings, run in the trainer
                      ("boundary", grid)         decision-boundary grid (2-D inputs)
+                     ("confusion", (step, C x C)) validation counts (true, predicted),
+                                                after each evaluation (other classifications)
                      ("ack", seq, name, result) a command took effect
                      ("done", Ended)            the run ended and its files are closed
                      ("error", text)            the run could not start (shown as is)

@@ -9,6 +9,7 @@ what arrives between two of its reads.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import time
 
@@ -59,6 +60,10 @@ class _Run:
         x = trainer.data.x_train
         self.two_d = job.boundary and x.dim() == 2 and x.shape[1] == 2
         self.x_device = x.to(trainer.device) if self.two_d else None
+        # the boundary cell of the app's view: the boundary (2-D), the gradient through
+        # time (recurrent), else for a classification the confusion matrix
+        self.confusion = (trainer.confusion is not None and not self.two_d
+                          and not trainer.layout.time_layers)
         points = (x.numpy(), trainer.data.y_train.numpy()) if self.two_d else None
         send(("started", Started(trainer.layout, trainer.device_name,
                                  trainer.model_total_params, job.run_path, self.threads,
@@ -94,6 +99,10 @@ class _Run:
                 continue
             send(("events", pending))
             pending, last_flush = [], now
+            if kind == "metrics" and self.confusion:  # at evaluations only: one transfer
+                counts = trainer.confusion.cpu().numpy()
+                classes = math.isqrt(len(counts))
+                send(("confusion", (event.step, counts.reshape(classes, classes))))
             if history.diagnosed != sent_findings and (
                     now - last_diagnosis >= DIAGNOSIS_EVERY_S or kind == "ended"):
                 sent_findings, last_diagnosis = list(history.diagnosed), now
