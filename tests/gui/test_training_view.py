@@ -253,3 +253,34 @@ def test_a_regression_shows_its_loss_alone_and_a_classification_both(window, qtb
     assert has_data(view.loss.train_loss) and not has_data(view.loss.train_acc)
     assert run(classes) == ["Loss", "Accuracy"]
     assert has_data(view.loss.train_acc) and has_data(view.loss.val_acc)
+
+
+def test_a_classification_of_images_shows_its_confusion_matrix(window, qtbot):
+    """8x8 digits are not 2-D points: the boundary's cell held a hint only. It shows
+    the validation confusion matrix now, each row one class's examples; 2-D points keep
+    the decision boundary and a regression its hint."""
+    from desklab.engine import make_dataset
+    from desklab.lessons import get_preset
+    view = window.training
+
+    def run(design):
+        design.train.steps, design.train.probe_every, design.train.eval_every = 40, 5, 20
+        view.start(design)
+        with qtbot.waitSignal(view.controller.run_ended, timeout=30000):
+            pass
+        view.redraw(everything=True)
+        return view.boundary_cell.currentWidget()
+
+    digits = get_preset("cnn-digits")
+    assert run(digits) is view.confusion
+    assert view.confusion in view.shown_panels() and view.boundary not in view.shown_panels()
+    step, counts = view.controller.confusion
+    truth = make_dataset(digits).y_val.numpy()  # the validation split, read on its own
+    assert step == 40 and (counts.sum(1) == np.bincount(truth, minlength=10)).all()
+    shares = view.confusion.image.image  # (true, predicted): each row sums to 1
+    np.testing.assert_allclose(shares.sum(1), 1.0, rtol=1e-6)
+    accuracy = view.controller.history.metric("val_acc")[-1]  # the engine's own count
+    assert np.trace(counts) / counts.sum() == pytest.approx(accuracy)
+    assert f"{accuracy:.1%} on the diagonal" in view.confusion.shown()["plots"][0]["title"]
+    assert run(window.doc.design.copy()) is view.boundary  # deep-relu on 2-D points
+    assert view.controller.confusion is None

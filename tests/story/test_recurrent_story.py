@@ -7,7 +7,9 @@ gradient-through-time panel in the boundary panel's place. Then Train ▸ Sanity
 from the menu: it stops at the first evaluation that fits (once it ran a fixed 300
 steps; 20 adding sequences of length 100 take an LSTM 250-600 steps to fit, depending
 on the draw, and past 300 it said "Failed"). Read from the UI map, the design file
-and the run files. Last, the LSTM lesson is found by typing in the lessons browser.
+and the run files. Last, a lesson found by typing in the lessons browser (the small CNN
+on 8x8 digits) trains with F5 and shows its validation confusion matrix in the
+boundary's cell.
 """
 
 from __future__ import annotations
@@ -70,15 +72,31 @@ def test_lstm_by_dragging_and_training(xserver, tmp_path, monkeypatch):
         app.click(*center(app.widget("network_summary")))  # the window active again
         app.key("ctrl+shift+n")
         app.wait(lambda m: m["active_modal"] == "New from lesson", 10, "the lessons")
-        app.type("lstm adding")
+        app.type("small cnn")
         app.key("Return")
-        app.wait(lambda m: m["title"].startswith("lstm-adding"), 10, "the lesson to open")
-        assert any("LSTM" in c["title"] for c in app.map()["cards"])
+        app.wait(lambda m: m["title"].startswith("cnn-digits"), 10, "the lesson to open")
+        assert any("Conv2d" in c["title"] for c in app.map()["cards"])
+        app.click(*center(app.widget("trainButton")))  # 8x8 digits: a confusion matrix
+        app.wait(lambda m: m["train_status"].startswith("finished"), 60, "the CNN's run")
+        time.sleep(0.5)  # the last redraws
+        m = app.map()
+        assert "confusionPlot" in m["plots"] and "boundaryPlot" not in m["widgets"], m["plots"]
+        (matrix,) = m["plots"]["confusionPlot"]["plots"]
+        assert matrix["title"].startswith("Confusion matrix, step 600"), matrix
+        assert matrix["x_labels"][0] == "0" and matrix["y_labels"][-1] == "9", matrix
+        assert m["plots"]["confusionPlot"]["fits"]
         app.close_window()
         assert app.wait_exit() == 0, app.log_text()[-2000:]
     finally:
         app.kill()
-    sanity, run = sorted(runs.glob("*.desklab-run"), key=lambda p: "sanity" not in p.name)
+    def run_of(name):  # <date>-<time>-<name>.desklab-run
+        (path,) = [p for p in runs.glob("*.desklab-run")
+                   if p.name.split("-", 2)[2] == f"{name}.desklab-run"]
+        return path
+    sanity, run, cnn = run_of("adding-sanity"), run_of("adding"), run_of("cnn-digits")
+    # its diagonal share is the validation accuracy the run file holds (another count)
+    accuracy = RunReader(cnn).history().metric("val_acc")[-1]
+    assert f"{accuracy:.1%} on the diagonal" in matrix["title"], (accuracy, matrix)
     tiny = RunReader(sanity).history()  # the check's own run: stopped once it fitted
     steps, losses = tiny.step_series("loss")
     evaluated, loss = tiny.metric("step"), tiny.metric("loss")

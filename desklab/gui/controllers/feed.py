@@ -30,7 +30,8 @@ class RunFeed(QObject):
 
     Attributes the view reads: ``history``, ``state``, ``step``, ``run_steps`` (the
     run's length, 0 when unknown), ``steps_per_second``, ``device_name``, ``boundary``
-    (the decision grid, 2-D inputs), ``data_points`` and ``dirty``.
+    (the decision grid, 2-D inputs), ``confusion`` (the validation confusion matrix of
+    other classifications), ``data_points`` and ``dirty``.
     """
 
     state_changed = Signal(str)
@@ -48,6 +49,7 @@ class RunFeed(QObject):
         """Forget the last run: a fresh (or given) history, counters at zero."""
         self.history = history if history is not None else RunHistory()
         self.boundary = None
+        self.confusion = None  # (step, (C, C) counts) of the last evaluation
         self.data_points = None
         self.step = 0
         self.run_steps = 0

@@ -218,9 +218,9 @@ class TrainingController(RunFeed):
                 self.feed([unpack_event(e, self.layout) for e in message[1]])
             elif tag == "diagnosis":
                 self.set_diagnosis(message[1])
-            elif tag == "boundary":
+            elif tag in ("boundary", "confusion"):
                 if message[1] is not None:
-                    self.boundary = message[1]
+                    setattr(self, tag, message[1])
                     self.dirty = True
             elif tag == "started":
                 self._started(message[1])

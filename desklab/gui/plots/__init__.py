@@ -19,12 +19,13 @@ from .base import (
     show_item,
 )
 from .boundary import BoundaryPanel
+from .confusion import ConfusionPanel
 from .gradients import GradientPanel
 from .health import HealthPanel
 from .loss import LossPanel
 from .through_time import ThroughTimePanel
 
 __all__ = ["CLASS_COLORS", "MAX_POINTS", "MAX_STEP_POINTS", "ActivationPanel",
-           "BoundaryPanel", "GradientPanel", "HealthPanel", "LossPanel", "Panel",
+           "BoundaryPanel", "ConfusionPanel", "GradientPanel", "HealthPanel", "LossPanel", "Panel",
            "ThroughTimePanel", "_thin",
            "depth_colors", "layer_ticks", "legend_title", "nice_ceiling", "show_item"]

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 
 from ..controllers.document import DesignDocument
 from .findings import FindingsList
-from ..plots import (ActivationPanel, BoundaryPanel, GradientPanel, HealthPanel, LossPanel,
-                     ThroughTimePanel)
+from ..plots import (ActivationPanel, BoundaryPanel, ConfusionPanel, GradientPanel,
+                     HealthPanel, LossPanel, ThroughTimePanel)
 from .run_controls import RunControls
 from .train_panel import TrainPanel
 from ..controllers.feed import RunFeed
@@ -54,13 +54,15 @@ class TrainingView(RunControls, QWidget):
         self.health = HealthPanel()
         self.boundary = BoundaryPanel()
         self.through_time = ThroughTimePanel()
-        # one cell: a recurrent run's gradient through time, else the decision boundary
+        self.confusion = ConfusionPanel()
+        # one cell: a recurrent run's gradient through time, the decision boundary of 2-D
+        # inputs, else for a classification its confusion matrix (`_cell_panel`)
         self.boundary_cell = QStackedWidget()
-        self.boundary_cell.addWidget(self.boundary)
-        self.boundary_cell.addWidget(self.through_time)
+        for panel in (self.boundary, self.through_time, self.confusion):
+            self.boundary_cell.addWidget(panel)
         self.findings = FindingsList()
         self.panels = [self.activations, self.gradients, self.loss, self.health, self.boundary,
-                       self.through_time]
+                       self.through_time, self.confusion]
         self.stat_combo = QComboBox()
         for key, (label, _, _) in ActivationPanel.STATS.items():
             self.stat_combo.addItem(label, key)
@@ -148,9 +150,22 @@ class TrainingView(RunControls, QWidget):
     def shown_panels(self) -> list:
         """The panels on screen: the boundary panel or, in its cell for a recurrent run,
         the gradient through time (the figure sheet and the UI map take these)."""
-        hidden = self.boundary if self.boundary_cell.currentWidget() is self.through_time \
-            else self.through_time
-        return [p for p in self.panels if p is not hidden]
+        shown = self.boundary_cell.currentWidget()
+        cell = (self.boundary, self.through_time, self.confusion)
+        return [p for p in self.panels if p not in cell or p is shown]
+
+    def _cell_panel(self, history):
+        """What the boundary cell shows for this run: the gradient through time of a
+        recurrent net; the decision boundary of 2-D points (or of a run from the store:
+        no confusion matrix is recorded); else, for the app's own classification, the
+        confusion matrix (it comes from the trainer at each evaluation)."""
+        if history.layout.time_layers:
+            return self.through_time
+        design = self.feed.design if self.feed is self.controller else None
+        if design is not None and design.output.task == "classes" and \
+                self.feed.data_points is None:
+            return self.confusion
+        return self.boundary
 
     def shutdown(self) -> None:
         self.timer.stop()
@@ -210,8 +225,7 @@ class TrainingView(RunControls, QWidget):
         if history.layout is not None and history.layout is not self._layout:
             self._layout = history.layout  # each panel takes it on its own turn below:
             self._unlaid = set(range(len(self.panels)))  # 50 layers' items, 5-15 ms a panel
-            self.boundary_cell.setCurrentWidget(
-                self.through_time if history.layout.time_layers else self.boundary)
+            self.boundary_cell.setCurrentWidget(self._cell_panel(history))
         order = sorted(self._stale, key=lambda i: (i - self._next_panel) % len(self.panels))
         cost = 0.0
         planned = c.run_steps if c.running else 0
@@ -229,6 +243,8 @@ class TrainingView(RunControls, QWidget):
                     self._points = c.data_points
                     panel.set_data_points(c.data_points)
                 panel.update_grid(c.boundary)
+            elif panel is self.confusion:
+                panel.update_counts(c.confusion)
             else:
                 panel.update(history)
             self._stale.discard(index)

@@ -1,0 +1,86 @@
+"""The confusion matrix of a classification's validation set: which classes the network
+mixes up, and how that changes as it trains.
+
+Rows are the true classes, columns the predicted ones; each row is normalised to the
+share of that class's examples (so a rare class reads as clearly as a common one) and
+the diagonal is what the network gets right. It replaces the decision boundary, which
+only exists for 2-D inputs, for every other classification the app trains.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from .base import Panel, _titled, layer_ticks, small_font
+from .titles import no_break
+
+LEVELS = (0.0, 1.0)  # a row's share: fixed, so colours mean the same at every step
+
+
+class ConfusionPanel(Panel):
+    """Validation confusion matrix, row-normalised (rows: true class, columns: predicted)."""
+
+    HINT = ("For a classification: which classes the network confuses, from the "
+            "validation set at each evaluation.")
+
+    def __init__(self, parent=None):
+        super().__init__("Confusion matrix", parent)
+        self.setObjectName("confusionPlot")
+        self.plot = self._plot("Confusion matrix")
+        self.plot.setLabel("bottom", "predicted class")
+        self.plot.setLabel("left", "true class")
+        self.plot.invertY(True)  # the first class at the top, as a matrix is read
+        self.plot.getViewBox().setBorder(None)  # the cells' own edge
+        self.image = pg.ImageItem()
+        cmap = pg.colormap.get("viridis")
+        self.image.setColorMap(cmap)
+        self.plot.addItem(self.image)
+        self.color_bar = pg.ColorBarItem(values=LEVELS, colorMap=cmap, interactive=False,
+                                         width=12, label="share of the row")
+        self.color_bar.setImageItem(self.image, insert_in=self.plot)
+        self.color_bar.getAxis("right").setStyle(tickFont=small_font())
+        self.classes = 0
+        self.shown_step: int | None = None  # the evaluation drawn (the UI map and tests)
+
+    def reset(self) -> None:
+        self.image.clear()
+        self.classes, self.shown_step = 0, None
+        _titled(self.plot, "Confusion matrix")
+        self._show_hint(True)
+
+    def update_counts(self, confusion) -> None:
+        """Draw ``(step, counts)``: counts (C, C) of (true, predicted) validation pairs."""
+        if confusion is None or confusion[0] == self.shown_step:
+            return
+        step, counts = confusion
+        counts = np.asarray(counts, dtype=np.float64)
+        if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.sum() <= 0:
+            return
+        self._show_hint(False)
+        rows = counts.sum(1, keepdims=True)
+        shares = np.divide(counts, rows, out=np.zeros_like(counts), where=rows > 0)
+        self.image.setImage(shares.astype(np.float32), levels=LEVELS, autoLevels=False)
+        classes = len(counts)
+        self.image.setRect(-0.5, -0.5, classes, classes)  # cell (i, j) centred on (j, i)
+        if classes != self.classes:
+            self.classes = classes
+            self.plot.setRange(xRange=(-0.5, classes - 0.5), yRange=(-0.5, classes - 0.5),
+                               padding=0)
+            self._tick_layers()
+        accuracy = np.trace(counts) / counts.sum()
+        _titled(self.plot, f"Confusion matrix, step {step}<br><span style='font-size:7pt'>"
+                           f"{no_break(f'validation: {accuracy:.1%} on the diagonal')}"
+                           "</span>")
+        self.shown_step = step
+
+    def _tick_layers(self) -> None:
+        """One label per class where they fit (every k-th otherwise)."""
+        if not self.classes:
+            return
+        names = [str(i) for i in range(self.classes)]
+        width = self.plot.vb.width() or self.width()
+        height = self.plot.vb.height() or self.height()
+        digit = 7  # px of one digit in the axes' small font
+        self.plot.getAxis("bottom").setTicks(layer_ticks(names, width, digit * len(names[-1]) + 7))
+        self.plot.getAxis("left").setTicks(layer_ticks(names, height, 14))
