@@ -1,4 +1,5 @@
-"""Decision boundary of a 2-D classifier: class probabilities on a grid."""
+"""What a model does over its inputs: the decision boundary of a 2-D classifier (class
+probabilities on a grid), or the curve of a regression of one input."""
 
 from __future__ import annotations
 
@@ -38,3 +39,28 @@ def decision_grid(model, x_train: torch.Tensor, grid: int = GRID) -> dict | None
     return {"extent": (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])),
             "label": best.indices.cpu().numpy().reshape(grid, grid),
             "prob": best.values.cpu().numpy().reshape(grid, grid)}
+
+
+CURVE_POINTS = 200  # inputs along a 1-D regression's curve
+
+
+@torch.no_grad()
+def fit_curve(model, x_train: torch.Tensor, points: int = CURVE_POINTS) -> dict | None:
+    """The model's output along its one input, over the data's range and a margin.
+
+    Returns ``{"curve": (x (P,), y (P,))}`` for (N, 1) inputs and one output, else None.
+    """
+    if x_train.dim() != 2 or x_train.shape[1] != 1:
+        return None
+    lo, hi = float(x_train.min()), float(x_train.max())
+    margin = 0.05 * (hi - lo)
+    xs = torch.linspace(lo - margin, hi + margin, points, device=x_train.device)[:, None]
+    was_training = model.training
+    model.eval()
+    try:
+        out = model(xs)  # (P, 1)
+    finally:
+        model.train(was_training)
+    if out.dim() != 2 or out.shape[1] != 1:
+        return None
+    return {"curve": (xs[:, 0].cpu().numpy(), out[:, 0].cpu().numpy())}

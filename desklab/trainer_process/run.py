@@ -58,13 +58,18 @@ class _Run:
         self.history = RunHistory(trainer.layout)  # the rules run here, on this history
         self.writer = self._open_record()
         x = trainer.data.x_train
-        self.two_d = job.boundary and x.dim() == 2 and x.shape[1] == 2
-        self.x_device = x.to(trainer.device) if self.two_d else None
+        # drawn over the inputs: 2-D points (the decision boundary), or a regression of
+        # one input to one target (the network's curve over the data)
+        y = trainer.data.y_train
+        one_d = trainer.data.task == "regression" and y.dim() == 2 and y.shape[1] == 1 \
+            and x.dim() == 2 and x.shape[1] == 1
+        self.over_inputs = job.boundary and x.dim() == 2 and (x.shape[1] == 2 or one_d)
+        self.x_device = x.to(trainer.device) if self.over_inputs else None
         # the boundary cell of the app's view: the boundary (2-D), the gradient through
         # time (recurrent), else for a classification the confusion matrix
-        self.confusion = (trainer.confusion is not None and not self.two_d
+        self.confusion = (trainer.confusion is not None and not self.over_inputs
                           and not trainer.layout.time_layers)
-        points = (x.numpy(), trainer.data.y_train.numpy()) if self.two_d else None
+        points = (x.numpy(), trainer.data.y_train.numpy()) if self.over_inputs else None
         send(("started", Started(trainer.layout, trainer.device_name,
                                  trainer.model_total_params, job.run_path, self.threads,
                                  points)))
@@ -107,7 +112,7 @@ class _Run:
                     now - last_diagnosis >= DIAGNOSIS_EVERY_S or kind == "ended"):
                 sent_findings, last_diagnosis = list(history.diagnosed), now
                 send(("diagnosis", sent_findings))
-            if self.two_d and (now >= next_boundary or kind == "ended"):
+            if self.over_inputs and (now >= next_boundary or kind == "ended"):
                 self._boundary()
                 cost = time.perf_counter() - now
                 next_boundary = now + max(BOUNDARY_EVERY_S, cost / BOUNDARY_SHARE)
@@ -121,11 +126,12 @@ class _Run:
             self.writer = None
 
     def _boundary(self) -> None:
-        from ..engine.boundary import decision_grid
+        from ..engine.boundary import decision_grid, fit_curve
+        draw = decision_grid if self.x_device.shape[1] == 2 else fit_curve
         try:  # a diverged (NaN) model gives NaN probabilities: the panel skips them
-            self.send(("boundary", decision_grid(self.trainer.model, self.x_device)))
+            self.send(("boundary", draw(self.trainer.model, self.x_device)))
         except (RuntimeError, MemoryError) as exc:  # e.g. out of device memory
-            self.two_d = False  # the run goes on; the panel says why it stopped
+            self.over_inputs = False  # the run goes on; the panel says why it stopped
             self.send(("boundary", {"error": _first_line(exc)[:200]}))
 
     def save_weights(self) -> str | None:

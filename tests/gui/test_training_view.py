@@ -258,7 +258,8 @@ def test_a_regression_shows_its_loss_alone_and_a_classification_both(window, qtb
 def test_a_classification_of_images_shows_its_confusion_matrix(window, qtbot):
     """8x8 digits are not 2-D points: the boundary's cell held a hint only. It shows
     the validation confusion matrix now, each row one class's examples; 2-D points keep
-    the decision boundary and a regression its hint."""
+    the decision boundary; a regression of one input draws the network's curve through
+    the data; a reopened run (nothing of these recorded) gives the cell to the findings."""
     from desklab.engine import make_dataset
     from desklab.lessons import get_preset
     view = window.training
@@ -283,4 +284,25 @@ def test_a_classification_of_images_shows_its_confusion_matrix(window, qtbot):
     assert np.trace(counts) / counts.sum() == pytest.approx(accuracy)
     assert f"{accuracy:.1%} on the diagonal" in view.confusion.shown()["plots"][0]["title"]
     assert run(window.doc.design.copy()) is view.boundary  # deep-relu on 2-D points
-    assert view.controller.confusion is None
+    assert view.controller.confusion is None and view.boundary_cell.isVisible()
+    from desklab.design import InputSpec, OutputSpec
+    sine = window.doc.design.copy()  # one input, one target: the network's curve
+    sine.input, sine.output = InputSpec("sine"), OutputSpec("regression")
+    assert run(sine) is view.boundary and view.boundary_cell.isVisible()
+    x, y = view.controller.data_points  # the training points, (N, 1) and (N, 1)
+    xs, ys = view.boundary.curve.getData()  # the final model along the input
+    assert xs.min() < x.min() and xs.max() > x.max() and len(view.boundary.points.data)
+    on_curve = np.interp(x[:, 0], xs, ys)  # its error on the training points, by numpy
+    mse, val_loss = np.mean((on_curve - y[:, 0]) ** 2), view.controller.history.metric(
+        "val_loss")[-1]  # the engine's, on the held-out points: the same distribution
+    assert 0.5 < mse / val_loss < 2.0, (mse, val_loss)
+    history = view.controller.history
+    view.show_history(history)  # reopened from the store: no points, no curve recorded
+    view.redraw(everything=True)
+    qtbot.wait(50)  # laid out again
+    assert not view.boundary_cell.isVisible()  # no hint in its place: the findings take it
+    assert not {view.boundary, view.confusion, view.through_time} & set(view.shown_panels())
+    assert view.findings.width() > 1.8 * view.loss.width()
+    run(digits)
+    qtbot.wait(50)
+    assert view.boundary_cell.isVisible() and view.findings.width() < 1.2 * view.loss.width()

@@ -68,7 +68,7 @@ class TrainingView(RunControls, QWidget):
             self.stat_combo.addItem(label, key)
         self.stat_combo.setToolTip("Statistic shown in the layer x time heatmap")
         self.stat_combo.currentIndexChanged.connect(self._stat_chosen)
-        grid = QGridLayout()
+        self.grid = grid = QGridLayout()
         grid.setSpacing(4)
         activations = QWidget()
         col = QVBoxLayout(activations)
@@ -150,22 +150,37 @@ class TrainingView(RunControls, QWidget):
     def shown_panels(self) -> list:
         """The panels on screen: the boundary panel or, in its cell for a recurrent run,
         the gradient through time (the figure sheet and the UI map take these)."""
-        shown = self.boundary_cell.currentWidget()
+        shown = self.boundary_cell.currentWidget() if self.boundary_cell.isVisibleTo(self) \
+            else None
         cell = (self.boundary, self.through_time, self.confusion)
         return [p for p in self.panels if p not in cell or p is shown]
 
     def _cell_panel(self, history):
         """What the boundary cell shows for this run: the gradient through time of a
-        recurrent net; the decision boundary of 2-D points (or of a run from the store:
-        no confusion matrix is recorded); else, for the app's own classification, the
-        confusion matrix (it comes from the trainer at each evaluation)."""
+        recurrent net; the decision boundary of 2-D points; for the app's own
+        classification of anything else, the confusion matrix (the trainer sends it at
+        each evaluation). None when the run has none of these (a regression of other
+        inputs, a script's run, one reopened from the store: neither boundary nor matrix
+        is recorded), and the findings take the cell instead of a hint."""
         if history.layout.time_layers:
             return self.through_time
+        if self.feed.data_points is not None:
+            return self.boundary
         design = self.feed.design if self.feed is self.controller else None
-        if design is not None and design.output.task == "classes" and \
-                self.feed.data_points is None:
+        if design is not None and design.output.task == "classes":
             return self.confusion
-        return self.boundary
+        return None
+
+    def _show_cell(self, panel) -> None:
+        """Put ``panel`` in the boundary cell, or give the cell to the findings (None)."""
+        self.grid.removeWidget(self.findings)
+        if panel is None:
+            self.boundary_cell.hide()
+            self.grid.addWidget(self.findings, 1, 1, 1, 2)
+        else:
+            self.boundary_cell.setCurrentWidget(panel)
+            self.boundary_cell.show()
+            self.grid.addWidget(self.findings, 1, 2)
 
     def shutdown(self) -> None:
         self.timer.stop()
@@ -225,7 +240,7 @@ class TrainingView(RunControls, QWidget):
         if history.layout is not None and history.layout is not self._layout:
             self._layout = history.layout  # each panel takes it on its own turn below:
             self._unlaid = set(range(len(self.panels)))  # 50 layers' items, 5-15 ms a panel
-            self.boundary_cell.setCurrentWidget(self._cell_panel(history))
+            self._show_cell(self._cell_panel(history))
         order = sorted(self._stale, key=lambda i: (i - self._next_panel) % len(self.panels))
         cost = 0.0
         planned = c.run_steps if c.running else 0
