@@ -234,6 +234,8 @@ class Panel(pg.GraphicsLayoutWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        if getattr(self, "closed", False):  # pyqtgraph's close() cleared the scene, then
+            return  # resizes: the plots' items are deleted, touching them segfaulted
         if hasattr(self, "_hint"):  # pyqtgraph resizes once inside its __init__
             self._hint.setGeometry(self.rect())  # all of it: no stray ticks around it
             self._tick_layers()
