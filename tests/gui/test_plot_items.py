@@ -164,3 +164,32 @@ def test_heatmap_column_reaches_from_its_probe_to_the_next(qtbot):
     width = rect.width() / image.shape[1]
     column = int((55 - rect.left()) // width)  # what is drawn at step 55: the probe at 50
     assert np.isclose(image[0, column], -50 / 30)
+
+
+def test_long_module_names_never_squeeze_the_activation_plots(qtbot):
+    """A BERT followed from its script: "b.e.l.3.output.LayerNorm" labels took 160 of the
+    panel's 290 px and cut its plots off at the right (docs/img/huggingface.png showed
+    it). Labels longer than a third of the panel give way to layer numbers. Closing the
+    shown panel then segfaulted (its resize after pyqtgraph's close touched deleted
+    items): the test's end closes it."""
+    from desklab.gui.plots import ActivationPanel
+    from desklab.metrics import LayerMeta, ProbeLayout
+    names = [f"bert.encoder.layer.{i // 6}.attention.self.query" for i in range(36)]
+    layout = ProbeLayout(tuple(LayerMeta(n, "dense", "relu", (8,), 40, (-1.0, 1.0), True)
+                               for n in names))
+    panel = ActivationPanel()
+    qtbot.addWidget(panel)
+    panel.resize(290, 360)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.set_layout(layout)
+
+    def labels() -> list:
+        panel.grab()  # painted: the axes drew their labels (over a layout pass or two)
+        return panel.shown()["plots"][0]["y_labels"]
+    qtbot.waitUntil(lambda: bool(labels()), timeout=3000)
+    assert all(label.isdigit() for label in labels()), labels()
+    assert panel.shown()["fits"], "the plots are wider than the panel: cut off"
+    panel.resize(1400, 360)  # room enough: the (shortened) names come back
+    qtbot.waitUntil(lambda: any("query" in label for label in labels()), timeout=3000)
+    panel.close()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QFontMetrics
 
 from ...metrics import ProbeLayout, RunHistory
-from .base import Panel, _set_range, _step_range, _thin, layer_ticks, small_font
+from .base import (Panel, _set_range, _step_range, _thin, layer_ticks, short_layer_name,
+                   small_font)
 from .ridge import RidgeBands
 
 
@@ -69,7 +71,13 @@ class ActivationPanel(Panel):
     def _tick_layers(self) -> None:
         if self.layout_ is None:
             return
-        names = self.layout_.names
+        names = [short_layer_name(n) for n in self.layout_.names]
+        # the labels sit left of the plots: at most a third of the panel's width, else
+        # the plots were squeezed and cut off (a BERT's "b.e.l.3.output.LayerNorm" took
+        # 160 of 290 px); too long, the layers are numbered (the hover names them)
+        metrics = QFontMetrics(small_font())
+        if max((metrics.horizontalAdvance(n) for n in names), default=0) > self.width() / 3:
+            names = [str(i) for i in range(len(names))]
         for plot in (self.ridge, self.heat_plot):  # vertical: one text line per label
             plot.getAxis("left").setTicks(layer_ticks(
                 names, plot.vb.height() or self.height() / 2, 14))
