@@ -303,6 +303,12 @@ def test_a_classification_of_images_shows_its_confusion_matrix(window, qtbot):
     assert not view.boundary_cell.isVisible()  # no hint in its place: the findings take it
     assert not {view.boundary, view.confusion, view.through_time} & set(view.shown_panels())
     assert view.findings.width() > 1.8 * view.loss.width()
-    run(digits)
+    iris = sine.copy()  # 4 measurements, 3 named species: the rows say which
+    iris.input, iris.output = InputSpec("iris"), OutputSpec("classes")
+    iris.train.batch_size = 32  # of its 120 training examples
+    assert run(iris) is view.confusion and view.controller.confusion[1].shape == (3, 3)
+    qtbot.waitUntil(lambda: view.confusion.grab() is not None and
+                    view.confusion.shown()["plots"][0]["y_labels"] == [
+                        "0 setosa", "1 versicolor", "2 virginica"], timeout=3000)
     qtbot.wait(50)
     assert view.boundary_cell.isVisible() and view.findings.width() < 1.2 * view.loss.width()

@@ -12,13 +12,13 @@ _LENGTH = Param("length", "int", 50, "Sequence length T: the time the gradient m
                 2, 2000)
 
 
-def _bundled(name, label, text, total, features, classes) -> Entry:
+def _bundled(name, label, text, total, features, classes, names=()) -> Entry:
     """A small table bundled with scikit-learn (works offline)."""
     return Entry(name, label, f"{text} scikit-learn's bundled copy ({total} examples; "
                  "works offline).",
                  (Param("samples", "int", total, f"How many of the {total} to use.", 4, total),),
                  {"shape": lambda p: (features,), "classes": lambda p: classes,
-                  "task": "classes", "bundled": True})
+                  "task": "classes", "bundled": True, "class_names": tuple(names)})
 
 
 def _real(d: RealDataset) -> Entry:
@@ -37,12 +37,13 @@ def _real(d: RealDataset) -> Entry:
                  f"folder; validation is the official test split).",
                  tuple(params),
                  {"shape": lambda p, s=d.shape: s, "classes": lambda p: 10, "task": "classes",
-                  "real": d})
+                  "real": d, "class_names": d.class_names})
 
 
-# meta: "shape" (input shape from params), "classes" (from params), "task"; "bundled"
-# for scikit-learn's tables, "real" (a RealDataset) for the downloadable image sets; the
-# rest are generated from their settings (and "file" is the user's).
+# meta: "shape" (input shape from params), "classes" (from params), "task";
+# "class_names" where label i is not simply the number i (the confusion matrix's rows);
+# "bundled" for scikit-learn's tables, "real" (a RealDataset) for the downloadable image
+# sets; the rest are generated from their settings (and "file" is the user's).
 DATASETS = Registry(
     "datasets",
     [
@@ -108,11 +109,13 @@ DATASETS = Registry(
               {"shape": lambda p: (1, 8, 8), "classes": lambda p: 10, "task": "classes",
                "bundled": True}),
         *(_bundled(*args) for args in (
-            ("iris", "Iris", "Fisher's iris flowers: 4 measurements, 3 species.", 150, 4, 3),
+            ("iris", "Iris", "Fisher's iris flowers: 4 measurements, 3 species.", 150, 4, 3,
+             ("setosa", "versicolor", "virginica")),
             ("wine", "Wine", "Chemical analysis of 3 Italian cultivars: 13 features.",
              178, 13, 3),
             ("breast_cancer", "Breast cancer (Wisconsin)",
-             "30 features of cell nuclei; malignant or benign.", 569, 30, 2))),
+             "30 features of cell nuclei; malignant or benign.", 569, 30, 2,
+             ("malignant", "benign")))),
         *(_real(d) for d in REAL_DATASETS.values()),
     ],
 )

@@ -28,6 +28,7 @@ class RealDataset:
     fmt: str  # "idx" (MNIST family) or "cifar" (CIFAR's python batches)
     flip_ok: bool  # a horizontal flip keeps the class (not for digits or characters)
     citation: str
+    class_names: tuple[str, ...] = ()  # label i's name where it is not the digit i
 
 
 _IDX_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
@@ -50,18 +51,23 @@ REAL_DATASETS = {d.name: d for d in (
         "bef4ecab320f06d8554ea6380940ec79", "bb300cfdad3c16e7a12a480ee83cd310")),
         ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
         (1, 28, 28), 60000, 10000, 30, "idx", True,
-        "Xiao et al. 2017, Zalando clothing images"),
+        "Xiao et al. 2017, Zalando clothing images",
+        ("T-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
+         "sneaker", "bag", "ankle boot")),
     RealDataset("kmnist", "KMNIST", "KMNIST/raw", _idx((
         "bdb82020997e1d708af4cf47b453dcf7", "e144d726b3acfaa3e44228e80efcd344",
         "5c965bf0a639b31b8f53240b1b52f4d7", "7320c461ea6c1c855c0b718fb2a4b134")),
         ("http://codh.rois.ac.jp/kmnist/dataset/kmnist/",),
         (1, 28, 28), 60000, 10000, 20, "idx", False,
-        "Clanuwat et al. 2018, cursive Japanese characters"),
+        "Clanuwat et al. 2018, cursive Japanese characters",
+        ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo")),  # the hiragana, romanised
     RealDataset("cifar10", "CIFAR-10", "cifar-10-batches-py",
                 (("cifar-10-python.tar.gz", "c58f30108f718f92721af3b95e74349a"),),
                 ("https://www.cs.toronto.edu/~kriz/",),
                 (3, 32, 32), 50000, 10000, 163, "cifar", True,
-                "Krizhevsky 2009, 32x32 colour photos"),
+                "Krizhevsky 2009, 32x32 colour photos",
+                ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
+                 "ship", "truck")),
 )}
 
 # CIFAR-10's python batches inside its archive (torchvision checks the same MD5s).

@@ -13,7 +13,6 @@ import numpy as np
 import pyqtgraph as pg
 
 from .base import Panel, _titled, layer_ticks, small_font
-from .titles import no_break
 
 LEVELS = (0.0, 1.0)  # a row's share: fixed, so colours mean the same at every step
 
@@ -41,7 +40,13 @@ class ConfusionPanel(Panel):
         self.color_bar.setImageItem(self.image, insert_in=self.plot)
         self.color_bar.getAxis("right").setStyle(tickFont=small_font())
         self.classes = 0
+        self.class_names: tuple[str, ...] = ()  # label i's name, where it has one (the view)
         self.shown_step: int | None = None  # the evaluation drawn (the UI map and tests)
+
+    def set_class_names(self, names) -> None:
+        """Name the rows ("3 cat") from the dataset's catalog entry; () for numbers."""
+        self.class_names = tuple(names or ())
+        self._tick_layers()
 
     def reset(self) -> None:
         self.image.clear()
@@ -70,17 +75,20 @@ class ConfusionPanel(Panel):
             self._tick_layers()
         accuracy = np.trace(counts) / counts.sum()
         _titled(self.plot, f"Confusion matrix, step {step}<br><span style='font-size:7pt'>"
-                           f"{no_break(f'validation: {accuracy:.1%} on the diagonal')}"
-                           "</span>")
+                           f"validation: {accuracy:.1%} on the diagonal</span>")
         self.shown_step = step
 
     def _tick_layers(self) -> None:
-        """One label per class where they fit (every k-th otherwise)."""
+        """One label per class where they fit (every k-th otherwise); the rows also
+        carry the class's name when it has one (the columns' numbers say which)."""
         if not self.classes:
             return
         names = [str(i) for i in range(self.classes)]
+        rows = names
+        if len(self.class_names) == self.classes:
+            rows = [f"{i} {name}" for i, name in enumerate(self.class_names)]
         width = self.plot.vb.width() or self.width()
         height = self.plot.vb.height() or self.height()
         digit = 7  # px of one digit in the axes' small font
         self.plot.getAxis("bottom").setTicks(layer_ticks(names, width, digit * len(names[-1]) + 7))
-        self.plot.getAxis("left").setTicks(layer_ticks(names, height, 14))
+        self.plot.getAxis("left").setTicks(layer_ticks(rows, height, 14))

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QComboBox, QGridLayout, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget,
 )
 
+from ...design import DATASETS
 from ..controllers.document import DesignDocument
 from .findings import FindingsList
 from ..plots import (ActivationPanel, BoundaryPanel, ConfusionPanel, GradientPanel,
@@ -168,6 +169,8 @@ class TrainingView(RunControls, QWidget):
             return self.boundary
         design = self.feed.design if self.feed is self.controller else None
         if design is not None and design.output.task == "classes":
+            entry = DATASETS.get(design.input.dataset)
+            self.confusion.set_class_names(entry.meta.get("class_names") if entry else ())
             return self.confusion
         return None
 
