@@ -82,7 +82,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ..engine import DeviceError
     from ..engine.trainer import Trainer
     from ..metrics import RunHistory
-    from ..metrics.report import layer_table, to_json, train_report
+    from ..metrics.report import (confusion_entry, layer_table, most_confused, to_json,
+                                  train_report)
     from ..engine.threads import choose_threads
     from ..util.cpu_load import sample
     from ..util.cpu_load import cpu_count
@@ -161,6 +162,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         parts = [f"{k} {m[k]:.4f}" for k in ("loss", "val_loss", "train_acc", "val_acc",
                                               "val_top5") if m[k] is not None]
         print("final: " + ", ".join(parts), file=out)
+    confusion = _confusion(design, trainer)
+    if confusion is not None and most_confused(*confusion):
+        print(most_confused(*confusion), file=out)
     if history.latest is not None:
         print(layer_table(history.latest), file=out)
     for finding in history.findings:
@@ -179,5 +183,22 @@ def cmd_train(args: argparse.Namespace) -> int:
         from .common import write_text
         report = train_report(design, trainer, history)
         report["threads"] = threads.as_dict()
+        if confusion is not None:
+            report["confusion"] = confusion_entry(*confusion)
         write_text(args.json, to_json(report), "the report")
     return 1 if trainer.state == "failed" else 0
+
+
+def _confusion(design, trainer):
+    """(counts (C, C), class names) of the last evaluation, or None (a regression, or
+    no evaluation: nothing was counted)."""
+    from ..design import DATASETS
+    if trainer.confusion is None:
+        return None
+    counts = trainer.confusion.cpu().numpy()
+    classes = math.isqrt(len(counts))
+    if not counts.any():
+        return None
+    entry = DATASETS.get(design.input.dataset)
+    return counts.reshape(classes, classes), (entry.meta.get("class_names", ())
+                                               if entry else ())

@@ -156,3 +156,33 @@ def train_report(design, trainer, history) -> dict[str, Any]:
     report["timing"] = {"train_seconds": seconds,
                         "steps_per_second": trainer.step / seconds if seconds > 0 else 0.0}
     return report
+
+
+def confusion_entry(counts, class_names=()) -> dict[str, Any]:
+    """The report's "confusion": validation counts, rows the true class, columns the
+    predicted one, at the last evaluation; ``class_names`` where labels have names."""
+    rows = [[int(v) for v in row] for row in counts]
+    entry: dict[str, Any] = {"rows": "true class", "columns": "predicted class",
+                             "counts": rows}
+    if len(class_names) == len(rows):
+        entry["class_names"] = list(class_names)
+    return entry
+
+
+def most_confused(counts, class_names=()) -> str | None:
+    """One line on the pair mixed up most, as a share of the true class's examples:
+    "most confused: 3 (cat) taken for 5 (dog) in 21% of its validation examples"."""
+    rows = [[int(v) for v in row] for row in counts]
+    best = None  # (share, true, predicted)
+    for true, row in enumerate(rows):
+        total = sum(row)
+        for predicted, n in enumerate(row):
+            if predicted != true and n and total and (best is None or n / total > best[0]):
+                best = (n / total, true, predicted)
+    if best is None:
+        return None
+
+    def name(i: int) -> str:
+        return f"{i} ({class_names[i]})" if len(class_names) == len(rows) else str(i)
+    return (f"most confused: {name(best[1])} taken for {name(best[2])} in {best[0]:.0%} of "
+            "its validation examples")

@@ -38,6 +38,19 @@ def test_train_report_csv_and_weights(tmp_path, capsys):
     model = build(get_preset("bench-mlp"))
     model.load_state_dict(state, strict=True)
     assert all(isinstance(v, torch.Tensor) for v in state.values())
+    # the confusion matrix: the saved weights' own predictions on the validation split,
+    # counted here with plain torch and numpy (the last evaluation was the last step)
+    import numpy as np
+
+    from desklab.engine import make_dataset
+    data = make_dataset(get_preset("bench-mlp"))
+    with torch.no_grad():
+        predicted = model.eval()(data.x_val).argmax(1).numpy()
+    expected = np.zeros((2, 2), int)
+    np.add.at(expected, (data.y_val.numpy(), predicted), 1)
+    confusion = report["confusion"]
+    assert confusion["rows"] == "true class" and confusion["counts"] == expected.tolist()
+    assert "most confused: " in out.out  # one line on the pair mixed up most
 
 
 def test_train_divergence_report(tmp_path, capsys):
