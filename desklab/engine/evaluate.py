@@ -8,9 +8,9 @@ import torch
 import torch.nn.functional as F
 
 from ..metrics.records import Metrics
+from ..metrics.report import MAX_CONFUSION_CLASSES
 
 VAL_CHUNK = 4096  # validation forward passes in chunks of this many examples
-MAX_CONFUSION_CLASSES = 100  # a confusion matrix is counted up to this many classes
 
 
 class RunningMetrics:

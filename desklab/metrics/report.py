@@ -157,6 +157,8 @@ def train_report(design, trainer, history) -> dict[str, Any]:
                         "steps_per_second": trainer.step / seconds if seconds > 0 else 0.0}
     return report
 
+MAX_CONFUSION_CLASSES = 100  # a confusion matrix is counted (and shown) up to this many
+
 
 def confusion_entry(counts, class_names=()) -> dict[str, Any]:
     """The report's "confusion": validation counts, rows the true class, columns the

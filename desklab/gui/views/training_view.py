@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...design import DATASETS
+from ...metrics.report import MAX_CONFUSION_CLASSES
 from ..controllers.document import DesignDocument
 from .findings import FindingsList
 from ..plots import (ActivationPanel, BoundaryPanel, ConfusionPanel, GradientPanel,
@@ -157,18 +158,17 @@ class TrainingView(RunControls, QWidget):
         return [p for p in self.panels if p not in cell or p is shown]
 
     def _cell_panel(self, history):
-        """What the boundary cell shows for this run: the gradient through time of a
-        recurrent net; the decision boundary of 2-D points; for the app's own
-        classification of anything else, the confusion matrix (the trainer sends it at
-        each evaluation). None when the run has none of these (a regression of other
-        inputs, a script's run, one reopened from the store: neither boundary nor matrix
-        is recorded), and the findings take the cell instead of a hint."""
+        """The boundary cell's panel: a recurrent net's gradient through time, 2-D points'
+        boundary (or a 1-D regression's curve), the app's own classification's confusion
+        matrix; None (the findings take the cell) for a script's run or a stored one."""
         if history.layout.time_layers:
             return self.through_time
         if self.feed.data_points is not None:
             return self.boundary
         design = self.feed.design if self.feed is self.controller else None
-        if design is not None and design.output.task == "classes":
+        classes = history.layout.layers[-1].out_shape[0] if len(history.layout) else 0
+        if design is not None and design.output.task == "classes" and \
+                2 <= classes <= MAX_CONFUSION_CLASSES:  # else nothing is counted
             entry = DATASETS.get(design.input.dataset)
             self.confusion.set_class_names(entry.meta.get("class_names") if entry else ())
             return self.confusion
