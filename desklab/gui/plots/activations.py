@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtGui import QFontMetrics
 
 from ...metrics import ProbeLayout, RunHistory
 from .base import (Panel, _set_range, _step_range, _thin, layer_ticks, short_layer_name,
                    small_font)
+from .colour_image import colour_image
 from .ridge import RidgeBands
 
 
@@ -32,15 +32,9 @@ class ActivationPanel(Panel):
         self.heat_plot = self._plot("")
         self.heat_plot.setLabel("left", "layer")
         self.heat_plot.setLabel("bottom", "step")
-        self.heat = pg.ImageItem()
-        cmap = pg.colormap.get("inferno")
-        self.heat.setColorMap(cmap)
-        self.heat_plot.addItem(self.heat)
         # the scale of the colours, with the statistic's fixed levels
-        self.color_bar = pg.ColorBarItem(values=self.STATS["act_std"][2], colorMap=cmap,
-                                         interactive=False, width=10)
-        self.color_bar.setImageItem(self.heat, insert_in=self.heat_plot)
-        self.color_bar.getAxis("right").setStyle(tickFont=small_font())
+        self.heat, self.color_bar = colour_image(self.heat_plot, "inferno",
+                                                 self.STATS["act_std"][2])
         self.set_stat("act_std")
         self.ridges = RidgeBands(self.ridge)
         self._hover_on(self.ridge, "y")

@@ -10,9 +10,9 @@ only exists for 2-D inputs, for every other classification the app trains.
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 
-from .base import Panel, _titled, layer_ticks, small_font
+from .base import Panel, _titled, layer_ticks
+from .colour_image import colour_image
 
 LEVELS = (0.0, 1.0)  # a row's share: fixed, so colours mean the same at every step
 
@@ -31,14 +31,8 @@ class ConfusionPanel(Panel):
         self.plot.setLabel("left", "true class")
         self.plot.invertY(True)  # the first class at the top, as a matrix is read
         self.plot.getViewBox().setBorder(None)  # the cells' own edge
-        self.image = pg.ImageItem()
-        cmap = pg.colormap.get("viridis")
-        self.image.setColorMap(cmap)
-        self.plot.addItem(self.image)
-        self.color_bar = pg.ColorBarItem(values=LEVELS, colorMap=cmap, interactive=False,
-                                         width=12, label="share of the row")
-        self.color_bar.setImageItem(self.image, insert_in=self.plot)
-        self.color_bar.getAxis("right").setStyle(tickFont=small_font())
+        self.image, self.color_bar = colour_image(self.plot, "viridis", LEVELS, width=12,
+                                                  label="share of the row")
         self.classes = 0
         self.class_names: tuple[str, ...] = ()  # label i's name, where it has one (the view)
         self.shown_step: int | None = None  # the evaluation drawn (the UI map and tests)

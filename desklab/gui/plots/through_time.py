@@ -14,7 +14,8 @@ from PySide6.QtCore import Qt
 
 from ...metrics import ProbeLayout, RunHistory
 from .base import (Panel, _forget_range, _log_range, _set_range, _step_range, _thin,
-                   legend_title, small_font)
+                   legend_title)
+from .colour_image import colour_image
 from .titles import no_break
 
 LEVELS = (-6.0, 6.0)  # decades relative to the last step: symmetric, white = no change
@@ -33,14 +34,8 @@ class ThroughTimePanel(Panel):
         self.heat_plot = self._plot("")
         self.heat_plot.setLabel("bottom", "time step t")
         self.heat_plot.setLabel("left", "training step")
-        self.heat = pg.ImageItem()
-        cmap = pg.colormap.get("CET-D1")  # diverging: blue below the last step, red above
-        self.heat.setColorMap(cmap)
-        self.heat_plot.addItem(self.heat)
-        self.color_bar = pg.ColorBarItem(values=LEVELS, colorMap=cmap, interactive=False,
-                                         width=10)
-        self.color_bar.setImageItem(self.heat, insert_in=self.heat_plot)
-        self.color_bar.getAxis("right").setStyle(tickFont=small_font())
+        # diverging: blue below the last step, red above
+        self.heat, self.color_bar = colour_image(self.heat_plot, "CET-D1", LEVELS)
         self.nextRow()
         self.curve_plot = self._plot(legend_title(
             "‖dL/dh_t‖", [("now", "#d1495b", False), ("first", "#7a7a7a", True)]))

@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (
 from ...engine.landscape_run import summary_text
 from ..controllers.landscape import LandscapeController
 from ..plots import log_axis
+from ..plots.colour_image import colour_image
 from ..plots.titles import wrap_title
-from ..plots.base import _log_range, small_font
+from ..plots.base import _log_range
 
 PENDING = "pending"  # a paused run's weights, asked for and not saved yet
 
@@ -72,14 +73,7 @@ class LandscapeWindow(QWidget):
         self.surface = self.plots.addPlot()
         self.surface.setLabel("bottom", "direction 1 (a)")
         self.surface.setLabel("left", "direction 2 (b)")
-        self.image = pg.ImageItem()
-        cmap = pg.colormap.get("viridis")
-        self.image.setColorMap(cmap)
-        self.surface.addItem(self.image)
-        self.color_bar = pg.ColorBarItem(values=(-2, 1), colorMap=cmap, interactive=False,
-                                         width=12)
-        self.color_bar.setImageItem(self.image, insert_in=self.surface)
-        self.color_bar.getAxis("right").setStyle(tickFont=small_font())
+        self.image, self.color_bar = colour_image(self.surface, "viridis", (-2, 1), width=12)
         # made once and updated (setData / setLevel): never re-created per result
         self.isolines = [pg.IsocurveItem(pen=pg.mkPen("w", width=1)) for _ in range(6)]
         for iso in self.isolines:
