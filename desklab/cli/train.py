@@ -163,8 +163,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                                               "val_top5") if m[k] is not None]
         print("final: " + ", ".join(parts), file=out)
     confusion = _confusion(design, trainer)
-    if confusion is not None and most_confused(*confusion):
-        print(most_confused(*confusion), file=out)
+    summary = most_confused(*confusion) if confusion is not None else None
+    if summary:
+        print(summary, file=out)
     if history.latest is not None:
         print(layer_table(history.latest), file=out)
     for finding in history.findings:
@@ -196,9 +197,7 @@ def _confusion(design, trainer):
     if trainer.confusion is None:
         return None
     counts = trainer.confusion.cpu().numpy()
-    classes = math.isqrt(len(counts))
     if not counts.any():
         return None
     entry = DATASETS.get(design.input.dataset)
-    return counts.reshape(classes, classes), (entry.meta.get("class_names", ())
-                                               if entry else ())
+    return counts, entry.meta.get("class_names", ()) if entry else ()

@@ -54,11 +54,11 @@ class RunningMetrics:
 
 
 def confusion_counts(task: str, classes: int, device) -> torch.Tensor | None:
-    """A (classes * classes,) int64 accumulator for `validation_sums`, on ``device``: for
+    """A (classes, classes) int64 accumulator for `validation_sums`, on ``device``: for
     a classification of 2 to ``MAX_CONFUSION_CLASSES`` classes, else None."""
     if task != "classes" or not 2 <= classes <= MAX_CONFUSION_CLASSES:
         return None
-    return torch.zeros(classes * classes, dtype=torch.long, device=device)
+    return torch.zeros(classes, classes, dtype=torch.long, device=device)
 
 
 @torch.no_grad()
@@ -69,9 +69,9 @@ def validation_sums(model, x: torch.Tensor, y: torch.Tensor, task: str,
 
     ``prepare`` turns a chunk of ``x`` into the network's input (uint8 images into
     normalised float), so the validation set never exists as float all at once.
-    ``confusion`` (classes * classes,) int64 on the device, when given, is set to the
-    counts of (true class, predicted class) pairs, row-major: from the same forward
-    passes, one bincount a chunk, nothing read back.
+    ``confusion`` (classes, classes) int64 on the device, when given, is set to the
+    counts of (true class, predicted class) pairs: from the same forward passes, one
+    bincount a chunk, nothing read back.
     """
     nan = torch.full((3,), math.nan, device=x.device)
     if len(x) == 0:
@@ -89,7 +89,8 @@ def validation_sums(model, x: torch.Tensor, y: torch.Tensor, task: str,
             predicted = out.argmax(1)  # (B,)
             sums[1] += predicted.eq(yb).sum()
             if confusion is not None:
-                confusion += torch.bincount(yb * classes + predicted, minlength=len(confusion))
+                confusion.view(-1).add_(torch.bincount(yb * classes + predicted,
+                                                       minlength=confusion.numel()))
             if classes > 5:
                 sums[2] += out.topk(5, 1).indices.eq(yb[:, None]).any(1).sum()
         else:

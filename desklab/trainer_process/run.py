@@ -9,7 +9,6 @@ what arrives between two of its reads.
 
 from __future__ import annotations
 
-import math
 import sqlite3
 import time
 
@@ -105,9 +104,7 @@ class _Run:
             send(("events", pending))
             pending, last_flush = [], now
             if kind == "metrics" and self.confusion:  # at evaluations only: one transfer
-                counts = trainer.confusion.cpu().numpy()
-                classes = math.isqrt(len(counts))
-                send(("confusion", (event.step, counts.reshape(classes, classes))))
+                send(("confusion", (event.step, trainer.confusion.cpu().numpy())))
             if history.diagnosed != sent_findings and (
                     now - last_diagnosis >= DIAGNOSIS_EVERY_S or kind == "ended"):
                 sent_findings, last_diagnosis = list(history.diagnosed), now
