@@ -24,12 +24,7 @@ def decision_grid(model, x_train: torch.Tensor, grid: int = GRID) -> dict | None
     ys = np.linspace(lo[1], hi[1], grid, dtype=np.float32)
     gx, gy = np.meshgrid(xs, ys)  # (grid, grid), rows along y
     points = torch.from_numpy(np.stack([gx.ravel(), gy.ravel()], 1)).to(x_train.device)
-    was_training = model.training
-    model.eval()
-    try:
-        out = model(points)
-    finally:
-        model.train(was_training)
+    out = _in_eval_mode(model, points)
     if out.shape[1] == 1:  # regression: show the output value
         value = out[:, 0].cpu().numpy().reshape(grid, grid)
         return {"extent": (lo[0], hi[0], lo[1], hi[1]), "label": np.zeros_like(value, int),
@@ -55,12 +50,18 @@ def fit_curve(model, x_train: torch.Tensor, points: int = CURVE_POINTS) -> dict 
     lo, hi = float(x_train.min()), float(x_train.max())
     margin = 0.05 * (hi - lo)
     xs = torch.linspace(lo - margin, hi + margin, points, device=x_train.device)[:, None]
-    was_training = model.training
-    model.eval()
-    try:
-        out = model(xs)  # (P, 1)
-    finally:
-        model.train(was_training)
+    out = _in_eval_mode(model, xs)  # (P, 1)
     if out.dim() != 2 or out.shape[1] != 1:
         return None
     return {"curve": (xs[:, 0].cpu().numpy(), out[:, 0].cpu().numpy())}
+
+
+def _in_eval_mode(model, inputs: torch.Tensor) -> torch.Tensor:
+    """The model's outputs for ``inputs`` in eval mode (BatchNorm's running statistics,
+    no dropout), its training mode restored after, whatever happens."""
+    was_training = model.training
+    model.eval()
+    try:
+        return model(inputs)
+    finally:
+        model.train(was_training)
