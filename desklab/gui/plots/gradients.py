@@ -9,9 +9,9 @@ from PySide6.QtCore import Qt
 from ...metrics import ProbeLayout, RunHistory
 from .layer_lines import LayerLines
 from .base import (
-    Panel, _forget_range, _log_range, _set_range, _step_range, _thin, layer_points, layer_ticks,
-    legend_title, short_layer_name,
+    Panel, _forget_range, _log_range, _set_range, _step_range, _thin, layer_points, legend_title,
 )
+from .layer_names import depth_ticks
 
 
 class GradientPanel(Panel):
@@ -62,15 +62,8 @@ class GradientPanel(Panel):
     def _tick_layers(self) -> None:
         if self.layout_ is None:
             return
-        names = self.layout_.names
-        longest = max((len(short_layer_name(n)) for n in names), default=4)
-        width = self.depth.vb.width() or self.width()
-        if width < 3 * (7 * longest + 10) < 7 * len(names) * longest:
-            # too long for even three names across: layer numbers (the hover names them)
-            numbers = [str(i) for i in range(len(names))]
-            self.depth.getAxis("bottom").setTicks(layer_ticks(numbers, width, 36))
-        else:
-            self.depth.getAxis("bottom").setTicks(layer_ticks(names, width, 7 * longest + 10))
+        self.depth.getAxis("bottom").setTicks(
+            depth_ticks(self.layout_.names, self.depth.vb.width() or self.width()))
 
     def update(self, history: RunHistory) -> None:
         snap = history.latest

@@ -22,3 +22,13 @@ def layer_ticks(names: list[str], pixels: float, per_label: float) -> list:
     fits = max(1, int(pixels // max(per_label, 1)))
     k = max(1, -(-len(names) // fits))
     return [[(i, short_layer_name(names[i])) for i in range(0, len(names), k)]]
+
+
+def depth_ticks(names: list[str], pixels: float) -> list:
+    """Tick labels for a layer axis running across a plot (input to output): the names,
+    every k-th where they crowd; layer numbers where not even three names fit across
+    and there are more layers than that (the hover names them)."""
+    longest = max((len(short_layer_name(n)) for n in names), default=4)
+    if pixels < 3 * (7 * longest + 10) < 7 * len(names) * longest:
+        return layer_ticks([str(i) for i in range(len(names))], pixels, 36)
+    return layer_ticks(names, pixels, 7 * longest + 10)

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (
 
 from .findings import FindingsList
 from ..icons import icon
-from ..plots import MAX_STEP_POINTS, ActivationPanel, _thin, layer_ticks, legend_title, show_item
+from ..plots import MAX_STEP_POINTS, ActivationPanel, _thin, legend_title, show_item
+from ..plots.layer_names import depth_ticks
 from ..controllers.runs import PairController, RunRecord
 from ..plots import log_axis
 from ..plots.titles import wrap_title
@@ -232,9 +233,8 @@ class CompareWindow(QMainWindow):
             names = [str(i) for i in range(max(len(n) for n in shown))]
         if names != self.layer_names:
             self.layer_names = names
-            longest = max((len(n) for n in names), default=4)
             self.depth.getAxis("bottom").setTicks(
-                layer_ticks(names, self.depth.vb.width() or 300, 7 * min(longest, 22) + 10))
+                depth_ticks(names, self.depth.vb.width() or 300))
 
     def closeEvent(self, event) -> None:
         self.timer.stop()
