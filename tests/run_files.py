@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from desklab.metrics import N_BINS, N_STATS, LayerMeta, Metrics, ProbeLayout, Snapshot
-from desklab.metrics.records import Finding, StepSeries
+from desklab.metrics.records import Confusion, Finding, StepSeries
 from desklab.runs import RunReader, RunWriter
 
 
@@ -25,7 +25,8 @@ def snapshots_in(path) -> int:
 
 
 def good_run(path: Path, name="good", steps=5) -> Path:
-    """A small, valid run: steps, two snapshots, a metrics row and a finding."""
+    """A small, valid run: steps, two snapshots, a metrics row, its confusion counts
+    and a finding."""
     layout = ProbeLayout((LayerMeta("fc1", "dense", "relu", (8,), 40, (-1.0, 1.0), True),))
     writer = RunWriter(path, {"name": name, "source": "designed"})
     writer.record("steps", StepSeries(0, np.linspace(2, 1, steps), np.full(steps, 0.5),
@@ -34,6 +35,7 @@ def good_run(path: Path, name="good", steps=5) -> Path:
         writer.record("snapshot", Snapshot(step, layout, np.ones((1, N_STATS)),
                                            np.ones((1, N_BINS + 2)), 1.0, 0.01))
     writer.record("metrics", Metrics(steps - 1, 1.0, 1.1, 0.5, 0.4, np.nan, np.nan, 0.01))
+    writer.record("confusion", Confusion(steps - 1, np.array([[1, 2], [1, 1]])))  # 2 of 5
     writer.record("finding", Finding("vanishing", "fc1", 2, "small", "try relu"))
     writer.close()
     return path
@@ -50,7 +52,7 @@ def tamper(path: Path, *sql: str, args=()) -> None:
 # each: what is wrong -> SQL that makes it so. Damage to the meta or the tables makes
 # the run "unreadable" in the listing (which reads only those); damage to a row is
 # found when the run is opened.
-ROW_DAMAGE = ("stats blob", "metrics", "finding", "step loss")
+ROW_DAMAGE = ("stats blob", "metrics", "finding", "step loss", "confusion counts")
 RUN_DAMAGE = {
     "started is a list": ["UPDATE meta SET value='[1, 2]' WHERE key='started'"],
     "started is 1e300": ["UPDATE meta SET value='1e300' WHERE key='started'"],
@@ -75,6 +77,15 @@ RUN_DAMAGE = {
         "UPDATE findings SET data='{\"kind\": \"x\", \"step\": 1, \"message\": \"m\", "
         "\"layers\": 5}'"],
     "step loss is text": ["UPDATE steps SET loss='abc' WHERE step=2"],
+    "confusion counts of the wrong size": ["UPDATE confusion SET counts=x'00112233'"],
+    "confusion counts of one class": ["UPDATE confusion SET counts=x'0500000000000000'"],
+    "confusion counts negative": [  # int64 -1, 1, 1, 1: C = 2 but a count below zero
+        "UPDATE confusion SET counts=x'ffffffffffffffff" + "0100000000000000" * 3 + "'"],
+    "confusion counts are text": ["UPDATE confusion SET counts='abcdefgh'"],
+    "confusion is a recursive view": [
+        "DROP TABLE confusion",
+        "CREATE VIEW confusion(step, counts) AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL "
+        "SELECT n + 1 FROM r) SELECT n, x'00' FROM r"],
     "layout malformed": ["UPDATE meta SET value='[{\"name\": 3}]' WHERE key='layout'"],
     "layout hist range reversed": [
         "UPDATE meta SET value=json_set(value, '$[0].hist_range', json('[1, -1]')) "

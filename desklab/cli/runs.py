@@ -92,7 +92,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _report(reader, history) -> dict:
+    from ..design.catalog import class_names
     from ..metrics.report import train_report
+    from ..runs.checks import meta_value
     from ..runs.folder import read_info
     meta = reader.meta
     if isinstance(reader.path, str):  # remote: its listing's status, the steps it sent
@@ -107,11 +109,12 @@ def _report(reader, history) -> dict:
     trainer = SimpleNamespace(device_name=meta.get("device", "?"),
                               model_total_params=meta.get("total_params", 0),
                               state=info.status, step=info.steps, train_seconds=seconds)
-    return train_report(design, trainer, history)
+    names = class_names(meta_value(meta, "design", "input", "dataset"))
+    return train_report(design, trainer, history, names)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from ..metrics.report import layer_table, to_json
+    from ..metrics.report import layer_table, most_confused, to_json
     if args.follow and not args.remote:
         raise CliError("--follow reads a run from 'desklab serve': give --remote URL")
     reader = _open(args.run, args)
@@ -135,6 +138,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     losses = [v for v in report["history"]["loss"] if v is not None]
     if losses:
         say(f"loss {losses[0]:.4g} at step 0 -> {losses[-1]:.4g} at the last step")
+    confusion = history.confusion
+    if confusion is not None:
+        summary = most_confused(confusion.counts, report["confusion"].get("class_names", ()))
+        say(f"validation at step {confusion.step}: {confusion.diagonal_share:.1%} on the "
+            "confusion matrix's diagonal" + (f"; {summary}" if summary else ""))
     if history.latest is not None:
         say(f"layers at step {history.latest.step}:")
         say(layer_table(history.latest))

@@ -82,8 +82,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ..engine import DeviceError
     from ..engine.trainer import Trainer
     from ..metrics import RunHistory
-    from ..metrics.report import (confusion_entry, layer_table, most_confused, to_json,
-                                  train_report)
+    from ..design.catalog import class_names
+    from ..metrics.report import layer_table, most_confused, to_json, train_report
     from ..engine.threads import choose_threads
     from ..util.cpu_load import sample
     from ..util.cpu_load import cpu_count
@@ -162,8 +162,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         parts = [f"{k} {m[k]:.4f}" for k in ("loss", "val_loss", "train_acc", "val_acc",
                                               "val_top5") if m[k] is not None]
         print("final: " + ", ".join(parts), file=out)
-    confusion = _confusion(design, trainer)
-    summary = most_confused(*confusion) if confusion is not None else None
+    names = class_names(design.input.dataset)
+    summary = most_confused(history.confusion.counts, names) if history.confusion else None
     if summary:
         print(summary, file=out)
     if history.latest is not None:
@@ -182,22 +182,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                            f"{exc.strerror or exc}") from None
     if args.json:
         from .common import write_text
-        report = train_report(design, trainer, history)
+        report = train_report(design, trainer, history, names)
         report["threads"] = threads.as_dict()
-        if confusion is not None:
-            report["confusion"] = confusion_entry(*confusion)
         write_text(args.json, to_json(report), "the report")
     return 1 if trainer.state == "failed" else 0
-
-
-def _confusion(design, trainer):
-    """(counts (C, C), class names) of the last evaluation, or None (a regression, or
-    no evaluation: nothing was counted)."""
-    from ..design import DATASETS
-    if trainer.confusion is None:
-        return None
-    counts = trainer.confusion.cpu().numpy()
-    if not counts.any():
-        return None
-    entry = DATASETS.get(design.input.dataset)
-    return counts, entry.meta.get("class_names", ()) if entry else ()

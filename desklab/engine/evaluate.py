@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..metrics.records import Metrics
+from ..metrics.records import Confusion, Metrics
 from ..metrics.report import MAX_CONFUSION_CLASSES
 
 VAL_CHUNK = 4096  # validation forward passes in chunks of this many examples
@@ -105,10 +106,18 @@ def validation_sums(model, x: torch.Tensor, y: torch.Tensor, task: str,
 
 
 def evaluate(model, running: RunningMetrics, x_val, y_val, task: str, step: int,
-             lr: float, prepare=None, confusion: torch.Tensor | None = None) -> Metrics:
-    """Metrics at ``step``: running train values and a validation pass, one host transfer
-    (``confusion``: see `validation_sums`)."""
+             lr: float, prepare=None, confusion: torch.Tensor | None = None
+             ) -> tuple[Metrics, Confusion | None]:
+    """Metrics at ``step``: running train values and a validation pass; with
+    ``confusion`` (see `validation_sums`) a copy of its counts too (None without a
+    validation split). One host transfer for all of it."""
     train = running.take()
     val = validation_sums(model, x_val, y_val, task, running.classes, prepare, confusion)
-    loss, acc, top5, vloss, vacc, vtop5 = torch.cat([train, val]).cpu().tolist()
-    return Metrics(step, loss, vloss, acc, vacc, top5, vtop5, lr)
+    parts = [train, val] if confusion is None else [train, val, confusion.flatten()]
+    # float64 holds every count exactly (to 2^53), so the counts ride the same transfer
+    host = torch.cat([p.double() for p in parts]).cpu().numpy()  # (6 + C * C,)
+    loss, acc, top5, vloss, vacc, vtop5 = host[:6].tolist()
+    counts = None
+    if confusion is not None and len(x_val):
+        counts = Confusion(step, host[6:].astype(np.int64).reshape(confusion.shape))
+    return Metrics(step, loss, vloss, acc, vacc, top5, vtop5, lr), counts

@@ -1,9 +1,11 @@
-"""What a run reports (`TrainEvent`) and how it ended (`RunResult`)."""
+"""What a run reports (`TrainEvent`), how it ended (`RunResult`), a failure's advice."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+
+import torch
 
 from ..metrics.records import Finding
 
@@ -12,7 +14,8 @@ from ..metrics.records import Finding
 class TrainEvent:
     """Something the loop reports.
 
-    ``kind`` is ``snapshot`` (payload: Snapshot), ``metrics`` (Metrics), ``steps``
+    ``kind`` is ``snapshot`` (payload: Snapshot), ``metrics`` (Metrics), ``confusion``
+    (Confusion: a classification's, after each metrics), ``steps``
     (StepSeries: every step's loss, accuracy and lr since the last one),
     ``finding`` (Finding), ``progress``, ``paused``, ``resumed`` or ``ended``
     (payload: the final state string).
@@ -36,3 +39,23 @@ class RunResult:
     @property
     def steps_per_second(self) -> float:
         return self.steps / self.train_seconds if self.train_seconds > 0 else 0.0
+
+
+def failure_advice(exc: BaseException) -> str:
+    """What to try after a failed run, by what went wrong: only memory errors point at
+    the batch size."""
+    text = str(exc).lower()
+    if isinstance(exc, (MemoryError, torch.cuda.OutOfMemoryError)) or "out of memory" in text:
+        return ("Out of memory: try a smaller batch or network, or train on the CPU "
+                "(more memory, slower).")
+    if "cuda" in text or "device-side" in text or "cudnn" in text:
+        return ("The GPU reported an error: try the run on the CPU; if it also fails "
+                "there, please report it with the design file.")
+    return ("PyTorch rejected an operation of this design; please report it with the "
+            "design file. Other designs are not affected.")
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's first line of text (its type's name when it has none)."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

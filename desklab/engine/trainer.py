@@ -28,7 +28,7 @@ from .control import RunCommands
 from .datasets import make_dataset
 from .device import describe_device, resolve_device
 from .evaluate import RunningMetrics, confusion_counts, evaluate
-from .events import RunResult, TrainEvent
+from .events import RunResult, TrainEvent, failure_advice, first_line
 from .optim import add_penalty_grads, make_optimizer, penalized_weights, schedule_factor
 from .probe import Prober, task_loss
 from .resources import check_fits
@@ -166,9 +166,12 @@ class Trainer(RunCommands):
                         self.train_seconds += time.perf_counter() - active_since
                         break
                 if evaluate_now:
-                    metrics = evaluate(self.model, running, x_val, y_val, task, self.step,
-                                       self.lr, self.data.eval_batch, self.confusion)
+                    metrics, counts = evaluate(self.model, running, x_val, y_val, task,
+                                               self.step, self.lr, self.data.eval_batch,
+                                               self.confusion)
                     yield TrainEvent("metrics", self.step, metrics)
+                    if counts is not None:  # a classification's: its own copy
+                        yield TrainEvent("confusion", self.step, counts)
                     if cfg.early_stopping > 0 and math.isfinite(metrics.val_loss):
                         if metrics.val_loss < best_val - 1e-4 * abs(best_val):
                             best_val, evals_without_gain = metrics.val_loss, 0
@@ -195,7 +198,7 @@ class Trainer(RunCommands):
             self.state = "failed"
             yield self._finding(Finding(
                 "failed", None, self.step, f"The run failed at step {self.step} on "
-                f"{self.device_name}: {_first_line(exc)}", _failure_advice(exc), "error"))
+                f"{self.device_name}: {first_line(exc)}", failure_advice(exc), "error"))
         if self.state in ("running", "finished", "stopped", "early_stopped", "failed"):
             self.train_seconds += time.perf_counter() - active_since
         if self.state != "diverged":
@@ -265,24 +268,6 @@ class Trainer(RunCommands):
             "Lower the learning rate (10x smaller is a good first try), clip gradients, or "
             "normalise the inputs. Everything measured before this step is kept.", "error"))
         return TrainEvent("finding", bad_step, self.findings[-1])
-
-
-def _failure_advice(exc: BaseException) -> str:
-    """What to try, by what went wrong: only memory errors point at the batch size."""
-    text = str(exc).lower()
-    if isinstance(exc, (MemoryError, torch.cuda.OutOfMemoryError)) or "out of memory" in text:
-        return ("Out of memory: try a smaller batch or network, or train on the CPU "
-                "(more memory, slower).")
-    if "cuda" in text or "device-side" in text or "cudnn" in text:
-        return ("The GPU reported an error: try the run on the CPU; if it also fails "
-                "there, please report it with the design file.")
-    return ("PyTorch rejected an operation of this design; please report it with the "
-            "design file. Other designs are not affected.")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def _batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int,

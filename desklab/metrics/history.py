@@ -16,7 +16,7 @@ import numpy as np
 
 from .diagnostics import diagnose
 from .lr_changes import LR_SENSITIVE, after_lr_change, lr_change
-from .records import Finding, Metrics, StepSeries
+from .records import Confusion, Finding, Metrics, StepSeries
 from .snapshot import N_STATS, STAT_INDEX, ProbeLayout, Snapshot
 
 METRIC_FIELDS = ("step", "loss", "val_loss", "train_acc", "val_acc", "train_top5",
@@ -106,6 +106,7 @@ class RunHistory:
         self.latest: Snapshot | None = None
         self.first: Snapshot | None = None
         self.diverged_step: int | None = None
+        self.confusion: Confusion | None = None  # the last evaluation's, classifications
 
     def add_snapshot(self, snapshot: Snapshot) -> None:
         if self.layout is None:
@@ -129,12 +130,18 @@ class RunHistory:
         self.steps.extend(series.first_step,
                           np.stack([series.loss, series.acc, series.lr], axis=1))
 
+    def add_confusion(self, confusion: Confusion) -> None:
+        """An evaluation's confusion counts: only the latest is kept (what is shown)."""
+        if self.confusion is None or confusion.step >= self.confusion.step:
+            self.confusion = confusion
+
     def record(self, kind: str, payload, diagnose: bool = True) -> bool:
         """Add one trainer event's payload by its kind (snapshot, metrics, steps,
-        finding); True when it was a measurement. The CLI, the app's worker and the
+        finding, confusion); True when it was a measurement. The CLI, the app's worker and the
         side-by-side runs all route events through here."""
         add = {"snapshot": self.add_snapshot, "metrics": self.add_metrics,
-               "steps": self.add_steps, "finding": self.add_finding}.get(kind)
+               "steps": self.add_steps, "finding": self.add_finding,
+               "confusion": self.add_confusion}.get(kind)
         if add is None:
             return False
         add(payload)

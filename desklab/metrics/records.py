@@ -1,4 +1,4 @@
-"""Plain records a run produces besides snapshots: metrics and findings."""
+"""Plain records a run produces besides snapshots: metrics, confusion counts, findings."""
 
 from __future__ import annotations
 
@@ -41,6 +41,21 @@ class StepSeries:
     @property
     def steps(self) -> np.ndarray:
         return np.arange(self.first_step, self.first_step + len(self.loss))
+
+
+@dataclass(frozen=True)
+class Confusion:
+    """A classification's validation counts at one evaluation: ``counts[t, p]`` examples
+    of true class t predicted as p, from the evaluation's own forward passes."""
+
+    step: int
+    counts: np.ndarray  # (C, C) int64, rows the true class; never mutated once sent
+
+    @property
+    def diagonal_share(self) -> float:
+        """The share predicted right (NaN with no examples): the validation accuracy."""
+        total = self.counts.sum()
+        return float(np.trace(self.counts) / total) if total else float("nan")
 
 
 SEVERITIES = ("error", "warning", "info")

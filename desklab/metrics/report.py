@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .records import Confusion
 from .snapshot import STATS, Snapshot
 
 REPORT_FORMAT = "desklab.report/1"
@@ -134,8 +135,9 @@ def step_history(history) -> dict[str, list]:
             "lr": [float(f"{v:.6g}") for v in lr], **val}
 
 
-def train_report(design, trainer, history) -> dict[str, Any]:
-    """The training report: the probe report's fields plus history, findings, timing.
+def train_report(design, trainer, history, class_names=()) -> dict[str, Any]:
+    """The training report: the probe report's fields plus history, findings, timing,
+    and a classification's last confusion counts (rows named by ``class_names``).
 
     ``design`` and ``trainer`` are read for names and numbers only (duck-typed, so
     this module stays free of torch).
@@ -155,17 +157,20 @@ def train_report(design, trainer, history) -> dict[str, Any]:
     seconds = trainer.train_seconds
     report["timing"] = {"train_seconds": seconds,
                         "steps_per_second": trainer.step / seconds if seconds > 0 else 0.0}
+    if history.confusion is not None:
+        report["confusion"] = confusion_entry(history.confusion, class_names)
     return report
+
 
 MAX_CONFUSION_CLASSES = 100  # a confusion matrix is counted (and shown) up to this many
 
 
-def confusion_entry(counts, class_names=()) -> dict[str, Any]:
-    """The report's "confusion": validation counts, rows the true class, columns the
-    predicted one, at the last evaluation; ``class_names`` where labels have names."""
-    rows = [[int(v) for v in row] for row in counts]
-    entry: dict[str, Any] = {"rows": "true class", "columns": "predicted class",
-                             "counts": rows}
+def confusion_entry(confusion: Confusion, class_names=()) -> dict[str, Any]:
+    """The report's "confusion": a `Confusion`'s validation counts, rows the true class,
+    columns the predicted one; ``class_names`` where labels have names."""
+    rows = [[int(v) for v in row] for row in confusion.counts]
+    entry: dict[str, Any] = {"step": confusion.step, "rows": "true class",
+                             "columns": "predicted class", "counts": rows}
     if len(class_names) == len(rows):
         entry["class_names"] = list(class_names)
     return entry

@@ -18,9 +18,12 @@ import stat
 import time
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import DeskLabError
 from ..metrics import LayerMeta, Metrics, N_BINS, N_STATS, ProbeLayout
-from ..metrics.records import Finding
+from ..metrics.records import Confusion, Finding
+from ..metrics.report import MAX_CONFUSION_CLASSES
 
 QUERY_BUDGET_S = 30.0  # the most one read may take: a crafted file must not hang us
 MAX_LAYERS = 100_000  # probe points a layout may name
@@ -32,6 +35,10 @@ TABLES = {  # the columns each table must have (extra ones are ignored)
     "snapshots": ("step", "loss", "lr", "stats", "hist", "written"),
     "metrics": ("step", "data"),
     "findings": ("id", "data"),
+}
+OPTIONAL_TABLES = {  # added later: older files do not have them
+    "time_grads": ("step", "data"),  # recurrent layers' gradient through time
+    "confusion": ("step", "counts"),  # a classification's last confusion counts
 }
 FINDING_SEVERITIES = ("error", "warning", "info")
 
@@ -81,12 +88,14 @@ def reset_budget(db: _Budgeted) -> None:
     db.budget[0] = time.monotonic() + QUERY_BUDGET_S
 
 
-def check_tables(db: _Budgeted, path: Path) -> None:
+def check_tables(db: _Budgeted, path: Path) -> frozenset[str]:
     """Every table is a real table (a view could recurse without end) with its
-    columns."""
+    columns; returns which of the `OPTIONAL_TABLES` the file has."""
+    names = (*TABLES, *OPTIONAL_TABLES)
     kinds = dict(db.execute("SELECT name, type FROM sqlite_master WHERE name IN "
-                            f"({', '.join('?' * len(TABLES))})", tuple(TABLES)).fetchall())
-    for table, columns in TABLES.items():
+                            f"({', '.join('?' * len(names))})", names).fetchall())
+    optional = {t: c for t, c in OPTIONAL_TABLES.items() if t in kinds}
+    for table, columns in {**TABLES, **optional}.items():
         if kinds.get(table) != "table":
             if not kinds and db.wal_missing:
                 raise RunFileError(f"{path} was never closed, and what it recorded is "
@@ -98,6 +107,7 @@ def check_tables(db: _Budgeted, path: Path) -> None:
         if not set(columns) <= have:
             raise RunFileError(f"{path}: the {table} table lacks "
                                f"{', '.join(sorted(set(columns) - have))}")
+    return frozenset(optional)
 
 
 def _wal_left_behind(path: Path) -> bool:
@@ -156,6 +166,14 @@ def _json(text, path: Path, where: str):
         raise RunFileError(f"{path}: {where} is nested too deeply") from None
     except ValueError as exc:
         raise RunFileError(f"{path}: {where} is not JSON ({exc})") from None
+
+
+def meta_value(meta: dict, *keys):
+    """``meta[k1][k2]...`` where every level is a dict (a file's meta may hold
+    anything), else None."""
+    for key in keys:
+        meta = meta.get(key) if isinstance(meta, dict) else None
+    return meta
 
 
 def meta_from_rows(rows, path: Path) -> dict:
@@ -225,6 +243,20 @@ def check_time_row(step, blob, shape: tuple[int, int], path: Path) -> None:
     if not (_int(step) and isinstance(blob, bytes) and len(blob) == shape[0] * shape[1] * 8):
         raise RunFileError(f"{path}: the gradient through time at step {_preview(step)} is "
                            f"not {shape[0]} layers x {shape[1]} steps x 8 bytes")
+
+
+def confusion_from_row(step, blob, path: Path) -> Confusion:
+    """A classification's confusion counts: (C, C) little-endian int64, 2 <= C <=
+    `MAX_CONFUSION_CLASSES`, none negative."""
+    classes = math.isqrt(len(blob) // 8) if isinstance(blob, bytes) else 0
+    if not (_int(step) and step >= 0 and 2 <= classes <= MAX_CONFUSION_CLASSES
+            and len(blob) == classes * classes * 8):
+        raise RunFileError(f"{path}: the confusion counts at step {_preview(step)} are not "
+                           f"C x C x 8 bytes (2 to {MAX_CONFUSION_CLASSES} classes)")
+    counts = np.frombuffer(blob, "<i8").reshape(classes, classes).copy()
+    if (counts < 0).any():
+        raise RunFileError(f"{path}: the confusion counts at step {step} are negative")
+    return Confusion(step, counts)
 
 
 METRIC_FIELDS = ("loss", "val_loss", "train_acc", "val_acc", "train_top5", "val_top5", "lr")

@@ -16,11 +16,12 @@ import numpy as np
 from ..metrics import ProbeLayout, RunHistory, Snapshot
 from ..metrics.records import StepSeries
 from .checks import (RunFileError, check_snapshot_row, check_step_row, check_time_row,
-                     finding_from_row, metrics_from_row)
+                     confusion_from_row, finding_from_row, metrics_from_row)
 
 LIMITS = {"steps": 50_000, "snapshots": 500, "metrics": 5_000, "findings": 5_000}
-START = {"steps": -1, "snapshots": -1, "metrics": -1, "findings": 0}
-BLOBS = {"snapshots": (3, 4), "time_grads": (1,)}  # which columns are bytes
+START = {"steps": -1, "snapshots": -1, "metrics": -1, "findings": 0, "confusion": -1}
+BLOBS = {"snapshots": (3, 4), "time_grads": (1,), "confusion": (1,)}  # which are bytes
+TABLES = ("steps", "snapshots", "metrics", "findings", "time_grads", "confusion")
 
 
 class EventSource:
@@ -44,9 +45,11 @@ class EventSource:
         return history
 
 
-def fetch_rows(query, cur: dict, layout: ProbeLayout | None, has_times: bool) -> dict:
+def fetch_rows(query, cur: dict, layout: ProbeLayout | None, optional: frozenset) -> dict:
     """Each table's rows after ``cur`` (``query(sql, args)`` runs one statement), at
-    most `LIMITS` of each; the gradients through time of the snapshots fetched."""
+    most `LIMITS` of each; the gradients through time of the snapshots fetched, the
+    newest confusion counts if newer than the cursor's (``optional``: which of those
+    two tables the file has)."""
     rows = {
         "steps": query("SELECT step, loss, acc, lr FROM steps WHERE step > ? ORDER BY step "
                        "LIMIT ?", (cur["steps"], LIMITS["steps"])),
@@ -57,8 +60,12 @@ def fetch_rows(query, cur: dict, layout: ProbeLayout | None, has_times: bool) ->
                          "LIMIT ?", (cur["metrics"], LIMITS["metrics"])),
         "findings": query("SELECT id, data FROM findings WHERE id > ? ORDER BY id LIMIT ?",
                           (cur["findings"], LIMITS["findings"])),
-        "time_grads": []}
-    if has_times and layout is not None and layout.time_layers and rows["snapshots"]:
+        "time_grads": [], "confusion": []}
+    if "confusion" in optional:  # one row is kept, the last evaluation's
+        rows["confusion"] = query("SELECT step, counts FROM confusion WHERE step > ? ORDER "
+                                  "BY step DESC LIMIT 1", (cur["confusion"],))
+    if "time_grads" in optional and layout is not None and layout.time_layers and \
+            rows["snapshots"]:
         last = rows["snapshots"][-1][0]
         rows["time_grads"] = query("SELECT step, data FROM time_grads WHERE step > ? AND "
                                    "step <= ? ORDER BY step", (cur["snapshots"], last))
@@ -100,6 +107,9 @@ def rows_to_events(rows: dict, layout: ProbeLayout | None, after: dict | None,
     for row_id, data in rows["findings"]:
         out.append(("finding", finding_from_row(row_id, data, source)))
         cur["findings"] = row_id
+    for step, blob in rows["confusion"]:
+        out.append(("confusion", confusion_from_row(step, blob, source)))
+        cur["confusion"] = step
     return out, cur
 
 
@@ -124,10 +134,12 @@ def decode_rows(data, source: str) -> dict:
     """`encode_rows`' output back to rows (tuples, bytes), or a `RunFileError`."""
     try:
         out = {}
-        for table in ("steps", "snapshots", "metrics", "findings", "time_grads"):
+        for table in TABLES:
             blobs = BLOBS.get(table, ())
+            # an older server sends no confusion counts
+            given = data[table] if table != "confusion" or table in data else []
             out[table] = [tuple(base64.b64decode(v, validate=True) if i in blobs else v
-                                for i, v in enumerate(row)) for row in data[table]]
+                                for i, v in enumerate(row)) for row in given]
         return out
     except (KeyError, TypeError, ValueError) as exc:
         raise RunFileError(f"{source}: the server sent malformed rows ({exc})") from None
@@ -142,7 +154,7 @@ def valid_cursor(value) -> dict | None:
         return None
     cur = {}
     for key in START:
-        v = value.get(key)
+        v = value.get(key, -1 if key == "confusion" else None)  # (older clients lack it)
         if isinstance(v, bool) or not isinstance(v, int) or not -1 <= v < 2 ** 62:
             return None
         cur[key] = v

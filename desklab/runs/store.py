@@ -1,11 +1,12 @@
 """One run = one SQLite file: written step by step, readable while it is written.
 
 Every trainer event a `RunHistory` understands (``steps``, ``snapshot``, ``metrics``,
-``finding``) is also a row here, so a run read back replays into the same history the
-live view had. The file is in WAL mode and committed after every probe, evaluation
-and finding (and at least every second for per-step rows), so another process can
-follow it live, and a writer killed with ``kill -9`` leaves everything up to its last
-commit. Standard library ``sqlite3`` and numpy only: no torch, no Qt.
+``finding``; of ``confusion`` the last) is also a row here, so a run read back replays
+into the same history the live view had. The file is in WAL mode and committed after
+every probe, evaluation and finding (and at least every second for per-step rows), so
+another process can follow it live, and a writer killed with ``kill -9`` leaves
+everything up to its last commit. Standard library ``sqlite3`` and numpy only: no
+torch, no Qt.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ CREATE TABLE IF NOT EXISTS snapshots (step INTEGER PRIMARY KEY, loss REAL, lr RE
 CREATE TABLE IF NOT EXISTS metrics (step INTEGER PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS findings (id INTEGER PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS time_grads (step INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS confusion (step INTEGER PRIMARY KEY, counts BLOB NOT NULL);
 """
 
 
@@ -79,6 +81,11 @@ class RunWriter:
         elif kind == "metrics":
             self.db.execute("INSERT OR REPLACE INTO metrics VALUES (?, ?)",
                             (payload.step, json.dumps(_finite(asdict(payload)))))
+            self.commit()
+        elif kind == "confusion":  # the last evaluation's only: 80 kB at 100 classes
+            self.db.execute("DELETE FROM confusion")
+            self.db.execute("INSERT INTO confusion VALUES (?, ?)", (
+                payload.step, np.ascontiguousarray(payload.counts, "<i8").tobytes()))
             self.commit()
         elif kind == "finding":
             self.db.execute("INSERT INTO findings (data) VALUES (?)",
@@ -172,7 +179,7 @@ class RunReader(EventSource):
         self.db = open_run_db(self.path)
         self.wal_missing = self.db.wal_missing  # a copy without its last commits
         try:
-            check_tables(self.db, self.path)
+            self.tables = check_tables(self.db, self.path)  # the optional ones it has
             self.meta = self.read_meta()
             if self.meta.get("format") != FORMAT:
                 raise RunFileError(f"{self.path} is not a DeskLab run (format "
@@ -223,9 +230,7 @@ class RunReader(EventSource):
 
     def rows(self, after: dict | None = None) -> dict:
         """The raw rows after ``after`` (what `desklab serve` sends)."""
-        has_times = bool(self._rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-                                    "name = 'time_grads'"))
-        return fetch_rows(self._rows, dict(after or START), self.layout, has_times)
+        return fetch_rows(self._rows, dict(after or START), self.layout, self.tables)
 
     def close(self) -> None:
         self.db.close()

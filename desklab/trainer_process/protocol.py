@@ -9,10 +9,10 @@ Two one-way pipes (``multiprocessing`` connections: pickled tuples, framed):
     trainer -> app   ("ready", info)            torch imported, kernel built, warmed up
                      ("started", Started)       the run is built: layout, device, threads
                      ("events", [TrainEvent])   the loop's events, in order, coalesced
+                                                (a classification's confusion counts too)
                      ("diagnosis", [Finding])   the rules' findings, run in the trainer
-                     ("boundary", grid)         decision-boundary grid (2-D inputs)
-                     ("confusion", (step, C x C)) validation counts (true, predicted),
-                                                after each evaluation (other classifications)
+                     ("boundary", grid)         decision-boundary grid (2-D inputs), or
+                                                the fit curve (one input, one target)
                      ("ack", seq, name, result) a command took effect
                      ("done", Ended)            the run ended and its files are closed
                      ("error", text)            the run could not start (shown as is)

@@ -64,10 +64,6 @@ class _Run:
             and x.dim() == 2 and x.shape[1] == 1
         self.over_inputs = job.boundary and x.dim() == 2 and (x.shape[1] == 2 or one_d)
         self.x_device = x.to(trainer.device) if self.over_inputs else None
-        # the boundary cell of the app's view: the boundary (2-D), the gradient through
-        # time (recurrent), else for a classification the confusion matrix
-        self.confusion = (trainer.confusion is not None and not self.over_inputs
-                          and not trainer.layout.time_layers)
         points = (x.numpy(), trainer.data.y_train.numpy()) if self.over_inputs else None
         send(("started", Started(trainer.layout, trainer.device_name,
                                  trainer.model_total_params, job.run_path, self.threads,
@@ -103,8 +99,6 @@ class _Run:
                 continue
             send(("events", pending))
             pending, last_flush = [], now
-            if kind == "metrics" and self.confusion:  # at evaluations only: one transfer
-                send(("confusion", (event.step, trainer.confusion.cpu().numpy())))
             if history.diagnosed != sent_findings and (
                     now - last_diagnosis >= DIAGNOSIS_EVERY_S or kind == "ended"):
                 sent_findings, last_diagnosis = list(history.diagnosed), now

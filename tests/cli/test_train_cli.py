@@ -50,7 +50,16 @@ def test_train_report_csv_and_weights(tmp_path, capsys):
     np.add.at(expected, (data.y_val.numpy(), predicted), 1)
     confusion = report["confusion"]
     assert confusion["rows"] == "true class" and confusion["counts"] == expected.tolist()
-    assert "most confused: " in out.out  # one line on the pair mixed up most
+    summary = [line for line in out.out.splitlines() if "most confused: " in line]
+    assert len(summary) == 1  # one line on the pair mixed up most
+    # the run file recorded the counts: `runs show` reports and prints the same
+    recorded = out.out.split("run recorded: ", 1)[1].split(" (desklab runs show", 1)[0]
+    assert main(["runs", "show", recorded, "--json", str(tmp_path / "show.json")]) == 0
+    shown = capsys.readouterr().out
+    assert json.loads((tmp_path / "show.json").read_text())["confusion"] == confusion
+    share = np.trace(expected) / expected.sum()
+    assert f"validation at step 120: {share:.1%} on the confusion matrix's diagonal; " \
+        f"{summary[0]}" in shown
 
 
 def test_train_divergence_report(tmp_path, capsys):

@@ -4,7 +4,8 @@ Every way a tensor's value reaches Python (``item``, ``cpu``, ``tolist``, ``nump
 ``__bool__``, ``__float__``, ``__int__``, ``__index__``) and ``torch.cuda.synchronize``
 are wrapped for a whole run of ResNet-20 on (fake) CIFAR-10 with augmentation. Inside
 a step's device work there must be none at all; after a step, one transfer when it was
-probed, two at an evaluation (the step log, the metrics), none after any other step.
+probed, two at an evaluation (the step log, the metrics with the confusion counts),
+none after any other step.
 """
 
 import contextlib
@@ -61,6 +62,7 @@ def test_unprobed_steps_never_transfer(tmp_path, monkeypatch):
     kinds = [event.kind for event in trainer.events()]
     monkeypatch.undo()
     assert trainer.state == "finished" and kinds.count("snapshot") == 8
+    assert kinds.count("confusion") == 2  # ...riding the metrics' transfer (below)
 
     inside = [c for c in calls if c[2]]
     assert inside == [], f"host transfers inside a step's device work: {inside[:5]}"

@@ -259,7 +259,8 @@ def test_a_classification_of_images_shows_its_confusion_matrix(window, qtbot):
     """8x8 digits are not 2-D points: the boundary's cell held a hint only. It shows
     the validation confusion matrix now, each row one class's examples; 2-D points keep
     the decision boundary; a regression of one input draws the network's curve through
-    the data; a reopened run (nothing of these recorded) gives the cell to the findings."""
+    the data; a reopened regression (no curve recorded) gives the cell to the findings,
+    a classification reopened from its run file shows its last matrix again."""
     from desklab.engine import make_dataset
     from desklab.lessons import get_preset
     view = window.training
@@ -272,21 +273,31 @@ def test_a_classification_of_images_shows_its_confusion_matrix(window, qtbot):
         view.redraw(everything=True)
         return view.boundary_cell.currentWidget()
 
+    points = window.doc.design.copy()  # deep-relu on 2-D points (the reopened run replaces it)
     digits = get_preset("cnn-digits")
     assert run(digits) is view.confusion
     assert view.confusion in view.shown_panels() and view.boundary not in view.shown_panels()
-    step, counts = view.controller.confusion
+    confusion = view.controller.history.confusion
+    step, counts = confusion.step, confusion.counts
     truth = make_dataset(digits).y_val.numpy()  # the validation split, read on its own
     assert step == 40 and (counts.sum(1) == np.bincount(truth, minlength=10)).all()
     shares = view.confusion.image.image  # (true, predicted): each row sums to 1
     np.testing.assert_allclose(shares.sum(1), 1.0, rtol=1e-6)
     accuracy = view.controller.history.metric("val_acc")[-1]  # the engine's own count
     assert np.trace(counts) / counts.sum() == pytest.approx(accuracy)
-    assert f"{accuracy:.1%} on the diagonal" in view.confusion.shown()["plots"][0]["title"]
-    assert run(window.doc.design.copy()) is view.boundary  # deep-relu on 2-D points
-    assert view.controller.confusion is None and view.boundary_cell.isVisible()
+    title = view.confusion.shown()["plots"][0]["title"]
+    assert f"{accuracy:.1%} on the diagonal" in title
+    from desklab.gui.controllers.runs import stored_record
+    window.reopen_run(stored_record(view.controller.run_path))  # from the run file
+    view.redraw(everything=True)
+    assert view.boundary_cell.currentWidget() is view.confusion
+    assert view.confusion.isVisibleTo(window) and view.confusion.shown()["plots"][0][
+        "title"] == title  # (step 40, the same share)
+    np.testing.assert_array_equal(view.confusion.image.image, shares)
+    assert run(points) is view.boundary and view.boundary_cell.isVisible()  # (its counts
+    # are recorded too: the run reopened, with no points, shows them)
     from desklab.design import InputSpec, OutputSpec
-    sine = window.doc.design.copy()  # one input, one target: the network's curve
+    sine = points.copy()  # one input, one target: the network's curve
     sine.input, sine.output = InputSpec("sine"), OutputSpec("regression")
     assert run(sine) is view.boundary and view.boundary_cell.isVisible()
     x, y = view.controller.data_points  # the training points, (N, 1) and (N, 1)
@@ -306,14 +317,15 @@ def test_a_classification_of_images_shows_its_confusion_matrix(window, qtbot):
     iris = sine.copy()  # 4 measurements, 3 named species: the rows say which
     iris.input, iris.output = InputSpec("iris"), OutputSpec("classes")
     iris.train.batch_size = 32  # of its 120 training examples
-    assert run(iris) is view.confusion and view.controller.confusion[1].shape == (3, 3)
+    assert run(iris) is view.confusion
+    assert view.controller.history.confusion.counts.shape == (3, 3)
     qtbot.waitUntil(lambda: view.confusion.grab() is not None and
                     view.confusion.shown()["plots"][0]["y_labels"] == [
                         "0 setosa", "1 versicolor", "2 virginica"], timeout=3000)
     many = iris.copy()  # 120 classes: no matrix is counted, so no panel waits for one
     many.input = InputSpec("gaussian", {"classes": 120, "dim": 10, "samples": 2000})
     run(many)
-    assert view.controller.confusion is None and not view.boundary_cell.isVisible()
+    assert view.controller.history.confusion is None and not view.boundary_cell.isVisible()
     run(iris)
     qtbot.wait(50)
     assert view.boundary_cell.isVisible() and view.findings.width() < 1.2 * view.loss.width()

@@ -1,5 +1,8 @@
 """The report's confusion entry and its one-line summary (pure functions)."""
 
+import numpy as np
+
+from desklab.metrics import Confusion
 from desklab.metrics.report import confusion_entry, most_confused
 
 NAMES = ("setosa", "versicolor", "virginica")
@@ -17,6 +20,12 @@ def test_the_largest_share_of_a_row_not_the_largest_count():
 
 def test_no_mistakes_no_line_and_names_only_when_they_fit():
     assert most_confused([[3, 0], [0, 4]]) is None
-    assert confusion_entry([[3, 0], [0, 4]], NAMES) == {
-        "rows": "true class", "columns": "predicted class", "counts": [[3, 0], [0, 4]]}
-    assert confusion_entry([[1]], ("a",))["class_names"] == ["a"]
+    assert confusion_entry(Confusion(7, np.array([[3, 0], [0, 4]])), NAMES) == {
+        "step": 7, "rows": "true class", "columns": "predicted class",
+        "counts": [[3, 0], [0, 4]]}
+    assert confusion_entry(Confusion(7, np.array([[1]])), ("a",))["class_names"] == ["a"]
+
+
+def test_the_diagonal_share_is_the_accuracy():
+    assert Confusion(1, np.array([[3, 1], [0, 4]])).diagonal_share == 7 / 8
+    assert np.isnan(Confusion(1, np.zeros((2, 2), np.int64)).diagonal_share)

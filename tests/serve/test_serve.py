@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -23,7 +24,8 @@ pytest.importorskip("aiohttp")
 from desklab.metrics import ProbeLayout, LayerMeta, Snapshot  # noqa: E402
 from desklab.runs import RunReader, RunWriter  # noqa: E402
 from desklab.runs.remote import RemoteError, RemoteRun, find_remote, follow  # noqa: E402
-from desklab.runs.rows import LIMITS  # noqa: E402
+from desklab.runs.rows import LIMITS, START, decode_rows  # noqa: E402
+from run_files import good_run  # noqa: E402
 from served import TOKEN, free_port, script, serve, wait_for  # noqa: E402
 
 def listed(url: str):
@@ -168,6 +170,37 @@ def test_tokens_ids_bounds_and_a_store_never_written(tmp_path, stop_all):
     assert [p.step for _, p in first + rest] == list(range(LIMITS["snapshots"] + 100))
     assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
             for p in tmp_path.iterdir()} == digest
+
+
+def test_confusion_counts_come_through_and_an_older_client_is_served(tmp_path, stop_all):
+    """A classification's last confusion counts arrive equal to the file's, once; a
+    client from before them (its cursor has no "confusion") is still served, and a
+    piece from a server from before them still reads."""
+    good_run(tmp_path / "good.desklab-run")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    stop_all.append(serve(tmp_path, port))
+    run_id = find_remote(url, "good", TOKEN)["id"]
+    run = RemoteRun(url, run_id, TOKEN)
+    events, cursor = run.events(None)
+    (remote,) = [p for k, p in events if k == "confusion"]
+    reader = RunReader(tmp_path / "good.desklab-run")
+    try:
+        local = reader.history().confusion
+    finally:
+        reader.close()
+    assert remote.step == local.step == 4  # good_run's: [[1, 2], [1, 1]] at its last step
+    np.testing.assert_array_equal(remote.counts, [[1, 2], [1, 1]])
+    np.testing.assert_array_equal(local.counts, [[1, 2], [1, 1]])
+    assert not run.events(cursor)[0]  # not sent again
+    older = {k: v for k, v in START.items() if k != "confusion"}
+    status, body = _get(f"{url}/api/runs/{run_id}/rows?after="
+                        f"{urllib.parse.quote(json.dumps(older))}", TOKEN)
+    assert status == 200, body
+    rows = json.loads(body)["rows"]
+    assert len(rows["confusion"]) == 1 and len(rows["snapshots"]) == 2
+    del rows["confusion"]  # as a server from before them sends it
+    assert decode_rows(rows, "older")["confusion"] == []
 
 
 def test_listening_beyond_this_machine_warns(tmp_path, stop_all):

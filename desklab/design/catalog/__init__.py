@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from ..schema import Param
 from .activations import ACTIVATIONS, dying_activations, saturating_activations
-from .datasets import (DATASETS, INPUT_PARAMS, OUTPUT_PARAMS, PREPROCESS, TASKS, dataset_task,
-                       input_params)
+from .datasets import (DATASETS, INPUT_PARAMS, OUTPUT_PARAMS, PREPROCESS, TASKS, class_names,
+                       dataset_task, input_params)
 from .inits import INITS
 from .layers import (
     LAYER_KINDS, MAX_LAYERS, MAX_TOTAL_PARAMS, NORM_POSITIONS, NORMS, RECURRENT_KINDS,
@@ -40,4 +40,5 @@ __all__ = ["ACTIVATIONS", "COMMON", "COMMON_PARAMS", "DATASETS", "INITS", "LAYER
            "INPUT_PARAMS", "OUTPUT_PARAMS", "PREPROCESS", "RECURRENT_KINDS",
            "SCHEDULES", "TASKS", "TRAIN_PARAMS",
            "WEIGHTED_FIELDS",
-           "dataset_task", "dying_activations", "input_params", "saturating_activations"]
+           "class_names", "dataset_task", "dying_activations", "input_params",
+           "saturating_activations"]

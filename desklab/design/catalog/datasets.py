@@ -133,6 +133,13 @@ def dataset_task(entry: Entry, params: dict) -> str:
     return task(entry.resolve(params)) if callable(task) else task
 
 
+def class_names(dataset) -> tuple[str, ...]:
+    """Label i's name for each class of the dataset named ``dataset`` (a confusion
+    matrix's rows); () where labels are just numbers or the name is not a dataset."""
+    entry = DATASETS.get(dataset) if isinstance(dataset, str) else None
+    return tuple(entry.meta.get("class_names", ())) if entry is not None else ()
+
+
 TASKS = ("classes", "regression")
 
 # The schema of InputSpec's split and preprocessing and of OutputSpec.task: their

@@ -78,7 +78,7 @@ class Exporter:
                                 ended.train_seconds)
 
         def write():
-            report = train_report(c.design, numbers, self.history)
+            report = train_report(c.design, numbers, self.history, c.class_names)
             report["threads"] = ended.threads
             atomic_write_text(path, to_json(report))
         return self._guard("the report", write)

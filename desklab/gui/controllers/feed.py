@@ -30,16 +30,19 @@ class RunFeed(QObject):
 
     Attributes the view reads: ``history``, ``state``, ``step``, ``run_steps`` (the
     run's length, 0 when unknown), ``steps_per_second``, ``device_name``, ``boundary``
-    (the decision grid, 2-D inputs), ``confusion`` (the validation confusion matrix of
-    other classifications), ``data_points`` and ``dirty``.
+    (the decision grid, 2-D inputs), ``data_points``, ``class_names`` (label i's
+    name, where the run's dataset names them) and ``dirty``. A classification's
+    confusion counts are in the history (``history.confusion``), recorded like the rest.
     """
 
     state_changed = Signal(str)
     findings_changed = Signal()
     evaluated = Signal(int)  # a batch brought metrics: the step of the last evaluation
 
-    def __init__(self, parent=None, history: RunHistory | None = None, state: str = "idle"):
+    def __init__(self, parent=None, history: RunHistory | None = None, state: str = "idle",
+                 class_names: tuple[str, ...] = ()):
         super().__init__(parent)
+        self.class_names = class_names
         self.rules_here = True  # False: the findings come from the trainer process
         self.ends_on_event = True  # False: the source says when the run is over itself
         self.begin(history)
@@ -49,7 +52,6 @@ class RunFeed(QObject):
         """Forget the last run: a fresh (or given) history, counters at zero."""
         self.history = history if history is not None else RunHistory()
         self.boundary = None
-        self.confusion = None  # (step, (C, C) counts) of the last evaluation
         self.data_points = None
         self.step = 0
         self.run_steps = 0
@@ -117,3 +119,4 @@ class RunFeed(QObject):
     def _set_state(self, state: str) -> None:
         self.state = state
         self.state_changed.emit(state)
+

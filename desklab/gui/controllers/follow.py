@@ -17,9 +17,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal
 
+from ...design.catalog import class_names
 from ...metrics import RunHistory
 from ...runs import RunReader
-from ...runs.checks import RunFileError
+from ...runs.checks import RunFileError, meta_value
 from ...runs.folder import run_status
 from ...trainer_process.protocol import Event
 from .feed import RunFeed
@@ -49,6 +50,7 @@ class Follower(RunFeed):
         self.status = self.meta.get("status", "?")
         self.state = "following" if self.status == "running" else run_status(self.meta)
         self.device_name = f"{self.meta.get('name', 'run')} on {self.meta.get('device', '?')}"
+        self.class_names = class_names(meta_value(meta, "design", "input", "dataset"))
 
     @property
     def foreign(self) -> bool:
@@ -188,8 +190,8 @@ def settings_text(meta: dict) -> str:
         if every == every:
             parts.append(f"probed every {int(every)} steps")
     else:
-        design = meta.get("design") if isinstance(meta.get("design"), dict) else {}
-        train = design.get("train") if isinstance(design.get("train"), dict) else {}
+        train = meta_value(meta, "design", "train")
+        train = train if isinstance(train, dict) else {}
         keys = ("optimizer", "lr", "batch_size", "steps", "probe_every")
         parts.append(", ".join(f"{k.replace('_', ' ')} {_fmt(train[k])}" for k in keys
                                if k in train))

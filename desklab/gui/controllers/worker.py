@@ -18,6 +18,7 @@ import time
 from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 
 from ...design import NetworkDesign
+from ...design.catalog import class_names
 from ...metrics import Finding
 from ...runs import new_run_path
 from ...runs.folder import weights_path_of
@@ -106,6 +107,7 @@ class TrainingController(RunFeed):
         self.begin()
         self.started_at = time.perf_counter()
         self.design = design.copy()
+        self.class_names = class_names(design.input.dataset)
         self.run_steps = design.train.steps
         self.ended_info, self.layout, self.threads = None, None, {}
         self.run_path = new_run_path(design.name)
@@ -218,9 +220,9 @@ class TrainingController(RunFeed):
                 self.feed([unpack_event(e, self.layout) for e in message[1]])
             elif tag == "diagnosis":
                 self.set_diagnosis(message[1])
-            elif tag in ("boundary", "confusion"):
+            elif tag == "boundary":
                 if message[1] is not None:
-                    setattr(self, tag, message[1])
+                    self.boundary = message[1]
                     self.dirty = True
             elif tag == "started":
                 self._started(message[1])

@@ -49,11 +49,12 @@ class ConfusionPanel(Panel):
         self._show_hint(True)
 
     def update_counts(self, confusion) -> None:
-        """Draw ``(step, counts)``: counts (C, C) of (true, predicted) validation pairs."""
-        if confusion is None or confusion[0] == self.shown_step:
+        """Draw a `Confusion` (None: nothing yet): its (C, C) counts of (true,
+        predicted) validation pairs at its step."""
+        if confusion is None or confusion.step == self.shown_step:
             return
-        step, counts = confusion
-        counts = np.asarray(counts, dtype=np.float64)
+        step = confusion.step
+        counts = np.asarray(confusion.counts, dtype=np.float64)
         if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.sum() <= 0:
             return
         self._show_hint(False)
@@ -67,9 +68,9 @@ class ConfusionPanel(Panel):
             self.plot.setRange(xRange=(-0.5, classes - 0.5), yRange=(-0.5, classes - 0.5),
                                padding=0)
             self._tick_layers()
-        accuracy = np.trace(counts) / counts.sum()
         _titled(self.plot, f"Confusion matrix, step {step}<br><span style='font-size:7pt'>"
-                           f"validation: {accuracy:.1%} on the diagonal</span>")
+                           f"validation: {confusion.diagonal_share:.1%} on the diagonal"
+                           "</span>")
         self.shown_step = step
 
     def _tick_layers(self) -> None:

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 
 from ... import __version__
 from ...design import LayerSpec, NetworkDesign
+from ...design.catalog import class_names
 from ...design.edit import duplicate_layers, insert_layer, move_layers, remove_layers
 from ...lessons import PRESETS, get_preset
 from ...util.data_root import set_data_root
@@ -219,7 +220,8 @@ class MainWindow(FileActions, MenuActions, RunActions, CheckActions, LayoutActio
         if not self.confirm_discard():
             return
         self._replace(record.design.copy(), None)
-        self.training.show_history(record.history, record.state)
+        self.training.show_history(record.history, record.state,
+                                   class_names(record.design.input.dataset))
 
     def compare_runs(self, records: list) -> "CompareWindow":
         window = CompareWindow(self.runs, self)

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QComboBox, QGridLayout, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget,
 )
 
-from ...design import DATASETS
 from ...metrics.report import MAX_CONFUSION_CLASSES
 from ..controllers.document import DesignDocument
 from .findings import FindingsList
@@ -115,8 +114,6 @@ class TrainingView(RunControls, QWidget):
             p.reset()  # the empty state: a hint in each panel until the first run
         self._state_changed("idle")
 
-    # ------------------------------------------------------------ actions
-
     # ------------------------------------------------------------ what is shown
 
     def _connect(self, feed: RunFeed) -> None:
@@ -144,10 +141,10 @@ class TrainingView(RunControls, QWidget):
         self._state_changed(feed.state)
         self.redraw(everything=True)
 
-    def show_history(self, history, state: str = "finished") -> None:
+    def show_history(self, history, state: str = "finished", class_names=()) -> None:
         """Show a finished run's measurements (the run list's Open)."""
         self.stop_and_reset()
-        self.show_feed(RunFeed(self, history, state))
+        self.show_feed(RunFeed(self, history, state, tuple(class_names)))
 
     def shown_panels(self) -> list:
         """The panels on screen: the boundary panel or, in its cell for a recurrent run,
@@ -159,18 +156,19 @@ class TrainingView(RunControls, QWidget):
 
     def _cell_panel(self, history):
         """The boundary cell's panel: a recurrent net's gradient through time, 2-D points'
-        boundary (or a 1-D regression's curve), the app's own classification's confusion
-        matrix; None (the findings take the cell) for a script's run or a stored one."""
+        boundary (or a 1-D regression's curve), a classification's confusion matrix (the
+        app's run counts one from its first evaluation, a recorded run has one); None
+        (the findings take the cell) for a script's run."""
         if history.layout.time_layers:
             return self.through_time
         if self.feed.data_points is not None:
             return self.boundary
         design = self.feed.design if self.feed is self.controller else None
         classes = history.layout.layers[-1].out_shape[0] if len(history.layout) else 0
-        if design is not None and design.output.task == "classes" and \
-                2 <= classes <= MAX_CONFUSION_CLASSES:  # else nothing is counted
-            entry = DATASETS.get(design.input.dataset)
-            self.confusion.set_class_names(entry.meta.get("class_names") if entry else ())
+        if history.confusion is not None or (  # else nothing is counted:
+                design is not None and design.output.task == "classes"
+                and 2 <= classes <= MAX_CONFUSION_CLASSES):
+            self.confusion.set_class_names(self.feed.class_names)
             return self.confusion
         return None
 
@@ -262,7 +260,7 @@ class TrainingView(RunControls, QWidget):
                     panel.set_data_points(c.data_points)
                 panel.update_grid(c.boundary)
             elif panel is self.confusion:
-                panel.update_counts(c.confusion)
+                panel.update_counts(history.confusion)
             else:
                 panel.update(history)
             self._stale.discard(index)
@@ -284,10 +282,8 @@ class TrainingView(RunControls, QWidget):
             loss = c.history.latest.loss
         # a run shows its own length (a sanity check's 1000 steps, not the design's 200),
         # also once it ended; before any run (or after Reset), the steps field's value
-        if c is not self.controller:  # a run from the store: its own length, not the design's
-            steps = max(c.run_steps, c.step)
-        else:
-            steps = c.run_steps or self.doc.design.train.steps
+        steps = max(c.run_steps, c.step) if c is not self.controller else \
+            c.run_steps or self.doc.design.train.steps
         loss_text = f"{loss:.4g}" if math.isfinite(loss) else "–"
         text = (f"{c.state} · step {c.step}/{steps} · {c.steps_per_second:.0f} steps/s · "
                 f"loss {loss_text} · {c.device_name or self.doc.design.train.device}")
