@@ -294,6 +294,8 @@ def test_a_classification_of_images_shows_its_confusion_matrix(window, qtbot):
     assert view.confusion.isVisibleTo(window) and view.confusion.shown()["plots"][0][
         "title"] == title  # (step 40, the same share)
     np.testing.assert_array_equal(view.confusion.image.image, shares)
+    status = view.panel.status.text()  # its own length and device (it said "step 0/0")
+    assert status.startswith("finished · step 40/40 · ") and status.endswith(" · cpu"), status
     assert run(points) is view.boundary and view.boundary_cell.isVisible()  # (its counts
     # are recorded too: the run reopened, with no points, shows them)
     from desklab.design import InputSpec, OutputSpec

@@ -47,6 +47,8 @@ class RunFeed(QObject):
         self.ends_on_event = True  # False: the source says when the run is over itself
         self.begin(history)
         self.state = state
+        if history is not None:  # a finished run's: its length is what it recorded
+            self.step = self.run_steps = steps_taken(history)
 
     def begin(self, history: RunHistory | None = None) -> None:
         """Forget the last run: a fresh (or given) history, counters at zero."""
@@ -120,3 +122,13 @@ class RunFeed(QObject):
         self.state = state
         self.state_changed.emit(state)
 
+
+def steps_taken(history: RunHistory) -> int:
+    """How many steps a history covers: its last step's number + 1 (an evaluation's
+    step is the number of steps before it)."""
+    taken = [int(history.steps.steps[-1]) + 1] if len(history.steps) else []
+    if len(history.metrics):
+        taken.append(int(history.metrics.steps[-1]))
+    if history.latest is not None:
+        taken.append(history.latest.step + 1)
+    return max(taken, default=0)

@@ -141,10 +141,13 @@ class TrainingView(RunControls, QWidget):
         self._state_changed(feed.state)
         self.redraw(everything=True)
 
-    def show_history(self, history, state: str = "finished", class_names=()) -> None:
+    def show_history(self, history, state: str = "finished", class_names=(),
+                     device: str = "") -> None:
         """Show a finished run's measurements (the run list's Open)."""
         self.stop_and_reset()
-        self.show_feed(RunFeed(self, history, state, tuple(class_names)))
+        feed = RunFeed(self, history, state, tuple(class_names))
+        feed.device_name = device
+        self.show_feed(feed)
 
     def shown_panels(self) -> list:
         """The panels on screen: the boundary panel or, in its cell for a recurrent run,
