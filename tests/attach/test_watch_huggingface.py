@@ -4,9 +4,9 @@ between steps. A DeskLab step is an optimizer step; the probed step's activation
 its first micro-batch's (not an evaluation pass's), its weight gradients the
 accumulated ones the optimizer used, its loss the micro-batches' mean; dead fractions
 of a ReLU BERT layer are per feature. Each against the test's own hooks and
-``p.grad`` on the same step. The example runs as a test."""
+``p.grad`` on the same step. The example runs as a test in tests/gui/test_follow.py
+(followed live in the app, then its run file read)."""
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -99,20 +99,3 @@ def test_trainer_with_accumulation_and_evaluation(tmp_path):
     assert stat("frac_dead", RELU) == pytest.approx(dead)
     assert stat("weight_grad_norm", "classifier") == pytest.approx(
         np.linalg.norm(own.seen["head_grad"]), rel=1e-5)
-
-
-def test_the_example_leaves_a_finished_run(tmp_path):
-    done = subprocess.run([sys.executable, "examples/watch_huggingface.py", "--run",
-                           str(tmp_path / "hf"), "--steps", "20", "--every", "5"],
-                          capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert done.returncode == 0, done.stderr[-2000:]
-    reader = RunReader(tmp_path / "hf.desklab-run")
-    history = reader.history()
-    assert reader.meta["status"] == "finished" and reader.meta["source"] == "watch"
-    assert [s.step for s in history.snapshots] == [5, 10, 15]
-    names = history.latest.layout.names
-    assert "bert.encoder.layer.3.attention.self.query" in names
-    losses = history.steps.values[:, 0]
-    assert len(losses) == 20 and np.all(np.isfinite(losses))
-    assert abs(losses[0] - np.log(2)) < 0.2  # two balanced classes at init
-    reader.close()

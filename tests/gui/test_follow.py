@@ -74,7 +74,8 @@ def test_following_a_live_watched_script(window, qtbot, tmp_path):
 
 def test_following_a_hugging_face_trainer_run(window, qtbot, tmp_path):
     """examples/watch_huggingface.py (a small BERT under the Trainer, accumulation 2,
-    evaluation passes) followed live to its end: every probe it wrote is shown."""
+    evaluation passes) followed live to its end: every probe it wrote is shown, and the
+    example's run is finished and whole (its own test: this is the one run of it)."""
     pytest.importorskip("transformers")
     run = tmp_path / "bert.desklab-run"
     root = Path(__file__).resolve().parents[2]
@@ -89,9 +90,15 @@ def test_following_a_hugging_face_trainer_run(window, qtbot, tmp_path):
         qtbot.waitUntil(lambda: window.training.feed.state == "finished", timeout=120000)
     finally:
         proc.wait(timeout=120)
+    assert proc.returncode == 0
     reader = RunReader(run)
     stored = reader.history()
+    meta = reader.meta
     reader.close()
+    assert meta["status"] == "finished" and meta["source"] == "watch"
+    assert "bert.encoder.layer.3.attention.self.query" in stored.layout.names
+    losses = stored.steps.values[:, 0]
+    assert np.all(np.isfinite(losses)) and abs(losses[0] - np.log(2)) < 0.2  # 2 classes
     shown = window.training.feed.history
     assert shown.latest.step == stored.latest.step == 55
     assert len(shown.steps) == len(stored.steps) == 60
