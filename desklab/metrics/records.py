@@ -111,3 +111,14 @@ class Finding:
         return {"kind": self.kind, "layer": self.layer, "layers": list(self.layers),
                 "step": self.step, "end": self.end, "active": self.active,
                 "severity": self.severity, "message": self.message, "advice": self.advice}
+
+
+def layer_badges(findings) -> dict[str, str]:
+    """Each layer's first active finding, as its card's badge ("dead relu"); resolved
+    ones stay in the findings list (dimmed) but no longer mark a card."""
+    badges: dict[str, str] = {}
+    for f in findings:
+        if f.end is None:
+            for name in f.layers or ((f.layer,) if f.layer else ()):
+                badges.setdefault(name, f.kind.replace("_", " "))
+    return badges

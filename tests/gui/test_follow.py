@@ -72,6 +72,52 @@ def test_following_a_live_watched_script(window, qtbot, tmp_path):
     assert window.docks["network"].widget() is window.network
 
 
+def test_a_followed_classification_shows_its_matrix_from_its_first_evaluation(
+        window, qtbot, tmp_path):
+    """A run followed from its file (here written step by step, as `desklab train`
+    writes one): before any evaluation the findings take the sixth cell; the first
+    evaluation's confusion counts bring the matrix, its rows named by the design's
+    dataset (iris), and it follows later evaluations. (It stayed on the findings.)"""
+    from desklab.design import InputSpec, OutputSpec
+    from desklab.lessons import get_preset
+    from desklab.metrics import (N_BINS, N_STATS, Confusion, LayerMeta, Metrics,
+                                 ProbeLayout, Snapshot)
+    from desklab.runs import RunWriter
+    from desklab.runs.store import design_meta
+    design = get_preset("deep-relu")
+    design.input, design.output = InputSpec("iris"), OutputSpec("classes")
+    path = tmp_path / "iris.desklab-run"
+    writer = RunWriter(path, design_meta(design, "cpu", 15))
+    layout = ProbeLayout((LayerMeta("head", "dense", "none", (3,), 15, (-1.0, 1.0), True),))
+    view = window.training
+    try:
+        writer.record("snapshot", Snapshot(0, layout, np.ones((1, N_STATS)),
+                                           np.ones((1, N_BINS + 2)), 1.0, 0.01))
+        writer.commit()
+        assert window.follow_run(path)
+        qtbot.waitUntil(lambda: view.feed.history.layout is not None, timeout=5000)
+        view.redraw(everything=True)
+        assert view.boundary_cell.isHidden()  # no evaluation yet: the findings' cell
+        for step, right in ((10, 4), (20, 9)):
+            writer.record("metrics", Metrics(step, 1.0, 1.1, 0.5, right / 10, np.nan, np.nan,
+                                             0.01))
+            writer.record("confusion", Confusion(step, np.array(
+                [[right // 3, 0, 0], [0, right // 3, 1], [1, 0, right - 2 * (right // 3)]])))
+            qtbot.waitUntil(lambda at=step: view.feed.history.confusion is not None and
+                            view.feed.history.confusion.step == at, timeout=5000)
+            view.redraw(everything=True)
+            assert view.boundary_cell.isVisibleTo(window)
+            assert view.boundary_cell.currentWidget() is view.confusion
+            qtbot.waitUntil(lambda: view.confusion.grab() is not None and view.confusion.shown(
+                )["plots"][0]["y_labels"] == ["0 setosa", "1 versicolor", "2 virginica"],
+                timeout=3000)  # (ticks are laid out once painted)
+            (matrix,) = view.confusion.shown()["plots"]
+            assert matrix["title"].startswith(f"Confusion matrix, step {step}"), matrix
+    finally:
+        writer.close()
+        window.stop_following()
+
+
 def test_following_a_hugging_face_trainer_run(window, qtbot, tmp_path):
     """examples/watch_huggingface.py (a small BERT under the Trainer, accumulation 2,
     evaluation passes) followed live to its end: every probe it wrote is shown, and the

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QComboBox, QGridLayout, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget,
 )
 
+from ...metrics.records import layer_badges
 from ...metrics.report import MAX_CONFUSION_CLASSES
 from ..controllers.document import DesignDocument
 from .findings import FindingsList
@@ -199,13 +200,7 @@ class TrainingView(RunControls, QWidget):
         findings = history.findings if history else []
         self.findings.set_findings(findings)
         self.findings_shown.emit(list(findings))
-        badges = {}
-        for f in findings:
-            if f.end is not None:
-                continue  # resolved: in the list (dimmed), no longer a badge on the card
-            for name in (f.layers or ((f.layer,) if f.layer else ())):
-                badges.setdefault(name, f.kind.replace("_", " "))
-        self.badges_changed.emit(badges)
+        self.badges_changed.emit(layer_badges(findings))
 
     def highlight(self, index: int) -> None:
         if all(p.highlighted == index for p in self.panels):
@@ -244,6 +239,9 @@ class TrainingView(RunControls, QWidget):
         if history.layout is not None and history.layout is not self._layout:
             self._layout = history.layout  # each panel takes it on its own turn below:
             self._unlaid = set(range(len(self.panels)))  # 50 layers' items, 5-15 ms a panel
+            self._show_cell(self._cell_panel(history))
+        elif history.confusion is not None and self._layout is not None and \
+                self.boundary_cell.isHidden():  # a followed run's first evaluation came
             self._show_cell(self._cell_panel(history))
         order = sorted(self._stale, key=lambda i: (i - self._next_panel) % len(self.panels))
         cost = 0.0
