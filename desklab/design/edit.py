@@ -20,6 +20,11 @@ def _siblings(design: NetworkDesign, parent: tuple) -> list[LayerSpec]:
     return design.layers if parent == () else design.layer_at(parent).layers
 
 
+def can_move(design: NetworkDesign, path: tuple, delta: int) -> bool:
+    """Whether the layer at ``path`` can move ``delta`` places within its own list."""
+    return 0 <= path[-1] + delta < len(_siblings(design, path[:-1]))
+
+
 def insert_layer(design: NetworkDesign, parent: tuple, index: int, layer: LayerSpec) -> tuple:
     """Insert ``layer`` at ``index`` of ``parent``'s list; returns its path."""
     if parent and layer.kind == "residual":

@@ -84,6 +84,37 @@ def test_duplicate_and_double_click_append(window):
     assert "maxpool needs an image input" in window.network.summary.text()
 
 
+def test_edit_actions_follow_the_selection(window):
+    """Duplicate, Delete, Move up / down are greyed out with nothing to act on (they
+    were always enabled and did nothing), a move also at its end of the list, and the
+    enabled ones do what they say."""
+    from desklab.lessons import get_preset
+    doc = window.doc
+    doc.replace(get_preset("cnn-digits"))  # five different layers: a move changes the design
+    acts = (window.act_duplicate, window.act_delete, window.act_up, window.act_down)
+
+    def enabled():
+        return tuple(a.isEnabled() for a in acts)
+    n = len(doc.design.layers)
+    doc.select([])
+    assert enabled() == (False, False, False, False)
+    doc.select([("input",)])  # the input and output cards are not layers
+    assert enabled() == (False, False, False, False)
+    doc.select([(0,)])
+    assert enabled() == (True, True, False, True)  # the first: only down
+    first = doc.design.layers[0].kind, doc.design.layers[0].params
+    window.act_down.trigger()  # the edit re-emits the selection: (1,), both ways now
+    assert doc.selection == [(1,)] and enabled() == (True, True, True, True)
+    assert (doc.design.layers[1].kind, doc.design.layers[1].params) == first
+    doc.select([(n - 1,)])
+    assert enabled() == (True, True, True, False)  # the last: only up
+    doc.select([(0,), (1,)])
+    assert enabled() == (True, True, False, False)  # two: no move
+    window.act_undo.trigger()
+    doc.select([(0,)])
+    assert (doc.design.layers[0].kind, doc.design.layers[0].params) == first
+
+
 def test_inspector_edit_changes_card_and_shape(window, qtbot):
     doc, editor = window.doc, window.network.tree
     doc.select([(0,)])

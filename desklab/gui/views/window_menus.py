@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
+from ...design.edit import can_move
 from ...util.cpu_load import cpu_count
 
 from ..controllers.exports import Exporter
@@ -64,6 +65,8 @@ class MenuActions:
                         "Move the selected layer up")
         self.act_down = a("move_down", "Move do&wn", lambda: self.move_selected(1), "Alt+Down",
                           "Move the selected layer down")
+        self.doc.selection_changed.connect(self._update_edit_actions)
+        self._update_edit_actions()
         self.act_landscape = a("landscape", "Loss &landscape…", self.show_landscape,
                                "Ctrl+Shift+L", "The loss surface around the current weights "
                                "(filter-normalised directions, Li et al. 2018)")
@@ -76,6 +79,17 @@ class MenuActions:
         self.act_shortcuts = a("shortcuts", "&Keyboard shortcuts", self.show_shortcuts, "F1")
         self.act_about = a("about", "&About DeskLab", self.show_about)
         self.act_reset_layout = a("layout", "&Reset layout", self.reset_layout)
+
+    def _update_edit_actions(self) -> None:
+        """Duplicate, Delete and the moves act on the selected layers: greyed out with
+        none selected, a move also at its end of the list (after every selection change
+        and every edit, which re-emits the selection)."""
+        paths = self._layer_selection()
+        self.act_duplicate.setEnabled(bool(paths))
+        self.act_delete.setEnabled(bool(paths))
+        one = paths[0] if len(paths) == 1 else None
+        self.act_up.setEnabled(one is not None and can_move(self.doc.design, one, -1))
+        self.act_down.setEnabled(one is not None and can_move(self.doc.design, one, 1))
 
     def _make_threads_menu(self) -> None:
         """Train > CPU threads: Auto (measured per design, a core left for this window)
