@@ -92,9 +92,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _report(reader, history) -> dict:
-    from ..design.catalog import class_names
     from ..metrics.report import train_report
-    from ..runs.checks import meta_value
+    from ..runs.checks import recorded_class_names
     from ..runs.folder import read_info
     meta = reader.meta
     if isinstance(reader.path, str):  # remote: its listing's status, the steps it sent
@@ -109,8 +108,7 @@ def _report(reader, history) -> dict:
     trainer = SimpleNamespace(device_name=meta.get("device", "?"),
                               model_total_params=meta.get("total_params", 0),
                               state=info.status, step=info.steps, train_seconds=seconds)
-    names = class_names(meta_value(meta, "design", "input", "dataset"))
-    return train_report(design, trainer, history, names)
+    return train_report(design, trainer, history, recorded_class_names(meta))
 
 
 def cmd_show(args: argparse.Namespace) -> int:

@@ -162,7 +162,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         parts = [f"{k} {m[k]:.4f}" for k in ("loss", "val_loss", "train_acc", "val_acc",
                                               "val_top5") if m[k] is not None]
         print("final: " + ", ".join(parts), file=out)
-    names = class_names(design.input.dataset)
+    names = class_names(design.input.dataset, design.input.params)
     summary = most_confused(history.confusion.counts, names) if history.confusion else None
     if summary:
         print(summary, file=out)

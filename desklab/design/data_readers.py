@@ -78,8 +78,8 @@ def read_csv(p: Path, label: str) -> tuple[np.ndarray, np.ndarray]:
                                 f"or infinite")
         labels.append(raw_label)
     numeric = all(_is_number(v) for v in labels)
-    y = np.array([float(v) for v in labels]) if numeric else np.unique(
-        labels, return_inverse=True)[1]
+    # text labels stay text: ``datafile`` numbers them and keeps them as the classes' names
+    y = np.array([float(v) for v in labels]) if numeric else np.array(labels)
     return features, y
 
 

@@ -28,9 +28,13 @@ class DataInfo:
     classes: int  # classes (or 1 target for regression)
     task: str  # "classes" or "regression"
     samples: int
+    # class i's label in the file where it is not simply i: text labels ("cat"), or
+    # numbers other than 0..C-1 ("3", "7", "9"); () otherwise
+    class_names: tuple[str, ...] = ()
 
 
 _cache: dict[tuple, tuple[DataInfo, np.ndarray, np.ndarray]] = {}
+MAX_NAME = 40  # characters of a label kept as its class's name
 
 
 def _key(path: Path, label: str) -> tuple:
@@ -57,13 +61,13 @@ def _read(path: str, label: str):
         raise DataFileError(f"{path}: no such file")
     key = _key(p, label)
     if key not in _cache:
-        x, y = _parse(p, label)
+        x, (y, names) = _parse(p, label)
         _cache.clear()  # keep one dataset: they can be large
-        _cache[key] = (_describe(x, y, p), x, y)
+        _cache[key] = (_describe(x, y, p, names), x, y)
     return _cache[key]
 
 
-def _parse(p: Path, label: str) -> tuple[np.ndarray, np.ndarray]:
+def _parse(p: Path, label: str) -> tuple[np.ndarray, tuple[np.ndarray, tuple[str, ...]]]:
     x, y = _parse_raw(p, label)
     return x, _labels(y, str(p))
 
@@ -108,14 +112,17 @@ def _kind(p: Path) -> str:
     return "idx" if head == b"\0\0\x08" or name.endswith(".gz") else "csv"
 
 
-def _labels(y: np.ndarray, where: str) -> np.ndarray:
-    """Integer-valued labels become classes 0..C-1; other numbers regression targets."""
+def _labels(y: np.ndarray, where: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Integer-valued labels become classes 0..C-1; other numbers regression targets.
+    Also each class's label in the file where it is not its number (`DataInfo`)."""
     y = np.asarray(y)
     if y.ndim != 1:
         raise DataFileError(f"{where}: labels must be one value per example, got shape "
                             f"{tuple(y.shape)}")
-    if y.dtype.kind in "US":  # text labels: one class per distinct text
-        y = np.unique(y, return_inverse=True)[1]
+    texts: tuple[str, ...] = ()
+    if y.dtype.kind in "US":  # text labels: one class per distinct text, in sorted order
+        values, y = np.unique(y, return_inverse=True)
+        texts = tuple(str(v)[:MAX_NAME] for v in values)
     if y.dtype.kind not in "iubf":
         raise DataFileError(f"{where}: labels must be numbers or text, got {y.dtype}")
     if y.dtype.kind == "f" and not np.isfinite(y).all():
@@ -126,11 +133,13 @@ def _labels(y: np.ndarray, where: str) -> np.ndarray:
                                  and np.all(y == np.round(y))):
         values = np.unique(y)
         if len(values) <= MAX_CLASSES:
-            return np.searchsorted(values, y).astype(np.int64)
-    return y.astype(np.float32)
+            if not texts and not np.array_equal(values, np.arange(len(values))):
+                texts = tuple(f"{v:g}" for v in values.astype(np.float64))  # 3, 7, 9
+            return np.searchsorted(values, y).astype(np.int64), texts
+    return y.astype(np.float32), ()
 
 
-def _describe(x: np.ndarray, y: np.ndarray, p: Path) -> DataInfo:
+def _describe(x: np.ndarray, y: np.ndarray, p: Path, names: tuple[str, ...]) -> DataInfo:
     if len(x) < 2:
         raise DataFileError(f"{p} has {len(x)} example(s): at least 2 are needed")
     if x[0].size == 0:
@@ -140,5 +149,5 @@ def _describe(x: np.ndarray, y: np.ndarray, p: Path) -> DataInfo:
         if int(y.max()) == 0:
             raise DataFileError(f"{p}: every example has the same label: a classifier "
                                 f"needs at least 2 classes")
-        return DataInfo(tuple(x.shape[1:]), int(y.max()) + 1, "classes", len(x))
+        return DataInfo(tuple(x.shape[1:]), int(y.max()) + 1, "classes", len(x), names)
     return DataInfo(tuple(x.shape[1:]), 1, "regression", len(x))

@@ -176,6 +176,18 @@ def confusion_entry(confusion: Confusion, class_names=()) -> dict[str, Any]:
     return entry
 
 
+def numbered_by_label(class_names) -> bool:
+    """Whether the names are a file's own numeric labels ("3", "7", "9" for classes 0,
+    1, 2): then each is written alone, on both axes (the network's number is noise)."""
+    def number(text: str) -> bool:
+        try:
+            float(text)
+        except ValueError:
+            return False
+        return True
+    return bool(class_names) and all(number(n) for n in class_names)
+
+
 def most_confused(counts, class_names=()) -> str | None:
     """One line on the pair mixed up most, as a share of the true class's examples:
     "most confused: 3 (cat) taken for 5 (dog) in 21% of its validation examples"."""
@@ -190,6 +202,8 @@ def most_confused(counts, class_names=()) -> str | None:
         return None
 
     def name(i: int) -> str:
-        return f"{i} ({class_names[i]})" if len(class_names) == len(rows) else str(i)
+        if len(class_names) != len(rows):
+            return str(i)
+        return class_names[i] if numbered_by_label(class_names) else f"{i} ({class_names[i]})"
     return (f"most confused: {name(best[1])} taken for {name(best[2])} in {best[0]:.0%} of "
             "its validation examples")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..design.catalog import class_names
 from ..errors import DeskLabError
 from ..metrics import LayerMeta, Metrics, N_BINS, N_STATS, ProbeLayout
 from ..metrics.records import Confusion, Finding
@@ -154,6 +155,8 @@ META_CHECKS = {
     "optimizer": (lambda v: v is None or isinstance(v, dict), "an optimizer"),
     "threads": (lambda v: v is None or isinstance(v, dict), "a thread record"),
     "layout": (lambda v: isinstance(v, list), "a list of layers"),
+    "class_names": (lambda v: isinstance(v, list) and len(v) <= MAX_CONFUSION_CLASSES and all(
+        isinstance(n, str) and len(n) <= 100 for n in v), "a list of class names"),
 }
 
 
@@ -174,6 +177,16 @@ def meta_value(meta: dict, *keys):
     for key in keys:
         meta = meta.get(key) if isinstance(meta, dict) else None
     return meta
+
+
+def recorded_class_names(meta: dict) -> tuple[str, ...]:
+    """Class i's name as the run recorded it (``class_names``: strings, one per class,
+    or none); for a run from before that, its catalog dataset's (never re-reading a
+    user's file, which may have changed since)."""
+    if "class_names" in meta:  # checked when read (`META_CHECKS`)
+        return tuple(meta["class_names"])
+    dataset = meta_value(meta, "design", "input", "dataset")
+    return class_names(dataset) if dataset != "file" else ()
 
 
 def meta_from_rows(rows, path: Path) -> dict:

@@ -246,6 +246,8 @@ def _finite(d: dict) -> dict:
 
 def design_meta(design, device: str, total_params: int) -> dict:
     """The meta of a run trained in DeskLab: its design (the file format's JSON)."""
+    from ..design.catalog import class_names
     from ..design.fileformat import design_to_dict
     return {"name": design.name, "source": "designed", "design": design_to_dict(design),
-            "device": device, "seed": design.train.seed, "total_params": total_params}
+            "device": device, "seed": design.train.seed, "total_params": total_params,
+            "class_names": list(class_names(design.input.dataset, design.input.params))}

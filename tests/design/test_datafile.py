@@ -131,6 +131,48 @@ def test_npz_with_text_labels_gives_classes(tmp_path):
     assert (info.task, info.classes) == ("classes", 3)
 
 
+@pytest.mark.parametrize("labels, names", [
+    (["cat", "dog", "cat", "eel"], ("cat", "dog", "eel")),  # text: sorted, as numbered
+    ([9, 3, 7, 3], ("3", "7", "9")),  # numbers other than 0..C-1: what they were
+    ([1.0, 0.0, 2.0, 2.0], ()),  # 0..C-1 already: the numbers say it
+])
+def test_a_files_own_labels_name_its_classes(tmp_path, labels, names):
+    """Class i of a file is its i-th distinct label, sorted: the confusion matrix and
+    the reports name it by that label (they said 0, 1, 2 for cat, dog, eel)."""
+    from desklab.design.catalog import class_names
+    np.savez(tmp_path / "t.npz", X=np.arange(8.0).reshape(4, 2), y=np.array(labels))
+    info = inspect_data(str(tmp_path / "t.npz"))
+    _, y = load_data(str(tmp_path / "t.npz"))
+    assert info.class_names == names and info.classes == 3
+    if names:  # each example's class is its label's place among the names
+        assert [names[c] for c in y] == [str(v) if isinstance(v, str) else f"{v:g}"
+                                          for v in labels]
+    assert class_names("file", {"path": str(tmp_path / "t.npz")}) == names
+    assert class_names("file", {"path": str(tmp_path / "gone.npz")}) == ()  # no traceback
+    assert class_names("iris") == ("setosa", "versicolor", "virginica")
+
+
+def test_cli_train_and_runs_show_name_a_csvs_classes(tmp_path, capsys, monkeypatch):
+    """Text labels in the CSV: the report's confusion names them, the most-confused
+    line too, and the run file recorded them for `runs show` (the file may change)."""
+    import json
+    monkeypatch.setenv("DESKLAB_RUNS", str(tmp_path / "runs"))
+    path = moons_csv(tmp_path / "m.csv")  # labels "down" (class 0) and "up" (class 1)
+    assert main(["train", "--preset", "deep-relu", "--data", str(path), "--steps", "60",
+                 "--json", str(tmp_path / "r.json"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    confusion = json.loads((tmp_path / "r.json").read_text())["confusion"]
+    assert confusion["class_names"] == ["down", "up"]
+    line = next(line for line in out.splitlines() if line.startswith("most confused: "))
+    assert re.match(r"most confused: (0 \(down\) taken for 1 \(up\)|1 \(up\) taken for 0 "
+                    r"\(down\)) in \d+%", line), line
+    path.write_text("x1,x2,kind\n0,0,a\n1,1,b\n")  # changed since: the record holds
+    (run,) = (tmp_path / "runs").glob("*.desklab-run")
+    assert main(["runs", "show", str(run), "--json", str(tmp_path / "s.json")]) == 0
+    assert json.loads((tmp_path / "s.json").read_text())["confusion"] == confusion
+    assert line in capsys.readouterr().out
+
+
 def test_npz_shape_mismatch_and_missing_arrays(tmp_path):
     np.savez(tmp_path / "a.npz", X=np.zeros((5, 2)), y=np.zeros(4))
     with pytest.raises(DataFileError, match="X has 5 examples but y has 4"):

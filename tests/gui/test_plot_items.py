@@ -193,3 +193,30 @@ def test_long_module_names_never_squeeze_the_activation_plots(qtbot):
     panel.resize(1400, 360)  # room enough: the (shortened) names come back
     qtbot.waitUntil(lambda: any("query" in label for label in labels()), timeout=3000)
     panel.close()
+
+
+def test_a_confusion_matrix_names_its_classes_as_the_data_does(qtbot):
+    """Catalog names follow the class's number on the rows ("1 versicolor"); a file's
+    numeric labels (classes 0, 1, 2 of labels 3, 7, 9) stand alone on both axes."""
+    from desklab.gui.plots import ConfusionPanel
+    from desklab.metrics import Confusion
+    panel = ConfusionPanel()
+    qtbot.addWidget(panel)
+    panel.resize(400, 400)
+    panel.show()
+    counts = np.array([[5, 1, 0], [0, 6, 0], [2, 0, 4]])
+    for names, columns, rows in (
+            (("setosa", "versicolor", "virginica"), ["0", "1", "2"],
+             ["0 setosa", "1 versicolor", "2 virginica"]),
+            (("3", "7", "9"), ["3", "7", "9"], ["3", "7", "9"]),
+            ((), ["0", "1", "2"], ["0", "1", "2"])):
+        panel.reset()
+        panel.set_class_names(names)
+        panel.update_counts(Confusion(10, counts))
+        def labelled(want=(columns, rows)):  # (laid out once painted)
+            shown = panel.grab() is not None and panel.shown()["plots"][0]
+            return (shown["x_labels"], shown["y_labels"]) == want
+        qtbot.waitUntil(labelled, timeout=3000)
+        (shown,) = panel.shown()["plots"]
+        assert f"{15 / 18:.1%} on the diagonal" in shown["title"]
+    panel.close()

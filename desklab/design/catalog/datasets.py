@@ -101,7 +101,8 @@ DATASETS = Registry(
                Param("samples", "int", 0, "Use at most this many examples; 0 = all.",
                      0, 10_000_000)),
               {"shape": lambda p: _file_info(p).shape, "classes": lambda p: _file_info(p).classes,
-               "task": lambda p: _file_info(p).task}),
+               "task": lambda p: _file_info(p).task,
+               "class_names": lambda p: _file_info(p).class_names}),
         Entry("digits", "Digits 8x8",
               "scikit-learn's bundled handwritten digits as 1x8x8 images, 10 classes "
               "(1797 images; works offline).",
@@ -133,11 +134,20 @@ def dataset_task(entry: Entry, params: dict) -> str:
     return task(entry.resolve(params)) if callable(task) else task
 
 
-def class_names(dataset) -> tuple[str, ...]:
-    """Label i's name for each class of the dataset named ``dataset`` (a confusion
-    matrix's rows); () where labels are just numbers or the name is not a dataset."""
+def class_names(dataset, params: dict | None = None) -> tuple[str, ...]:
+    """Label i's name for each class of the dataset named ``dataset`` with ``params``
+    (a confusion matrix's rows): the catalog's, or a file's own labels where they are
+    not 0..C-1; () where labels are just their numbers, the name is not a dataset or
+    the file cannot be read (it says why elsewhere)."""
+    from ..datafile import DataFileError
     entry = DATASETS.get(dataset) if isinstance(dataset, str) else None
-    return tuple(entry.meta.get("class_names", ())) if entry is not None else ()
+    names = entry.meta.get("class_names", ()) if entry is not None else ()
+    if callable(names):
+        try:
+            names = names(entry.resolve(params if isinstance(params, dict) else {}))
+        except (DataFileError, OSError, KeyError, TypeError, ValueError):
+            return ()
+    return tuple(names)
 
 
 TASKS = ("classes", "regression")

@@ -17,10 +17,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal
 
-from ...design.catalog import class_names
 from ...metrics import RunHistory
 from ...runs import RunReader
-from ...runs.checks import RunFileError, meta_value
+from ...runs.checks import RunFileError, meta_value, recorded_class_names
 from ...runs.folder import run_status
 from ...trainer_process.protocol import Event
 from .feed import RunFeed
@@ -50,7 +49,7 @@ class Follower(RunFeed):
         self.status = self.meta.get("status", "?")
         self.state = "following" if self.status == "running" else run_status(self.meta)
         self.device_name = f"{self.meta.get('name', 'run')} on {self.meta.get('device', '?')}"
-        self.class_names = class_names(meta_value(meta, "design", "input", "dataset"))
+        self.class_names = recorded_class_names(meta)
 
     @property
     def foreign(self) -> bool:

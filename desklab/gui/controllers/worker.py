@@ -107,7 +107,7 @@ class TrainingController(RunFeed):
         self.begin()
         self.started_at = time.perf_counter()
         self.design = design.copy()
-        self.class_names = class_names(design.input.dataset)
+        self.class_names = class_names(design.input.dataset, design.input.params)
         self.run_steps = design.train.steps
         self.ended_info, self.layout, self.threads = None, None, {}
         self.run_path = new_run_path(design.name)

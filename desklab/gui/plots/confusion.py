@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...metrics.report import numbered_by_label
 from .base import Panel, _titled, layer_ticks
 from .colour_image import colour_image
 
@@ -75,15 +76,19 @@ class ConfusionPanel(Panel):
 
     def _tick_layers(self) -> None:
         """One label per class where they fit (every k-th otherwise); the rows also
-        carry the class's name when it has one (the columns' numbers say which)."""
+        carry the class's name when it has one (the columns' numbers say which), and
+        a file's numeric labels stand for the classes on both axes."""
         if not self.classes:
             return
-        names = [str(i) for i in range(self.classes)]
-        rows = names
-        if len(self.class_names) == self.classes:
-            rows = [f"{i} {name}" for i, name in enumerate(self.class_names)]
+        columns = rows = [str(i) for i in range(self.classes)]
+        names = self.class_names if len(self.class_names) == self.classes else ()
+        if numbered_by_label(names):  # a file's labels 3, 7, 9: the same on both axes
+            columns = rows = list(names)
+        elif names:
+            rows = [f"{i} {name}" for i, name in enumerate(names)]
         width = self.plot.vb.width() or self.width()
         height = self.plot.vb.height() or self.height()
         digit = 7  # px of one digit in the axes' small font
-        self.plot.getAxis("bottom").setTicks(layer_ticks(names, width, digit * len(names[-1]) + 7))
+        widest = max(len(c) for c in columns)
+        self.plot.getAxis("bottom").setTicks(layer_ticks(columns, width, digit * widest + 7))
         self.plot.getAxis("left").setTicks(layer_ticks(rows, height, 14))

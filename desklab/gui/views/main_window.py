@@ -221,7 +221,8 @@ class MainWindow(FileActions, MenuActions, RunActions, CheckActions, LayoutActio
             return
         self._replace(record.design.copy(), None)
         self.training.show_history(record.history, record.state,
-                                   class_names(record.design.input.dataset), record.device)
+                                   class_names(record.design.input.dataset,
+                                               record.design.input.params), record.device)
 
     def compare_runs(self, records: list) -> "CompareWindow":
         window = CompareWindow(self.runs, self)
