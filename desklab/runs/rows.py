@@ -15,8 +15,9 @@ import numpy as np
 
 from ..metrics import ProbeLayout, RunHistory, Snapshot
 from ..metrics.records import StepSeries
-from .checks import (RunFileError, check_snapshot_row, check_step_row, check_time_row,
-                     confusion_from_row, finding_from_row, metrics_from_row)
+from .checks import RunFileError
+from .row_checks import (check_snapshot_row, check_step_row, check_time_row,
+                         confusion_from_row, finding_from_row, metrics_from_row)
 
 LIMITS = {"steps": 50_000, "snapshots": 500, "metrics": 5_000, "findings": 5_000}
 START = {"steps": -1, "snapshots": -1, "metrics": -1, "findings": 0, "confusion": -1}
