@@ -25,8 +25,8 @@ def snapshots_in(path) -> int:
 
 
 def good_run(path: Path, name="good", steps=5) -> Path:
-    """A small, valid run: steps, two snapshots, a metrics row, its confusion counts
-    and a finding."""
+    """A small, valid run: steps, two snapshots, a metrics row, its confusion counts,
+    2-D data points with a decision grid over them, and a finding."""
     layout = ProbeLayout((LayerMeta("fc1", "dense", "relu", (8,), 40, (-1.0, 1.0), True),))
     writer = RunWriter(path, {"name": name, "source": "designed"})
     writer.record("steps", StepSeries(0, np.linspace(2, 1, steps), np.full(steps, 0.5),
@@ -36,6 +36,10 @@ def good_run(path: Path, name="good", steps=5) -> Path:
                                            np.ones((1, N_BINS + 2)), 1.0, 0.01))
     writer.record("metrics", Metrics(steps - 1, 1.0, 1.1, 0.5, 0.4, np.nan, np.nan, 0.01))
     writer.record("confusion", Confusion(steps - 1, np.array([[1, 2], [1, 1]])))  # 2 of 5
+    writer.record("points", (np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]]), np.array([0, 1, 1])))
+    writer.record("drawing", (steps - 1, {"extent": (-1.0, 2.0, -1.0, 2.0),  # a 4 x 4 grid
+                                          "label": np.eye(4, dtype=int),
+                                          "prob": np.full((4, 4), 0.75)}))
     writer.record("finding", Finding("vanishing", "fc1", 2, "small", "try relu"))
     writer.close()
     return path
@@ -52,7 +56,8 @@ def tamper(path: Path, *sql: str, args=()) -> None:
 # each: what is wrong -> SQL that makes it so. Damage to the meta or the tables makes
 # the run "unreadable" in the listing (which reads only those); damage to a row is
 # found when the run is opened.
-ROW_DAMAGE = ("stats blob", "metrics", "finding", "step loss", "confusion counts")
+ROW_DAMAGE = ("stats blob", "metrics", "finding", "step loss", "confusion counts",
+              "over_inputs row")
 RUN_DAMAGE = {
     "started is a list": ["UPDATE meta SET value='[1, 2]' WHERE key='started'"],
     "started is 1e300": ["UPDATE meta SET value='1e300' WHERE key='started'"],
@@ -82,6 +87,21 @@ RUN_DAMAGE = {
     "confusion counts negative": [  # int64 -1, 1, 1, 1: C = 2 but a count below zero
         "UPDATE confusion SET counts=x'ffffffffffffffff" + "0100000000000000" * 3 + "'"],
     "confusion counts are text": ["UPDATE confusion SET counts='abcdefgh'"],
+    "over_inputs row header not JSON": ["UPDATE over_inputs SET header='{x' WHERE "
+                                        "what='points'"],
+    "over_inputs row grid one cell short": [
+        "UPDATE over_inputs SET a=substr(a, 1, 60) WHERE what='drawing'"],
+    "over_inputs row extent reversed": [
+        "UPDATE over_inputs SET header=json_set(header, '$.extent', json('[2, -1, -1, 2]')) "
+        "WHERE what='drawing'"],
+    "over_inputs row label negative": [
+        "UPDATE over_inputs SET b=x'ffffffff' || substr(b, 5) WHERE what='points'"],
+    "over_inputs row points huge": [
+        "UPDATE over_inputs SET header=json_set(header, '$.n', 100000000) WHERE what='points'"],
+    "over_inputs is a recursive view": [
+        "DROP TABLE over_inputs",
+        "CREATE VIEW over_inputs(what, step, header, a, b) AS WITH RECURSIVE r(n) AS (SELECT "
+        "1 UNION ALL SELECT n + 1 FROM r) SELECT 'drawing', n, '{}', x'00', x'00' FROM r"],
     "confusion is a recursive view": [
         "DROP TABLE confusion",
         "CREATE VIEW confusion(step, counts) AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL "

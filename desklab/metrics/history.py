@@ -107,6 +107,9 @@ class RunHistory:
         self.first: Snapshot | None = None
         self.diverged_step: int | None = None
         self.confusion: Confusion | None = None  # the last evaluation's, classifications
+        # what the app's trainer drew over the inputs (2-D points, a 1-D regression):
+        self.data_points: tuple[np.ndarray, np.ndarray] | None = None  # (x, y)
+        self.drawing: dict | None = None  # the latest decision grid or fit curve
 
     def add_snapshot(self, snapshot: Snapshot) -> None:
         if self.layout is None:
@@ -135,13 +138,20 @@ class RunHistory:
         if self.confusion is None or confusion.step >= self.confusion.step:
             self.confusion = confusion
 
+    def _set_points(self, points: tuple[np.ndarray, np.ndarray]) -> None:
+        self.data_points = points
+
+    def _set_drawing(self, drawing: dict) -> None:
+        self.drawing = drawing
+
     def record(self, kind: str, payload, diagnose: bool = True) -> bool:
         """Add one trainer event's payload by its kind (snapshot, metrics, steps,
-        finding, confusion); True when it was a measurement. The CLI, the app's worker and the
-        side-by-side runs all route events through here."""
+        finding, confusion, points, drawing); True when it was a measurement. The CLI,
+        the app's worker and the side-by-side runs all route events through here."""
         add = {"snapshot": self.add_snapshot, "metrics": self.add_metrics,
                "steps": self.add_steps, "finding": self.add_finding,
-               "confusion": self.add_confusion}.get(kind)
+               "confusion": self.add_confusion, "points": self._set_points,
+               "drawing": self._set_drawing}.get(kind)
         if add is None:
             return False
         add(payload)

@@ -37,6 +37,7 @@ TABLES = {  # the columns each table must have (extra ones are ignored)
 OPTIONAL_TABLES = {  # added later: older files do not have them
     "time_grads": ("step", "data"),  # recurrent layers' gradient through time
     "confusion": ("step", "counts"),  # a classification's last confusion counts
+    "over_inputs": ("what", "step", "header", "a", "b"),  # data points, latest drawing
 }
 FINDING_SEVERITIES = ("error", "warning", "info")
 

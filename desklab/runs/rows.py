@@ -15,14 +15,21 @@ import numpy as np
 
 from ..metrics import ProbeLayout, RunHistory, Snapshot
 from ..metrics.records import StepSeries
-from .checks import RunFileError
+from .checks import RunFileError, _int
+from .over_inputs import unpack_drawing, unpack_points
 from .row_checks import (check_snapshot_row, check_step_row, check_time_row,
                          confusion_from_row, finding_from_row, metrics_from_row)
 
 LIMITS = {"steps": 50_000, "snapshots": 500, "metrics": 5_000, "findings": 5_000}
-START = {"steps": -1, "snapshots": -1, "metrics": -1, "findings": 0, "confusion": -1}
-BLOBS = {"snapshots": (3, 4), "time_grads": (1,), "confusion": (1,)}  # which are bytes
-TABLES = ("steps", "snapshots", "metrics", "findings", "time_grads", "confusion")
+# over_inputs: -1 nothing read, 0 the points read, s + 1 the drawing of step s read
+START = {"steps": -1, "snapshots": -1, "metrics": -1, "findings": 0, "confusion": -1,
+         "over_inputs": -1}
+NEWER = ("confusion", "over_inputs")  # keys a client from before them does not send...
+NONE_WANTED = 2 ** 62 - 1  # ...so it is sent none of those rows, which it cannot read
+BLOBS = {"snapshots": (3, 4), "time_grads": (1,), "confusion": (1,),
+         "over_inputs": (3, 4)}  # which columns are bytes
+TABLES = ("steps", "snapshots", "metrics", "findings", "time_grads", "confusion",
+          "over_inputs")
 
 
 class EventSource:
@@ -49,8 +56,9 @@ class EventSource:
 def fetch_rows(query, cur: dict, layout: ProbeLayout | None, optional: frozenset) -> dict:
     """Each table's rows after ``cur`` (``query(sql, args)`` runs one statement), at
     most `LIMITS` of each; the gradients through time of the snapshots fetched, the
-    newest confusion counts if newer than the cursor's (``optional``: which of those
-    two tables the file has)."""
+    newest confusion counts and drawing over the inputs if newer than the cursor's,
+    the data points on the first read (``optional``: which of the tables added since
+    the first format the file has)."""
     rows = {
         "steps": query("SELECT step, loss, acc, lr FROM steps WHERE step > ? ORDER BY step "
                        "LIMIT ?", (cur["steps"], LIMITS["steps"])),
@@ -61,10 +69,15 @@ def fetch_rows(query, cur: dict, layout: ProbeLayout | None, optional: frozenset
                          "LIMIT ?", (cur["metrics"], LIMITS["metrics"])),
         "findings": query("SELECT id, data FROM findings WHERE id > ? ORDER BY id LIMIT ?",
                           (cur["findings"], LIMITS["findings"])),
-        "time_grads": [], "confusion": []}
+        "time_grads": [], "confusion": [], "over_inputs": []}
     if "confusion" in optional:  # one row is kept, the last evaluation's
         rows["confusion"] = query("SELECT step, counts FROM confusion WHERE step > ? ORDER "
                                   "BY step DESC LIMIT 1", (cur["confusion"],))
+    if "over_inputs" in optional:  # 'points' sorts after 'drawing': the points first
+        rows["over_inputs"] = query(
+            "SELECT what, step, header, a, b FROM over_inputs WHERE (what = 'points' AND "
+            "? = -1) OR (what = 'drawing' AND step + 1 > ?) ORDER BY what DESC LIMIT 2",
+            (cur["over_inputs"], cur["over_inputs"]))
     if "time_grads" in optional and layout is not None and layout.time_layers and \
             rows["snapshots"]:
         last = rows["snapshots"][-1][0]
@@ -111,6 +124,15 @@ def rows_to_events(rows: dict, layout: ProbeLayout | None, after: dict | None,
     for step, blob in rows["confusion"]:
         out.append(("confusion", confusion_from_row(step, blob, source)))
         cur["confusion"] = step
+    for what, step, header, a, b in rows["over_inputs"]:
+        if what == "points":
+            out.append(("points", unpack_points(header, a, b, source)))
+            cur["over_inputs"] = max(cur["over_inputs"], 0)
+        elif what == "drawing" and _int(step) and 0 <= step < NONE_WANTED - 1:
+            out.append(("drawing", unpack_drawing(header, a, b, source)))
+            cur["over_inputs"] = max(cur["over_inputs"], step + 1)
+        else:
+            raise RunFileError(f"{source}: the row over the inputs {what!r} is malformed")
     return out, cur
 
 
@@ -137,8 +159,8 @@ def decode_rows(data, source: str) -> dict:
         out = {}
         for table in TABLES:
             blobs = BLOBS.get(table, ())
-            # an older server sends no confusion counts
-            given = data[table] if table != "confusion" or table in data else []
+            # an older server sends none of the newer tables
+            given = data[table] if table not in NEWER or table in data else []
             out[table] = [tuple(base64.b64decode(v, validate=True) if i in blobs else v
                                 for i, v in enumerate(row)) for row in given]
         return out
@@ -155,7 +177,7 @@ def valid_cursor(value) -> dict | None:
         return None
     cur = {}
     for key in START:
-        v = value.get(key, -1 if key == "confusion" else None)  # (older clients lack it)
+        v = value.get(key, NONE_WANTED if key in NEWER else None)
         if isinstance(v, bool) or not isinstance(v, int) or not -1 <= v < 2 ** 62:
             return None
         cur[key] = v

@@ -1,11 +1,12 @@
 """One run = one SQLite file: written step by step, readable while it is written.
 
 Every trainer event a `RunHistory` understands (``steps``, ``snapshot``, ``metrics``,
-``finding``; of ``confusion`` the last) is also a row here, so a run read back replays
-into the same history the live view had. The file is in WAL mode and committed after
-every probe, evaluation and finding (and at least every second for per-step rows), so
-another process can follow it live, and a writer killed with ``kill -9`` leaves
-everything up to its last commit. Standard library ``sqlite3`` and numpy only: no
+``finding``; of ``confusion`` and the app's ``drawing`` over the inputs the last, its
+``points`` once) is also a row here, so a run read back replays into the same history
+the live view had. The file is in WAL mode and committed after every probe,
+evaluation and finding (and at least every second for per-step rows), so another
+process can follow it live, and a writer killed with ``kill -9`` leaves everything up
+to its last commit. Standard library ``sqlite3`` and numpy only: no
 torch, no Qt.
 """
 
@@ -25,6 +26,7 @@ from ..metrics.records import StepSeries
 from .checks import (
     RunFileError, check_tables, layout_from_meta, meta_from_rows, open_run_db, reset_budget,
 )
+from .over_inputs import pack_drawing, pack_points
 from .rows import START, EventSource, fetch_rows, rows_to_events
 
 FORMAT = "desklab.run/1"
@@ -41,6 +43,9 @@ CREATE TABLE IF NOT EXISTS metrics (step INTEGER PRIMARY KEY, data TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS findings (id INTEGER PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS time_grads (step INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS confusion (step INTEGER PRIMARY KEY, counts BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS over_inputs (what TEXT PRIMARY KEY, step INTEGER NOT NULL,
+                                        header TEXT NOT NULL, a BLOB NOT NULL,
+                                        b BLOB NOT NULL);
 """
 
 
@@ -87,6 +92,13 @@ class RunWriter:
             self.db.execute("INSERT INTO confusion VALUES (?, ?)", (
                 payload.step, np.ascontiguousarray(payload.counts, "<i8").tobytes()))
             self.commit()
+        elif kind in ("points", "drawing"):  # the data points once, the latest drawing
+            step, packed = (0, pack_points(*payload)) if kind == "points" else (
+                payload[0], pack_drawing(payload[1]))
+            if packed is not None:
+                self.db.execute("INSERT OR REPLACE INTO over_inputs VALUES (?, ?, ?, ?, ?)",
+                                (kind, step, *packed))
+                self.commit()
         elif kind == "finding":
             self.db.execute("INSERT INTO findings (data) VALUES (?)",
                             (json.dumps(payload.as_dict()),))

@@ -65,6 +65,8 @@ class _Run:
         self.over_inputs = job.boundary and x.dim() == 2 and (x.shape[1] == 2 or one_d)
         self.x_device = x.to(trainer.device) if self.over_inputs else None
         points = (x.numpy(), trainer.data.y_train.numpy()) if self.over_inputs else None
+        if points is not None and self.writer is not None:  # a reopened run draws them
+            self._store("points", points)
         send(("started", Started(trainer.layout, trainer.device_name,
                                  trainer.model_total_params, job.run_path, self.threads,
                                  points)))
@@ -120,7 +122,10 @@ class _Run:
         from ..engine.boundary import decision_grid, fit_curve
         draw = decision_grid if self.x_device.shape[1] == 2 else fit_curve
         try:  # a diverged (NaN) model gives NaN probabilities: the panel skips them
-            self.send(("boundary", draw(self.trainer.model, self.x_device)))
+            drawing = draw(self.trainer.model, self.x_device)
+            self.send(("boundary", drawing))
+            if self.writer is not None and drawing is not None:  # the latest, replaced
+                self._store("drawing", (self.trainer.step, drawing))
         except (RuntimeError, MemoryError) as exc:  # e.g. out of device memory
             self.over_inputs = False  # the run goes on; the panel says why it stopped
             self.send(("boundary", {"error": _first_line(exc)[:200]}))

@@ -108,7 +108,8 @@ def test_fuzzed_meta_values_read_or_refuse_cleanly(tmp_path_factory, key, value,
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                    HealthCheck.function_scoped_fixture])
-@given(table=st.sampled_from(["steps", "snapshots", "metrics", "findings", "confusion"]),
+@given(table=st.sampled_from(["steps", "snapshots", "metrics", "findings", "confusion",
+                              "over_inputs"]),
        column=st.integers(0, 5),
        value=st.none() | st.integers(-2 ** 63, 2 ** 63 - 1) | st.floats() | st.text(max_size=30) |
        st.binary(max_size=400))

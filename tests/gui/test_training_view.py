@@ -255,12 +255,13 @@ def test_a_regression_shows_its_loss_alone_and_a_classification_both(window, qtb
     assert has_data(view.loss.train_acc) and has_data(view.loss.val_acc)
 
 
-def test_a_classification_of_images_shows_its_confusion_matrix(window, qtbot):
+def test_a_classification_of_images_shows_its_confusion_matrix(window, qtbot, tmp_path):
     """8x8 digits are not 2-D points: the boundary's cell held a hint only. It shows
     the validation confusion matrix now, each row one class's examples; 2-D points keep
     the decision boundary; a regression of one input draws the network's curve through
-    the data; a reopened regression (no curve recorded) gives the cell to the findings,
-    a classification reopened from its run file shows its last matrix again."""
+    the data; reopened from its run file, a classification shows its last matrix
+    again, the regression its points and curve; a regression of three inputs gives the
+    cell to the findings."""
     from desklab.engine import make_dataset
     from desklab.lessons import get_preset
     view = window.training
@@ -309,8 +310,18 @@ def test_a_classification_of_images_shows_its_confusion_matrix(window, qtbot):
     mse, val_loss = np.mean((on_curve - y[:, 0]) ** 2), view.controller.history.metric(
         "val_loss")[-1]  # the engine's, on the held-out points: the same distribution
     assert 0.5 < mse / val_loss < 2.0, (mse, val_loss)
-    history = view.controller.history
-    view.show_history(history)  # reopened from the store: no points, no curve recorded
+    live = view.boundary.curve.getData()[1], len(view.boundary.points.data)
+    window.reopen_run(stored_record(view.controller.run_path))  # points and curve recorded
+    view.redraw(everything=True)
+    assert view.boundary_cell.currentWidget() is view.boundary
+    np.testing.assert_array_equal(view.boundary.curve.getData()[1], live[0])
+    assert len(view.boundary.points.data) == live[1]
+    wide = sine.copy()  # a regression of three inputs: nothing to draw over them
+    path = tmp_path / "wide.csv"
+    path.write_text("a,b,c,y\n" + "\n".join(f"{i % 7},{i % 5},{i % 3},{i * 0.01:.2f}"
+                                              for i in range(60)))
+    wide.input = InputSpec("file", {"path": str(path)})
+    run(wide)
     view.redraw(everything=True)
     qtbot.wait(50)  # laid out again
     assert not view.boundary_cell.isVisible()  # no hint in its place: the findings take it

@@ -172,9 +172,10 @@ def test_tokens_ids_bounds_and_a_store_never_written(tmp_path, stop_all):
             for p in tmp_path.iterdir()} == digest
 
 
-def test_confusion_counts_come_through_and_an_older_client_is_served(tmp_path, stop_all):
-    """A classification's last confusion counts arrive equal to the file's, once; a
-    client from before them (its cursor has no "confusion") is still served, and a
+def test_the_newer_rows_come_through_and_an_older_client_is_served(tmp_path, stop_all):
+    """A classification's last confusion counts, the data points and the latest
+    decision grid arrive equal to what was written, once; a client from before them
+    (its cursor lacks their keys) is served without them (it cannot read them), and a
     piece from a server from before them still reads."""
     good_run(tmp_path / "good.desklab-run")
     port = free_port()
@@ -186,21 +187,32 @@ def test_confusion_counts_come_through_and_an_older_client_is_served(tmp_path, s
     (remote,) = [p for k, p in events if k == "confusion"]
     reader = RunReader(tmp_path / "good.desklab-run")
     try:
-        local = reader.history().confusion
+        history = reader.history()
     finally:
         reader.close()
+    local = history.confusion
     assert remote.step == local.step == 4  # good_run's: [[1, 2], [1, 1]] at its last step
     np.testing.assert_array_equal(remote.counts, [[1, 2], [1, 1]])
     np.testing.assert_array_equal(local.counts, [[1, 2], [1, 1]])
+    (points,) = [p for k, p in events if k == "points"]
+    (drawing,) = [p for k, p in events if k == "drawing"]
+    for x, y in (points, history.data_points):  # as good_run wrote them
+        np.testing.assert_array_equal(x, [[0, 1], [1, 0], [0.5, 0.5]])
+        np.testing.assert_array_equal(y, [0, 1, 1])
+    for grid in (drawing, history.drawing):
+        assert grid["extent"] == (-1.0, 2.0, -1.0, 2.0)
+        np.testing.assert_array_equal(grid["label"], np.eye(4))
+        np.testing.assert_array_equal(grid["prob"], np.full((4, 4), 0.75))
     assert not run.events(cursor)[0]  # not sent again
-    older = {k: v for k, v in START.items() if k != "confusion"}
+    older = {k: v for k, v in START.items() if k not in ("confusion", "over_inputs")}
     status, body = _get(f"{url}/api/runs/{run_id}/rows?after="
                         f"{urllib.parse.quote(json.dumps(older))}", TOKEN)
     assert status == 200, body
     rows = json.loads(body)["rows"]
-    assert len(rows["confusion"]) == 1 and len(rows["snapshots"]) == 2
-    del rows["confusion"]  # as a server from before them sends it
-    assert decode_rows(rows, "older")["confusion"] == []
+    assert len(rows["snapshots"]) == 2 and not rows["confusion"] and not rows["over_inputs"]
+    del rows["confusion"], rows["over_inputs"]  # as a server from before them sends it
+    decoded = decode_rows(rows, "older")
+    assert decoded["confusion"] == decoded["over_inputs"] == []
 
 
 def test_listening_beyond_this_machine_warns(tmp_path, stop_all):

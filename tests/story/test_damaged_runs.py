@@ -2,7 +2,7 @@
 ``started`` a list) and one whose meta table is a recursive view in the runs folder,
 the real app starts, lists the good run and both bad ones as unreadable, and opening
 a bad one says why in a dialog instead of failing; the good one opens with its
-recorded confusion matrix. Real X input, read through the UI map."""
+recorded decision boundary. Real X input, read through the UI map."""
 
 from __future__ import annotations
 
@@ -49,12 +49,13 @@ def test_the_app_starts_and_lists_the_rest(xserver, tmp_path, monkeypatch):
         status = app.wait(lambda m: m["train_status"] if "step 20/" in m["train_status"]
                           else None, 10, "the good run shown")
         assert status.startswith("finished"), status
-        # its last confusion counts were recorded ([[1, 2], [1, 1]]: 2 of 5 right), so
-        # the reopened run shows the matrix, not the findings in its cell
-        plots = app.wait(lambda m: m["plots"] if "confusionPlot" in m["plots"] else None,
-                         5, "the confusion matrix")
-        (matrix,) = plots["confusionPlot"]["plots"]
-        assert matrix["title"].startswith("Confusion matrix, step 19"), matrix
-        assert "40.0% on the diagonal" in matrix["title"], matrix
+        # its 2-D points and last decision grid were recorded (over x, y in -1..2), so
+        # the opened run shows its boundary, not the findings in that cell
+        shown = app.wait(lambda m: m["plots"].get("boundaryPlot"), 5, "the boundary")
+        assert not shown["hint"] and shown["fits"], shown
+        (boundary,) = shown["plots"]
+        assert boundary["title"] == "Decision boundary", boundary
+        assert boundary["x"][0] <= -1 and boundary["x"][1] >= 2, boundary
+        assert boundary["y"][0] <= -1 and boundary["y"][1] >= 2, boundary
     finally:
         app.kill()

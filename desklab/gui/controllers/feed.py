@@ -49,6 +49,17 @@ class RunFeed(QObject):
         self.state = state
         if history is not None:  # a finished run's: its length is what it recorded
             self.step = self.run_steps = steps_taken(history)
+            self.take_drawing()
+
+    def take_drawing(self) -> None:
+        """A recorded run's data points and latest drawing over them, from its history
+        (the app's own run has them from its trainer process instead)."""
+        history = self.history
+        if history.data_points is not None and self.data_points is None:
+            self.data_points = history.data_points
+        if history.drawing is not None and self.boundary is not history.drawing:
+            self.boundary = history.drawing
+            self.dirty = True
 
     def begin(self, history: RunHistory | None = None) -> None:
         """Forget the last run: a fresh (or given) history, counters at zero."""

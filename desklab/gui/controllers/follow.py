@@ -64,6 +64,7 @@ class Follower(RunFeed):
             self.history.layout = layout
         self.feed([Event(kind, getattr(payload, "step", 0), payload)
                    for kind, payload in stored])
+        self.take_drawing()
         if any(kind == "snapshot" for kind, _ in stored):
             self.newest_written = (cursor or {}).get("written")
         self.run_steps = self.step

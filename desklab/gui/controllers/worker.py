@@ -224,6 +224,8 @@ class TrainingController(RunFeed):
                 if message[1] is not None:
                     self.boundary = message[1]
                     self.dirty = True
+                    if "error" not in message[1]:
+                        self.history.record("drawing", message[1])
             elif tag == "started":
                 self._started(message[1])
             elif tag == "ready":
@@ -243,6 +245,8 @@ class TrainingController(RunFeed):
         self.total_params = started.total_params
         self.threads = started.threads
         self.data_points = started.data_points
+        if started.data_points is not None:  # kept with the run (the Runs list's Open)
+            self.history.record("points", started.data_points)
         self._set_state("running")
 
     def _done(self, ended: Ended) -> None:

@@ -95,6 +95,7 @@ class TrainingView(RunControls, QWidget):
         self.timer.timeout.connect(self.redraw)
         self.timer.start()
         self._layout, self._unlaid = None, set()  # the run's layout; panels not yet given it
+        self._cell = False  # the sixth cell's panel (None: the findings'); False: unset
         self._last_diagnosis = 0.0
         self._stale: set[int] = set()  # panels with data newer than they show
         self._next_panel = 0
@@ -133,6 +134,7 @@ class TrainingView(RunControls, QWidget):
         if feed is not self.controller:
             self._connect(feed)
         self._layout, self._unlaid = None, set()
+        self._cell = False  # chosen again at the feed's first redraw
         for p in self.panels:
             p.reset()
         self._points = feed.data_points
@@ -153,10 +155,8 @@ class TrainingView(RunControls, QWidget):
     def shown_panels(self) -> list:
         """The panels on screen: the boundary panel or, in its cell for a recurrent run,
         the gradient through time (the figure sheet and the UI map take these)."""
-        shown = self.boundary_cell.currentWidget() if self.boundary_cell.isVisibleTo(self) \
-            else None
         cell = (self.boundary, self.through_time, self.confusion)
-        return [p for p in self.panels if p not in cell or p is shown]
+        return [p for p in self.panels if p not in cell or p is self._cell]
 
     def _cell_panel(self, history):
         """The boundary cell's panel: a recurrent net's gradient through time, 2-D points'
@@ -172,12 +172,14 @@ class TrainingView(RunControls, QWidget):
         if history.confusion is not None or (  # else nothing is counted:
                 design is not None and design.output.task == "classes"
                 and 2 <= classes <= MAX_CONFUSION_CLASSES):
-            self.confusion.set_class_names(self.feed.class_names)
             return self.confusion
         return None
 
     def _show_cell(self, panel) -> None:
         """Put ``panel`` in the boundary cell, or give the cell to the findings (None)."""
+        self._cell = panel
+        if panel is self.confusion:
+            self.confusion.set_class_names(self.feed.class_names)
         self.grid.removeWidget(self.findings)
         if panel is None:
             self.boundary_cell.hide()
@@ -236,13 +238,13 @@ class TrainingView(RunControls, QWidget):
             self._last_diagnosis = start
             c.diagnose()
         history = c.history
-        if history.layout is not None and history.layout is not self._layout:
+        new_run = history.layout is not None and history.layout is not self._layout
+        if new_run:
             self._layout = history.layout  # each panel takes it on its own turn below:
             self._unlaid = set(range(len(self.panels)))  # 50 layers' items, 5-15 ms a panel
-            self._show_cell(self._cell_panel(history))
-        elif history.confusion is not None and self._layout is not None and \
-                self.boundary_cell.isHidden():  # a followed run's first evaluation came
-            self._show_cell(self._cell_panel(history))
+        cell = self._cell_panel(history) if self._layout is not None else None
+        if new_run or cell is not self._cell:  # (a followed run's points or first
+            self._show_cell(cell)  # evaluation may come after its layout)
         order = sorted(self._stale, key=lambda i: (i - self._next_panel) % len(self.panels))
         cost = 0.0
         planned = c.run_steps if c.running else 0
