@@ -316,6 +316,30 @@ def test_a_classification_of_images_shows_its_confusion_matrix(window, qtbot, tm
     assert view.boundary_cell.currentWidget() is view.boundary
     np.testing.assert_array_equal(view.boundary.curve.getData()[1], live[0])
     assert len(view.boundary.points.data) == live[1]
+    plane = sine.copy()  # a regression of two inputs: the output over the plane
+    path = tmp_path / "plane.csv"
+    rng = np.random.default_rng(0)
+    xy = rng.uniform(-1, 1, (300, 2))
+    target = xy[:, 0] + 2 * xy[:, 1]  # not symmetric: a transposed surface would show
+    path.write_text("a,b,y\n" + "\n".join(f"{a:.4f},{b:.4f},{t:.4f}"
+                                          for (a, b), t in zip(xy, target)))
+    plane.input = InputSpec("file", {"path": str(path)})
+    plane.train.lr = 0.01
+    assert run(plane) is view.boundary  # (it raised: class colours for float targets)
+    assert view.boundary.surface_bar.isVisible() and view.boundary.image.image is None
+    lo, hi = view.boundary.surface_bar.levels()
+    x, y = view.controller.data_points  # the training split, inputs standardised
+    assert (np.abs(y - target[None, :]).min(1) < 1e-3).all()  # the file's targets, as is
+    assert (lo, hi) == pytest.approx((y.min(), y.max()))
+    surface = view.boundary.surface.image  # (G, G), rows along the second input
+    (x0, y0), (w, h) = view.boundary.surface.mapRectToParent(
+        view.boundary.surface.boundingRect()).topLeft().toTuple(), \
+        view.boundary.surface.mapRectToParent(view.boundary.surface.boundingRect()).size(
+            ).toTuple()
+    g = len(surface)
+    cols = np.clip(((x[:, 0] - x0) / w * g).astype(int), 0, g - 1)
+    rows = np.clip(((x[:, 1] - y0) / h * g).astype(int), 0, g - 1)
+    assert np.corrcoef(surface[rows, cols], y[:, 0])[0, 1] > 0.9  # where each point lies
     wide = sine.copy()  # a regression of three inputs: nothing to draw over them
     path = tmp_path / "wide.csv"
     path.write_text("a,b,c,y\n" + "\n".join(f"{i % 7},{i % 5},{i % 3},{i * 0.01:.2f}"
