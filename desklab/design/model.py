@@ -144,7 +144,7 @@ class TrainConfig:
     grad_clip: float = 0.0  # max global grad norm; 0 = off
     schedule: str = "constant"  # constant | step | cosine
     early_stopping: int = 0  # patience in evaluations; 0 = off
-    probe_every: int = 10  # probe layers every K steps; 0 = off
+    probe_every: int = 10  # probe layers every K steps and at the last; 0 = off
     eval_every: int = 50  # train / val metrics every N steps
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | mps

@@ -147,7 +147,10 @@ class Trainer(RunCommands):
                 step = self.step
                 if self.before_step is not None:
                     self.before_step(step)
-                probe = forced or (cfg.probe_every > 0 and step % cfg.probe_every == 0)
+                # every probe_every-th step and the last: the plots' "now" ends on the
+                # network the run ended with (a 150-step run probed every 50 ended on 100)
+                probe = forced or (cfg.probe_every > 0 and (step % cfg.probe_every == 0
+                                                            or step == cfg.steps - 1))
                 with self.step_guard():
                     x, y = next(batches)
                     x = self.data.train_batch(x)

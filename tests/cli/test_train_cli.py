@@ -33,7 +33,8 @@ def test_train_report_csv_and_weights(tmp_path, capsys):
     assert [l["name"] for l in report["layers"]][-1] == "head"
     assert report["findings"] == []
     rows = list(csv.DictReader(csv_path.open()))
-    assert len(rows) == 6 * 9 and rows[0]["step"] == "0" and rows[-1]["layer"] == "head"
+    assert len(rows) == 7 * 9 and rows[0]["step"] == "0" and rows[-1]["layer"] == "head"
+    assert rows[-1]["step"] == "119"  # every 20th step and the last
     state = load_weights(weights)
     model = build(get_preset("bench-mlp"))
     model.load_state_dict(state, strict=True)

@@ -126,7 +126,7 @@ def test_tensorboard_reader_reads_scalars_and_histograms(tmp_path, capsys):
     report = json.loads((tmp_path / "r.json").read_text())
     assert losses == pytest.approx(report["evaluations"]["loss"], rel=1e-6)
     hist = acc.Histograms("activations/conv1")
-    assert len(hist) == 6 and hist[0].histogram_value.num > 0
+    assert len(hist) == 7 and hist[0].histogram_value.num > 0  # steps 0, 10 .. 50 and 59
 
 
 def test_every_export_from_the_app(window, qtbot, tmp_path):
@@ -148,7 +148,7 @@ def test_every_export_from_the_app(window, qtbot, tmp_path):
     assert report["format"] == "desklab.report/1" and report["history"]["step"][-1] == 59
     assert ex.csv(tmp_path / "s.csv")
     rows = (tmp_path / "s.csv").read_text().splitlines()
-    assert len(rows) == 1 + 6 * 11  # header + 6 snapshots x (10 layers + head)
+    assert len(rows) == 1 + 7 * 11  # header + 7 snapshots (0, 10 .. 50, 59) x 11 layers
     assert ex.tensorboard(tmp_path / "tb")
     assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
     assert ex.figure_sheet(tmp_path / "sheet.png")

@@ -33,7 +33,7 @@ def collect(trainer):
 def test_events_and_probe_schedule():
     events = collect(Trainer(small()))
     snaps = [e.payload for e in events if e.kind == "snapshot"]
-    assert [s.step for s in snaps] == list(range(0, 60, 5))
+    assert [s.step for s in snaps] == [*range(0, 60, 5), 59]  # and the last step
     metrics = [e.payload for e in events if e.kind == "metrics"]
     assert [m.step for m in metrics] == [20, 40, 60]
     assert events[-1].kind == "ended" and events[-1].payload == "finished"
@@ -268,7 +268,7 @@ def test_interleaved_runs_and_previews_keep_their_own_dropout_streams():
             probe_at_init(get_preset("cnn-digits"), max_batch=16)  # reseeds, has dropout
     for k in range(2):
         got = snapshots(mixed[k])
-        assert len(got) == len(solo[k]) == 8
+        assert len(got) == len(solo[k]) == 9  # every 5th step and the last
         for a, b in zip(solo[k], got):
             assert np.array_equal(a, b)
     assert not np.array_equal(solo[0][-1], solo[1][-1])  # the seeds do differ

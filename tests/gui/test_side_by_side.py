@@ -153,7 +153,7 @@ def test_recurrent_runs_side_by_side_overlay_their_gradient_through_time(qtbot):
         x, y = item.xData, item.yData
         np.testing.assert_array_equal(x, np.arange(1, 13))
         np.testing.assert_array_equal(y, record.history.latest.time_grad[0])
-    assert compare.shown_steps == [20, 20]  # opened at the end: live, not at step 0
+    assert compare.shown_steps == [29, 29]  # opened at the end (the last step's probe)
     compare.slider.setValue(0)
     np.testing.assert_array_equal(compare.lines[1]["depth"].yData,
                                   records[1].history.first.time_grad[0])

@@ -106,6 +106,6 @@ def test_lstm_by_dragging_and_training(xserver, tmp_path, monkeypatch):
     history = RunReader(run).history()
     assert history.layout.time_layers == [0] and history.layout.layers[0].kind == "lstm"
     steps = history.time_grads.steps
-    assert list(steps) == list(range(0, 200, 10)), steps  # every probe, through time
+    assert list(steps) == [*range(0, 200, 10), 199], steps  # every probe, and the last
     grads = history.time_grads.values[:, 0]
-    assert grads.shape == (20, 100) and np.isfinite(grads).all() and (grads > 0).all()
+    assert grads.shape == (21, 100) and np.isfinite(grads).all() and (grads > 0).all()
