@@ -196,8 +196,12 @@ def test_load_data_in_the_app(window, tmp_path):
     path = moons_csv(tmp_path / "m.csv", label_first=True)
     assert csv_columns(str(path)) == ["kind", "x1", "x2"]
     assert window.load_data_file(str(path), "kind")
+    assert window.statusBar().currentMessage() == (
+        "200 examples of shape 2, 2 classes (down, up)")  # the file's labels, class 0 first
     design = window.doc.design
     assert design.input.dataset == "file" and design.input.shape == (2,)
+    output = window.network.tree.item_for(("output",))  # which output is which class
+    assert output.toolTip(0) == "Classes: 0 down, 1 up"
     assert window.doc.analysis.ok and design.output_size() == 2
     window.act_undo.trigger()
     assert window.doc.design.input.dataset == "spiral"

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...design import DATASETS, LAYER_KINDS, LayerSpec, fmt_shape
+from ...design.catalog import class_names
 from ...design.edit import insert_layer, move_layers
 from .cards import ROLE_BADGE, ROLE_KIND, ROLE_LINES, ROLE_PATH, CardDelegate, layer_summary
 from ..controllers.document import DesignDocument
@@ -27,6 +28,7 @@ from .palette import KIND_MIME, kind_icon
 
 PATHS_MIME = "application/x-desklab-layer-paths"
 INTO_BLOCK_MARGIN = 0.25  # the middle half of a residual card drops into the block
+MAX_LISTED = 20  # class names in the output card's tooltip
 
 
 class NetworkEditor(QTreeWidget):
@@ -98,6 +100,12 @@ class NetworkEditor(QTreeWidget):
              f"{'cross-entropy' if design.output.task == 'classes' else 'MSE'}"],
             [p.message for p in analysis.problems if p.path == ("output",)]))
         out.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDropEnabled)
+        names = class_names(design.input.dataset, design.input.params) \
+            if design.output.task == "classes" else ()
+        if names:  # which output is which class (the confusion matrix's rows say so too)
+            out.setToolTip(0, "Classes: " + ", ".join(
+                f"{i} {name}" for i, name in enumerate(names[:MAX_LISTED])) +
+                (", …" if len(names) > MAX_LISTED else ""))
         self.addTopLevelItem(out)
         self._syncing = False
         self.sync_selection()

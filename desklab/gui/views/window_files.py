@@ -138,10 +138,12 @@ class FileActions:
             d.input.params = {"path": str(path), "label": label}
             d.output.task, d.output.size = info.task, None
         self.doc.edit("Load data", use)
-        self.statusBar().showMessage(
-            f"{info.samples} examples of shape {'x'.join(map(str, info.shape))}, "
-            f"{info.classes if info.task == 'classes' else 'regression'}"
-            f"{' classes' if info.task == 'classes' else ''}", 6000)
+        what = "regression" if info.task != "classes" else f"{info.classes} classes"
+        if info.class_names:  # the file's own labels: "3 classes (cat, dog, eel)"
+            names = ", ".join(info.class_names[:6]) + (", …" if info.classes > 6 else "")
+            what += f" ({names})"
+        self.statusBar().showMessage(f"{info.samples} examples of shape "
+                                     f"{'x'.join(map(str, info.shape))}, {what}", 8000)
         return True
 
     def save(self) -> bool:
