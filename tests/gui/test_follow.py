@@ -113,6 +113,10 @@ def test_a_followed_classification_shows_its_matrix_from_its_first_evaluation(
                 timeout=3000)  # (ticks are laid out once painted)
             (matrix,) = view.confusion.shown()["plots"]
             assert matrix["title"].startswith(f"Confusion matrix, step {step}"), matrix
+        # the app's report is of its own runs; a followed one's says where it is written
+        assert not window.exporter.report(tmp_path / "r.json")
+        assert "desklab runs show RUN --json" in window.errors[-1]
+        assert not (tmp_path / "r.json").exists()
     finally:
         writer.close()
         window.stop_following()

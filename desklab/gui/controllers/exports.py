@@ -69,7 +69,12 @@ class Exporter:
     def report(self, path: Path) -> bool:
         from ...metrics.report import to_json, train_report
         c = self.window.training.controller
-        if self.window.training.feed is not c or c.ended_info is None:
+        if self.window.training.feed is not c:  # a reopened or followed run
+            self.window.show_error("Nothing to export", "This is the report of a run trained "
+                                   "here, once it has ended. A recorded run's report: "
+                                   "desklab runs show RUN --json PATH.")
+            return False
+        if c.ended_info is None:
             self.window.show_error("Nothing to export", "Train first: the report is that of "
                                    "a run trained here, once it has ended.")
             return False
