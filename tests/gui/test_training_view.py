@@ -289,7 +289,8 @@ def test_a_classification_of_images_shows_its_confusion_matrix(window, qtbot, tm
     title = view.confusion.shown()["plots"][0]["title"]
     assert f"{accuracy:.1%} on the diagonal" in title
     from desklab.gui.controllers.runs import stored_record
-    window.reopen_run(stored_record(view.controller.run_path))  # from the run file
+    stored_path = view.controller.run_path
+    window.reopen_run(stored_record(stored_path))  # from the run file
     view.redraw(everything=True)
     assert view.boundary_cell.currentWidget() is view.confusion
     assert view.confusion.isVisibleTo(window) and view.confusion.shown()["plots"][0][
@@ -297,6 +298,14 @@ def test_a_classification_of_images_shows_its_confusion_matrix(window, qtbot, tm
     np.testing.assert_array_equal(view.confusion.image.image, shares)
     status = view.panel.status.text()  # its own length and device (it said "step 0/0")
     assert status.startswith("finished · step 40/40 · ") and status.endswith(" · cpu"), status
+    from desklab.runs import RunReader
+    reader = RunReader(stored_path)
+    recorded = reader.meta["steps_per_second"]  # its loop's speed (it said "0 steps/s")
+    reader.close()
+    assert f" · {recorded:.0f} steps/s · " in status, (status, recorded)
+    window.reopen_run(window.runs.records[-1])  # this session's Runs list ▸ Open: the same
+    view.redraw(everything=True)
+    assert view.panel.status.text() == status
     assert run(points) is view.boundary and view.boundary_cell.isVisible()  # (its counts
     # are recorded too: the run reopened, with no points, shows them)
     from desklab.design import InputSpec, OutputSpec

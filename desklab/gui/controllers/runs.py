@@ -26,6 +26,7 @@ class RunRecord:
     steps: int = 0
     number: int = 0
     extra: dict = field(default_factory=dict)
+    steps_per_second: float = 0.0  # its training loop's average speed (0: not known)
 
     def summary(self) -> str:
         """One line for the run list: design, settings, final metrics."""
@@ -157,7 +158,10 @@ def stored_record(path) -> RunRecord:
     design = design_from_dict(meta["design"]) if meta.get("design") else \
         NetworkDesign(name=info.name)
     weights = weights_path_of(path)
+    speed = meta.get("steps_per_second")
     return RunRecord(info.name, design, history, info.status, meta.get("device", ""),
                      info.steps, extra={"source": info.source, "path": str(path),
                                         "weights_path": str(weights) if weights.is_file()
-                                        else None})
+                                        else None},
+                     steps_per_second=float(speed) if isinstance(speed, (int, float)) and
+                     math.isfinite(speed) and speed > 0 else 0.0)

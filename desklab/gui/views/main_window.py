@@ -210,10 +210,13 @@ class MainWindow(FileActions, MenuActions, RunActions, CheckActions, LayoutActio
         c = self.training.controller
         if c.design is None:
             return
-        weights = c.ended_info.weights_path if c.ended_info is not None else None
+        ended = c.ended_info
+        weights = ended.weights_path if ended is not None else None
+        speed = ended.step / ended.train_seconds if ended and ended.train_seconds > 0 else 0.0
         self.runs.add(RunRecord(c.design.name, c.design, c.history, state, c.device_name,
                                 c.step, extra={"weights_path": weights,
-                                               "path": str(c.run_path)}))
+                                               "path": str(c.run_path)},
+                                steps_per_second=speed))
 
     def reopen_run(self, record: RunRecord) -> None:
         """Show a past run's plots again and put its design in the editor."""
@@ -222,7 +225,8 @@ class MainWindow(FileActions, MenuActions, RunActions, CheckActions, LayoutActio
         self._replace(record.design.copy(), None)
         self.training.show_history(record.history, record.state,
                                    class_names(record.design.input.dataset,
-                                               record.design.input.params), record.device)
+                                               record.design.input.params), record.device,
+                                   record.steps_per_second)
 
     def compare_runs(self, records: list) -> "CompareWindow":
         window = CompareWindow(self.runs, self)

@@ -145,11 +145,11 @@ class TrainingView(RunControls, QWidget):
         self.redraw(everything=True)
 
     def show_history(self, history, state: str = "finished", class_names=(),
-                     device: str = "") -> None:
+                     device: str = "", steps_per_second: float = 0.0) -> None:
         """Show a finished run's measurements (the run list's Open)."""
         self.stop_and_reset()
         feed = RunFeed(self, history, state, tuple(class_names))
-        feed.device_name = device
+        feed.device_name, feed.steps_per_second = device, steps_per_second
         self.show_feed(feed)
 
     def shown_panels(self) -> list:
