@@ -19,14 +19,15 @@ from pathlib import Path
 
 
 from ..design.catalog import class_names
+from ..design.datafile import MAX_CLASSES
 from ..errors import DeskLabError
 from ..metrics import LayerMeta, ProbeLayout
-from ..metrics.report import MAX_CONFUSION_CLASSES
 
 QUERY_BUDGET_S = 30.0  # the most one read may take: a crafted file must not hang us
 MAX_LAYERS = 100_000  # probe points a layout may name
 MAX_T = 100_000  # time steps a recurrent layer's layout entry may name
 LATEST_TIME = 1e11  # seconds since 1970 (year 5138): later stamps are damage
+MAX_CLASS_NAMES = MAX_CLASSES  # a file's classes, each may be named by its label
 TABLES = {  # the columns each table must have (extra ones are ignored)
     "meta": ("key", "value"),
     "steps": ("step", "loss", "acc", "lr"),
@@ -128,7 +129,8 @@ def _time(v) -> bool:
     return _number(v) and 0 <= v < LATEST_TIME
 
 
-def _int(v) -> bool:
+def is_int(v) -> bool:
+    """A whole number (not a bool, which Python counts as one)."""
     return isinstance(v, int) and not isinstance(v, bool)
 
 
@@ -143,22 +145,24 @@ META_CHECKS = {
     "model": (lambda v: isinstance(v, str), "text"),
     "started": (_time, "a time"),
     "ended": (lambda v: v is None or _time(v), "a time"),
-    "pid": (lambda v: v is None or (_int(v) and 0 < v < 2 ** 31), "a process id"),
-    "total_params": (lambda v: _int(v) and v >= 0, "a count"),
-    "every": (lambda v: _int(v) and v >= 1, "a count"),
-    "seed": (lambda v: v is None or _int(v), "a whole number"),
-    "rank": (lambda v: v is None or _int(v), "a whole number"),
+    "pid": (lambda v: v is None or (is_int(v) and 0 < v < 2 ** 31), "a process id"),
+    "total_params": (lambda v: is_int(v) and v >= 0, "a count"),
+    "every": (lambda v: is_int(v) and v >= 1, "a count"),
+    "seed": (lambda v: v is None or is_int(v), "a whole number"),
+    "rank": (lambda v: v is None or is_int(v), "a whole number"),
     "busy_other_cores": (_number, "a number"),
     "design": (lambda v: v is None or isinstance(v, dict), "a design"),
     "optimizer": (lambda v: v is None or isinstance(v, dict), "an optimizer"),
     "threads": (lambda v: v is None or isinstance(v, dict), "a thread record"),
     "layout": (lambda v: isinstance(v, list), "a list of layers"),
-    "class_names": (lambda v: isinstance(v, list) and len(v) <= MAX_CONFUSION_CLASSES and all(
+    "class_names": (lambda v: isinstance(v, list) and len(v) <= MAX_CLASS_NAMES and all(
         isinstance(n, str) and len(n) <= 100 for n in v), "a list of class names"),
 }
 
 
-def _json(text, path: Path, where: str):
+def parse_json(text, path: Path, where: str):
+    """``text`` parsed, or a `RunFileError` saying what in ``path`` (``where``) is not
+    JSON (too deep a nesting included)."""
     if not isinstance(text, (str, bytes)):
         raise RunFileError(f"{path}: {where} is not JSON text")
     try:
@@ -193,11 +197,11 @@ def meta_from_rows(rows, path: Path) -> dict:
     for key, value in rows:
         if not isinstance(key, str):
             raise RunFileError(f"{path}: a meta key is not text")
-        meta[key] = _json(value, path, f"meta {key!r}")
+        meta[key] = parse_json(value, path, f"meta {key!r}")
     for key, (ok, what) in META_CHECKS.items():
         if key in meta and not ok(meta[key]):
             raise RunFileError(f"{path}: meta {key!r} should be {what}, not "
-                               f"{_preview(meta[key])}")
+                               f"{preview(meta[key])}")
     return meta
 
 
@@ -210,11 +214,11 @@ def layout_from_meta(layers: list, path: Path) -> ProbeLayout:
             lo, hi = m["hist_range"]
             shape = tuple(m["out_shape"])
             ok = (isinstance(m["name"], str) and isinstance(m["kind"], str)
-                  and isinstance(m["activation"], str) and _int(m["params"])
+                  and isinstance(m["activation"], str) and is_int(m["params"])
                   and isinstance(m["has_weight"], bool) and isinstance(m.get("init", ""), str)
                   and _number(lo) and _number(hi) and lo < hi
-                  and all(_int(d) or d is None for d in shape)
-                  and _int(m.get("time_steps", 0)) and 0 <= m.get("time_steps", 0) <= MAX_T)
+                  and all(is_int(d) or d is None for d in shape)
+                  and is_int(m.get("time_steps", 0)) and 0 <= m.get("time_steps", 0) <= MAX_T)
         except (KeyError, TypeError, ValueError):
             ok = False
         if not ok:
@@ -225,6 +229,7 @@ def layout_from_meta(layers: list, path: Path) -> ProbeLayout:
     return ProbeLayout(tuple(out))
 
 
-def _preview(value) -> str:
+def preview(value) -> str:
+    """A stored value as a message shows it: its repr, cut to 40 characters."""
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .checks import RunFileError, _int
+from .checks import RunFileError, is_int
 
 MAX_POINTS = 1500  # points kept (the boundary panel draws at most this many)
 MAX_GRID = 200  # a decision grid's side (the trainer draws 80)
@@ -39,7 +39,7 @@ def unpack_points(header, a, b, path: Path | str) -> tuple[np.ndarray, np.ndarra
     """The stored points: x (n, dims) float32, y (n,) int64 classes or (n, 1) targets."""
     h = _header(header, path, "the data points")
     n, dims, labels = h.get("n"), h.get("dims"), h.get("labels")
-    if not (_int(n) and 1 <= n <= MAX_POINTS and dims in (1, 2)
+    if not (is_int(n) and 1 <= n <= MAX_POINTS and dims in (1, 2)
             and labels in ("classes", "targets") and _sizes(a, b, n * dims * 4, n * 4)):
         raise RunFileError(f"{path}: the data points are malformed")
     x = np.frombuffer(a, "<f4").reshape(n, dims).copy()
@@ -75,11 +75,11 @@ def unpack_drawing(header, a, b, path: Path | str) -> dict:
     h = _header(header, path, "the drawing over the inputs")
     if h.get("kind") == "curve":
         p = h.get("points")
-        if not (_int(p) and 2 <= p <= MAX_CURVE and _sizes(a, b, p * 4, p * 4)):
+        if not (is_int(p) and 2 <= p <= MAX_CURVE and _sizes(a, b, p * 4, p * 4)):
             raise RunFileError(f"{path}: the fit curve is malformed")
         return {"curve": (np.frombuffer(a, "<f4").copy(), np.frombuffer(b, "<f4").copy())}
     g, extent = h.get("grid"), h.get("extent")
-    if not (h.get("kind") == "grid" and _int(g) and 2 <= g <= MAX_GRID
+    if not (h.get("kind") == "grid" and is_int(g) and 2 <= g <= MAX_GRID
             and isinstance(extent, list) and len(extent) == 4
             and all(isinstance(v, (int, float)) and math.isfinite(v) for v in extent)
             and extent[0] < extent[1] and extent[2] < extent[3]

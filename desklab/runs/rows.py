@@ -15,7 +15,7 @@ import numpy as np
 
 from ..metrics import ProbeLayout, RunHistory, Snapshot
 from ..metrics.records import StepSeries
-from .checks import RunFileError, _int
+from .checks import RunFileError, is_int
 from .over_inputs import unpack_drawing, unpack_points
 from .row_checks import (check_snapshot_row, check_step_row, check_time_row,
                          confusion_from_row, finding_from_row, metrics_from_row)
@@ -128,7 +128,7 @@ def rows_to_events(rows: dict, layout: ProbeLayout | None, after: dict | None,
         if what == "points":
             out.append(("points", unpack_points(header, a, b, source)))
             cur["over_inputs"] = max(cur["over_inputs"], 0)
-        elif what == "drawing" and _int(step) and 0 <= step < NONE_WANTED - 1:
+        elif what == "drawing" and is_int(step) and 0 <= step < NONE_WANTED - 1:
             out.append(("drawing", unpack_drawing(header, a, b, source)))
             cur["over_inputs"] = max(cur["over_inputs"], step + 1)
         else:

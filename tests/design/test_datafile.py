@@ -173,6 +173,21 @@ def test_cli_train_and_runs_show_name_a_csvs_classes(tmp_path, capsys, monkeypat
     assert line in capsys.readouterr().out
 
 
+def test_a_run_of_150_named_classes_reads_back(tmp_path):
+    """More classes than a confusion matrix shows (100) still name themselves in the
+    run's meta, and the run reads (the meta check allowed only 100: 'unreadable')."""
+    from desklab.runs import RunReader, RunWriter
+    from desklab.runs.store import design_meta
+    labels = np.array([f"species {i:03d}" for i in range(150)] * 2)
+    np.savez(tmp_path / "many.npz", X=np.arange(600.0).reshape(300, 2), y=labels)
+    design = design_for(tmp_path / "many.npz")
+    writer = RunWriter(tmp_path / "r.desklab-run", design_meta(design, "cpu", 1))
+    writer.close()
+    reader = RunReader(tmp_path / "r.desklab-run")
+    assert reader.meta["class_names"] == sorted(set(labels.tolist()))
+    reader.close()
+
+
 def test_npz_shape_mismatch_and_missing_arrays(tmp_path):
     np.savez(tmp_path / "a.npz", X=np.zeros((5, 2)), y=np.zeros(4))
     with pytest.raises(DataFileError, match="X has 5 examples but y has 4"):
