@@ -49,6 +49,13 @@ def test_lesson_pair_runs_both_and_both_show_in_the_plots(window, qtbot):
         assert len(ridges) > 0
         assert all(len(ridges.layer_data(i)[0]) > 0 for i in range(len(ridges)))
     assert compare.acc in compare.curves.ci.items  # classifications: the accuracy shown
+    for k, record in enumerate(compare.records):  # under each run, its boundary as it ended
+        boundary = compare.boundaries[k]
+        assert boundary.isVisible() and not compare.confusions[k].isVisible()
+        assert len(boundary.points.data) == len(record.history.data_points[0])
+        assert boundary.image.image is not None and not boundary.shown()["hint"]
+    grids = [r.history.drawing["label"] for r in compare.records]
+    assert (grids[0] != grids[1]).any()  # two runs, two boundaries
     low, tuned = (r.history.metric("loss")[-1] for r in compare.records)
     assert tuned < low / 3  # the lesson, visible side by side
     # at its smallest, the plots still fit: the titles wrap instead of widening their

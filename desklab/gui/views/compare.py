@@ -1,5 +1,7 @@
 """Two runs side by side: curves overlaid, per-layer views next to each other, a replay
-slider over their snapshots. Opened by "Run both" on a lesson pair or from the run list."""
+slider over their snapshots, and beside each run's per-layer views its latest decision
+boundary (or fit curve, or confusion matrix). Opened by "Run both" on a lesson pair
+or from the run list."""
 
 from __future__ import annotations
 
@@ -14,7 +16,9 @@ from PySide6.QtWidgets import (
 
 from .findings import FindingsList
 from ..icons import icon
-from ..plots import MAX_STEP_POINTS, ActivationPanel, _thin, legend_title, show_item
+from ...design.catalog import class_names
+from ..plots import (MAX_STEP_POINTS, ActivationPanel, BoundaryPanel, ConfusionPanel, _thin,
+                     legend_title, show_item)
 from ..plots.layer_names import depth_ticks
 from ..controllers.runs import PairController, RunRecord
 from ..plots import log_axis
@@ -107,10 +111,19 @@ class CompareWindow(QMainWindow):
         self.panels = [ActivationPanel(), ActivationPanel()]
         self.findings = [FindingsList(), FindingsList()]
         self.names = [QLabel(), QLabel()]
+        # the latest drawing over the inputs, else the last confusion matrix (not replayed)
+        self.boundaries = [BoundaryPanel(), BoundaryPanel()]
+        self.confusions = [ConfusionPanel(), ConfusionPanel()]
+        self._ends: list = [None, None]  # the history each side's end panel shows
         grid = QGridLayout()
         for k in range(2):
             grid.addWidget(self.names[k], 0, k)
-            grid.addWidget(self.panels[k], 1, k)
+            row = QHBoxLayout()  # the per-layer views, then (when the run has one) the end
+            row.addWidget(self.panels[k], 3)
+            for widget in (self.boundaries[k], self.confusions[k]):
+                widget.hide()
+                row.addWidget(widget, 2)
+            grid.addLayout(row, 1, k)
             grid.addWidget(self.findings[k], 2, k)
         grid.setRowStretch(1, 3)
         grid.setRowStretch(2, 1)
@@ -196,6 +209,7 @@ class CompareWindow(QMainWindow):
             self.shown_steps[k] = snap.step
             self._depth_or_time(k, snap)
             self.findings[k].set_findings(h.findings, at_step=at)
+            self._end_panel(k, record)
         self.step_marker.setVisible(at is not None)
         if at is not None:
             self.step_marker.setValue(at)
@@ -224,6 +238,28 @@ class CompareWindow(QMainWindow):
             x = np.arange(len(grad))
         ok = np.isfinite(grad) & (grad > 0)
         self.lines[k]["depth"].setData(x[ok], grad[ok])
+
+    def _end_panel(self, k: int, record: RunRecord) -> None:
+        """Side ``k``'s boundary (with its points) or its confusion matrix, at the run's
+        latest: the per-layer views replay, these were kept only at their newest."""
+        h, boundary, confusion = record.history, self.boundaries[k], self.confusions[k]
+        if self._ends[k] is not h:  # another run on this side
+            self._ends[k] = h
+            boundary.reset()
+            confusion.reset()
+            boundary.set_data_points(h.data_points)
+            design = record.design
+            confusion.set_class_names(class_names(design.input.dataset, design.input.params))
+        if h.data_points is not None and not boundary.has_points:  # a live run's, later
+            boundary.set_data_points(h.data_points)
+        over_inputs = h.data_points is not None
+        matrix = not over_inputs and h.confusion is not None
+        boundary.setVisible(over_inputs)
+        confusion.setVisible(matrix)
+        if over_inputs:
+            boundary.update_grid(h.drawing)
+        elif matrix:
+            confusion.update_counts(h.confusion)
 
     def _tick_layers(self, names: list[str]) -> None:
         """Layer names under the depth plot (whole layers, not 0.5 steps); numbers where
