@@ -220,3 +220,25 @@ def test_a_confusion_matrix_names_its_classes_as_the_data_does(qtbot):
         (shown,) = panel.shown()["plots"]
         assert f"{15 / 18:.1%} on the diagonal" in shown["title"]
     panel.close()
+
+
+def test_a_narrow_linear_axis_leaves_out_labels_that_would_touch(qtbot):
+    """A step axis 0..2000 in ~130 px drew "500 10001500"; labels that would touch the
+    one before are left out (ticks stay), as on log axes."""
+    widget = pg.PlotWidget(axisItems={"bottom": LogAxis("bottom")})
+    qtbot.addWidget(widget)
+    widget.resize(170, 120)
+    widget.show()
+    plot = widget.getPlotItem()
+    plot.setXRange(0, 2000, padding=0)
+    axis = plot.getAxis("bottom")
+    qtbot.waitUntil(lambda: widget.grab() is not None and len(axis.drawn_labels) > 0,
+                    timeout=3000)
+    px = plot.vb.width() / 2000  # pixels per step
+    values = [float(t) for t in axis.drawn_labels]
+    assert values == sorted(values) and len(values) >= 1
+    for (a, b), text in zip(zip(values, values[1:]), axis.drawn_labels[1:]):
+        assert (b - a) * px >= 7 * len(text) + 8, (axis.drawn_labels, px)
+    widget.resize(900, 120)  # with room, the labels it left out come back
+    qtbot.waitUntil(lambda: widget.grab() is not None and len(axis.drawn_labels) > len(
+        values), timeout=3000)

@@ -1,10 +1,11 @@
-"""An axis whose log-mode labels never pile up on a short plot.
+"""An axis whose labels never pile up on a short plot.
 
 pyqtgraph labels every minor tick (2..9 x 10^k) of a log axis once fewer than three
 decades show, whatever the axis length; on the live view's small panels the labels
 of the update-ratio and loss axes were drawn over each other. Here decades are
-always labelled, 2 and 5 only with room for them, the rest only on a tall axis.
-Ticks themselves are unchanged.
+always labelled, 2 and 5 only with room for them, the rest only on a tall axis. On
+a linear axis too, a label that would touch the one before is left out (a narrow
+step axis drew "500 10001500"). Ticks themselves are unchanged.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def axes() -> dict:
 class LogAxis(pg.AxisItem):
     """A pyqtgraph AxisItem; outside log mode it is the plain one."""
 
-    _per_decade = 0.0
+    _per_decade = 0.0  # pixels per axis unit (a decade in log mode)
     drawn_labels: tuple = ()  # the tick labels of the last drawing (the UI map reads them)
 
     def generateDrawSpecs(self, p):  # noqa: N802 (Qt naming)
@@ -33,6 +34,15 @@ class LogAxis(pg.AxisItem):
         if specs is not None:
             self.drawn_labels = tuple(text for _, _, text in specs[2] if text)
         return specs
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802 (Qt naming)
+        if not self.logMode:
+            self._per_decade = size / max(maxVal - minVal, 1e-300)
+        return super().tickValues(minVal, maxVal, size)
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (Qt naming)
+        strings = super().tickStrings(values, scale, spacing)
+        return strings if self.logMode else self._spaced(values, strings)
 
     def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802 (Qt naming)
         self._per_decade = size / max(maxVal - minVal, 1e-9)
