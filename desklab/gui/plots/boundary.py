@@ -37,6 +37,7 @@ class BoundaryPanel(Panel):
         self.surface_bar.hide()
         self.points.setZValue(1)
         self.levels: tuple[float, float] | None = None  # set: a regression of two inputs
+        self.note = ""  # after the title (the compare window: which moment it shows)
         self.has_points = False
 
     def reset(self) -> None:
@@ -62,7 +63,7 @@ class BoundaryPanel(Panel):
                                 pen=None, size=3)
             self.plot.setLabel("bottom", "input")
             self.plot.setLabel("left", "target")
-            _titled(self.plot, "Fit: the network's output (red) over the data")
+            _titled(self.plot, "Fit: the network's output (red) over the data" + self.note)
             return
         self.plot.setLabel("bottom", "")
         self.plot.setLabel("left", "")
@@ -77,13 +78,13 @@ class BoundaryPanel(Panel):
             lo, hi = self.levels
             shade = np.clip((np.asarray(y[keep])[:, 0] - lo) / (hi - lo), 0, 1)
             kinds = np.rint(shade * (VALUE_SHADES - 1)).astype(int)
-            _titled(self.plot, "Output over the inputs (points: targets)")
+            _titled(self.plot, "Output over the inputs (points: targets)" + self.note)
         else:
             # one brush per class, shared: a brush per point took 200 ms for 1500 points
             # (pyqtgraph caches a symbol per distinct brush), a block the window felt
             brushes = [pg.mkBrush(*(c * 255).astype(int)) for c in CLASS_COLORS]
             kinds = np.asarray(y[keep]) % len(CLASS_COLORS)
-            _titled(self.plot, "Decision boundary")
+            _titled(self.plot, "Decision boundary" + self.note)
         self.points.setData(x[keep, 0], x[keep, 1], brush=[brushes[k] for k in kinds])
 
     HINT = ("For data with two input features (moons, circles, spiral...): the decision "

@@ -113,6 +113,8 @@ class CompareWindow(QMainWindow):
         self.names = [QLabel(), QLabel()]
         # the latest drawing over the inputs, else the last confusion matrix (not replayed)
         self.boundaries = [BoundaryPanel(), BoundaryPanel()]
+        for panel in self.boundaries:
+            panel.note = ", newest (not replayed)"
         self.confusions = [ConfusionPanel(), ConfusionPanel()]
         self._ends: list = [None, None]  # the history each side's end panel shows
         grid = QGridLayout()
