@@ -49,7 +49,8 @@ def test_lesson_pair_runs_both_and_both_show_in_the_plots(window, qtbot):
         assert len(ridges) > 0
         assert all(len(ridges.layer_data(i)[0]) > 0 for i in range(len(ridges)))
     assert compare.acc in compare.curves.ci.items  # classifications: the accuracy shown
-    for k, record in enumerate(compare.records):  # under each run, its boundary as it ended
+    compare.resize(1280, 720)  # (the test screen is 800 px wide: room made here)
+    for k, record in enumerate(compare.records):  # beside each run, its newest boundary
         boundary = compare.boundaries[k]
         assert boundary.isVisible() and not compare.confusions[k].isVisible()
         assert len(boundary.points.data) == len(record.history.data_points[0])
@@ -65,6 +66,7 @@ def test_lesson_pair_runs_both_and_both_show_in_the_plots(window, qtbot):
     qtbot.waitUntil(lambda: compare.width() <= 820)  # 800 on the test screen
     compare.grab()  # painted: the axes drew their labels
     assert compare.curves.ci.geometry().width() <= compare.curves.width() + 1
+    assert not any(b.isVisible() for b in compare.boundaries)  # no room: left out
     names = compare.records[0].history.layout.names
     drawn = compare.depth.getAxis("bottom").drawn_labels
     assert drawn and set(drawn) <= set(names) and names[0] in drawn, (drawn, names)

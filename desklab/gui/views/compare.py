@@ -26,6 +26,9 @@ from ..plots.titles import wrap_title
 
 COLORS = ("#1e64c8", "#e07b00")  # run A, run B
 KEYS = [("train", "#555555", False), ("validation", "#555555", True)]  # solid, dashed
+# narrower, a boundary or matrix beside each run's per-layer views leaves both too
+# little room (at 820 px the matrix's title broke mid-word): they are left out
+END_PANELS_MIN_WIDTH = 1100
 DEPTH_TITLE = "mean |dL/dh| by depth (at the slider)"
 TIME_TITLE = "‖dL/dh_t‖ by time step (at the slider)"
 
@@ -254,8 +257,9 @@ class CompareWindow(QMainWindow):
             confusion.set_class_names(class_names(design.input.dataset, design.input.params))
         if h.data_points is not None and not boundary.has_points:  # a live run's, later
             boundary.set_data_points(h.data_points)
-        over_inputs = h.data_points is not None
-        matrix = not over_inputs and h.confusion is not None
+        room = self.width() >= END_PANELS_MIN_WIDTH
+        over_inputs = room and h.data_points is not None
+        matrix = room and h.data_points is None and h.confusion is not None
         boundary.setVisible(over_inputs)
         confusion.setVisible(matrix)
         if over_inputs:
@@ -273,6 +277,11 @@ class CompareWindow(QMainWindow):
             self.layer_names = names
             self.depth.getAxis("bottom").setTicks(
                 depth_ticks(names, self.depth.vb.width() or 300))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.records:  # the end panels come and go with the room (END_PANELS_MIN_WIDTH)
+            self._redraw(force=True)
 
     def closeEvent(self, event) -> None:
         self.timer.stop()
