@@ -73,7 +73,7 @@ def read_csv(p: Path, label: str) -> tuple[np.ndarray, np.ndarray]:
                 raise DataFileError(f"{p}, line {line}, column {col!r}: {value:g} is beyond "
                                     f"the float32 range (about ±3.4e38)")
             features[r, c] = value
-        if raw_label == "" or (not _is_number(raw_label) and _is_float_text(raw_label)):
+        if raw_label == "" or (not _is_number(raw_label) and is_float_text(raw_label)):
             raise DataFileError(f"{p}, line {line}: the label {raw_label!r} is missing, NaN "
                                 f"or infinite")
         labels.append(raw_label)
@@ -83,7 +83,7 @@ def read_csv(p: Path, label: str) -> tuple[np.ndarray, np.ndarray]:
     return features, y
 
 
-def _is_float_text(text: str) -> bool:
+def is_float_text(text: str) -> bool:
     """Parses as a float at all (nan and inf included)."""
     try:
         float(text)

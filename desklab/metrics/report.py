@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..design.data_readers import is_float_text
 from .records import Confusion
 from .snapshot import STATS, Snapshot
 
@@ -179,13 +180,7 @@ def confusion_entry(confusion: Confusion, class_names=()) -> dict[str, Any]:
 def numbered_by_label(class_names) -> bool:
     """Whether the names are a file's own numeric labels ("3", "7", "9" for classes 0,
     1, 2): then each is written alone, on both axes (the network's number is noise)."""
-    def number(text: str) -> bool:
-        try:
-            float(text)
-        except ValueError:
-            return False
-        return True
-    return bool(class_names) and all(number(n) for n in class_names)
+    return bool(class_names) and all(is_float_text(n) for n in class_names)
 
 
 def most_confused(counts, class_names=()) -> str | None:
