@@ -16,12 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .checks import RunFileError, is_int
+from .checks import RunFileError, is_int, parse_json
 
 MAX_POINTS = 1500  # points kept (the boundary panel draws at most this many)
 MAX_GRID = 200  # a decision grid's side (the trainer draws 80)
 MAX_CURVE = 2000  # points along a fit curve (the trainer draws 200)
 MAX_LABEL = 1000  # a class label's bound (a file's classes are fewer)
+MAX_HEADER = 1000  # characters of a row's header (a few sizes: far less)
 
 
 def pack_points(x: np.ndarray, y: np.ndarray) -> tuple[str, bytes, bytes]:
@@ -93,10 +94,10 @@ def unpack_drawing(header, a, b, path: Path | str) -> dict:
 
 
 def _header(text, path, what: str) -> dict:
-    try:
-        header = json.loads(text) if isinstance(text, str) and len(text) < 1000 else None
-    except ValueError:
-        header = None
+    """The row's header: short JSON text holding an object, else a `RunFileError`."""
+    if not isinstance(text, str) or len(text) >= MAX_HEADER:
+        raise RunFileError(f"{path}: {what}: the header is not a JSON object")
+    header = parse_json(text, path, f"{what}'s header")
     if not isinstance(header, dict):
         raise RunFileError(f"{path}: {what}: the header is not a JSON object")
     return header
