@@ -280,8 +280,8 @@ class CompareWindow(QMainWindow):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        if self.records:  # the end panels come and go with the room (END_PANELS_MIN_WIDTH)
-            self._redraw(force=True)
+        for k, record in enumerate(self.records):  # they come and go with the room
+            self._end_panel(k, record)  # (END_PANELS_MIN_WIDTH): not the whole redraw
 
     def closeEvent(self, event) -> None:
         self.timer.stop()
