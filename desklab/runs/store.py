@@ -6,8 +6,7 @@ Every trainer event a `RunHistory` understands (``steps``, ``snapshot``, ``metri
 the live view had. The file is in WAL mode and committed after every probe,
 evaluation and finding (and at least every second for per-step rows), so another
 process can follow it live, and a writer killed with ``kill -9`` leaves everything up
-to its last commit. Standard library ``sqlite3`` and numpy only: no
-torch, no Qt.
+to its last commit. Standard library ``sqlite3`` and numpy only: no torch, no Qt.
 """
 
 from __future__ import annotations

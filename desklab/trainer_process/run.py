@@ -64,7 +64,7 @@ class _Run:
             and x.dim() == 2 and x.shape[1] == 1
         self.over_inputs = job.boundary and x.dim() == 2 and (x.shape[1] == 2 or one_d)
         self.x_device = x.to(trainer.device) if self.over_inputs else None
-        points = (x.numpy(), trainer.data.y_train.numpy()) if self.over_inputs else None
+        points = (x.numpy(), y.numpy()) if self.over_inputs else None
         if points is not None and self.writer is not None:  # a reopened run draws them
             self._store("points", points)
         send(("started", Started(trainer.layout, trainer.device_name,
