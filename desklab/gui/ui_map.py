@@ -63,6 +63,13 @@ def _tabs(window) -> list[dict]:
     return tabs
 
 
+def _highlighted(training) -> str:
+    """The name of the layer drawn thick in the plots (pointed at), or ""."""
+    panel = training.gradients
+    index, layout = panel.highlighted, panel.layout_
+    return layout.names[index] if layout is not None and 0 <= index < len(layout) else ""
+
+
 def snapshot(window) -> dict:
     """The map of ``window`` (a MainWindow) and its visible top-level widgets."""
     widgets = {}
@@ -98,6 +105,7 @@ def snapshot(window) -> dict:
                    if w.objectName() and w.isVisible()},
         "findings": window.training.findings.texts(),
         "plots": {p.objectName(): p.shown() for p in window.training.shown_panels()},
+        "highlighted": _highlighted(window.training),
     }
 
 

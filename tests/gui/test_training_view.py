@@ -1,5 +1,8 @@
 """pytest-qt tests of live training: the worker thread, every plot, commands, closing."""
 
+import re
+import time
+
 import numpy as np
 import pytest
 
@@ -144,6 +147,69 @@ def test_hover_highlights_a_layer_everywhere(window, qtbot):
     top = view.gradients.lines._top  # the hovered layer, drawn thick on top
     assert top.isVisible() and top.opts["pen"].width() == 3
     assert np.array_equal(top.getData()[1], view.gradients.lines.layer_data(3)[1])
+
+
+def mouse_move(panel, scene_point) -> None:
+    """A mouse move as Qt delivers it to the panel's viewport (no signal emitted by
+    hand), paced: pyqtgraph's scene drops moves closer than 10 ms."""
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+    time.sleep(0.03)
+    local = QPointF(panel.mapFromScene(scene_point))
+    event = QMouseEvent(QEvent.MouseMove, local,
+                        QPointF(panel.viewport().mapToGlobal(local.toPoint())),
+                        Qt.NoButton, Qt.NoButton, Qt.NoModifier)
+    QApplication.sendEvent(panel.viewport(), event)
+
+
+def test_pointing_at_a_row_or_a_curve_names_its_layer(window, qtbot):
+    """The mouse on a histogram row holds that layer's highlight (the heatmap below it
+    answered "none" right after, so it never did); on a per-layer curve it names the
+    curve's layer, step and value, which those plots have no legend for; off every
+    curve, nothing. The curves are thinned for drawing and still end at the last probe."""
+    from PySide6.QtCore import QPointF
+
+    from desklab.lessons import get_preset
+    design = get_preset("deep-sigmoid")  # its layers' |dL/dh| lie decades apart
+    design.train.steps, design.train.probe_every = 400, 1  # more probes than drawn
+    window.resize(1400, 900)  # the size of a desktop: rows and curves pixels apart
+    view = window.training
+    view.start(design)
+    qtbot.waitUntil(lambda: view.controller.state == "finished", timeout=30000)
+    view.redraw(everything=True)
+    messages = []
+    view.status_message.connect(messages.append)
+    acts = view.activations
+    middle = sum(acts.ridge.vb.viewRange()[0]) / 2
+    for row in (3, 7):
+        mouse_move(acts, acts.ridge.vb.mapViewToScene(QPointF(middle, row)))
+        assert [p.highlighted for p in view.panels] == [row] * len(view.panels)
+    assert messages[-1] == "layer fc8"
+
+    grads = view.gradients
+    steps, values = view.controller.history.stat_series("grad_mean_abs")  # (T,), (L, T)
+    step, value = steps[-1], values[1, -1]  # fc2 at the last probe
+    assert all(family.layer_data(1)[0][-1] == step for family in  # each curve ends "now"
+               (grads.lines, view.health.dead, view.health.ratios))
+    mouse_move(grads, grads.time.vb.mapViewToScene(QPointF(step, np.log10(value))))
+    assert grads.highlighted == 1 and acts.highlighted == 1
+    assert messages[-1] == f"layer fc2 · step {step} · mean |dL/dh| {value:.2g}"
+    above = np.log10(values[:, -1].max()) + 20 * grads.time.vb.viewPixelSize()[1]
+    mouse_move(grads, grads.time.vb.mapViewToScene(QPointF(step, above)))
+    assert grads.highlighted == -1 and messages[-1] == ""  # the status line is cleared
+
+    health = view.health
+    _, dead = view.controller.history.stat_series("frac_dead")
+    _, saturated = view.controller.history.stat_series("frac_saturated")
+    assert dead[:, -1].max() == saturated[:-1, -1].max() == 0  # no sigmoid unit is either
+    mouse_move(health, health.frac.vb.mapViewToScene(QPointF(step, 0)))
+    shown = len(view.controller.history.layout) + len(health.sat_index)  # every curve at 0
+    told = re.fullmatch(r"layer fc1 · step (\d+) · dead 0% \(and (\d+) more curves here\)",
+                        messages[-1])
+    assert told and int(told[2]) == shown - 1, messages[-1]
+    pixel = health.frac.vb.viewPixelSize()[0]  # steps 398 and 399 share a pixel
+    assert abs(int(told[1]) - step) <= pixel, (messages[-1], pixel)
 
 
 def test_run_actions_use_svg_icons_not_glyphs(window):

@@ -11,6 +11,7 @@ or what it shows (the UI map: cards, titles, status, findings).
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import time
@@ -236,8 +237,42 @@ def _train_and_steer(app: App, home) -> dict:
     lrs = report["history"]["lr"]
     assert lrs[0] == 0.001 and max(lrs) > 0.01, "the slider changed the running lr"
     assert report["history"]["step"][:3] == [0, 1, 2], "every step from step 0"
+    _point_at_layers(app, report)
     app.click(*center(app.widget("train_status")))  # back to the window (no window manager)
     app.key("ctrl+r")
     app.wait(lambda m: m["train_status"].startswith("idle") and
              all("No findings" in f for f in m["findings"]), 10, "reset (Ctrl+R)")
     return report
+
+
+def _on_screen(plot: dict, x: float, y: float) -> tuple[int, int]:
+    """Where the plot's view box draws (x, y), from its ranges in the UI map."""
+    left, top, width, height = plot["view"]
+    (x0, x1), (y0, y1) = plot["x"], plot["y"]
+    return (round(left + (x - x0) / (x1 - x0) * width),
+            round(top + (y1 - y) / (y1 - y0) * height))
+
+
+def _point_at_layers(app: App, report: dict) -> None:
+    """The mouse on a histogram row draws that layer thick everywhere; on a curve of
+    mean |dL/dh| per layer (no legend) the status bar names the curve's layer and value
+    (the exported report's, at its last probe: the curve's end)."""
+    m = app.map()
+    logs = {layer["name"]: math.log10(layer["grad_out"]["mean_abs"])
+            for layer in report["layers"] if layer["grad_out"]["mean_abs"] > 0}  # 0 has no
+    # place on a log axis: a vanished gradient (it happens here) is not a curve's end
+    # the curve farthest from the others at the end (a steep end and a pixel's rounding
+    # must not land on a neighbour)
+    name = max(logs, key=lambda n: min(abs(logs[n] - v) for k, v in logs.items() if k != n))
+    row = 2 if report["layers"][2]["name"] != name else 1  # another layer first
+    (ridge, _) = m["plots"]["activationPlot"]["plots"]
+    app.move(*_on_screen(ridge, sum(ridge["x"]) / 2, row))
+    held = report["layers"][row]["name"]
+    app.wait(lambda m: m["highlighted"] == held, 5, f"the histogram row of {held} held")
+    (_, curves) = m["plots"]["gradientPlot"]["plots"]
+    app.move(*_on_screen(curves, report["step"], logs[name]))
+    named = app.wait(lambda m: m["highlighted"] == name and "step" in m["status"] and
+                     m["status"], 5, f"{name}'s |dL/dh| curve named")
+    assert named.startswith(f"layer {name} · step "), named
+    shown = float(named.split("mean |dL/dh| ")[1].split()[0])
+    assert abs(math.log10(shown) - logs[name]) < 0.05, (named, logs)

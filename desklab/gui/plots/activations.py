@@ -37,8 +37,8 @@ class ActivationPanel(Panel):
                                                  self.STATS["act_std"][2])
         self.set_stat("act_std")
         self.ridges = RidgeBands(self.ridge)
-        self._hover_on(self.ridge, "y")
-        self._hover_on(self.heat_plot, "y")
+        self.hover.on_axis(self.ridge, "y")
+        self.hover.on_axis(self.heat_plot, "y")
 
     def reset(self) -> None:
         super().reset()
@@ -96,7 +96,7 @@ class ActivationPanel(Panel):
         steps, values = history.stat_series(self.stat)
         if len(steps) < 1:
             return
-        steps, values = _thin(steps, values)
+        steps, values = _thin(steps, values, latest=False)  # image columns: even
         label, log, levels = self.STATS[self.stat]
         image = np.log10(np.maximum(values, 1e-12)) if log else values
         image = np.nan_to_num(image.astype(np.float32), nan=levels[0])  # (L, T) row-major

@@ -11,6 +11,8 @@ from PySide6.QtCore import Qt, Signal
 
 from ...metrics import ProbeLayout, RunHistory
 from . import log_axis
+from .hover import PanelHover
+from .thinning import LINE_POINTS, MAX_POINTS, _thin, layer_points  # noqa: F401
 from .titles import _titled, legend_title, wrap_title  # noqa: F401 - panels import them here
 from .layer_names import layer_ticks, short_layer_name  # noqa: F401 - the panels import them from here
 
@@ -27,10 +29,7 @@ def small_font():
         _SMALL.setPointSize(8)
     return _SMALL
 
-MAX_POINTS = 200  # time series are thinned to this many points for drawing
 LOG_PAD = 0.15  # decades shown beyond a log axis' whole decades, so both end labels fit
-LINE_POINTS = 3000  # points per family of per-layer lines: with 50 layers a family was
-# 10000 points whose paths took the Unit health panel 5-10 ms to build each redraw
 MAX_STEP_POINTS = 600  # per-step loss: more than a point per pixel of a panel: the noise shows
 CLASS_COLORS = np.array([(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
                          (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127),
@@ -41,16 +40,6 @@ def depth_colors(n: int) -> list:
     """One colour per layer, input (dark blue) to output (yellow)."""
     cmap = pg.colormap.get("viridis")
     return [cmap.map(i / max(n - 1, 1), mode="qcolor") for i in range(n)]
-
-
-def _thin(steps: np.ndarray, values: np.ndarray, limit: int = MAX_POINTS):
-    stride = max(1, len(steps) // limit)
-    return steps[::stride], values[..., ::stride]
-
-
-def layer_points(layers: int) -> int:
-    """Points per layer's line when a plot holds ``layers`` of them (`LINE_POINTS`)."""
-    return max(60, min(MAX_POINTS, LINE_POINTS // max(layers, 1)))
 
 
 def nice_ceiling(x: float) -> float:
@@ -125,6 +114,7 @@ class Panel(pg.GraphicsLayoutWidget):
     """Base: a titled group of plots over the layers of one run."""
 
     hovered = Signal(int)  # layer index under the mouse, -1 for none
+    hover_detail = Signal(str)  # a hovered curve's layer, step and value ("" when off it)
 
     def __init__(self, title: str, parent=None):
         super().__init__(parent)
@@ -146,6 +136,7 @@ class Panel(pg.GraphicsLayoutWidget):
         self._hinting = False
         self.last_paint_ms = 0.0  # how long the last paint took (the view paces itself)
         self.planned_steps = 0  # a running run's length (the view sets it): the x extent
+        self.hover = PanelHover(self)
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt naming)
         start = time.perf_counter()
@@ -208,8 +199,8 @@ class Panel(pg.GraphicsLayoutWidget):
 
     def shown(self) -> dict:
         """What the panel shows, for the UI map: the hint, or per plot its title, its
-        axes' ranges (log10 on a log axis) and the tick labels last drawn; and whether
-        its plots fit in its width."""
+        axes' ranges (log10 on a log axis), the tick labels last drawn and where its
+        view box is on the screen; and whether its plots fit in its width."""
         import re
         plots = []
         for item in self.ci.items:
@@ -221,9 +212,15 @@ class Panel(pg.GraphicsLayoutWidget):
                 "title": " ".join(title.replace("&nbsp;", " ").split()),
                 "x": [x0, x1], "y": [y0, y1], "log_y": bool(item.ctrl.logYCheck.isChecked()),
                 "x_labels": list(getattr(item.getAxis("bottom"), "drawn_labels", ())),
-                "y_labels": list(getattr(item.getAxis("left"), "drawn_labels", ()))})
+                "y_labels": list(getattr(item.getAxis("left"), "drawn_labels", ())),
+                "view": self._on_screen(item.vb.sceneBoundingRect())})
         fits = self.ci.geometry().width() <= self.width() + 1  # nothing cut off at its right
         return {"hint": self._hinting, "plots": plots, "fits": fits}
+
+    def _on_screen(self, scene_rect) -> list[int]:
+        """[x, y, width, height] of a scene rectangle in global (screen) pixels."""
+        corner = self.viewport().mapToGlobal(self.mapFromScene(scene_rect.topLeft()))
+        return [corner.x(), corner.y(), round(scene_rect.width()), round(scene_rect.height())]
 
     def _show_hint(self, visible: bool) -> None:
         """Before the first data: a short hint instead of empty axes."""
@@ -283,14 +280,3 @@ class Panel(pg.GraphicsLayoutWidget):
             return False
         self._drawn_step = step
         return True
-
-    def _hover_on(self, plot, axis: str) -> None:
-        """Report the layer under the mouse: x or y (rounded) is the layer index."""
-        def moved(pos):
-            if not plot.sceneBoundingRect().contains(pos) or self.layout_ is None:
-                self.hovered.emit(-1)
-                return
-            point = plot.vb.mapSceneToView(pos)
-            i = int(round(point.x() if axis == "x" else point.y()))
-            self.hovered.emit(i if 0 <= i < len(self.layout_) else -1)
-        self.scene().sigMouseMoved.connect(moved)

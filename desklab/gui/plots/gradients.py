@@ -45,8 +45,9 @@ class GradientPanel(Panel):
         self.time.setLogMode(y=True)
         self.time.setLabel("bottom", "step")
         self.time.disableAutoRange()
-        self.lines = LayerLines(self.time)
-        self._hover_on(self.depth, "x")
+        self.lines = LayerLines(self.time, quantity="mean |dL/dh|", log=True)
+        self.hover.on_axis(self.depth, "x")
+        self.hover.on_curves(self.time, [self.lines])
 
     def _fixed_items(self) -> list:
         return [self.grad_out, self.grad_w]

@@ -30,10 +30,12 @@ class HealthPanel(Panel):
         self.ratio.disableAutoRange()
         guide = pg.InfiniteLine(pos=-3, angle=0, pen=pg.mkPen("#2e7d32", style=Qt.DashLine))
         self.ratio.addItem(guide)
-        self.dead = LayerLines(self.frac)
-        self.sat = LayerLines(self.frac, Qt.DashLine)
+        self.dead = LayerLines(self.frac, quantity="dead")
+        self.sat = LayerLines(self.frac, Qt.DashLine, quantity="saturated")
         self.sat_index: list[int] = []
-        self.ratios = LayerLines(self.ratio)
+        self.ratios = LayerLines(self.ratio, quantity="update / weight", log=True)
+        self.hover.on_curves(self.frac, [self.dead, self.sat])
+        self.hover.on_curves(self.ratio, [self.ratios])
 
     def set_layout(self, layout: ProbeLayout) -> None:
         super().set_layout(layout)

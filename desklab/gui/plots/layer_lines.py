@@ -29,11 +29,16 @@ class LayerLines:
         Where the curves go.
     style : Qt.PenStyle
         Solid or dashed, for every curve of the family.
+    quantity : str
+        What the curves are, as a hovered curve's value is told ("mean |dL/dh|").
+    log : bool
+        The plot is log-scaled in y: rows hold log10 values.
     """
 
-    def __init__(self, plot, style=Qt.SolidLine):
+    def __init__(self, plot, style=Qt.SolidLine, quantity: str = "", log: bool = False):
         self.plot = plot
         self.style = style
+        self.quantity, self.log = quantity, log
         self.layers: list[int] = []  # the layer index of each row given to set_data
         self.colors: list = []  # one QColor per layer of the whole layout
         self.highlighted = -1

@@ -94,7 +94,8 @@ class ThroughTimePanel(Panel):
             curve.setData(t[keep], row[:steps_t][keep])
         if not self._new_step(history):
             return
-        steps, values = _thin(series.steps, np.moveaxis(series.values, 0, -1))  # (R, T, N)
+        steps, values = _thin(series.steps, np.moveaxis(series.values, 0, -1),  # (R, T, N)
+                              latest=False)  # image rows: evenly spaced
         rows = values[self.row, :steps_t].T  # (N, T): one training step per image row
         _log_range(self.curve_plot, rows, grow=False)
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -110,6 +110,7 @@ class TrainingView(RunControls, QWidget):
         self.findings.layer_clicked.connect(self.select_layer)
         for p in self.panels:
             p.hovered.connect(self.highlight)
+            p.hover_detail.connect(self.status_message)  # a curve's value, after its name
         self.doc.edit_guard = self.allow_edit
         self.doc.changed.connect(self._update_status)
         for p in self.panels:
