@@ -76,6 +76,22 @@ def _busy_others(before) -> float:
     return busy_other_cores(before, sample())
 
 
+def _record_over_inputs(record, trainer) -> None:
+    """The data points and the trained model's boundary or curve over them, once at the
+    end (the app draws them again when the run is reopened or followed)."""
+    from ..engine.boundary import drawn_over, over_inputs
+    data = trainer.data
+    if not drawn_over(data):
+        return
+    try:
+        drawing = over_inputs(trainer.model, data.x_train.to(trainer.device))
+    except (RuntimeError, MemoryError):  # e.g. out of device memory: the run is whole
+        return
+    record.record("points", (data.x_train.numpy(), data.y_train.numpy()))
+    if drawing is not None:  # None: not drawable (the store leaves out NaNs itself)
+        record.record("drawing", (trainer.step, drawing))
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     design = load_input(args)
     fetch_dataset(design)
@@ -139,6 +155,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer.state = "interrupted"
     finally:
         if record:
+            _record_over_inputs(record, trainer)
             record.set_meta(threads=threads.as_dict(), train_seconds=trainer.train_seconds,
                             steps_per_second=trainer.step / max(trainer.train_seconds, 1e-9))
             record.close(trainer.state)

@@ -9,6 +9,21 @@ import torch
 GRID = 80  # points per side
 
 
+def drawn_over(data) -> bool:
+    """Whether a run's data has a drawing over its inputs: 2-D points (the decision
+    boundary), or one input to one target (the regression's curve through the data)."""
+    x, y = data.x_train, data.y_train
+    one_d = data.task == "regression" and y.dim() == 2 and y.shape[1] == 1 \
+        and x.dim() == 2 and x.shape[1] == 1
+    return x.dim() == 2 and (x.shape[1] == 2 or one_d)
+
+
+def over_inputs(model, x_train: torch.Tensor) -> dict | None:
+    """The decision grid of 2-D inputs, else the curve of one input (see drawn_over)."""
+    draw = decision_grid if x_train.shape[1] == 2 else fit_curve
+    return draw(model, x_train)
+
+
 @torch.no_grad()
 def decision_grid(model, x_train: torch.Tensor, grid: int = GRID) -> dict | None:
     """Predicted class and its probability over the data's bounding box (2-D inputs only).

@@ -56,13 +56,9 @@ class _Run:
         self.threads = choice.as_dict()
         self.history = RunHistory(trainer.layout)  # the rules run here, on this history
         self.writer = self._open_record()
-        x = trainer.data.x_train
-        # drawn over the inputs: 2-D points (the decision boundary), or a regression of
-        # one input to one target (the network's curve over the data)
-        y = trainer.data.y_train
-        one_d = trainer.data.task == "regression" and y.dim() == 2 and y.shape[1] == 1 \
-            and x.dim() == 2 and x.shape[1] == 1
-        self.over_inputs = job.boundary and x.dim() == 2 and (x.shape[1] == 2 or one_d)
+        from ..engine.boundary import drawn_over
+        x, y = trainer.data.x_train, trainer.data.y_train
+        self.over_inputs = job.boundary and drawn_over(trainer.data)
         self.x_device = x.to(trainer.device) if self.over_inputs else None
         points = (x.numpy(), y.numpy()) if self.over_inputs else None
         if points is not None and self.writer is not None:  # a reopened run draws them
@@ -119,10 +115,9 @@ class _Run:
             self.writer = None
 
     def _boundary(self) -> None:
-        from ..engine.boundary import decision_grid, fit_curve
-        draw = decision_grid if self.x_device.shape[1] == 2 else fit_curve
+        from ..engine.boundary import over_inputs
         try:  # a diverged (NaN) model gives NaN probabilities: the panel skips them
-            drawing = draw(self.trainer.model, self.x_device)
+            drawing = over_inputs(self.trainer.model, self.x_device)
             self.send(("boundary", drawing))
             if self.writer is not None and drawing is not None:  # the latest, replaced
                 self._store("drawing", (self.trainer.step, drawing))

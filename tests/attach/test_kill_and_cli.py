@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+
 from desklab.cli import main
 from desklab.runs import RunReader
 from run_files import snapshots_in
@@ -80,6 +82,7 @@ def test_desklab_train_records_its_run_unless_told_not_to(tmp_path, monkeypatch,
     assert reader.meta["source"] == "designed" and reader.meta["status"] == "finished"
     assert reader.meta["design"]["format"] == "desklab.design/1"  # reopenable as a design
     assert history.step_series("loss")[0].tolist() == list(range(25))
+    assert history.data_points[0].shape[1] == 2 and history.drawing is not None  # moons
     reader.close()
     assert main(["train", "--preset", "bench-mlp", "--steps", "5", "--quiet",
                  "--no-record"]) == 0
@@ -114,3 +117,30 @@ def test_the_listing_reads_a_run_again_when_it_grows_and_says_when_its_writer_di
     writer.close()
     (info,) = list_runs(tmp_path)
     assert info.status == "finished"
+
+
+def test_desklab_train_records_the_boundary_over_a_spiral(tmp_path, monkeypatch, capsys):
+    """A 2-D run trained by `desklab train` keeps its points and the trained model's
+    decision grid, so the app shows the boundary when the run is reopened (it showed
+    the confusion matrix: only the app's trainer recorded them)."""
+    monkeypatch.setenv("DESKLAB_RUNS", str(tmp_path))
+    assert main(["train", "--preset", "relu-spiral", "--steps", "300", "--quiet"]) == 0
+    (path,) = tmp_path.glob("*.desklab-run")
+    reader = RunReader(path)
+    history = reader.history()
+    reader.close()
+    x, y = history.data_points  # (N, 2), (N,)
+    grid = history.drawing
+    x0, x1, y0, y1 = grid["extent"]
+    rows, cols = grid["label"].shape  # rows along y
+    col = np.clip(np.round((x[:, 0] - x0) / (x1 - x0) * (cols - 1)).astype(int), 0, cols - 1)
+    row = np.clip(np.round((x[:, 1] - y0) / (y1 - y0) * (rows - 1)).astype(int), 0, rows - 1)
+    on_their_side = np.mean(grid["label"][row, col] == y)  # the trained net fits: 98.5%
+    assert on_their_side > 0.9, on_their_side
+    assert len(x) == 800 and set(np.unique(y)) == {0, 1, 2}
+    assert main(["train", "--preset", "relu-digits", "--steps", "5", "--quiet"]) == 0
+    (digits,) = set(tmp_path.glob("*.desklab-run")) - {path}
+    reader = RunReader(digits)
+    history = reader.history()
+    reader.close()
+    assert history.data_points is None and history.drawing is None  # 64 inputs: nothing
