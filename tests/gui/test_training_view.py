@@ -168,7 +168,8 @@ def test_pointing_at_a_row_or_a_curve_names_its_layer(window, qtbot):
     answered "none" right after, so it never did); on a per-layer curve it names the
     curve's layer, step and value, which those plots have no legend for; off every
     curve, nothing. The curves are thinned for drawing and still end at the last probe."""
-    from PySide6.QtCore import QPointF
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtWidgets import QApplication
 
     from desklab.lessons import get_preset
     design = get_preset("deep-sigmoid")  # its layers' |dL/dh| lie decades apart
@@ -198,6 +199,11 @@ def test_pointing_at_a_row_or_a_curve_names_its_layer(window, qtbot):
     above = np.log10(values[:, -1].max()) + 20 * grads.time.vb.viewPixelSize()[1]
     mouse_move(grads, grads.time.vb.mapViewToScene(QPointF(step, above)))
     assert grads.highlighted == -1 and messages[-1] == ""  # the status line is cleared
+
+    mouse_move(grads, grads.time.vb.mapViewToScene(QPointF(step, np.log10(value))))
+    assert grads.highlighted == 1 and messages[-1].startswith("layer fc2 · ")
+    QApplication.sendEvent(grads, QEvent(QEvent.Leave))  # the mouse leaves the panel
+    assert all(p.highlighted == -1 for p in view.panels) and messages[-1] == ""
 
     health = view.health
     _, dead = view.controller.history.stat_series("frac_dead")

@@ -276,3 +276,6 @@ def _point_at_layers(app: App, report: dict) -> None:
     assert named.startswith(f"layer {name} · step "), named
     shown = float(named.split("mean |dL/dh| ")[1].split()[0])
     assert abs(math.log10(shown) - logs[name]) < 0.05, (named, logs)
+    app.move(*center(app.widget("network")))  # off the plots: nothing stays pointed at
+    app.wait(lambda m: m["highlighted"] == "" and "step" not in m["status"], 5,
+             "the highlight gone with the mouse")

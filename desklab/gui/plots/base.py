@@ -217,6 +217,10 @@ class Panel(pg.GraphicsLayoutWidget):
         fits = self.ci.geometry().width() <= self.width() + 1  # nothing cut off at its right
         return {"hint": self._hinting, "plots": plots, "fits": fits}
 
+    def leaveEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        super().leaveEvent(event)
+        self.hover.left()  # the thick line and the status line go with the mouse
+
     def _on_screen(self, scene_rect) -> list[int]:
         """[x, y, width, height] of a scene rectangle in global (screen) pixels."""
         corner = self.viewport().mapToGlobal(self.mapFromScene(scene_rect.topLeft()))

@@ -58,6 +58,14 @@ class PanelHover:
             self.panel.hover_detail.emit(detail)
             self._told = bool(detail)
 
+    def left(self) -> None:
+        """The mouse left the panel: no layer is pointed at."""
+        if self.panel.highlighted != -1:
+            self.panel.hovered.emit(-1)
+        if self._told:
+            self.panel.hover_detail.emit("")
+            self._told = False
+
     def at(self, pos) -> tuple[int, str]:
         """(layer, detail) under scene position ``pos``; (-1, "") for none."""
         layout = self.panel.layout_
