@@ -13,7 +13,6 @@ import os
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 from .common import CliError, terminal_safe, write_text
 
@@ -91,28 +90,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(reader, history) -> dict:
-    from ..metrics.report import train_report
-    from ..runs.checks import recorded_class_names
-    from ..runs.folder import read_info
-    meta = reader.meta
-    if isinstance(reader.path, str):  # remote: its listing's status, the steps it sent
-        steps = int(history.steps.steps[-1]) + 1 if len(history.steps) else 0
-        info = SimpleNamespace(status=reader.status, steps=steps)  # (the server's word)
-    else:
-        info = read_info(reader.path)
-    ended = meta.get("ended") or time.time()
-    seconds = max(0.0, ended - meta.get("started", ended))
-    design = SimpleNamespace(name=meta.get("name", Path(str(reader.path)).stem),
-                             train=SimpleNamespace(seed=meta.get("seed")))
-    trainer = SimpleNamespace(device_name=meta.get("device", "?"),
-                              model_total_params=meta.get("total_params", 0),
-                              state=info.status, step=info.steps, train_seconds=seconds)
-    return train_report(design, trainer, history, recorded_class_names(meta))
-
-
 def cmd_show(args: argparse.Namespace) -> int:
     from ..metrics.report import layer_table, most_confused, to_json
+    from ..runs.report import recorded_report
     if args.follow and not args.remote:
         raise CliError("--follow reads a run from 'desklab serve': give --remote URL")
     reader = _open(args.run, args)
@@ -122,7 +102,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         raise CliError(f"--json {args.json} is the run itself: give another file")
     try:
         history = _followed(reader) if args.follow else reader.history()
-        report = _report(reader, history)
+        report = recorded_report(reader, history)
         meta = reader.meta
     finally:
         reader.close()

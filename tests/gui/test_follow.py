@@ -2,6 +2,7 @@
 in another process; its module tree in the Network dock, every plot fed from the run
 file, each probe on screen within 200 ms of its commit."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -113,10 +114,13 @@ def test_a_followed_classification_shows_its_matrix_from_its_first_evaluation(
                 timeout=3000)  # (ticks are laid out once painted)
             (matrix,) = view.confusion.shown()["plots"]
             assert matrix["title"].startswith(f"Confusion matrix, step {step}"), matrix
-        # the app's report is of its own runs; a followed one's says where it is written
-        assert not window.exporter.report(tmp_path / "r.json")
-        assert "desklab runs show RUN --json" in window.errors[-1]
-        assert not (tmp_path / "r.json").exists()
+        # File > Export > Run report of a followed run: made from its file as it is now
+        # (it said "Train first", then named the command line that writes it)
+        assert window.exporter.report(tmp_path / "r.json"), window.errors
+        report = json.loads((tmp_path / "r.json").read_text())
+        assert report["confusion"]["counts"] == [[3, 0, 0], [0, 3, 1], [1, 0, 3]]  # step 20's
+        assert report["confusion"]["class_names"] == ["setosa", "versicolor", "virginica"]
+        assert report["evaluations"]["step"] == [10, 20] and report["state"] == "running"
     finally:
         writer.close()
         window.stop_following()

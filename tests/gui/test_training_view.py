@@ -1,5 +1,6 @@
 """pytest-qt tests of live training: the worker thread, every plot, commands, closing."""
 
+import json
 import re
 import time
 
@@ -361,8 +362,15 @@ def test_a_classification_of_images_shows_its_confusion_matrix(window, qtbot, tm
     title = view.confusion.shown()["plots"][0]["title"]
     assert f"{accuracy:.1%} on the diagonal" in title
     from desklab.gui.controllers.runs import stored_record
+    assert window.exporter.report(tmp_path / "own.json"), window.errors  # as trained here
     stored_path = view.controller.run_path
     window.reopen_run(stored_record(stored_path))  # from the run file
+    assert window.exporter.report(tmp_path / "reopened.json"), window.errors  # (it said
+    own, reopened = (json.loads((tmp_path / f).read_text())  # "Train first")
+                     for f in ("own.json", "reopened.json"))
+    for key in ("history", "evaluations", "confusion", "layers", "findings", "state",
+                "steps", "total_params", "device"):
+        assert reopened[key] == own[key], key
     view.redraw(everything=True)
     assert view.boundary_cell.currentWidget() is view.confusion
     assert view.confusion.isVisibleTo(window) and view.confusion.shown()["plots"][0][

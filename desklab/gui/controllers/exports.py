@@ -6,6 +6,7 @@ changes the design or the run.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
@@ -69,11 +70,9 @@ class Exporter:
     def report(self, path: Path) -> bool:
         from ...metrics.report import to_json, train_report
         c = self.window.training.controller
-        if self.window.training.feed is not c:  # a reopened or followed run
-            self.window.show_error("Nothing to export", "This is the report of a run trained "
-                                   "here, once it has ended. A recorded run's report: "
-                                   "desklab runs show RUN --json PATH.")
-            return False
+        feed = self.window.training.feed
+        if feed is not c:  # a reopened or followed run: the report its run file makes
+            return self._recorded_report(feed, path)
         if c.ended_info is None:
             self.window.show_error("Nothing to export", "Train first: the report is that of "
                                    "a run trained here, once it has ended.")
@@ -85,6 +84,25 @@ class Exporter:
         def write():
             report = train_report(c.design, numbers, self.history, c.class_names)
             report["threads"] = ended.threads
+            atomic_write_text(path, to_json(report))
+        return self._guard("the report", write)
+
+    def _recorded_report(self, feed, path: Path) -> bool:
+        from ...metrics.report import to_json
+        from ...runs.report import report_of_run
+        source = feed.run_file
+        if source is None or not Path(source).is_file():
+            self.window.show_error("Nothing to export", "This run's file is not on this "
+                                   "computer (a run followed from a server, or moved): "
+                                   "desklab runs show RUN --remote URL --json PATH writes "
+                                   "a served run's report.")
+            return False
+
+        def write():
+            try:
+                report = report_of_run(source)
+            except sqlite3.Error as exc:  # locked or damaged below the file's checks
+                raise OSError(f"{source}: {exc}") from None
             atomic_write_text(path, to_json(report))
         return self._guard("the report", write)
 

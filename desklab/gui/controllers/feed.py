@@ -33,6 +33,8 @@ class RunFeed(QObject):
     (the decision grid, 2-D inputs), ``data_points``, ``class_names`` (label i's
     name, where the run's dataset names them) and ``dirty``. A classification's
     confusion counts are in the history (``history.confusion``), recorded like the rest.
+    ``run_file`` is the run file a reopened or followed run is read from (None for the
+    app's own run and a run followed from a server): its report is built from it.
     """
 
     state_changed = Signal(str)
@@ -43,6 +45,7 @@ class RunFeed(QObject):
                  class_names: tuple[str, ...] = ()):
         super().__init__(parent)
         self.class_names = class_names
+        self.run_file: str | None = None
         self.rules_here = True  # False: the findings come from the trainer process
         self.ends_on_event = True  # False: the source says when the run is over itself
         self.begin(history)

@@ -135,6 +135,7 @@ class RunFollower(Follower):
         reader = RunReader(path)  # raises ValueError / FileNotFoundError: caller shows
         super().__init__(reader.meta, reader.layout, parent)
         self.reader = reader
+        self.run_file = str(path)
         self.cursor = None
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)

@@ -227,6 +227,7 @@ class MainWindow(FileActions, MenuActions, RunActions, CheckActions, LayoutActio
                                    class_names(record.design.input.dataset,
                                                record.design.input.params), record.device,
                                    record.steps_per_second)
+        self.training.feed.run_file = record.extra.get("path")  # its report is made from it
 
     def compare_runs(self, records: list) -> "CompareWindow":
         window = CompareWindow(self.runs, self)
