@@ -3,9 +3,11 @@
 import os
 
 import numpy as np
+from PySide6.QtCore import QPointF
 
 from desklab.gui.views.dialogs import LessonDialog
 from desklab.gui.controllers.worker import live_threads
+from qt_input import mouse_move
 
 
 def has_data(item) -> bool:
@@ -77,6 +79,15 @@ def test_lesson_pair_runs_both_and_both_show_in_the_plots(window, qtbot):
     assert compare.shown_steps == [0, 0]
     compare.slider.setValue(compare.slider.maximum())
     assert compare.step_label.text() == "live" and compare.shown_steps[0] > 0
+    # a histogram row pointed at on one side is drawn thick on both (it was on neither:
+    # the window did not listen)
+    compare.resize(1280, 900)
+    qtbot.waitUntil(lambda: compare.panels[1].ridge.vb.height() > 100)
+    side = compare.panels[1]
+    middle = sum(side.ridge.vb.viewRange()[0]) / 2
+    mouse_move(side, side.ridge.vb.mapViewToScene(QPointF(middle, 2)))
+    assert [p.highlighted for p in compare.panels] == [2, 2]  # (one design, two settings)
+    assert compare.statusBar().currentMessage() == f"layer {names[2]}"
     compare.close()
     assert [t.objectName() for t in live_threads()] == ["desklab-preview"]
 

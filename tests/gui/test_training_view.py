@@ -2,12 +2,12 @@
 
 import json
 import re
-import time
 
 import numpy as np
 import pytest
 
 from desklab.gui.controllers.worker import live_threads
+from qt_input import mouse_move
 
 
 def start_short_run(window, qtbot, steps=400, probe_every=5, eval_every=20):
@@ -148,20 +148,6 @@ def test_hover_highlights_a_layer_everywhere(window, qtbot):
     top = view.gradients.lines._top  # the hovered layer, drawn thick on top
     assert top.isVisible() and top.opts["pen"].width() == 3
     assert np.array_equal(top.getData()[1], view.gradients.lines.layer_data(3)[1])
-
-
-def mouse_move(panel, scene_point) -> None:
-    """A mouse move as Qt delivers it to the panel's viewport (no signal emitted by
-    hand), paced: pyqtgraph's scene drops moves closer than 10 ms."""
-    from PySide6.QtCore import QEvent, QPointF, Qt
-    from PySide6.QtGui import QMouseEvent
-    from PySide6.QtWidgets import QApplication
-    time.sleep(0.03)
-    local = QPointF(panel.mapFromScene(scene_point))
-    event = QMouseEvent(QEvent.MouseMove, local,
-                        QPointF(panel.viewport().mapToGlobal(local.toPoint())),
-                        Qt.NoButton, Qt.NoButton, Qt.NoModifier)
-    QApplication.sendEvent(panel.viewport(), event)
 
 
 def test_pointing_at_a_row_or_a_curve_names_its_layer(window, qtbot):

@@ -112,6 +112,8 @@ class CompareWindow(QMainWindow):
                 pen=dash), "depth": self.depth.plot(pen=solid, symbol="o", symbolSize=5,
                                                     symbolBrush=color)}
         self.panels = [ActivationPanel(), ActivationPanel()]
+        for panel in self.panels:  # a layer pointed at on either side: thick on both
+            panel.hovered.connect(self._point_at)
         self.findings = [FindingsList(), FindingsList()]
         self.names = [QLabel(), QLabel()]
         # the latest drawing over the inputs, else the last confusion matrix (not replayed)
@@ -222,6 +224,15 @@ class CompareWindow(QMainWindow):
         shown = has_accuracy or not has_loss
         if show_item(self.curves.ci, self.acc, shown, row=0, col=1):  # its share goes too
             self.curves.ci.layout.setColumnStretchFactor(1, int(shown))
+
+    def _point_at(self, index: int) -> None:
+        """The pointed-at layer thick on both sides (by name: depths may differ)."""
+        names = [p.layout_.names if p.layout_ is not None else () for p in self.panels]
+        name = names[self.panels.index(self.sender())][index] if index >= 0 else None
+        for panel, its in zip(self.panels, names):
+            panel.highlight(its.index(name) if name in its else -1)
+        self.statusBar().showMessage(f"layer {name}" if name else "")
+        self._redraw(force=True)
 
     def _depth_or_time(self, k: int, snap) -> None:
         """Run ``k``'s mean |dL/dh| by depth at the slider; for recurrent runs its
