@@ -238,6 +238,7 @@ def _train_and_steer(app: App, home) -> dict:
     assert lrs[0] == 0.001 and max(lrs) > 0.01, "the slider changed the running lr"
     assert report["history"]["step"][:3] == [0, 1, 2], "every step from step 0"
     _point_at_layers(app, report)
+    _zoom_and_back(app)
     app.click(*center(app.widget("train_status")))  # back to the window (no window manager)
     app.key("ctrl+r")
     app.wait(lambda m: m["train_status"].startswith("idle") and
@@ -279,3 +280,24 @@ def _point_at_layers(app: App, report: dict) -> None:
     app.move(*center(app.widget("network")))  # off the plots: nothing stays pointed at
     app.wait(lambda m: m["highlighted"] == "" and "step" not in m["status"], 5,
              "the highlight gone with the mouse")
+
+
+def _zoom_and_back(app: App) -> None:
+    """The wheel zooms into the loss plot; a double-click puts back the ranges the app
+    keeps it at (the step axis spans the run: without this, a zoomed live plot stayed
+    zoomed for the rest of the run)."""
+    def loss(m: dict) -> dict:
+        return m["plots"]["lossPlot"]["plots"][0]
+
+    def same(a: list, b: list) -> bool:
+        return all(abs(u - v) <= 1e-6 * max(1.0, abs(v)) for u, v in zip(a, b))
+    before = loss(app.map())
+    app.move(*center(before["view"]))
+    for _ in range(3):
+        app.xdo("click", 4)  # the wheel, away from the user: zoom in
+    zoomed = app.wait(lambda m: not same(loss(m)["x"], before["x"]) and loss(m), 5,
+                      "the wheel to zoom")
+    assert zoomed["x"][1] - zoomed["x"][0] < before["x"][1] - before["x"][0], zoomed
+    app.xdo("click", "--repeat", 2, "--delay", 80, 1)
+    app.wait(lambda m: same(loss(m)["x"], before["x"]) and same(loss(m)["y"], before["y"]),
+             5, "a double-click to put the ranges back")

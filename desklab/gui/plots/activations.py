@@ -59,8 +59,9 @@ class ActivationPanel(Panel):
         self.ridges.set_layers(self.colors)
         self._tick_layers()
         hidden = [m.hist_range for m in layout.layers if m.kind != "output"] or [(-4.0, 4.0)]
-        self.ridge.setXRange(min(r[0] for r in hidden), max(r[1] for r in hidden))
-        self.ridge.setYRange(-0.2, len(layout) + 0.2)
+        _set_range(self.ridge, "x", min(r[0] for r in hidden), max(r[1] for r in hidden),
+                   padding=None)
+        _set_range(self.ridge, "y", -0.2, len(layout) + 0.2, padding=None)
 
     def _tick_layers(self) -> None:
         if self.layout_ is None:

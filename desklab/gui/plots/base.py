@@ -12,6 +12,8 @@ from PySide6.QtCore import Qt, Signal
 from ...metrics import ProbeLayout, RunHistory
 from . import log_axis
 from .hover import PanelHover
+from .ranges import (  # noqa: F401 - the panels import them from here
+    LOG_PAD, _forget_range, _log_range, _set_range, _step_range, nice_ceiling, restore_ranges)
 from .thinning import LINE_POINTS, MAX_POINTS, _thin, layer_points  # noqa: F401
 from .titles import _titled, legend_title, wrap_title  # noqa: F401 - panels import them here
 from .layer_names import layer_ticks, short_layer_name  # noqa: F401 - the panels import them from here
@@ -29,7 +31,6 @@ def small_font():
         _SMALL.setPointSize(8)
     return _SMALL
 
-LOG_PAD = 0.15  # decades shown beyond a log axis' whole decades, so both end labels fit
 MAX_STEP_POINTS = 600  # per-step loss: more than a point per pixel of a panel: the noise shows
 CLASS_COLORS = np.array([(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
                          (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127),
@@ -40,62 +41,6 @@ def depth_colors(n: int) -> list:
     """One colour per layer, input (dark blue) to output (yellow)."""
     cmap = pg.colormap.get("viridis")
     return [cmap.map(i / max(n - 1, 1), mode="qcolor") for i in range(n)]
-
-
-def nice_ceiling(x: float) -> float:
-    """The next of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^k at or above x: the range
-    grows in steps of at most 25%, so it changes rarely but leaves little empty space."""
-    if x <= 1:
-        return 1.0
-    power = 10 ** np.floor(np.log10(x))
-    for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
-        if m * power >= x:
-            return float(m * power)
-    return float(10 * power)
-
-
-def _set_range(plot, axis: str, lo: float, hi: float) -> None:
-    """Change a range only when it really changed: every change makes each curve recompute
-    its bounds at the next paint, which with 50+ curves was most of the GUI's time."""
-    key = f"_range_{axis}"
-    if getattr(plot, key, None) == (lo, hi):
-        return
-    setattr(plot, key, (lo, hi))
-    (plot.setXRange if axis == "x" else plot.setYRange)(lo, hi, padding=0)
-
-
-def _forget_range(plot, axis: str) -> None:
-    """The next `_set_range` on ``axis`` starts afresh (a new run's "grow" axis)."""
-    setattr(plot, f"_range_{axis}", None)
-
-
-def _step_range(plot, steps: np.ndarray, planned: int = 0, axis: str = "x") -> None:
-    """x spans a running run's planned steps (``planned``), so it never moves while the
-    plot fills from left to right; otherwise the data up to a "nice" limit, so it moves
-    only now and then. Each move makes every axis of the plot work out its ticks again
-    (3 ms an axis), which was most of the live view's slow paints."""
-    if len(steps):
-        first, last = float(np.min(steps)), float(np.max(steps))
-        end = planned if planned > last else nice_ceiling(last + 1)
-        _set_range(plot, axis, first, float(end))
-
-
-def _log_range(plot, values: np.ndarray, grow: bool = False) -> None:
-    """Fit a log y axis to the finite positive ``values``, snapped to whole decades: it
-    changes only when the data crosses a decade, and every decade is labelled. Callers
-    pass the whole run, so a vanishing phase early on stays in view after it recovers.
-    ``grow``: never narrower than the range already shown (a "now" plot whose values
-    move up and down keeps a steady axis until the next reset)."""
-    v = values[np.isfinite(values) & (values > 0)]
-    if v.size:
-        lo, hi = np.floor(np.log10(v.min())), np.ceil(np.log10(v.max()))
-        hi = max(hi, lo + 1)
-        shown = getattr(plot, "_range_y", None)
-        if grow and shown is not None:
-            lo, hi = min(lo, shown[0] + LOG_PAD), max(hi, shown[1] - LOG_PAD)
-        # a little past the decades: a label exactly at the edge is not drawn, and a
-        # range of one decade was left with a single label
-        _set_range(plot, "y", float(lo) - LOG_PAD, float(hi) + LOG_PAD)
 
 
 def show_item(layout, item, shown: bool, row: int, col: int) -> bool:
@@ -137,6 +82,7 @@ class Panel(pg.GraphicsLayoutWidget):
         self.last_paint_ms = 0.0  # how long the last paint took (the view paces itself)
         self.planned_steps = 0  # a running run's length (the view sets it): the x extent
         self.hover = PanelHover(self)
+        self.scene().sigMouseClicked.connect(self._double_clicked)
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt naming)
         start = time.perf_counter()
@@ -216,6 +162,16 @@ class Panel(pg.GraphicsLayoutWidget):
                 "view": self._on_screen(item.vb.sceneBoundingRect())})
         fits = self.ci.geometry().width() <= self.width() + 1  # nothing cut off at its right
         return {"hint": self._hinting, "plots": plots, "fits": fits}
+
+    def _double_clicked(self, event) -> None:
+        """A double-click on a plot the user zoomed or panned (wheel, drag) puts back
+        the ranges the app keeps it at."""
+        if event.double():
+            for item in self.ci.items:
+                if isinstance(item, pg.PlotItem) and item.vb.sceneBoundingRect().contains(
+                        event.scenePos()):
+                    restore_ranges(item)
+                    event.accept()
 
     def leaveEvent(self, event) -> None:  # noqa: N802 (Qt naming)
         super().leaveEvent(event)

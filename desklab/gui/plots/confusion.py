@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...metrics.report import numbered_by_label
-from .base import Panel, _titled, layer_ticks
+from .base import Panel, _set_range, _titled, layer_ticks
 from .colour_image import colour_image
 
 LEVELS = (0.0, 1.0)  # a row's share: fixed, so colours mean the same at every step
@@ -66,8 +66,8 @@ class ConfusionPanel(Panel):
         self.image.setRect(-0.5, -0.5, classes, classes)  # cell (i, j) centred on (j, i)
         if classes != self.classes:
             self.classes = classes
-            self.plot.setRange(xRange=(-0.5, classes - 0.5), yRange=(-0.5, classes - 0.5),
-                               padding=0)
+            _set_range(self.plot, "x", -0.5, classes - 0.5)
+            _set_range(self.plot, "y", -0.5, classes - 0.5)
             self._tick_layers()
         _titled(self.plot, f"Confusion matrix, step {step}<br><span style='font-size:7pt'>"
                            f"validation: {confusion.diagonal_share:.1%} on the diagonal"

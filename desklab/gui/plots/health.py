@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt
 from ...design.catalog import saturating_activations
 from ...metrics import ProbeLayout, RunHistory
 from .layer_lines import LayerLines
-from .base import Panel, _log_range, _step_range, _thin, layer_points, legend_title
+from .base import (Panel, _log_range, _set_range, _step_range, _thin, layer_points,
+                   legend_title)
 
 
 class HealthPanel(Panel):
@@ -21,7 +22,7 @@ class HealthPanel(Panel):
         self.frac = self._plot(legend_title("Unit shares", [("dead", "#444444", False),
                                                             ("saturated", "#444444", True)]))
         self.frac.disableAutoRange()
-        self.frac.setYRange(0, 1.02)
+        _set_range(self.frac, "y", 0, 1.02, padding=None)
         self.nextRow()
         self.ratio = self._plot(legend_title("Update / weight ratio",
                                              [("healthy ≈ 1e-3", "#2e7d32", True)]))

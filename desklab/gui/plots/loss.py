@@ -7,8 +7,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from ...metrics import RunHistory
-from .base import (MAX_STEP_POINTS, Panel, _log_range, _step_range, _thin, legend_title,
-                   show_item)
+from .base import (MAX_STEP_POINTS, Panel, _log_range, _set_range, _step_range, _thin,
+                   legend_title, show_item)
 
 
 class LossPanel(Panel):
@@ -38,7 +38,7 @@ class LossPanel(Panel):
         self.nextRow()
         self.acc = self._plot("")
         self.acc.disableAutoRange()
-        self.acc.setYRange(0, 1.02, padding=0)
+        _set_range(self.acc, "y", 0, 1.02)
         self.acc.setLabel("bottom", "step")
         self.acc.setLabel("left", "accuracy")
         self.train_acc = self.acc.plot(pen=pg.mkPen(self.TRAIN, width=1))
