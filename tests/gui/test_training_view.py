@@ -173,9 +173,21 @@ def test_pointing_at_a_row_or_a_curve_names_its_layer(window, qtbot):
     for row in (3, 7):
         mouse_move(acts, acts.ridge.vb.mapViewToScene(QPointF(middle, row)))
         assert [p.highlighted for p in view.panels] == [row] * len(view.panels)
-    assert messages[-1] == "layer fc8"
-
+    snap = view.controller.history.latest  # the bin under the mouse, found by numpy:
+    edges, counts = snap.layout.layers[7].hist_edges, snap.hist[7]  # (bins + 1,), (bins + 2,)
+    k = np.digitize(middle, edges) - 1
+    assert counts[1 + k] / counts.sum() >= 0.005  # (below: "<1%")
+    assert messages[-1] == (f"layer fc8 · step {snap.step} · {counts[1 + k] / counts.sum():.0%}"
+                            f" of its values in [{edges[k]:.3g}, {edges[k + 1]:.3g})")
+    mouse_move(acts, acts.heat_plot.vb.mapViewToScene(QPointF(0.5, 2)))  # the first column
+    _, stds = view.controller.history.stat_series("act_std")  # (L, T)
+    assert messages[-1] == f"layer fc3 · step 0 · activation std {stds[2, 0]:.2g}"
     grads = view.gradients
+    mouse_move(grads, grads.depth.vb.mapViewToScene(QPointF(2, 0)))  # at fc3's depth
+    assert messages[-1] == (f"layer fc3 · step {snap.step} · mean |dL/dh| "
+                            f"{snap.stat('grad_mean_abs')[2]:.2g} · "
+                            f"‖dW‖ {snap.stat('weight_grad_norm')[2]:.2g}")
+
     steps, values = view.controller.history.stat_series("grad_mean_abs")  # (T,), (L, T)
     step, value = steps[-1], values[1, -1]  # fc2 at the last probe
     assert all(family.layer_data(1)[0][-1] == step for family in  # each curve ends "now"

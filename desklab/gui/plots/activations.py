@@ -9,6 +9,7 @@ from ...metrics import ProbeLayout, RunHistory
 from .base import (Panel, _set_range, _step_range, _thin, layer_ticks, short_layer_name,
                    small_font)
 from .colour_image import colour_image
+from .hover import format_value
 from .ridge import RidgeBands
 
 
@@ -37,8 +38,10 @@ class ActivationPanel(Panel):
                                                  self.STATS["act_std"][2])
         self.set_stat("act_std")
         self.ridges = RidgeBands(self.ridge)
-        self.hover.on_axis(self.ridge, "y")
-        self.hover.on_axis(self.heat_plot, "y")
+        self._snap = None  # the snapshot the histograms show
+        self._heat = None  # (steps (T,), values (L, T)) the heatmap shows, not in log10
+        self.hover.on_axis(self.ridge, "y", self._bin_under)
+        self.hover.on_axis(self.heat_plot, "y", self._cell_under)
 
     def reset(self) -> None:
         super().reset()
@@ -82,6 +85,7 @@ class ActivationPanel(Panel):
         if snap is None or not len(self.ridges):
             return
         self._show_hint(False)
+        self._snap = snap
         for i, meta in enumerate(snap.layout.layers):
             counts = snap.hist[i, 1:-1]
             total = snap.hist[i].sum()
@@ -98,6 +102,7 @@ class ActivationPanel(Panel):
         if len(steps) < 1:
             return
         steps, values = _thin(steps, values, latest=False)  # image columns: even
+        self._heat = (steps, values)
         label, log, levels = self.STATS[self.stat]
         image = np.log10(np.maximum(values, 1e-12)) if log else values
         image = np.nan_to_num(image.astype(np.float32), nan=levels[0])  # (L, T) row-major
@@ -109,3 +114,28 @@ class ActivationPanel(Panel):
         # ranges set, not followed: an autoranged axis redraws its ticks at every paint
         _step_range(self.heat_plot, steps, self.planned_steps)
         _set_range(self.heat_plot, "y", -0.5, image.shape[0] - 0.5)
+
+    def _bin_under(self, layer: int, x: float, _y: float) -> str:
+        """The share of ``layer``'s activations in the histogram bin under the mouse."""
+        snap = self._snap
+        if snap is None or layer >= len(snap.layout):
+            return ""
+        edges, counts = snap.layout.layers[layer].hist_edges, snap.hist[layer]
+        total = counts.sum()
+        if not (np.isfinite(total) and total > 0 and edges[0] <= x < edges[-1]):
+            return f"step {snap.step}"
+        k = int(np.searchsorted(edges, x, side="right")) - 1  # counts[0]: below the range
+        share = counts[1 + k] / total
+        return (f"step {snap.step} · {'<1%' if 0 < share < 0.005 else f'{share:.0%}'} of "
+                f"its values in [{edges[k]:.3g}, {edges[k + 1]:.3g})")
+
+    def _cell_under(self, layer: int, x: float, _y: float) -> str:
+        """The heatmap cell's step and value (each column reaches to the next probe)."""
+        if self._heat is None or layer >= self._heat[1].shape[0]:
+            return ""
+        steps, values = self._heat
+        gap = float(steps[-1] - steps[0]) / (len(steps) - 1) if len(steps) > 1 else 1.0
+        k = int(np.clip((x - steps[0]) // gap, 0, len(steps) - 1))
+        label, log, _ = self.STATS[self.stat]
+        return f"step {steps[k]} · {label.replace(' (log10)', '')} " \
+               f"{format_value(values[layer, k], log)}"

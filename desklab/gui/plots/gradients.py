@@ -46,7 +46,8 @@ class GradientPanel(Panel):
         self.time.setLabel("bottom", "step")
         self.time.disableAutoRange()
         self.lines = LayerLines(self.time, quantity="mean |dL/dh|", log=True)
-        self.hover.on_axis(self.depth, "x")
+        self._snap = None  # the snapshot "now" shows
+        self.hover.on_axis(self.depth, "x", self._gradients_at)
         self.hover.on_curves(self.time, [self.lines])
 
     def _fixed_items(self) -> list:
@@ -71,6 +72,7 @@ class GradientPanel(Panel):
         if snap is None or not self.lines:
             return
         self._show_hint(False)
+        self._snap = snap
         x = np.arange(len(snap.layout))
         zero_x, shown = [], []
         for curve, stat in ((self.grad_out, "grad_mean_abs"), (self.grad_w, "weight_grad_norm")):
@@ -98,3 +100,12 @@ class GradientPanel(Panel):
         self.lines.set_data([steps[k] for k in keep], [row[k] for row, k in zip(logs, keep)])
         _step_range(self.time, steps, self.planned_steps)
         _log_range(self.time, values)  # the whole run: a vanishing phase stays in view
+
+    def _gradients_at(self, layer: int, _x: float, _y: float) -> str:
+        """Both gradients of ``layer`` now (a layer without weights has no ‖dW‖)."""
+        snap = self._snap
+        if snap is None or layer >= len(snap.layout):
+            return ""
+        grad, weight = snap.stat("grad_mean_abs")[layer], snap.stat("weight_grad_norm")[layer]
+        return f"step {snap.step} · mean |dL/dh| {grad:.2g}" + (
+            f" · ‖dW‖ {weight:.2g}" if np.isfinite(weight) else "")

@@ -1,12 +1,13 @@
-"""Which layer the mouse points at in a panel, and what its curve reads there.
+"""Which layer the mouse points at in a panel, and what the plot shows there.
 
 Two kinds of plot name a layer under the mouse. In a plot with a layer axis (the
 histograms' rows, the heatmap's rows, gradient by depth) the rounded coordinate is
-the layer. In a plot of per-layer curves over time (mean |dL/dh| per layer, unit
-shares, update / weight ratio) it is the curve nearest the mouse, within
-``NEAR_PX`` pixels, and its value at the nearest recorded step is told as well:
-those plots have no legend (50 layers would not fit one), so pointing is how a line
-is named.
+the layer, and the panel says what it shows there (the share of the layer's values
+in the bin under the mouse, the heatmap cell's value, the gradients at that depth).
+In a plot of per-layer curves over time (mean |dL/dh| per layer, unit shares,
+update / weight ratio) it is the curve nearest the mouse, within ``NEAR_PX``
+pixels, with its value at the nearest recorded step: those plots have no legend (50
+layers would not fit one), so pointing is how a line is named.
 
 A panel has one handler for all its plots: pyqtgraph's scene sends every move to
 every handler, and with one handler per plot the plot the mouse was *not* in
@@ -38,14 +39,15 @@ class PanelHover:
 
     def __init__(self, panel):
         self.panel = panel
-        self.axes: list[tuple[object, str]] = []  # (plot, "x" | "y")
+        self.axes: list[tuple] = []  # (plot, "x" | "y", describe or None)
         self.curves: list[tuple[object, list]] = []  # (plot, [LayerLines])
         self._told = False  # a detail is in the status bar (cleared when off every curve)
         panel.scene().sigMouseMoved.connect(self.moved)
 
-    def on_axis(self, plot, axis: str) -> None:
-        """In ``plot``, the rounded ``axis`` coordinate ("x" or "y") is the layer."""
-        self.axes.append((plot, axis))
+    def on_axis(self, plot, axis: str, describe=None) -> None:
+        """In ``plot``, the rounded ``axis`` coordinate ("x" or "y") is the layer;
+        ``describe(layer, x, y)`` says what the plot shows there ("" for nothing)."""
+        self.axes.append((plot, axis, describe))
 
     def on_curves(self, plot, families: list) -> None:
         """In ``plot``, the nearest curve of ``families`` (LayerLines) is the layer."""
@@ -71,11 +73,14 @@ class PanelHover:
         layout = self.panel.layout_
         if layout is None or not len(layout):
             return -1, ""
-        for plot, axis in self.axes:
+        for plot, axis, describe in self.axes:
             if plot.sceneBoundingRect().contains(pos):
                 point = plot.vb.mapSceneToView(pos)
                 i = int(round(point.x() if axis == "x" else point.y()))
-                return (i, "") if 0 <= i < len(layout) else (-1, "")
+                if not 0 <= i < len(layout):
+                    return -1, ""
+                text = describe(i, point.x(), point.y()) if describe is not None else ""
+                return i, f"layer {layout.names[i]} · {text}" if text else ""
         for plot, families in self.curves:
             if plot.vb.sceneBoundingRect().contains(pos):
                 return self._nearest(plot, families, pos)
