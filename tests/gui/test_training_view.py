@@ -204,6 +204,21 @@ def test_pointing_at_a_row_or_a_curve_names_its_layer(window, qtbot):
     QApplication.sendEvent(grads, QEvent(QEvent.Leave))  # the mouse leaves the panel
     assert all(p.highlighted == -1 for p in view.panels) and messages[-1] == ""
 
+    losses = view.loss  # the loss and accuracy read at the mouse's step
+    history = view.controller.history
+    loss_steps, loss = history.step_series("loss")  # every step: fewer than are drawn
+    evaluated = history.metrics.steps
+    e = len(evaluated) // 2
+    x = evaluated[e] + 0.3  # by an evaluation: no doubt which is nearest
+    mouse_move(losses, losses.loss.vb.mapViewToScene(QPointF(x, 0)))
+    told = re.fullmatch(r"train loss (\S+) at step (\d+) · validation loss (\S+) at step "
+                        r"(\d+)", messages[-1])
+    assert told, messages[-1]
+    at = int(told[2])
+    assert abs(at - x) <= losses.loss.vb.viewPixelSize()[0]  # the mouse's pixel
+    assert told[1] == f"{loss[list(loss_steps).index(at)]:.4g}"
+    assert (int(told[4]), told[3]) == (evaluated[e], f"{history.metric('val_loss')[e]:.4g}")
+
     health = view.health
     _, dead = view.controller.history.stat_series("frac_dead")
     _, saturated = view.controller.history.stat_series("frac_saturated")

@@ -41,6 +41,7 @@ class PanelHover:
         self.panel = panel
         self.axes: list[tuple] = []  # (plot, "x" | "y", describe or None)
         self.curves: list[tuple[object, list]] = []  # (plot, [LayerLines])
+        self.plots: list[tuple] = []  # (plot, describe(x))
         self._told = False  # a detail is in the status bar (cleared when off every curve)
         panel.scene().sigMouseMoved.connect(self.moved)
 
@@ -48,6 +49,11 @@ class PanelHover:
         """In ``plot``, the rounded ``axis`` coordinate ("x" or "y") is the layer;
         ``describe(layer, x, y)`` says what the plot shows there ("" for nothing)."""
         self.axes.append((plot, axis, describe))
+
+    def on_plot(self, plot, describe) -> None:
+        """In ``plot`` (no layers: loss, accuracy), ``describe(x)`` reads the curves at
+        the mouse's x."""
+        self.plots.append((plot, describe))
 
     def on_curves(self, plot, families: list) -> None:
         """In ``plot``, the nearest curve of ``families`` (LayerLines) is the layer."""
@@ -70,6 +76,9 @@ class PanelHover:
 
     def at(self, pos) -> tuple[int, str]:
         """(layer, detail) under scene position ``pos``; (-1, "") for none."""
+        for plot, describe in self.plots:  # no layer: the readout needs no layout
+            if plot.vb.sceneBoundingRect().contains(pos):
+                return -1, describe(plot.vb.mapSceneToView(pos).x())
         layout = self.panel.layout_
         if layout is None or not len(layout):
             return -1, ""
