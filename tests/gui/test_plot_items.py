@@ -138,6 +138,24 @@ def test_through_time_panel_shows_the_recurrent_layer_pointed_at(qtbot):
     assert panel.heat.image.shape == (len(history.time_grads), 9)
     panel.highlight(2)  # the head: not recurrent, the LSTM stays
     assert "lstm2" in panel.heat_plot.titleLabel.text
+    # pointing reads both plots (Qt mouse events): decades from t = 9, and both curves
+    from PySide6.QtCore import QPointF
+    from qt_input import mouse_move
+    told = []
+    panel.hover_detail.connect(told.append)
+    panel.resize(400, 500)
+    panel.show()
+    qtbot.waitExposed(panel)
+    series = history.time_grads  # (N probes, R recurrent layers, T steps)
+    first_step = int(series.steps[0])
+    mouse_move(panel, panel.heat_plot.vb.mapViewToScene(QPointF(1, first_step + 0.5)))
+    decades = np.log10(series.values[0, 1, 0] / series.values[0, 1, -1])
+    assert told[-1] == (f"layer lstm2 · step {first_step} · ‖dL/dh_t‖ at t 1 is "
+                        f"{decades:+.1f} decades from t 9's")
+    mouse_move(panel, panel.curve_plot.vb.mapViewToScene(QPointF(3, 0)))
+    now, first = history.latest.time_grad[1], history.first.time_grad[1]
+    assert told[-1] == (f"layer lstm2 · t 3 · ‖dL/dh_t‖ {now[2]:.2g} at step "
+                        f"{history.latest.step}, {first[2]:.2g} at step {history.first.step}")
 
 
 def test_heatmap_column_reaches_from_its_probe_to_the_next(qtbot):

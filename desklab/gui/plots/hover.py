@@ -41,7 +41,7 @@ class PanelHover:
         self.panel = panel
         self.axes: list[tuple] = []  # (plot, "x" | "y", describe or None)
         self.curves: list[tuple[object, list]] = []  # (plot, [LayerLines])
-        self.plots: list[tuple] = []  # (plot, describe(x))
+        self.plots: list[tuple] = []  # (plot, describe(x, y))
         self._told = False  # a detail is in the status bar (cleared when off every curve)
         panel.scene().sigMouseMoved.connect(self.moved)
 
@@ -51,8 +51,8 @@ class PanelHover:
         self.axes.append((plot, axis, describe))
 
     def on_plot(self, plot, describe) -> None:
-        """In ``plot`` (no layers: loss, accuracy), ``describe(x)`` reads the curves at
-        the mouse's x."""
+        """In ``plot`` (not a layer per row or curve: loss, the gradient through time),
+        ``describe(x, y)`` reads what is drawn at the mouse."""
         self.plots.append((plot, describe))
 
     def on_curves(self, plot, families: list) -> None:
@@ -78,7 +78,8 @@ class PanelHover:
         """(layer, detail) under scene position ``pos``; (-1, "") for none."""
         for plot, describe in self.plots:  # no layer: the readout needs no layout
             if plot.vb.sceneBoundingRect().contains(pos):
-                return -1, describe(plot.vb.mapSceneToView(pos).x())
+                point = plot.vb.mapSceneToView(pos)
+                return -1, describe(point.x(), point.y())
         layout = self.panel.layout_
         if layout is None or not len(layout):
             return -1, ""

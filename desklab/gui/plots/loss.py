@@ -53,8 +53,8 @@ class LossPanel(Panel):
         self.val_top5 = self.acc.plot(pen=pg.mkPen(self.VAL, width=1.5, style=Qt.DashLine))
         self._set_titles(False)
         self._drawn: dict = {}  # series name -> (steps, values) as drawn, for the readout
-        self.hover.on_plot(self.loss, lambda x: self._readout(x, ("loss", "val_loss")))
-        self.hover.on_plot(self.acc, lambda x: self._readout(
+        self.hover.on_plot(self.loss, lambda x, _y: self._readout(x, ("loss", "val_loss")))
+        self.hover.on_plot(self.acc, lambda x, _y: self._readout(
             x, ("train_acc", "val_acc", "train_top5", "val_top5")))
 
     def _readout(self, x: float, names: tuple) -> str:

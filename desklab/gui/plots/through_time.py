@@ -46,6 +46,10 @@ class ThroughTimePanel(Panel):
         self.first = self.curve_plot.plot(pen=pg.mkPen("#7a7a7a", width=1,
                                                        style=Qt.DashLine))
         self.row = 0  # which recurrent layer (row of Snapshot.time_grad) is shown
+        self._image = None  # (training steps (N,), decades (N, T)) the heatmap shows
+        self._curves = None  # (now (T,), its step, first (T,), its step) as drawn
+        self.hover.on_plot(self.heat_plot, self._cell_under)
+        self.hover.on_plot(self.curve_plot, self._curves_at)
 
     def _fixed_items(self) -> list:
         return [self.now, self.first]
@@ -92,6 +96,10 @@ class ThroughTimePanel(Panel):
                             is not None else np.full(steps_t, np.nan))):
             keep = np.isfinite(row[:steps_t]) & (row[:steps_t] > 0)
             curve.setData(t[keep], row[:steps_t][keep])
+        first = history.first
+        self._curves = (snap.time_grad[self.row][:steps_t], snap.step, None if first is None
+                        or first.time_grad is None else first.time_grad[self.row][:steps_t],
+                        first.step if first is not None else 0)
         if not self._new_step(history):
             return
         steps, values = _thin(series.steps, np.moveaxis(series.values, 0, -1),  # (R, T, N)
@@ -102,7 +110,36 @@ class ThroughTimePanel(Panel):
             decades = np.log10(rows / rows[:, -1:])
         image = np.nan_to_num(decades, nan=0.0, posinf=LEVELS[1], neginf=LEVELS[0])
         self.heat.setImage(image.astype(np.float32), levels=LEVELS, autoLevels=False)
+        self._image = (steps, decades)
         # each row reaches to the next probe: n rows over (n - 1) gaps and one more
         gap = float(steps[-1] - steps[0]) / (len(steps) - 1) if len(steps) > 1 else 1.0
         self.heat.setRect(0.5, float(steps[0]), float(steps_t), len(steps) * gap)
         _step_range(self.heat_plot, steps, self.planned_steps, axis="y")  # vertical here
+
+    def _layer_name(self) -> str:
+        return self.layout_.names[self.layout_.time_layers[self.row]]
+
+    def _cell_under(self, x: float, y: float) -> str:
+        """The heatmap cell under the mouse: how many decades ||dL/dh_t|| lies from the
+        last time step's, at that training step (each row reaches to the next probe)."""
+        if self._image is None or self.layout_ is None or not self.layout_.time_layers:
+            return ""
+        steps, decades = self._image
+        gap = float(steps[-1] - steps[0]) / (len(steps) - 1) if len(steps) > 1 else 1.0
+        k = int(np.clip((y - steps[0]) // gap, 0, len(steps) - 1))
+        t = int(np.clip(round(x), 1, decades.shape[1]))
+        d = decades[k, t - 1]
+        told = f"{d:+.1f} decades from" if np.isfinite(d) else "not comparable with"
+        return (f"layer {self._layer_name()} · step {steps[k]} · ‖dL/dh_t‖ at t {t} is "
+                f"{told} t {decades.shape[1]}'s")
+
+    def _curves_at(self, x: float, _y: float) -> str:
+        """Both curves' ||dL/dh_t|| at the time step under the mouse."""
+        if self._curves is None or self.layout_ is None or not self.layout_.time_layers:
+            return ""
+        now, step, first, first_step = self._curves
+        t = int(np.clip(round(x), 1, len(now)))
+        text = f"layer {self._layer_name()} · t {t} · ‖dL/dh_t‖ {now[t - 1]:.2g} at step {step}"
+        if first is not None:
+            text += f", {first[t - 1]:.2g} at step {first_step}"
+        return text
