@@ -87,7 +87,8 @@ def test_lesson_pair_runs_both_and_both_show_in_the_plots(window, qtbot):
     middle = sum(side.ridge.vb.viewRange()[0]) / 2
     mouse_move(side, side.ridge.vb.mapViewToScene(QPointF(middle, 2)))
     assert [p.highlighted for p in compare.panels] == [2, 2]  # (one design, two settings)
-    assert compare.statusBar().currentMessage() == f"layer {names[2]}"
+    told = compare.statusBar().currentMessage()  # the layer and its histogram bin there
+    assert told.startswith(f"layer {names[2]} · step ") and " of its values in [" in told
     compare.close()
     assert [t.objectName() for t in live_threads()] == ["desklab-preview"]
 

@@ -10,9 +10,8 @@ import bisect
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, QTimer, Qt
-from PySide6.QtWidgets import (
-    QGridLayout, QHBoxLayout, QLabel, QMainWindow, QPushButton, QSlider, QVBoxLayout, QWidget,
-)
+from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QMainWindow, QPushButton,
+                               QSlider, QVBoxLayout, QWidget)
 
 from .findings import FindingsList
 from ..icons import icon
@@ -85,9 +84,8 @@ class CompareWindow(QMainWindow):
         self.curves.setBackground("w")
         self.loss = self.curves.addPlot(axisItems=log_axis.axes())
         self.loss.setLogMode(y=True)
-        # the replay slider's step on the loss curves
         self.step_marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#555555", style=Qt.DotLine))
-        self.step_marker.hide()
+        self.step_marker.hide()  # the replay slider's step on the loss curves
         self.loss.addItem(self.step_marker)
         self.acc = self.curves.addPlot()
         self.acc.setYRange(0, 1.02)
@@ -114,6 +112,7 @@ class CompareWindow(QMainWindow):
         self.panels = [ActivationPanel(), ActivationPanel()]
         for panel in self.panels:  # a layer pointed at on either side: thick on both
             panel.hovered.connect(self._point_at)
+            panel.hover_detail.connect(self.statusBar().showMessage)  # what is under it
         self.findings = [FindingsList(), FindingsList()]
         self.names = [QLabel(), QLabel()]
         # the latest drawing over the inputs, else the last confusion matrix (not replayed)
@@ -229,10 +228,11 @@ class CompareWindow(QMainWindow):
         """The pointed-at layer thick on both sides (by name: depths may differ)."""
         names = [p.layout_.names if p.layout_ is not None else () for p in self.panels]
         name = names[self.panels.index(self.sender())][index] if index >= 0 else None
-        for panel, its in zip(self.panels, names):
-            panel.highlight(its.index(name) if name in its else -1)
-        self.statusBar().showMessage(f"layer {name}" if name else "")
-        self._redraw(force=True)
+        wanted = [its.index(name) if name in its else -1 for its in names]
+        if wanted != [p.highlighted for p in self.panels]:  # (a move along the same row)
+            for panel, layer in zip(self.panels, wanted):
+                panel.highlight(layer)
+            self._redraw(force=True)
 
     def _depth_or_time(self, k: int, snap) -> None:
         """Run ``k``'s mean |dL/dh| by depth at the slider; for recurrent runs its
