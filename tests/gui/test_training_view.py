@@ -219,6 +219,23 @@ def test_pointing_at_a_row_or_a_curve_names_its_layer(window, qtbot):
     assert told[1] == f"{loss[list(loss_steps).index(at)]:.4g}"
     assert (int(told[4]), told[3]) == (evaluated[e], f"{history.metric('val_loss')[e]:.4g}")
 
+    boundary = view.boundary  # a grid whose class follows the second input (the rows)
+    rows = cols = 80
+    grid = {"extent": (-2.0, 2.0, -1.0, 3.0), "label": np.arange(rows)[:, None] % 3 *
+            np.ones((1, cols), int), "prob": np.linspace(0.4, 1.0, cols)[None, :] *
+            np.ones((rows, 1))}
+    boundary.update_grid(grid)
+    for i, j in ((60, 20), (20, 60)):  # cell centres: a transposed readout swaps them
+        mouse_move(boundary, boundary.plot.vb.mapViewToScene(QPointF(
+            -2.0 + (j + 0.5) / cols * 4.0, -1.0 + (i + 0.5) / rows * 4.0)))
+        assert messages[-1].endswith(f"class {i % 3} with p {grid['prob'][i, j]:.2f}"), \
+            messages[-1]
+    xs = np.linspace(-1.0, 1.0, 200)
+    boundary.update_grid({"curve": (xs, xs ** 2)})  # a 1-D fit: the curve at the input
+    mouse_move(boundary, boundary.plot.vb.mapViewToScene(QPointF(0.5, 0.25)))
+    told = re.fullmatch(r"input (\S+): the network gives (\S+)", messages[-1])
+    assert told and abs(float(told[2]) - float(told[1]) ** 2) < 0.01, messages[-1]
+
     health = view.health
     _, dead = view.controller.history.stat_series("frac_dead")
     _, saturated = view.controller.history.stat_series("frac_saturated")

@@ -39,8 +39,11 @@ class BoundaryPanel(Panel):
         self.levels: tuple[float, float] | None = None  # set: a regression of two inputs
         self.note = ""  # after the title (the compare window: which moment it shows)
         self.has_points = False
+        self._drawn = None  # the grid or curve drawn, for the readout under the mouse
+        self.hover.on_plot(self.plot, self._at)
 
     def reset(self) -> None:
+        self._drawn = None
         self.image.clear()
         self.surface.clear()
         self.points.clear()
@@ -100,10 +103,12 @@ class BoundaryPanel(Panel):
             if np.isfinite(ys).all():  # a diverged model: keep the last curve drawn
                 self._show_hint(False)
                 self.curve.setData(xs, ys)
+                self._drawn = grid
             return
         if grid is None or not np.isfinite(grid["prob"]).any():
             return  # a diverged model has no boundary: keep the last one drawn
         self._show_hint(False)
+        self._drawn = grid
         x0, x1, y0, y1 = grid["extent"]
         if self.levels is not None:  # a regression: "prob" holds the output's value
             self.surface.setImage(np.nan_to_num(grid["prob"]).astype(np.float32),
@@ -117,6 +122,29 @@ class BoundaryPanel(Panel):
         rgb = (1.0 - alpha) * 1.0 + alpha * base  # blend with white by confidence
         self.image.setImage((rgb * 255).astype(np.uint8), levels=(0, 255))
         self.image.setRect(x0, y0, x1 - x0, y1 - y0)
+
+
+    def _at(self, x: float, y: float) -> str:
+        """What the network gives at the point under the mouse: the grid cell drawn
+        there (its class and probability, or a regression's output), or on a 1-D fit
+        the curve at that input."""
+        drawn = self._drawn
+        if drawn is None:
+            return ""
+        if "curve" in drawn:
+            xs, ys = drawn["curve"]
+            if not xs[0] <= x <= xs[-1]:
+                return ""
+            return f"input {x:.3g}: the network gives {np.interp(x, xs, ys):.3g}"
+        x0, x1, y0, y1 = drawn["extent"]
+        rows, cols = drawn["prob"].shape  # rows along the second input
+        if not (x0 <= x < x1 and y0 <= y < y1):
+            return ""
+        i, j = int((y - y0) / (y1 - y0) * rows), int((x - x0) / (x1 - x0) * cols)
+        where = f"at ({x:.2f}, {y:.2f}): "
+        if self.levels is not None:
+            return where + f"output {drawn['prob'][i, j]:.3g}"
+        return where + f"class {drawn['label'][i, j]} with p {drawn['prob'][i, j]:.2f}"
 
 
 def _levels(targets: np.ndarray) -> tuple[float, float]:
