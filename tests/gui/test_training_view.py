@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from desklab.gui.controllers.worker import live_threads
+from PySide6.QtCore import QPointF
 from qt_input import mouse_move
 
 
@@ -389,6 +390,14 @@ def test_a_classification_of_images_shows_its_confusion_matrix(window, qtbot, tm
     np.testing.assert_allclose(shares.sum(1), 1.0, rtol=1e-6)
     accuracy = view.controller.history.metric("val_acc")[-1]  # the engine's own count
     assert np.trace(counts) / counts.sum() == pytest.approx(accuracy)
+    window.resize(1400, 900)
+    qtbot.waitUntil(lambda: view.confusion.plot.vb.width() > 50)  # 10 cells: 5 px each
+    told = []
+    view.status_message.connect(told.append)
+    mouse_move(view.confusion, view.confusion.plot.vb.mapViewToScene(QPointF(8, 3)))
+    examples = np.bincount(truth, minlength=10)[3]  # true 3s in the validation split
+    assert told[-1] == (f"true 3, predicted 8: {counts[3, 8]} of its {examples} validation "
+                        f"examples ({counts[3, 8] / examples:.0%})"), told
     title = view.confusion.shown()["plots"][0]["title"]
     assert f"{accuracy:.1%} on the diagonal" in title
     from desklab.gui.controllers.runs import stored_record

@@ -37,6 +37,8 @@ class ConfusionPanel(Panel):
         self.classes = 0
         self.class_names: tuple[str, ...] = ()  # label i's name, where it has one (the view)
         self.shown_step: int | None = None  # the evaluation drawn (the UI map and tests)
+        self._counts = None  # (C, C) of the evaluation drawn, for the readout
+        self.hover.on_plot(self.plot, self._cell_under)
 
     def set_class_names(self, names) -> None:
         """Name the rows ("3 cat") from the dataset's catalog entry; () for numbers."""
@@ -45,7 +47,7 @@ class ConfusionPanel(Panel):
 
     def reset(self) -> None:
         self.image.clear()
-        self.classes, self.shown_step = 0, None
+        self.classes, self.shown_step, self._counts = 0, None, None
         _titled(self.plot, "Confusion matrix")
         self._show_hint(True)
 
@@ -72,7 +74,24 @@ class ConfusionPanel(Panel):
         _titled(self.plot, f"Confusion matrix, step {step}<br><span style='font-size:7pt'>"
                            f"validation: {confusion.diagonal_share:.1%} on the diagonal"
                            "</span>")
-        self.shown_step = step
+        self.shown_step, self._counts = step, counts
+
+    def _cell_under(self, x: float, y: float) -> str:
+        """The cell under the mouse: its true and predicted classes, its examples and
+        their share of the row."""
+        if self._counts is None:
+            return ""
+        true, predicted = int(round(y)), int(round(x))  # cell (i, j) centred on (j, i)
+        if not (0 <= true < self.classes and 0 <= predicted < self.classes):
+            return ""
+        names = self.class_names if len(self.class_names) == self.classes else ()
+
+        def name(i: int) -> str:
+            return f"{i} {names[i]}" if names and not numbered_by_label(names) else (
+                names[i] if names else str(i))
+        count, row = self._counts[true, predicted], self._counts[true].sum()
+        return (f"true {name(true)}, predicted {name(predicted)}: {count:.0f} of its "
+                f"{row:.0f} validation examples ({count / max(row, 1):.0%})")
 
     def _tick_layers(self) -> None:
         """One label per class where they fit (every k-th otherwise); the rows also
