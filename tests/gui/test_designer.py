@@ -193,6 +193,26 @@ def test_preview_updates_after_an_edit(window, qtbot):
     assert len(x) == len(snap.layout)
 
 
+def test_pointing_at_the_preview_names_a_layer_and_its_numbers(window, qtbot):
+    """The at-init plot has a point per layer and no room for values: the mouse at a
+    layer's depth says both in the status bar (Qt mouse events); beside the plot,
+    nothing."""
+    from qt_input import mouse_move
+    window.resize(1400, 900)
+    preview = window.preview
+    view = preview.plot.getPlotItem().vb
+    qtbot.waitUntil(lambda: view.width() > 100)
+    names = preview.last_snapshot.layout.names
+    (y0, y1) = view.viewRange()[1]
+    mouse_move(preview.plot, view.mapViewToScene(QPointF(2.2, (y0 + y1) / 2)))
+    std, grad = preview.std_curve.yData[2], preview.grad_curve.yData[2]  # as drawn at 2
+    assert window.statusBar().currentMessage() == (
+        f"layer {names[2]} at init: activation std {std:.2g} · mean |dL/dh| {grad:.2g}")
+    box = view.sceneBoundingRect()
+    mouse_move(preview.plot, QPointF(box.left() - 8, box.center().y()))  # on the axis
+    assert window.statusBar().currentMessage() == ""
+
+
 def test_stale_previews_are_dropped(window, qtbot):
     doc = window.doc
     doc.select([(0,)])

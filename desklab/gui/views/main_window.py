@@ -74,6 +74,7 @@ class MainWindow(FileActions, MenuActions, RunActions, CheckActions, LayoutActio
         self.training.badges_changed.connect(self.network.tree.set_badges)
         self.training.select_layer.connect(self.select_layer_named)
         self.training.status_message.connect(lambda m: self.statusBar().showMessage(m))
+        self.preview.pointed.connect(self.statusBar().showMessage)
         self.training.controller.run_ended.connect(self._record_run)
         self.run_panel.open_requested.connect(self.reopen_run)
         self.run_panel.follow_requested.connect(self.follow_run)

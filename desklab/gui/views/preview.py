@@ -53,6 +53,7 @@ class PreviewPanel(QWidget):
 
     _request = Signal(int, object)
     updated = Signal(float)  # latency from edit to shown result, in seconds
+    pointed = Signal(str)  # the layer under the mouse and its numbers at init ("": none)
 
     def __init__(self, doc: DesignDocument, parent=None):
         super().__init__(parent)
@@ -72,6 +73,9 @@ class PreviewPanel(QWidget):
         self.grad_curve = self.plot.plot(pen=pg.mkPen("#d1495b", width=1), symbol="s",
                                          symbolSize=5, symbolBrush="#d1495b",
                                          name="mean |dL/dh|")
+        self._shown = None  # the snapshot drawn (None while the design has problems)
+        self._told = False  # a layer's numbers are in the status bar
+        self.plot.scene().sigMouseMoved.connect(self._moved)
         self.status = QLabel("", self)
         self.status.setObjectName("preview_status")
         self.status.setWordWrap(True)  # a long line must never widen the dock (and squeeze
@@ -145,7 +149,22 @@ class PreviewPanel(QWidget):
             self.busy_timer.stop()
             self.status.setText(f"Preview failed: {message}")
 
+    def _moved(self, pos) -> None:
+        """Name the layer under the mouse with both numbers at init (the plot has a
+        point per layer and no room for values)."""
+        view, snap = self.plot.getPlotItem().vb, self._shown
+        i = int(round(view.mapSceneToView(pos).x())) if snap is not None else -1
+        if view.sceneBoundingRect().contains(pos) and 0 <= i < len(snap.layout):
+            self._told = True
+            self.pointed.emit(f"layer {snap.layout.names[i]} at init: activation std "
+                              f"{snap.stat('act_std')[i]:.2g} · mean |dL/dh| "
+                              f"{snap.stat('grad_mean_abs')[i]:.2g}")
+        elif self._told:
+            self._told = False
+            self.pointed.emit("")
+
     def _show(self, snapshot) -> None:
+        self._shown = snapshot
         names = snapshot.layout.names
         x = np.arange(len(names))
         std = snapshot.stat("act_std")
@@ -160,6 +179,7 @@ class PreviewPanel(QWidget):
         self.plot.getAxis("bottom").setTicks(layer_ticks(names, width, 7 * longest + 10))
 
     def _clear(self) -> None:
+        self._shown = None
         self.std_curve.setData([], [])
         self.grad_curve.setData([], [])
 
