@@ -11,11 +11,6 @@ from .base import (MAX_STEP_POINTS, Panel, _log_range, _set_range, _step_range, 
                    legend_title, show_item)
 
 
-READOUT = {"loss": "train loss", "val_loss": "validation loss", "train_acc": "train accuracy",
-           "val_acc": "validation accuracy", "train_top5": "train top-5",
-           "val_top5": "validation top-5"}  # what the status bar calls each series
-
-
 class LossPanel(Panel):
     """Loss and accuracy: every training step's batch values (thin lines), validation at
     evaluations (markers), top-5 only when there are more than 5 classes. A run with no
@@ -52,20 +47,23 @@ class LossPanel(Panel):
         self.train_top5 = self.acc.plot(pen=pg.mkPen(self.TRAIN, width=1, style=Qt.DashLine))
         self.val_top5 = self.acc.plot(pen=pg.mkPen(self.VAL, width=1.5, style=Qt.DashLine))
         self._set_titles(False)
-        self._drawn: dict = {}  # series name -> (steps, values) as drawn, for the readout
-        self.hover.on_plot(self.loss, lambda x, _y: self._readout(x, ("loss", "val_loss")))
-        self.hover.on_plot(self.acc, lambda x, _y: self._readout(
-            x, ("train_acc", "val_acc", "train_top5", "val_top5")))
+        losses = (("train loss", self.train_loss), ("validation loss", self.val_loss))
+        accuracies = (("train accuracy", self.train_acc), ("validation accuracy", self.val_acc),
+                      ("train top-5", self.train_top5), ("validation top-5", self.val_top5))
+        self.hover.on_plot(self.loss, lambda x, _y: self._readout(x, losses))
+        self.hover.on_plot(self.acc, lambda x, _y: self._readout(x, accuracies))
 
-    def _readout(self, x: float, names: tuple) -> str:
-        """Each series' drawn point nearest the mouse's step, for the status bar."""
+    @staticmethod
+    def _readout(x: float, curves: tuple) -> str:
+        """Each curve's drawn point nearest the mouse's step, for the status bar (a
+        curve keeps the values it was given, not their log10)."""
         parts = []
-        for name in names:
-            steps, values = self._drawn.get(name, ((), ()))
-            if len(steps):
+        for label, curve in curves:
+            steps, values = curve.xData, curve.yData  # None: nothing drawn
+            if steps is not None and len(steps):
                 k = int(np.argmin(np.abs(steps - x)))
-                value = f"{values[k]:.4g}" if "loss" in name else f"{values[k]:.1%}"
-                parts.append(f"{READOUT[name]} {value} at step {int(steps[k])}")
+                value = f"{values[k]:.4g}" if "loss" in label else f"{values[k]:.1%}"
+                parts.append(f"{label} {value} at step {int(steps[k])}")
         return " · ".join(parts)
 
     def _show_accuracy(self, shown: bool) -> None:
@@ -76,7 +74,6 @@ class LossPanel(Panel):
 
     def reset(self) -> None:
         super().reset()
-        self._drawn = {}
         self._show_accuracy(True)  # until a run shows it has none
 
     def _set_titles(self, top5: bool) -> None:
@@ -106,8 +103,6 @@ class LossPanel(Panel):
         self.train_loss.setData(steps[positive], values[0][positive])
         finite = np.isfinite(values[1])
         self.train_acc.setData(steps[finite], values[1][finite])
-        self._drawn = {"loss": (steps[positive], values[0][positive]),
-                       "train_acc": (steps[finite], values[1][finite])}
         evaluated = history.metrics.steps
         has_accuracy = bool(finite.any())
         for curve, name in ((self.val_loss, "val_loss"), (self.val_acc, "val_acc"),
@@ -115,7 +110,6 @@ class LossPanel(Panel):
             v = history.metric(name) if len(evaluated) else np.zeros(0)
             keep = np.isfinite(v) & ((v > 0) if "loss" in name else True)
             curve.setData(evaluated[keep], v[keep])
-            self._drawn[name] = (evaluated[keep], v[keep])
             has_accuracy |= name == "val_acc" and bool(keep.any())
         self._show_accuracy(has_accuracy)
         shown = np.concatenate([steps, evaluated])
