@@ -10,6 +10,7 @@ from .base import (Panel, _set_range, _step_range, _thin, layer_ticks, short_lay
                    small_font)
 from .colour_image import colour_image
 from .hover import format_value
+from .thinning import probe_gap, probe_under
 from .ridge import RidgeBands
 
 
@@ -107,10 +108,10 @@ class ActivationPanel(Panel):
         image = np.log10(np.maximum(values, 1e-12)) if log else values
         image = np.nan_to_num(image.astype(np.float32), nan=levels[0])  # (L, T) row-major
         self.heat.setImage(image, levels=levels, autoLevels=False)
-        # each column reaches to the next probe: T columns over (T - 1) gaps and one more
-        # (spread over the first to the last step, each sat up to a gap left of its step)
-        gap = float(steps[-1] - steps[0]) / (len(steps) - 1) if len(steps) > 1 else 1.0
-        self.heat.setRect(float(steps[0]), -0.5, len(steps) * gap, float(image.shape[0]))
+        # each column reaches to the next probe (spread over the first to the last step,
+        # each sat up to a gap left of its step)
+        self.heat.setRect(float(steps[0]), -0.5, len(steps) * probe_gap(steps),
+                          float(image.shape[0]))
         # ranges set, not followed: an autoranged axis redraws its ticks at every paint
         _step_range(self.heat_plot, steps, self.planned_steps)
         _set_range(self.heat_plot, "y", -0.5, image.shape[0] - 0.5)
@@ -134,8 +135,7 @@ class ActivationPanel(Panel):
         if self._heat is None or layer >= self._heat[1].shape[0]:
             return ""
         steps, values = self._heat
-        gap = float(steps[-1] - steps[0]) / (len(steps) - 1) if len(steps) > 1 else 1.0
-        k = int(np.clip((x - steps[0]) // gap, 0, len(steps) - 1))
+        k = probe_under(steps, x)
         label, log, _ = self.STATS[self.stat]
         return f"step {steps[k]} · {label.replace(' (log10)', '')} " \
                f"{format_value(values[layer, k], log)}"

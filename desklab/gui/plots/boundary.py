@@ -123,7 +123,6 @@ class BoundaryPanel(Panel):
         self.image.setImage((rgb * 255).astype(np.uint8), levels=(0, 255))
         self.image.setRect(x0, y0, x1 - x0, y1 - y0)
 
-
     def _at(self, x: float, y: float) -> str:
         """What the network gives at the point under the mouse: the grid cell drawn
         there (its class and probability, or a regression's output), or on a 1-D fit

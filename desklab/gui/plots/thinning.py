@@ -24,3 +24,14 @@ def _thin(steps: np.ndarray, values: np.ndarray, limit: int = MAX_POINTS,
 def layer_points(layers: int) -> int:
     """Points per layer's line when a plot holds ``layers`` of them (`LINE_POINTS`)."""
     return max(60, min(MAX_POINTS, LINE_POINTS // max(layers, 1)))
+
+
+def probe_gap(steps: np.ndarray) -> float:
+    """The width of a heatmap's column (or row) over evenly thinned probes: each reaches
+    from its probe to the next, so T columns span (T - 1) gaps and one more."""
+    return float(steps[-1] - steps[0]) / (len(steps) - 1) if len(steps) > 1 else 1.0
+
+
+def probe_under(steps: np.ndarray, at: float) -> int:
+    """The index of the column (or row) drawn over step ``at`` (see `probe_gap`)."""
+    return int(np.clip((at - steps[0]) // probe_gap(steps), 0, len(steps) - 1))

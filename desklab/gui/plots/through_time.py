@@ -16,6 +16,7 @@ from ...metrics import ProbeLayout, RunHistory
 from .base import (Panel, _forget_range, _log_range, _set_range, _step_range, _thin,
                    legend_title)
 from .colour_image import colour_image
+from .thinning import probe_gap, probe_under
 from .titles import no_break
 
 LEVELS = (-6.0, 6.0)  # decades relative to the last step: symmetric, white = no change
@@ -111,9 +112,8 @@ class ThroughTimePanel(Panel):
         image = np.nan_to_num(decades, nan=0.0, posinf=LEVELS[1], neginf=LEVELS[0])
         self.heat.setImage(image.astype(np.float32), levels=LEVELS, autoLevels=False)
         self._image = (steps, decades)
-        # each row reaches to the next probe: n rows over (n - 1) gaps and one more
-        gap = float(steps[-1] - steps[0]) / (len(steps) - 1) if len(steps) > 1 else 1.0
-        self.heat.setRect(0.5, float(steps[0]), float(steps_t), len(steps) * gap)
+        # each row reaches to the next probe
+        self.heat.setRect(0.5, float(steps[0]), float(steps_t), len(steps) * probe_gap(steps))
         _step_range(self.heat_plot, steps, self.planned_steps, axis="y")  # vertical here
 
     def _layer_name(self) -> str:
@@ -125,8 +125,7 @@ class ThroughTimePanel(Panel):
         if self._image is None or self.layout_ is None or not self.layout_.time_layers:
             return ""
         steps, decades = self._image
-        gap = float(steps[-1] - steps[0]) / (len(steps) - 1) if len(steps) > 1 else 1.0
-        k = int(np.clip((y - steps[0]) // gap, 0, len(steps) - 1))
+        k = probe_under(steps, y)
         t = int(np.clip(round(x), 1, decades.shape[1]))
         d = decades[k, t - 1]
         told = f"{d:+.1f} decades from" if np.isfinite(d) else "not comparable with"
