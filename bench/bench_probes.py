@@ -76,6 +76,47 @@ def check_no_sync_in_steps(design, device) -> str:
     return f"no host sync in {result.steps} steps ({result.state})"
 
 
+def launches_per_step(design, device) -> dict[str, float]:
+    """Kernel launches, graph launches and copies the host issues per step (CUDA's
+    runtime calls, counted by the profiler over 10 steps): probes off, every step with
+    the probe's reduction replayed from a CUDA graph, and every step reduced eagerly."""
+    from torch.profiler import ProfilerActivity, profile
+    counts = {}
+    for name, every, graphs in [("probes off", 0, True), ("probe every step, graph", 1, True),
+                                ("probe every step, eager", 1, False)]:
+        d = design.copy()
+        d.train.probe_every = every
+        loop = DeskLabLoop(d, device)
+        loop.trainer.prober.device_reducer.graphs = graphs
+        loop.run(10)  # past the graph's capture
+        with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+            loop.run(10)
+        loop.close()
+        calls = [e.name for e in prof.events()
+                 if e.name.startswith(("cudaLaunch", "cuLaunch", "cudaGraphLaunch",
+                                       "cudaMemcpy", "cudaMemset"))]
+        counts[name] = len(calls) / 10
+    return counts
+
+
+def host_profile(design, device, every: int, steps: int = 200) -> None:
+    """Print where the host's time goes in ``steps`` steps probed every ``every``-th
+    (cProfile, by own time): on a launch-bound GPU the host is the step's cost."""
+    import cProfile
+    import pstats
+    d = design.copy()
+    d.train.probe_every = every
+    loop = DeskLabLoop(d, device)
+    loop.run(20)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    loop.run(steps)
+    profiler.disable()
+    loop.close()
+    print(f"host profile, {steps} steps probed every {every}:")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(22)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="auto")
@@ -84,14 +125,18 @@ def main() -> None:
     device = resolve_device(args.device)
     design = get_preset("bench-mlp")
     print(f"bench-mlp on {device} ({torch.get_num_threads()} threads)")
-    loops = {"bare PyTorch loop": BareLoop(design, device)}
-    for name, every, evaluate in [("DeskLab, probes off", 0, False),
-                                  ("DeskLab, probe every 10", 10, False),
-                                  ("DeskLab, probe every step", 1, False),
-                                  ("DeskLab, probe 10 + eval every 50", 10, True)]:
+    loops: dict = {"bare PyTorch loop": BareLoop(design, device)}
+    variants = [("DeskLab, probes off", 0, False, True),
+                ("DeskLab, probe every 10", 10, False, True),
+                ("DeskLab, probe every step", 1, False, True),
+                ("DeskLab, probe 10 + eval every 50", 10, True, True)]
+    if device.type == "cuda":  # the probe's reduction without its CUDA graph
+        variants.insert(3, ("DeskLab, every step, no graph", 1, False, False))
+    for name, every, evaluate, graphs in variants:
         d = design.copy()
         d.train.probe_every, d.train.eval_every = every, 50
         loops[name] = DeskLabLoop(d, device, evaluate=evaluate)
+        loops[name].trainer.prober.device_reducer.graphs = graphs
     # 20 untimed steps (the first optimizer step imports torch._dynamo), then blocks of
     # 10 steps from step 20: one probed step in each at every 10
     results = compare({name: loop.run for name, loop in loops.items()}, args.rounds, 10,
@@ -105,6 +150,14 @@ def main() -> None:
         verdict = check_no_sync_in_steps(design, device)
         record(f"bench-mlp on {device}: host syncs inside unprobed steps", sync_check=verdict)
         print("sync check:", verdict)
+        try:
+            counts = launches_per_step(design, device)
+        except Exception as exc:  # noqa: BLE001 - the profiler may be missing there
+            counts = {"error": f"{type(exc).__name__}: {exc}"}
+        record(f"bench-mlp on {device}: launches and copies per step", launches=counts)
+        print("launches and copies per step:", counts)
+        for every in (0, 1):
+            host_profile(design, device, every)
 
 
 if __name__ == "__main__":

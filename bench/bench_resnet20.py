@@ -160,15 +160,18 @@ def main() -> None:
         print(f"ResNet-20, batch {BATCH}, {len(x)} CIFAR-shaped images, {device} "
               f"({torch.get_num_threads()} threads)")
         design = resnet_design()
-        variants = {"DeskLab, probes off": 0, "DeskLab, probe every 10": 10,
-                    "DeskLab, probe every step": 1}
+        variants = {"DeskLab, probes off": (0, True), "DeskLab, probe every 10": (10, True),
+                    "DeskLab, probe every step": (1, True)}
+        if device.type == "cuda":  # the probe's reduction without its CUDA graph
+            variants["DeskLab, every step, no graph"] = (1, False)
         bare = Bare(x, y, device)
         loops = {"bare PyTorch loop": bare.run}
         desk = {}
-        for name, every in variants.items():
+        for name, (every, graphs) in variants.items():
             d = design.copy()
             d.train.probe_every = every
             desk[name] = DeskLabLoop(d, device)
+            desk[name].trainer.prober.device_reducer.graphs = graphs
             loops[name] = desk[name].run
         # blocks of 10 from step WARM_UP: each holds exactly one probed step (10, 20, ...)
         results = compare(loops, rounds, 10, WARM_UP, "bare PyTorch loop")

@@ -7,12 +7,13 @@
 # command "bash bench/gpu_check.sh", carry [".whl", ".gl"], timeout_s 540; $OUT is set
 # there, and what comes back is two files: gpu_check.json and logs.txt.
 #
-# Steps, each with a time limit of its own (490 s in all, so that the device call's
-# 540 s leave time for the wheels and the report even when every step runs out):
+# Steps, each with a time limit of its own (470 s in all, so that a device call of
+# 540 s leaves time for the wheels and the report even when every step runs out):
 #   cuda-tests  the CUDA tests (GPU statistics equal the CPU's, no host sync in a step)
 #   probes      bench_probes: bench-mlp bare / probes off / every 10th / every step, and
 #               CUDA's sync-debug mode "error" around every unprobed step's work
 #   resnet20    bench_resnet20: ResNet-20 probes off / every 10th / every step
+#   lessons     bench_lessons: each real-size lesson's step, evaluation and whole run
 #   watch       bench_watch --no-peers: desklab.watch on the MLP, CNN, BERT-small, LSTM
 #   live-tax    bench_live_tax: the app's Train against desklab train (needs PySide6 and
 #               pyqtgraph; where they do not import, the step says so and is skipped)
@@ -40,7 +41,9 @@ if compgen -G ".whl/*.whl" >/dev/null; then
     "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
         --target /tmp/site .whl/*.whl && export PYTHONPATH="$PYTHONPATH:/tmp/site"
 fi
-if [ "$QUICK" = 1 ]; then R=(2 2 2 1); else R=(30 20 30 3); fi
+LESSONS=()  # every real-size lesson; QUICK: the two smallest
+if [ "$QUICK" = 1 ]; then R=(2 2 2 1 0.2); LESSONS=(--lessons lenet-mnist,mnist-relu-mlp)
+else R=(30 20 30 2 2); fi
 
 step() {  # step NAME SECONDS COMMAND...: run it, log it, note its status and time
     local name=$1 limit=$2 start rc
@@ -60,14 +63,16 @@ EOF
     echo "   rc $rc"
 }
 
-step cuda-tests 90 "$PY" -m pytest -q -p no:cacheprovider tests/engine/test_cuda.py \
+step cuda-tests 80 "$PY" -m pytest -q -p no:cacheprovider tests/engine/test_cuda.py \
     tests/engine/test_probe_independent.py tests/engine/test_zero_transfer.py
 step probes 60 "$PY" bench/bench_probes.py --device "$DEVICE" --rounds "${R[0]}"
-step resnet20 90 "$PY" bench/bench_resnet20.py --device "$DEVICE" --rounds "${R[1]}"
-step watch 100 "$PY" bench/bench_watch.py --model all --device "$DEVICE" --no-peers \
+step resnet20 70 "$PY" bench/bench_resnet20.py --device "$DEVICE" --rounds "${R[1]}"
+step lessons 90 "$PY" bench/bench_lessons.py --device "$DEVICE" --seconds "${R[4]}" \
+    "${LESSONS[@]}"
+step watch 70 "$PY" bench/bench_watch.py --model all --device "$DEVICE" --no-peers \
     --rounds "${R[2]}"
 if "$PY" -c "import PySide6.QtWidgets, pyqtgraph" 2>/dev/null; then
-    step live-tax 150 "$PY" bench/bench_live_tax.py --device "$DEVICE" --rounds "${R[3]}" \
+    step live-tax 100 "$PY" bench/bench_live_tax.py --device "$DEVICE" --rounds "${R[3]}" \
         --json "$WORK/live_tax.json"
 else
     echo '{"step": "live-tax", "rc": null, "skipped": "PySide6 or pyqtgraph does not import here (bench/gpu_wheels.sh)"}' >>"$WORK/steps.jsonl"
@@ -95,6 +100,8 @@ for s in report["steps"]:
     print(f"{s['step']:<11} rc {s.get('rc')}  {s.get('seconds', '-')} s  {s.get('skipped', '')}")
 for t in report["tables"]:
     cells = ", ".join(f"{k} {v['median_ratio']:.3f}" for k, v in t.get("results", {}).items())
-    print(f"{t['label']}: {cells or t.get('sync_check', '')}")
+    cells = cells or ", ".join(f"{k} {v['ms_per_step']:.2f} ms {v['minutes']:.1f} min"
+                               for k, v in t.get("lessons", {}).items())
+    print(f"{t['label']}: {cells or t.get('sync_check') or t.get('launches', '')}")
 EOF
 rm -rf "$WORK"

@@ -16,7 +16,7 @@ from ..design.model import LayerSpec
 from ..design.catalog import RECURRENT_KINDS
 from ..design.shapes import shortcut_module, width_multiplier
 from .modules import (BinaryStep, Block, Head, Maxout, Net, Recurrent, Residual, init_,
-                      init_recurrent_, make_norm)
+                      init_recurrent_, make_norm, probed)
 from .recurrent_steps import _affine, _cell, _fused_below, unrolled
 
 # The user's text (name, description, dataset) enters the generated file only as repr()
@@ -43,7 +43,7 @@ DATASET = {dataset}
 
 # The torch code is engine/modules.py's own source, so the exported network is the one
 # DeskLab trains by construction. Custom activations are copied only when used.
-COMMON = (make_norm, init_, Block, Residual, Head, Net)
+COMMON = (make_norm, init_, probed, Block, Residual, Head, Net)
 CUSTOM = {"BinaryStep": BinaryStep, "Maxout": Maxout}
 # only when a design has one
 RECURRENT_CODE = (init_recurrent_, _affine, _cell, _fused_below, unrolled, Recurrent)

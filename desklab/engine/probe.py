@@ -20,15 +20,19 @@ from .build import DeskNet
 from .optim import task_loss  # noqa: F401 - the trainer imports it from here
 from .outputs import as_rows, first_float
 from .probe_cpu import CpuReducer
+from .probe_graph import DeviceReducer
 from .probe_reduce import (N_ACT, N_COUNTS, N_GRAD, N_WEIGHT, ActConstants, Reduced,
-                           as_units, gradient_stats, group_by_shape, hist_rows,
-                           reduce_activations, reduce_one, weight_stats)
+                           gradient_stats, reduce_one)
 
 HIST_SAMPLE = 8192  # during training, histogram at most this many values per layer
 # A layer of this many values or more is reduced in its own hook: stashing it for the
 # batched reduction kept megabytes alive past their use (page faults: ~50 ms per probe
 # on ResNet-20 at batch 128 on the CPU), and batching saves nothing at this size.
 REDUCE_AT_ONCE = 1 << 18
+# On a GPU memory does not fault and the batched reduction is one graph replay
+# (`probe_graph`): only a layer this many times larger is reduced in its hook, to bound
+# the memory the stashed tensors and their stacked copies take.
+GPU_STASH_FACTOR = 16
 
 
 class Prober:
@@ -53,6 +57,7 @@ class Prober:
         # the fused CPU kernel; None without a C compiler, and on a GPU (never built there)
         on_cpu = device is None or device.type == "cpu"
         self._cpu = CpuReducer.create(self.points) if on_cpu else None
+        self.device_reducer = DeviceReducer(self.points, self._constants, hist_sample)
         # each layer's constants made now: a large layer is reduced in its hook, inside
         # the training step, where no host-to-device copy may happen
         if device is not None:
@@ -95,8 +100,7 @@ class Prober:
             return  # (an empty batch has nothing to measure: the step is not probed)
         a = as_rows(out.detach()) if self.points[index].units_last else out.detach()
         # small: a reference, reduced with its same-shaped peers in collect()
-        self._keep(index, self._reduce_act(index, a) if a.numel() >= REDUCE_AT_ONCE else a,
-                   out)
+        self._keep(index, self._reduce_act(index, a) if self._at_once(a) else a, out)
 
     def _wanted(self, index: int) -> bool:
         """Whether this forward of point ``index`` is measured: a module called twice (a
@@ -132,12 +136,17 @@ class Prober:
     def _reduced_grad(self, index: int, grad: torch.Tensor):
         """dL/dh as `collect` takes it: a reference, or `Reduced` for a large layer."""
         g = grad.detach()  # (its norm and mean |g| do not depend on which axis is units)
-        if g.numel() >= REDUCE_AT_ONCE and self._on_cpu(g):
+        if self._at_once(g) and self._on_cpu(g):
             return Reduced(self._cpu.one_gradient(g))
-        if g.numel() >= REDUCE_AT_ONCE:
+        if self._at_once(g):
             work = self._scratch(g.shape, g.device).view(1, -1)
             return Reduced(gradient_stats(g.float().reshape(1, -1), work))
         return g
+
+    @staticmethod
+    def _at_once(t: torch.Tensor) -> bool:
+        """Whether ``t`` is reduced in its hook rather than stashed for `collect`."""
+        return t.numel() >= REDUCE_AT_ONCE * (1 if t.is_cpu else GPU_STASH_FACTOR)
 
     def _on_cpu(self, t: torch.Tensor) -> bool:
         """Whether the fused CPU kernel reduces ``t``."""
@@ -186,65 +195,6 @@ class Prober:
                                                 [p.bounds for p in points], device)
         return self._cache[key]
 
-    def _stacked(self, tensors: list[torch.Tensor],
-                 group: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        """``tensors`` stacked as float32 (L, ...) into a buffer kept between steps, and a
-        scratch buffer of the same shape (see `reduce_activations` for why)."""
-        shape = (len(tensors), *tensors[0].shape)
-        key = ("stack", tuple(group), shape, tensors[0].device)
-        if key not in self._cache:
-            self._cache[key] = (torch.empty(shape, device=tensors[0].device),
-                                torch.empty(shape, device=tensors[0].device))
-        buffer, work = self._cache[key]
-        if tensors[0].dtype == torch.float32:
-            torch.stack(tensors, out=buffer)
-        else:  # half precision: the statistics are taken in float32
-            for slot, t in zip(buffer, tensors):
-                slot.copy_(t)
-        return buffer, work
-
-    def _index(self, group: list[int], device: torch.device) -> torch.Tensor:
-        """The group's layer positions as a device tensor, made once per group."""
-        key = ("index", tuple(group), device)
-        if key not in self._cache:
-            self._cache[key] = torch.tensor(group, dtype=torch.long, device=device)
-        return self._cache[key]
-
-    def _weight_stats(self, out: torch.Tensor,
-                      before: list[torch.Tensor | None] | None) -> None:
-        """Fill ``out`` (L, N_WEIGHT) with each probed weight's statistics; NaN rows for
-        layers without a weight, NaN cells for a missing gradient or earlier copy."""
-        weights = [p.weight.detach() if p.weight is not None else None for p in self.points]
-        tags = [(p.weight is not None and p.weight.grad is not None,
-                 before is not None and before[i] is not None)
-                for i, p in enumerate(self.points)]
-        for group in group_by_shape(weights, tags, by_shape=False):
-            has_grad, has_before = tags[group[0]]
-            w = [weights[i].float() for i in group]
-            g = [self.points[i].weight.grad.detach().float() for i in group] if has_grad else None
-            b = [before[i].float() for i in group] if has_before else None
-            out.index_copy_(0, self._index(group, w[0].device), weight_stats(w, g, b))
-
-    def _reduce_groups(self, stats: torch.Tensor, hist: torch.Tensor,
-                       before: list[torch.Tensor | None] | None) -> None:
-        """Stashed tensors through `probe_reduce`, by groups of same-shaped layers."""
-        device = stats.device
-        for group in group_by_shape(self._act):
-            acts, work = self._stacked([self._act[i] for i in group], group)  # (L, B, ...)
-            consts = self._constants(group, device)
-            act_stats, counts = reduce_activations(
-                as_units(acts), consts.lo, consts.hi, consts.bounds,
-                hist_rows(acts[0], self.hist_sample), as_units(work))
-            index = self._index(group, device)
-            stats[:, :N_ACT].index_copy_(0, index, act_stats)
-            hist.index_copy_(0, index, counts)
-        for group in group_by_shape(self._grad):
-            grads, work = self._stacked([self._grad[i] for i in group], group)
-            stats[:, N_ACT:N_ACT + N_GRAD].index_copy_(
-                0, self._index(group, device), gradient_stats(grads.flatten(1),
-                                                              work.flatten(1)))
-        self._weight_stats(stats[:, N_ACT + N_GRAD:], before)
-
     def collect(self, step: int, loss: torch.Tensor | None, lr: float,
                 before: list[torch.Tensor | None] | None = None) -> Snapshot:
         """Reduce this step's stashed tensors into a Snapshot (one host transfer)."""
@@ -258,22 +208,21 @@ class Prober:
         n = len(self.points)
         device = next(t for t in self._act if t is not None).device
         nan = torch.full((1,), math.nan, device=device)
-        stats = torch.full((n, N_ACT + N_GRAD + N_WEIGHT), math.nan, device=device)
-        hist = torch.full((n, N_COUNTS), math.nan, device=device)
-        for i, a in enumerate(self._act):
+        acts = [a if isinstance(a, torch.Tensor) else None for a in self._act]
+        grads = [g if isinstance(g, torch.Tensor) else None for g in self._grad]
+        if self._cpu is not None and device.type == "cpu":
+            stats = torch.full((n, N_ACT + N_GRAD + N_WEIGHT), math.nan)
+            hist = torch.full((n, N_COUNTS), math.nan)
+            self._cpu.reduce(acts, grads, self.points, before, self.hist_sample, stats, hist)
+        else:
+            stats, hist = self.device_reducer.reduce(acts, grads, before, device)
+        for i, a in enumerate(self._act):  # layers reduced in their own hooks
             if isinstance(a, Reduced):
                 stats[i, :N_ACT] = a.stats[0]
                 hist[i] = a.counts[0]
         for i, g in enumerate(self._grad):
             if isinstance(g, Reduced):
                 stats[i, N_ACT:N_ACT + N_GRAD] = g.stats[0]
-        self._act = [a if isinstance(a, torch.Tensor) else None for a in self._act]
-        self._grad = [g if isinstance(g, torch.Tensor) else None for g in self._grad]
-        if self._on_cpu(stats):
-            self._cpu.reduce(self._act, self._grad, self.points, before, self.hist_sample,
-                             stats, hist)
-        else:
-            self._reduce_groups(stats, hist, before)
         loss_t = loss.detach().float().reshape(1) if loss is not None else nan
         tail = extra.detach().double().reshape(-1) if extra is not None else nan[:0].double()
         time = self._time_rows(device)

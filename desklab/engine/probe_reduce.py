@@ -179,30 +179,47 @@ def gradient_stats(grads: torch.Tensor, work: torch.Tensor | None = None) -> tor
 EXACT_STD_MAX = 16384  # weights up to this size get a two-pass std (see weight_stats)
 
 
+class WeightConstants:
+    """A weight group's sizes (L,) and the positions of its small weights, as device
+    tensors made once (a CUDA graph cannot copy from the host while it is captured)."""
+
+    def __init__(self, sizes: torch.Tensor, small: list[int], small_index: torch.Tensor):
+        self.sizes, self.small, self.small_index = sizes, small, small_index
+
+    @classmethod
+    def of(cls, weights: list[torch.Tensor]) -> WeightConstants:
+        device = weights[0].device
+        small = [i for i, w in enumerate(weights) if w.numel() <= EXACT_STD_MAX]
+        return cls(torch.tensor([float(w.numel()) for w in weights], device=device), small,
+                   torch.tensor(small, dtype=torch.long, device=device))
+
+
 def weight_stats(weights: list[torch.Tensor], grads: list[torch.Tensor] | None,
-                 before: list[torch.Tensor] | None) -> torch.Tensor:
+                 before: list[torch.Tensor] | None,
+                 consts: WeightConstants | None = None) -> torch.Tensor:
     """(L, N_WEIGHT): std, gradient norm and update ratio |W - W_before| / |W_before|.
 
     Lists of L float32 tensors of any shapes; a missing gradient or earlier copy
     gives NaN. ``before`` is overwritten (with W_before - W): it is the caller's
     scratch copy. Weights differ in shape from layer to layer, so the norms use the
     multi-tensor `torch._foreach_norm` (as `clip_grad_norm_` does): one call, no copies.
+    ``consts`` (`WeightConstants.of(weights)`) may be made once and passed in.
     """
     n = len(weights)
+    consts = WeightConstants.of(weights) if consts is None else consts
     # one multi-tensor call for every norm this needs: W, its gradient and W_before
     norms = torch.stack(torch._foreach_norm(weights + (grads or []) + (before or [])))
     norm = norms[:n]
     means = torch.stack([w.mean() for w in weights])
-    sizes = torch.tensor([w.numel() for w in weights], dtype=norm.dtype).to(norm.device)
+    sizes = consts.sizes
     # std from the norm and the mean: conv and linear weights are near zero-mean, so this
     # one-pass form has no cancellation problem and is 3x cheaper than a two-pass std.
     # Small weights such as BatchNorm's gamma (about 1 +- 0.01) would lose three digits
     # to cancellation: they get the exact two-pass std, which costs nothing at their size.
     std = (norm.square() / sizes - means.square()).clamp_min(0).sqrt()
-    small = [i for i, w in enumerate(weights) if w.numel() <= EXACT_STD_MAX]
-    if small:
-        exact = torch.stack([weights[i].std(correction=0) for i in small])
-        std = std.index_copy(0, torch.tensor(small, device=std.device), exact.to(std.dtype))
+    if consts.small:
+        exact = torch.stack([weights[i].std(correction=0) for i in consts.small])
+        std = std.index_copy(0, consts.small_index, exact.to(std.dtype))
     nan = torch.full_like(norm, float("nan"))
     grad_norm = norms[n:2 * n] if grads is not None else nan
     if before is not None:

@@ -46,6 +46,12 @@ class StepLog:
                    else torch.full_like(loss, float("nan")))
         return torch.cat([loss, correct])
 
+    def first_bad(self, host: np.ndarray) -> int | None:
+        """The first step whose loss in ``host`` (``pending()`` on the host) is NaN or
+        infinite, or None: the divergence check costs the steps no device work."""
+        bad = np.flatnonzero(~np.isfinite(host[:len(self._loss)]))
+        return self.first_step + int(bad[0]) if len(bad) else None
+
     def take(self, host: np.ndarray, before_step: int | None = None) -> StepSeries:
         """Turn ``host`` (``pending()`` brought to the host) into a StepSeries and forget
         those steps. ``before_step`` drops steps from that one on (a divergence)."""

@@ -84,3 +84,28 @@ def test_a_gpu_run_keeps_its_dropout_stream_while_a_preview_reseeds():
         probe_at_init(design, seed=99, device="cuda", max_batch=16)
         probe_at_init(design, seed=98, device="cpu", max_batch=16)
     assert len(solo) == 30 and losses(mixed) == solo
+
+
+def test_probes_replayed_from_a_cuda_graph_equal_eager_ones():
+    """From the third probe on, the probe's reductions replay a CUDA graph
+    (`engine/probe_graph`): probe after probe, as the weights move, its numbers equal
+    those of the same run reduced operation by operation (which the independent test
+    holds to numpy). Several groups: widths, bounded and unbounded activations."""
+    layers = [LayerSpec.make("dense", units=64, activation="tanh", init="gaussian"),
+              LayerSpec.make("dense", units=64, activation="relu"),
+              LayerSpec.make("dense", units=64, activation="sigmoid"),
+              LayerSpec.make("dense", units=32, activation="relu"),
+              LayerSpec.make("dense", units=7, activation="leaky_relu")]
+    design = NetworkDesign(input=InputSpec("moons", {"samples": 600}), layers=layers)
+    design.train.steps, design.train.probe_every, design.train.eval_every = 12, 1, 6
+    runs = {}
+    for graphs in (True, False):
+        trainer = Trainer(design, device="cuda")
+        trainer.prober.device_reducer.graphs = graphs
+        runs[graphs] = [e.payload for e in trainer.events() if e.kind == "snapshot"]
+        assert trainer.prober.device_reducer.replays == (10 if graphs else 0)
+    assert [s.step for s in runs[True]] == [s.step for s in runs[False]] == list(range(12))
+    for graphed, eager in zip(runs[True], runs[False]):
+        np.testing.assert_array_equal(graphed.hist, eager.hist)
+        np.testing.assert_allclose(graphed.stats, eager.stats, rtol=1e-5, atol=1e-7)
+        assert np.isfinite(graphed.stats).all()

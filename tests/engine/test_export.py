@@ -222,7 +222,7 @@ def test_exported_code_is_the_engines_own_source():
     defined = {node.name: ast.get_source_segment(text, node, padded=False)
                for node in tree.body if isinstance(node, (ast.ClassDef, ast.FunctionDef))}
     assert set(defined) == {"BinaryStep", "Maxout", "make_norm", "init_", "Block",
-                            "Residual", "Head", "Net", "build_model"}
+                            "Residual", "Head", "Net", "probed", "build_model"}
     for name, segment in defined.items():
         if name != "build_model":
             source = inspect.getsource(getattr(modules, name))

@@ -1,0 +1,207 @@
+"""The probe's device reductions in two phases: stage, then reduce as one CUDA graph.
+
+Reduced operation by operation, a probe of bench-mlp on a GPU was ~250 small kernels,
+each launched from Python (about 40 per group of same-shaped layers, a few per weight):
+on a launch-bound 2 ms step a probe cost more than the step. Here a probe is
+
+stage   each group of same-shaped activations and dL/dh is copied into a stacked buffer
+        (one copy kernel per group) and the weights' gradients into copies (one
+        multi-tensor copy), so every input of the reduction lives at an address kept
+        from one probe to the next (the weights and their earlier copies already do);
+reduce  a function of those buffers alone (`probe_reduce`). On CUDA the second probe of
+        a layout runs it eagerly on a side stream and captures it into a graph; from the
+        third on, a probe replays the graph: one launch whatever the depth.
+
+Elsewhere (the CPU without the C kernel) the reduce phase runs eagerly: the same code,
+held to numpy by the tests. ``DESKLAB_PROBE_GRAPHS=0`` keeps CUDA eager too (the bench
+measures both).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+
+import torch
+
+from .probe_reduce import (N_ACT, N_COUNTS, N_GRAD, N_WEIGHT, WeightConstants, as_units,
+                           gradient_stats, group_by_shape, hist_rows, reduce_activations,
+                           weight_stats)
+
+MAX_GRAPHS = 8  # layouts captured at once; a run's probes nearly always share one
+
+
+@dataclass
+class Plan:
+    """One probe's staged inputs and where its numbers go; ``key`` names its layout."""
+
+    key: tuple
+    device: torch.device
+    stats: torch.Tensor  # (n, N_ACT + N_GRAD + N_WEIGHT), kept between probes
+    hist: torch.Tensor  # (n, N_COUNTS), kept between probes
+    acts: list = field(default_factory=list)  # (index, stacked, work, constants, rows)
+    grads: list = field(default_factory=list)  # (index, stacked, work)
+    weights: list = field(default_factory=list)  # (index, W, dW or None, W_before or None,
+    #                                               WeightConstants)
+    capturable: bool = True  # False: an input is a fresh tensor each probe
+
+
+class DeviceReducer:
+    """Reduces a probe's stashed tensors on their device; see the module docstring.
+
+    Parameters
+    ----------
+    points : list of ProbePoint
+        The prober's points (their weights and gradients are read here).
+    constants : callable
+        ``constants(group, device)``: the group's `ActConstants`, made once.
+    hist_sample : int or None
+        As `Prober`.
+    """
+
+    def __init__(self, points, constants, hist_sample: int | None):
+        self.points = points
+        self._constants = constants
+        self.hist_sample = hist_sample
+        self.graphs = os.environ.get("DESKLAB_PROBE_GRAPHS", "1") != "0"
+        self._buffers: dict[tuple, object] = {}  # kept between probes
+        # layout -> its CUDAGraph; None: seen once (captured next time); False: eager
+        self._graphs: dict[tuple, object] = {}
+        self.replays = 0  # probes reduced by replaying a graph
+
+    def reduce(self, acts: list[torch.Tensor | None], grads: list[torch.Tensor | None],
+               before: list[torch.Tensor | None] | None, device: torch.device
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Stats (n, N_ACT + N_GRAD + N_WEIGHT) and counts (n, N_COUNTS) on the device:
+        NaN rows where a point has no tensor. Both are overwritten by the next probe."""
+        plan = self._stage(acts, grads, before, device)
+        graph = self._graphs.get(plan.key, "new")
+        if not self._graphable(plan) or graph is False \
+                or (graph == "new" and len(self._graphs) >= MAX_GRAPHS):
+            self._reduce(plan)
+        elif graph == "new":
+            self._reduce(plan)
+            self._graphs[plan.key] = None
+        elif graph is None:
+            self._capture(plan)
+        else:
+            graph.replay()
+            self.replays += 1
+        return plan.stats, plan.hist
+
+    def _graphable(self, plan: Plan) -> bool:
+        return plan.device.type == "cuda" and self.graphs and plan.capturable
+
+    def _capture(self, plan: Plan) -> None:
+        """Run ``plan`` on a side stream (this probe's numbers, and the warm-up a capture
+        wants), then record it into a graph for the probes after; an operation that
+        cannot be captured leaves this layout eager."""
+        current = torch.cuda.current_stream(plan.device)
+        side = torch.cuda.Stream(plan.device)
+        side.wait_stream(current)
+        with torch.cuda.stream(side):
+            self._reduce(plan)
+        current.wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        try:
+            with torch.cuda.graph(graph):  # records only: the numbers above stay
+                self._reduce(plan)
+        except RuntimeError:
+            self._graphs[plan.key] = False
+            return
+        self._graphs[plan.key] = graph
+
+    def _reduce(self, plan: Plan) -> None:
+        """Every statistic of the staged tensors into ``plan.stats`` / ``plan.hist``."""
+        plan.stats.fill_(math.nan)
+        plan.hist.fill_(math.nan)
+        for index, stacked, work, consts, rows in plan.acts:  # (L, B, ...)
+            act_stats, counts = reduce_activations(as_units(stacked), consts.lo, consts.hi,
+                                                   consts.bounds, rows, as_units(work))
+            plan.stats[:, :N_ACT].index_copy_(0, index, act_stats)
+            plan.hist.index_copy_(0, index, counts)
+        for index, stacked, work in plan.grads:
+            plan.stats[:, N_ACT:N_ACT + N_GRAD].index_copy_(
+                0, index, gradient_stats(stacked.flatten(1), work.flatten(1)))
+        for index, w, g, b, consts in plan.weights:
+            plan.stats[:, N_ACT + N_GRAD:].index_copy_(0, index, weight_stats(w, g, b, consts))
+
+    def _stage(self, acts, grads, before, device: torch.device) -> Plan:
+        n = len(self.points)
+        plan = Plan((), device, self._buffer(("stats", n, device), (n, N_ACT + N_GRAD + N_WEIGHT),
+                                            torch.float32, device),
+                    self._buffer(("hist", n, device), (n, N_COUNTS), torch.float32, device))
+        key: list = [device]
+        for group in group_by_shape(acts):
+            stacked, work = self._stacked("act", [acts[i] for i in group], group)
+            plan.acts.append((self._index(group, device), stacked, work,
+                              self._constants(group, device),
+                              hist_rows(stacked[0], self.hist_sample)))
+            key.append(("act", tuple(group), tuple(stacked.shape)))
+        for group in group_by_shape(grads):
+            stacked, work = self._stacked("grad", [grads[i] for i in group], group)
+            plan.grads.append((self._index(group, device), stacked, work))
+            key.append(("grad", tuple(group), tuple(stacked.shape)))
+        key.append(self._stage_weights(plan, before))
+        plan.key = tuple(key)
+        return plan
+
+    def _stage_weights(self, plan: Plan, before) -> tuple:
+        """Weight groups into ``plan`` (gradients copied to kept buffers); their key."""
+        weights = [p.weight.detach() if p.weight is not None else None for p in self.points]
+        tags = [(p.weight is not None and p.weight.grad is not None,
+                 before is not None and before[i] is not None)
+                for i, p in enumerate(self.points)]
+        with_grad = [i for i, (has_grad, _) in enumerate(tags) if has_grad]
+        grads = [self.points[i].weight.grad.detach() for i in with_grad]
+        kept = [self._buffer(("dW", i, g.shape, g.dtype, g.device), g.shape, g.dtype,
+                             g.device) for i, g in zip(with_grad, grads)]
+        if grads:
+            torch._foreach_copy_(kept, grads)  # one multi-tensor copy
+        kept_grad = dict(zip(with_grad, kept))
+        key = []
+        for group in group_by_shape(weights, tags, by_shape=False):
+            has_grad, has_before = tags[group[0]]
+            w = [weights[i].float() for i in group]
+            g = [kept_grad[i].float() for i in group] if has_grad else None
+            b = [before[i].float() for i in group] if has_before else None
+            # a half-precision weight's float32 view is a fresh tensor each probe
+            plan.capturable &= weights[group[0]].dtype == torch.float32
+            consts = self._buffers.get(("wconst", tuple(group), plan.device))
+            if consts is None:
+                consts = self._buffers[("wconst", tuple(group), plan.device)] = \
+                    WeightConstants.of(w)
+            plan.weights.append((self._index(group, plan.device), w, g, b, consts))
+            key.append((tuple(group), has_grad, has_before,
+                        tuple(t.data_ptr() for t in w + (b or []))))
+        return tuple(key)
+
+    def _buffer(self, key: tuple, shape, dtype, device) -> torch.Tensor:
+        if key not in self._buffers:
+            self._buffers[key] = torch.empty(shape, dtype=dtype, device=device)
+        return self._buffers[key]
+
+    def _stacked(self, what: str, tensors: list[torch.Tensor],
+                 group: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """``tensors`` stacked as float32 (L, ...) into a buffer kept between probes, and
+        a scratch buffer of the same shape (see `reduce_activations` for why)."""
+        shape, device = (len(tensors), *tensors[0].shape), tensors[0].device
+        key = (what, tuple(group), shape, device)
+        if key not in self._buffers:
+            self._buffers[key] = (torch.empty(shape, device=device),
+                                  torch.empty(shape, device=device))
+        stacked, work = self._buffers[key]
+        if tensors[0].dtype == torch.float32:
+            torch.stack(tensors, out=stacked)
+        else:  # half precision: the statistics are taken in float32
+            for slot, t in zip(stacked, tensors):
+                slot.copy_(t)
+        return stacked, work
+
+    def _index(self, group: list[int], device: torch.device) -> torch.Tensor:
+        """The group's layer positions as a device tensor, made once per group."""
+        key = ("index", tuple(group), device)
+        if key not in self._buffers:
+            self._buffers[key] = torch.tensor(group, dtype=torch.long, device=device)
+        return self._buffers[key]

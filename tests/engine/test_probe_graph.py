@@ -1,0 +1,57 @@
+"""The probe's CUDA-graph path, proven on the CPU: a graph replays the reduction it
+captured with the tensors of the probe it was captured at, so everything a replay
+reads must be staged into those same buffers by every later probe. Here the capture is
+stood in for by a "graph" that replays the captured plan eagerly; its numbers must
+equal a fresh eager reduction probe after probe, as the weights move. (On a GPU,
+tests/engine/test_cuda.py holds the real graphs to the eager path.)"""
+
+import numpy as np
+
+from desklab.design import InputSpec, LayerSpec, NetworkDesign
+from desklab.engine.probe_graph import DeviceReducer
+from desklab.engine.trainer import Trainer
+
+
+class ReplaysThePlan:
+    """What a CUDA graph does, eagerly: re-run the reduction of the captured plan."""
+
+    def __init__(self, reducer, plan):
+        self.replay = lambda: reducer._reduce(plan)
+
+
+def design() -> NetworkDesign:
+    layers = [LayerSpec.make("dense", units=16, activation="tanh", init="gaussian"),
+              LayerSpec.make("dense", units=16, activation="relu", dropout=0.2),
+              LayerSpec.make("dense", units=16, activation="sigmoid"),
+              LayerSpec.make("dense", units=8, activation="relu", norm="batchnorm")]
+    d = NetworkDesign(input=InputSpec("moons", {"samples": 300}), layers=layers)
+    d.train.steps, d.train.probe_every, d.train.eval_every = 9, 1, 5
+    d.train.device = "cpu"
+    return d
+
+
+def snapshots(monkeypatch, graphed: bool) -> tuple[list, int]:
+    monkeypatch.setattr("desklab.engine.probe.CpuReducer.create", lambda points: None)
+    if graphed:
+        monkeypatch.setattr(DeviceReducer, "_graphable", lambda self, plan: plan.capturable)
+
+        def capture(self, plan):
+            self._reduce(plan)
+            self._graphs[plan.key] = ReplaysThePlan(self, plan)
+        monkeypatch.setattr(DeviceReducer, "_capture", capture)
+    trainer = Trainer(design())
+    shots = [e.payload for e in trainer.events() if e.kind == "snapshot"]
+    monkeypatch.undo()
+    return shots, trainer.prober.device_reducer.replays
+
+
+def test_a_replayed_reduction_reads_each_probes_own_tensors(monkeypatch):
+    graphed, replays = snapshots(monkeypatch, True)
+    eager, none = snapshots(monkeypatch, False)
+    assert (replays, none) == (7, 0)  # probe 1 eager, probe 2 captured, 3..9 replayed
+    assert [s.step for s in graphed] == [s.step for s in eager] == list(range(9))
+    for g, e in zip(graphed, eager):
+        np.testing.assert_array_equal(g.hist, e.hist)
+        np.testing.assert_array_equal(g.stats, e.stats)
+    # the numbers move from probe to probe: a replay of stale buffers would repeat them
+    assert not np.array_equal(graphed[-1].stats, graphed[2].stats)
