@@ -170,7 +170,7 @@ class Watcher:
         lr = float(self.optimizer.param_groups[0]["lr"]) if self.optimizer else float("nan")
         value = loss.detach().float().mean() \
             if isinstance(loss, torch.Tensor) else torch.tensor(loss_number(loss))
-        self.steps.add(value.reshape(()), None, lr)
+        self.steps.add(value.reshape(()), lr)
         step = self.step
         probe_next = False
         if step == 0:

@@ -46,6 +46,9 @@ class ProbePoint:
     time_steps: int = 0  # T of a recurrent layer whose dL/dh_t is measured (else 0)
     recurrent: object | None = None  # what takes the time hook (modules.Recurrent...)
     time_dim: int | None = None  # else: dL/d(output) per position along this axis
+    # DeskLab's own identity: `modules.probed` hands it the output directly while the
+    # prober measures (a module hook, attached and removed each probe, cost ~4 us a layer)
+    tappable: bool = False
 
 
 def _recurrent(layer: LayerSpec, in_shape: tuple) -> Recurrent:
@@ -133,7 +136,8 @@ class DeskNet(Net):
                    design.output.init_params)
         super().__init__(blocks, head)
         points.append(ProbePoint("head", "output", "identity", head.probe, head.weight,
-                                 (-4.0, 4.0), None, head_info.out_shape, head_info.params))
+                                 (-4.0, 4.0), None, head_info.out_shape, head_info.params,
+                                 tappable=True))
         self.probe_points = points
         self.task = design.output.task
         self.total_params = analysis.total_params
@@ -146,12 +150,12 @@ def _point(info, layer: LayerSpec, module: nn.Module) -> ProbePoint:
         return ProbePoint(info.name, layer.kind, act.name, module.probe, module.weight,
                           act.meta["hist"], act.meta["bounds"], (info.in_shape[0], width),
                           info.params, p["recurrent_init"], units_last=True,
-                          time_steps=info.in_shape[0], recurrent=module)
+                          time_steps=info.in_shape[0], recurrent=module, tappable=True)
     weighted = LAYER_KINDS[layer.kind].meta["weighted"] or layer.kind == "residual"
     act = ACTIVATIONS[layer.activation if weighted else "identity"]
     return ProbePoint(info.name, layer.kind, act.name, module.probe, module.weight,
                       act.meta["hist"], act.meta["bounds"], info.out_shape, info.params,
-                      layer.init if weighted else "")
+                      layer.init if weighted else "", tappable=True)
 
 
 def build(design: NetworkDesign, seed: int | None = None) -> DeskNet:

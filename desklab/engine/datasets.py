@@ -7,6 +7,7 @@ statistics of the training split only (so validation stays honest).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -209,3 +210,18 @@ def _real_dataset(design: NetworkDesign) -> Dataset:
     prep = ImagePrep(mean, std, augment=bool(p.get("augment")), flip=d.flip_ok)
     return Dataset(inp.dataset, torch.from_numpy(x_train), torch.from_numpy(y_train),
                    torch.from_numpy(x_val), torch.from_numpy(y_val), 10, "classes", prep)
+
+
+def shuffled_batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int,
+                     device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Endless shuffled batches of a fixed size (the last partial batch is dropped, so
+    BatchNorm never sees a batch of one). Seeded: the same seed gives the same batches."""
+    n = len(x)
+    size = min(batch_size, n)
+    gen = torch.Generator().manual_seed(seed)
+    while True:
+        order = torch.randperm(n, generator=gen).to(device, non_blocking=True)
+        for start in range(0, n - size + 1, size):
+            idx = order[start:start + size]
+            yield x[idx], y[idx]
+

@@ -15,55 +15,33 @@ VAL_CHUNK = 4096  # validation forward passes in chunks of this many examples
 
 
 class RunningMetrics:
-    """Train loss and accuracy since the last evaluation, without stalling the device.
+    """Train loss and accuracy since the last evaluation, on the host.
 
-    Each step's loss and correct count already reach the host in the per-step log
-    (`StepLog`), so the sums are kept there: a step adds no device work for them. Only
-    the top-5 count (more than 5 classes) is summed on the device, read at evaluation.
+    Each step's loss and correct (and top-5) counts already reach the host in the
+    per-step log (`StepLog`), so the sums are kept there: a step adds no device work
+    for them and an evaluation reads nothing more back.
     """
 
-    def __init__(self, device: torch.device, task: str, classes: int):
+    def __init__(self, task: str, classes: int):
         self.task, self.classes = task, classes
-        self.device = device
-        self._top5 = torch.zeros((), device=device) if self._has_top5 else None
-        self._loss_sum = self._acc_sum = 0.0  # over the steps' host values
+        self._sums = np.zeros(3)  # loss, accuracy, top-5 accuracy over the steps
         self._steps = 0
-        self._samples = 0  # of the top-5 count
 
-    @property
-    def _has_top5(self) -> bool:
-        return self.task == "classes" and self.classes > 5
-
-    def add(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor | None:
-        """One batch's count of correct top-1 predictions (a 0-d device tensor, None for
-        regression) for the per-step log; sums its top-5 count on the device."""
-        if self.task != "classes":
-            return None
-        if self._has_top5:
-            self._top5 += out.topk(5, 1).indices.eq(y[:, None]).any(1).sum()
-            self._samples += len(y)
-        return out.argmax(1).eq(y).sum()  # (argmax has no gradient: no detach needed)
-
-    def add_steps(self, loss: np.ndarray, acc: np.ndarray) -> None:
-        """The per-step log's values of some steps, on the host (each step one batch)."""
-        self._loss_sum += float(np.sum(loss, dtype=np.float64))
-        self._acc_sum += float(np.sum(acc, dtype=np.float64))
+    def add_steps(self, loss: np.ndarray, acc: np.ndarray,
+                  top5: np.ndarray | None = None) -> None:
+        """The per-step log's values of some steps (each step one batch)."""
+        self._sums += [np.sum(loss), np.sum(acc), np.sum(top5) if top5 is not None else 0.0]
         self._steps += len(loss)
 
-    def take(self) -> tuple[tuple[float, float], torch.Tensor]:
-        """((mean loss, accuracy) on the host, (1,) top-5 accuracy on the device, NaN
-        without one); resets the sums."""
-        steps = self._steps or math.nan  # no step since the last evaluation: NaN
-        train = (self._loss_sum / steps,
-                 self._acc_sum / steps if self.task == "classes" else math.nan)
-        if self._top5 is not None and self._samples:
-            top5 = (self._top5 / self._samples).reshape(1)
-            self._top5 = torch.zeros_like(self._top5)
-        else:
-            top5 = torch.full((1,), math.nan, device=self.device)
-        self._loss_sum = self._acc_sum = 0.0
-        self._steps = self._samples = 0
-        return train, top5
+    def take(self) -> tuple[float, float, float]:
+        """(mean loss, accuracy, top-5 accuracy) over the steps since the last take, NaN
+        where not applicable; resets the sums."""
+        mean = self._sums / self._steps if self._steps else np.full(3, math.nan)
+        classes = self.task == "classes"
+        result = (float(mean[0]), float(mean[1]) if classes else math.nan,
+                  float(mean[2]) if classes and self.classes > 5 else math.nan)
+        self._sums, self._steps = np.zeros(3), 0
+        return result
 
 
 def confusion_counts(task: str, classes: int, device) -> torch.Tensor | None:
@@ -123,13 +101,13 @@ def evaluate(model, running: RunningMetrics, x_val, y_val, task: str, step: int,
     """Metrics at ``step``: running train values and a validation pass; with
     ``confusion`` (see `validation_sums`) a copy of its counts too (None without a
     validation split). One host transfer for all of it."""
-    (loss, acc), top5 = running.take()
+    loss, acc, top5 = running.take()
     val = validation_sums(model, x_val, y_val, task, running.classes, prepare, confusion)
-    parts = [top5, val] if confusion is None else [top5, val, confusion.flatten()]
+    parts = [val] if confusion is None else [val, confusion.flatten()]
     # float64 holds every count exactly (to 2^53), so the counts ride the same transfer
-    host = torch.cat([p.double() for p in parts]).cpu().numpy()  # (4 + C * C,)
-    top5, vloss, vacc, vtop5 = host[:4].tolist()
+    host = torch.cat([p.double() for p in parts]).cpu().numpy()  # (3 + C * C,)
+    vloss, vacc, vtop5 = host[:3].tolist()
     counts = None
     if confusion is not None and len(x_val):
-        counts = Confusion(step, host[4:].astype(np.int64).reshape(confusion.shape))
+        counts = Confusion(step, host[3:].astype(np.int64).reshape(confusion.shape))
     return Metrics(step, loss, vloss, acc, vacc, top5, vtop5, lr), counts

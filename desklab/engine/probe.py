@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
+from typing import Callable
 
 import numpy as np
 import torch
@@ -53,6 +54,8 @@ class Prober:
         self._grad: list[torch.Tensor | None] = [None] * n
         self._cache: dict[tuple, object] = {}  # per-group device constants
         self._handles: list = []  # forward hooks: attached only while active (see below)
+        self._taps = [partial(self._on_forward, i, None, None) for i in range(len(self.points))]
+        self._retained: dict[int, torch.Tensor] = {}  # outputs whose .grad is dL/dh
         device = next((p.weight.device for p in self.points if p.weight is not None), None)
         # the fused CPU kernel; None without a C compiler, and on a GPU (never built there)
         on_cpu = device is None or device.type == "cpu"
@@ -70,12 +73,19 @@ class Prober:
 
     @active.setter
     def active(self, on: bool) -> None:
-        """Hooks are attached for a probed forward only: an unprobed step runs none."""
+        """Hooks (taps on DeskLab's own identities) are attached for a probed forward
+        only: an unprobed step runs none."""
         on = bool(on)
-        if on and not self._handles:
-            self._handles = [p.module.register_forward_hook(partial(self._on_forward, i))
-                             for i, p in enumerate(self.points)]
-        elif not on and self._handles:
+        if on and not self._active:
+            for i, p in enumerate(self.points):
+                if p.tappable:
+                    p.module.__dict__["tap"] = self._taps[i]
+                else:
+                    self._handles.append(p.module.register_forward_hook(
+                        partial(self._on_forward, i)))
+        elif not on and self._active:
+            for p in self.points:
+                p.module.__dict__.pop("tap", None)
             for h in self._handles:
                 h.remove()
             self._handles = []
@@ -111,9 +121,14 @@ class Prober:
     def _keep(self, index: int, a, out: torch.Tensor) -> None:
         """Hold this forward's activation ``a`` and hook its output's gradient."""
         self._act[index] = a
-        if out.requires_grad:
+        if not out.requires_grad:
+            return
+        if self.points[index].tappable and isinstance(a, torch.Tensor):
+            out.retain_grad()  # kept by a hook in C++: no Python call during backward
+            self._retained[index] = out
+        else:
             out.register_hook(partial(self._on_grad, index))
-            self._hook_time(index, out)
+        self._hook_time(index, out)
 
     def _hook_time(self, index: int, out: torch.Tensor) -> None:
         """A module measured along ``time_dim`` (`desklab.watch`): ||dL/d(output)|| at
@@ -205,9 +220,22 @@ class Prober:
                      extra: torch.Tensor | None) -> tuple[Snapshot, np.ndarray]:
         """As `collect`, and bring the 1-D device tensor ``extra`` (the trainer's
         per-step log) over in the same transfer; returns (snapshot, extra on the host)."""
+        packed, unpack = self.pack(step, loss, lr, before, extra)
+        return unpack(packed.cpu().numpy())
+
+    def pack(self, step: int, loss: torch.Tensor | None, lr: float,
+             before: list[torch.Tensor | None] | None,
+             extra: torch.Tensor | list[torch.Tensor] | None
+             ) -> tuple[torch.Tensor, Callable[[np.ndarray], tuple[Snapshot, np.ndarray]]]:
+        """Reduce this step's stashed tensors into one 1-D float32 tensor on their device,
+        ``extra`` (a 1-D tensor, or 1-D tensors packed one after the other) last, without
+        waiting for the device. ``unpack`` turns that tensor, once on the host, into
+        (snapshot, extra on the host)."""
         n = len(self.points)
         device = next(t for t in self._act if t is not None).device
-        nan = torch.full((1,), math.nan, device=device)
+        for i, out in self._retained.items():  # dL/dh where backward reached it
+            self._grad[i] = out.grad.detach() if out.grad is not None else None
+        self._retained = {}
         acts = [a if isinstance(a, torch.Tensor) else None for a in self._act]
         grads = [g if isinstance(g, torch.Tensor) else None for g in self._grad]
         if self._cpu is not None and device.type == "cpu":
@@ -223,24 +251,38 @@ class Prober:
         for i, g in enumerate(self._grad):
             if isinstance(g, Reduced):
                 stats[i, N_ACT:N_ACT + N_GRAD] = g.stats[0]
-        loss_t = loss.detach().float().reshape(1) if loss is not None else nan
-        tail = extra.detach().double().reshape(-1) if extra is not None else nan[:0].double()
-        time = self._time_rows(device)
-        packed = torch.cat([stats.flatten().double(), hist.flatten().double(),
-                            time.flatten(), loss_t.double(), tail]).cpu().numpy()
+        time = self._time_rows(device) if self._timed else None
+        parts = [stats.view(-1), hist.view(-1)] + ([time.view(-1)] if time is not None else [])
+        parts.append(loss.detach().reshape(1) if loss is not None
+                     else torch.full((1,), math.nan, device=device))
+        if isinstance(extra, torch.Tensor):
+            parts.append(extra.reshape(-1))
+        elif extra:
+            parts += extra
+        packed = torch.cat(parts)  # one copy kernel; float32 (a bf16 loss is promoted)
         self._act, self._grad, self._time = [None] * n, [None] * n, {}
-        split, end = stats.numel(), stats.numel() + hist.numel()
-        times, end = packed[end:end + time.numel()], end + time.numel()
-        snapshot = Snapshot(step, self.layout, packed[:split].reshape(stats.shape).copy(),
-                            packed[split:split + hist.numel()].reshape(hist.shape).copy(),
-                            float(packed[end]), lr,
-                            times.reshape(time.shape).copy() if self._timed else None)
-        return snapshot, packed[end + 1:].copy()
+        shapes = (stats.shape, hist.shape, time.shape if time is not None else None)
+        return packed, partial(self._unpack, step, lr, shapes)
+
+    def _unpack(self, step: int, lr: float, shapes, host: np.ndarray
+                ) -> tuple[Snapshot, np.ndarray]:
+        """`pack`'s tensor on the host -> (snapshot, the packed ``extra``)."""
+        stats_shape, hist_shape, time_shape = shapes
+        values = host.astype(np.float64)  # a fresh copy: the snapshot's own arrays
+        end = math.prod(stats_shape)
+        stats = values[:end].reshape(stats_shape)
+        hist = values[end:end + math.prod(hist_shape)].reshape(hist_shape)
+        end += math.prod(hist_shape)
+        times = None
+        if time_shape is not None:
+            times = values[end:end + math.prod(time_shape)].reshape(time_shape)
+            end += math.prod(time_shape)
+        return Snapshot(step, self.layout, stats, hist, float(values[end]), lr, times), \
+            values[end + 1:]
 
     def _time_rows(self, device: torch.device) -> torch.Tensor:
-        """(R, T) float64 of this step's gradients through time; NaN where none came."""
-        out = torch.full((len(self._timed), self.layout.time_steps), math.nan,
-                         dtype=torch.float64, device=device)
+        """(R, T) float32 of this step's gradients through time; NaN where none came."""
+        out = torch.full((len(self._timed), self.layout.time_steps), math.nan, device=device)
         for row, norms in self._time.items():  # a longer batch than the first: its start
             n = min(norms.numel(), out.shape[1])
             out[row, :n] = norms[:n].to(device)

@@ -26,7 +26,7 @@ from ..design import NetworkDesign
 from ..metrics.records import Finding
 from .build import build
 from .control import RunCommands
-from .datasets import make_dataset
+from .datasets import make_dataset, shuffled_batches
 from .device import describe_device, resolve_device
 from .evaluate import RunningMetrics, confusion_counts, evaluate
 from .events import RunResult, TrainEvent, failure_advice, first_line
@@ -35,6 +35,7 @@ from .probe import Prober, task_loss
 from .resources import check_fits
 from .rng import RngStream, draws_random
 from .step_log import StepLog
+from .transfer import InFlight
 
 __all__ = ["RunResult", "TrainEvent", "Trainer"]
 
@@ -117,10 +118,12 @@ class Trainer(RunCommands):
         y_train = self.data.y_train.to(self.device)
         x_val = self.data.x_val.to(self.device)
         y_val = self.data.y_val.to(self.device)
-        batches = _batches(x_train, y_train, cfg.batch_size, cfg.seed, self.device)
-        running = RunningMetrics(self.device, task, self.data.classes)
-        step_log = StepLog(min(cfg.batch_size, len(x_train)))
+        batches = shuffled_batches(x_train, y_train, cfg.batch_size, cfg.seed, self.device)
+        running = RunningMetrics(task, self.data.classes)
+        step_log = StepLog(min(cfg.batch_size, len(x_train)),
+                           top5=task == "classes" and self.data.classes > 5)
         best_val, evals_without_gain = math.inf, 0
+        in_flight = None  # (transfer, step) sent after a step, taken after the next one's
         self.state = "running"
         active_since = time.perf_counter()
         last_progress = active_since
@@ -131,13 +134,17 @@ class Trainer(RunCommands):
                     self._run_calls()
                 if self._paused or self._stop or self._pause_announced:
                     self.train_seconds += time.perf_counter() - active_since
-                    if self._paused and not self._pause_announced and \
-                            step_log.pending() is not None:
+                    bad_step = -1
+                    if in_flight is not None:
+                        bad_step = yield from self._receive(*in_flight, step_log, running)
+                        in_flight = None
+                    if bad_step < 0 and self._paused and not self._pause_announced and \
+                            len(step_log):
                         # about to pause: every step taken so far is shown while it waits
-                        bad_step = yield from self._transfer(self.step - 1, step_log,
-                                                             running)
-                        if bad_step >= 0:
-                            break
+                        bad_step = yield from self._receive(
+                            self._send(step_log), self.step - 1, step_log, running)
+                    if bad_step >= 0:
+                        break
                     go = yield from self._wait_if_paused()
                     active_since = time.perf_counter()
                     if not go:
@@ -157,15 +164,24 @@ class Trainer(RunCommands):
                     if self._nhwc:
                         x = x.contiguous(memory_format=torch.channels_last)
                     loss, out, before = self._train_step(x, y, task, probe)
-                    step_log.add(loss, running.add(out, y), self.lr)
+                    step_log.add(loss, self.lr, *((out, y) if task == "classes" else ()))
                 self.step += 1
-                evaluate_now = self.step % cfg.eval_every == 0 or self.step == cfg.steps
-                if probe or evaluate_now or step_log.full:
-                    bad_step = yield from self._transfer(step, step_log, running, probe,
-                                                         loss, before)
+                if in_flight is not None:  # its device work ran under this step's launches
+                    bad_step = yield from self._receive(*in_flight, step_log, running)
+                    in_flight = None
                     if bad_step >= 0:
                         self.train_seconds += time.perf_counter() - active_since
                         break
+                evaluate_now = self.step % cfg.eval_every == 0 or self.step == cfg.steps
+                if probe or evaluate_now or step_log.full:
+                    sent = self._send(step_log, step, probe, loss, before)
+                    if sent.overlaps and not evaluate_now:
+                        in_flight = (sent, step)
+                    else:
+                        bad_step = yield from self._receive(sent, step, step_log, running)
+                        if bad_step >= 0:
+                            self.train_seconds += time.perf_counter() - active_since
+                            break
                 if evaluate_now:
                     metrics, counts = evaluate(self.model, running, x_val, y_val, task,
                                                self.step, self.lr, self.data.eval_batch,
@@ -204,6 +220,8 @@ class Trainer(RunCommands):
             self.train_seconds += time.perf_counter() - active_since
         if self.state != "diverged":
             try:
+                if in_flight is not None:  # a stop: what was sent is shown
+                    yield from self._receive(*in_flight, step_log, running)
                 tail = step_log.take_now()
             except (RuntimeError, MemoryError):  # a failed device: those steps are lost
                 tail = None
@@ -212,25 +230,28 @@ class Trainer(RunCommands):
         yield TrainEvent("ended", self.step, self.state,
                          self.step / max(self.train_seconds, 1e-9))
 
-    def _transfer(self, step, step_log, running, probe=False, loss=None, before=None):
-        """Generator helper: one transfer brings the probe (when ``probe``) and the
-        per-step log to the host; yields the steps, then the snapshot or the divergence.
-        Returns the first step whose loss is not finite (-1: none)."""
-        extra = step_log.pending()
-        if probe:
-            snapshot, host = self.prober.collect_with(step, loss, self.lr, before, extra)
-        else:
-            snapshot, host = None, extra.cpu().numpy()
+    def _send(self, step_log, step=-1, probe=False, loss=None, before=None) -> InFlight:
+        """Send the per-step log (and the probe) to the host in one `InFlight` transfer."""
+        if probe:  # the log's tensors join the probe's in one concatenation
+            return InFlight(*self.prober.pack(step, loss, self.lr, before,
+                                              step_log.pending_parts()))
+        return InFlight(step_log.pending(), lambda host: (None, host))
+
+    def _receive(self, sent: InFlight, step, step_log, running):
+        """Generator helper: take a transfer's numbers; yields the steps, then the
+        snapshot or the divergence. Returns the first step whose loss is not finite
+        (-1: none)."""
+        snapshot, host = sent.wait()
         first_bad = step_log.first_bad(host)
-        bad_step = -1 if first_bad is None else first_bad
         series = step_log.take(host, first_bad)
-        running.add_steps(series.loss, series.acc)
+        running.add_steps(series.loss, series.acc, step_log.last_top5)
         yield TrainEvent("steps", step, series)
-        if bad_step >= 0:
-            yield self._finish_diverged(bad_step)
-        elif snapshot is not None:
+        if first_bad is not None:
+            yield self._finish_diverged(first_bad)
+            return first_bad
+        if snapshot is not None:
             yield TrainEvent("snapshot", step, snapshot)
-        return bad_step
+        return -1
 
     def _train_step(self, x, y, task, probe):
         lr = self.lr
@@ -257,8 +278,7 @@ class Trainer(RunCommands):
         return loss.detach(), out, before
 
     def _autocast(self) -> contextlib.AbstractContextManager:
-        """bf16 autocast where the design asks for it; no context at all otherwise (an
-        autocast that is off costs ~4 us to enter and leave on this CPU, per step)."""
+        """bf16 autocast where asked for; else none (one that is off costs ~4 us a step)."""
         if self.cfg.precision == "bf16":
             return torch.autocast(self.device.type, torch.bfloat16)
         return contextlib.nullcontext()
@@ -277,18 +297,3 @@ class Trainer(RunCommands):
             "Lower the learning rate (10x smaller is a good first try), clip gradients, or "
             "normalise the inputs. Everything measured before this step is kept.", "error"))
         return TrainEvent("finding", bad_step, self.findings[-1])
-
-
-def _batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int,
-             device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """Endless shuffled batches of a fixed size (the last partial batch is dropped, so
-    BatchNorm never sees a batch of one). Seeded: the same seed gives the same batches."""
-    n = len(x)
-    size = min(batch_size, n)
-    gen = torch.Generator().manual_seed(seed)
-    while True:
-        order = torch.randperm(n, generator=gen).to(device, non_blocking=True)
-        for start in range(0, n - size + 1, size):
-            idx = order[start:start + size]
-            yield x[idx], y[idx]
-

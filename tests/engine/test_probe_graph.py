@@ -1,15 +1,18 @@
 """The probe's CUDA-graph path, proven on the CPU: a graph replays the reduction it
 captured with the tensors of the probe it was captured at, so everything a replay
-reads must be staged into those same buffers by every later probe. Here the capture is
-stood in for by a "graph" that replays the captured plan eagerly; its numbers must
-equal a fresh eager reduction probe after probe, as the weights move. (On a GPU,
+reads must be staged into those same buffers by every later probe (and a plan reused
+for a layout seen before must be refilled). Here the capture is stood in for by a
+"graph" that replays the captured plan eagerly; probe after probe, as the weights move,
+its numbers must equal those plain hooks measure in the same run. (On a GPU,
 tests/engine/test_cuda.py holds the real graphs to the eager path.)"""
 
 import numpy as np
+import torch
 
 from desklab.design import InputSpec, LayerSpec, NetworkDesign
 from desklab.engine.probe_graph import DeviceReducer
 from desklab.engine.trainer import Trainer
+from desklab.metrics import STAT_INDEX
 
 
 class ReplaysThePlan:
@@ -40,9 +43,32 @@ def snapshots(monkeypatch, graphed: bool) -> tuple[list, int]:
             self._graphs[plan.key] = ReplaysThePlan(self, plan)
         monkeypatch.setattr(DeviceReducer, "_capture", capture)
     trainer = Trainer(design())
+    measured = watch_by_hand(trainer)
     shots = [e.payload for e in trainer.events() if e.kind == "snapshot"]
     monkeypatch.undo()
+    for shot, (means, grad_norms) in zip(shots, measured, strict=True):
+        np.testing.assert_allclose(shot.stats[:, STAT_INDEX["act_mean"]], means,
+                                   rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(shot.stats[:, STAT_INDEX["weight_grad_norm"]],
+                                   grad_norms, rtol=1e-5)
     return shots, trainer.prober.device_reducer.replays
+
+
+def watch_by_hand(trainer) -> list:
+    """Each training step's activation mean per probe point (plain forward hooks) and
+    weight-gradient norm per point (an optimizer pre-step hook), as (means, norms)."""
+    points, measured, means = trainer.prober.points, [], {}
+
+    def on_forward(i, module, inputs, output):
+        if torch.is_grad_enabled():  # a training step, not an evaluation
+            means[i] = output.detach().double().mean().item()
+
+    for i, point in enumerate(points):
+        point.module.register_forward_hook(lambda m, a, o, i=i: on_forward(i, m, a, o))
+    trainer.optimizer.register_step_pre_hook(lambda *_: measured.append((
+        [means[i] for i in range(len(points))],
+        [p.weight.grad.double().norm().item() for p in points])))
+    return measured
 
 
 def test_a_replayed_reduction_reads_each_probes_own_tensors(monkeypatch):

@@ -27,7 +27,7 @@ def test_unprobed_steps_never_transfer(tmp_path, monkeypatch):
         design = get_preset("resnet-20")
         design.train.steps, design.train.batch_size = 40, 8
         design.train.probe_every, design.train.eval_every = 5, 20
-        trainer = Trainer(design)
+        trainer = Trainer(design, device="cpu")  # on a GPU: tests/engine/test_cuda.py
     finally:
         set_data_root(None)
     assert trainer.data.prep.augment
