@@ -1,7 +1,8 @@
 """Lessons at real size: MNIST and CIFAR-10, the classic CNNs and what the papers measured.
 
 Each preset names the literature figure it reproduces. The data is downloaded once into
-the data folder (``desklab datasets``); the times below are for one modern GPU. The
+the data folder (``desklab datasets``); the times below were measured on one H200
+(``bench/bench_lessons.py``: random data of the real size, probes as shipped). The
 test suite runs every one of them for a few steps on small fake files in the real
 formats, so each is proven to build, train and probe without a download.
 """
@@ -102,20 +103,20 @@ def cifar_resnet(n: int, skips: bool) -> NetworkDesign:
                           steps=64000, schedule="cosine", eval_every=1000, probe_every=50))
 
 
-_GPU = "On one modern GPU"
+_GPU = "On an H200 (measured)"
 
 REAL_SIZE = [
     Preset("lenet-mnist", "LeNet-5 on MNIST",
            "LeCun et al. 1998: LeNet-5 (tanh, average pooling) on the 60,000 MNIST digits.",
            "The paper reports 0.95% test error (99.05% accuracy). Watch the conv layers' "
            "histograms stay inside tanh's range while validation accuracy passes 98%. "
-           f"{_GPU}: about a minute for 5,000 steps.",
+           f"{_GPU}: 12-17 s for 5,000 steps.",
            "above 98.5% validation accuracy after 5,000 steps", lenet5),
     Preset("mnist-sigmoid-mlp", "Sigmoid MLP on MNIST",
            "6 x 256 sigmoid MLP on MNIST with SGD: compare with mnist-relu-mlp.",
            "Glorot & Bengio 2010: deep sigmoid nets train slowly because the top layers "
            "saturate and f' <= 1/4 shrinks dL/dh layer by layer. Gradient flow falls toward "
-           f"the input; accuracy lags the ReLU net for hundreds of steps. {_GPU}: seconds.",
+           f"the input; accuracy lags the ReLU net for hundreds of steps. {_GPU}: about 8 s.",
            "gradient norms fall toward the input; slower than mnist-relu-mlp",
            lambda: mnist_mlp("sigmoid"), "mnist-relu-mlp"),
     Preset("mnist-relu-mlp", "ReLU MLP on MNIST",
@@ -127,7 +128,7 @@ REAL_SIZE = [
            "Krizhevsky et al. 2012, Fig. 1: a 4-layer CNN with ReLU on CIFAR-10.",
            "The paper: ReLUs reach 25% training error six times faster than tanh units. "
            "Compare the steps to 75% training accuracy with alexnet-tanh-cifar. "
-           f"{_GPU}: about a minute each.",
+           f"{_GPU}: 16-22 s each.",
            "reaches 75% training accuracy in several times fewer steps than tanh",
            lambda: small_cnn("relu"), "alexnet-tanh-cifar"),
     Preset("alexnet-tanh-cifar", "ReLU vs tanh on CIFAR-10 (tanh)",
@@ -144,13 +145,13 @@ REAL_SIZE = [
     Preset("cifar-augment", "CIFAR-10 with augmentation",
            "The same CNN with random crops (4-pixel padding) and horizontal flips.",
            "Augmentation (Krizhevsky 2012; He 2016) narrows the gap: validation accuracy "
-           f"keeps rising while training accuracy slows. {_GPU}: a few minutes.",
+           f"keeps rising while training accuracy slows. {_GPU}: about a minute.",
            "a smaller train / validation gap than cifar-no-augment",
            lambda: small_cnn("relu", True, 15000), "cifar-no-augment"),
     Preset("vgg-cifar", "VGG-style CNN on CIFAR-10",
            "Six 3x3 conv layers in pairs with BatchNorm and max-pools, augmentation.",
            "Stacked 3x3 convs see 5x5 and 7x7 (Simonyan & Zisserman 2015); with BatchNorm "
-           f"and augmentation such nets pass 88% on CIFAR-10. {_GPU}: about 5 minutes.",
+           f"and augmentation such nets pass 88% on CIFAR-10. {_GPU}: about 2 minutes.",
            "above 85% validation accuracy after 20,000 steps", vgg_cifar),
     Preset("plain-20", "Plain-20 on CIFAR-10",
            "He et al. 2016: 19 conv layers without shortcuts (6n + 2, n = 3).",
@@ -160,17 +161,17 @@ REAL_SIZE = [
            "The same plain net, 55 conv layers deep.",
            "He et al. 2016, Fig. 1 and 6: plain-56 has HIGHER training error than plain-20 "
            "(degradation, not overfitting). Gradient flow and the loss show why. "
-           f"{_GPU}: about 10 minutes.",
+           f"{_GPU}: about 25 minutes.",
            "higher training error than plain-20", lambda: cifar_resnet(9, False), "resnet-56"),
     Preset("resnet-20", "ResNet-20 on CIFAR-10",
            "He et al. 2016: plain-20 with identity shortcuts around every pair of convs.",
            "The paper reports 8.75% test error. Shortcuts keep gradient flow level. "
-           f"{_GPU}: about 5 minutes for 64k steps.",
+           f"{_GPU}: about 11 minutes for 64k steps.",
            "about 91% validation accuracy after 64k steps", lambda: cifar_resnet(3, True),
            "plain-20"),
     Preset("resnet-56", "ResNet-56 on CIFAR-10",
            "The 56-layer net with shortcuts.",
            "He et al. 2016: 6.97% test error; with shortcuts deeper is better again, where "
-           f"plain-56 was worse than plain-20. {_GPU}: about 12 minutes.",
+           f"plain-56 was worse than plain-20. {_GPU}: about 30 minutes.",
            "lower training error than plain-56", lambda: cifar_resnet(9, True), "plain-56"),
 ]
