@@ -4,8 +4,9 @@ The loop appends each step's 0-d loss and, for a classification, its output and 
 (no kernel, no sync). They are counted and brought to the host only together with a
 transfer that happens anyway: the probe's, an evaluation's, or the end of the run. The
 correct (and top-5) counts of all pending steps are taken together when the log is
-sent, a handful of kernels per transfer instead of three (eight with top-5) per step:
-on a launch-bound GPU step that was 3% of the step. With probing off, a full buffer
+sent, a handful of kernels per transfer instead of three (eight with top-5) per step
+(on an H200, bench-mlp with probes off went from 0.943 to 0.954 of a bare loop's
+speed with this: its 2.75 ms step is kernel launches). With probing off, a full buffer
 (``CAPACITY`` steps, or ``KEPT_VALUES`` kept outputs) is the only extra transfer.
 """
 
