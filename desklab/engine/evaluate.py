@@ -24,23 +24,28 @@ class RunningMetrics:
 
     def __init__(self, task: str, classes: int):
         self.task, self.classes = task, classes
-        self._sums = np.zeros(3)  # loss, accuracy, top-5 accuracy over the steps
+        self._sums = [0.0, 0.0, 0.0]  # loss, accuracy, top-5 accuracy over the steps
         self._steps = 0
 
     def add_steps(self, loss: np.ndarray, acc: np.ndarray,
                   top5: np.ndarray | None = None) -> None:
         """The per-step log's values of some steps (each step one batch)."""
-        self._sums += [np.sum(loss), np.sum(acc), np.sum(top5) if top5 is not None else 0.0]
+        sums = self._sums
+        sums[0] += float(loss.sum())
+        sums[1] += float(acc.sum())
+        if top5 is not None:
+            sums[2] += float(top5.sum())
         self._steps += len(loss)
 
     def take(self) -> tuple[float, float, float]:
         """(mean loss, accuracy, top-5 accuracy) over the steps since the last take, NaN
         where not applicable; resets the sums."""
-        mean = self._sums / self._steps if self._steps else np.full(3, math.nan)
+        steps = self._steps or math.nan  # no step since the last take: NaN
         classes = self.task == "classes"
-        result = (float(mean[0]), float(mean[1]) if classes else math.nan,
-                  float(mean[2]) if classes and self.classes > 5 else math.nan)
-        self._sums, self._steps = np.zeros(3), 0
+        loss, acc, top5 = (total / steps for total in self._sums)
+        result = (loss, acc if classes else math.nan,
+                  top5 if classes and self.classes > 5 else math.nan)
+        self._sums, self._steps = [0.0, 0.0, 0.0], 0
         return result
 
 

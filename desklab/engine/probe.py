@@ -24,6 +24,7 @@ from .probe_cpu import CpuReducer
 from .probe_graph import DeviceReducer
 from .probe_reduce import (N_ACT, N_COUNTS, N_GRAD, N_WEIGHT, ActConstants, Reduced,
                            gradient_stats, reduce_one)
+from .weight_copies import WeightCopies
 
 HIST_SAMPLE = 8192  # during training, histogram at most this many values per layer
 # A layer of this many values or more is reduced in its own hook: stashing it for the
@@ -54,7 +55,8 @@ class Prober:
         self._grad: list[torch.Tensor | None] = [None] * n
         self._cache: dict[tuple, object] = {}  # per-group device constants
         self._handles: list = []  # forward hooks: attached only while active (see below)
-        self._taps = [partial(self._on_forward, i, None, None) for i in range(len(self.points))]
+        self._taps = [partial(self._on_tap, i) for i in range(len(self.points))]
+        self._before = WeightCopies(self.points)
         self._retained: dict[int, torch.Tensor] = {}  # outputs whose .grad is dL/dh
         device = next((p.weight.device for p in self.points if p.weight is not None), None)
         # the fused CPU kernel; None without a C compiler, and on a GPU (never built there)
@@ -110,6 +112,16 @@ class Prober:
             return  # (an empty batch has nothing to measure: the step is not probed)
         a = as_rows(out.detach()) if self.points[index].units_last else out.detach()
         # small: a reference, reduced with its same-shaped peers in collect()
+        self._keep(index, self._reduce_act(index, a) if self._at_once(a) else a, out)
+
+    def _on_tap(self, index: int, out: torch.Tensor) -> None:
+        """`_on_forward` for DeskLab's own identities (`modules.probed`): their output is
+        one tensor, and only a layer this large is reduced at once."""
+        if self._act[index] is not None or not torch.is_grad_enabled() or out.numel() == 0:
+            return
+        a = out.detach()
+        if self.points[index].units_last:
+            a = as_rows(a)
         self._keep(index, self._reduce_act(index, a) if self._at_once(a) else a, out)
 
     def _wanted(self, index: int) -> bool:
@@ -181,26 +193,9 @@ class Prober:
                                    self.hist_sample, self._scratch(a.shape, a.device)))
 
     def weights_before(self) -> list[torch.Tensor | None]:
-        """Copies of the probed weights, taken just before the optimizer step.
-
-        The copies live in buffers kept from one probed step to the next (valid until
-        the next call): fresh megabytes each step cost page faults (see
-        `reduce_activations`)."""
-        copies = self._cache.setdefault("before", [None] * len(self.points))
-        into, values = [], []  # copied in one multi-tensor call (39 copy_ calls: 0.2 ms)
-        for i, p in enumerate(self.points):
-            if p.weight is None:
-                continue
-            w = p.weight.detach()
-            if copies[i] is None or copies[i].shape != w.shape or copies[i].dtype != w.dtype \
-                    or copies[i].stride() != w.stride() or copies[i].device != w.device:
-                copies[i] = w.clone()
-            else:
-                into.append(copies[i])
-                values.append(w)
-        if into:
-            torch._foreach_copy_(into, values)
-        return list(copies)
+        """Copies of the probed weights, taken just before the optimizer step (valid
+        until the next call; see `weight_copies`)."""
+        return self._before.take()
 
     def _constants(self, group: list[int], device: torch.device) -> ActConstants:
         key = ("act", tuple(group), device)

@@ -106,8 +106,10 @@ class StepLog:
     def first_bad(self, host: np.ndarray) -> int | None:
         """The first step whose loss in ``host`` (``pending()`` on the host) is NaN or
         infinite, or None: the divergence check costs the steps no device work."""
-        bad = np.flatnonzero(~np.isfinite(host[:self._sent]))
-        return self.first_step + int(bad[0]) if len(bad) else None
+        losses = host[:self._sent]
+        if np.isfinite(losses).all():  # nearly always: one call
+            return None
+        return self.first_step + int(np.flatnonzero(~np.isfinite(losses))[0])
 
     def take(self, host: np.ndarray, before_step: int | None = None) -> StepSeries:
         """Turn ``host`` (``pending()`` brought to the host) into a StepSeries and forget

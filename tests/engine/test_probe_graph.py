@@ -46,18 +46,22 @@ def snapshots(monkeypatch, graphed: bool) -> tuple[list, int]:
     measured = watch_by_hand(trainer)
     shots = [e.payload for e in trainer.events() if e.kind == "snapshot"]
     monkeypatch.undo()
-    for shot, (means, grad_norms) in zip(shots, measured, strict=True):
+    for shot, (means, grad_norms, ratios) in zip(shots, measured, strict=True):
         np.testing.assert_allclose(shot.stats[:, STAT_INDEX["act_mean"]], means,
                                    rtol=1e-5, atol=1e-7)
         np.testing.assert_allclose(shot.stats[:, STAT_INDEX["weight_grad_norm"]],
                                    grad_norms, rtol=1e-5)
+        np.testing.assert_allclose(shot.stats[:, STAT_INDEX["update_ratio"]], ratios,
+                                   rtol=1e-4)
     return shots, trainer.prober.device_reducer.replays
 
 
 def watch_by_hand(trainer) -> list:
-    """Each training step's activation mean per probe point (plain forward hooks) and
-    weight-gradient norm per point (an optimizer pre-step hook), as (means, norms)."""
-    points, measured, means = trainer.prober.points, [], {}
+    """Each training step's activation mean per probe point (plain forward hooks),
+    weight-gradient norm per point (an optimizer pre-step hook) and update ratio
+    |W_after - W_before| / |W_before| (the weights copied around the step), as
+    (means, norms, ratios)."""
+    points, measured, means, before = trainer.prober.points, [], {}, []
 
     def on_forward(i, module, inputs, output):
         if torch.is_grad_enabled():  # a training step, not an evaluation
@@ -65,9 +69,18 @@ def watch_by_hand(trainer) -> list:
 
     for i, point in enumerate(points):
         point.module.register_forward_hook(lambda m, a, o, i=i: on_forward(i, m, a, o))
-    trainer.optimizer.register_step_pre_hook(lambda *_: measured.append((
-        [means[i] for i in range(len(points))],
-        [p.weight.grad.double().norm().item() for p in points])))
+    def pre_step(*_):
+        before[:] = [p.weight.detach().double().clone() for p in points]
+        measured.append(([means[i] for i in range(len(points))],
+                         [p.weight.grad.double().norm().item() for p in points]))
+
+    def post_step(*_):
+        ratios = [((p.weight.detach().double() - w).norm() / w.norm()).item()
+                  for p, w in zip(points, before)]
+        measured[-1] += (ratios,)
+
+    trainer.optimizer.register_step_pre_hook(pre_step)
+    trainer.optimizer.register_step_post_hook(post_step)
     return measured
 
 
