@@ -29,25 +29,26 @@ from .probe_reduce import (N_ACT, N_COUNTS, N_GRAD, N_WEIGHT, WeightConstants, a
                            gradient_stats, group_by_shape, hist_rows, reduce_activations,
                            weight_stats)
 
-MAX_GRAPHS = 8  # layouts captured at once; a run's probes nearly always share one
+MAX_GRAPHS = 8  # layouts kept (and captured) at once; a run's probes nearly always share one
 
 
 @dataclass
 class Plan:
-    """One probe's staged inputs and where its numbers go; ``key`` names its layout."""
+    """One layout's staged inputs, where its numbers go, and its graph."""
 
-    key: tuple
     device: torch.device
     stats: torch.Tensor  # (n, N_ACT + N_GRAD + N_WEIGHT), kept between probes
     hist: torch.Tensor  # (n, N_COUNTS), kept between probes
-    acts: list = field(default_factory=list)  # (index, stacked, work, constants, rows)
-    grads: list = field(default_factory=list)  # (index, stacked, work)
+    # (group, index, stacked, work, constants, rows): the group's positions, as a tensor
+    acts: list = field(default_factory=list)
+    grads: list = field(default_factory=list)  # (group, index, stacked, work)
     weights: list = field(default_factory=list)  # (index, W, dW or None, W_before or None,
     #                                               WeightConstants)
     capturable: bool = True  # False: an input is a fresh tensor each probe
-    groups: dict = field(default_factory=dict)  # id(group's index tensor) -> positions
     with_grad: list = field(default_factory=list)  # points whose weight has a gradient
     kept_grads: list = field(default_factory=list)  # their gradients' kept copies
+    reduced: bool = False  # run once already: the next probe captures
+    graph: object = None  # its CUDAGraph; False: it cannot be captured
 
 
 class DeviceReducer:
@@ -69,8 +70,6 @@ class DeviceReducer:
         self.hist_sample = hist_sample
         self.graphs = os.environ.get("DESKLAB_PROBE_GRAPHS", "1") != "0"
         self._buffers: dict[tuple, object] = {}  # kept between probes
-        # layout -> its CUDAGraph; None: seen once (captured next time); False: eager
-        self._graphs: dict[tuple, object] = {}
         self.replays = 0  # probes reduced by replaying a graph
         self._plans: dict[tuple, Plan] = {}  # layout -> its plan, buffers filled per probe
 
@@ -80,18 +79,16 @@ class DeviceReducer:
         """Stats (n, N_ACT + N_GRAD + N_WEIGHT) and counts (n, N_COUNTS) on the device:
         NaN rows where a point has no tensor. Both are overwritten by the next probe."""
         plan = self._stage(acts, grads, before, device)
-        graph = self._graphs.get(plan.key, "new")
-        if not self._graphable(plan) or graph is False \
-                or (graph == "new" and len(self._graphs) >= MAX_GRAPHS):
+        if not self._graphable(plan) or plan.graph is False:
             self._reduce(plan)
-        elif graph == "new":
-            self._reduce(plan)
-            self._graphs[plan.key] = None
-        elif graph is None:
+        elif plan.graph is not None:
+            plan.graph.replay()
+            self.replays += 1
+        elif plan.reduced:
             self._capture(plan)
         else:
-            graph.replay()
-            self.replays += 1
+            self._reduce(plan)
+            plan.reduced = True
         return plan.stats, plan.hist
 
     def _graphable(self, plan: Plan) -> bool:
@@ -112,33 +109,35 @@ class DeviceReducer:
             with torch.cuda.graph(graph):  # records only: the numbers above stay
                 self._reduce(plan)
         except RuntimeError:
-            self._graphs[plan.key] = False
-            return
-        self._graphs[plan.key] = graph
+            graph = False
+        plan.graph = graph
 
     def _reduce(self, plan: Plan) -> None:
         """Every statistic of the staged tensors into ``plan.stats`` / ``plan.hist``."""
         plan.stats.fill_(math.nan)
         plan.hist.fill_(math.nan)
-        for index, stacked, work, consts, rows in plan.acts:  # (L, B, ...)
+        for _, index, stacked, work, consts, rows in plan.acts:  # (L, B, ...)
             act_stats, counts = reduce_activations(as_units(stacked), consts.lo, consts.hi,
                                                    consts.bounds, rows, as_units(work))
             plan.stats[:, :N_ACT].index_copy_(0, index, act_stats)
             plan.hist.index_copy_(0, index, counts)
-        for index, stacked, work in plan.grads:
+        for _, index, stacked, work in plan.grads:
             plan.stats[:, N_ACT:N_ACT + N_GRAD].index_copy_(
                 0, index, gradient_stats(stacked.flatten(1), work.flatten(1)))
         for index, w, g, b, consts in plan.weights:
             plan.stats[:, N_ACT + N_GRAD:].index_copy_(0, index, weight_stats(w, g, b, consts))
 
     def _layout(self, acts, grads, before) -> tuple:
-        """What a plan depends on: each stashed tensor's shape, dtype and device, which
-        weights have a gradient, and which earlier copies of them (the same objects from
-        probe to probe; a cached plan holds them, so an id is not reused meanwhile)."""
+        """What a plan depends on: each stashed tensor's shape, dtype and device, where
+        each weight lives and whether it has a gradient, and which earlier copies of the
+        weights (the same objects from probe to probe; a kept plan holds them, so an id
+        is not reused meanwhile)."""
         def described(tensors):
             return tuple(None if t is None else (t.shape, t.dtype, t.device) for t in tensors)
         return (described(acts), described(grads),
-                tuple(p.weight is not None and p.weight.grad is not None for p in self.points),
+                tuple(None if p.weight is None else (p.weight.data_ptr(),
+                                                     p.weight.grad is not None)
+                      for p in self.points),
                 None if before is None else tuple(map(id, before)))
 
     def _stage(self, acts, grads, before, device: torch.device) -> Plan:
@@ -153,10 +152,10 @@ class DeviceReducer:
                     self._plans.clear()
                 self._plans[layout] = plan
             return plan
-        for index, stacked, *_ in cached.acts:
-            _fill(stacked, [acts[i] for i in cached.groups[id(index)]])
-        for index, stacked, _ in cached.grads:
-            _fill(stacked, [grads[i] for i in cached.groups[id(index)]])
+        for group, _, stacked, *_ in cached.acts:
+            _fill(stacked, [acts[i] for i in group])
+        for group, _, stacked, _ in cached.grads:
+            _fill(stacked, [grads[i] for i in group])
         if cached.with_grad:
             torch._foreach_copy_(cached.kept_grads,
                                  [self.points[i].weight.grad for i in cached.with_grad])
@@ -164,29 +163,22 @@ class DeviceReducer:
 
     def _plan(self, acts, grads, before, device: torch.device) -> Plan:
         n = len(self.points)
-        plan = Plan((), device, self._buffer(("stats", n, device), (n, N_ACT + N_GRAD + N_WEIGHT),
-                                            torch.float32, device),
+        plan = Plan(device, self._buffer(("stats", n, device), (n, N_ACT + N_GRAD + N_WEIGHT),
+                                         torch.float32, device),
                     self._buffer(("hist", n, device), (n, N_COUNTS), torch.float32, device))
-        key: list = [device]
         for group in group_by_shape(acts):
             stacked, work = self._stacked("act", [acts[i] for i in group], group)
-            index = self._index(group, device)
-            plan.acts.append((index, stacked, work, self._constants(group, device),
+            plan.acts.append((group, self._index(group, device), stacked, work,
+                              self._constants(group, device),
                               hist_rows(stacked[0], self.hist_sample)))
-            plan.groups[id(index)] = group
-            key.append(("act", tuple(group), tuple(stacked.shape)))
         for group in group_by_shape(grads):
             stacked, work = self._stacked("grad", [grads[i] for i in group], group)
-            index = self._index(group, device)
-            plan.grads.append((index, stacked, work))
-            plan.groups[id(index)] = group
-            key.append(("grad", tuple(group), tuple(stacked.shape)))
-        key.append(self._stage_weights(plan, before))
-        plan.key = tuple(key)
+            plan.grads.append((group, self._index(group, device), stacked, work))
+        self._stage_weights(plan, before)
         return plan
 
-    def _stage_weights(self, plan: Plan, before) -> tuple:
-        """Weight groups into ``plan`` (gradients copied to kept buffers); their key."""
+    def _stage_weights(self, plan: Plan, before) -> None:
+        """Weight groups into ``plan``, their gradients copied to kept buffers."""
         weights = [p.weight.detach() if p.weight is not None else None for p in self.points]
         tags = [(p.weight is not None and p.weight.grad is not None,
                  before is not None and before[i] is not None)
@@ -199,7 +191,6 @@ class DeviceReducer:
             torch._foreach_copy_(kept, grads)  # one multi-tensor copy
         plan.with_grad, plan.kept_grads = with_grad, kept
         kept_grad = dict(zip(with_grad, kept))
-        key = []
         for group in group_by_shape(weights, tags, by_shape=False):
             has_grad, has_before = tags[group[0]]
             w = [weights[i].float() for i in group]
@@ -212,9 +203,6 @@ class DeviceReducer:
                 consts = self._buffers[("wconst", tuple(group), plan.device)] = \
                     WeightConstants.of(w)
             plan.weights.append((self._index(group, plan.device), w, g, b, consts))
-            key.append((tuple(group), has_grad, has_before,
-                        tuple(t.data_ptr() for t in w + (b or []))))
-        return tuple(key)
 
     def _buffer(self, key: tuple, shape, dtype, device) -> torch.Tensor:
         if key not in self._buffers:

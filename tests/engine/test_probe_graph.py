@@ -40,7 +40,7 @@ def snapshots(monkeypatch, graphed: bool) -> tuple[list, int]:
 
         def capture(self, plan):
             self._reduce(plan)
-            self._graphs[plan.key] = ReplaysThePlan(self, plan)
+            plan.graph = ReplaysThePlan(self, plan)
         monkeypatch.setattr(DeviceReducer, "_capture", capture)
     trainer = Trainer(design())
     measured = watch_by_hand(trainer)
