@@ -224,4 +224,3 @@ def shuffled_batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: in
         for start in range(0, n - size + 1, size):
             idx = order[start:start + size]
             yield x[idx], y[idx]
-

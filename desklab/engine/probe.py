@@ -105,23 +105,17 @@ class Prober:
         return any(a is not None for a in self._act)
 
     def _on_forward(self, index: int, module, inputs, output) -> None:
-        if not self._wanted(index):
-            return
-        out = output if isinstance(output, torch.Tensor) else first_float(output)[0]
-        if out is None or out.numel() == 0:
+        """A module hook (a user's module under `desklab.watch`): its first float output."""
+        self._on_tap(index, output if isinstance(output, torch.Tensor)
+                     else first_float(output)[0])
+
+    def _on_tap(self, index: int, out: torch.Tensor | None) -> None:
+        """This forward's output of point ``index``; `modules.probed` hands DeskLab's own
+        layers' here directly (no module hook)."""
+        if out is None or out.numel() == 0 or not self._wanted(index):
             return  # (an empty batch has nothing to measure: the step is not probed)
         a = as_rows(out.detach()) if self.points[index].units_last else out.detach()
         # small: a reference, reduced with its same-shaped peers in collect()
-        self._keep(index, self._reduce_act(index, a) if self._at_once(a) else a, out)
-
-    def _on_tap(self, index: int, out: torch.Tensor) -> None:
-        """`_on_forward` for DeskLab's own identities (`modules.probed`): their output is
-        one tensor, and only a layer this large is reduced at once."""
-        if self._act[index] is not None or not torch.is_grad_enabled() or out.numel() == 0:
-            return
-        a = out.detach()
-        if self.points[index].units_last:
-            a = as_rows(a)
         self._keep(index, self._reduce_act(index, a) if self._at_once(a) else a, out)
 
     def _wanted(self, index: int) -> bool:

@@ -7,8 +7,8 @@
 Commands (`pause`, `resume`, `step_once`, `stop`, `set_lr`, `set_l1`, `set_l2`)
 may come from any thread; they take effect between steps.
 
-The hot path never waits for the device: each step's loss and correct count
-stay on the device (`StepLog`) until a probed or evaluation step, where one
+The hot path never waits for the device: each step's loss and output stay on
+the device (`StepLog`) until a probed or evaluation step, where one
 transfer brings everything back; the train metrics and the divergence check
 are computed from those values on the host.
 """
@@ -166,22 +166,20 @@ class Trainer(RunCommands):
                     loss, out, before = self._train_step(x, y, task, probe)
                     step_log.add(loss, self.lr, *((out, y) if task == "classes" else ()))
                 self.step += 1
+                bad_step = -1
                 if in_flight is not None:  # its device work ran under this step's launches
                     bad_step = yield from self._receive(*in_flight, step_log, running)
                     in_flight = None
-                    if bad_step >= 0:
-                        self.train_seconds += time.perf_counter() - active_since
-                        break
                 evaluate_now = self.step % cfg.eval_every == 0 or self.step == cfg.steps
-                if probe or evaluate_now or step_log.full:
+                if bad_step < 0 and (probe or evaluate_now or step_log.full):
                     sent = self._send(step_log, step, probe, loss, before)
                     if sent.overlaps and not evaluate_now:
                         in_flight = (sent, step)
                     else:
                         bad_step = yield from self._receive(sent, step, step_log, running)
-                        if bad_step >= 0:
-                            self.train_seconds += time.perf_counter() - active_since
-                            break
+                if bad_step >= 0:
+                    self.train_seconds += time.perf_counter() - active_since
+                    break
                 if evaluate_now:
                     metrics, counts = evaluate(self.model, running, x_val, y_val, task,
                                                self.step, self.lr, self.data.eval_batch,
