@@ -23,7 +23,6 @@ import os
 os.environ["DESKLAB_NO_KERNEL"] = "1"  # the GPU's reduction path, before desklab loads
 
 import torch  # noqa: E402
-from torch import nn  # noqa: E402
 
 import desklab.engine.probe_graph as probe_graph  # noqa: E402
 from bench_probes import BareLoop  # noqa: E402
@@ -31,20 +30,6 @@ from desklab.lessons.presets import mlp  # noqa: E402
 from interleave import DeskLabLoop, compare, print_table  # noqa: E402
 
 WIDTH = BATCH = 8
-
-
-class TinyBareLoop(BareLoop):
-    """`bench_probes.BareLoop` at this width: a hand-written loop of the same net."""
-
-    def __init__(self, design, device):
-        super().__init__(design, device)
-        torch.manual_seed(0)
-        layers, width = [], 2
-        for _ in range(8):
-            layers += [nn.Linear(width, WIDTH), nn.ReLU()]
-            width = WIDTH
-        self.model = nn.Sequential(*layers, nn.Linear(WIDTH, 2))
-        self.opt = torch.optim.Adam(self.model.parameters(), lr=1e-3, foreach=True)
 
 
 def replayed_for_free() -> None:
@@ -71,7 +56,7 @@ def main() -> None:
     design = mlp("moons", 8, WIDTH, "relu", "he_normal", {"samples": 5000, "noise": 0.2},
                  optimizer="adam", lr=1e-3, batch_size=BATCH, steps=1000)
     cpu = torch.device("cpu")
-    loops = {"bare PyTorch loop": TinyBareLoop(design, cpu).run}
+    loops = {"bare PyTorch loop": BareLoop(design, cpu, units=WIDTH).run}
     for name, every, hooks in [("DeskLab, probes off", 0, False),
                                ("DeskLab, probe every 10", 10, False),
                                ("DeskLab, probe every step", 1, False),

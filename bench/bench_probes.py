@@ -27,17 +27,17 @@ class BareLoop:
     """A hand-written loop: same layers, init, data, batch and optimizer as bench-mlp;
     `run` advances it ``n`` steps and returns the seconds taken."""
 
-    def __init__(self, design, device):
+    def __init__(self, design, device, units: int = 256):
         torch.manual_seed(0)
         layers, width = [], 2
         for _ in range(8):
-            linear = nn.Linear(width, 256)
+            linear = nn.Linear(width, units)
             nn.init.kaiming_normal_(linear.weight, nonlinearity="relu")
             nn.init.zeros_(linear.bias)
             layers += [linear, nn.ReLU()]
-            width = 256
+            width = units
         self.device = device
-        self.model = nn.Sequential(*layers, nn.Linear(256, 2)).to(device)
+        self.model = nn.Sequential(*layers, nn.Linear(units, 2)).to(device)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=1e-3)
         data = make_dataset(design)
         self.x, self.y = data.x_train.to(device), data.y_train.to(device)
