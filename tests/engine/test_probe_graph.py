@@ -94,3 +94,28 @@ def test_a_replayed_reduction_reads_each_probes_own_tensors(monkeypatch):
         np.testing.assert_array_equal(g.stats, e.stats)
     # the numbers move from probe to probe: a replay of stale buffers would repeat them
     assert not np.array_equal(graphed[-1].stats, graphed[2].stats)
+
+
+def test_a_weight_given_new_storage_is_read_where_it_now_lives(monkeypatch):
+    """A kept plan holds views of the weights: a weight whose storage is replaced (as
+    ``param.data = ...`` or moving a model does) must get a new plan, not old views."""
+    from desklab.engine import Prober, build, make_dataset, task_loss
+    monkeypatch.setattr("desklab.engine.probe.CpuReducer.create", lambda points: None)
+    d = design()
+    model, data = build(d, seed=1), make_dataset(d, seed=1)
+    prober = Prober(model)
+    x, y = data.x_train[:32], data.y_train[:32]
+
+    def weight_std() -> np.ndarray:
+        prober.active = True
+        loss = task_loss(model(x), y, data.task)
+        model.zero_grad()
+        loss.backward()
+        prober.active = False
+        return prober.collect(0, loss, 0.1).stats[:, STAT_INDEX["weight_std"]]
+
+    weight_std(), weight_std()  # the layout's plan is kept from here on
+    first = model.probe_points[0].weight
+    first.data = first.data * 3  # new storage, three times the spread
+    np.testing.assert_allclose(weight_std()[0], first.detach().double().std(correction=0),
+                               rtol=1e-5)
