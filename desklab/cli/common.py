@@ -66,7 +66,7 @@ def load_input(args: argparse.Namespace) -> NetworkDesign:
             design.output.task = inspect_data(args.data, args.label or "").task
         except DataFileError as exc:
             raise CliError(str(exc)) from None
-    for key in ("steps", "probe_every", "device"):
+    for key in ("steps", "probe_every", "device", "cuda_graphs"):
         value = getattr(args, key, None)
         if value is not None:
             setattr(design.train, key, value)

@@ -18,6 +18,9 @@ def add_train_parser(sub, design_args) -> None:
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"))
     p.add_argument("--probe-every", type=int, metavar="K", dest="probe_every",
                    help="probe every K steps (0 = off; default 10)")
+    p.add_argument("--cuda-graphs", action="store_const", const=True, dest="cuda_graphs",
+                   help="replay unprobed steps from a CUDA graph (CUDA only; see the "
+                   "cuda_graphs training setting)")
     p.add_argument("--json", metavar="PATH", help="write the report JSON ('-' = stdout)")
     p.add_argument("--csv", metavar="PATH", help="write per-layer stats, one row per "
                    "probed step and layer")
@@ -172,6 +175,8 @@ def cmd_train(args: argparse.Namespace) -> int:
              else f"after {trainer.step} steps")
     thread_text = f", {threads.threads} thread{'s' if threads.threads > 1 else ''}" \
         if threads.how != "device" else ""
+    if trainer.graph is not None and trainer.graph.replays:
+        thread_text += f", {trainer.graph.replays} steps replayed from a CUDA graph"
     print(f"{design.name}: {trainer.state} {where} on {trainer.device_name} "
           f"({steps_per_second:.1f} steps/s{thread_text})", file=out)
     if len(history.metrics):
@@ -201,5 +206,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         from .common import write_text
         report = train_report(design, trainer, history, names)
         report["threads"] = threads.as_dict()
+        if trainer.graph is not None:  # asked for: what happened
+            report["cuda_graphs"] = trainer.graph.as_dict()
         write_text(args.json, to_json(report), "the report")
     return 1 if trainer.state == "failed" else 0

@@ -1,4 +1,5 @@
-"""What a run reports (`TrainEvent`), how it ended (`RunResult`), a failure's advice."""
+"""What a run reports (`TrainEvent`), how it ended (`RunResult`), and the findings the
+loop itself makes: a failure (with advice by its cause), a divergence, an early stop."""
 
 from __future__ import annotations
 
@@ -59,3 +60,29 @@ def first_line(exc: BaseException) -> str:
     """An exception's first line of text (its type's name when it has none)."""
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def diverged_finding(bad_step: int, lr: float) -> Finding:
+    """The error finding of a run whose loss became NaN or infinite at ``bad_step``."""
+    return Finding(
+        "diverged", None, bad_step,
+        f"Diverged at step {bad_step}: the loss became NaN or infinite. Each update "
+        f"overshot, the weights grew, and the numbers overflowed. With a learning rate of "
+        f"{lr:g} the steps are too large for this network.",
+        "Lower the learning rate (10x smaller is a good first try), clip gradients, or "
+        "normalise the inputs. Everything measured before this step is kept.", "error")
+
+
+def early_stop_finding(step: int, patience: int, best_val: float) -> Finding:
+    """The info finding of a run stopped early at ``step``."""
+    return Finding(
+        "early_stopped", None, step,
+        f"Stopped early at step {step}: the validation loss has not improved for "
+        f"{patience} evaluations (best {best_val:.4g}).",
+        "Early stopping keeps the model from overfitting further.", "info")
+
+
+def failed_finding(step: int, device_name: str, exc: BaseException) -> Finding:
+    """The error finding of a run that raised ``exc`` at ``step``."""
+    return Finding("failed", None, step, f"The run failed at step {step} on {device_name}: "
+                   f"{first_line(exc)}", failure_advice(exc), "error")

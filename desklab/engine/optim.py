@@ -15,20 +15,47 @@ def penalized_weights(model: nn.Module) -> list[nn.Parameter]:
     return [m.weight for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
 
 
-def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
-    """The configured optimizer. AdamW takes L2 as decoupled weight decay."""
+def make_optimizer(cfg: TrainConfig, model: nn.Module, lr_tensor: torch.Tensor | None = None,
+                   capturable: bool = False) -> torch.optim.Optimizer:
+    """The configured optimizer. AdamW takes L2 as decoupled weight decay.
+
+    ``lr_tensor`` (a graphed run's, see `step_graph`): the learning rate lives in it and
+    `set_hyper` fills it, so a recorded step reads the current one. ``capturable``: the
+    update may be recorded into a CUDA graph (SGD fused, the others ``capturable``).
+    """
     params = list(model.parameters())
+    lr = cfg.lr if lr_tensor is None else lr_tensor.fill_(cfg.lr)
     # foreach kernels batch the update across tensors: fewer launches on the GPU
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum,
-                               nesterov=cfg.nesterov and cfg.momentum > 0)
+        return torch.optim.SGD(params, lr=lr, momentum=cfg.momentum,
+                               nesterov=cfg.nesterov and cfg.momentum > 0,
+                               **({"fused": True} if capturable else {}))
+    graphed = {"capturable": True, "foreach": True} if capturable else {}
     if cfg.optimizer == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr)
-    if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.l2)
-    if cfg.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=cfg.lr, alpha=cfg.momentum)
-    raise ValueError(f"unknown optimizer {cfg.optimizer!r}")
+        optimizer = torch.optim.Adam(params, lr=lr, **graphed)
+    elif cfg.optimizer == "adamw":
+        optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=cfg.l2, **graphed)
+    elif cfg.optimizer == "rmsprop":
+        optimizer = torch.optim.RMSprop(params, lr=lr, alpha=cfg.momentum, **graphed)
+    else:
+        raise ValueError(f"unknown optimizer {cfg.optimizer!r}")
+    # probed steps run the capturable update eagerly, by design: PyTorch's warning that
+    # this "can impair performance" is shown once per optimizer unless marked as shown
+    optimizer._warned_capturable_if_run_uncaptured = True
+    return optimizer
+
+
+def set_hyper(optimizer: torch.optim.Optimizer, lr: float,
+              weight_decay: float | None = None) -> None:
+    """Set every group's learning rate (filled in place where it is a tensor) and, for
+    AdamW, its weight decay."""
+    for group in optimizer.param_groups:
+        if isinstance(group["lr"], torch.Tensor):
+            group["lr"].fill_(lr)
+        else:
+            group["lr"] = lr
+        if weight_decay is not None:
+            group["weight_decay"] = weight_decay
 
 
 def schedule_factor(schedule: str, step: int, steps: int) -> float:

@@ -7,10 +7,10 @@
 Commands (`pause`, `resume`, `step_once`, `stop`, `set_lr`, `set_l1`, `set_l2`)
 may come from any thread; they take effect between steps.
 
-The hot path never waits for the device: each step's loss and output stay on
-the device (`StepLog`) until a probed or evaluation step, where one
-transfer brings everything back; the train metrics and the divergence check
-are computed from those values on the host.
+The hot path never waits for the device: each step's loss and output stay on the
+device (`StepLog`) until a probed or evaluation step, where one transfer brings
+everything back; the train metrics and the divergence check are computed from those
+values on the host. With ``train.cuda_graphs``, unprobed steps replay a `StepGraph`.
 """
 
 from __future__ import annotations
@@ -29,11 +29,14 @@ from .control import RunCommands
 from .datasets import make_dataset, shuffled_batches
 from .device import describe_device, resolve_device
 from .evaluate import RunningMetrics, confusion_counts, evaluate
-from .events import RunResult, TrainEvent, failure_advice, first_line
-from .optim import add_penalty_grads, make_optimizer, penalized_weights, schedule_factor
+from .events import (RunResult, TrainEvent, diverged_finding, early_stop_finding,
+                     failed_finding)
+from .optim import (add_penalty_grads, make_optimizer, penalized_weights, schedule_factor,
+                    set_hyper)
 from .probe import Prober, task_loss
 from .resources import check_fits
 from .rng import RngStream, draws_random
+from .step_graph import step_graph_for
 from .step_log import StepLog
 from .transfer import InFlight
 
@@ -67,7 +70,11 @@ class Trainer(RunCommands):
             self.model = self.model.to(memory_format=torch.channels_last)
         self.prober = Prober(self.model)
         self.layout = self.prober.layout
-        self.optimizer = make_optimizer(cfg, self.model)
+        # train.cuda_graphs: unprobed steps replayed from a CUDA graph where they can be
+        self.graph, graphed = step_graph_for(cfg, self.device, self.model, lambda x, y:
+                                             self._update(x, y, self.data.task, False)[:2])
+        self.optimizer = make_optimizer(cfg, self.model, **graphed)
+        self._hyper: tuple = ()  # the (lr, weight decay) the optimizer was last given
         self.weights = penalized_weights(self.model)
         self.params = list(self.model.parameters())
         self.model_total_params = self.model.total_params
@@ -81,8 +88,8 @@ class Trainer(RunCommands):
         # Wraps the device work of every step (not probe collection or evaluation): the
         # benchmark sets it to CUDA's sync-debug "error" mode to prove steps never sync.
         self.step_guard: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
-        # Called with the step's number before every step (threads.ThreadTrial times the
-        # run's first steps at each thread count through it); None: nothing to call.
+        # Called with the step's number before every step, if set (threads.ThreadTrial
+        # times the run's first steps at each thread count through it).
         self.before_step: Callable[[int], None] | None = None
 
     @property
@@ -90,9 +97,8 @@ class Trainer(RunCommands):
         return self._lr * schedule_factor(self.cfg.schedule, self.step, self.cfg.steps)
 
     def sample_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """One training batch (on the device, prepared without augmentation, so no
-        random stream is drawn from, in the model's memory format): what
-        `threads.measure` times a step on."""
+        """One training batch on the device in the model's memory format, without
+        augmentation (no random draw): what `threads.measure` times a step on."""
         size = min(self.cfg.batch_size, len(self.data.x_train))
         x = self.data.eval_batch(self.data.x_train[:size]).to(self.device)
         if self._nhwc:
@@ -166,6 +172,8 @@ class Trainer(RunCommands):
                     loss, out, before = self._train_step(x, y, task, probe)
                     step_log.add(loss, self.lr, *((out, y) if task == "classes" else ()))
                 self.step += 1
+                if self.graph is not None and (said := self.graph.take_finding(step)):
+                    yield self._finding(said)
                 bad_step = -1
                 if in_flight is not None:  # its device work ran under this step's launches
                     bad_step = yield from self._receive(*in_flight, step_log, running)
@@ -194,13 +202,8 @@ class Trainer(RunCommands):
                             evals_without_gain += 1
                         if evals_without_gain >= cfg.early_stopping:
                             self.state = "early_stopped"
-                            yield self._finding(Finding(
-                                "early_stopped", None, self.step,
-                                f"Stopped early at step {self.step}: the validation loss has "
-                                f"not improved for {cfg.early_stopping} evaluations (best "
-                                f"{best_val:.4g}).",
-                                "Early stopping keeps the model from overfitting further.",
-                                "info"))
+                            yield self._finding(early_stop_finding(
+                                self.step, cfg.early_stopping, best_val))
                             break
                 now = time.perf_counter()
                 if now - last_progress >= PROGRESS_INTERVAL_S:
@@ -211,9 +214,7 @@ class Trainer(RunCommands):
                 self.state = "finished"
         except (RuntimeError, MemoryError) as exc:  # CUDA OOM is a RuntimeError too
             self.state = "failed"
-            yield self._finding(Finding(
-                "failed", None, self.step, f"The run failed at step {self.step} on "
-                f"{self.device_name}: {first_line(exc)}", failure_advice(exc), "error"))
+            yield self._finding(failed_finding(self.step, self.device_name, exc))
         if self.state in ("running", "finished", "stopped", "early_stopped", "failed"):
             self.train_seconds += time.perf_counter() - active_since
         if self.state != "diverged":
@@ -252,15 +253,23 @@ class Trainer(RunCommands):
         return -1
 
     def _train_step(self, x, y, task, probe):
-        lr = self.lr
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
-            if self.cfg.optimizer == "adamw":
-                group["weight_decay"] = self._l2
+        hyper = (self.lr, self._l2 if self.cfg.optimizer == "adamw" else None)
+        if hyper != self._hyper:  # a tensor lr costs a launch to set: only on a change
+            set_hyper(self.optimizer, *hyper)
+            self._hyper = hyper
+        if not probe and self.graph is not None:
+            replayed = self.graph.step(x, y, (self._l1, self._l2))
+            if replayed is not None:
+                return (*replayed, None)
         self.prober.active = probe
+        with self._rng():
+            return self._update(x, y, task, probe)
+
+    def _update(self, x, y, task, probe):
+        """One step's device work, eagerly (or being recorded into the step graph)."""
         # bf16 autocast covers the forward pass and the loss; the probe hooks upcast what
         # they stash, so statistics stay float32 (gradients flow back in float32 params)
-        with self._rng(), self._autocast():
+        with self._autocast():
             out = self.model(x)
             loss = task_loss(out, y, task)
         self.optimizer.zero_grad(set_to_none=True)
@@ -287,11 +296,4 @@ class Trainer(RunCommands):
 
     def _finish_diverged(self, bad_step: int) -> TrainEvent:
         self.state = "diverged"
-        self.findings.append(Finding(
-            "diverged", None, bad_step,
-            f"Diverged at step {bad_step}: the loss became NaN or infinite. Each update "
-            f"overshot, the weights grew, and the numbers overflowed. With a learning rate of "
-            f"{self.lr:g} the steps are too large for this network.",
-            "Lower the learning rate (10x smaller is a good first try), clip gradients, or "
-            "normalise the inputs. Everything measured before this step is kept.", "error"))
-        return TrainEvent("finding", bad_step, self.findings[-1])
+        return self._finding(diverged_finding(bad_step, self.lr))

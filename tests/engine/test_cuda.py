@@ -109,3 +109,40 @@ def test_probes_replayed_from_a_cuda_graph_equal_eager_ones():
         np.testing.assert_array_equal(graphed.hist, eager.hist)
         np.testing.assert_allclose(graphed.stats, eager.stats, rtol=1e-5, atol=1e-7)
         assert np.isfinite(graphed.stats).all()
+
+
+@pytest.mark.parametrize("optimizer,schedule,norm", [
+    ("adam", "constant", "none"), ("sgd", "cosine", "batchnorm"),
+    ("adamw", "step", "layernorm"), ("rmsprop", "cosine", "none")])
+def test_steps_replayed_from_a_cuda_graph_equal_eager_steps(optimizer, schedule, norm):
+    """`train.cuda_graphs`: unprobed steps replay one recorded step. Every step's loss,
+    every probe, every evaluation and the final weights equal the eager run's; the
+    learning rate of a schedule reaches the replays; no host sync inside a step."""
+    layers = [LayerSpec.make("dense", units=64, activation="tanh", norm=norm),
+              LayerSpec.make("dense", units=64, activation="relu"),
+              LayerSpec.make("dense", units=16, activation="sigmoid")]
+    design = NetworkDesign(input=InputSpec("moons", {"samples": 2000}), layers=layers)
+    t = design.train
+    t.steps, t.probe_every, t.eval_every, t.batch_size = 60, 7, 20, 64
+    t.optimizer, t.schedule, t.lr, t.l2 = optimizer, schedule, 0.02, 1e-3
+    runs = {}
+    for graphs in (True, False):
+        design.train.cuda_graphs = graphs
+        trainer = Trainer(design, device="cuda")
+        trainer.step_guard = no_host_sync
+        events = list(trainer.events())
+        runs[graphs] = (trainer, np.concatenate([e.payload.loss for e in events
+                                                 if e.kind == "steps"]),
+                        [e.payload.stats for e in events if e.kind == "snapshot"],
+                        [e.payload.val_loss for e in events if e.kind == "metrics"])
+    graphed, eager = runs[True], runs[False]
+    # probed: 0, 7, ..., 56 and 59 (10 steps); 3 warm-ups, then 47 replays
+    assert graphed[0].graph.as_dict() == {"replayed_steps": 47, "recordings": 1, "off": None}
+    assert graphed[0].state == eager[0].state == "finished"
+    np.testing.assert_allclose(graphed[1], eager[1], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(graphed[3], eager[3], rtol=1e-4)
+    for g, e in zip(graphed[2], eager[2], strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-3, atol=1e-5)
+    for g, e in zip(graphed[0].model.state_dict().values(),
+                    eager[0].model.state_dict().values()):
+        torch.testing.assert_close(g, e, rtol=1e-4, atol=1e-5)
