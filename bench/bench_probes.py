@@ -6,7 +6,8 @@ off, next to a bare PyTorch loop of the same network written here, all in one ru
 The loops take turns in 10-step blocks (`interleave`: this machine's speed drifts).
 The DeskLab runs never evaluate, so the ratios isolate the probes and the loop's own
 bookkeeping; a last line shows the default (eval every 50, its time included).
-On CUDA it also checks that unprobed steps never synchronise with the host.
+On CUDA it also checks that unprobed steps never synchronise with the host, and runs
+each variant again with ``train.cuda_graphs`` (unprobed steps replayed from a graph).
 """
 
 from __future__ import annotations
@@ -61,19 +62,21 @@ class BareLoop:
         return time.perf_counter() - start
 
 
-def check_no_sync_in_steps(design, device) -> str:
+def check_no_sync_in_steps(design, device, cuda_graphs: bool = False) -> str:
     """Run with CUDA's sync-debug mode set to "error" around every step's device work
     (probe collection and evaluation, which must sync, are outside the guard)."""
     from desklab.engine.device import no_host_sync
     d = design.copy()
     d.train.steps, d.train.probe_every, d.train.eval_every = 200, 10, 50
+    d.train.cuda_graphs = cuda_graphs
     trainer = Trainer(d, device="cuda")
     trainer.step_guard = no_host_sync
     try:
         result = trainer.run()
     except RuntimeError as exc:
         return f"SYNC in step {trainer.step}: {str(exc).splitlines()[0]}"
-    return f"no host sync in {result.steps} steps ({result.state})"
+    replayed = f", {trainer.graph.replays} replayed" if trainer.graph is not None else ""
+    return f"no host sync in {result.steps} steps ({result.state}{replayed})"
 
 
 def launches_per_step(design, device) -> dict[str, float]:
@@ -82,10 +85,12 @@ def launches_per_step(design, device) -> dict[str, float]:
     the probe's reduction replayed from a CUDA graph, and every step reduced eagerly."""
     from torch.profiler import ProfilerActivity, profile
     counts = {}
-    for name, every, graphs in [("probes off", 0, True), ("probe every step, graph", 1, True),
-                                ("probe every step, eager", 1, False)]:
+    for name, every, graphs, steps in [
+            ("probes off", 0, True, False), ("probe every step, graph", 1, True, False),
+            ("probe every step, eager", 1, False, False),
+            ("probes off, steps replayed (cuda_graphs)", 0, True, True)]:
         d = design.copy()
-        d.train.probe_every = every
+        d.train.probe_every, d.train.cuda_graphs = every, steps
         loop = DeskLabLoop(d, device)
         loop.trainer.prober.device_reducer.graphs = graphs
         loop.run(10)  # past the graph's capture
@@ -130,11 +135,15 @@ def main() -> None:
                 ("DeskLab, probe every 10", 10, False, True),
                 ("DeskLab, probe every step", 1, False, True),
                 ("DeskLab, probe 10 + eval every 50", 10, True, True)]
-    if device.type == "cuda":  # the probe's reduction without its CUDA graph
+    if device.type == "cuda":  # the probe's reduction without its CUDA graph, and the
+        # unprobed steps replayed from one (train.cuda_graphs)
         variants.insert(3, ("DeskLab, every step, no graph", 1, False, False))
+        variants += [(f"cuda_graphs, {name[9:]}", every, False, True)
+                     for name, every, *_ in variants[:3]]
     for name, every, evaluate, graphs in variants:
         d = design.copy()
         d.train.probe_every, d.train.eval_every = every, 50
+        d.train.cuda_graphs = name.startswith("cuda_graphs")
         loops[name] = DeskLabLoop(d, device, evaluate=evaluate)
         loops[name].trainer.prober.device_reducer.graphs = graphs
     # 20 untimed steps (the first optimizer step imports torch._dynamo), then blocks of
@@ -148,8 +157,10 @@ def main() -> None:
     print("(eval every 50 lands in one block of five: read its totals column)")
     if device.type == "cuda":
         verdict = check_no_sync_in_steps(design, device)
-        record(f"bench-mlp on {device}: host syncs inside unprobed steps", sync_check=verdict)
-        print("sync check:", verdict)
+        graphed = check_no_sync_in_steps(design, device, cuda_graphs=True)
+        record(f"bench-mlp on {device}: host syncs inside unprobed steps", sync_check=verdict,
+               sync_check_cuda_graphs=graphed)
+        print("sync check:", verdict, "| with cuda_graphs:", graphed)
         try:
             counts = launches_per_step(design, device)
         except Exception as exc:  # noqa: BLE001 - the profiler may be missing there

@@ -162,14 +162,18 @@ def main() -> None:
         design = resnet_design()
         variants = {"DeskLab, probes off": (0, True), "DeskLab, probe every 10": (10, True),
                     "DeskLab, probe every step": (1, True)}
-        if device.type == "cuda":  # the probe's reduction without its CUDA graph
+        if device.type == "cuda":  # the probe's reduction without its CUDA graph, and
+            # the unprobed steps replayed from one (train.cuda_graphs)
             variants["DeskLab, every step, no graph"] = (1, False)
+            variants.update({f"cuda_graphs, {name[9:]}": every_graphs for name, every_graphs
+                             in list(variants.items())[:3]})
         bare = Bare(x, y, device)
         loops = {"bare PyTorch loop": bare.run}
         desk = {}
         for name, (every, graphs) in variants.items():
             d = design.copy()
             d.train.probe_every = every
+            d.train.cuda_graphs = name.startswith("cuda_graphs")
             desk[name] = DeskLabLoop(d, device)
             desk[name].trainer.prober.device_reducer.graphs = graphs
             loops[name] = desk[name].run

@@ -8,12 +8,14 @@
 # command "bash bench/gpu_check.sh", carry [".whl", ".gl"], timeout_s 540; $OUT is set
 # there, and what comes back is two files: gpu_check.json and logs.txt.
 #
-# Steps, each with a time limit of its own (470 s in all, so that a device call of
+# Steps, each with a time limit of its own (490 s in all, so that a device call of
 # 540 s leaves time for the wheels and the report even when every step runs out):
 #   cuda-tests  the CUDA tests (GPU statistics equal the CPU's, no host sync in a step)
-#   probes      bench_probes: bench-mlp bare / probes off / every 10th / every step, and
-#               CUDA's sync-debug mode "error" around every unprobed step's work
-#   resnet20    bench_resnet20: ResNet-20 probes off / every 10th / every step
+#   probes      bench_probes: bench-mlp bare / probes off / every 10th / every step, each
+#               again with train.cuda_graphs, and CUDA's sync-debug mode "error" around
+#               every unprobed step's work (eager and replayed)
+#   resnet20    bench_resnet20: ResNet-20 probes off / every 10th / every step, each again
+#               with train.cuda_graphs
 #   lessons     bench_lessons: each real-size lesson's step, evaluation and whole run
 #   watch       bench_watch --no-peers: desklab.watch on the MLP, CNN, BERT-small, LSTM
 #   live-tax    bench_live_tax: the app's Train against desklab train (needs PySide6 and
@@ -73,11 +75,11 @@ EOF
     echo "   rc $rc"
 }
 
-step cuda-tests 80 "$PY" -m pytest -q -p no:cacheprovider tests/engine/test_cuda.py \
+step cuda-tests 90 "$PY" -m pytest -q -p no:cacheprovider tests/engine/test_cuda.py \
     tests/engine/test_probe_independent.py tests/engine/test_zero_transfer.py
-step probes 60 "$PY" bench/bench_probes.py --device "$DEVICE" --rounds "${R[0]}"
-step resnet20 70 "$PY" bench/bench_resnet20.py --device "$DEVICE" --rounds "${R[1]}"
-step lessons 90 "$PY" bench/bench_lessons.py --device "$DEVICE" --seconds "${R[4]}" \
+step probes 80 "$PY" bench/bench_probes.py --device "$DEVICE" --rounds "${R[0]}"
+step resnet20 85 "$PY" bench/bench_resnet20.py --device "$DEVICE" --rounds "${R[1]}"
+step lessons 80 "$PY" bench/bench_lessons.py --device "$DEVICE" --seconds "${R[4]}" \
     "${LESSONS[@]}"
 step watch 70 "$PY" bench/bench_watch.py --model all --device "$DEVICE" --no-peers \
     --rounds "${R[2]}"
@@ -90,7 +92,7 @@ fi
 if [ -n "$ONLY" ] && [[ " $ONLY " != *" live-tax "* ]]; then
     :
 elif "$PY" -c "import PySide6.QtWidgets, pyqtgraph" 2>/dev/null; then
-    step live-tax 100 "$PY" bench/bench_live_tax.py --device "$DEVICE" --rounds "${R[3]}" \
+    step live-tax 85 "$PY" bench/bench_live_tax.py --device "$DEVICE" --rounds "${R[3]}" \
         --json "$WORK/live_tax.json"
 else
     echo '{"step": "live-tax", "rc": null, "skipped": "PySide6 or pyqtgraph does not import here (bench/gpu_wheels.sh)"}' >>"$WORK/steps.jsonl"
