@@ -83,6 +83,24 @@ def test_lesson_pair_runs_both_and_both_show_in_the_plots(window, qtbot):
     # the window did not listen)
     compare.resize(1280, 900)
     qtbot.waitUntil(lambda: compare.panels[1].ridge.vb.height() > 100)
+    compare.grab()  # room again: every layer named (they stayed thinned for 820 px)
+    assert set(compare.depth.getAxis("bottom").drawn_labels) == set(names)
+    # pointing at the curves reads both runs there, into the status bar
+    histories = [r.history for r in compare.records]
+    at = int(histories[0].metrics.steps[1])  # an evaluation's step
+    y_mid = sum(compare.loss.vb.viewRange()[1]) / 2  # (log10 of the loss)
+    mouse_move(compare.curves, compare.loss.vb.mapViewToScene(QPointF(at, y_mid)))
+    told = compare.statusBar().currentMessage()
+    a, b = told.split(" | ")
+    for side, h, letter in ((a, histories[0], "A"), (b, histories[1], "B")):
+        val = h.metric("val_loss")[1]
+        assert side.startswith(f"{letter}: train loss ") and \
+            f"validation loss {val:.4g} at step {at}" in side, told
+    y_mid = sum(compare.depth.vb.viewRange()[1]) / 2
+    mouse_move(compare.curves, compare.depth.vb.mapViewToScene(QPointF(2, y_mid)))
+    grads = [h.latest.stat("grad_mean_abs")[2] for h in histories]
+    assert compare.statusBar().currentMessage() == (
+        f"layer {names[2]} · mean |dL/dh| A {grads[0]:.2g}, B {grads[1]:.2g}")
     side = compare.panels[1]
     middle = sum(side.ridge.vb.viewRange()[0]) / 2
     mouse_move(side, side.ridge.vb.mapViewToScene(QPointF(middle, 2)))
@@ -106,6 +124,14 @@ def test_run_list_reopen_compare_delete(window, qtbot):
     compare = window.compare_runs(records)
     compare._redraw(force=True)
     assert all(has_data(compare.lines[k]["loss"]) for k in range(2))
+    # the depth plot names every layer once laid out (its names were thinned for the
+    # plot's width before the window first showed: every other one, for good)
+    compare.resize(1280, 720)
+    qtbot.waitExposed(compare)
+    qtbot.waitUntil(lambda: compare.depth.vb.width() > 250)
+    compare.grab()
+    names = records[0].history.layout.names
+    assert set(compare.depth.getAxis("bottom").drawn_labels) == set(names), names
     compare.close()
     window.reopen_run(records[0])
     assert window.doc.design.train.lr == 0.01

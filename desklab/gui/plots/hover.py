@@ -28,6 +28,20 @@ def format_value(value: float, log: bool) -> str:
     return f"{value:.2g}" if log else f"{value:.0%}"
 
 
+def read_curves(x: float, curves) -> str:
+    """Each of ``curves`` ((label, PlotDataItem) pairs) at its drawn point nearest step
+    ``x``, for the status bar: a loss as 4 digits, anything else as a share (a curve
+    keeps the values it was given, not their log10)."""
+    parts = []
+    for label, curve in curves:
+        steps, values = curve.xData, curve.yData  # None: nothing drawn
+        if steps is not None and len(steps):
+            k = int(np.argmin(np.abs(steps - x)))
+            value = f"{values[k]:.4g}" if "loss" in label else f"{values[k]:.1%}"
+            parts.append(f"{label} {value} at step {int(steps[k])}")
+    return " · ".join(parts)
+
+
 class PanelHover:
     """The mouse-move handler of one panel; see the module docstring.
 

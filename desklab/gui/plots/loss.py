@@ -7,6 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from ...metrics import RunHistory
+from .hover import read_curves
 from .base import (MAX_STEP_POINTS, Panel, _log_range, _set_range, _step_range, _thin,
                    legend_title, show_item)
 
@@ -50,21 +51,8 @@ class LossPanel(Panel):
         losses = (("train loss", self.train_loss), ("validation loss", self.val_loss))
         accuracies = (("train accuracy", self.train_acc), ("validation accuracy", self.val_acc),
                       ("train top-5", self.train_top5), ("validation top-5", self.val_top5))
-        self.hover.on_plot(self.loss, lambda x, _y: self._readout(x, losses))
-        self.hover.on_plot(self.acc, lambda x, _y: self._readout(x, accuracies))
-
-    @staticmethod
-    def _readout(x: float, curves: tuple) -> str:
-        """Each curve's drawn point nearest the mouse's step, for the status bar (a
-        curve keeps the values it was given, not their log10)."""
-        parts = []
-        for label, curve in curves:
-            steps, values = curve.xData, curve.yData  # None: nothing drawn
-            if steps is not None and len(steps):
-                k = int(np.argmin(np.abs(steps - x)))
-                value = f"{values[k]:.4g}" if "loss" in label else f"{values[k]:.1%}"
-                parts.append(f"{label} {value} at step {int(steps[k])}")
-        return " · ".join(parts)
+        self.hover.on_plot(self.loss, lambda x, _y: read_curves(x, losses))
+        self.hover.on_plot(self.acc, lambda x, _y: read_curves(x, accuracies))
 
     def _show_accuracy(self, shown: bool) -> None:
         """The accuracy plot under the loss, or out of the layout: the loss then carries

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import bisect
 
-import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, QTimer, Qt
 from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QMainWindow, QPushButton,
                                QSlider, QVBoxLayout, QWidget)
@@ -16,20 +14,13 @@ from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QMainWindow, QP
 from .findings import FindingsList
 from ..icons import icon
 from ...design.catalog import class_names
-from ..plots import (MAX_STEP_POINTS, ActivationPanel, BoundaryPanel, ConfusionPanel, _thin,
-                     legend_title, show_item)
-from ..plots.layer_names import depth_ticks
+from ..plots import ActivationPanel, BoundaryPanel, ConfusionPanel
 from ..controllers.runs import PairController, RunRecord
-from ..plots import log_axis
-from ..plots.titles import wrap_title
+from .compare_curves import COLORS, CompareCurves
 
-COLORS = ("#1e64c8", "#e07b00")  # run A, run B
-KEYS = [("train", "#555555", False), ("validation", "#555555", True)]  # solid, dashed
 # narrower, a boundary or matrix beside each run's per-layer views leaves both too
 # little room (at 820 px the matrix's title broke mid-word): they are left out
 END_PANELS_MIN_WIDTH = 1100
-DEPTH_TITLE = "mean |dL/dh| by depth (at the slider)"
-TIME_TITLE = "‖dL/dh_t‖ by time step (at the slider)"
 
 
 class AtStep:
@@ -80,35 +71,11 @@ class CompareWindow(QMainWindow):
         self.slider.setToolTip("Replay: the per-layer views show the snapshot at this step")
         self.slider.valueChanged.connect(lambda _v: self._redraw(force=True))
         self.step_label = QLabel("live")
-        self.curves = pg.GraphicsLayoutWidget()
-        self.curves.setBackground("w")
-        self.loss = self.curves.addPlot(axisItems=log_axis.axes())
-        self.loss.setLogMode(y=True)
-        self.step_marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#555555", style=Qt.DotLine))
-        self.step_marker.hide()  # the replay slider's step on the loss curves
-        self.loss.addItem(self.step_marker)
-        self.acc = self.curves.addPlot()
-        self.acc.setYRange(0, 1.02)
-        for plot in (self.loss, self.acc):
-            plot.setLabel("bottom", "step")
-        self.depth = self.curves.addPlot(axisItems=log_axis.axes())
-        self.depth.setLogMode(y=True)
-        self.depth.setLabel("bottom", "layer (input → output)")
-        for plot, title in ((self.loss, legend_title("Loss", KEYS)),
-                            (self.acc, legend_title("Accuracy", KEYS)),
-                            (self.depth, DEPTH_TITLE)):
-            wrap_title(plot)  # a narrow window wraps the titles instead of cutting plots off
-            plot.setTitle(title, size="9pt")
-        for col in range(3):  # equal shares, whatever each title would like
-            self.curves.ci.layout.setColumnStretchFactor(col, 1)
-        self.layer_names: list[str] = []  # the depth plot's ticks, when the runs share them
-        self.lines = {}
-        for k, color in enumerate(COLORS):
-            solid, dash = pg.mkPen(color, width=1), pg.mkPen(color, width=1, style=Qt.DashLine)
-            self.lines[k] = {"loss": self.loss.plot(pen=solid), "val_loss": self.loss.plot(
-                pen=dash), "train_acc": self.acc.plot(pen=solid), "val_acc": self.acc.plot(
-                pen=dash), "depth": self.depth.plot(pen=solid, symbol="o", symbolSize=5,
-                                                    symbolBrush=color)}
+        self.curves = CompareCurves()  # loss, accuracy, depth: both runs overlaid
+        self.curves.readout.connect(self.statusBar().showMessage)  # what is pointed at
+        # (the tests and the UI map reach the plots through the window)
+        self.loss, self.acc, self.depth = self.curves.loss, self.curves.acc, self.curves.depth
+        self.lines = self.curves.lines
         self.panels = [ActivationPanel(), ActivationPanel()]
         for panel in self.panels:  # a layer pointed at on either side: thick on both
             panel.hovered.connect(self._point_at)
@@ -193,18 +160,9 @@ class CompareWindow(QMainWindow):
         at = None if live or not steps else steps[self.slider.value()]
         self.step_label.setText("live" if at is None else f"step {at}")
         self.stop_button.setEnabled(self.controller.running)
-        has_loss = has_accuracy = False  # a point to draw, in any run
+        self.curves.show_curves([r.history for r in self.records], at)
         for k, record in enumerate(self.records):
             h = record.history
-            for key in ("loss", "val_loss", "train_acc", "val_acc"):
-                if key.startswith("val"):  # at evaluations
-                    x, v = h.metrics.steps, h.metric(key) if len(h.metrics) else np.zeros(0)
-                else:  # every training step, thinned for drawing
-                    x, v = _thin(*h.step_series(key), MAX_STEP_POINTS)
-                ok = np.isfinite(v) & ((v > 0) if "loss" in key else True)
-                self.lines[k][key].setData(x[ok], v[ok])
-                has_loss |= key.endswith("loss") and bool(ok.any())
-                has_accuracy |= key.endswith("acc") and bool(ok.any())
             view = AtStep(h, at)
             snap = view.latest
             if snap is None:
@@ -213,16 +171,10 @@ class CompareWindow(QMainWindow):
                 self.panels[k].set_layout(h.layout)
             self.panels[k].update(view)
             self.shown_steps[k] = snap.step
-            self._depth_or_time(k, snap)
+            self.curves.show_depth(k, snap, [r.history.layout.names for r in self.records
+                                             if r.history.layout])
             self.findings[k].set_findings(h.findings, at_step=at)
             self._end_panel(k, record)
-        self.step_marker.setVisible(at is not None)
-        if at is not None:
-            self.step_marker.setValue(at)
-        # runs with no accuracy (regressions, scripts that report none): no empty plot
-        shown = has_accuracy or not has_loss
-        if show_item(self.curves.ci, self.acc, shown, row=0, col=1):  # its share goes too
-            self.curves.ci.layout.setColumnStretchFactor(1, int(shown))
 
     def _point_at(self, index: int) -> None:
         """The pointed-at layer thick on both sides (by name: depths may differ)."""
@@ -233,27 +185,6 @@ class CompareWindow(QMainWindow):
             for panel, layer in zip(self.panels, wanted):
                 panel.highlight(layer)
             self._redraw(force=True)
-
-    def _depth_or_time(self, k: int, snap) -> None:
-        """Run ``k``'s mean |dL/dh| by depth at the slider; for recurrent runs its
-        ||dL/dh_t|| by time step instead (RNN against LSTM: the lesson's picture)."""
-        timed = snap.time_grad is not None
-        title = TIME_TITLE if timed else DEPTH_TITLE
-        if self.depth.titleLabel.text != title:
-            self.depth.setTitle(title, size="9pt")
-            self.depth.setLabel("bottom", "time step t" if timed else "layer (input → output)")
-            self.depth.getAxis("bottom").setTicks(None)  # time steps: numbers, as they come
-            self.layer_names = []
-        if not timed:
-            self._tick_layers(snap.layout.names)
-        if timed:
-            grad = snap.time_grad[0]
-            x = np.arange(1, len(grad) + 1)
-        else:
-            grad = snap.stat("grad_mean_abs")
-            x = np.arange(len(grad))
-        ok = np.isfinite(grad) & (grad > 0)
-        self.lines[k]["depth"].setData(x[ok], grad[ok])
 
     def _end_panel(self, k: int, record: RunRecord) -> None:
         """Side ``k``'s boundary (with its points) or its confusion matrix, at the run's
@@ -277,17 +208,6 @@ class CompareWindow(QMainWindow):
             boundary.update_grid(h.drawing)
         elif matrix:
             confusion.update_counts(h.confusion)
-
-    def _tick_layers(self, names: list[str]) -> None:
-        """Layer names under the depth plot (whole layers, not 0.5 steps); numbers where
-        the two runs' layers differ."""
-        shown = [r.history.layout.names for r in self.records if r.history.layout]
-        if any(other != names for other in shown):
-            names = [str(i) for i in range(max(len(n) for n in shown))]
-        if names != self.layer_names:
-            self.layer_names = names
-            self.depth.getAxis("bottom").setTicks(
-                depth_ticks(names, self.depth.vb.width() or 300))
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

@@ -1,0 +1,161 @@
+"""The compare window's top row: both runs' loss and accuracy overlaid, and their mean
+|dL/dh| by depth (or, for recurrent runs, ||dL/dh_t|| by time step) at the slider.
+
+Pointing at a plot reads it: the status bar gets each run's curves at the step (or
+layer, or time step) under the mouse, as the live view's loss panel does. The layer
+names under the depth plot are thinned for the room the plot has, again whenever it is
+resized (they were thinned once, for the size the window opened at).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+
+from ..plots import MAX_STEP_POINTS, _thin, legend_title, show_item
+from ..plots import log_axis
+from ..plots.layer_names import depth_ticks
+from ..plots.hover import read_curves
+from ..plots.titles import wrap_title
+
+COLORS = ("#1e64c8", "#e07b00")  # run A, run B
+KEYS = [("train", "#555555", False), ("validation", "#555555", True)]  # solid, dashed
+DEPTH_TITLE = "mean |dL/dh| by depth (at the slider)"
+TIME_TITLE = "‖dL/dh_t‖ by time step (at the slider)"
+LABELS = {"loss": "train loss", "val_loss": "validation loss",
+          "train_acc": "train accuracy", "val_acc": "validation accuracy"}
+
+
+class CompareCurves(pg.GraphicsLayoutWidget):
+    """Loss, accuracy and depth plots of up to two runs; see the module docstring."""
+
+    readout = Signal(str)  # what is under the mouse ("" once it left every curve)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setBackground("w")
+        self.loss = self.addPlot(axisItems=log_axis.axes())
+        self.loss.setLogMode(y=True)
+        self.step_marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#555555", style=Qt.DotLine))
+        self.step_marker.hide()  # the replay slider's step on the loss curves
+        self.loss.addItem(self.step_marker)
+        self.acc = self.addPlot()
+        self.acc.setYRange(0, 1.02)
+        for plot in (self.loss, self.acc):
+            plot.setLabel("bottom", "step")
+        self.depth = self.addPlot(axisItems=log_axis.axes())
+        self.depth.setLogMode(y=True)
+        self.depth.setLabel("bottom", "layer (input → output)")
+        for plot, title in ((self.loss, legend_title("Loss", KEYS)),
+                            (self.acc, legend_title("Accuracy", KEYS)),
+                            (self.depth, DEPTH_TITLE)):
+            wrap_title(plot)  # a narrow window wraps the titles instead of cutting plots off
+            plot.setTitle(title, size="9pt")
+        for col in range(3):  # equal shares, whatever each title would like
+            self.ci.layout.setColumnStretchFactor(col, 1)
+        self.layer_names: list[str] = []  # the depth plot's ticks, when the runs share them
+        self.lines = {}
+        for k, color in enumerate(COLORS):
+            solid, dash = pg.mkPen(color, width=1), pg.mkPen(color, width=1, style=Qt.DashLine)
+            self.lines[k] = {"loss": self.loss.plot(pen=solid), "val_loss": self.loss.plot(
+                pen=dash), "train_acc": self.acc.plot(pen=solid), "val_acc": self.acc.plot(
+                pen=dash), "depth": self.depth.plot(pen=solid, symbol="o", symbolSize=5,
+                                                    symbolBrush=color)}
+        self.runs = 0  # how many runs are drawn
+        self._told = False  # a readout is in the status bar
+        self.depth.vb.sigResized.connect(self._retick)
+        self.scene().sigMouseMoved.connect(self._moved)
+
+    def show_curves(self, histories: list, at: int | None) -> None:
+        """Each run's loss and accuracy (every step thinned, evaluations), the slider's
+        step marked; the accuracy plot leaves the row when no run has one."""
+        self.runs = len(histories)
+        has_loss = has_accuracy = False  # a point to draw, in any run
+        for k, h in enumerate(histories):
+            for key in ("loss", "val_loss", "train_acc", "val_acc"):
+                if key.startswith("val"):  # at evaluations
+                    x, v = h.metrics.steps, h.metric(key) if len(h.metrics) else np.zeros(0)
+                else:  # every training step, thinned for drawing
+                    x, v = _thin(*h.step_series(key), MAX_STEP_POINTS)
+                ok = np.isfinite(v) & ((v > 0) if "loss" in key else True)
+                self.lines[k][key].setData(x[ok], v[ok])
+                has_loss |= key.endswith("loss") and bool(ok.any())
+                has_accuracy |= key.endswith("acc") and bool(ok.any())
+        self.step_marker.setVisible(at is not None)
+        if at is not None:
+            self.step_marker.setValue(at)
+        # runs with no accuracy (regressions, scripts that report none): no empty plot
+        shown = has_accuracy or not has_loss
+        if show_item(self.ci, self.acc, shown, row=0, col=1):  # its share goes too
+            self.ci.layout.setColumnStretchFactor(1, int(shown))
+
+    def show_depth(self, k: int, snap, layouts: list) -> None:
+        """Run ``k``'s mean |dL/dh| by depth at the slider; for recurrent runs its
+        ||dL/dh_t|| by time step instead (RNN against LSTM: the lesson's picture).
+        ``layouts``: every shown run's layer names (numbers when they differ)."""
+        timed = snap.time_grad is not None
+        title = TIME_TITLE if timed else DEPTH_TITLE
+        if self.depth.titleLabel.text != title:
+            self.depth.setTitle(title, size="9pt")
+            self.depth.setLabel("bottom", "time step t" if timed else "layer (input → output)")
+            self.depth.getAxis("bottom").setTicks(None)  # time steps: numbers, as they come
+            self.layer_names = []
+        if timed:
+            grad = snap.time_grad[0]
+            x = np.arange(1, len(grad) + 1)
+        else:
+            names = snap.layout.names
+            if any(other != names for other in layouts):
+                names = [str(i) for i in range(max(len(n) for n in layouts))]
+            if names != self.layer_names:
+                self.layer_names = names
+                self._retick()
+            grad = snap.stat("grad_mean_abs")
+            x = np.arange(len(grad))
+        ok = np.isfinite(grad) & (grad > 0)
+        self.lines[k]["depth"].setData(x[ok], grad[ok])
+
+    def _retick(self, *_) -> None:
+        """Layer names under the depth plot (whole layers, not 0.5 steps), as many as
+        fit its width now."""
+        if self.layer_names:
+            self.depth.getAxis("bottom").setTicks(
+                depth_ticks(self.layer_names, self.depth.vb.width() or 300))
+
+    def _moved(self, pos) -> None:
+        text = self.read_at(pos)
+        if text or self._told:
+            self.readout.emit(text)
+            self._told = bool(text)
+
+    def read_at(self, pos) -> str:
+        """Each run's curves under scene position ``pos``: "A: ... | B: ..."."""
+        for plot, keys in ((self.loss, ("loss", "val_loss")),
+                           (self.acc, ("train_acc", "val_acc"))):
+            if plot in self.ci.items and plot.vb.sceneBoundingRect().contains(pos):
+                x = plot.vb.mapSceneToView(pos).x()
+                return " | ".join(
+                    f"{'AB'[k]}: {text}" for k in range(self.runs) if (text := read_curves(
+                        x, [(LABELS[key], self.lines[k][key]) for key in keys])))
+        if self.depth.vb.sceneBoundingRect().contains(pos):
+            return self._depth_at(self.depth.vb.mapSceneToView(pos).x())
+        return ""
+
+    def _depth_at(self, x: float) -> str:
+        """The depth plot's values at the layer (or time step) nearest ``x``."""
+        timed = self.depth.titleLabel.text == TIME_TITLE
+        i = int(round(x))
+        if timed:
+            where = f"t {i}"
+        elif 0 <= i < len(self.layer_names):
+            where = f"layer {self.layer_names[i]}"
+        else:
+            return ""
+        parts = []
+        for k in range(self.runs):
+            steps, values = self.lines[k]["depth"].xData, self.lines[k]["depth"].yData
+            if steps is not None and i in steps:
+                parts.append(f"{'AB'[k]} {values[list(steps).index(i)]:.2g}")
+        what = "‖dL/dh_t‖" if timed else "mean |dL/dh|"
+        return f"{where} · {what} " + ", ".join(parts) if parts else ""
