@@ -213,6 +213,23 @@ def test_pointing_at_the_preview_names_a_layer_and_its_numbers(window, qtbot):
     assert window.statusBar().currentMessage() == ""
 
 
+def test_the_preview_names_as_many_layers_as_its_width_holds(window, qtbot):
+    """Resizing the dock re-thins the layer names under the at-init plot (they were
+    thinned once, for the width the plot had when the preview arrived)."""
+    preview, dock = window.preview, window.docks["preview"]
+    view, axis = preview.plot.getPlotItem().vb, preview.plot.getAxis("bottom")
+    names = preview.last_snapshot.layout.names
+    assert len(names) >= 8  # (the default design: enough names to crowd a narrow plot)
+    dock.setFloating(True)  # (the test screen is 800 px: a floating dock takes any width)
+    for width, every in ((270, False), (700, True)):
+        dock.resize(width, 400)
+        qtbot.waitUntil(lambda w=width: abs(view.width() - (w - 70)) < 40)
+        preview.plot.grab()
+        drawn = set(axis.drawn_labels)
+        assert names[0] in drawn and drawn <= set(names)
+        assert (drawn == set(names)) == every, (view.width(), drawn)
+
+
 def test_stale_previews_are_dropped(window, qtbot):
     doc = window.doc
     doc.select([(0,)])

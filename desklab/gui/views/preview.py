@@ -76,6 +76,8 @@ class PreviewPanel(QWidget):
         self._shown = None  # the snapshot drawn (None while the design has problems)
         self._told = False  # a layer's numbers are in the status bar
         self.plot.scene().sigMouseMoved.connect(self._moved)
+        # the names under the axis fit its width: again whenever the dock is resized
+        self.plot.getPlotItem().vb.sigResized.connect(self._tick_layers)
         self.status = QLabel("", self)
         self.status.setObjectName("preview_status")
         self.status.setWordWrap(True)  # a long line must never widen the dock (and squeeze
@@ -173,7 +175,15 @@ class PreviewPanel(QWidget):
         floor = 1e-12
         self.std_curve.setData(x, np.where(std > 0, std, floor))
         self.grad_curve.setData(x, np.where(grad > 0, grad, floor))
-        # as many names as fit the axis without overlapping (about 7 px a character)
+        self._tick_layers()
+
+    def _tick_layers(self, *_) -> None:
+        """As many layer names as fit the axis without overlapping (about 7 px a
+        character); none while nothing is shown."""
+        if self._shown is None:
+            self.plot.getAxis("bottom").setTicks([[]])
+            return
+        names = self._shown.layout.names
         longest = max((len(n) for n in names), default=4)
         width = self.plot.getPlotItem().getViewBox().width() or self.plot.width()
         self.plot.getAxis("bottom").setTicks(layer_ticks(names, width, 7 * longest + 10))
@@ -182,6 +192,7 @@ class PreviewPanel(QWidget):
         self._shown = None
         self.std_curve.setData([], [])
         self.grad_curve.setData([], [])
+        self._tick_layers()  # the last design's names went with its curves
 
     def shutdown(self) -> None:
         """Stop and join the preview thread (the window's close calls this); a probe
