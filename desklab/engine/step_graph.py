@@ -156,7 +156,7 @@ class StepGraph:
         try:
             with self._capturing(graph):
                 loss, out = self.update(sx, sy)
-        except RuntimeError as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure: the run goes on eagerly
             self.off = f"this design's step cannot be recorded ({first_line(exc)})"
             return False
         self._graph, self._static = graph, (sx, sy, loss, out)
@@ -176,7 +176,8 @@ class StepGraph:
         mode = torch.cuda.get_sync_debug_mode()
         torch.cuda.set_sync_debug_mode(0)
         try:
-            with torch.cuda.graph(graph):
+            # thread_local: another thread's CUDA work is not an error during the capture
+            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
                 torch.cuda.set_sync_debug_mode(mode)  # the step itself stays checked
                 yield
         finally:

@@ -42,10 +42,12 @@ class RecordedStep:
         kept = [t.detach().clone() for t in tensors]
         self.recorded = [{k: v for k, v in g.items() if k != "params"}
                          for g in self.trainer.optimizer.param_groups]
-        yield
-        with torch.no_grad():  # a recording runs nothing
-            for t, k in zip(tensors, kept, strict=True):
-                t.copy_(k)
+        try:
+            yield
+        finally:
+            with torch.no_grad():  # a recording runs nothing, failed or not
+                for t, k in zip(tensors, kept, strict=True):
+                    t.copy_(k)
 
     def replay(self) -> None:
         groups = self.trainer.optimizer.param_groups
@@ -169,3 +171,32 @@ def test_cli_reports_what_the_graphs_did(tmp_path, capsys):
     got = json.loads(report.read_text())["cuda_graphs"]
     assert got["replayed_steps"] == 0 and "CUDA GPU" in got["off"]
     assert "[cuda_graphs, " in capsys.readouterr().out
+
+
+class CannotRecord(RecordedStep):
+    """A design with an operation a graph cannot hold: the recording fails."""
+
+    @contextlib.contextmanager
+    def capture(self):
+        with super().capture():
+            yield
+            raise RuntimeError("operation not permitted when stream is capturing\nmore")
+
+
+def test_a_step_that_cannot_be_recorded_trains_eagerly_and_says_why(monkeypatch):
+    d = design("adam", "cosine")
+    d.train.cuda_graphs = True
+    real = off_reason
+    monkeypatch.setattr("desklab.engine.step_graph.off_reason",
+                        lambda cfg, device, model: real(cfg, torch.device("cuda"), model))
+    trainer = Trainer(d)
+    monkeypatch.setattr(StepGraph, "new_graph", lambda g: CannotRecord(g, trainer))
+    losses = np.concatenate([e.payload.loss for e in trainer.events() if e.kind == "steps"])
+    monkeypatch.undo()
+    _, eager, *_ = run(design("adam", "cosine"), monkeypatch, False)
+    said = [f for f in trainer.findings if f.kind == "cuda_graphs"]
+    assert len(said) == 1 and said[0].step == 4  # steps 1-3 warmed up, 4 failed to record
+    assert "cannot be recorded (operation not permitted when stream is capturing)" in \
+        said[0].message
+    assert trainer.graph.as_dict()["replayed_steps"] == 0 and trainer.state == "finished"
+    np.testing.assert_allclose(losses, eager, rtol=1e-5, atol=1e-7)  # nothing lost
