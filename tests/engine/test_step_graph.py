@@ -200,3 +200,32 @@ def test_a_step_that_cannot_be_recorded_trains_eagerly_and_says_why(monkeypatch)
         said[0].message
     assert trainer.graph.as_dict()["replayed_steps"] == 0 and trainer.state == "finished"
     np.testing.assert_allclose(losses, eager, rtol=1e-5, atol=1e-7)  # nothing lost
+
+
+@pytest.mark.parametrize("which", ["residual conv net, NHWC", "LSTM"])
+def test_replayed_conv_and_recurrent_steps_equal_eager_steps(monkeypatch, which):
+    """A residual CNN with BatchNorm in channels-last layout, and an LSTM (its probed
+    steps unroll time, its other steps run the fused kernel)."""
+    from pathlib import Path
+
+    from desklab.design import load_design
+    from desklab.lessons import get_preset
+    if which.startswith("residual"):
+        d = load_design(Path(__file__).parents[2] / "docs/examples/digits-resnet.json")
+        d.train.channels_last = True
+        for layer in d.layers:  # (dropout keeps a run eager)
+            for inner in [layer, *(layer.layers or ())]:
+                inner.dropout = 0.0
+    else:
+        d = get_preset("lstm-adding")
+        d.input.params.update(length=12, samples=300)
+    t = d.train
+    t.steps, t.probe_every, t.eval_every, t.batch_size, t.device = 24, 7, 12, 32, "cpu"
+    graphed, g_loss, g_stats, g_val = run(d, monkeypatch, True)
+    eager, e_loss, e_stats, e_val = run(d, monkeypatch, False)
+    assert graphed.graph.as_dict() == {"replayed_steps": 24 - 5 - 3, "recordings": 1,
+                                       "off": None}
+    np.testing.assert_allclose(g_loss, e_loss, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(g_val, e_val, rtol=1e-5)
+    for g, e in zip(g_stats, e_stats, strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-6)
