@@ -146,3 +146,35 @@ def test_steps_replayed_from_a_cuda_graph_equal_eager_steps(optimizer, schedule,
     for g, e in zip(graphed[0].model.state_dict().values(),
                     eager[0].model.state_dict().values()):
         torch.testing.assert_close(g, e, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("which", ["residual conv net, NHWC, bf16", "LSTM"])
+def test_conv_and_recurrent_steps_replayed_from_a_cuda_graph_equal_eager_ones(which):
+    """cuDNN's convolutions (channels-last, BatchNorm, bf16 autocast) and its fused LSTM
+    recorded into the step graph: the replays' losses follow the eager run's."""
+    from pathlib import Path
+
+    from desklab.design import load_design
+    if which.startswith("residual"):
+        design = load_design(Path(__file__).parents[2] / "docs/examples/digits-resnet.json")
+        design.train.channels_last, design.train.precision = True, "bf16"
+        for layer in design.layers:  # (dropout keeps a run eager)
+            for inner in [layer, *(layer.layers or ())]:
+                inner.dropout = 0.0
+    else:
+        design = get_preset("lstm-adding")
+        design.input.params.update(length=20, samples=600)
+    t = design.train
+    t.steps, t.probe_every, t.eval_every, t.batch_size = 40, 9, 20, 64
+    losses, graphs = {}, None
+    for on in (True, False):
+        design.train.cuda_graphs = on
+        trainer = Trainer(design, device="cuda")
+        trainer.step_guard = no_host_sync
+        losses[on] = np.concatenate([e.payload.loss for e in trainer.events()
+                                     if e.kind == "steps"])
+        graphs = graphs or trainer.graph.as_dict()
+        assert trainer.state == "finished"
+    assert graphs["off"] is None and graphs["replayed_steps"] == 40 - 6 - 3, graphs
+    tolerance = 3e-2 if which.endswith("bf16") else 1e-4  # bf16 rounds the activations
+    np.testing.assert_allclose(losses[True], losses[False], rtol=tolerance, atol=1e-5)
