@@ -88,7 +88,8 @@ def launches_per_step(design, device) -> dict[str, float]:
     for name, every, graphs, steps in [
             ("probes off", 0, True, False), ("probe every step, graph", 1, True, False),
             ("probe every step, eager", 1, False, False),
-            ("probes off, steps replayed (cuda_graphs)", 0, True, True)]:
+            ("probes off, steps replayed (cuda_graphs)", 0, True, True),
+            ("probe every step, steps replayed (cuda_graphs)", 1, True, True)]:
         d = design.copy()
         d.train.probe_every, d.train.cuda_graphs = every, steps
         loop = DeskLabLoop(d, device)

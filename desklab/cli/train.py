@@ -19,8 +19,8 @@ def add_train_parser(sub, design_args) -> None:
     p.add_argument("--probe-every", type=int, metavar="K", dest="probe_every",
                    help="probe every K steps (0 = off; default 10)")
     p.add_argument("--cuda-graphs", action="store_const", const=True, dest="cuda_graphs",
-                   help="replay unprobed steps from a CUDA graph (CUDA only; see the "
-                   "cuda_graphs training setting)")
+                   help="replay steps from CUDA graphs (CUDA only; see the cuda_graphs "
+                   "training setting)")
     p.add_argument("--json", metavar="PATH", help="write the report JSON ('-' = stdout)")
     p.add_argument("--csv", metavar="PATH", help="write per-layer stats, one row per "
                    "probed step and layer")

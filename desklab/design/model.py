@@ -150,7 +150,7 @@ class TrainConfig:
     device: str = "auto"  # auto | cpu | cuda | mps
     precision: str = "fp32"  # fp32 | bf16 (autocast of the training forward pass)
     channels_last: bool = False  # NHWC memory layout for conv nets
-    cuda_graphs: bool = False  # unprobed steps replayed from a CUDA graph (CUDA only)
+    cuda_graphs: bool = False  # steps replayed from CUDA graphs (CUDA only)
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -23,7 +23,7 @@ from .outputs import as_rows, first_float
 from .probe_cpu import CpuReducer
 from .probe_graph import DeviceReducer
 from .probe_reduce import (N_ACT, N_COUNTS, N_GRAD, N_WEIGHT, ActConstants, Reduced,
-                           gradient_stats, reduce_one)
+                           StashReduced, gradient_stats, reduce_one)
 from .weight_copies import WeightCopies
 
 HIST_SAMPLE = 8192  # during training, histogram at most this many values per layer
@@ -213,13 +213,31 @@ class Prober:
         return unpack(packed.cpu().numpy())
 
     def pack(self, step: int, loss: torch.Tensor | None, lr: float,
-             before: list[torch.Tensor | None] | None,
+             before: list[torch.Tensor | None] | StashReduced | None,
              extra: torch.Tensor | list[torch.Tensor] | None
              ) -> tuple[torch.Tensor, Callable[[np.ndarray], tuple[Snapshot, np.ndarray]]]:
         """Reduce this step's stashed tensors into one 1-D float32 tensor on their device,
         ``extra`` (a 1-D tensor, or 1-D tensors packed one after the other) last, without
         waiting for the device. ``unpack`` turns that tensor, once on the host, into
-        (snapshot, extra on the host)."""
+        (snapshot, extra on the host). ``before`` may be the `StashReduced` of a step
+        that reduced its stash itself (a probed step replayed from a graph)."""
+        reduced = before if isinstance(before, StashReduced) else self.reduce_stash(before)
+        stats, hist, time = reduced
+        parts = [stats.view(-1), hist.view(-1)] + ([time.view(-1)] if time is not None else [])
+        parts.append(loss.detach().reshape(1) if loss is not None
+                     else torch.full((1,), math.nan, device=stats.device))
+        if isinstance(extra, torch.Tensor):
+            parts.append(extra.reshape(-1))
+        elif extra:
+            parts += extra
+        packed = torch.cat(parts)  # one copy kernel; float32 (a bf16 loss is promoted)
+        self.clear_stash()
+        shapes = (stats.shape, hist.shape, time.shape if time is not None else None)
+        return packed, partial(self._unpack, step, lr, shapes)
+
+    def reduce_stash(self, before: list[torch.Tensor | None] | None) -> StashReduced:
+        """This step's stashed tensors reduced on their device, device work only (a
+        probed step recorded into a CUDA graph records it too): a `StashReduced`."""
         n = len(self.points)
         device = next(t for t in self._act if t is not None).device
         for i, out in self._retained.items():  # dL/dh where backward reached it
@@ -240,18 +258,18 @@ class Prober:
         for i, g in enumerate(self._grad):
             if isinstance(g, Reduced):
                 stats[i, N_ACT:N_ACT + N_GRAD] = g.stats[0]
-        time = self._time_rows(device) if self._timed else None
-        parts = [stats.view(-1), hist.view(-1)] + ([time.view(-1)] if time is not None else [])
-        parts.append(loss.detach().reshape(1) if loss is not None
-                     else torch.full((1,), math.nan, device=device))
-        if isinstance(extra, torch.Tensor):
-            parts.append(extra.reshape(-1))
-        elif extra:
-            parts += extra
-        packed = torch.cat(parts)  # one copy kernel; float32 (a bf16 loss is promoted)
-        self._act, self._grad, self._time = [None] * n, [None] * n, {}
-        shapes = (stats.shape, hist.shape, time.shape if time is not None else None)
-        return packed, partial(self._unpack, step, lr, shapes)
+        return StashReduced(stats, hist, self._time_rows(device) if self._timed else None)
+
+    def clear_stash(self) -> None:
+        """Forget this step's stashed tensors (packed, or a step that was not taken)."""
+        n = len(self.points)
+        self._act, self._grad, self._time, self._retained = [None] * n, [None] * n, {}, {}
+
+    @property
+    def recordable(self) -> bool:
+        """Whether a probed step's reduction is device work only (so a CUDA graph can
+        hold it): not the fused CPU kernel."""
+        return self._cpu is None
 
     def _unpack(self, step: int, lr: float, shapes, host: np.ndarray
                 ) -> tuple[Snapshot, np.ndarray]:

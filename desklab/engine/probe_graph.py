@@ -71,6 +71,9 @@ class DeviceReducer:
         self.graphs = os.environ.get("DESKLAB_PROBE_GRAPHS", "1") != "0"
         self._buffers: dict[tuple, object] = {}  # kept between probes
         self.replays = 0  # probes reduced by replaying a graph
+        # a probed training step is being recorded into a graph of its own (`step_graph`),
+        # this reduction with it: reduce eagerly (no graph launched inside another's)
+        self.recording = False
         self._plans: dict[tuple, Plan] = {}  # layout -> its plan, buffers filled per probe
 
     def reduce(self, acts: list[torch.Tensor | None], grads: list[torch.Tensor | None],
@@ -79,7 +82,7 @@ class DeviceReducer:
         """Stats (n, N_ACT + N_GRAD + N_WEIGHT) and counts (n, N_COUNTS) on the device:
         NaN rows where a point has no tensor. Both are overwritten by the next probe."""
         plan = self._stage(acts, grads, before, device)
-        if not self._graphable(plan) or plan.graph is False:
+        if self.recording or not self._graphable(plan) or plan.graph is False:
             self._reduce(plan)
         elif plan.graph is not None:
             plan.graph.replay()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from typing import NamedTuple
 
 import torch
 
@@ -237,6 +238,15 @@ class Reduced:
     def __init__(self, stats: torch.Tensor, counts: torch.Tensor | None = None):
         self.stats, self.counts = stats, counts
         self.device = stats.device
+
+
+class StashReduced(NamedTuple):
+    """A probed step's numbers on its device, before packing: stats (n, N_ACT + N_GRAD
+    + N_WEIGHT), counts (n, N_COUNTS), and ||dL/dh_t|| (R, T) of its recurrent layers."""
+
+    stats: torch.Tensor
+    hist: torch.Tensor
+    time: torch.Tensor | None
 
 
 def reduce_activation(a: torch.Tensor, lo: float, hi: float,

@@ -10,7 +10,7 @@ may come from any thread; they take effect between steps.
 The hot path never waits for the device: each step's loss and output stay on the
 device (`StepLog`) until a probed or evaluation step, where one transfer brings
 everything back; the train metrics and the divergence check are computed from those
-values on the host. With ``train.cuda_graphs``, unprobed steps replay a `StepGraph`.
+values on the host. With ``train.cuda_graphs``, steps replay CUDA graphs (`graphed_steps`).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from .optim import (add_penalty_grads, make_optimizer, penalized_weights, schedu
 from .probe import Prober, task_loss
 from .resources import check_fits
 from .rng import RngStream, draws_random
-from .step_graph import step_graph_for
+from .graphed_steps import step_graph_for
 from .step_log import StepLog
 from .transfer import InFlight
 
@@ -71,8 +71,9 @@ class Trainer(RunCommands):
         self.prober = Prober(self.model)
         self.layout = self.prober.layout
         # train.cuda_graphs: unprobed steps replayed from a CUDA graph where they can be
-        self.graph, graphed = step_graph_for(cfg, self.device, self.model, lambda x, y:
-                                             self._update(x, y, self.data.task, False)[:2])
+        self.graph, graphed = step_graph_for(cfg, self.device, self.model, self.prober,
+                                             lambda x, y, probe: self._update(
+                                                 x, y, self.data.task, probe))
         self.optimizer = make_optimizer(cfg, self.model, **graphed)
         self._hyper: tuple = ()  # the (lr, weight decay) the optimizer was last given
         self.weights = penalized_weights(self.model)
@@ -257,10 +258,10 @@ class Trainer(RunCommands):
         if hyper != self._hyper:  # a tensor lr costs a launch to set: only on a change
             set_hyper(self.optimizer, *hyper)
             self._hyper = hyper
-        if not probe and self.graph is not None:
-            replayed = self.graph.step(x, y, (self._l1, self._l2))
+        if self.graph is not None:  # (loss, out, the probe's numbers or None)
+            replayed = self.graph.step(x, y, probe, (self._l1, self._l2))
             if replayed is not None:
-                return (*replayed, None)
+                return replayed
         self.prober.active = probe
         with self._rng():
             return self._update(x, y, task, probe)

@@ -115,9 +115,10 @@ def test_probes_replayed_from_a_cuda_graph_equal_eager_ones():
     ("adam", "constant", "none"), ("sgd", "cosine", "batchnorm"),
     ("adamw", "step", "layernorm"), ("rmsprop", "cosine", "none")])
 def test_steps_replayed_from_a_cuda_graph_equal_eager_steps(optimizer, schedule, norm):
-    """`train.cuda_graphs`: unprobed steps replay one recorded step. Every step's loss,
-    every probe, every evaluation and the final weights equal the eager run's; the
-    learning rate of a schedule reaches the replays; no host sync inside a step."""
+    """`train.cuda_graphs`: unprobed steps replay one recorded step, probed steps another
+    (with the probe's reductions). Every step's loss, every probe, every evaluation and
+    the final weights equal the eager run's; the learning rate of a schedule reaches the
+    replays; no host sync inside a step."""
     layers = [LayerSpec.make("dense", units=64, activation="tanh", norm=norm),
               LayerSpec.make("dense", units=64, activation="relu"),
               LayerSpec.make("dense", units=16, activation="sigmoid")]
@@ -136,8 +137,9 @@ def test_steps_replayed_from_a_cuda_graph_equal_eager_steps(optimizer, schedule,
                         [e.payload.stats for e in events if e.kind == "snapshot"],
                         [e.payload.val_loss for e in events if e.kind == "metrics"])
     graphed, eager = runs[True], runs[False]
-    # probed: 0, 7, ..., 56 and 59 (10 steps); 3 warm-ups, then 47 replays
-    assert graphed[0].graph.as_dict() == {"replayed_steps": 47, "recordings": 1, "off": None}
+    # probed: 0, 7, ..., 56 and 59 (10 steps); 3 warm-ups of each kind, then replays
+    assert graphed[0].graph.as_dict() == {"replayed_steps": 47 + 7, "replayed_probes": 7,
+                                          "recordings": 2, "off": None, "probes_off": None}
     assert graphed[0].state == eager[0].state == "finished"
     np.testing.assert_allclose(graphed[1], eager[1], rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(graphed[3], eager[3], rtol=1e-4)
@@ -175,6 +177,7 @@ def test_conv_and_recurrent_steps_replayed_from_a_cuda_graph_equal_eager_ones(wh
                                      if e.kind == "steps"])
         graphs = graphs or trainer.graph.as_dict()
         assert trainer.state == "finished"
-    assert graphs["off"] is None and graphs["replayed_steps"] == 40 - 6 - 3, graphs
+    assert graphs == {"replayed_steps": 31 + 3, "replayed_probes": 3, "recordings": 2,
+                      "off": None, "probes_off": None}
     tolerance = 3e-2 if which.endswith("bf16") else 1e-4  # bf16 rounds the activations
     np.testing.assert_allclose(losses[True], losses[False], rtol=tolerance, atol=1e-5)

@@ -6,7 +6,8 @@ the numbers it was recorded with (a learning rate or weight decay held as a Pyth
 number stays at its recorded value). The stand-in below does the same eagerly: the
 recording leaves every weight, buffer and optimizer state as it found them, and a
 replay re-runs the step on the recorded inputs with the optimizer's hyperparameters as
-recorded, writing into the recorded outputs. Runs with it must equal eager runs of the
+recorded, writing into the recorded outputs, and leaves no Python state behind (the
+prober's stash). Runs with it must equal eager runs of the
 same design, with schedules, probes, BatchNorm and a live L1 change. (On a GPU,
 tests/engine/test_cuda.py holds real graphs to the eager path.)"""
 
@@ -20,7 +21,8 @@ import torch
 from desklab.cli.main import main
 from desklab.design import InputSpec, LayerSpec, NetworkDesign
 from desklab.engine.build import build
-from desklab.engine.step_graph import StepGraph, off_reason
+from desklab.engine.graphed_steps import GraphedSteps, off_reason
+from desklab.engine.step_graph import StepGraph
 from desklab.engine.trainer import Trainer
 
 
@@ -55,13 +57,16 @@ class RecordedStep:
         for g, r in zip(groups, self.recorded):
             g.update(r)  # the numbers baked in; a tensor is the same tensor, read anew
         try:
-            x, y, loss, out = self.graph._static
-            new_loss, new_out = self.graph.update(x, y)
-            loss.copy_(new_loss)
-            out.copy_(new_out)
+            x, y, outputs = self.graph._static
+            for kept, new in zip(outputs, self.graph.update(x, y), strict=True):
+                if kept is not None:
+                    kept.copy_(new)
         finally:
             for g, n in zip(groups, now):
                 g.update(n)
+            # a replay runs no Python: what the step's hooks kept in Python (the prober's
+            # stash) is not there after a real one
+            self.trainer.prober.clear_stash()
 
 
 def design(optimizer="adam", schedule="constant", norm="none", dropout=0.0) -> NetworkDesign:
@@ -80,12 +85,14 @@ def run(d: NetworkDesign, monkeypatch, graphed: bool, change_l1_at: int | None =
     """(trainer, every step's loss, snapshots' stats, evaluations' val losses)."""
     d = d.copy()
     d.train.cuda_graphs = graphed
-    if stand_in:  # the CPU taken for a GPU: only the design can stand in the way
+    if stand_in:  # the CPU taken for a GPU: only the design can stand in the way, and
+        # probes are reduced by tensor operations, as on a GPU (not the C kernel)
         real = off_reason
-        monkeypatch.setattr("desklab.engine.step_graph.off_reason",
+        monkeypatch.setattr("desklab.engine.graphed_steps.off_reason",
                             lambda cfg, device, model: real(cfg, torch.device("cuda"), model))
+        monkeypatch.setattr("desklab.engine.probe.CpuReducer.create", lambda points: None)
     trainer = Trainer(d)
-    if graphed and trainer.graph.off is None:
+    if graphed and trainer.graph.plain.off is None:
         monkeypatch.setattr(StepGraph, "new_graph", lambda g: RecordedStep(g, trainer))
     losses, stats, val = [], [], []
     for event in trainer.events():
@@ -114,9 +121,9 @@ def test_replayed_steps_equal_eager_steps(monkeypatch, optimizer, schedule, norm
     d.train.l2 = 1e-3 if optimizer == "adamw" else 0.0
     graphed, g_loss, g_stats, g_val = run(d, monkeypatch, True)
     eager, e_loss, e_stats, e_val = run(d, monkeypatch, False)
-    # probed: 0, 7, 14, 21, 28, 35 and the last (39); three warm-ups before recording
-    assert graphed.graph.as_dict() == {"replayed_steps": 40 - 7 - 3, "recordings": 1,
-                                       "off": None}
+    # probed: 0, 7, 14, 21, 28, 35 and the last (39); three warm-ups of each kind
+    assert graphed.graph.as_dict() == {"replayed_steps": 40 - 3 - 3, "replayed_probes": 7 - 3,
+                                       "recordings": 2, "off": None, "probes_off": None}
     assert len(g_loss) == len(e_loss) == 40
     np.testing.assert_allclose(g_loss, e_loss, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(g_val, e_val, rtol=1e-5)
@@ -131,7 +138,8 @@ def test_a_float_learning_rate_would_stay_as_recorded(monkeypatch):
     """The stand-in keeps what a graph keeps: with the learning rate held as a number
     (as an eager run holds it) the cosine schedule would not reach the replays."""
     monkeypatch.setattr("desklab.engine.trainer.step_graph_for",
-                        lambda cfg, device, model, update: (StepGraph(update), {}))
+                        lambda cfg, device, model, prober, update:
+                        (GraphedSteps(update, prober, None), {}))
     d = design("sgd", "cosine")
     _, g_loss, *_ = run(d, monkeypatch, True)
     _, e_loss, *_ = run(d, monkeypatch, False)
@@ -142,7 +150,7 @@ def test_a_new_l1_records_a_new_graph(monkeypatch):
     d = design("sgd")
     graphed, g_loss, *_ = run(d, monkeypatch, True, change_l1_at=17)
     eager, e_loss, *_ = run(d, monkeypatch, False, change_l1_at=17)
-    assert graphed.graph.captures == 2
+    assert graphed.graph.plain.captures == 2
     np.testing.assert_allclose(g_loss, e_loss, rtol=1e-5, atol=1e-7)
     assert not np.allclose(e_loss, run(d, monkeypatch, False)[1])  # it acted
 
@@ -161,6 +169,7 @@ def test_on_the_cpu_a_run_trains_eagerly_and_says_why_once(monkeypatch):
     assert len(said) == 1 and said[0].severity == "info" and said[0].step == 0
     assert "need a CUDA GPU; this run trains on cpu" in said[0].message
     assert graphed.graph.replays == 0
+    assert graphed.graph.as_dict()["probes_off"] == graphed.graph.as_dict()["off"]
     np.testing.assert_array_equal(g_loss, e_loss)  # the same run, eagerly
 
 
@@ -187,19 +196,25 @@ def test_a_step_that_cannot_be_recorded_trains_eagerly_and_says_why(monkeypatch)
     d = design("adam", "cosine")
     d.train.cuda_graphs = True
     real = off_reason
-    monkeypatch.setattr("desklab.engine.step_graph.off_reason",
+    monkeypatch.setattr("desklab.engine.graphed_steps.off_reason",
                         lambda cfg, device, model: real(cfg, torch.device("cuda"), model))
+    monkeypatch.setattr("desklab.engine.probe.CpuReducer.create", lambda points: None)
     trainer = Trainer(d)
     monkeypatch.setattr(StepGraph, "new_graph", lambda g: CannotRecord(g, trainer))
-    losses = np.concatenate([e.payload.loss for e in trainer.events() if e.kind == "steps"])
+    events = list(trainer.events())
+    losses = np.concatenate([e.payload.loss for e in events if e.kind == "steps"])
+    stats = [e.payload.stats for e in events if e.kind == "snapshot"]
     monkeypatch.undo()
-    _, eager, *_ = run(design("adam", "cosine"), monkeypatch, False)
+    _, eager, e_stats, _ = run(design("adam", "cosine"), monkeypatch, False)
     said = [f for f in trainer.findings if f.kind == "cuda_graphs"]
     assert len(said) == 1 and said[0].step == 4  # steps 1-3 warmed up, 4 failed to record
     assert "cannot be recorded (operation not permitted when stream is capturing)" in \
         said[0].message
     assert trainer.graph.as_dict()["replayed_steps"] == 0 and trainer.state == "finished"
     np.testing.assert_allclose(losses, eager, rtol=1e-5, atol=1e-7)  # nothing lost
+    # the probed step's failed recording (at step 21) left nothing in the prober's way
+    for g, e in zip(stats, e_stats, strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("which", ["residual conv net, NHWC", "LSTM"])
@@ -223,8 +238,9 @@ def test_replayed_conv_and_recurrent_steps_equal_eager_steps(monkeypatch, which)
     t.steps, t.probe_every, t.eval_every, t.batch_size, t.device = 24, 7, 12, 32, "cpu"
     graphed, g_loss, g_stats, g_val = run(d, monkeypatch, True)
     eager, e_loss, e_stats, e_val = run(d, monkeypatch, False)
-    assert graphed.graph.as_dict() == {"replayed_steps": 24 - 5 - 3, "recordings": 1,
-                                       "off": None}
+    # probed: 0, 7, 14, 21, 23: three warm-ups, two replays
+    assert graphed.graph.as_dict() == {"replayed_steps": 24 - 3 - 3, "replayed_probes": 2,
+                                       "recordings": 2, "off": None, "probes_off": None}
     np.testing.assert_allclose(g_loss, e_loss, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(g_val, e_val, rtol=1e-5)
     for g, e in zip(g_stats, e_stats, strict=True):

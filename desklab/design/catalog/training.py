@@ -43,7 +43,7 @@ TRAIN_PARAMS = (
           choices=("fp32", "bf16")),
     Param("channels_last", "bool", False, "Conv nets in NHWC memory layout (faster "
           "convolutions on GPUs with tensor cores); the numbers are the same."),
-    Param("cuda_graphs", "bool", False, "On a CUDA GPU, replay each unprobed step from a "
-          "recorded CUDA graph: one launch instead of one per operation (small nets train "
-          "faster); designs with dropout train eagerly."),
+    Param("cuda_graphs", "bool", False, "On a CUDA GPU, replay each step (a probed one "
+          "with its probe) from a recorded CUDA graph: one launch instead of one per "
+          "operation (small nets train faster); designs with dropout train eagerly."),
 )
