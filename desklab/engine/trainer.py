@@ -31,12 +31,12 @@ from .device import describe_device, resolve_device
 from .evaluate import RunningMetrics, confusion_counts, evaluate
 from .events import (RunResult, TrainEvent, diverged_finding, early_stop_finding,
                      failed_finding)
+from .graphed_steps import step_graph_for
 from .optim import (add_penalty_grads, make_optimizer, penalized_weights, schedule_factor,
                     set_hyper)
 from .probe import Prober, task_loss
 from .resources import check_fits
 from .rng import RngStream, draws_random
-from .graphed_steps import step_graph_for
 from .step_log import StepLog
 from .transfer import InFlight
 
@@ -70,7 +70,7 @@ class Trainer(RunCommands):
             self.model = self.model.to(memory_format=torch.channels_last)
         self.prober = Prober(self.model)
         self.layout = self.prober.layout
-        # train.cuda_graphs: unprobed steps replayed from a CUDA graph where they can be
+        # train.cuda_graphs: steps replayed from CUDA graphs where they can be
         self.graph, graphed = step_graph_for(cfg, self.device, self.model, self.prober,
                                              lambda x, y, probe: self._update(
                                                  x, y, self.data.task, probe))
@@ -263,14 +263,13 @@ class Trainer(RunCommands):
             if replayed is not None:
                 return replayed
         self.prober.active = probe
-        with self._rng():
-            return self._update(x, y, task, probe)
+        return self._update(x, y, task, probe)
 
     def _update(self, x, y, task, probe):
         """One step's device work, eagerly (or being recorded into the step graph)."""
         # bf16 autocast covers the forward pass and the loss; the probe hooks upcast what
         # they stash, so statistics stay float32 (gradients flow back in float32 params)
-        with self._autocast():
+        with self._rng(), self._autocast():
             out = self.model(x)
             loss = task_loss(out, y, task)
         self.optimizer.zero_grad(set_to_none=True)
