@@ -105,13 +105,14 @@ def launches_per_step(design, device) -> dict[str, float]:
     return counts
 
 
-def host_profile(design, device, every: int, steps: int = 200) -> None:
+def host_profile(design, device, every: int, steps: int = 200, graphs: bool = False) -> None:
     """Print where the host's time goes in ``steps`` steps probed every ``every``-th
-    (cProfile, by own time): on a launch-bound GPU the host is the step's cost."""
+    (cProfile, by own time): on a launch-bound GPU the host is the step's cost.
+    ``graphs``: with train.cuda_graphs (what is left beside the replays)."""
     import cProfile
     import pstats
     d = design.copy()
-    d.train.probe_every = every
+    d.train.probe_every, d.train.cuda_graphs = every, graphs
     loop = DeskLabLoop(d, device)
     loop.run(20)
     profiler = cProfile.Profile()
@@ -119,7 +120,8 @@ def host_profile(design, device, every: int, steps: int = 200) -> None:
     loop.run(steps)
     profiler.disable()
     loop.close()
-    print(f"host profile, {steps} steps probed every {every}:")
+    print(f"host profile, {steps} steps probed every {every}"
+          f"{', cuda_graphs' if graphs else ''}:")
     pstats.Stats(profiler).sort_stats("tottime").print_stats(22)
 
 
@@ -168,8 +170,8 @@ def main() -> None:
             counts = {"error": f"{type(exc).__name__}: {exc}"}
         record(f"bench-mlp on {device}: launches and copies per step", launches=counts)
         print("launches and copies per step:", counts)
-        for every in (0, 1):
-            host_profile(design, device, every)
+        for every, graphs in ((0, False), (1, False), (1, True)):
+            host_profile(design, device, every, graphs=graphs)
 
 
 if __name__ == "__main__":
