@@ -132,6 +132,9 @@ class StepGraph:
             # thread_local: another thread's CUDA work is not an error during the capture
             with torch.cuda.graph(graph, capture_error_mode="thread_local"):
                 torch.cuda.set_sync_debug_mode(mode)  # the step itself stays checked
-                yield
+                try:
+                    yield
+                finally:  # the recording's end (its instantiation) is not the step's
+                    torch.cuda.set_sync_debug_mode(0)
         finally:
             torch.cuda.set_sync_debug_mode(mode)
