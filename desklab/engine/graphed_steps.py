@@ -33,7 +33,8 @@ GRAPHABLE_OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 def off_reason(cfg, device: torch.device, model: torch.nn.Module) -> str | None:
     """Why this run cannot replay its steps from a graph (None: it can)."""
     if device.type != "cuda":
-        return f"CUDA graphs need a CUDA GPU; this run trains on {device.type}"
+        where = {"cpu": "the CPU", "mps": "Apple's GPU (MPS)"}.get(device.type, device.type)
+        return f"CUDA graphs need a CUDA GPU; this run trains on {where}"
     if draws_random(model):
         return "dropout draws a new mask every step, which a recorded step would repeat"
     if cfg.optimizer not in GRAPHABLE_OPTIMIZERS:

@@ -167,7 +167,7 @@ def test_on_the_cpu_a_run_trains_eagerly_and_says_why_once(monkeypatch):
     eager, e_loss, *_ = run(design(), monkeypatch, False)
     said = [f for f in graphed.findings if f.kind == "cuda_graphs"]
     assert len(said) == 1 and said[0].severity == "info" and said[0].step == 0
-    assert "need a CUDA GPU; this run trains on cpu" in said[0].message
+    assert "need a CUDA GPU; this run trains on the CPU" in said[0].message
     assert graphed.graph.replays == 0
     assert graphed.graph.as_dict()["probes_off"] == graphed.graph.as_dict()["off"]
     np.testing.assert_array_equal(g_loss, e_loss)  # the same run, eagerly
