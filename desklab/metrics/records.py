@@ -59,6 +59,9 @@ class Confusion:
 
 
 SEVERITIES = ("error", "warning", "info")
+# findings the training loop makes about the run itself, once: no rule re-checks them,
+# so they neither hold "still" nor resolve
+EVENT_KINDS = ("diverged", "failed", "early_stopped", "cuda_graphs")
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,8 @@ class Finding:
     kind : str
         ``vanishing``, ``exploding``, ``diverged``, ``saturated``, ``dead_relu``,
         ``collapsed``, ``symmetric``, ``overfitting``, ``update_ratio``,
-        ``early_stopped``, ``failed``.
+        ``early_stopped``, ``failed``, ``cuda_graphs`` (diverged, early_stopped, failed and
+        cuda_graphs happen once: `EVENT_KINDS`).
     layer : str or None
         The layer it is about (the first, when several are).
     step : int
@@ -102,7 +106,11 @@ class Finding:
         return self.end is None
 
     def span(self) -> str:
-        """"step 120, still active" or "steps 120 to 770, resolved"."""
+        """"since step 120, still active", "steps 120 to 770, resolved", or for what
+        happened once (the run diverged, failed, stopped early; a note on how it ran)
+        "at step 120"."""
+        if self.kind in EVENT_KINDS:
+            return f"at step {self.step}"
         if self.end is None:
             return f"since step {self.step}, still active"
         return f"steps {self.step} to {self.end}, resolved"

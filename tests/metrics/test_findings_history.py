@@ -38,6 +38,16 @@ def test_still_active_findings_keep_their_first_step():
     assert (finding.step, finding.end) == (0, None) and finding.span().endswith("still active")
 
 
+def test_what_happened_once_is_dated_not_still_active(capsys):
+    """A divergence (the loop's own finding) happened at a step: the CLI says "at step
+    N", where it said "since step N, still active" as of a rule's finding."""
+    from desklab.cli import main
+    assert main(["train", "--preset", "lr-too-high", "--quiet", "--no-record"]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("[diverged, "))
+    assert line.startswith("[diverged, at step ") and "still active" not in line, line
+
+
 def test_flicker_at_a_threshold_is_one_episode_but_a_late_return_is_a_new_one():
     flicker = [(s, VANISHED if (s // 10) % 2 == 0 else HEALTHY) for s in range(0, 400, 10)]
     late = [(s, HEALTHY) for s in range(400, 400 + RESUME_STEPS + 100, 10)]
