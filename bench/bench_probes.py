@@ -21,7 +21,7 @@ from torch import nn
 from desklab.engine import make_dataset, resolve_device
 from desklab.engine.trainer import Trainer
 from desklab.lessons import get_preset
-from interleave import DeskLabLoop, compare, print_table, record, sync
+from interleave import DeskLabLoop, compare, print_table, record, report_graphs, sync
 
 
 class BareLoop:
@@ -153,6 +153,7 @@ def main() -> None:
     # 10 steps from step 20: one probed step in each at every 10
     results = compare({name: loop.run for name, loop in loops.items()}, args.rounds, 10,
                       20, "bare PyTorch loop")
+    report_graphs(loops, f"bench-mlp on {device}")
     for loop in loops.values():
         if isinstance(loop, DeskLabLoop):
             loop.close()

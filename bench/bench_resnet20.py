@@ -27,7 +27,7 @@ from torch import nn
 from desklab.engine import resolve_device
 from desklab.lessons import get_preset
 from desklab.util.data_root import set_data_root
-from interleave import DeskLabLoop, compare, print_table, sync
+from interleave import DeskLabLoop, compare, print_table, report_graphs, sync
 
 BATCH = 128
 WARM_UP = 3  # steps run before the timing starts, in both loops
@@ -179,6 +179,7 @@ def main() -> None:
             loops[name] = desk[name].run
         # blocks of 10 from step WARM_UP: each holds exactly one probed step (10, 20, ...)
         results = compare(loops, rounds, 10, WARM_UP, "bare PyTorch loop")
+        report_graphs(desk, f"ResNet-20 on {device}")
         for loop in desk.values():
             loop.close()
         pipeline = bare.pipeline_seconds(20)

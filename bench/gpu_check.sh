@@ -122,7 +122,8 @@ for t in report["tables"]:
     cells = ", ".join(f"{k} {v['median_ratio']:.3f}" for k, v in t.get("results", {}).items())
     cells = cells or ", ".join(f"{k} {v['ms_per_step']:.2f} ms {v['minutes']:.1f} min"
                                for k, v in t.get("lessons", {}).items())
-    print(f"{t['label']}: {cells or t.get('sync_check') or t.get('launches', '')}")
+    sync = " | ".join(str(t[k]) for k in ("sync_check", "sync_check_cuda_graphs") if k in t)
+    print(f"{t['label']}: {cells or sync or t.get('launches') or t.get('graphs', '')}")
 EOF
 rm -rf "$WORK"
 if [ "$LINKED" = 1 ]; then rm -f desklab/resources; fi

@@ -97,6 +97,18 @@ def record(label: str, **figures) -> None:
                                   "label": label, **figures}) + "\n")
 
 
+def report_graphs(loops: dict, label: str) -> None:
+    """What each loop run with ``train.cuda_graphs`` replayed, and why it did not where
+    it did not: printed, and recorded (a recording that failed leaves the loop eager,
+    and its ratio would read as the graphs' otherwise)."""
+    graphs = {name: loop.trainer.graph.as_dict() for name, loop in loops.items()
+              if isinstance(loop, DeskLabLoop) and loop.trainer.graph is not None}
+    for name, figures in graphs.items():
+        print(f"{name}: {figures}")
+    if graphs:
+        record(f"{label}: CUDA graphs", graphs=graphs)
+
+
 def print_table(results: dict[str, dict[str, float]], rounds: int, block: int,
                 label: str = "") -> None:
     """Print ``results`` (from `compare`); with ``DESKLAB_BENCH_JSON`` set, also append
