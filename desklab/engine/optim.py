@@ -19,7 +19,7 @@ def make_optimizer(cfg: TrainConfig, model: nn.Module, lr_tensor: torch.Tensor |
                    capturable: bool = False) -> torch.optim.Optimizer:
     """The configured optimizer. AdamW takes L2 as decoupled weight decay.
 
-    ``lr_tensor`` (a graphed run's, see `step_graph`): the learning rate lives in it and
+    ``lr_tensor`` (a graphed run's, see `graphed_steps`): the learning rate lives in it and
     `set_hyper` fills it, so a recorded step reads the current one. ``capturable``: the
     update may be recorded into a CUDA graph (SGD fused, the others ``capturable``).
     """

@@ -71,7 +71,7 @@ class DeviceReducer:
         self.graphs = os.environ.get("DESKLAB_PROBE_GRAPHS", "1") != "0"
         self._buffers: dict[tuple, object] = {}  # kept between probes
         self.replays = 0  # probes reduced by replaying a graph
-        # a probed training step is being recorded into a graph of its own (`step_graph`),
+        # a probed training step is being recorded into a graph of its own (`graphed_steps`),
         # this reduction with it: reduce eagerly (no graph launched inside another's)
         self.recording = False
         self._plans: dict[tuple, Plan] = {}  # layout -> its plan, buffers filled per probe
