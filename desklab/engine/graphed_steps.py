@@ -8,9 +8,12 @@ probed    the same with the prober's taps on, and then the probe's reductions
           probe. The prober's own graph of the reduction (`probe_graph`) is not used
           then: it is inside this one.
 
-Each is recorded after three eager warm-up steps of its kind (`step_graph`). Where a
-run cannot be recorded (no CUDA, dropout, an optimizer or layer a graph cannot hold)
-it trains eagerly and says why once, in a `Finding` of kind ``cuda_graphs``. The tests
+Each is recorded after three eager warm-up steps of its kind (`step_graph`). Dropout
+draws its masks from the run's own stream (`rng.RngStream`), swapped in around the
+replay, not inside the recording (a generator's state cannot be set while recording):
+a replay advances that stream as the eager step would. Where a run cannot be recorded
+(no CUDA, an optimizer or layer a graph cannot hold) it trains eagerly and says why
+once, in a `Finding` of kind ``cuda_graphs``. The tests
 hold a stand-in graph that replays the recorded step to eager runs on the CPU;
 ``tests/engine/test_cuda.py`` holds the real ones on a GPU.
 """
@@ -24,7 +27,6 @@ import torch
 from ..metrics.records import Finding
 from .probe import Prober
 from .probe_reduce import StashReduced
-from .rng import draws_random
 from .step_graph import StepGraph
 
 GRAPHABLE_OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
@@ -35,8 +37,6 @@ def off_reason(cfg, device: torch.device, model: torch.nn.Module) -> str | None:
     if device.type != "cuda":
         where = {"cpu": "the CPU", "mps": "Apple's GPU (MPS)"}.get(device.type, device.type)
         return f"CUDA graphs need a CUDA GPU; this run trains on {where}"
-    if draws_random(model):
-        return "dropout draws a new mask every step, which a recorded step would repeat"
     if cfg.optimizer not in GRAPHABLE_OPTIMIZERS:
         return f"the {cfg.optimizer} optimizer cannot be recorded"
     return None

@@ -73,7 +73,7 @@ class Trainer(RunCommands):
         # train.cuda_graphs: steps replayed from CUDA graphs where they can be
         self.graph, graphed = step_graph_for(cfg, self.device, self.model, self.prober,
                                              lambda x, y, probe: self._update(
-                                                 x, y, self.data.task, probe))
+                                                 x, y, self.data.task, probe, rng=False))
         self.optimizer = make_optimizer(cfg, self.model, **graphed)
         self._hyper: tuple = ()  # the (lr, weight decay) the optimizer was last given
         self.weights = penalized_weights(self.model)
@@ -259,17 +259,18 @@ class Trainer(RunCommands):
             set_hyper(self.optimizer, *hyper)
             self._hyper = hyper
         if self.graph is not None:  # (loss, out, the probe's numbers or None)
-            replayed = self.graph.step(x, y, probe, (self._l1, self._l2))
+            with self._rng():  # outside the recording: a replay draws from the run's stream
+                replayed = self.graph.step(x, y, probe, (self._l1, self._l2))
             if replayed is not None:
                 return replayed
         self.prober.active = probe
         return self._update(x, y, task, probe)
 
-    def _update(self, x, y, task, probe):
-        """One step's device work, eagerly (or being recorded into the step graph)."""
+    def _update(self, x, y, task, probe, rng=True):
+        """One step's device work (``rng`` False: recorded, the stream swapped in around)."""
         # bf16 autocast covers the forward pass and the loss; the probe hooks upcast what
         # they stash, so statistics stay float32 (gradients flow back in float32 params)
-        with self._rng(), self._autocast():
+        with self._rng() if rng else contextlib.nullcontext(), self._autocast():
             out = self.model(x)
             loss = task_loss(out, y, task)
         self.optimizer.zero_grad(set_to_none=True)

@@ -181,3 +181,25 @@ def test_conv_and_recurrent_steps_replayed_from_a_cuda_graph_equal_eager_ones(wh
                       "off": None, "probes_off": None}
     tolerance = 3e-2 if which.endswith("bf16") else 1e-4  # bf16 rounds the activations
     np.testing.assert_allclose(losses[True], losses[False], rtol=tolerance, atol=1e-5)
+
+
+def test_dropout_replayed_from_a_cuda_graph_draws_the_eager_masks():
+    """The run's own CUDA random stream is swapped in around each replay (not inside
+    the recording, where a generator's state cannot be set); a replay advances it by
+    what the recorded dropout kernels draw, so the masks are the eager run's: every
+    step's loss equal."""
+    design = NetworkDesign(input=InputSpec("moons", {"samples": 1000}), layers=[
+        LayerSpec.make("dense", units=64, dropout=0.3),
+        LayerSpec.make("dense", units=64, dropout=0.3)])
+    t = design.train
+    t.steps, t.probe_every, t.eval_every, t.batch_size = 40, 9, 20, 64
+    losses = {}
+    for on in (True, False):
+        design.train.cuda_graphs = on
+        trainer = Trainer(design, device="cuda")
+        trainer.step_guard = no_host_sync
+        losses[on] = np.concatenate([e.payload.loss for e in trainer.events()
+                                     if e.kind == "steps"])
+        if on:
+            assert trainer.graph.as_dict()["replayed_steps"] == 31 + 3
+    np.testing.assert_allclose(losses[True], losses[False], rtol=1e-4, atol=1e-6)

@@ -45,5 +45,5 @@ TRAIN_PARAMS = (
           "convolutions on GPUs with tensor cores); the numbers are the same."),
     Param("cuda_graphs", "bool", False, "On a CUDA GPU, replay each step (a probed one "
           "with its probe) from a recorded CUDA graph: one launch instead of one per "
-          "operation (small nets train faster); designs with dropout train eagerly."),
+          "operation (small nets train faster); the numbers are the eager run's."),
 )
