@@ -71,6 +71,15 @@ class RecordedStep:
             self.trainer.prober.clear_stash()
 
 
+def as_if_on_a_gpu(monkeypatch) -> None:
+    """The CPU taken for a GPU: only the design can keep a run from its graphs, and
+    probes are reduced by tensor operations, as on a GPU (not the fused C kernel)."""
+    real = off_reason
+    monkeypatch.setattr("desklab.engine.graphed_steps.off_reason",
+                        lambda cfg, device, model: real(cfg, torch.device("cuda"), model))
+    monkeypatch.setattr("desklab.engine.probe.CpuReducer.create", lambda points: None)
+
+
 def design(optimizer="adam", schedule="constant", norm="none", dropout=0.0) -> NetworkDesign:
     layers = [LayerSpec.make("dense", units=16, activation="tanh", norm=norm),
               LayerSpec.make("dense", units=16, activation="relu", dropout=dropout),
@@ -87,12 +96,8 @@ def run(d: NetworkDesign, monkeypatch, graphed: bool, change_l1_at: int | None =
     """(trainer, every step's loss, snapshots' stats, evaluations' val losses)."""
     d = d.copy()
     d.train.cuda_graphs = graphed
-    if stand_in:  # the CPU taken for a GPU: only the design can stand in the way, and
-        # probes are reduced by tensor operations, as on a GPU (not the C kernel)
-        real = off_reason
-        monkeypatch.setattr("desklab.engine.graphed_steps.off_reason",
-                            lambda cfg, device, model: real(cfg, torch.device("cuda"), model))
-        monkeypatch.setattr("desklab.engine.probe.CpuReducer.create", lambda points: None)
+    if stand_in:
+        as_if_on_a_gpu(monkeypatch)
     trainer = Trainer(d)
     if graphed and trainer.graph.plain.off is None:
         monkeypatch.setattr(StepGraph, "new_graph", lambda g: RecordedStep(g, trainer))
@@ -204,10 +209,7 @@ class CannotRecord(RecordedStep):
 def test_a_step_that_cannot_be_recorded_trains_eagerly_and_says_why(monkeypatch):
     d = design("adam", "cosine")
     d.train.cuda_graphs = True
-    real = off_reason
-    monkeypatch.setattr("desklab.engine.graphed_steps.off_reason",
-                        lambda cfg, device, model: real(cfg, torch.device("cuda"), model))
-    monkeypatch.setattr("desklab.engine.probe.CpuReducer.create", lambda points: None)
+    as_if_on_a_gpu(monkeypatch)
     trainer = Trainer(d)
     monkeypatch.setattr(StepGraph, "new_graph", lambda g: CannotRecord(g, trainer))
     events = list(trainer.events())
@@ -254,3 +256,28 @@ def test_replayed_conv_and_recurrent_steps_equal_eager_steps(monkeypatch, which)
     np.testing.assert_allclose(g_val, e_val, rtol=1e-5)
     for g, e in zip(g_stats, e_stats, strict=True):
         np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-6)
+
+
+def test_settings_that_keep_changing_end_in_eager_steps_said_once(monkeypatch):
+    """An L1 that changes every 5th step needs a recording each time: after eight the
+    run trains eagerly, says why once, and its numbers are the eager run's."""
+    d = design("sgd")
+    d.train.steps, d.train.probe_every = 60, 0
+
+    def losses(graphed: bool):
+        d.train.cuda_graphs = graphed
+        as_if_on_a_gpu(monkeypatch)
+        trainer = Trainer(d)
+        monkeypatch.setattr(StepGraph, "new_graph", lambda g: RecordedStep(g, trainer))
+        trainer.before_step = lambda step: trainer.set_l1(1e-4 * (step // 5 + 1))
+        out = np.concatenate([e.payload.loss for e in trainer.events() if e.kind == "steps"])
+        monkeypatch.undo()
+        return trainer, out
+
+    graphed, g_loss = losses(True)
+    _, e_loss = losses(False)
+    assert graphed.graph.plain.captures == 8
+    said = [f for f in graphed.findings if f.kind == "cuda_graphs"]
+    assert len(said) == 1 and "the settings changed 8 times" in said[0].message
+    assert graphed.state == "finished"
+    np.testing.assert_allclose(g_loss, e_loss, rtol=1e-5, atol=1e-7)
