@@ -494,3 +494,21 @@ def test_a_classification_of_images_shows_its_confusion_matrix(window, qtbot, tm
     run(iris)
     qtbot.wait(50)
     assert view.boundary_cell.isVisible() and view.findings.width() < 1.2 * view.loss.width()
+
+
+def test_the_findings_list_puts_the_gravest_active_finding_on_top(qtbot):
+    """Active errors, then warnings, then notes (the cuda_graphs note at step 0 came
+    first and pushed the vanishing warning out of a 1280 x 720 window's list), then
+    resolved ones; in the order found within each."""
+    from desklab.gui.views.findings import FindingsList
+    from desklab.metrics import Finding
+    findings = [Finding("cuda_graphs", None, 0, "a note", "-", "info"),
+                Finding("saturated", "fc2", 0, "resolved", "-", "warning", end=50),
+                Finding("vanishing", "fc1", 0, "gone", "-", "warning"),
+                Finding("dead_relu", "fc3", 40, "dead", "-", "warning"),
+                Finding("diverged", None, 90, "NaN", "-", "error")]
+    shown = FindingsList()
+    qtbot.addWidget(shown)
+    shown.set_findings(findings)
+    assert [text.split(" (")[0] for text in shown.texts()] == [
+        "diverged", "vanishing · fc1", "dead relu · fc3", "cuda graphs", "saturated · fc2"]

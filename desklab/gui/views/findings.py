@@ -9,7 +9,10 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QListWidget, QListWidgetItem
 
 from ...metrics import Finding
+from ...metrics.records import SEVERITIES
 from ..icons import icon
+
+_GRAVITY = {severity: rank for rank, severity in enumerate(SEVERITIES)}  # error first
 
 COLORS = {"error": "#b71c1c", "warning": "#8a5a00", "info": "#1e4e8c"}
 
@@ -36,13 +39,16 @@ class FindingsList(QListWidget):
         self.addItem(item)
 
     def set_findings(self, findings: list[Finding], at_step: int | None = None) -> None:
-        """Show ``findings``: active ones first, resolved ones dimmed with their span.
+        """Show ``findings``: active ones first (errors, warnings, then notes), resolved
+        ones dimmed with their span.
         ``at_step`` (the compare window's replay slider) shows them as they stood then:
         not yet found ones are hidden, ones resolved later are still active."""
         if at_step is not None:
             findings = [f if f.end is None or f.end <= at_step else replace(f, end=None)
                         for f in findings if f.step <= at_step]
-        findings = sorted(findings, key=lambda f: f.end is not None)  # stable: active first
+        # active first, the gravest of them on top (a note on how the run went, such as
+        # the cuda_graphs one, below the warnings); stable within: in the order found
+        findings = sorted(findings, key=lambda f: (f.end is not None, _GRAVITY.get(f.severity, 3)))
         key = [(f.kind, f.layer, f.message, f.step, f.end) for f in findings]
         if key == [(f.kind, f.layer, f.message, f.step, f.end) for f in self.findings]:
             return
