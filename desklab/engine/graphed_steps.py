@@ -13,9 +13,9 @@ draws its masks from the run's own stream (`rng.RngStream`), swapped in around t
 replay, not inside the recording (a generator's state cannot be set while recording):
 a replay advances that stream as the eager step would. Where a run cannot be recorded
 (no CUDA, an optimizer or layer a graph cannot hold) it trains eagerly and says why
-once, in a `Finding` of kind ``cuda_graphs``. The tests
-hold a stand-in graph that replays the recorded step to eager runs on the CPU;
-``tests/engine/test_cuda.py`` holds the real ones on a GPU.
+once, in a `Finding` of kind ``cuda_graphs``. The tests hold a stand-in graph that
+replays the recorded step to eager runs on the CPU; ``tests/engine/test_cuda.py`` holds
+the real ones on a GPU.
 """
 
 from __future__ import annotations
@@ -32,8 +32,10 @@ from .step_graph import StepGraph
 GRAPHABLE_OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 
 
-def off_reason(cfg, device: torch.device, model: torch.nn.Module) -> str | None:
-    """Why this run cannot replay its steps from a graph (None: it can)."""
+def off_reason(cfg, device: torch.device) -> str | None:
+    """Why this run cannot replay its steps from a graph (None: it can): the device
+    and the optimizer decide it, not the layers (a layer a graph cannot hold fails its
+    recording, and the run says so then)."""
     if device.type != "cuda":
         where = {"cpu": "the CPU", "mps": "Apple's GPU (MPS)"}.get(device.type, device.type)
         return f"CUDA graphs need a CUDA GPU; this run trains on {where}"
@@ -42,15 +44,15 @@ def off_reason(cfg, device: torch.device, model: torch.nn.Module) -> str | None:
     return None
 
 
-def step_graph_for(cfg, device: torch.device, model: torch.nn.Module, prober: Prober,
-                   update: Callable) -> tuple[GraphedSteps | None, dict]:
+def step_graph_for(cfg, device: torch.device, prober: Prober, update: Callable
+                   ) -> tuple[GraphedSteps | None, dict]:
     """The run's `GraphedSteps` (None where ``cfg.cuda_graphs`` is off) and what
     `make_optimizer` adds for them: the learning rate as a device tensor (every replay
     reads the current one) and an update that can be recorded. ``update(x, y, probe)``
     is the trainer's eager step: (loss, output, the weights before the update)."""
     if not cfg.cuda_graphs:
         return None, {}
-    graphs = GraphedSteps(update, prober, off_reason(cfg, device, model))
+    graphs = GraphedSteps(update, prober, off_reason(cfg, device))
     if graphs.plain.off is not None:
         return graphs, {}
     return graphs, {"lr_tensor": torch.tensor(0.0, device=device),

@@ -71,7 +71,7 @@ class Trainer(RunCommands):
         self.prober = Prober(self.model)
         self.layout = self.prober.layout
         # train.cuda_graphs: steps replayed from CUDA graphs where they can be
-        self.graph, graphed = step_graph_for(cfg, self.device, self.model, self.prober,
+        self.graph, graphed = step_graph_for(cfg, self.device, self.prober,
                                              lambda x, y, probe: self._update(
                                                  x, y, self.data.task, probe, rng=False))
         self.optimizer = make_optimizer(cfg, self.model, **graphed)

@@ -20,7 +20,6 @@ import torch
 
 from desklab.cli.main import main
 from desklab.design import InputSpec, LayerSpec, NetworkDesign
-from desklab.engine.build import build
 from desklab.engine.graphed_steps import GraphedSteps, off_reason
 from desklab.engine.step_graph import StepGraph
 from desklab.engine.trainer import Trainer
@@ -76,7 +75,7 @@ def as_if_on_a_gpu(monkeypatch) -> None:
     probes are reduced by tensor operations, as on a GPU (not the fused C kernel)."""
     real = off_reason
     monkeypatch.setattr("desklab.engine.graphed_steps.off_reason",
-                        lambda cfg, device, model: real(cfg, torch.device("cuda"), model))
+                        lambda cfg, device: real(cfg, torch.device("cuda")))
     monkeypatch.setattr("desklab.engine.probe.CpuReducer.create", lambda points: None)
 
 
@@ -145,7 +144,7 @@ def test_a_float_learning_rate_would_stay_as_recorded(monkeypatch):
     """The stand-in keeps what a graph keeps: with the learning rate held as a number
     (as an eager run holds it) the cosine schedule would not reach the replays."""
     monkeypatch.setattr("desklab.engine.trainer.step_graph_for",
-                        lambda cfg, device, model, prober, update:
+                        lambda cfg, device, prober, update:
                         (GraphedSteps(update, prober, None), {}))
     d = design("sgd", "cosine")
     _, g_loss, *_ = run(d, monkeypatch, True)
@@ -167,7 +166,7 @@ def test_dropout_draws_the_same_masks_replayed_as_eager(monkeypatch):
     generator's state): replayed steps draw the masks the eager steps draw (drawn from
     the global generator instead, they differ: checked by taking the swap away)."""
     d = design(dropout=0.3)
-    assert off_reason(d.train, torch.device("cuda"), build(d)) is None  # (reads the type)
+    assert off_reason(d.train, torch.device("cuda")) is None  # (reads the type)
     graphed, g_loss, g_stats, _ = run(d, monkeypatch, True)
     eager, e_loss, e_stats, _ = run(d, monkeypatch, False)
     assert graphed.graph.as_dict()["replayed_steps"] == 40 - 3 - 3
