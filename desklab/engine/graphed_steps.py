@@ -70,6 +70,11 @@ class GraphedSteps:
         self.probed = StepGraph(lambda x, y: self._probed_step(update, x, y), probes_off)
         self._told: set[str] = set()  # the reasons already reported
 
+    def takes(self, probe: bool) -> bool:
+        """Whether a step of this kind (probed or not) may come from a graph: False once
+        its graph is off, and the step is the trainer's eager one."""
+        return (self.probed if probe else self.plain).off is None
+
     @property
     def replays(self) -> int:
         """Steps replayed, probed or not."""

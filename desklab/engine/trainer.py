@@ -258,7 +258,7 @@ class Trainer(RunCommands):
         if hyper != self._hyper:  # a tensor lr costs a launch to set: only on a change
             set_hyper(self.optimizer, *hyper)
             self._hyper = hyper
-        if self.graph is not None:  # (loss, out, the probe's numbers or None)
+        if self.graph is not None and self.graph.takes(probe):  # (loss, out, probe or None)
             with self._rng():  # outside the recording: a replay draws from the run's stream
                 replayed = self.graph.step(x, y, probe, (self._l1, self._l2))
             if replayed is not None:
