@@ -14,6 +14,7 @@ from desklab.engine.device import no_host_sync
 from desklab.engine.trainer import Trainer
 from desklab.lessons import get_preset
 from desklab.metrics import N_BINS
+from test_step_graph import conv_or_lstm
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
 
@@ -111,6 +112,23 @@ def test_probes_replayed_from_a_cuda_graph_equal_eager_ones():
         assert np.isfinite(graphed.stats).all()
 
 
+def with_and_without_graphs(design) -> dict:
+    """``design`` trained on the GPU with ``cuda_graphs`` on and off, every step's device
+    work under the sync check: {on: (trainer, its events)}."""
+    runs = {}
+    for on in (True, False):
+        design.train.cuda_graphs = on
+        trainer = Trainer(design, device="cuda")
+        trainer.step_guard = no_host_sync
+        runs[on] = trainer, list(trainer.events())
+    return runs
+
+
+def losses(events) -> np.ndarray:
+    """Every step's loss in a run's events."""
+    return np.concatenate([e.payload.loss for e in events if e.kind == "steps"])
+
+
 @pytest.mark.parametrize("optimizer,schedule,norm", [
     ("adam", "constant", "none"), ("sgd", "cosine", "batchnorm"),
     ("adamw", "step", "layernorm"), ("rmsprop", "cosine", "none")])
@@ -126,16 +144,10 @@ def test_steps_replayed_from_a_cuda_graph_equal_eager_steps(optimizer, schedule,
     t = design.train
     t.steps, t.probe_every, t.eval_every, t.batch_size = 60, 7, 20, 64
     t.optimizer, t.schedule, t.lr, t.l2 = optimizer, schedule, 0.02, 1e-3
-    runs = {}
-    for graphs in (True, False):
-        design.train.cuda_graphs = graphs
-        trainer = Trainer(design, device="cuda")
-        trainer.step_guard = no_host_sync
-        events = list(trainer.events())
-        runs[graphs] = (trainer, np.concatenate([e.payload.loss for e in events
-                                                 if e.kind == "steps"]),
-                        [e.payload.stats for e in events if e.kind == "snapshot"],
-                        [e.payload.val_loss for e in events if e.kind == "metrics"])
+    runs = {on: (trainer, losses(events),
+                 [e.payload.stats for e in events if e.kind == "snapshot"],
+                 [e.payload.val_loss for e in events if e.kind == "metrics"])
+            for on, (trainer, events) in with_and_without_graphs(design).items()}
     graphed, eager = runs[True], runs[False]
     # probed: 0, 7, ..., 56 and 59 (10 steps); 3 warm-ups of each kind, then replays
     assert graphed[0].graph.as_dict() == {"replayed_steps": 47 + 7, "replayed_probes": 7,
@@ -154,33 +166,19 @@ def test_steps_replayed_from_a_cuda_graph_equal_eager_steps(optimizer, schedule,
 def test_conv_and_recurrent_steps_replayed_from_a_cuda_graph_equal_eager_ones(which):
     """cuDNN's convolutions (channels-last, BatchNorm, bf16 autocast) and its fused LSTM
     recorded into the step graph: the replays' losses follow the eager run's."""
-    from pathlib import Path
-
-    from desklab.design import load_design
-    if which.startswith("residual"):
-        design = load_design(Path(__file__).parents[2] / "docs/examples/digits-resnet.json")
-        design.train.channels_last, design.train.precision = True, "bf16"
-        for layer in design.layers:  # (dropout keeps a run eager)
-            for inner in [layer, *(layer.layers or ())]:
-                inner.dropout = 0.0
-    else:
-        design = get_preset("lstm-adding")
-        design.input.params.update(length=20, samples=600)
+    design = conv_or_lstm(which, length=20, samples=600)
+    if which.endswith("bf16"):
+        design.train.precision = "bf16"
     t = design.train
     t.steps, t.probe_every, t.eval_every, t.batch_size = 40, 9, 20, 64
-    losses, graphs = {}, None
-    for on in (True, False):
-        design.train.cuda_graphs = on
-        trainer = Trainer(design, device="cuda")
-        trainer.step_guard = no_host_sync
-        losses[on] = np.concatenate([e.payload.loss for e in trainer.events()
-                                     if e.kind == "steps"])
-        graphs = graphs or trainer.graph.as_dict()
-        assert trainer.state == "finished"
+    runs = with_and_without_graphs(design)
+    assert [trainer.state for trainer, _ in runs.values()] == ["finished", "finished"]
+    graphs = runs[True][0].graph.as_dict()
     assert graphs == {"replayed_steps": 31 + 3, "replayed_probes": 3, "recordings": 2,
                       "off": None, "probes_off": None}
     tolerance = 3e-2 if which.endswith("bf16") else 1e-4  # bf16 rounds the activations
-    np.testing.assert_allclose(losses[True], losses[False], rtol=tolerance, atol=1e-5)
+    np.testing.assert_allclose(losses(runs[True][1]), losses(runs[False][1]),
+                               rtol=tolerance, atol=1e-5)
 
 
 def test_dropout_replayed_from_a_cuda_graph_draws_the_eager_masks():
@@ -193,13 +191,7 @@ def test_dropout_replayed_from_a_cuda_graph_draws_the_eager_masks():
         LayerSpec.make("dense", units=64, dropout=0.3)])
     t = design.train
     t.steps, t.probe_every, t.eval_every, t.batch_size = 40, 9, 20, 64
-    losses = {}
-    for on in (True, False):
-        design.train.cuda_graphs = on
-        trainer = Trainer(design, device="cuda")
-        trainer.step_guard = no_host_sync
-        losses[on] = np.concatenate([e.payload.loss for e in trainer.events()
-                                     if e.kind == "steps"])
-        if on:
-            assert trainer.graph.as_dict()["replayed_steps"] == 31 + 3
-    np.testing.assert_allclose(losses[True], losses[False], rtol=1e-4, atol=1e-6)
+    runs = with_and_without_graphs(design)
+    assert runs[True][0].graph.as_dict()["replayed_steps"] == 31 + 3
+    np.testing.assert_allclose(losses(runs[True][1]), losses(runs[False][1]),
+                               rtol=1e-4, atol=1e-6)

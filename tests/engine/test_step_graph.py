@@ -227,10 +227,10 @@ def test_a_step_that_cannot_be_recorded_trains_eagerly_and_says_why(monkeypatch)
         np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-6)
 
 
-@pytest.mark.parametrize("which", ["residual conv net, NHWC", "LSTM"])
-def test_replayed_conv_and_recurrent_steps_equal_eager_steps(monkeypatch, which):
-    """A residual CNN with BatchNorm in channels-last layout, and an LSTM (its probed
-    steps unroll time, its other steps run the fused kernel)."""
+def conv_or_lstm(which: str, length: int, samples: int) -> NetworkDesign:
+    """docs/examples/digits-resnet.json in channels-last layout (its dropout off: dropout
+    has a test of its own) when ``which`` starts with "residual"; else the lstm-adding
+    lesson at sequence ``length``, ``samples`` examples."""
     from pathlib import Path
 
     from desklab.design import load_design
@@ -238,12 +238,20 @@ def test_replayed_conv_and_recurrent_steps_equal_eager_steps(monkeypatch, which)
     if which.startswith("residual"):
         d = load_design(Path(__file__).parents[2] / "docs/examples/digits-resnet.json")
         d.train.channels_last = True
-        for layer in d.layers:  # (dropout keeps a run eager)
+        for layer in d.layers:
             for inner in [layer, *(layer.layers or ())]:
                 inner.dropout = 0.0
-    else:
-        d = get_preset("lstm-adding")
-        d.input.params.update(length=12, samples=300)
+        return d
+    d = get_preset("lstm-adding")
+    d.input.params.update(length=length, samples=samples)
+    return d
+
+
+@pytest.mark.parametrize("which", ["residual conv net, NHWC", "LSTM"])
+def test_replayed_conv_and_recurrent_steps_equal_eager_steps(monkeypatch, which):
+    """A residual CNN with BatchNorm in channels-last layout, and an LSTM (its probed
+    steps unroll time, its other steps run the fused kernel)."""
+    d = conv_or_lstm(which, length=12, samples=300)
     t = d.train
     t.steps, t.probe_every, t.eval_every, t.batch_size, t.device = 24, 7, 12, 32, "cpu"
     graphed, g_loss, g_stats, g_val = run(d, monkeypatch, True)
