@@ -7,7 +7,8 @@ The loops take turns in 10-step blocks (`interleave`: this machine's speed drift
 The DeskLab runs never evaluate, so the ratios isolate the probes and the loop's own
 bookkeeping; a last line shows the default (eval every 50, its time included).
 On CUDA it also checks that unprobed steps never synchronise with the host, and runs
-each variant again with ``train.cuda_graphs`` (unprobed steps replayed from a graph).
+each variant again with ``train.cuda_graphs`` (steps, probed ones too, replayed from
+CUDA graphs).
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def main() -> None:
                 ("DeskLab, probe every step", 1, False, True),
                 ("DeskLab, probe 10 + eval every 50", 10, True, True)]
     if device.type == "cuda":  # the probe's reduction without its CUDA graph, and the
-        # unprobed steps replayed from one (train.cuda_graphs)
+        # steps replayed from graphs (train.cuda_graphs; "DeskLab, " cut from the name)
         variants.insert(3, ("DeskLab, every step, no graph", 1, False, False))
         variants += [(f"cuda_graphs, {name[9:]}", every, False, True)
                      for name, every, *_ in variants[:3]]

@@ -163,7 +163,7 @@ def main() -> None:
         variants = {"DeskLab, probes off": (0, True), "DeskLab, probe every 10": (10, True),
                     "DeskLab, probe every step": (1, True)}
         if device.type == "cuda":  # the probe's reduction without its CUDA graph, and
-            # the unprobed steps replayed from one (train.cuda_graphs)
+            # the steps replayed from graphs (train.cuda_graphs; "DeskLab, " cut)
             variants["DeskLab, every step, no graph"] = (1, False)
             variants.update({f"cuda_graphs, {name[9:]}": every_graphs for name, every_graphs
                              in list(variants.items())[:3]})
