@@ -260,3 +260,76 @@ def test_a_narrow_linear_axis_leaves_out_labels_that_would_touch(qtbot):
     widget.resize(900, 120)  # with room, the labels it left out come back
     qtbot.waitUntil(lambda: widget.grab() is not None and len(axis.drawn_labels) > len(
         values), timeout=3000)
+
+
+def drawn_at(plot, lo: float, hi: float) -> list[tuple[float, float, float]]:
+    """(value, left, right) of each label ``plot``'s step axis draws for ``lo .. hi``,
+    sorted by value: where pyqtgraph puts each label's text."""
+    plot.setXRange(lo, hi, padding=0)
+    return [(value, rect.left(), rect.right())
+            for value, rect in drawn_texts(plot.getAxis("bottom"))]
+
+
+def drawn_texts(axis) -> list:
+    """(value, rectangle) of each label ``axis`` draws now, sorted by value."""
+    from PySide6.QtGui import QImage, QPainter
+    image = QImage(10, 10, QImage.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        _, _, texts = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return sorted(((float(text.replace("\N{MINUS SIGN}", "-")), rect) for rect, _, text in texts),
+                  key=lambda pair: pair[0])
+
+
+def test_labels_of_two_tick_levels_never_touch_and_stay_evenly_spaced(qtbot):
+    """The loss plot at 1280 x 720 (a 114 px step axis, 0..400) drew "50  20050": the
+    100s thinned on their own, then the 50s thinned on their own, one beside the other.
+    At any width the labels drawn are evenly spaced and never touch, whichever tick
+    level they come from."""
+    from desklab.gui.plots.base import small_font
+    widget = pg.PlotWidget(axisItems={"bottom": LogAxis("bottom")})
+    qtbot.addWidget(widget)
+    widget.show()
+    plot = widget.getPlotItem()
+    axis = plot.getAxis("bottom")
+    axis.setStyle(tickFont=small_font())  # as the panels have it (base._plot)
+    axis.setTickDensity(0.7)
+    for width in range(120, 420, 7):
+        widget.resize(width, 120)
+        qtbot.waitUntil(lambda w=width: abs(widget.width() - w) < 2, timeout=1000)
+        for hi in (400, 600, 1000, 2000, 50_000):
+            drawn = drawn_at(plot, 0, hi)
+            assert drawn, (width, hi)
+            values = [v for v, _, _ in drawn]
+            assert len(set(np.diff(values))) <= 1, (values, width, hi)
+            for (_, _, right), (_, left, _) in zip(drawn, drawn[1:]):
+                assert left - right >= 2, (drawn, width, hi)
+
+
+def test_a_short_colour_bar_labels_its_ends_without_touching(qtbot):
+    """The layer x time heatmap at 1280 x 720 has a ~21 px colour bar over -4..1: its
+    "0", "-2" and "-4" were drawn into each other. Now labels never overlap and, where
+    only two fit, they are the ends of the scale."""
+    from desklab.gui.plots.colour_image import colour_image
+    widget = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(widget)
+    plot = widget.addPlot()
+    image, bar = colour_image(plot, "inferno", (-4, 1))
+    image.setImage(np.zeros((4, 4), np.float32), levels=(-4, 1))
+    widget.show()
+    seen_short = False
+    for height in (60, 65, 75, 90, 120, 200, 400):
+        widget.resize(300, height)
+        qtbot.waitUntil(lambda h=height: abs(widget.height() - h) < 2, timeout=1000)
+        drawn = drawn_texts(bar.axis)
+        assert len(drawn) >= 2, (height, drawn)
+        for (_, low), (_, high) in zip(drawn, drawn[1:]):  # value up, y down
+            assert low.top() >= high.bottom(), (height, drawn)
+        values = [v for v, _ in drawn]
+        assert len(set(np.diff(values))) == 1, values
+        seen_short |= bar.axis.height() < 25
+        if bar.axis.height() < 25:  # 2 of the 5 units fit no more labels than two
+            assert values == [-4, 0], (height, drawn)
+    assert seen_short

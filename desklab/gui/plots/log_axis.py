@@ -4,8 +4,10 @@ pyqtgraph labels every minor tick (2..9 x 10^k) of a log axis once fewer than th
 decades show, whatever the axis length; on the live view's small panels the labels
 of the update-ratio and loss axes were drawn over each other. Here decades are
 always labelled, 2 and 5 only with room for them, the rest only on a tall axis. On
-a linear axis too, a label that would touch the one before is left out (a narrow
-step axis drew "500 10001500"). Ticks themselves are unchanged.
+a linear axis a level is labelled evenly (every tick, every 2nd or every 5th...) where
+its labels fit, and a finer level only where all of its labels fit between them (a
+narrow step axis drew "500 10001500", then "50  20050": each level thinned on its own).
+No label touches another, of any level. Ticks themselves are unchanged.
 """
 
 from __future__ import annotations
@@ -13,9 +15,13 @@ from __future__ import annotations
 import math
 
 import pyqtgraph as pg
+from PySide6.QtGui import QFontMetricsF
 
 ROOM_FOR_2_AND_5 = 60  # pixels per decade
 ROOM_FOR_ALL = 160
+GAP = 6  # pixels between two labels of a horizontal axis
+ROW = 14  # pixels a label of a vertical axis needs
+STRIDES = (1, 2, 5, 10, 20, 50, 100)  # every n-th tick of a level labelled
 
 
 def axes() -> dict:
@@ -29,6 +35,13 @@ class LogAxis(pg.AxisItem):
     _per_decade = 0.0  # pixels per axis unit (a decade in log mode)
     drawn_labels: tuple = ()  # the tick labels of the last drawing (the UI map reads them)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # (value, half its label's extent in px) labelled so far in this drawing: pyqtgraph
+        # works out the tick values once a drawing, then each level's strings, coarsest first
+        self._kept: list[tuple[float, float]] = []
+        self._range = (0.0, 1.0)  # the axis' range in its last drawing
+
     def generateDrawSpecs(self, p):  # noqa: N802 (Qt naming)
         specs = super().generateDrawSpecs(p)
         if specs is not None:
@@ -36,16 +49,19 @@ class LogAxis(pg.AxisItem):
         return specs
 
     def tickValues(self, minVal, maxVal, size):  # noqa: N802 (Qt naming)
+        self._kept = []
+        self._range = (minVal, maxVal)
         if not self.logMode:
             self._per_decade = size / max(maxVal - minVal, 1e-300)
         return super().tickValues(minVal, maxVal, size)
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802 (Qt naming)
         strings = super().tickStrings(values, scale, spacing)
-        return strings if self.logMode else self._spaced(values, strings)
+        return strings if self.logMode else self._even(values, strings, spacing)
 
     def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802 (Qt naming)
         self._per_decade = size / max(maxVal - minVal, 1e-9)
+        self._kept = []
         ticks = super().logTickValues(minVal, maxVal, size, stdTicks)
         majors = {round(v, 9) for spacing, level in ticks if spacing is not None
                   for v in level}
@@ -61,21 +77,69 @@ class LogAxis(pg.AxisItem):
                        zip(values, strings)]
         return self._spaced(values, strings)
 
+    def _even(self, values, strings, spacing) -> list[str]:
+        """A linear level's labels: the coarsest level every n-th tick (the fewest n whose
+        labels fit; of the n ways to pick them, the one that draws the most, since a label
+        that would stick out past an end of the axis is not drawn, counting from 0 on a
+        tie: 0, 200, 400 rather than 100, 300), a finer level all of its ticks or none."""
+        if not values:
+            return strings
+        pixels = spacing * self._per_decade  # between two ticks of this level
+        need = max(self._extent(text) for text in strings) + (
+            0 if self._vertical() else GAP)
+        index = [round(v / spacing) for v in values]
+        stride = next((n for n in (STRIDES if not self._kept else (1,)) if n * pixels >= need),
+                      None)
+        if stride is None:
+            return ["" for _ in strings]
+        picks = [[t if (k - phase) % stride == 0 else "" for k, t in zip(index, strings)]
+                 for phase in range(stride)]
+        chosen = max(picks, key=lambda pick: sum(self._inside(v, t) for v, t in zip(values, pick)
+                                                 if t))  # the first of equals: phase 0
+        labelled = [(v, t) for v, t in zip(values, chosen) if t]
+        if any(not self._clear(v, t) for v, t in labelled):
+            return ["" for _ in strings]  # a finer level between the kept labels: all or none
+        self._kept += [(v, self._extent(t) / 2) for v, t in labelled]
+        return chosen
+
+    def _inside(self, value: float, text: str) -> bool:
+        """Whether ``text`` centred at ``value`` stays within the axis and the overhang
+        pyqtgraph allows past its ends (none on a horizontal axis, 15 px on a vertical
+        one, by default): it leaves out a label that would not."""
+        lo, hi = self._range
+        hide = self.style["hideOverlappingLabels"]
+        overhang = 0 if hide is True else 15 if hide is False else int(hide)
+        half = self._extent(text) / 2
+        return min(value - lo, hi - value) * self._per_decade + overhang >= half
+
     def _spaced(self, values, strings) -> list[str]:
-        """Drop labels that would touch the one before (a sub-decade range on a small
-        plot drew "0.0040.0050.006"): each needs its text's width (height on a
-        vertical axis) in pixels."""
-        vertical = self.orientation in ("left", "right")
-        kept, last = [], None
-        for v, text in sorted(zip(values, strings), key=lambda p: p[0]):
-            if not text:
-                continue
-            need = 14 if vertical else 7 * len(text) + 8
-            if last is None or (v - last) * self._per_decade >= need:
-                kept.append(v)
-                last = v
-        keep = set(kept)
-        return [text if v in keep else "" for v, text in zip(values, strings)]
+        """Drop labels that would touch one already labelled (a sub-decade range on a
+        small plot drew "0.0040.0050.006")."""
+        out = []
+        for v, text in zip(values, strings):
+            if text and self._clear(v, text):
+                self._kept.append((v, self._extent(text) / 2))
+                out.append(text)
+            else:
+                out.append("")
+        return out
+
+    def _clear(self, value: float, text: str) -> bool:
+        """Whether ``text`` at ``value`` leaves room to every label kept so far."""
+        half = self._extent(text) / 2
+        gap = 0 if self._vertical() else GAP
+        return all(abs(value - v) * self._per_decade >= half + h + gap for v, h in self._kept)
+
+    def _vertical(self) -> bool:
+        return self.orientation in ("left", "right")
+
+    def _extent(self, text: str) -> float:
+        """Pixels ``text`` takes along the axis in the tick font."""
+        if self._vertical():
+            return ROW
+        font = self.style.get("tickFont")
+        return QFontMetricsF(font).horizontalAdvance(text) if font is not None \
+            else 7.0 * len(text)
 
 
 def _mantissa(log_value: float) -> int:
