@@ -1,6 +1,9 @@
 """Train ▸ Search: trials in worker processes, the lr x L2 scatter and the table fill
 live, Cancel stops them, Apply best edits the design (undoably)."""
 
+
+import pytest
+
 from desklab.lessons import get_preset
 
 
@@ -35,6 +38,7 @@ def test_search_window_runs_applies_and_cancels(window, qtbot, tmp_path, monkeyp
     assert len(view.scatter.points()) == 4
     assert "the search" in view.summary.text()
     best = view.result["best"]
+    choosing_a_trial_marks_it_and_opens_its_run(window, view, qtbot)
     view.apply_button.click()
     assert window.doc.design.train.lr == best["params"]["lr"]
     assert window.doc.design.train.l2 == best["params"]["l2"]
@@ -49,6 +53,41 @@ def test_search_window_runs_applies_and_cancels(window, qtbot, tmp_path, monkeyp
     assert view.result["cancelled"] and "Cancelled" in view.summary.text()
     assert view.table.rowCount() < 60
     view.close()
+
+
+def choosing_a_trial_marks_it_and_opens_its_run(window, view, qtbot) -> None:
+    """The best trial is starred on the scatter and bold in the table; a click on another
+    trial's point chooses its row (and rings it); a double-click on the row shows that
+    trial's run in the main window."""
+    import math
+
+    from PySide6.QtCore import QPointF, Qt
+    best = view.result["best"]
+    numbers = [view.table.item(i, 0).data(Qt.DisplayRole) for i in range(view.table.rowCount())]
+    bold = [n for i, n in enumerate(numbers) if view.table.item(i, 0).font().bold()]
+    assert bold == [best["number"]]
+
+    def where(trial) -> tuple[float, float]:
+        return math.log10(trial["params"]["lr"]), math.log10(trial["params"]["l2"])
+    star = view.plot.best.points()[0].pos()
+    assert (star.x(), star.y()) == pytest.approx(where(best))
+    view.resize(1000, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    other = next(t for t in view.result["trials"] if t["number"] != best["number"]
+                 and t["state"] in ("complete", "pruned"))
+    scene = view.plot.getPlotItem().vb.mapViewToScene(QPointF(*where(other)))
+    qtbot.mouseClick(view.plot.viewport(), Qt.LeftButton, pos=view.plot.mapFromScene(scene))
+    chosen = view.table.selectionModel().selectedRows()
+    assert [numbers[r.row()] for r in chosen] == [other["number"]]
+    ring = view.plot.chosen.points()[0].pos()
+    assert (ring.x(), ring.y()) == pytest.approx(where(other))
+    item = view.table.item(chosen[0].row(), 1)
+    at = view.table.visualItemRect(item).center()
+    qtbot.mouseClick(view.table.viewport(), Qt.LeftButton, pos=at)  # as a hand does it:
+    qtbot.mouseDClick(view.table.viewport(), Qt.LeftButton, pos=at)  # press, then the double
+    assert window.follower is not None and window.follower.run_file == str(other["run"])
+    window.stop_following()
 
 
 def test_ticked_settings_are_searched_and_applied(window, qtbot, tmp_path, monkeypatch):

@@ -21,11 +21,11 @@ def colour_image(plot, colormap: str, levels: tuple[float, float], width: int = 
     bar = pg.ColorBarItem(values=levels, colorMap=cmap, interactive=False, width=width,
                           label=label)
     bar.setImageItem(image, insert_in=plot)
-    _thinning_axis(bar)
+    thinning_axis(bar)
     return image, bar
 
 
-def _thinning_axis(bar: pg.ColorBarItem) -> None:
+def thinning_axis(bar: pg.ColorBarItem) -> None:
     """The bar's value axis as a `LogAxis`: on a short bar (the heatmaps at 1280 x 720)
     pyqtgraph's own drew "-2" and "-4" into each other. Set up as the bar set up its
     own: a fixed width, values shown, its range the bar's levels, not the view's."""

@@ -2,30 +2,31 @@
 
 The scatter shows every trial at its (lr, L2) on log axes, coloured by validation
 accuracy, or validation loss for a regression (a colour bar gives the scale; pruned
-trials are hollow); the table lists them
-(sortable); a progress bar counts finished trials; Cancel stops every process at its
-next evaluation; "Apply best" puts the best trial's values into the design (undoable).
+trials are hollow, the best is starred; `search_scatter`); the table lists them
+(sortable, the best in bold); choosing a trial in either marks it in the other, and a
+double-click on a row opens the trial's run in the main window. A progress bar counts
+finished trials; Cancel stops every process at its next evaluation; "Apply best" puts
+the best trial's values into the design (undoable).
 """
 
 from __future__ import annotations
 
-import math
 import os
+from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QCheckBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QSplitter,
-    QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar,
+    QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from ...design.edit import set_field
 from ...experiments.score import ACCURACY, score_of
 from ...experiments.search import DEFAULT_SPACE, OPTIONAL_SPACE
 from ..controllers.search import SearchController
-from ..plots import log_axis
-from ..plots.base import small_font
+from .search_scatter import SearchScatter
 
 SPACES = DEFAULT_SPACE + OPTIONAL_SPACE
 
@@ -82,23 +83,21 @@ class SearchWindow(QWidget):
             self.ticks[space.name] = box
             ticks.addWidget(box)
         ticks.addStretch(1)
-        self.plot = pg.PlotWidget(axisItems=log_axis.axes(), background="w")
-        self.plot.setLogMode(x=True, y=True)
-        for side in ("bottom", "left"):  # values as they are (1e-4), never "(x0.001)"
-            self.plot.getAxis(side).enableAutoSIPrefix(False)
-        self.plot.setLabel("bottom", "learning rate")
-        self.plot.setLabel("left", "L2 (regularisation)")
-        self.plot.setTitle("Validation accuracy by learning rate and L2", size="10pt")
-        self.scatter = pg.ScatterPlotItem(size=11)
-        self.plot.addItem(self.scatter)
-        self.cmap = pg.colormap.get("viridis")
-        self.color_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=self.cmap,
-                                         interactive=False, width=12, label="val acc")
-        self.color_bar.setImageItem(pg.ImageItem(), insert_in=self.plot.getPlotItem())
-        self.color_bar.getAxis("right").setStyle(tickFont=small_font())
+        self.plot = SearchScatter()
+        self.plot.trial_clicked.connect(self._select_trial)
+        self.scatter = self.plot.scatter
         self.table = QTableWidget(0, 0)
         self.table.setObjectName("searchTable")
         self.table.setSortingEnabled(True)
+        self.table.verticalHeader().hide()  # the "#" column numbers the trials
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setToolTip("Double-click a trial to open its run in the main window")
+        self.table.itemSelectionChanged.connect(self._row_chosen)
+        self.table.itemDoubleClicked.connect(self._open_trial)
+        self._runs: dict[int, str] = {}  # trial number -> its run file
         split = QSplitter(Qt.Horizontal)
         split.addWidget(self.plot)
         split.addWidget(self.table)
@@ -141,21 +140,7 @@ class SearchWindow(QWidget):
         spaces = self.chosen() or DEFAULT_SPACE
         self.score = score_of(self.window.doc.design)
         self.names = [s.name for s in spaces]
-        (x, y) = (spaces + spaces)[:2]  # the scatter: the first two settings
-        self.plot.setLabel("bottom", x.name)
-        self.plot.setLabel("left", y.name)
-        self.plot.setTitle(f"{self.score.title} by {x.name} and {y.name}", size="10pt")
-        self.plot.setXRange(_axis(x.low), _axis(x.high), padding=0.05)
-        self.plot.setYRange(_axis(y.low), _axis(y.high), padding=0.05)
-        # a loss spans decades and lower is better: log10, and the colours reversed so
-        # the best trial is the bright one either way
-        loss = self.score.direction == "minimize"
-        self.cmap = pg.colormap.get("viridis")
-        if loss:
-            self.cmap.reverse()
-        self.color_bar.setColorMap(self.cmap)
-        self.color_bar.getAxis("left").setLabel(self.score.label + (" (log10)" if loss
-                                                                    else ""))
+        self.plot.frame(spaces, self.score)
         self.table.setColumnCount(len(self.names) + 4)
         self.table.setHorizontalHeaderLabels(["#", "stage", *self.names, self.score.label,
                                               "state"])
@@ -179,43 +164,72 @@ class SearchWindow(QWidget):
     def show_rows(self, rows: list) -> None:
         done = [r for r in rows if r["state"] in ("complete", "pruned")]
         self.bar.setValue(len(done))
+        best = self._best(rows)
+        self.plot.show_trials(rows, best)
         names = getattr(self, "names", ["lr", "l2"])
-        x_name, y_name = (names + names)[:2]
-        shown = [r for r in done if x_name in r["params"] and y_name in r["params"]]
-        values = [self._shade(r["value"]) for r in shown if r["value"] is not None]
-        # the colours span the values seen, so 0.72 and 0.85 look different
-        lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
-        if hi - lo < 1e-6:
-            lo, hi = lo - 0.05, hi + 0.05
-        self.color_bar.setLevels((lo, hi))
-        spots = []
-        for r in shown:
-            acc = self._shade(r["value"]) if r["value"] is not None else lo
-            color = self.cmap.map(min(max((acc - lo) / (hi - lo), 0.0), 1.0), mode="qcolor")
-            pruned = r["state"] == "pruned"
-            spots.append({"pos": (_axis(r["params"][x_name]), _axis(r["params"][y_name])),
-                          "brush": None if pruned else pg.mkBrush(color),
-                          "pen": pg.mkPen(color, width=2) if pruned else pg.mkPen("k"),
-                          "data": r["number"]})
-        self.scatter.setData(spots)
-        self.table.setSortingEnabled(False)
-        self.table.setRowCount(len(rows))
-        for i, r in enumerate(rows):
-            values = (r["number"], r["stage"] or "",
-                      *(float(r["params"].get(n, np.nan)) for n in names),
-                      r["value"] if r["value"] is not None else np.nan, r["state"])
-            for j, v in enumerate(values):
-                item = QTableWidgetItem()
-                item.setData(Qt.DisplayRole, float(f"{v:.4g}") if isinstance(v, float) else v)
-                self.table.setItem(i, j, item)
-        self.table.setSortingEnabled(True)
-        self.table.resizeColumnsToContents()
+        chosen = self._chosen_number()
+        self._runs = {r["number"]: r["run"] for r in rows if r.get("run")}
+        bold = QFont(self.table.font())
+        bold.setBold(True)
+        with QSignalBlocker(self.table):  # refilled: the choice is put back below
+            self.table.setSortingEnabled(False)
+            self.table.setRowCount(len(rows))
+            for i, r in enumerate(rows):
+                values = (r["number"], r["stage"] or "",
+                          *(float(r["params"].get(n, np.nan)) for n in names),
+                          r["value"] if r["value"] is not None else np.nan, r["state"])
+                for j, v in enumerate(values):
+                    item = QTableWidgetItem()
+                    item.setData(Qt.DisplayRole,
+                                 float(f"{v:.4g}") if isinstance(v, float) else v)
+                    if r["number"] == best:
+                        item.setFont(bold)
+                        item.setToolTip("The best trial so far")
+                    self.table.setItem(i, j, item)
+            self.table.setSortingEnabled(True)
+            self._select_row(chosen)
 
-    def _shade(self, value: float) -> float:
-        """What a trial's colour stands for: its accuracy, or log10 of its loss."""
-        if self.score.direction == "minimize":
-            return math.log10(max(value, 1e-12))
-        return value
+    def _best(self, rows: list) -> int | None:
+        """The number of the best complete trial (what "Apply best" would take)."""
+        if self.result is not None and self.result.get("best") is not None:
+            return self.result["best"]["number"]
+        complete = [r for r in rows if r["state"] == "complete" and r["value"] is not None]
+        if not complete:
+            return None
+        return min(complete, key=lambda r: self.score.order(r["value"]))["number"]
+
+    def _chosen_number(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        item = self.table.item(rows[0].row(), 0) if rows else None
+        return int(item.data(Qt.DisplayRole)) if item is not None else None
+
+    def _select_row(self, number: int | None) -> None:
+        for i in range(self.table.rowCount()):
+            item = self.table.item(i, 0)
+            if number is not None and item is not None and item.data(Qt.DisplayRole) == number:
+                self.table.selectRow(i)
+                self.table.scrollToItem(item)
+                return
+        self.table.clearSelection()
+
+    def _select_trial(self, number: int) -> None:
+        """A trial clicked on the scatter: its row chosen (and so its ring)."""
+        self._select_row(number)
+        self.plot.choose(number)
+
+    def _row_chosen(self) -> None:
+        self.plot.choose(self._chosen_number())
+
+    def _open_trial(self, item: QTableWidgetItem) -> None:
+        """Double-click: the trial's run in the main window (live while it trains)."""
+        number = self.table.item(item.row(), 0).data(Qt.DisplayRole)
+        run = self._runs.get(number)
+        if run is None:
+            self.summary.setText(f"Trial {number} has no run yet.")
+            return
+        if self.window.follow_run(Path(run)):
+            self.window.raise_()
+            self.window.activateWindow()
 
     def _done(self, result: dict) -> None:
         self.result = result
@@ -236,7 +250,8 @@ class SearchWindow(QWidget):
                     f"({own}).")
         if best is not None:
             self.apply_button.setEnabled(True)
-        self.summary.setText(text + " Every trial is a run in the Runs dock's run store.")
+        self.summary.setText(text + " Every trial is a run in the Runs dock's run store"
+                             " (double-click one in the table to open it).")
 
     def _failed(self, message: str) -> None:
         self.start_button.setEnabled(True)
@@ -259,7 +274,3 @@ class SearchWindow(QWidget):
         self.controller.shutdown()
         super().closeEvent(event)
 
-
-def _axis(value: float) -> float:
-    """Position on the scatter's log axes (pyqtgraph's log mode takes log10)."""
-    return math.log10(max(float(value), 1e-12))
