@@ -62,6 +62,8 @@ def choosing_a_trial_marks_it_and_opens_its_run(window, view, qtbot) -> None:
     import math
 
     from PySide6.QtCore import QPointF, Qt
+
+    from qt_input import mouse_move
     best = view.result["best"]
     numbers = [view.table.item(i, 0).data(Qt.DisplayRole) for i in range(view.table.rowCount())]
     bold = [n for i, n in enumerate(numbers) if view.table.item(i, 0).font().bold()]
@@ -77,6 +79,9 @@ def choosing_a_trial_marks_it_and_opens_its_run(window, view, qtbot) -> None:
     other = next(t for t in view.result["trials"] if t["number"] != best["number"]
                  and t["state"] in ("complete", "pruned"))
     scene = view.plot.getPlotItem().vb.mapViewToScene(QPointF(*where(other)))
+    mouse_move(view.plot, scene)  # pointing names the trial
+    tip = view.plot.getPlotItem().vb.toolTip()
+    assert tip.startswith(f"trial {other['number']} ({other['state']}): lr"), tip
     qtbot.mouseClick(view.plot.viewport(), Qt.LeftButton, pos=view.plot.mapFromScene(scene))
     chosen = view.table.selectionModel().selectedRows()
     assert [numbers[r.row()] for r in chosen] == [other["number"]]
