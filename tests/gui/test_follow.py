@@ -181,3 +181,27 @@ def test_any_two_recorded_runs_compare_side_by_side(window, qtbot, tmp_path, mon
     assert all(r.history.latest is not None for r in compare.records)
     assert compare.slider.maximum() > 0
     compare.close()
+
+
+def test_the_run_store_is_current_when_its_tab_is_shown(window, qtbot, tmp_path,
+                                                        monkeypatch):
+    """A run another program wrote while the Runs tab was behind another tab was
+    missing when the tab came forward, until the next 3 s poll: listed at once now (the
+    poll stopped here, so only the showing can list it). A run of this window is listed
+    as soon as it ends."""
+    from desklab.cli import main
+    monkeypatch.setenv("DESKLAB_RUNS", str(tmp_path))
+    panel = window.run_panel
+    panel.store_timer.stop()
+    window.docks["preview"].raise_()
+    qtbot.waitUntil(lambda: panel.visibleRegion().isEmpty(), timeout=2000)  # behind
+    assert main(["train", "--preset", "bench-mlp", "--steps", "5", "--quiet"]) == 0
+    window.docks["runs"].raise_()
+    qtbot.waitUntil(lambda: not panel.visibleRegion().isEmpty(), timeout=2000)
+    assert [panel.stored.item(i).text().split(" · ")[0]
+            for i in range(panel.stored.count())] == ["bench-mlp"]
+    window.doc.design.train.steps = 5
+    with qtbot.waitSignal(window.training.controller.run_ended, timeout=60000):
+        window.training.act_train.trigger()
+    qtbot.waitUntil(lambda: panel.stored.count() == 2, timeout=1000)
+    assert panel.stored.item(0).text().startswith("deep-relu · designed · finished")

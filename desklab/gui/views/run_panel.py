@@ -85,6 +85,7 @@ class RunPanel(QWidget):
         self.store_timer.start()
         self.refresh_store()
         runs.changed.connect(self.refresh)
+        runs.changed.connect(self.refresh_store)  # a run of this window, listed at once
         self.list.itemSelectionChanged.connect(self._enable)
         self.refresh()
 
@@ -120,9 +121,16 @@ class RunPanel(QWidget):
         for record in self.selected():
             self.runs.remove(record)
 
+    def tab_shown(self, shown: bool) -> None:
+        """The dock's tab brought forward (its ``visibilityChanged``): the store as it
+        is now, not as of up to a poll before (behind another tab it does not poll)."""
+        if shown:
+            self.refresh_store()
+
     def refresh_store(self) -> None:
-        """List the run store, newest first; live runs marked (skipped while hidden)."""
-        if not self.isVisible() and self.stored.count():
+        """List the run store, newest first; live runs marked (skipped while hidden, a
+        dock tab behind another included: Qt keeps that one "visible")."""
+        if (not self.isVisible() or self.visibleRegion().isEmpty()) and self.stored.count():
             return
         selected = {item.data(Qt.UserRole) for item in self.stored.selectedItems()}
         self.stored.clear()

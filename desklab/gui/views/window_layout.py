@@ -40,6 +40,7 @@ class LayoutActions:
         self._dock("preview", "At-init preview", self.preview, Qt.RightDockWidgetArea)
         self.splitDockWidget(self.docks["inspector"], self.docks["preview"], Qt.Vertical)
         self._dock("runs", "Runs", self.run_panel, Qt.RightDockWidgetArea)
+        self.docks["runs"].visibilityChanged.connect(self.run_panel.tab_shown)
         self.tabifyDockWidget(self.docks["preview"], self.docks["runs"])
         self.lesson_panel = LessonPanel()
         self._dock("lesson", "Lesson", self.lesson_panel, Qt.RightDockWidgetArea)
