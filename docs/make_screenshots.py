@@ -168,15 +168,27 @@ def huggingface(out: Path) -> None:
     window.close()
 
 
-if __name__ == "__main__":
+def settle() -> None:
+    """Let the closed windows finish (their deferred deletes, the trainer's threads)
+    in a short event loop: a script that left them to the interpreter's teardown
+    ended in a segfault (exit 139) after writing every picture."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+    app = QApplication.instance()
+    if app is not None:
+        QTimer.singleShot(300, app.quit)
+        app.exec()
+
+
+def main() -> None:
     img = HERE / "img"
     img.mkdir(exist_ok=True)
     if sys.argv[1:] == ["huggingface"]:
         huggingface(img / "huggingface.png")
-        sys.exit(0)
+        return
     if sys.argv[1:] == ["recurrent"]:
         recurrent(img)
-        sys.exit(0)
+        return
     designer(img / "designer.png")
     subprocess.run([sys.executable, "-m", "desklab", "gui", "--preset", "deep-sigmoid",
                     "--train-steps", "60", "--screenshot", str(img / "training.png")],
@@ -189,3 +201,8 @@ if __name__ == "__main__":
     huggingface(img / "huggingface.png")
     recurrent(img)
     print("wrote", *sorted(img.glob("*.png")))
+
+
+if __name__ == "__main__":
+    main()
+    settle()
