@@ -320,3 +320,21 @@ def test_card_lines_read_whole_at_1280x720(window, qtbot):
         details = item.data(0, ROLE_LINES)[1]  # as paint() lays it out
         assert fm.horizontalAdvance(details[0]) <= text_width, (details[0], text_width)
         assert details[0] in item.toolTip(0)
+
+
+def test_undo_and_redo_from_the_keyboard(window, qtbot):
+    """Ctrl+Z undoes; Ctrl+Shift+Z (as the README says) and Ctrl+Y redo, on any platform:
+    the offscreen one's standard Redo is Ctrl+Y, and Ctrl+Shift+Z did nothing there."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    doc = window.doc
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    n = len(doc.design.layers)
+    doc.select([(1,)])
+    window.act_duplicate.trigger()
+    for redo in (Qt.ControlModifier | Qt.ShiftModifier, Qt.ControlModifier):
+        QTest.keyClick(window, Qt.Key_Z, Qt.ControlModifier)
+        assert len(doc.design.layers) == n
+        QTest.keyClick(window, Qt.Key_Z if redo & Qt.ShiftModifier else Qt.Key_Y, redo)
+        assert len(doc.design.layers) == n + 1, redo

@@ -56,7 +56,9 @@ class MenuActions:
         self.act_undo.setShortcut(QKeySequence.Undo)
         self.act_redo = self.doc.undo_stack.createRedoAction(self, "&Redo")
         self.act_redo.setIcon(icon("redo"))
-        self.act_redo.setShortcuts([QKeySequence.Redo, QKeySequence("Ctrl+Y")])
+        # both, whatever the platform's own: its standard Redo is Ctrl+Y on some
+        # (offscreen), where "Redo, Ctrl+Y" named Ctrl+Y twice and left out Ctrl+Shift+Z
+        self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.act_duplicate = a("duplicate", "&Duplicate", self.duplicate_selected, "Ctrl+D",
                                "Duplicate the selected layers")
         self.act_delete = a("delete", "De&lete", self.delete_selected, QKeySequence.Delete,
