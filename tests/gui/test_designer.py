@@ -338,3 +338,4 @@ def test_undo_and_redo_from_the_keyboard(window, qtbot):
         assert len(doc.design.layers) == n
         QTest.keyClick(window, Qt.Key_Z if redo & Qt.ShiftModifier else Qt.Key_Y, redo)
         assert len(doc.design.layers) == n + 1, redo
+    assert window.act_quit.shortcut().toString()  # F1 lists it; Windows names no Quit key

@@ -50,7 +50,9 @@ class MenuActions:
         self.act_save = a("save", "&Save", self.save, QKeySequence.Save, "Save the design")
         self.act_save_as = a("save_as", "Save &As…", self.save_as, QKeySequence.SaveAs,
                              "Save the design under a new name")
-        self.act_quit = a("quit", "&Quit", self.close, QKeySequence.Quit)
+        # Ctrl+Q where the platform names no Quit key (Windows, offscreen)
+        self.act_quit = a("quit", "&Quit", self.close, QKeySequence.Quit if
+                          QKeySequence.keyBindings(QKeySequence.Quit) else "Ctrl+Q")
         self.act_undo = self.doc.undo_stack.createUndoAction(self, "&Undo")
         self.act_undo.setIcon(icon("undo"))
         self.act_undo.setShortcut(QKeySequence.Undo)
