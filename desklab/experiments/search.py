@@ -13,6 +13,7 @@ machines pointed at one shared database, work on the same study.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 
@@ -183,6 +184,26 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="desklab-parent-watch", daemon=True).start()
 
 
+class _ExpectedFailures(logging.Filter):
+    """Optuna logs a trial that raised with its traceback, then "failed with value
+    None": for a setting the design refuses (a batch larger than the data) or a loss
+    that diverged, the reason is kept with the trial and the table prints it, so both
+    lines go. Any other error keeps its traceback (a bug must be seen)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, DeskLabError):
+            return False
+        return not record.getMessage().endswith("failed with value None.")
+
+
+def _quiet_expected_failures() -> None:
+    """Install `_ExpectedFailures` (once) on the logger of Optuna's optimize loop."""
+    log = logging.getLogger("optuna.study._optimize")
+    if not any(isinstance(f, _ExpectedFailures) for f in log.filters):
+        log.addFilter(_ExpectedFailures())
+
+
 def _worker(storage: str, name: str, design: NetworkDesign, spaces, trials: int,
             share: int, seed: int, record: bool) -> None:
     """One process's share of the trials (torch on one thread: the cores are shared)."""
@@ -191,6 +212,7 @@ def _worker(storage: str, name: str, design: NetworkDesign, spaces, trials: int,
     _exit_with_parent()
     torch.set_num_threads(1)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    _quiet_expected_failures()
     study = _study(storage, name, seed, False, max(2, trials // 4))
     # a setting that makes the design invalid (a batch larger than the data) fails its
     # trial, with the reason kept, and the search goes on

@@ -166,3 +166,21 @@ def test_before_a_search_the_axes_span_the_ticked_settings(window, qtbot):
     assert y0 <= math.log10(0.5) < math.log10(0.99) <= y1  # momentum 0.5..0.99
     assert "momentum 0.5..0.99" in view.summary.text() and "l2" not in view.summary.text()
     view.close()
+
+
+def test_a_design_with_a_problem_is_not_searched(window, qtbot, tmp_path, monkeypatch):
+    """Every trial would fail on it: Start says what is wrong at once and starts no
+    process (it ran every trial, then said the search failed)."""
+    from desklab.design import LayerSpec
+    monkeypatch.setenv("DESKLAB_RUNS", str(tmp_path))
+    design = small_search_design()
+    design.layers.insert(0, LayerSpec.make("conv2d", filters=4))  # on 2-D points
+    window._replace(design, None)
+    window.act_search.trigger()
+    view = window.search_window
+    view.start_button.click()
+    assert not view.controller.running and view.start_button.isEnabled()
+    assert "The design has a problem:" in view.summary.text()
+    assert "conv2d needs an image input" in view.summary.text()
+    assert not list(tmp_path.iterdir())  # no study, no run
+    view.close()

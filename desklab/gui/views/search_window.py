@@ -11,6 +11,7 @@ the best trial's values into the design (undoable).
 
 from __future__ import annotations
 
+import html
 import os
 from pathlib import Path
 
@@ -119,6 +120,12 @@ class SearchWindow(QWidget):
         spaces = self.chosen()
         if not spaces:
             self.summary.setText("Tick at least one setting to search.")
+            return
+        analysis = self.window.doc.analysis
+        if not analysis.ok:  # every trial would fail on it: say so before any process
+            self.summary.setText(f"<b>The design has a problem:</b> "
+                                 f"{html.escape(str(analysis.problems[0]))}. "
+                                 "Fix it (its card says where), then search.")
             return
         design = self.window.doc.design.copy()
         self.result = None
@@ -256,7 +263,7 @@ class SearchWindow(QWidget):
     def _failed(self, message: str) -> None:
         self.start_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
-        self.summary.setText(f"<b>The search failed:</b> {message}")
+        self.summary.setText(f"<b>The search failed:</b> {html.escape(message)}")
 
     def apply_best(self) -> None:
         best = self.result["best"] if self.result else None
