@@ -81,7 +81,7 @@ class RunPanel(QWidget):
         self._make_remote(layout)
         self.store_timer = QTimer(self)  # a script may start a run at any time
         self.store_timer.setInterval(3000)
-        self.store_timer.timeout.connect(self.refresh_store)
+        self.store_timer.timeout.connect(self._poll_store)
         self.store_timer.start()
         self.refresh_store()
         runs.changed.connect(self.refresh)
@@ -127,11 +127,15 @@ class RunPanel(QWidget):
         if shown:
             self.refresh_store()
 
-    def refresh_store(self) -> None:
-        """List the run store, newest first; live runs marked (skipped while hidden, a
-        dock tab behind another included: Qt keeps that one "visible")."""
+    def _poll_store(self) -> None:
+        """The poll's refresh, skipped while the panel is hidden, a dock tab behind
+        another included (Qt keeps that one "visible"): it is read when it shows."""
         if (not self.isVisible() or self.visibleRegion().isEmpty()) and self.stored.count():
             return
+        self.refresh_store()
+
+    def refresh_store(self) -> None:
+        """List the run store, newest first; live runs marked."""
         selected = {item.data(Qt.UserRole) for item in self.stored.selectedItems()}
         self.stored.clear()
         for info in list_runs()[:200]:

@@ -14,8 +14,10 @@ from ..plots import log_axis
 from ..plots.colour_image import thinning_axis
 
 BEST, CHOSEN = "#d62728", "#222222"  # the star's and the ring's pens
+# the star named in a word: symbols outside the fonts a desktop is sure to have draw as
+# boxes (tests/gui/test_glyphs)
 KEY = ("<br><span style='font-size:8pt; color:#555'>● complete &nbsp; ○ pruned (stopped "
-       "early) &nbsp; <span style='color:%s'>☆</span> best</span>" % BEST)
+       "early) &nbsp; <span style='color:%s'>star</span>: the best</span>" % BEST)
 
 
 class SearchScatter(pg.PlotWidget):
