@@ -15,7 +15,7 @@ import json
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRect, Qt, QTimer
+from PySide6.QtCore import QObject, QPointF, QRect, Qt, QTimer
 from PySide6.QtWidgets import (
     QApplication, QLabel, QListWidget, QTabBar, QTreeWidget, QWidget,
 )
@@ -70,6 +70,29 @@ def _highlighted(training) -> str:
     return layout.names[index] if layout is not None and 0 <= index < len(layout) else ""
 
 
+def _search(window) -> dict | None:
+    """The search window, while it is open: its summary, its table's rows (trial
+    number, chosen, bold for the best, place) and each trial's point on the scatter."""
+    view = getattr(window, "search_window", None)
+    if view is None or not view.isVisible():
+        return None
+    table, rows = view.table, []
+    for i in range(table.rowCount()):
+        item = table.item(i, 0)
+        if item is not None:
+            rows.append({"number": item.data(Qt.DisplayRole), "chosen": item.isSelected(),
+                         "bold": item.font().bold(),
+                         "rect": _rect(table.viewport(), table.visualItemRect(item))})
+    plot = view.plot
+    trials = []
+    for number, (x, y) in plot.trial_positions().items():
+        local = plot.mapFromScene(plot.getPlotItem().vb.mapViewToScene(QPointF(x, y)))
+        at = plot.viewport().mapToGlobal(local)
+        trials.append({"number": number, "at": [at.x(), at.y()]})
+    return {"summary": view.summary.text(), "rows": rows, "trials": trials,
+            "window": _rect(view)}
+
+
 def snapshot(window) -> dict:
     """The map of ``window`` (a MainWindow) and its visible top-level widgets."""
     widgets = {}
@@ -106,6 +129,7 @@ def snapshot(window) -> dict:
         "findings": window.training.findings.texts(),
         "plots": {p.objectName(): p.shown() for p in window.training.shown_panels()},
         "highlighted": _highlighted(window.training),
+        "search": _search(window),
     }
 
 

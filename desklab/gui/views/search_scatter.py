@@ -110,6 +110,10 @@ class SearchScatter(pg.PlotWidget):
         row = self._rows.get(number) if number is not None else None
         self.chosen.setData([{"pos": self._position(row)}] if row else [])
 
+    def trial_positions(self) -> dict[int, tuple[float, float]]:
+        """Each trial shown, at its place in the view (log10 of its settings)."""
+        return {number: self._position(row) for number, row in self._rows.items()}
+
     def _position(self, row: dict) -> tuple[float, float]:
         return axis(row["params"][self.names[0]]), axis(row["params"][self.names[1]])
 
