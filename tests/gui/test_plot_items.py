@@ -333,3 +333,43 @@ def test_a_short_colour_bar_labels_its_ends_without_touching(qtbot):
         if bar.axis.height() < 25:  # 2 of the 5 units fit no more labels than two
             assert values == [-4, 0], (height, drawn)
     assert seen_short
+
+
+def test_a_layer_axis_names_its_first_and_last_layers(qtbot):
+    """The depth plots drew "fc4 fc7 fc10" of fc1..head: every k-th name from the
+    first, and the first left out by pyqtgraph as it reached past the axis' end. Now
+    the input and the output side are named at every width where two names fit, the
+    names between evenly, none touching."""
+    from desklab.gui.plots.base import small_font
+    from desklab.gui.plots.layer_names import layer_ticks, overhanging_names
+    names = [f"fc{i}" for i in range(1, 11)] + ["head"]
+    widget = pg.PlotWidget(axisItems={"bottom": LogAxis("bottom")})
+    qtbot.addWidget(widget)
+    widget.show()
+    plot = widget.getPlotItem()
+    axis = plot.getAxis("bottom")
+    axis.setStyle(tickFont=small_font())
+    overhanging_names(axis)
+    plot.setXRange(-0.5, len(names) - 0.5, padding=0)
+    for width in range(110, 700, 37):
+        widget.resize(width, 120)
+        qtbot.waitUntil(lambda w=width: abs(widget.width() - w) < 2, timeout=1000)
+        axis.setTicks(layer_ticks(names, plot.vb.width(), 7 * 4 + 10))
+        drawn = drawn_texts_named(axis)
+        shown = [text for _, text in drawn]
+        assert shown[0] == "fc1" and shown[-1] == "head", (width, shown)
+        for (a, _), (b, _) in zip(drawn, drawn[1:]):
+            assert b.left() - a.right() >= 2, (width, shown)
+
+
+def drawn_texts_named(axis) -> list:
+    """(rectangle, text) of each label ``axis`` draws now, left to right."""
+    from PySide6.QtGui import QImage, QPainter
+    axis.picture = None
+    image = QImage(10, 10, QImage.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        _, _, texts = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return sorted(((rect, text) for rect, _, text in texts), key=lambda p: p[0].left())

@@ -11,7 +11,7 @@ from .layer_lines import LayerLines
 from .base import (
     Panel, _forget_range, _log_range, _set_range, _step_range, _thin, layer_points, legend_title,
 )
-from .layer_names import depth_ticks
+from .layer_names import depth_ticks, overhanging_names
 
 
 class GradientPanel(Panel):
@@ -28,6 +28,7 @@ class GradientPanel(Panel):
         self.depth.disableAutoRange()  # ranges set in update: an axis works out its ticks
         # again whenever its range changes, the cost of most paints when it followed data
         self.depth.setLabel("bottom", "layer (input → output)")
+        overhanging_names(self.depth.getAxis("bottom"))
         self.grad_out = self.depth.plot(pen=pg.mkPen("#d1495b", width=1), symbol="o",
                                         symbolSize=5, symbolBrush="#d1495b")
         self.grad_w = self.depth.plot(pen=pg.mkPen("#2e4057", width=1), symbol="s",

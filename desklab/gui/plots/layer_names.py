@@ -15,13 +15,32 @@ def short_layer_name(name: str, limit: int = 22) -> str:
     return ".".join(parts)
 
 
+NAME_OVERHANG = 18  # px a layer axis' end names may reach past its ends
+
+
 def layer_ticks(names: list[str], pixels: float, per_label: float) -> list:
-    """Tick labels for a layer axis that never overlap: every k-th name (shortened by
-    `short_layer_name`: a script's module paths would crowd out the plot), k chosen so
-    each label gets ``per_label`` pixels of the ``pixels`` the axis has."""
-    fits = max(1, int(pixels // max(per_label, 1)))
-    k = max(1, -(-len(names) // fits))
-    return [[(i, short_layer_name(names[i])) for i in range(0, len(names), k)]]
+    """Tick labels for a layer axis that never overlap: the first and last names (the
+    input and the output side) and as many evenly spread between as give each label
+    ``per_label`` of the axis' ``pixels`` (names shortened by `short_layer_name`: a
+    script's module paths would crowd out the plot)."""
+    n = len(names)
+    slot = pixels / max(n, 1)  # pixels per layer
+    count = 1
+    fits = int(pixels // max(per_label, 1)) + 1  # the end names may overhang
+    for m in range(min(n, fits), 1, -1):
+        if (n - 1) // (m - 1) * slot >= per_label:  # the closest two labels' distance
+            count = m
+            break
+    shown = sorted({round(i * (n - 1) / (count - 1)) for i in range(count)}) if count > 1 \
+        else [0][:n]
+    return [[(i, short_layer_name(names[i])) for i in shown]]
+
+
+def overhanging_names(axis) -> None:
+    """Let a layer axis draw its end names up to `NAME_OVERHANG` px past its ends:
+    pyqtgraph leaves out a label wider than the half layer between it and the end, so
+    the first and last layers went unnamed ("fc4 fc7 fc10" of fc1..head)."""
+    axis.setStyle(hideOverlappingLabels=NAME_OVERHANG)
 
 
 def depth_ticks(names: list[str], pixels: float) -> list:

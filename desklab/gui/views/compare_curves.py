@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, Signal
 
 from ..plots import MAX_STEP_POINTS, _thin, legend_title, show_item
 from ..plots import log_axis
-from ..plots.layer_names import depth_ticks
+from ..plots.layer_names import depth_ticks, overhanging_names
 from ..plots.hover import read_curves
 from ..plots.titles import wrap_title
 
@@ -47,6 +47,7 @@ class CompareCurves(pg.GraphicsLayoutWidget):
         self.depth = self.addPlot(axisItems=log_axis.axes())
         self.depth.setLogMode(y=True)
         self.depth.setLabel("bottom", "layer (input → output)")
+        overhanging_names(self.depth.getAxis("bottom"))
         for plot, title in ((self.loss, legend_title("Loss", KEYS)),
                             (self.acc, legend_title("Accuracy", KEYS)),
                             (self.depth, DEPTH_TITLE)):

@@ -23,6 +23,7 @@ from ..controllers.document import DesignDocument
 from ..plots import layer_ticks, legend_title
 from ..controllers.threads import start_thread, stop_thread
 from ..plots import log_axis
+from ..plots.layer_names import overhanging_names
 
 PREVIEW_BATCH = 256  # examples per preview probe (statistics barely move beyond this)
 BUSY_AFTER_MS = 200  # show the busy mark when a result takes longer than this
@@ -64,6 +65,7 @@ class PreviewPanel(QWidget):
         self.plot.setLogMode(y=True)
         self.plot.showGrid(x=True, y=True, alpha=0.3)
         self.plot.setLabel("bottom", "layer (input → output)")
+        overhanging_names(self.plot.getAxis("bottom"))
         self.plot.setTitle(legend_title("At init, by layer", [
             ("activation std", "#1e64c8", False), ("mean |dL/dh|", "#d1495b", False)]),
             size="9pt")
