@@ -122,8 +122,30 @@ def test_lr_too_high_ends_with_its_finding_and_the_window_alive(window, qtbot):
     assert window.isVisible() and view.act_train.isEnabled()
     history = c.history
     assert all(np.isfinite(history.metric("loss")))
+    # every step axis spans the run's steps, also a plot of a few probes (they were
+    # 0..1, ticked 0.2, 0.4..., when a run ended after one probe: exploding, below)
+    steps = history.steps.steps
+    for panel in view.shown_panels():
+        for plot in panel.shown()["plots"]:
+            if plot["title"].endswith(("over time", "per layer", "Unit shares",
+                                       "Update / weight ratio", "Loss", "Accuracy")):
+                assert plot["x"][0] <= steps[0] and plot["x"][1] >= steps[-1], plot
     view.act_reset.trigger()
     assert view.findings.count() == 1  # the "no findings" hint
+    window.open_preset("exploding")  # diverges before its second probe
+    view.train()
+    qtbot.waitUntil(lambda: c.state == "diverged", timeout=20000)
+    view.redraw(everything=True)
+    assert len(c.history.snapshots) == 1 and c.step > 5
+    titles = []
+    for panel in view.shown_panels():
+        for plot in panel.shown()["plots"]:
+            if plot["title"].startswith(("activation std over time", "mean |dL/dh| per",
+                                         "Unit shares", "Update / weight ratio")):
+                titles.append(plot["title"])
+                assert plot["x"][1] >= c.step - 1, plot
+                assert all(float(t) == int(float(t)) for t in plot["x_labels"]), plot
+    assert len(titles) == 4, titles
 
 
 def test_finding_click_selects_layer_and_badges_the_card(window, qtbot):
