@@ -205,3 +205,24 @@ def test_the_run_store_is_current_when_its_tab_is_shown(window, qtbot, tmp_path,
         window.training.act_train.trigger()
     qtbot.waitUntil(lambda: panel.stored.count() == 2, timeout=1000)
     assert panel.stored.item(0).text().startswith("deep-relu · designed · finished")
+
+
+def test_a_followed_run_does_not_sit_beside_the_designs_preview(window, qtbot, tmp_path,
+                                                               monkeypatch):
+    """Following a script's BERT, the At-init preview still showed the design's fc1..head
+    as if it were that run's: it steps aside with a note while a run is shown, and
+    comes back with the design."""
+    from desklab.cli import main
+    from desklab.gui.ui_map import snapshot
+    monkeypatch.setenv("DESKLAB_RUNS", str(tmp_path))
+    assert main(["train", "--preset", "bench-mlp", "--steps", "5", "--quiet"]) == 0
+    (run,) = tmp_path.glob("*.desklab-run")
+    window.docks["preview"].raise_()
+    assert "preview_following" not in snapshot(window)["labels"]
+    assert window.follow_run(run)
+    note = snapshot(window)["labels"]["preview_following"]
+    assert "of your design (deep-relu), not of the run shown" in note
+    assert "preview_status" not in snapshot(window)["labels"]
+    window.stop_following()
+    labels = snapshot(window)["labels"]
+    assert "preview_following" not in labels and labels["preview_status"].startswith("At init")

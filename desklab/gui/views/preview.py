@@ -84,9 +84,15 @@ class PreviewPanel(QWidget):
         self.status.setObjectName("preview_status")
         self.status.setWordWrap(True)  # a long line must never widen the dock (and squeeze
         # the network editor on the other side of the window)
+        self.following_note = QLabel("", self)  # in place of the plot while a run is shown
+        self.following_note.setObjectName("preview_following")
+        self.following_note.setWordWrap(True)
+        self.following_note.setAlignment(Qt.AlignCenter)
+        self.following_note.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.plot)
+        layout.addWidget(self.following_note, 1)
         layout.addWidget(self.status)
         self.latest_id = 0
         self.in_flight: int | None = None
@@ -152,6 +158,16 @@ class PreviewPanel(QWidget):
         if request_id == self.latest_id:
             self.busy_timer.stop()
             self.status.setText(f"Preview failed: {message}")
+
+    def show_following(self, following: bool) -> None:
+        """While the window shows a recorded run (a script's BERT, say), the preview of
+        the design (fc1..head) beside it read as that run's: it steps aside and says so."""
+        self.plot.setVisible(not following)
+        self.status.setVisible(not following)
+        self.following_note.setVisible(following)
+        self.following_note.setText(
+            f"The at-init preview is of your design ({self.doc.design.name}), not of the "
+            "run shown. <b>Back to the design</b> brings it back.")
 
     def _moved(self, pos) -> None:
         """Name the layer under the mouse with both numbers at init (the plot has a

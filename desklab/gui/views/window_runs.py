@@ -66,6 +66,7 @@ class RunActions:
         self.training.show_feed(follower)
         self.training.panel.show_following(name, settings_text(follower.meta))
         self.inspector.setEnabled(False)  # the design's settings do not apply to this run
+        self.preview.show_following(True)  # nor does its preview
         self._follow_updated()
 
     def stop_following(self) -> None:
@@ -78,6 +79,7 @@ class RunActions:
             self.follower = None
         self.training.panel.show_following(None)
         self.inspector.setEnabled(True)
+        self.preview.show_following(False)
         if self.module_tree is not None:
             self.docks["network"].setWidget(self.network)
             self.module_tree.deleteLater()
