@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 
 from .diagnostics import diagnose
-from .lr_changes import LR_SENSITIVE, after_lr_change, lr_change
+from .lr_changes import LR_SENSITIVE, after_lr_change, annealed, lr_change, when_annealed
 from .records import Confusion, Finding, Metrics, StepSeries
 from .snapshot import N_STATS, STAT_INDEX, ProbeLayout, Snapshot
 
@@ -194,11 +194,13 @@ class RunHistory:
         found = diagnose(self)
         # the lr history is read only when a finding it can speak to was made
         change = lr_change(self) if any(f.kind in LR_SENSITIVE for f in found) else None
+        decayed = annealed(self) if any(f.kind == "update_ratio" for f in found) else None
         for finding in found:
             before = self._active.get(finding.kind) or self._reopen(finding.kind, now)
             if before is not None:
                 finding = replace(finding, step=before.step)
-            current[finding.kind] = after_lr_change(finding, change) if change else finding
+            finding = after_lr_change(finding, change) if change else finding
+            current[finding.kind] = when_annealed(finding, decayed) if decayed else finding
         for kind, finding in self._active.items():
             if kind not in current:
                 self._resolved.append(replace(finding, end=now))

@@ -228,3 +228,24 @@ def test_no_raise_advice_right_after_a_raise():
     (finding,) = [f for f in history.update_diagnosis() if f.kind == "update_ratio"]
     assert "Raise the learning rate" not in finding.advice
     assert "just raised to 0.0001" in finding.advice
+
+
+def test_small_updates_at_the_end_of_a_decaying_schedule_are_not_told_to_raise_it():
+    """A Hugging Face run's linear decay to 0 ended with "Updates are too small: raise
+    the learning rate": the schedule does that on purpose. Said so instead; a constant
+    learning rate, or one the slider cut in one go, keeps the advice it had."""
+    from desklab.metrics.records import StepSeries
+
+    def ratio_finding(lr):
+        history = RunHistory()
+        history.add_steps(StepSeries(0, np.ones(len(lr)), np.full(len(lr), np.nan), lr))
+        history.add_snapshot(snapshot(len(lr) - 1, update_ratio=1e-7))
+        (finding,) = [f for f in history.update_diagnosis() if f.kind == "update_ratio"]
+        return finding
+
+    decayed = ratio_finding(np.linspace(5e-5, 5e-8, 200))  # linear decay, 1000x down
+    assert "Raise the learning rate" not in decayed.advice
+    assert "lowered the learning rate to 5e-08 from its peak of 5e-05" in decayed.message
+    assert "Raise the learning rate" in ratio_finding(np.full(200, 1e-6)).advice
+    cut = ratio_finding(np.r_[np.full(100, 1e-3), np.full(100, 1e-5)])  # the slider
+    assert "schedule" not in cut.message
