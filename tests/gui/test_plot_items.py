@@ -373,3 +373,17 @@ def drawn_texts_named(axis) -> list:
     finally:
         painter.end()
     return sorted(((rect, text) for rect, _, text in texts), key=lambda p: p[0].left())
+
+
+def test_class_labels_are_evenly_spaced_and_end_at_the_last_class():
+    """The confusion matrix's rows read "0 2 4 7 9" once the ends were both named:
+    whole classes at an even step where one fits (0, 3, 6, 9), never closer than a
+    label's room."""
+    from desklab.gui.plots.layer_names import layer_ticks
+    classes = [str(c) for c in range(10)]
+    for pixels in range(30, 300, 3):
+        (ticks,) = layer_ticks(classes, pixels, 14)
+        shown = [i for i, _ in ticks]
+        assert shown[0] == 0 and len(set(np.diff(shown))) <= 1, (pixels, shown)
+        if len(shown) > 1:
+            assert shown[-1] == 9 and (shown[1] - shown[0]) * pixels / 10 >= 14, shown

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 def short_layer_name(name: str, limit: int = 22) -> str:
     """A module path short enough for an axis label: leading parts cut to their first
@@ -19,20 +21,25 @@ NAME_OVERHANG = 18  # px a layer axis' end names may reach past its ends
 
 
 def layer_ticks(names: list[str], pixels: float, per_label: float) -> list:
-    """Tick labels for a layer axis that never overlap: the first and last names (the
-    input and the output side) and as many evenly spread between as give each label
-    ``per_label`` of the axis' ``pixels`` (names shortened by `short_layer_name`: a
-    script's module paths would crowd out the plot)."""
+    """Tick labels for a layer (or class) axis that never overlap: the first and last
+    names (the input and the output side) and names between them, each label given
+    ``per_label`` of the axis' ``pixels``: every k-th where a k that fits divides the
+    axis evenly (0, 3, 6, 9 of ten classes; numbers always so), else names spread as
+    evenly as whole indices allow. Names are shortened by `short_layer_name` (a
+    script's module paths)."""
     n = len(names)
     slot = pixels / max(n, 1)  # pixels per layer
-    count = 1
-    fits = int(pixels // max(per_label, 1)) + 1  # the end names may overhang
-    for m in range(min(n, fits), 1, -1):
-        if (n - 1) // (m - 1) * slot >= per_label:  # the closest two labels' distance
-            count = m
-            break
-    shown = sorted({round(i * (n - 1) / (count - 1)) for i in range(count)}) if count > 1 \
-        else [0][:n]
+    least = max(1, math.ceil(per_label / max(slot, 1e-9)))  # indices between two labels
+    if n < 2 or least > n - 1:
+        shown = list(range(min(n, 1)))
+    else:
+        even = next(k for k in range(least, n) if (n - 1) % k == 0)
+        numbers = all(name.isdigit() for name in names)  # classes, depths: steps show
+        if even <= 2 * least or numbers:
+            shown = list(range(0, n, even))
+        else:  # n - 1 prime, say: as many names as fit, spread over whole indices
+            count = (n - 1) // least + 1
+            shown = sorted({round(i * (n - 1) / (count - 1)) for i in range(count)})
     return [[(i, short_layer_name(names[i])) for i in shown]]
 
 
