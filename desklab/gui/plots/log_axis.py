@@ -19,7 +19,7 @@ from PySide6.QtGui import QFontMetricsF
 
 ROOM_FOR_2_AND_5 = 60  # pixels per decade
 ROOM_FOR_ALL = 160
-GAP = 6  # pixels between two labels of a horizontal axis
+GAP = 8  # pixels between two labels of a horizontal axis
 ROW = 14  # pixels a label of a vertical axis needs
 STRIDES = (1, 2, 5, 10, 20, 50, 100)  # every n-th tick of a level labelled
 
