@@ -113,7 +113,7 @@ class ActivationPanel(Panel):
         self.heat.setRect(float(steps[0]), -0.5, len(steps) * probe_gap(steps),
                           float(image.shape[0]))
         # ranges set, not followed: an autoranged axis redraws its ticks at every paint
-        _step_range(self.heat_plot, steps, self.planned_steps)
+        _step_range(self.heat_plot, steps, self.planned_steps, ran=self.ran_steps)
         _set_range(self.heat_plot, "y", -0.5, image.shape[0] - 0.5)
 
     def _bin_under(self, layer: int, x: float, _y: float) -> str:

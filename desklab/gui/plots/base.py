@@ -81,6 +81,7 @@ class Panel(pg.GraphicsLayoutWidget):
         self._hinting = False
         self.last_paint_ms = 0.0  # how long the last paint took (the view paces itself)
         self.planned_steps = 0  # a running run's length (the view sets it): the x extent
+        self.ran_steps = 0  # the steps a run took (the view sets it): within the x extent
         self.hover = PanelHover(self)
         self.scene().sigMouseClicked.connect(self._double_clicked)
 

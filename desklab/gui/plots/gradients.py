@@ -99,7 +99,7 @@ class GradientPanel(Panel):
             logs = np.log10(values)  # the curves are in a log-mode plot: give log values
         keep = np.isfinite(logs)
         self.lines.set_data([steps[k] for k in keep], [row[k] for row, k in zip(logs, keep)])
-        _step_range(self.time, steps, self.planned_steps)
+        _step_range(self.time, steps, self.planned_steps, ran=self.ran_steps)
         _log_range(self.time, values)  # the whole run: a vanishing phase stays in view
 
     def _gradients_at(self, layer: int, _x: float, _y: float) -> str:

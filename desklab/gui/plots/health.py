@@ -67,6 +67,6 @@ class HealthPanel(Panel):
         keep = np.isfinite(logs)
         self.ratios.set_data([rsteps[k] for k in keep], [row[k] for row, k in zip(logs, keep)])
         self.sat.set_data(steps, sat[self.sat_index])
-        _step_range(self.frac, steps, self.planned_steps)
-        _step_range(self.ratio, rsteps, self.planned_steps)
+        _step_range(self.frac, steps, self.planned_steps, ran=self.ran_steps)
+        _step_range(self.ratio, rsteps, self.planned_steps, ran=self.ran_steps)
         _log_range(self.ratio, np.concatenate([ratio.ravel(), [1e-3]]))  # the whole run

@@ -101,8 +101,8 @@ class LossPanel(Panel):
             has_accuracy |= name == "val_acc" and bool(keep.any())
         self._show_accuracy(has_accuracy)
         shown = np.concatenate([steps, evaluated])
-        _step_range(self.loss, shown, self.planned_steps)
-        _step_range(self.acc, shown, self.planned_steps)
+        _step_range(self.loss, shown, self.planned_steps, ran=self.ran_steps)
+        _step_range(self.acc, shown, self.planned_steps, ran=self.ran_steps)
         _log_range(self.loss, np.concatenate([values[0], history.metric("val_loss")
                                               if len(evaluated) else []]))
         top5 = bool(len(evaluated)) and bool(np.isfinite(history.metric("val_top5")).any() or

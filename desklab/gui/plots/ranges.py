@@ -38,15 +38,17 @@ def _forget_range(plot, axis: str) -> None:
     setattr(plot, f"_range_{axis}", None)
 
 
-def _step_range(plot, steps: np.ndarray, planned: int = 0, axis: str = "x") -> None:
-    """x spans ``planned``: a running run's planned steps, so it never moves while the
-    plot fills from left to right, or an ended run's steps (a diverged run's time plots
-    with one probe were 0..1, ticked 0.2, 0.4...); without it, the data up to a "nice"
-    limit, so it moves only now and then. Each move makes every axis of the plot work
-    out its ticks again (3 ms an axis), which was most of the live view's slow paints."""
+def _step_range(plot, steps: np.ndarray, planned: int = 0, axis: str = "x",
+                ran: int = 0) -> None:
+    """x spans a running run's planned steps (``planned``), so it never moves while the
+    plot fills from left to right; otherwise the data and the steps the run took
+    (``ran``: a diverged run's time plots, probed at step 0 only, were 0..1, ticked 0.2,
+    0.4...) up to a "nice" limit, so it moves only now and then and a curve's end is
+    not on the frame. Each move makes every axis of the plot work out its ticks again
+    (3 ms an axis), which was most of the live view's slow paints."""
     if len(steps):
-        first, last = float(np.min(steps)), float(np.max(steps))
-        end = planned if planned >= last and planned > first else nice_ceiling(last + 1)
+        first, last = float(np.min(steps)), max(float(np.max(steps)), float(ran))
+        end = planned if planned > last else nice_ceiling(last + 1)
         # at least MIN_STEPS wide: steps are whole, a 0..1 axis ticked 0.2, 0.4...
         _set_range(plot, axis, first, float(max(end, first + MIN_STEPS)))
 

@@ -114,7 +114,8 @@ class ThroughTimePanel(Panel):
         self._image = (steps, decades)
         # each row reaches to the next probe
         self.heat.setRect(0.5, float(steps[0]), float(steps_t), len(steps) * probe_gap(steps))
-        _step_range(self.heat_plot, steps, self.planned_steps, axis="y")  # vertical here
+        _step_range(self.heat_plot, steps, self.planned_steps, axis="y",  # vertical here
+                    ran=self.ran_steps)
 
     def _layer_name(self) -> str:
         return self.layout_.names[self.layout_.time_layers[self.row]]

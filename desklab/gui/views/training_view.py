@@ -248,10 +248,10 @@ class TrainingView(RunControls, QWidget):
             self._show_cell(cell)  # evaluation may come after its layout)
         order = sorted(self._stale, key=lambda i: (i - self._next_panel) % len(self.panels))
         cost = 0.0
-        planned = c.run_steps if c.running else c.step  # step axes: the plan, then the run
+        planned = c.run_steps if c.running else 0
         for index in (order if everything else order[:1]):
             panel = self.panels[index]
-            panel.planned_steps = planned
+            panel.planned_steps, panel.ran_steps = planned, c.step
             if index in self._unlaid:  # this turn lays the panel out, the next fills it
                 self._unlaid.discard(index)
                 panel.set_layout(self._layout)
