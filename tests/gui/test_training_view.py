@@ -146,6 +146,12 @@ def test_lr_too_high_ends_with_its_finding_and_the_window_alive(window, qtbot):
                 assert plot["x"][1] >= c.step - 1, plot
                 assert all(float(t) == int(float(t)) for t in plot["x_labels"]), plot
     assert len(titles) == 4, titles
+    # its one probe is drawn: a point per layer (one point made no line, so nothing)
+    import pyqtgraph as pg
+    layers = len(c.history.layout)
+    dots = [len(item.points()) for item in view.gradients.time.items
+            if isinstance(item, pg.ScatterPlotItem)]
+    assert dots == [layers], (dots, layers)
 
 
 def test_finding_click_selects_layer_and_badges_the_card(window, qtbot):

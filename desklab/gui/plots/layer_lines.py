@@ -49,6 +49,10 @@ class LayerLines:
         self._top.setZValue(10)
         self._top.setVisible(False)
         plot.addItem(self._top)
+        # a row of one point is no line: the first probe of a run (and all of a run
+        # that diverged before its second) drew nothing in the time plots
+        self._dots = pg.ScatterPlotItem(size=5, pen=None)
+        plot.addItem(self._dots)
 
     def set_layers(self, layers: list[int], colors: list) -> None:
         """Draw rows for ``layers`` (indices into ``colors``, one colour per layer).
@@ -56,6 +60,7 @@ class LayerLines:
         Band items are kept for the next run and only re-coloured: adding and removing
         items in a pyqtgraph plot cost 10-25 ms a panel at each run's start."""
         self.layers, self.colors, self._data = list(layers), list(colors), []
+        self._dots.setData([])
         n = len(self.layers)
         bands = min(n, MAX_ITEMS)
         while len(self._pool) < bands:
@@ -96,6 +101,9 @@ class LayerLines:
             item.setData(x, y, connect=connect, skipFiniteCheck=True)
             item.getPath()  # built now, in the redraw tick, not in the paint that follows:
             # two blocks of the GUI thread half as long as one (the event loop's p99)
+        single = [r for r, (x, _) in enumerate(self._data) if len(x) == 1]
+        self._dots.setData([{"pos": (self._data[r][0][0], self._data[r][1][0]),
+                             "brush": self.colors[self.layers[r]]} for r in single])
         self._draw_top()
 
     def layer_data(self, layer: int) -> tuple[np.ndarray, np.ndarray]:
@@ -124,4 +132,5 @@ class LayerLines:
         for item in self._pool:
             self.plot.removeItem(item)
         self.plot.removeItem(self._top)
+        self.plot.removeItem(self._dots)
         self._pool, self._bands, self.layers, self._data = [], [], [], []
