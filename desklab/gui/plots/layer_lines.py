@@ -102,8 +102,9 @@ class LayerLines:
             item.getPath()  # built now, in the redraw tick, not in the paint that follows:
             # two blocks of the GUI thread half as long as one (the event loop's p99)
         single = [r for r, (x, _) in enumerate(self._data) if len(x) == 1]
-        self._dots.setData([{"pos": (self._data[r][0][0], self._data[r][1][0]),
-                             "brush": self.colors[self.layers[r]]} for r in single])
+        if single or len(self._dots.data):  # most redraws have none, and had none
+            self._dots.setData([{"pos": (self._data[r][0][0], self._data[r][1][0]),
+                                 "brush": self.colors[self.layers[r]]} for r in single])
         self._draw_top()
 
     def layer_data(self, layer: int) -> tuple[np.ndarray, np.ndarray]:
