@@ -270,17 +270,24 @@ def drawn_at(plot, lo: float, hi: float) -> list[tuple[float, float, float]]:
             for value, rect in drawn_texts(plot.getAxis("bottom"))]
 
 
-def drawn_texts(axis) -> list:
-    """(value, rectangle) of each label ``axis`` draws now, sorted by value."""
+def drawn_specs(axis) -> list:
+    """(rectangle, text) of each label ``axis`` draws now: what pyqtgraph works out for
+    its next paint (the cached picture dropped first)."""
     from PySide6.QtGui import QImage, QPainter
+    axis.picture = None
     image = QImage(10, 10, QImage.Format_ARGB32)
     painter = QPainter(image)
     try:
         _, _, texts = axis.generateDrawSpecs(painter)
     finally:
         painter.end()
-    return sorted(((float(text.replace("\N{MINUS SIGN}", "-")), rect) for rect, _, text in texts),
-                  key=lambda pair: pair[0])
+    return [(rect, text) for rect, _, text in texts]
+
+
+def drawn_texts(axis) -> list:
+    """(value, rectangle) of each label ``axis`` draws now, sorted by value."""
+    return sorted(((float(text.replace("\N{MINUS SIGN}", "-")), rect)
+                   for rect, text in drawn_specs(axis)), key=lambda pair: pair[0])
 
 
 def test_labels_of_two_tick_levels_never_touch_and_stay_evenly_spaced(qtbot):
@@ -364,15 +371,7 @@ def test_a_layer_axis_names_its_first_and_last_layers(qtbot):
 
 def drawn_texts_named(axis) -> list:
     """(rectangle, text) of each label ``axis`` draws now, left to right."""
-    from PySide6.QtGui import QImage, QPainter
-    axis.picture = None
-    image = QImage(10, 10, QImage.Format_ARGB32)
-    painter = QPainter(image)
-    try:
-        _, _, texts = axis.generateDrawSpecs(painter)
-    finally:
-        painter.end()
-    return sorted(((rect, text) for rect, _, text in texts), key=lambda p: p[0].left())
+    return sorted(drawn_specs(axis), key=lambda pair: pair[0].left())
 
 
 def test_class_labels_are_evenly_spaced_and_end_at_the_last_class():

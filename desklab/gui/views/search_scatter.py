@@ -50,6 +50,7 @@ class SearchScatter(pg.PlotWidget):
         self.color_bar.setImageItem(pg.ImageItem(), insert_in=self.getPlotItem())
         thinning_axis(self.color_bar)
         self._rows: dict[int, dict] = {}  # number -> row, the trials shown
+        self._chosen: int | None = None  # the trial ringed (the table's selection)
 
     def frame(self, spaces, score: Score) -> None:
         """Axes, title, key and colour scale for ``spaces`` (the first two are the axes)
@@ -102,7 +103,7 @@ class SearchScatter(pg.PlotWidget):
         self._rows = {r["number"]: r for r in shown}
         starred = self._rows.get(best)
         self.best.setData([{"pos": self._position(starred)}] if starred else [])
-        self.choose(getattr(self, "_chosen", None))
+        self.choose(self._chosen)
 
     def choose(self, number: int | None) -> None:
         """Ring trial ``number`` (the table's selection); None: no ring."""
