@@ -21,6 +21,7 @@ from ..design.catalog import ACTIVATIONS
 from ..engine.build import ProbePoint
 from ..engine.outputs import first_float
 from .compiled import is_compiled
+from .shield import Shield
 from .through_time import TimeTap
 
 # torch class name -> catalog activation (histogram range, bounds for saturation)
@@ -101,12 +102,15 @@ def _weight_of(module: nn.Module) -> tuple[str, nn.Parameter | None]:
 class Discovery:
     """Forward hooks for the first forward: output shape and calls per module."""
 
-    def __init__(self, picked: list[tuple[str, nn.Module]], time_dim: int | None = None):
+    def __init__(self, picked: list[tuple[str, nn.Module]], time_dim: int | None = None,
+                 shield: Shield | None = None):
         self.picked = picked
+        self.shield = shield or Shield()  # the hooks run inside the user's first step
         self.time_dim = time_dim  # measure other sequence modules' dL/d(output) by position
         self.seen: dict[str, dict] = {}
         self._last_layout: tuple[tuple, bool] | None = None  # the previous output's
-        self._handles = [m.register_forward_hook(self._hook(name)) for name, m in picked]
+        self._handles = [m.register_forward_hook(self.shield.guard(self._hook(name)))
+                         for name, m in picked]
 
     def _hook(self, name):
         def hook(module, inputs, output):
@@ -157,7 +161,7 @@ class Discovery:
                 entry.meta["hist"], entry.meta["bounds"], info["shape"],
                 sum(p.numel() for p in module.parameters(recurse=False)),
                 units_last=info["units_last"], time_steps=steps,
-                recurrent=TimeTap(module) if steps and rnn else None,
+                recurrent=TimeTap(module, self.shield) if steps and rnn else None,
                 time_dim=self.time_dim if steps and not rnn else None))
         return points
 

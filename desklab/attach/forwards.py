@@ -30,6 +30,7 @@ import torch
 
 from ..engine.probe import Prober
 from ..metrics import STAT_INDEX
+from .shield import Shield
 
 GRAD_COLUMNS = [STAT_INDEX["grad_norm"], STAT_INDEX["grad_mean_abs"]]  # linear in dL/dh
 WEIGHT_GRAD = STAT_INDEX["weight_grad_norm"]
@@ -47,8 +48,9 @@ class _Forward:
 class StepProber(Prober):
     """A `Prober` that measures the forward the optimizer step used; module docstring."""
 
-    def __init__(self, model, trainable: torch.nn.Parameter | None):
+    def __init__(self, model, trainable: torch.nn.Parameter | None, shield: Shield):
         super().__init__(model)
+        self.shield = shield  # every hook below runs inside the user's step
         self.trainable = trainable  # a parameter the watched optimizer updates
         self._epoch = 0  # bumped when the gradients are zeroed
         self._forwards: list[list[_Forward]] = [[] for _ in self.points]
@@ -63,8 +65,14 @@ class StepProber(Prober):
         forward = _Forward(a, self._epoch)
         self._forwards[index].append(forward)
         if out.requires_grad:
-            out.register_hook(partial(self._on_step_grad, index, forward))
+            out.register_hook(self.shield.guard(partial(self._on_step_grad, index, forward)))
             self._hook_time(index, out)
+
+    def _on_forward(self, *args):
+        return self.shield.run(super()._on_forward, *args)
+
+    def _on_time_grad(self, *args, **kwargs):
+        return self.shield.run(super()._on_time_grad, *args, **kwargs)
 
     def _on_step_grad(self, index: int, forward: _Forward, grad: torch.Tensor) -> None:
         forward.grad = self._reduced_grad(index, grad)
@@ -112,8 +120,10 @@ class StepProber(Prober):
         dL/dh unscaled."""
         self.choose()
         norms, scale, self._norms, self._scale = self._norms, self._scale, None, 1.0
+        if norms is None:  # no optimizer hook ran: the gradients as they are now
+            norms = weight_grad_norms(self.points)
         try:
-            if norms is None:  # no optimizer hook ran: the gradients as they are now
+            if norms is None:  # no weight has a gradient
                 snapshot, host = super().collect_with(step, loss, lr, before, extra)
             else:
                 rows, values = norms
@@ -164,8 +174,16 @@ def weight_grad_norms(points) -> tuple[list[int], torch.Tensor] | None:
     rows = [i for i, p in enumerate(points) if p.weight is not None and p.weight.grad is not None]
     if not rows:
         return None
-    norms = torch._foreach_norm([points[i].weight.grad.detach() for i in rows])
+    norms = torch._foreach_norm([_values(points[i].weight.grad.detach()) for i in rows])
     return rows, torch.stack(norms).float()  # (stack promotes mixed precisions)
+
+
+def _values(grad: torch.Tensor) -> torch.Tensor:
+    """A tensor with ``grad``'s norm: ``grad`` itself, or the values of a sparse one
+    (``nn.Embedding(sparse=True)``: each row it touched once rows are summed)."""
+    if grad.is_sparse:
+        return grad.coalesce().values()
+    return grad if grad.layout == torch.strided else grad.to_dense()
 
 
 @contextmanager

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from ..engine.modules import unrolled
+from .shield import Shield
 
 
 class TimeTap:
@@ -26,8 +27,9 @@ class TimeTap:
     The same attribute a designed `modules.Recurrent` has, so the prober treats both
     alike. The module's ``forward`` is replaced on the instance only while it is set."""
 
-    def __init__(self, module: nn.RNNBase):
+    def __init__(self, module: nn.RNNBase, shield: Shield):
         self.module = module
+        self.shield = shield
         self._hook = None
         self._warned = False
 
@@ -55,6 +57,16 @@ class TimeTap:
                               f"{type(self.module).__name__} is not measured: {why}",
                               RuntimeWarning, stacklevel=3)
             return op(input, hx)
+        if self.shield.error is not None:
+            return op(input, hx)
+        try:
+            return self._unrolled(input, hx)
+        except Exception as exc:  # noqa: BLE001 - the module's own forward instead
+            self.shield.error = exc  # (the user's own mistake raises again in op)
+            return op(input, hx)
+
+    def _unrolled(self, input, hx):
+        """The module's forward, its top layer one step at a time through the tap."""
         m = self.module
         x = input if m.batch_first else input.transpose(0, 1)  # (B, T, F)
         tap = x.new_zeros(x.shape[0], x.shape[1], m.hidden_size * (2 if m.bidirectional

@@ -25,7 +25,6 @@ never adds a collective.
 from __future__ import annotations
 
 import os
-import time
 import warnings
 import weakref
 from pathlib import Path
@@ -35,15 +34,14 @@ from torch import nn
 
 from ..engine.step_log import StepLog
 from ..runs.store import RunWriter
-from ..util.cpu_load import busy_other_cores, cpu_count
-from ..util.cpu_load import sample as cpu_sample
+from ..util.cpu_load import OtherLoad, cpu_count
 from .arguments import (check_arguments, inner_optimizer, loss_number, optimizer_settings,
                         run_path)
 from .compiled import EagerSteps, anything_compiled, can_run_eagerly
 from .discover import Discovery, candidates, unwrap
 from .forwards import StepProber, ZeroGradHooks
+from .shield import Shield
 
-LOAD_EVERY_S = 10.0  # how often the run's meta says how busy the other cores were
 MISSED_PROBES = 3  # probed steps in a row in which no watched module ran: give up, loudly
 NOTHING_SEEN = "no watched module ran in the step's forward pass (does the forward go " \
                "through the watched model?)"
@@ -110,29 +108,33 @@ class Watcher:
             return  # other ranks: every call is a no-op, no hooks, no file
         self.name = name or (Path(run).name if run else type(self.model).__name__)
         self.path = run_path(run, rank if ranks == "all" else None, self.name)
-        self.discovery = Discovery(candidates(self.model, layers), time_dim)
+        self.shield = Shield()  # DeskLab's hooks never raise into the user's step
+        self.discovery = Discovery(candidates(self.model, layers), time_dim, self.shield)
         # a torch.compile'd model's probed steps (and this first one) run eagerly, with
         # the module hooks a compiled graph leaves out (see compiled.py)
         self._eager, self._eager_steps = compiled, EagerSteps()
         self._eager_steps.on()
         weakref.finalize(self, self._eager_steps.off)  # never closed: the stance back
         self.prober: StepProber | None = None
-        self._zero_grad = ZeroGradHooks([optimizer, self.model, model], self._zeroed)
+        guard = self.shield.guard
+        self._zero_grad = ZeroGradHooks([optimizer, self.model, model], guard(self._zeroed))
         self.writer: RunWriter | None = None
         self.steps = StepLog(1)
         self._before = None
-        self._hook = optimizer.register_step_pre_hook(self._pre_step) if optimizer else None
-        self._post_hook = optimizer.register_step_post_hook(self._post_step) \
+        self._hook = optimizer.register_step_pre_hook(guard(self._pre_step)) \
+            if optimizer else None
+        self._post_hook = optimizer.register_step_post_hook(guard(self._post_step)) \
             if optimizer else None
         self._missed = 0  # probed steps in a row that saw no forward
         self._rank = rank
-        self._load = None  # CPU counters at the first step: what else ran meanwhile
-        self._load_written = 0.0
+        self._load = OtherLoad(every_s=10.0)  # what else ran, in the run's meta
 
     # ------------------------------------------------------------ per step
 
     def _probed(self, step: int) -> bool:
         return step > 0 and step % self.every == 0
+
+    # the three hooks below run inside the user's step: registered through the shield
 
     def _zeroed(self) -> None:
         if self.prober is not None:
@@ -160,6 +162,9 @@ class Watcher:
             return
         if self.closed:
             self._give_up("log() was called after close(); this step is not recorded")
+            return
+        if self.shield.error is not None:
+            self._give_up(self.shield.why())
             return
         try:
             self._log(loss)
@@ -209,7 +214,7 @@ class Watcher:
             raise RuntimeError(NOTHING_SEEN)  # said once by log(); the loop goes on
         model = _Points(self.discovery.points())
         trainable = next((p for p in self.model.parameters() if p.requires_grad), None)
-        self.prober = StepProber(model, trainable)
+        self.prober = StepProber(model, trainable, self.shield)
         self.writer = RunWriter(self.path, {
             "name": self.name, "source": "watch", "every": self.every,
             "rank": self._rank, "modules": self.discovery.tree(self.model),
@@ -221,8 +226,7 @@ class Watcher:
             # the cores other programs left free (busy_other_cores, updated as it runs)
             "threads": {"threads": torch.get_num_threads(), "how": "user",
                         "cores": cpu_count()}})
-        self._load = cpu_sample()
-        self._load_written = self._load.wall
+        self._load.start()
 
     def _collect(self, step: int, loss: torch.Tensor, lr: float) -> bool:
         """Probe this step; False when there was nothing to measure (no forward ran, or
@@ -234,14 +238,9 @@ class Watcher:
         self._before = None
         self.writer.record("steps", self.steps.take(host))
         self.writer.record("snapshot", snapshot)  # (commits, with the meta below)
-        if self._load is not None and time.monotonic() - self._load_written > LOAD_EVERY_S:
-            self._write_load(self.writer)
+        if self._load.due():  # (due: started)
+            self.writer.set_meta(busy_other_cores=self._load.since_start())
         return True
-
-    def _write_load(self, writer: RunWriter) -> None:
-        now = cpu_sample()
-        writer.set_meta(busy_other_cores=round(busy_other_cores(self._load, now), 2))
-        self._load_written = now.wall
 
     # ------------------------------------------------------------ the end
 
@@ -252,6 +251,9 @@ class Watcher:
             return
         self.closed = True
         if self.broken:
+            return
+        if self.shield.error is not None:
+            self._give_up(self.shield.why())
             return
         try:
             self._detach(status)
@@ -274,8 +276,9 @@ class Watcher:
                 series = self.steps.take_now()
                 if series is not None and status != "failed":
                     writer.record("steps", series)
-                if self._load is not None:
-                    self._write_load(writer)
+                busy = self._load.since_start()
+                if busy is not None:
+                    writer.set_meta(busy_other_cores=busy)
             finally:
                 writer.close(status)
 

@@ -109,3 +109,28 @@ def measure_busy_others(seconds: float = 0.1, exclude_parent: bool = False) -> f
     before = sample(exclude_parent)
     time.sleep(seconds)
     return busy_other_cores(before, sample(exclude_parent))
+
+
+class OtherLoad:
+    """How busy other programs kept the cores since `start`, said now and then: a
+    script's run (`desklab.watch`) records it as it trains."""
+
+    def __init__(self, every_s: float = 10.0):
+        self.every_s = every_s  # how often `due` says it is time to say it again
+        self._start: CpuSample | None = None
+        self._said = 0.0  # when it was last read
+
+    def start(self) -> None:
+        self._start = sample()
+        self._said = self._start.wall
+
+    def due(self) -> bool:
+        return self._start is not None and time.monotonic() - self._said > self.every_s
+
+    def since_start(self) -> float | None:
+        """Cores kept busy by others since `start` (None before it)."""
+        if self._start is None:
+            return None
+        now = sample()
+        self._said = now.wall
+        return round(busy_other_cores(self._start, now), 2)

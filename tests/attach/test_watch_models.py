@@ -67,12 +67,14 @@ class DeadFeatures(nn.Module):
 
 
 def run_and_capture(model, batch, tmp_path, module_name, weight_name=None,
-                    zero_before_log=False, before_probe=None, **watch_kwargs):
+                    zero_before_log=False, before_probe=None, watch_optimizer=True,
+                    **watch_kwargs):
     """Train 6 steps under watch(every=2); the test's own hooks read step PROBE_AT
     (``before_probe()`` runs just before that step's forward)."""
     torch.manual_seed(0)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
-    watcher = desklab.watch(model, optimizer, every=2, run=tmp_path / "r", **watch_kwargs)
+    watcher = desklab.watch(model, optimizer if watch_optimizer else None, every=2,
+                            run=tmp_path / "r", **watch_kwargs)
     module = dict(model.named_modules())[module_name]
     weight = dict(module.named_parameters(recurse=False))[weight_name] if weight_name \
         else None
@@ -93,7 +95,7 @@ def run_and_capture(model, batch, tmp_path, module_name, weight_name=None,
         optimizer.zero_grad()
         loss.backward()
         if step == PROBE_AT and weight is not None:
-            seen["wgrad"] = weight.grad.detach().double().numpy().copy()
+            seen["wgrad"] = weight.grad.detach().to_dense().double().numpy().copy()
         optimizer.step()
         if zero_before_log:
             optimizer.zero_grad(set_to_none=zero_before_log != "in place")  # as HF does
@@ -128,6 +130,29 @@ def test_multihead_attention_is_recorded(tmp_path):
     got, seen = run_and_capture(Attention(), tokens(), tmp_path, "attn", "in_proj_weight")
     assert got["act_std"] == pytest.approx(seen["act"].std(), rel=1e-5)
     assert got["weight_grad_norm"] == pytest.approx(np.linalg.norm(seen["wgrad"]), rel=1e-5)
+
+
+class SparseBag(nn.Module):
+    """A bag of embeddings whose gradient is sparse: one row per token, a repeated
+    token's rows summed only when the gradient is coalesced."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(30, 12, sparse=True)
+        self.head = nn.Linear(12, 3)
+
+    def forward(self, tokens):
+        return self.head(self.embed(tokens).sum(1))
+
+
+@pytest.mark.parametrize("optimizer", [True, False], ids=["sgd", "no-optimizer"])
+def test_a_sparse_embedding_gradient_is_recorded(tmp_path, optimizer):
+    """The norm of the dense gradient (8 x 7 tokens of 30: rows repeat), with the
+    optimizer's post-step hook and without an optimizer given to watch()."""
+    got, seen = run_and_capture(SparseBag(), tokens(), tmp_path, "embed", "weight",
+                                watch_optimizer=optimizer)
+    assert got["weight_grad_norm"] == pytest.approx(np.linalg.norm(seen["wgrad"]), rel=1e-5)
+    assert got["act_std"] == pytest.approx(seen["act"].std(), rel=1e-5)
 
 
 def test_sequence_units_are_the_features(tmp_path):

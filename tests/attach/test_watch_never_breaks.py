@@ -134,3 +134,49 @@ def test_arguments_that_cannot_work_are_refused_at_watch(tmp_path, kwargs, error
     with pytest.raises(error):
         desklab.watch(**args)
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+def _fail(*args, **kwargs):
+    raise ZeroDivisionError("a fault made on purpose")
+
+
+@pytest.mark.parametrize("where, target", [
+    ("the first forward", "desklab.attach.discover.first_float"),
+    ("a probed forward", "desklab.attach.forwards.StepProber._keep"),
+    ("the backward", "desklab.attach.forwards.StepProber._reduced_grad"),
+    ("zero_grad", "desklab.attach.forwards.StepProber.gradients_zeroed"),
+    ("before the step", "desklab.attach.forwards.StepProber.weights_before"),
+    ("after the step", "desklab.attach.forwards.weight_grad_norms"),
+])
+def test_a_fault_in_a_hook_inside_the_step_never_reaches_the_loop(tmp_path, monkeypatch,
+                                                                   where, target):
+    """DeskLab's hooks run inside the user's forward, backward, zero_grad and optimizer
+    step. A fault in any of them (made here on purpose) must not reach the loop: it
+    trains exactly as it would unwatched, one warning names the fault, and the run
+    ends "failed" with what it recorded before."""
+    model, optimizer = model_and_optimizer()
+    twin, twin_optimizer = model_and_optimizer()
+    torch.manual_seed(1)
+    unwatched = _Nothing()
+    train(unwatched, twin, twin_optimizer)
+    monkeypatch.setattr(target, _fail)
+    torch.manual_seed(1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        watcher = desklab.watch(model, optimizer, every=2, run=tmp_path / "r")
+        assert train(watcher, model, optimizer) == 12
+        watcher.close()
+    for ours, theirs in zip(model.parameters(), twin.parameters()):
+        assert torch.equal(ours, theirs), where  # the training was left untouched
+    ours = [str(w.message) for w in caught if "stopped recording" in str(w.message)]
+    assert len(ours) == 1 and "ZeroDivisionError: a fault made on purpose" in ours[0], \
+        [str(w.message) for w in caught]
+    if (tmp_path / "r.desklab-run").exists():  # (the first forward: never opened)
+        reader = RunReader(tmp_path / "r.desklab-run")
+        assert reader.meta["status"] == "failed"
+        reader.close()
+
+
+class _Nothing:
+    def log(self, loss=None):
+        pass

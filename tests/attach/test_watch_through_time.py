@@ -169,3 +169,36 @@ def test_a_bad_time_dim_is_refused():
     model = Classifier("LSTM")
     with pytest.raises(ValueError, match="time_dim"):
         desklab.watch(model, torch.optim.SGD(model.parameters(), lr=0.1), time_dim=0)
+
+
+def test_a_fault_while_unrolling_runs_the_layer_fused(tmp_path, monkeypatch):
+    """The unrolled forward replaces the user's LSTM forward on probed steps: a fault in
+    it (made on purpose) runs the module's own forward instead, so the model trains
+    exactly as an unwatched copy, and the watcher stops with one warning naming it."""
+    import copy
+    import warnings
+
+    def fault(*args, **kwargs):
+        raise ZeroDivisionError("a fault made on purpose")
+    model = Classifier("LSTM")
+    twin = copy.deepcopy(model)
+    data = batches()
+    monkeypatch.setattr("desklab.attach.through_time.unrolled", fault)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        watcher = desklab.watch(model, every=2, run=tmp_path / "r")
+        for which in (model, twin):
+            optimizer = torch.optim.SGD(which.parameters(), lr=0.1)
+            for x, y, _ in data:
+                loss = nn.functional.cross_entropy(which(x), y)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                if which is model:
+                    watcher.log(loss=loss)
+        watcher.close()
+    for mine, theirs in zip(model.parameters(), twin.parameters()):
+        assert torch.equal(mine, theirs)
+    ours = [str(w.message) for w in caught if "stopped recording" in str(w.message)]
+    assert len(ours) == 1 and "a fault made on purpose" in ours[0], ours
+    assert "forward" not in vars(model.rnn)  # the module's own forward is back
