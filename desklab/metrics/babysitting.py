@@ -6,6 +6,9 @@ softmax is near uniform at step 0, so the cross-entropy should be about ln C (2.
 wrong before it learned anything); far below, the labels leak into the inputs or the
 loss is not what it seems. The "overfit a tiny subset first" check is the app's
 Train ▸ Sanity check.
+
+`overfitting`: later, the validation loss rising while the training loss falls (or a
+wide train / validation accuracy gap): the net memorises its examples.
 """
 
 from __future__ import annotations
@@ -18,6 +21,11 @@ from .records import Finding
 
 HIGH = 1.5  # loss at step 0 above HIGH x ln C (+ 0.1): initial weights too large
 LOW = 0.5  # below LOW x ln C: suspiciously good before any learning
+OVERFIT_MIN_EVALS = 5  # evaluations needed before judging overfitting
+OVERFIT_RISE = 0.10  # validation loss this far above its best while training loss falls
+OVERFIT_GAP = 0.15  # train accuracy minus validation accuracy
+OVERFIT_MARGIN = 0.05  # validation loss must also exceed training loss by this much
+OVERFIT_ACC_MARGIN = 0.02  # ...and training accuracy beat validation accuracy by this much
 
 
 def initial_loss(history) -> list[Finding]:
@@ -65,3 +73,34 @@ def init_loss_note(loss: float, classes: int) -> str:
         return (f"Loss at init {loss:.3g}, far below ln {classes} = {expected:.3g}: check "
                 f"the labels.")
     return f"Loss at init {loss:.3g} ≈ ln {classes} = {expected:.3g}, as it should be."
+
+
+def overfitting(history) -> list[Finding]:
+    if len(history.metrics) < OVERFIT_MIN_EVALS:
+        return []
+    steps = history.metrics.steps
+    val, loss = history.metric("val_loss"), history.metric("loss")
+    tacc, vacc = history.metric("train_acc"), history.metric("val_acc")
+    ok = np.isfinite(val) & np.isfinite(loss)
+    if ok.sum() < OVERFIT_MIN_EVALS:
+        return []
+    val, loss, steps_ok = val[ok], loss[ok], steps[ok]
+    best = int(np.argmin(val))
+    recent = float(np.mean(val[-3:]))  # sustained, not one noisy evaluation
+    rising = (best < len(val) - 3 and recent > val[best] * (1 + OVERFIT_RISE)
+              and recent - val[best] > OVERFIT_MARGIN  # not noise on a tiny loss
+              and loss[-1] < loss[best] and val[-1] - loss[-1] > OVERFIT_MARGIN)
+    gap = tacc[-1] - vacc[-1] if np.isfinite(tacc[-1]) and np.isfinite(vacc[-1]) else None
+    if rising and gap is not None and gap <= OVERFIT_ACC_MARGIN:
+        rising = False  # validation does as well as training: noise, not memorising
+    gap = gap or 0.0
+    if not rising and gap <= OVERFIT_GAP:
+        return []
+    what = (f"the validation loss has risen {recent / val[best] - 1:.0%} above its best "
+            f"(step {int(steps_ok[best])}) while the training loss keeps falling" if rising else
+            f"training accuracy is {tacc[-1]:.0%} but validation accuracy only {vacc[-1]:.0%}")
+    return [Finding(
+        "overfitting", None, int(steps[-1]),
+        f"Overfitting: {what}. The network is memorising the training examples instead of "
+        "learning what generalises.",
+        "Add dropout or an L2 penalty, stop early, use more data or a smaller network.")]

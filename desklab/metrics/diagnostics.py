@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..design.catalog import ACTIVATIONS, dying_activations, saturating_activations
-from .records import Finding
-from .babysitting import initial_loss
+from .records import Finding, said
+from .babysitting import initial_loss, overfitting
 from .layout_cache import per_layout
 from .snapshot import Snapshot
 from .through_time import through_time
@@ -33,11 +33,6 @@ DEAD_FRAC = 0.5  # share of a layer's units that are 0 for the whole batch
 COLLAPSED_STD = 1e-2  # activation std below this carries almost no signal
 SYMMETRIC_SPREAD = 1e-5  # std across units (relative to |mean|) below this: identical units
 # (float32 rounding leaves ~1e-7 relative spread between truly identical units)
-OVERFIT_MIN_EVALS = 5  # evaluations needed before judging overfitting
-OVERFIT_RISE = 0.10  # validation loss this far above its best while training loss falls
-OVERFIT_GAP = 0.15  # train accuracy minus validation accuracy
-OVERFIT_MARGIN = 0.05  # validation loss must also exceed training loss by this much
-OVERFIT_ACC_MARGIN = 0.02  # ...and training accuracy beat validation accuracy by this much
 UPDATE_RATIO_LOW = 1e-5  # median ||dW|| / ||W|| per step below this: learning crawls
 UPDATE_RATIO_HIGH = 3e-2  # above this: steps too large (about 1e-3 is healthy)
 MIN_DEPTH = 3  # depth-ratio rules need at least this many hidden layers
@@ -69,6 +64,10 @@ def _hidden(snap: Snapshot) -> list[int]:
 
 def _name(snap: Snapshot, i: int) -> str:
     return snap.layout.layers[i].name
+
+
+def _said(snap: Snapshot, i: int) -> str:
+    return said(snap.layout.layers[i].name)
 
 
 def _about_layers(kind: str, snap: Snapshot, idx: list[int], message: str,
@@ -123,9 +122,9 @@ def vanishing(snap: Snapshot) -> list[Finding]:
                   f"gradient by {1 / m:g}x or more; " for a, m in slopes)
     return [Finding(
         "vanishing", _name(snap, first), snap.step,
-        f"Vanishing gradients: the gradient reaching {_name(snap, first)} (|dL/dh| summed "
+        f"Vanishing gradients: the gradient reaching {_said(snap, first)} (|dL/dh| summed "
         f"over its outputs: {layer_gradient(snap)[first]:.1e}) is {ratio:.0e} of the one at "
-        f"{_name(snap, last)}. Backpropagation multiplies the gradient by each layer's "
+        f"{_said(snap, last)}. Backpropagation multiplies the gradient by each layer's "
         f"weights and activation slope; {why}over many layers the product becomes tiny, so "
         "the first layers barely learn.",
         "Use ReLU-family activations with He init, add BatchNorm, or add residual "
@@ -139,8 +138,8 @@ def exploding_depth(snap: Snapshot) -> list[Finding]:
     first, last, ratio = found
     return [Finding(
         "exploding", _name(snap, first), snap.step,
-        f"Exploding gradients: the gradient at {_name(snap, first)} is {ratio:.0e} times the "
-        f"one at {_name(snap, last)}. Each layer multiplies it by weights that are too large, "
+        f"Exploding gradients: the gradient at {_said(snap, first)} is {ratio:.0e} times the "
+        f"one at {_said(snap, last)}. Each layer multiplies it by weights that are too large, "
         "so it grows layer by layer toward the input and updates there are huge.",
         "Use a smaller init (Xavier / He), add normalization, clip gradients or lower the "
         "learning rate.")]
@@ -188,11 +187,11 @@ def saturated(snap: Snapshot) -> list[Finding]:
     slope = f"{act}'s slope peaks at {_fraction(peak)} and" if peak else f"{act}'s slope"
     share = snap.stat("frac_saturated")
     first = idx[0]  # the finding's layer (its header); the worst is named too
-    worst = f"; the most in {_name(snap, i)}, {share[i]:.0%}" if i != first else ""
+    worst = f"; the most in {_said(snap, i)}, {share[i]:.0%}" if i != first else ""
     xavier = all(snap.layout.layers[j].init.startswith("xavier") for j in idx)
     return _about_layers(
         "saturated", snap, idx,
-        f"Saturated {act}: in {_name(snap, first)} {share[first]:.0%} of the outputs sit "
+        f"Saturated {act}: in {_said(snap, first)} {share[first]:.0%} of the outputs sit "
         f"within 1% of {bounds} ({len(idx)} layer(s) affected{worst}). There {slope} is "
         "almost 0, so almost no gradient passes and these units stop learning.",
         ("These layers already use Xavier init: standardise the inputs, add BatchNorm, "
@@ -206,10 +205,10 @@ def dead_units(snap: Snapshot) -> list[Finding]:
     if not idx:
         return []
     dead, first = snap.stat("frac_dead"), idx[0]  # the header's layer, then the worst
-    worst = f"; the most in {_name(snap, i)}, {dead[i]:.0%}" if i != first else ""
+    worst = f"; the most in {_said(snap, i)}, {dead[i]:.0%}" if i != first else ""
     return _about_layers(
         "dead_relu", snap, idx,
-        f"Dead units: {dead[first]:.0%} of the units in {_name(snap, first)} output 0 "
+        f"Dead units: {dead[first]:.0%} of the units in {_said(snap, first)} output 0 "
         f"for the whole batch ({len(idx)} layer(s) affected{worst}). A ReLU that is 0 for "
         "every input has zero gradient, so nothing can revive it.",
         "Lower the learning rate, use He init, or use Leaky ReLU / ELU whose slope is never 0.")
@@ -222,7 +221,7 @@ def collapsed(snap: Snapshot) -> list[Finding]:
         return []
     return _about_layers(
         "collapsed", snap, idx,
-        f"Collapsed activations: from {_name(snap, idx[0])} on, activations have std "
+        f"Collapsed activations: from {_said(snap, idx[0])} on, activations have std "
         f"{std[idx[0]]:.1e} or less ({len(idx)} layer(s)). Weights that are too small shrink the "
         "signal at every layer, so deep layers output almost the same value for every input "
         "and carry no information.",
@@ -243,7 +242,7 @@ def symmetric(snap: Snapshot) -> list[Finding]:
         return []
     return _about_layers(
         "symmetric", snap, idx,
-        f"Identical units in {_name(snap, idx[0])} ({len(idx)} layer(s)): every unit computes "
+        f"Identical units in {_said(snap, idx[0])} ({len(idx)} layer(s)): every unit computes "
         "the same function and receives the same gradient, so they can never become "
         "different. This is what zero or constant init does: the layer is as good as one unit.",
         "Initialise weights randomly (Xavier / He) to break the symmetry.")
@@ -266,34 +265,3 @@ def update_ratio(snap: Snapshot) -> list[Finding]:
            "At this rate the network learns very slowly."),
         "Lower the learning rate." if big else "Raise the learning rate (on a log scale).",
         "warning" if big else "info")]
-
-
-def overfitting(history: RunHistory) -> list[Finding]:
-    if len(history.metrics) < OVERFIT_MIN_EVALS:
-        return []
-    steps = history.metrics.steps
-    val, loss = history.metric("val_loss"), history.metric("loss")
-    tacc, vacc = history.metric("train_acc"), history.metric("val_acc")
-    ok = np.isfinite(val) & np.isfinite(loss)
-    if ok.sum() < OVERFIT_MIN_EVALS:
-        return []
-    val, loss, steps_ok = val[ok], loss[ok], steps[ok]
-    best = int(np.argmin(val))
-    recent = float(np.mean(val[-3:]))  # sustained, not one noisy evaluation
-    rising = (best < len(val) - 3 and recent > val[best] * (1 + OVERFIT_RISE)
-              and recent - val[best] > OVERFIT_MARGIN  # not noise on a tiny loss
-              and loss[-1] < loss[best] and val[-1] - loss[-1] > OVERFIT_MARGIN)
-    gap = tacc[-1] - vacc[-1] if np.isfinite(tacc[-1]) and np.isfinite(vacc[-1]) else None
-    if rising and gap is not None and gap <= OVERFIT_ACC_MARGIN:
-        rising = False  # validation does as well as training: noise, not memorising
-    gap = gap or 0.0
-    if not rising and gap <= OVERFIT_GAP:
-        return []
-    what = (f"the validation loss has risen {recent / val[best] - 1:.0%} above its best "
-            f"(step {int(steps_ok[best])}) while the training loss keeps falling" if rising else
-            f"training accuracy is {tacc[-1]:.0%} but validation accuracy only {vacc[-1]:.0%}")
-    return [Finding(
-        "overfitting", None, int(steps[-1]),
-        f"Overfitting: {what}. The network is memorising the training examples instead of "
-        "learning what generalises.",
-        "Add dropout or an L2 penalty, stop early, use more data or a smaller network.")]

@@ -130,3 +130,10 @@ def layer_badges(findings) -> dict[str, str]:
             for name in f.layers or ((f.layer,) if f.layer else ()):
                 badges.setdefault(name, f.kind.replace("_", " "))
     return badges
+
+
+def said(name: str) -> str:
+    """A layer's name as a finding's sentence says it. A module path that starts with a
+    digit (`desklab.watch` on an nn.Sequential: "0", "3.1") would read as a number, so
+    it is "layer 3.1"; a name such as "fc1" or "features.3" is said as it is."""
+    return name if name[:1].isalpha() or name[:1] == "_" else f"layer {name}"

@@ -80,13 +80,15 @@ def _fmt(x: float, width: int = 9) -> str:
 
 def layer_table(snapshot: Snapshot) -> str:
     """A readable per-layer table for the terminal."""
-    head = (f"{'layer':<14}{'out shape':>12}{'params':>10}{'act std':>9}{'sat':>9}"
+    # the name column fits the longest name (a watched module path: "enc.layers.0.norm1")
+    wide = max([12, *(len(m.name) for m in snapshot.layout.layers)]) + 2
+    head = (f"{'layer':<{wide}}{'out shape':>12}{'params':>10}{'act std':>9}{'sat':>9}"
             f"{'zero':>9}{'‖dL/dh‖':>9}{'‖dW‖':>9}")  # L2 norms, as in the GUI's legend
     lines = [head, "-" * len(head)]
     for i, meta in enumerate(snapshot.layout.layers):
         s = snapshot.layer(i)
         shape = "x".join(str(d) for d in meta.out_shape)
-        lines.append(f"{meta.name:<14}{shape:>12}{meta.params:>10,}{_fmt(s['act_std'])}"
+        lines.append(f"{meta.name:<{wide}}{shape:>12}{meta.params:>10,}{_fmt(s['act_std'])}"
                      f"{_fmt(s['frac_saturated'])}{_fmt(s['frac_zero'])}"
                      f"{_fmt(s['grad_norm'])}{_fmt(s['weight_grad_norm'])}")
     return "\n".join(lines)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .records import Finding
+from .records import Finding, said
 from .snapshot import Snapshot
 
 TIME_DECADES = 3.0  # ||dL/dh_1|| this many decades below (above) ||dL/dh_T||: a finding
@@ -39,7 +39,7 @@ def through_time(snap: Snapshot) -> list[Finding]:
         if ratio < 1:
             found.append(Finding(
                 "vanishing_time", meta.name, snap.step,
-                f"Vanishing gradient through time in {meta.name}: the gradient reaching its "
+                f"Vanishing gradient through time in {said(meta.name)}: the gradient reaching its "
                 f"first time step is {ratio:.0e} of the one at its last (over {steps} steps, "
                 f"{decades:.1f} decades). Each step back multiplies it by the recurrent "
                 "weights and tanh's slope, so what happened early in the sequence barely "
@@ -49,7 +49,7 @@ def through_time(snap: Snapshot) -> list[Finding]:
         else:
             found.append(Finding(
                 "exploding_time", meta.name, snap.step,
-                f"Exploding gradient through time in {meta.name}: the gradient at its "
+                f"Exploding gradient through time in {said(meta.name)}: the gradient at its "
                 f"first time step is {ratio:.0e} times the one at its last (over {steps} "
                 "steps). The recurrent weights' largest singular value is above 1, so each "
                 "step back multiplies the gradient up; updates become huge and the loss "

@@ -49,6 +49,21 @@ def test_vanishing():
     assert "vanishing" not in kinds(snapshot(grad_mean_abs=barely))
 
 
+def test_a_module_path_that_reads_as_a_number_is_said_as_a_layer():
+    """desklab.watch names an nn.Sequential's modules "0", "3.1"...: "the gradient
+    reaching 0.0 ... of the one at 150" read as numbers; the finding's id stays the name."""
+    from dataclasses import replace
+    snap = snapshot(activation="sigmoid", grad_mean_abs=[1e-8, 1e-7, 1e-6, 1e-5, 1e-4])
+    metas = [replace(m, name=n) for m, n in zip(snap.layout.layers,
+                                                ["0.0", "1.0", "2.0", "3.0", "150", "head"])]
+    snap = replace(snap, layout=ProbeLayout(tuple(metas)))
+    finding = diagnose(_history(snap))[0]
+    assert finding.layer == "0.0"
+    assert "reaching layer 0.0 (" in finding.message and "at layer 150." in finding.message
+    assert "reaching fc1 (" in diagnose(_history(snapshot(
+        activation="sigmoid", grad_mean_abs=[1e-8, 1e-7, 1e-6, 1e-5, 1e-4])))[0].message
+
+
 def test_exploding_through_depth_and_over_time():
     assert "exploding" in kinds(snapshot(grad_mean_abs=[1e2, 1e1, 1, 1e-1, 1e-2]))
     history = RunHistory()
