@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QListWidget, QListWidgetItem
 
 from ...metrics import Finding
-from ...metrics.records import SEVERITIES
+from ...metrics.records import SEVERITIES, said
 from ..icons import icon
 
 _GRAVITY = {severity: rank for rank, severity in enumerate(SEVERITIES)}  # error first
@@ -57,7 +57,7 @@ class FindingsList(QListWidget):
         if not findings:
             self._placeholder()
         for f in findings:
-            where = f" · {f.layer}" if f.layer else ""
+            where = f" · {said(f.layer)}" if f.layer else ""
             item = QListWidgetItem(f"{f.kind.replace('_', ' ')}{where} ({f.span()})\n"
                                    f"{f.message}" + ("" if f.end is not None else
                                                      f"\n→ {f.advice}"))
