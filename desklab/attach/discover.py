@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 from ..design.catalog import ACTIVATIONS
 from ..engine.build import ProbePoint
@@ -53,11 +54,14 @@ def candidates(model: nn.Module, layers=None) -> list[tuple[str, nn.Module]]:
         if not name:
             continue
         if layers is None:
-            own = any(True for _ in module.parameters(recurse=False))
+            own = any(True for _ in own_parameters(module))
             leaf = not any(True for _ in module.children())
             # every module owning parameters, leaf or not (MultiheadAttention owns
-            # in_proj_weight beside its out_proj child), and leaf activations
-            take = own or (leaf and isinstance(module, ACTIVATION_TYPES))
+            # in_proj_weight beside its out_proj child), and leaf activations; not a
+            # parametrization's list (weight_norm's, spectral_norm's): it computes
+            # its module's weight, which is no activation
+            take = (own and not isinstance(module, parametrize.ParametrizationList)) or (
+                leaf and isinstance(module, ACTIVATION_TYPES))
         else:
             hits = [i for i, sel in enumerate(layers) if (name == sel if isinstance(sel, str)
                                                           else isinstance(module, sel))]
@@ -82,17 +86,30 @@ _CHANNELS_FIRST = (nn.Conv1d, nn.ConvTranspose1d, nn.BatchNorm1d, nn.InstanceNor
                    nn.MaxPool1d, nn.AvgPool1d, nn.AdaptiveAvgPool1d, nn.AdaptiveMaxPool1d)
 
 
+def own_parameters(module: nn.Module):
+    """(name, parameter) the module owns: its own, and those its parametrizations keep
+    for it (weight_norm's ``parametrizations.weight.original0/1``)."""
+    yield from module.named_parameters(recurse=False)
+    if parametrize.is_parametrized(module):
+        yield from module.parametrizations.named_parameters(prefix="parametrizations")
+
+
 def _weight_of(module: nn.Module) -> tuple[str, nn.Parameter | None]:
     """The parameter measured as the module's weight: ``weight``; for recurrent layers
     the first layer's recurrent matrix ``weight_hh_l0`` (the one backpropagation through
-    time multiplies by at every step); else the module's largest own parameter
-    (MultiheadAttention: ``in_proj_weight``)."""
+    time multiplies by at every step); a parametrized weight's largest original (the
+    trained one: spectral_norm's unnormalized matrix, weight_norm's direction v); else
+    the module's largest own parameter (MultiheadAttention: ``in_proj_weight``)."""
+    if parametrize.is_parametrized(module, "weight"):
+        originals = module.parametrizations.weight.named_parameters(
+            prefix="parametrizations.weight")
+        return max(originals, key=lambda item: item[1].numel())
     weight = getattr(module, "weight", None)
     if isinstance(weight, nn.Parameter):
         return "weight", weight
     if isinstance(module, nn.RNNBase):
         return "weight_hh_l0", module.weight_hh_l0
-    own = list(module.named_parameters(recurse=False))
+    own = list(own_parameters(module))
     if not own:
         return "", None
     name, param = max(own, key=lambda item: item[1].numel())
@@ -159,7 +176,7 @@ class Discovery:
             points.append(ProbePoint(
                 name, type(module).__name__, act, module, _weight_of(module)[1],
                 entry.meta["hist"], entry.meta["bounds"], info["shape"],
-                sum(p.numel() for p in module.parameters(recurse=False)),
+                sum(p.numel() for _, p in own_parameters(module)),
                 units_last=info["units_last"], time_steps=steps,
                 recurrent=TimeTap(module, self.shield) if steps and rnn else None,
                 time_dim=self.time_dim if steps and not rnn else None))

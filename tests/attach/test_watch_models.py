@@ -76,8 +76,7 @@ def run_and_capture(model, batch, tmp_path, module_name, weight_name=None,
     watcher = desklab.watch(model, optimizer if watch_optimizer else None, every=2,
                             run=tmp_path / "r", **watch_kwargs)
     module = dict(model.named_modules())[module_name]
-    weight = dict(module.named_parameters(recurse=False))[weight_name] if weight_name \
-        else None
+    weight = dict(module.named_parameters())[weight_name] if weight_name else None
     seen = {}
     for step in range(6):
         x, y = batch()
@@ -153,6 +152,26 @@ def test_a_sparse_embedding_gradient_is_recorded(tmp_path, optimizer):
                                 watch_optimizer=optimizer)
     assert got["weight_grad_norm"] == pytest.approx(np.linalg.norm(seen["wgrad"]), rel=1e-5)
     assert got["act_std"] == pytest.approx(seen["act"].std(), rel=1e-5)
+
+
+@pytest.mark.parametrize("norm, original", [("weight_norm", "original1"),
+                                            ("spectral_norm", "original")])
+def test_a_parametrized_weight_is_measured_as_the_layers_weight(tmp_path, norm, original):
+    """weight_norm / spectral_norm (as GAN discriminators use it) move a Linear's weight
+    into ``parametrizations.weight``: the Linear is one measured layer, its weight the
+    trained original, its parameters all it trains; the list that computes the weight
+    is no layer (its "activation" was the weight matrix itself)."""
+    wrap = getattr(nn.utils.parametrizations, norm)
+    model = nn.Sequential(wrap(nn.Linear(6, 8)), nn.Tanh(), nn.Linear(8, 3))
+    got, seen = run_and_capture(model, lambda: (torch.randn(16, 6), torch.randint(0, 3, (16,))),
+                                tmp_path, "0", f"parametrizations.weight.{original}")
+    assert got["weight_grad_norm"] == pytest.approx(np.linalg.norm(seen["wgrad"]), rel=1e-5)
+    assert got["act_std"] == pytest.approx(seen["act"].std(), rel=1e-5)
+    reader = RunReader(tmp_path / "r.desklab-run")
+    layout = reader.history().snapshots[-1].layout
+    reader.close()
+    assert list(layout.names) == ["0", "1", "2"]
+    assert layout.layers[0].params == sum(p.numel() for p in model[0].parameters())
 
 
 def test_sequence_units_are_the_features(tmp_path):
