@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import replace
 
+import math
+
 import numpy as np
 
 from .diagnostics import diagnose
@@ -217,6 +219,17 @@ class RunHistory:
     def findings(self) -> list[Finding]:
         """The trainer's findings first (they end runs), then the rules' current ones."""
         return [*self.events, *self.diagnosed]
+
+    def latest_loss(self) -> float:
+        """The newest training loss known: the last evaluation's, else the last probe's,
+        else the last step's (a script's run that ended before its first probe)."""
+        if len(self.metrics):
+            return float(self.metric("loss")[-1])
+        if self.latest is not None:
+            return float(self.latest.loss)
+        if len(self.steps):
+            return float(self.step_series("loss")[1][-1])
+        return math.nan
 
     def metric(self, name: str) -> np.ndarray:
         return self.metrics.values[:, METRIC_FIELDS.index(name)]

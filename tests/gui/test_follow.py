@@ -226,3 +226,58 @@ def test_a_followed_run_does_not_sit_beside_the_designs_preview(window, qtbot, t
     window.stop_following()
     labels = snapshot(window)["labels"]
     assert "preview_following" not in labels and labels["preview_status"].startswith("At init")
+
+
+def test_a_script_before_its_first_probe_says_so(window, qtbot, tmp_path):
+    """A script probed every 10 steps: while it is in its first 10 steps, and after a run
+    that ended sooner, every plot said "Press Train (F5) to see this plot fill in" (the
+    design's words) and the status read "loss –". Now the empty plots say why nothing
+    is measured yet, the status has the script's last loss, and the design's words come
+    back with the design."""
+    import torch
+    from PySide6.QtWidgets import QLabel
+    from torch import nn
+
+    import desklab
+
+    def hints():
+        return {p.findChild(QLabel, "plot_hint").text() for p in window.training.shown_panels()
+                if p.findChild(QLabel, "plot_hint").isVisible()}
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    watcher = desklab.watch(model, optimizer, every=10, run=tmp_path / "r")
+
+    def steps(n):
+        for _ in range(n):
+            loss = nn.functional.cross_entropy(model(torch.randn(16, 4)),
+                                               torch.randint(0, 3, (16,)))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            watcher.log(loss=loss)
+        return float(loss.detach())
+    steps(3)
+    assert window.follow_run(watcher.path)
+    qtbot.wait(100)
+    assert hints() and all("Waiting for the run's first probe (it probes every 10 steps)"
+                           in text for text in hints()), hints()
+    steps(9)  # the probe at step 10 arrives: the plots fill in
+    qtbot.waitUntil(lambda: window.follower.history.latest is not None, timeout=10000)
+    window.training.redraw(everything=True)
+    qtbot.waitUntil(lambda: not hints(), timeout=5000)
+    watcher.close()
+    window.stop_following()
+
+    watcher = desklab.watch(model, optimizer, every=10, run=tmp_path / "short")
+    last = steps(5)
+    watcher.close()
+    assert window.follow_run(watcher.path)
+    qtbot.waitUntil(lambda: window.training.feed.state == "finished", timeout=10000)
+    window.training.redraw(everything=True)
+    assert hints() and all("ended after 5 steps, before its first probe (it probes every "
+                           "10 steps): nothing was measured" in text for text in hints())
+    assert f"loss {last:.4g} ·" in window.statusBar().currentMessage()
+    window.stop_following()
+    window.training.redraw(everything=True)
+    assert hints() and all("Press <b>Train</b>" in text for text in hints()), hints()

@@ -56,6 +56,23 @@ class Follower(RunFeed):
         """A user's own model (desklab.watch), not a DeskLab design."""
         return self.meta.get("source") == "watch"
 
+    def empty_text(self) -> str | None:
+        """What the plots say while the run has no probe (None once it has one): a
+        script that probes every 10th step shows nothing for its first 10 steps, and
+        one that ends sooner shows nothing at all."""
+        if self.history.latest is not None:
+            return None
+        every = _number(self.meta.get("every") if self.foreign else
+                        meta_value(self.meta, "design", "train", "probe_every"))
+        probes = f"it probes every {int(every)} steps" if every == every and every > 1 \
+            else "it probes every step"
+        if self.status == "running":
+            return f"Waiting for the run's first probe ({probes})."
+        advice = (" A smaller <tt>every=</tt> in <tt>desklab.watch</tt> measures a short "
+                  "run." if self.foreign else "")
+        return (f"The run ended after {self.step} steps, before its first probe "
+                f"({probes}): nothing was measured.{advice}")
+
     def take(self, stored: list, cursor: dict | None, layout) -> None:
         """New events (kind, payload) in order, the source's cursor after them (its
         "written": the newest snapshot's commit time) and the run's probe layout once

@@ -183,6 +183,11 @@ class Panel(pg.GraphicsLayoutWidget):
         corner = self.viewport().mapToGlobal(self.mapFromScene(scene_rect.topLeft()))
         return [corner.x(), corner.y(), round(scene_rect.width()), round(scene_rect.height())]
 
+    def set_hint(self, text: str | None) -> None:
+        """What the panel says before its first data (None: its own ``HINT``, about
+        pressing Train; a followed run's is about its probes)."""
+        self._hint.setText(f"<b>{self.title}</b><br><br>{text or self.HINT}")
+
     def _show_hint(self, visible: bool) -> None:
         """Before the first data: a short hint instead of empty axes."""
         if visible == self._hinting:

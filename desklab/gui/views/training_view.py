@@ -279,11 +279,7 @@ class TrainingView(RunControls, QWidget):
 
     def _update_status(self) -> None:
         c = self.feed
-        loss = math.nan
-        if c.history is not None and len(c.history.metrics):
-            loss = float(c.history.metric("loss")[-1])
-        elif c.history is not None and c.history.latest is not None:
-            loss = c.history.latest.loss
+        loss = c.history.latest_loss() if c.history is not None else math.nan
         # a run shows its own length (a sanity check's 1000 steps, not the design's 200),
         # also once it ended; before any run (or after Reset), the steps field's value
         steps = max(c.run_steps, c.step) if c is not self.controller else \

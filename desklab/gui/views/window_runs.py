@@ -30,6 +30,7 @@ class RunActions:
     follower: Follower | None = None
     module_tree: ModuleTree | None = None
     remote_store: RemoteStore | None = None
+    _hinted: str | None = None  # what the empty plots say (None: the usual)
 
     def open_run_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open run", str(runs_root()),
@@ -78,6 +79,7 @@ class RunActions:
             self.follower.deleteLater()
             self.follower = None
         self.training.panel.show_following(None)
+        self._hint(None)
         self.inspector.setEnabled(True)
         self.preview.show_following(False)
         if self.module_tree is not None:
@@ -99,6 +101,15 @@ class RunActions:
         if f.connection:  # the whole reason is in the status bar
             lag = " · disconnected, trying again"
         f.device_name = f"{f.meta.get('name', 'run')} on {f.meta.get('device', '?')}{lag}"
+        self._hint(f.empty_text())
+
+    def _hint(self, text: str | None) -> None:
+        """The empty plots' words: a followed run's before its first probe, else the
+        usual ones."""
+        if text != self._hinted:
+            self._hinted = text
+            for panel in self.training.panels:
+                panel.set_hint(text)
 
     def _follow_connection(self, text: str) -> None:
         self._follow_updated()
