@@ -14,7 +14,8 @@ from ..runs.folder import new_run_path
 from ..runs.store import SUFFIX, taken
 
 
-def check_arguments(model, optimizer, every, run, ranks, name) -> None:
+def check_arguments(model, optimizer, every, run, ranks, name, scaler=None,
+                    time_dim=None) -> None:
     """Refuse what cannot work at `watch()`, before the user's loop starts."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"watch() needs a torch.nn.Module, not {type(model).__name__}")
@@ -29,6 +30,14 @@ def check_arguments(model, optimizer, every, run, ranks, name) -> None:
         raise ValueError(f"ranks should be '0' or 'all', not {ranks!r}")
     if name is not None and not isinstance(name, str):
         raise TypeError(f"name should be text, not {type(name).__name__}")
+    if time_dim is not None and (isinstance(time_dim, bool) or not isinstance(
+            time_dim, int) or time_dim < 1):
+        raise ValueError(f"time_dim should be the time axis of a module's output (1 "
+                         f"for (batch, time, features); not the batch axis 0), not "
+                         f"{time_dim!r}")
+    if scaler is not None and not hasattr(scaler, "get_scale"):
+        raise TypeError(f"scaler should be a torch.amp.GradScaler, not "
+                        f"{type(scaler).__name__}")
 
 
 def inner_optimizer(optimizer):

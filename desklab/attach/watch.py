@@ -40,6 +40,7 @@ from .arguments import (check_arguments, inner_optimizer, loss_number, optimizer
 from .compiled import EagerSteps, anything_compiled, can_run_eagerly
 from .discover import Discovery, candidates, unwrap
 from .forwards import StepProber, ZeroGradHooks
+from .previous import take_over
 from .shield import Shield
 
 MISSED_PROBES = 3  # probed steps in a row in which no watched module ran: give up, loudly
@@ -86,16 +87,8 @@ class Watcher:
 
     def __init__(self, model, optimizer=None, every=10, run=None, layers=None, ranks="0",
                  name=None, scaler=None, time_dim=None):
-        check_arguments(model, optimizer, every, run, ranks, name)
-        if time_dim is not None and (isinstance(time_dim, bool) or not isinstance(
-                time_dim, int) or time_dim < 1):
-            raise ValueError(f"time_dim should be the time axis of a module's output (1 "
-                             f"for (batch, time, features); not the batch axis 0), not "
-                             f"{time_dim!r}")
+        check_arguments(model, optimizer, every, run, ranks, name, scaler, time_dim)
         optimizer = inner_optimizer(optimizer)  # (accelerate's wrapper: the HF Trainer)
-        if scaler is not None and not hasattr(scaler, "get_scale"):
-            raise TypeError(f"scaler should be a torch.amp.GradScaler, not "
-                            f"{type(scaler).__name__}")
         self.scaler = scaler
         (self.model, compiled), self.optimizer, self.every = unwrap(model), optimizer, every
         self.step = 0
@@ -108,6 +101,7 @@ class Watcher:
             return  # other ranks: every call is a no-op, no hooks, no file
         self.name = name or (Path(run).name if run else type(self.model).__name__)
         self.path = run_path(run, rank if ranks == "all" else None, self.name)
+        take_over(self.model, self)  # a notebook cell run again: the last one closes
         self.shield = Shield()  # DeskLab's hooks never raise into the user's step
         self.discovery = Discovery(candidates(self.model, layers), time_dim, self.shield)
         # a torch.compile'd model's probed steps (and this first one) run eagerly, with

@@ -180,3 +180,31 @@ def test_a_fault_in_a_hook_inside_the_step_never_reaches_the_loop(tmp_path, monk
 class _Nothing:
     def log(self, loss=None):
         pass
+
+
+def test_watching_a_model_again_closes_the_watcher_left_open(tmp_path):
+    """A notebook cell with watch() run twice: the first watcher was never closed, so
+    its hooks stayed on the model and optimizer and its run read "running" for as long
+    as the kernel lived. The second closes it (finished at the step it reached) and
+    says so once; a second model's watcher is left alone."""
+    model, optimizer = model_and_optimizer()
+    other, other_optimizer = model_and_optimizer()
+    keep = desklab.watch(other, other_optimizer, every=2, run=tmp_path / "other")
+    first = desklab.watch(model, optimizer, every=2, run=tmp_path / "cell")
+    train(first, model, optimizer, steps=5)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        second = desklab.watch(model, optimizer, every=2, run=tmp_path / "cell")
+    said = [str(w.message) for w in caught]
+    assert len(said) == 1 and "cell.desklab-run" in said[0] and "step 4" in said[0], said
+    assert caught[0].filename == __file__  # pointed at the user's watch() line
+    assert len(optimizer._optimizer_step_pre_hooks) == 1  # the second's only
+    train(second, model, optimizer, steps=5)
+    train(keep, other, other_optimizer, steps=3)
+    for w in (second, keep):
+        w.close()
+    assert not optimizer._optimizer_step_pre_hooks and not model[0]._forward_hooks
+    for name, steps in (("cell", 4), ("cell-2", 4), ("other", 2)):
+        reader = RunReader(tmp_path / f"{name}.desklab-run")
+        assert (reader.meta["status"], reader.last_step()) == ("finished", steps), name
+        reader.close()

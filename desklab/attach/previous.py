@@ -1,0 +1,30 @@
+"""One watcher per model.
+
+A notebook cell that calls ``desklab.watch(model, ...)`` is often run again. The watcher
+it made the first time was never closed: its hooks stayed on the model and optimizer,
+and its run stayed "running" in the Runs dock for as long as the kernel lived. A new
+watcher of the same model closes the one before it (that run ends "finished" at the
+step it reached), with one warning that says so.
+"""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+
+# the model (as watched: inside DDP and compile wrappers) -> its watcher, weakly both
+_WATCHING: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def take_over(model, watcher) -> None:
+    """Close ``model``'s earlier watcher if it is still open; ``watcher`` is its own."""
+    ref = _WATCHING.get(model)
+    previous = ref() if ref is not None else None
+    if previous is not None and not previous.closed:
+        where = f", to {previous.path}," if previous.path else ""
+        warnings.warn(f"desklab.watch: this model was already watched{where} and that "
+                      f"watcher was never closed; it is closed now (its run ends at step "
+                      f"{max(previous.step - 1, 0)}) and the new one records from here.",
+                      RuntimeWarning, stacklevel=5)  # (at desklab.watch in the user's code)
+        previous.close()
+    _WATCHING[model] = weakref.ref(watcher)
