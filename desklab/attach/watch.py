@@ -40,7 +40,7 @@ from .arguments import (check_arguments, inner_optimizer, loss_number, optimizer
 from .compiled import EagerSteps, anything_compiled, can_run_eagerly
 from .discover import Discovery, candidates, unwrap
 from .forwards import StepProber, ZeroGradHooks
-from .previous import take_over
+from .open_watchers import take_over
 from .shield import Shield
 
 MISSED_PROBES = 3  # probed steps in a row in which no watched module ran: give up, loudly

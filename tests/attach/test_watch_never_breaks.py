@@ -208,3 +208,35 @@ def test_watching_a_model_again_closes_the_watcher_left_open(tmp_path):
         reader = RunReader(tmp_path / f"{name}.desklab-run")
         assert (reader.meta["status"], reader.last_step()) == ("finished", steps), name
         reader.close()
+
+
+NEVER_CLOSED = """
+import sys, torch
+from torch import nn
+import desklab
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+watcher = desklab.watch(model, optimizer, every=4, run=sys.argv[1])
+for step in range(10):
+    if step == int(sys.argv[2]):
+        raise ValueError("the user's own error")
+    loss = nn.functional.cross_entropy(model(torch.randn(16, 4)), torch.randint(0, 3, (16,)))
+    optimizer.zero_grad(); loss.backward(); optimizer.step()
+    watcher.log(loss=loss)
+"""
+
+
+@pytest.mark.parametrize("crash_at, status, last", [(99, "finished", 9), (7, "failed", 4)],
+                         ids=["ends", "raises"])
+def test_a_script_that_never_closes_its_watcher(tmp_path, crash_at, status, last):
+    """No close(), no with: the run read "interrupted" and lost the steps after its
+    last probe. At exit it is closed: "finished" with every step when the script ends,
+    "failed" when an exception ended it."""
+    run = tmp_path / "r"
+    done = subprocess.run([sys.executable, "-c", NEVER_CLOSED, str(run), str(crash_at)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert (done.returncode == 0) == (status == "finished"), done.stderr[-2000:]
+    reader = RunReader(tmp_path / "r.desklab-run")
+    assert (reader.meta["status"], reader.last_step()) == (status, last)
+    reader.close()

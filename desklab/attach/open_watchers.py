@@ -1,14 +1,20 @@
-"""One watcher per model.
+"""The watchers still open: one per model, and none left open at exit.
 
 A notebook cell that calls ``desklab.watch(model, ...)`` is often run again. The watcher
 it made the first time was never closed: its hooks stayed on the model and optimizer,
 and its run stayed "running" in the Runs dock for as long as the kernel lived. A new
 watcher of the same model closes the one before it (that run ends "finished" at the
 step it reached), with one warning that says so.
+
+A script that never calls ``close()`` (or leaves no ``with`` block) ended with its run
+"interrupted" and the steps since its last probe lost. At the interpreter's exit, every
+watcher still open is closed: "finished", or "failed" after an exception nobody caught.
 """
 
 from __future__ import annotations
 
+import atexit
+import sys
 import warnings
 import weakref
 
@@ -28,3 +34,13 @@ def take_over(model, watcher) -> None:
                       RuntimeWarning, stacklevel=5)  # (at desklab.watch in the user's code)
         previous.close()
     _WATCHING[model] = weakref.ref(watcher)
+
+
+@atexit.register
+def close_at_exit() -> None:
+    # the interpreter sets sys.last_value when an exception ended the program
+    status = "failed" if getattr(sys, "last_value", None) is not None else "finished"
+    for ref in list(_WATCHING.values()):
+        watcher = ref()
+        if watcher is not None and not watcher.closed:
+            watcher.close(status)
