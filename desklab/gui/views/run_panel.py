@@ -104,7 +104,7 @@ class RunPanel(QWidget):
     def _enable(self) -> None:
         n = len(self.selected())
         self.open_button.setEnabled(n == 1)
-        self.compare_button.setEnabled(n in (1, 2))
+        _enable_compare(self.compare_button, n)
         self.delete_button.setEnabled(n >= 1)
         self.landscape_button.setEnabled(n == 1 and bool(
             self.selected()[0].extra.get("weights_path")))
@@ -214,7 +214,7 @@ class RunPanel(QWidget):
     def _enable_stored(self) -> None:
         n = len(self.stored.selectedItems())
         self.stored_open.setEnabled(n == 1)
-        self.stored_compare.setEnabled(n in (1, 2))
+        _enable_compare(self.stored_compare, n)
 
     def _compare_stored(self) -> None:
         """Any one or two recorded runs, designed or watched, side by side."""
@@ -234,3 +234,12 @@ def _run_line(name: str, source: str, status: str, steps: int, when: str) -> str
     """One run's line in the run store's and a server's lists; a live run marked."""
     live = "● live · " if status == "running" else ""
     return f"{live}{name} · {source} · {status} · {steps:,} steps · {when}"
+
+
+def _enable_compare(button: QPushButton, selected: int) -> None:
+    """Compare takes one run (replayed) or two (side by side); with more selected it
+    says why it is greyed out rather than taking two of them at random."""
+    button.setEnabled(selected in (1, 2))
+    button.setToolTip("Replay the selected run, or two runs side by side" if selected <= 2
+                      else f"Compare shows one or two runs side by side: {selected} are "
+                           f"selected")
