@@ -33,6 +33,7 @@ class LogAxis(pg.AxisItem):
     """A pyqtgraph AxisItem; outside log mode it is the plain one."""
 
     _per_decade = 0.0  # pixels per axis unit (a decade in log mode)
+    _fine_step: float | None = None  # a sub-decade log axis' linear step (see fine_ticks)
     drawn_labels: tuple = ()  # the tick labels of the last drawing (the UI map reads them)
 
     def __init__(self, *args, **kwargs):
@@ -66,10 +67,22 @@ class LogAxis(pg.AxisItem):
         majors = {round(v, 9) for spacing, level in ticks if spacing is not None
                   for v in level}
         # the minor level repeats each decade (mantissa 1): drop it, not label it twice
-        return [(spacing, level if spacing is not None else
-                 [v for v in level if round(v, 9) not in majors]) for spacing, level in ticks]
+        ticks = [(spacing, level if spacing is not None else
+                  [v for v in level if round(v, 9) not in majors]) for spacing, level in ticks]
+        self._fine_step = None
+        if sum(minVal <= v <= maxVal for _, level in ticks for v in level) < 2:
+            # less than a decade with at most one of 1..9 x 10^k in it (two losses around
+            # 1.6 on the compare window: an axis without a number)
+            self._fine_step, fine = fine_ticks(minVal, maxVal, size / (ROW * 3 if
+                                                                       self._vertical() else 60))
+            if fine:
+                return [(None, fine)]
+        return ticks
 
     def logTickStrings(self, values, scale, spacing):  # noqa: N802 (Qt naming)
+        if self._fine_step is not None:  # 1.5, 1.6, 1.7: as many decimals as the step has
+            decimals = max(0, -math.floor(math.log10(self._fine_step) + 1e-9))
+            return self._spaced(values, [f"{10 ** v * scale:.{decimals}f}" for v in values])
         strings = super().logTickStrings(values, scale, spacing)
         if self._per_decade < ROOM_FOR_ALL:
             shown = {1, 2, 5} if self._per_decade >= ROOM_FOR_2_AND_5 else {1}
@@ -140,6 +153,25 @@ class LogAxis(pg.AxisItem):
         font = self.style.get("tickFont")
         return QFontMetricsF(font).horizontalAdvance(text) if font is not None \
             else 7.0 * len(text)
+
+
+def fine_ticks(lo: float, hi: float, count: float) -> tuple[float, list[float]]:
+    """(step, log10 of its multiples from 10^lo to 10^hi): about ``count`` (at least 2)
+    evenly spaced values, step 1, 2 or 5 x 10^k, for a log axis spanning less than the
+    distance between two of its usual ticks."""
+    low, high = 10.0 ** lo, 10.0 ** hi
+    raw = (high - low) / max(count, 2.0)
+    if not (math.isfinite(raw) and raw > 0):
+        return 1.0, []
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    steps = [m * magnitude for m in (10, 5, 2, 1, 0.5, 0.2, 0.1)]  # coarse to fine
+    steps = [m for m in steps if m <= raw * (1 + 1e-9)] or steps[-1:]
+    for step in steps:  # the coarsest that puts two values on the axis
+        first = math.ceil(low / step - 1e-9)
+        values = [k * step for k in range(first, math.floor(high / step + 1e-9) + 1)]
+        if len(values) >= 2:
+            break
+    return step, [math.log10(v) for v in values if v > 0]
 
 
 def _mantissa(log_value: float) -> int:
