@@ -197,7 +197,7 @@ class Watcher:
         warnings.warn(f"desklab.watch stopped recording{where}: {why}. Your training "
                       "goes on unwatched.", RuntimeWarning, stacklevel=3)
         try:
-            self._detach("failed")
+            self._detach("failed", keep_steps=False)  # (the writer may be what failed)
         except Exception:  # noqa: BLE001 - already failing: leave the loop be
             pass
 
@@ -254,7 +254,7 @@ class Watcher:
         except Exception as exc:  # noqa: BLE001 - the user's program must go on
             self._give_up(f"{type(exc).__name__}: {exc}")
 
-    def _detach(self, status: str) -> None:
+    def _detach(self, status: str, keep_steps: bool = True) -> None:
         self._eager_steps.off()
         self._zero_grad.remove()
         self.discovery.remove()  # closed before the first log(): still attached
@@ -268,7 +268,9 @@ class Watcher:
         if writer is not None:
             try:
                 series = self.steps.take_now()
-                if series is not None and status != "failed":
+                # the steps logged since the last probe: also when the user's loop raised
+                # (the losses just before a divergence are what they want to see)
+                if series is not None and keep_steps:
                     writer.record("steps", series)
                 busy = self._load.since_start()
                 if busy is not None:
