@@ -301,3 +301,48 @@ def test_compare_says_why_it_is_greyed_out_with_three_runs_chosen(window, tmp_pa
     assert "3 are selected" in panel.stored_compare.toolTip()
     panel.stored.item(0).setSelected(False)
     assert panel.stored_compare.isEnabled() and "two runs" in panel.stored_compare.toolTip()
+
+
+def test_a_followed_sequence_model_fits_its_panels_at_1280_by_720(window, qtbot, tmp_path):
+    """A script's transformer-style model with time_dim=1, followed at 1280 x 720 (its
+    module tree widens the Network dock): the gradient-through-time panel's plots were
+    laid out 195 px wide in a 163 px panel, cut off at the right, its heatmap squeezed
+    under a six-line title; an axis title ran past its plot's edge."""
+    import torch
+    from torch import nn
+
+    import desklab
+    torch.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(16, 2, 32, batch_first=True)
+    model = nn.Sequential(nn.Embedding(50, 16),
+                          nn.TransformerEncoder(layer, 2, enable_nested_tensor=False))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with desklab.watch(model, optimizer, every=2, run=tmp_path / "seq", time_dim=1) as w:
+        for _ in range(12):
+            loss = model(torch.randint(0, 50, (4, 12))).pow(2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            w.log(loss=loss)
+    window.resize(1280, 720)
+    qtbot.waitUntil(lambda: window.width() == 1280, timeout=3000)
+    assert window.follow_run(w.path)
+    view = window.training
+    qtbot.waitUntil(lambda: view.feed.state == "finished", timeout=10000)
+    view.redraw(everything=True)
+    qtbot.wait(300)  # the docks settle, the panels paint
+    panels = view.shown_panels()
+    assert view.through_time in panels
+    for panel in panels:
+        assert panel.ci.geometry().width() <= panel.width() + 1, (
+            type(panel).__name__, panel.ci.geometry().width(), panel.width())
+        for item in panel.ci.items:
+            for side in ("bottom",):
+                axis = item.getAxis(side) if hasattr(item, "getAxis") else None
+                if axis is None or not axis.label.isVisible():
+                    continue
+                label = axis.label.mapRectToScene(axis.label.boundingRect())
+                assert label.right() <= panel.width() + 1 and label.left() >= -1, (
+                    type(panel).__name__, axis.labelText, label)
+    heat = view.through_time.heat_plot.vb
+    assert heat.height() >= 40, heat.height()  # the heatmap itself, not its title

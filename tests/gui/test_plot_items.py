@@ -423,3 +423,42 @@ def test_a_log_axis_within_one_decade_is_labelled_where_its_values_are(qtbot):
 def log_axis_axes():
     from desklab.gui.plots import log_axis
     return log_axis.axes()
+
+
+def test_a_panel_refits_its_plots_when_their_minimum_shrinks(qtbot):
+    """pyqtgraph fits a panel's plots to it only when the panel is resized. A followed
+    script's through-time panel (163 px at 1280 x 720) stayed 185 px wide, cut off at
+    the right: its minimum shrank after its last resize (the colour bar's labels were
+    measured at the first paint). Here a title's minimum is made wide, then narrow."""
+    from desklab.gui.plots.through_time import ThroughTimePanel
+    panel = ThroughTimePanel()
+    qtbot.addWidget(panel)
+    panel.resize(163, 260)
+    panel.show()
+    label = panel.heat_plot.titleLabel
+    label.setMinimumWidth(300)
+    panel.resize(164, 260)  # laid out now: as wide as that minimum
+    qtbot.waitUntil(lambda: panel.ci.geometry().width() > 250, timeout=2000)
+    label.setMinimumWidth(60)  # the minimum shrinks; no resize follows
+    panel.viewport().update()
+    qtbot.waitUntil(lambda: panel.ci.geometry().width() <= panel.width() + 1, timeout=2000)
+
+
+def test_an_axis_title_wider_than_its_axis_stays_on_the_plot(qtbot):
+    """The gradient panel at 163 px: "layer (input → output)" is wider than the data
+    column pyqtgraph centres it under, and ran 12 px past the panel's right edge."""
+    widget = pg.PlotWidget(axisItems=log_axis_axes())
+    qtbot.addWidget(widget)
+    widget.getPlotItem().setLabel("bottom", "layer (input → output)")
+    widget.getPlotItem().setLabel("left", "gradient")
+    widget.resize(163, 160)
+    widget.show()
+    qtbot.wait(50)
+    axis = widget.getPlotItem().getAxis("bottom")
+    rect = axis.label.mapRectToScene(axis.label.boundingRect())
+    assert rect.right() <= widget.width() and rect.left() >= 0, rect
+    widget.resize(400, 160)  # room to spare: centred under the data, as pyqtgraph has it
+    qtbot.wait(50)
+    rect = axis.label.mapRectToScene(axis.label.boundingRect())
+    centre = axis.mapRectToScene(axis.boundingRect()).center().x()
+    assert abs(rect.center().x() - centre) < 2

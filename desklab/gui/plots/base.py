@@ -87,6 +87,11 @@ class Panel(pg.GraphicsLayoutWidget):
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt naming)
         start = time.perf_counter()
+        if not getattr(self, "closed", False) and self.ci.geometry().width() > self.width() + 0.5:
+            # pyqtgraph sizes its layout to the view only on a resize: when the plots'
+            # minimum shrank later (a title wrapped, a colour bar's labels were measured)
+            # they stayed as wide as their first minimum, cut off at the right
+            self.ci.setGeometry(self.range)
         super().paintEvent(event)
         self.last_paint_ms = (time.perf_counter() - start) * 1000
 

@@ -8,6 +8,7 @@ import pyqtgraph as pg
 
 from .base import small_font
 from .log_axis import LogAxis
+from .titles import span_title
 
 
 def colour_image(plot, colormap: str, levels: tuple[float, float], width: int = 10,
@@ -21,6 +22,7 @@ def colour_image(plot, colormap: str, levels: tuple[float, float], width: int = 
     bar = pg.ColorBarItem(values=levels, colorMap=cmap, interactive=False, width=width,
                           label=label)
     bar.setImageItem(image, insert_in=plot)
+    span_title(plot)  # over the bar's column too
     thinning_axis(bar)
     return image, bar
 
@@ -33,7 +35,8 @@ def thinning_axis(bar: pg.ColorBarItem) -> None:
     bar.setAxisItems({"right": axis})
     bar.showAxis("right")
     axis.setZValue(0.5)
-    axis.setWidth(45)
+    axis.setWidth(None)  # as wide as its labels ("-5": 45 px fixed was twice that)
+    axis.setStyle(autoExpandTextSpace=True)
     axis.setStyle(showValues=True, tickFont=small_font())
     axis.unlinkFromView()
     axis.setRange(*bar.values)

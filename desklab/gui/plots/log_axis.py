@@ -43,7 +43,24 @@ class LogAxis(pg.AxisItem):
         self._kept: list[tuple[float, float]] = []
         self._range = (0.0, 1.0)  # the axis' range in its last drawing
 
+    def _keep_title_on_plot(self) -> None:
+        """pyqtgraph centres the axis title under the axis; one wider than the axis
+        (a narrow panel's "layer (input → output)") ran past the plot's right edge and
+        was cut off. It is moved left as far as it must, never past the plot's left.
+        (At paint time: in a resize, during a scene's teardown, the plot may be gone.)"""
+        plot = self.parentItem()
+        if self.label is None or self._vertical() or plot is None:
+            return
+        width = self.label.boundingRect().width()
+        left = self.mapFromParent(plot.boundingRect().topLeft()).x()
+        right = self.mapFromParent(plot.boundingRect().topRight()).x()
+        centred = self.size().width() / 2 - width / 2  # where pyqtgraph puts it
+        x = max(min(centred, right - width), left)
+        if abs(x - self.label.pos().x()) > 0.5:
+            self.label.setX(x)
+
     def generateDrawSpecs(self, p):  # noqa: N802 (Qt naming)
+        self._keep_title_on_plot()
         specs = super().generateDrawSpecs(p)
         if specs is not None:
             self.drawn_labels = tuple(text for _, _, text in specs[2] if text)

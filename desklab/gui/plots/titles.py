@@ -68,6 +68,17 @@ def wrap_title(plot) -> None:
     update_min()
 
 
+def span_title(plot) -> None:
+    """``plot``'s title over all of its columns, axes and colour bar included: a plot
+    with a colour bar (`colour_image`) leaves its title little of its width (pyqtgraph
+    gives it the data's column: the through-time heatmap's title had 75 of a 145 px
+    panel and broke "vanishe | d"). Plain plots keep pyqtgraph's: spanning their axes
+    took 2-11 px from the data of the compare window's plots."""
+    label = plot.titleLabel
+    plot.layout.removeItem(label)
+    plot.layout.addItem(label, 0, 0, 1, plot.layout.columnCount())
+
+
 def no_break(text: str) -> str:
     """``text`` kept on one line of a wrapping title: no-break spaces, and a word joiner
     after each slash (Qt may break a line after "/": "‖dL/" | "dh_T‖")."""
