@@ -164,9 +164,12 @@ class Discovery:
             handle.remove()
 
     def points(self) -> list[ProbePoint]:
-        """Probe points for the modules that gave a floating-point tensor."""
-        points = []
-        for name, module in self.picked:
+        """Probe points for the modules that gave a floating-point tensor, input to
+        output: in the order of their first call (a ReLU made once, last in
+        ``__init__``, and called after each layer sat after the head: the depth plots
+        and the vanishing / exploding rules read the rows in this order)."""
+        points, called = [], {name: i for i, name in enumerate(self.seen)}
+        for name, module in sorted(self.picked, key=lambda item: called.get(item[0], -1)):
             info = self.seen.get(name)
             if not info or not info.get("float"):
                 continue  # never called, or not a float tensor (indices, tuples)

@@ -226,3 +226,38 @@ def test_an_evaluation_pass_between_steps_is_not_recorded(tmp_path):
                                 tmp_path, "1", before_probe=evaluate)
     assert got["act_std"] == pytest.approx(seen["act"].std(), rel=1e-5)
     assert np.isfinite(got["grad_norm"])
+
+
+class SharedActivation(nn.Module):
+    """One ReLU, made last in __init__ and called after each layer; a layer that only
+    later steps run (a branch)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(6, 8)
+        self.late = nn.Linear(8, 8)
+        self.head = nn.Linear(8, 3)
+        self.act = nn.ReLU()
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        h = self.act(self.a(x))
+        if self.calls > 1:
+            h = self.act(self.late(h))
+        return self.head(h)
+
+
+def test_layers_are_in_the_order_the_forward_runs_them(tmp_path):
+    """The depth plots and the vanishing / exploding rules read the layers input to
+    output; the shared ReLU (made last) came after the head. A module the first step
+    did not run is not measured, and the module tree says it had no call."""
+    model = SharedActivation()
+    run_and_capture(model, lambda: (torch.randn(16, 6), torch.randint(0, 3, (16,))),
+                    tmp_path, "a")
+    reader = RunReader(tmp_path / "r.desklab-run")
+    names = list(reader.history().snapshots[-1].layout.names)
+    rows = {row["name"]: row for row in reader.meta["modules"]}
+    reader.close()
+    assert names == ["a", "act", "head"]
+    assert rows["late"]["calls"] == 0 and rows["act"]["calls"] == 1  # (the first step's)

@@ -346,3 +346,22 @@ def test_a_followed_sequence_model_fits_its_panels_at_1280_by_720(window, qtbot,
                     type(panel).__name__, axis.labelText, label)
     heat = view.through_time.heat_plot.vb
     assert heat.height() >= 40, heat.height()  # the heatmap itself, not its title
+
+
+def test_the_module_tree_says_which_modules_the_first_step_did_not_run(qtbot):
+    from desklab.gui.views.module_tree import ModuleTree
+
+    def row(name, depth, params, calls):
+        return {"name": name, "type": "Linear" if depth else "Net", "params": params,
+                "calls": calls, "depth": depth, "out_shape": [8] if calls else None,
+                "measured": None}
+    meta = {"model": "Net", "total_params": 139, "modules": [
+        row("(model)", 0, 0, 0), row("a", 1, 56, 1), row("late", 1, 72, 0),
+        row("act", 1, 0, 2)]}
+    tree = ModuleTree(meta, ["a", "act"])
+    qtbot.addWidget(tree)
+    top = tree.tree.topLevelItem(0)
+    calls = {top.child(i).text(0): top.child(i).text(4) for i in range(top.childCount())}
+    assert calls == {"a": "", "late": "not run", "act": "2"}
+    late = top.child(1)
+    assert "not measured" in late.toolTip(0) and "not measured" in late.toolTip(4)

@@ -11,6 +11,10 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 
+NOT_RUN = ("not measured: the step that desklab.watch learns the model from (its first) "
+           "did not run it (a branch taken on later steps only)")
+
+
 class ModuleTree(QWidget):
     """The module tree of a watched model (rows from the run's ``modules`` meta)."""
 
@@ -30,14 +34,19 @@ class ModuleTree(QWidget):
         stack: list[QTreeWidgetItem] = []
         for row in rows:
             shape = "x".join(map(str, row["out_shape"])) if row.get("out_shape") else ""
+            # a module with weights that the first forward never ran is not measured
+            unrun = bool(row["params"]) and row.get("calls", 0) == 0 and row["depth"]
             item = QTreeWidgetItem([row["name"].rsplit(".", 1)[-1] if row["depth"] else
                                     row["name"], row["type"], shape,
                                     f"{row['params']:,}" if row["params"] else "",
+                                    "not run" if unrun else
                                     str(row["calls"]) if row.get("calls", 0) > 1 else ""])
             how = row.get("measured")  # what of its output and which weight was taken
             item.setToolTip(0, row["name"] + (
                 "\nmeasured: " + ", ".join(f"{k} {v}" for k, v in how.items() if v)
-                if isinstance(how, dict) else ""))
+                if isinstance(how, dict) else NOT_RUN if unrun else ""))
+            if unrun:
+                item.setToolTip(4, NOT_RUN)
             if row["name"] in measured:
                 for column in range(5):
                     item.setFont(column, bold)
