@@ -14,17 +14,19 @@ watcher still open is closed: "finished", or "failed" after an exception nobody 
 from __future__ import annotations
 
 import atexit
+import os
 import sys
 import warnings
 import weakref
 
-# the model (as watched: inside DDP and compile wrappers) -> its watcher, weakly both
+# the model (as watched: inside DDP and compile wrappers) -> (its watcher, weakly; the
+# process that made it: a forked child that exits must not close its parent's run)
 _WATCHING: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def take_over(model, watcher) -> None:
     """Close ``model``'s earlier watcher if it is still open; ``watcher`` is its own."""
-    ref = _WATCHING.get(model)
+    ref, _ = _WATCHING.get(model, (None, None))
     previous = ref() if ref is not None else None
     if previous is not None and not previous.closed:
         where = f", to {previous.path}," if previous.path else ""
@@ -33,14 +35,14 @@ def take_over(model, watcher) -> None:
                       f"{max(previous.step - 1, 0)}) and the new one records from here.",
                       RuntimeWarning, stacklevel=5)  # (at desklab.watch in the user's code)
         previous.close()
-    _WATCHING[model] = weakref.ref(watcher)
+    _WATCHING[model] = (weakref.ref(watcher), os.getpid())
 
 
 @atexit.register
 def close_at_exit() -> None:
     # the interpreter sets sys.last_value when an exception ended the program
     status = "failed" if getattr(sys, "last_value", None) is not None else "finished"
-    for ref in list(_WATCHING.values()):
+    for ref, pid in list(_WATCHING.values()):
         watcher = ref()
-        if watcher is not None and not watcher.closed:
+        if watcher is not None and not watcher.closed and pid == os.getpid():
             watcher.close(status)

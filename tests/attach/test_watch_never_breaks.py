@@ -241,3 +241,42 @@ def test_a_script_that_never_closes_its_watcher(tmp_path, crash_at, status, last
     reader = RunReader(tmp_path / "r.desklab-run")
     assert (reader.meta["status"], reader.last_step()) == (status, last)
     reader.close()
+
+
+FORKS = """
+import os, sys, torch
+from torch import nn
+import desklab
+from desklab.runs import RunReader
+model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+watcher = desklab.watch(model, optimizer, every=2, run=sys.argv[1])
+def steps(n):
+    for _ in range(n):
+        loss = nn.functional.cross_entropy(model(torch.randn(16, 4)), torch.randint(0, 3, (16,)))
+        optimizer.zero_grad(); loss.backward(); optimizer.step()
+        watcher.log(loss=loss)
+steps(5)
+child = os.fork()
+if child == 0:
+    sys.exit(0)  # the child's exit runs the interpreter's exit handlers
+os.waitpid(child, 0)
+reader = RunReader(watcher.path)
+print("after the child:", reader.meta["status"])
+reader.close()
+steps(5)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork")
+def test_a_forked_child_that_exits_leaves_its_parents_run_open(tmp_path):
+    """The watchers left open are closed at exit, but only by the process that made
+    them: a child forked from the training script (a worker, a subprocess helper) that
+    exits must not end its parent's run while the parent trains on."""
+    done = subprocess.run([sys.executable, "-c", FORKS, str(tmp_path / "r")],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "after the child: running" in done.stdout, done.stdout
+    reader = RunReader(tmp_path / "r.desklab-run")
+    assert (reader.meta["status"], reader.last_step()) == ("finished", 9)
+    reader.close()
