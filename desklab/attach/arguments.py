@@ -101,3 +101,8 @@ def optimizer_settings(optimizer) -> dict | None:
                 all(isinstance(v, (int, float)) for v in value):
             settings[key] = [float(v) for v in value]
     return {"name": type(inner).__name__, "settings": settings}
+
+
+def distributed() -> bool:
+    """Whether torch.distributed is running (then only the chosen ranks record)."""
+    return torch.distributed.is_available() and torch.distributed.is_initialized()

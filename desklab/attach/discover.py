@@ -201,3 +201,10 @@ class Discovery:
                          "calls": info.get("calls", 0),
                          "depth": name.count(".") + 1 if name else 0})
         return rows
+
+
+class ProbePoints:
+    """What `Prober` needs of a model: its probe points."""
+
+    def __init__(self, points):
+        self.probe_points = points

@@ -41,8 +41,10 @@ def take_over(model, watcher) -> None:
 @atexit.register
 def close_at_exit() -> None:
     # the interpreter sets sys.last_value when an exception ended the program
-    status = "failed" if getattr(sys, "last_value", None) is not None else "finished"
+    error = getattr(sys, "last_value", None)
     for ref, pid in list(_WATCHING.values()):
         watcher = ref()
         if watcher is not None and not watcher.closed and pid == os.getpid():
-            watcher.close(status)
+            if error is not None:
+                watcher.cause = f"the script ended with {type(error).__name__}: {error}"
+            watcher.close("failed" if error is not None else "finished")

@@ -35,10 +35,10 @@ from torch import nn
 from ..engine.step_log import StepLog
 from ..runs.store import RunWriter
 from ..util.cpu_load import OtherLoad, cpu_count
-from .arguments import (check_arguments, inner_optimizer, loss_number, optimizer_settings,
-                        run_path)
+from .arguments import (check_arguments, distributed, inner_optimizer, loss_number,
+                        optimizer_settings, run_path)
 from .compiled import EagerSteps, anything_compiled, can_run_eagerly
-from .discover import Discovery, candidates, unwrap
+from .discover import Discovery, ProbePoints, candidates, unwrap
 from .forwards import StepProber, ZeroGradHooks
 from .open_watchers import take_over
 from .shield import Shield
@@ -95,7 +95,8 @@ class Watcher:
         self.path: Path | None = None
         self.closed = False
         self.broken: str | None = None  # why recording stopped (the loop goes on)
-        rank = torch.distributed.get_rank() if _distributed() else None
+        self.cause: str | None = None  # why the run failed, for its record
+        rank = torch.distributed.get_rank() if distributed() else None
         self.enabled = rank is None or ranks == "all" or rank == 0
         if not self.enabled:
             return  # other ranks: every call is a no-op, no hooks, no file
@@ -192,7 +193,7 @@ class Watcher:
 
     def _give_up(self, why: str) -> None:
         """Stop recording, once, with a warning; keep what was recorded."""
-        self.broken = why
+        self.broken = self.cause = why
         where = f" to {self.path}" if self.path else ""
         warnings.warn(f"desklab.watch stopped recording{where}: {why}. Your training "
                       "goes on unwatched.", RuntimeWarning, stacklevel=3)
@@ -206,7 +207,7 @@ class Watcher:
         self.discovery.remove()
         if not self.discovery.points():
             raise RuntimeError(NOTHING_SEEN)  # said once by log(); the loop goes on
-        model = _Points(self.discovery.points())
+        model = ProbePoints(self.discovery.points())
         trainable = next((p for p in self.model.parameters() if p.requires_grad), None)
         self.prober = StepProber(model, trainable, self.shield)
         self.writer = RunWriter(self.path, {
@@ -275,6 +276,8 @@ class Watcher:
                 busy = self._load.since_start()
                 if busy is not None:
                     writer.set_meta(busy_other_cores=busy)
+                if self.cause and status == "failed":  # `desklab runs show` says why
+                    writer.set_meta(cause=self.cause[:500])
             finally:
                 writer.close(status)
 
@@ -282,15 +285,6 @@ class Watcher:
         return self
 
     def __exit__(self, kind, exc, tb) -> None:
+        if kind is not None:
+            self.cause = f"the training loop raised {kind.__name__}: {exc}"
         self.close("finished" if kind is None else "failed")
-
-
-class _Points:
-    """What `Prober` needs of a model: its probe points."""
-
-    def __init__(self, points):
-        self.probe_points = points
-
-
-def _distributed() -> bool:
-    return torch.distributed.is_available() and torch.distributed.is_initialized()

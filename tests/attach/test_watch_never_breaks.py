@@ -173,7 +173,8 @@ def test_a_fault_in_a_hook_inside_the_step_never_reaches_the_loop(tmp_path, monk
         [str(w.message) for w in caught]
     if (tmp_path / "r.desklab-run").exists():  # (the first forward: never opened)
         reader = RunReader(tmp_path / "r.desklab-run")
-        assert reader.meta["status"] == "failed"
+        assert reader.meta["status"] == "failed"  # and `runs show` says why:
+        assert "ZeroDivisionError: a fault made on purpose" in reader.meta["cause"]
         reader.close()
 
 
@@ -240,6 +241,9 @@ def test_a_script_that_never_closes_its_watcher(tmp_path, crash_at, status, last
     assert (done.returncode == 0) == (status == "finished"), done.stderr[-2000:]
     reader = RunReader(tmp_path / "r.desklab-run")
     assert (reader.meta["status"], reader.last_step()) == (status, last)
+    assert reader.meta.get("cause") == (None if status == "finished" else
+                                        "the script ended with ValueError: the user's own "
+                                        "error")
     reader.close()
 
 
