@@ -365,3 +365,35 @@ def test_the_module_tree_says_which_modules_the_first_step_did_not_run(qtbot):
     assert calls == {"a": "", "late": "not run", "act": "2"}
     late = top.child(1)
     assert "not measured" in late.toolTip(0) and "not measured" in late.toolTip(4)
+
+
+def test_a_followed_run_that_failed_says_why(window, qtbot, tmp_path, monkeypatch):
+    """A watched run that failed (here: its hooks made to fail on purpose) records its
+    cause; the app showed only "failed". Its status line now ends with the cause."""
+    import warnings
+
+    import torch
+    from torch import nn
+
+    import desklab
+
+    def fault(*args, **kwargs):
+        raise ZeroDivisionError("a fault made on purpose")
+    model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (the watcher's one warning: tested elsewhere)
+        with desklab.watch(model, optimizer, every=2, run=tmp_path / "r") as watcher:
+            for step in range(8):
+                if step == 5:
+                    monkeypatch.setattr("desklab.attach.forwards.weight_grad_norms", fault)
+                loss = nn.functional.cross_entropy(model(torch.randn(16, 4)),
+                                                   torch.randint(0, 3, (16,)))
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                watcher.log(loss=loss)
+    assert window.follow_run(watcher.path)
+    qtbot.waitUntil(lambda: "ZeroDivisionError: a fault made on purpose" in
+                    window.statusBar().currentMessage(), timeout=5000)
+    assert window.statusBar().currentMessage().startswith("failed · step")

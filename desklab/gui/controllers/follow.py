@@ -164,7 +164,7 @@ class RunFollower(Follower):
     def poll(self) -> None:
         try:
             stored, self.cursor = self.reader.events(self.cursor)
-            self.meta.update(self.reader.read_meta(("status", "pid", "ended")))
+            self.meta.update(self.reader.read_meta(("status", "pid", "ended", "cause")))
         except RunFileError as exc:  # damaged: at open the caller shows it; later, stop
             if not self.timer.isActive():
                 raise

@@ -123,7 +123,7 @@ class RunControls:
         self.act_step.setEnabled(state == "paused")
         self.act_stop.setEnabled(running)
         self.panel.set_running(running)
-        self._update_status()
+        self.update_status()
 
     def actions_for_menu(self) -> list[QAction]:
         return [self.act_train, self.act_pause, self.act_step, self.act_stop, self.act_reset]

@@ -112,7 +112,7 @@ class TrainingView(RunControls, QWidget):
             p.hovered.connect(self.highlight)
             p.hover_detail.connect(self.status_message)  # a curve's value, after its name
         self.doc.edit_guard = self.allow_edit
-        self.doc.changed.connect(self._update_status)
+        self.doc.changed.connect(self.update_status)
         for p in self.panels:
             p.reset()  # the empty state: a hint in each panel until the first run
         self._state_changed("idle")
@@ -272,12 +272,14 @@ class TrainingView(RunControls, QWidget):
             cost += panel.last_paint_ms  # its paint follows; the last one is a fair guess
         if self.first_snapshot_drawn is None and history.latest is not None:
             self.first_snapshot_drawn = time.perf_counter()
-        self._update_status()
+        self.update_status()
         spent = (time.perf_counter() - start) * 1000
         self.redraw_ms.append(spent)
         self._next_redraw = start + (spent + cost) / 1000 / DRAW_SHARE
 
-    def _update_status(self) -> None:
+    def update_status(self) -> None:
+        """The status line: state, step, speed, loss and where (a followed run's name,
+        device and, once it failed, why)."""
         c = self.feed
         loss = c.history.latest_loss() if c.history is not None else math.nan
         # a run shows its own length (a sanity check's 1000 steps, not the design's 200),

@@ -100,7 +100,12 @@ class RunActions:
             f.status == "running" else ""
         if f.connection:  # the whole reason is in the status bar
             lag = " · disconnected, trying again"
-        f.device_name = f"{f.meta.get('name', 'run')} on {f.meta.get('device', '?')}{lag}"
+        cause = f.meta.get("cause") if f.status != "running" else None  # why it failed
+        lag += f" · {cause[:300]}" if isinstance(cause, str) and cause else ""
+        said = f"{f.meta.get('name', 'run')} on {f.meta.get('device', '?')}{lag}"
+        if said != f.device_name:  # (an ended run draws no more: its status line now)
+            f.device_name = said
+            self.training.update_status()
         self._hint(f.empty_text())
 
     def _hint(self, text: str | None) -> None:
@@ -162,3 +167,4 @@ class RunActions:
         self._follow_updated()
         if status.startswith("unreadable"):  # damaged while it was followed
             self.statusBar().showMessage(f"Stopped following: {status}")
+
