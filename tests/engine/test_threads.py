@@ -39,7 +39,7 @@ def spinner():
 def test_a_spinning_process_counts_as_one_busy_core():
     """Against the load just before the spinner (a trainer process of an earlier test may
     still be warming up): the spinner adds one busy core."""
-    for _ in range(3):  # a busy moment of the machine: measure again
+    for _ in range(5):  # a busy moment of the machine: measure again
         before = measure_busy_others(0.5)
         proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
         try:
@@ -55,17 +55,26 @@ def test_a_spinning_process_counts_as_one_busy_core():
 
 @linux_only
 def test_our_own_work_is_not_counted_as_others():
+    """Two of our threads spin: ours, not others'. Measured again (up to three times)
+    while another process is busy: the other worker's test teardown (a trainer process
+    that stops) kept a core busy for a second or two in one CI run."""
     def spin():
         while time.perf_counter() < stop:
             pass
 
-    before = sample()
-    stop = time.perf_counter() + 0.4
-    helper = threading.Thread(target=spin)
-    helper.start()
-    spin()
-    helper.join()
-    assert busy_other_cores(before, sample()) < 0.5  # two of our threads spun: ours
+    seen = []
+    for _ in range(3):
+        before = sample()
+        stop = time.perf_counter() + 0.4
+        helper = threading.Thread(target=spin)
+        helper.start()
+        spin()
+        helper.join()
+        seen.append(busy_other_cores(before, sample()))
+        if seen[-1] < 0.5:
+            break
+        time.sleep(1.0)  # let the other process finish
+    assert min(seen) < 0.5, seen
 
 
 @pytest.mark.skipif(cpu_count() < 2, reason="needs two cores")
