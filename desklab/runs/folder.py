@@ -110,6 +110,7 @@ class RunInfo:
     started: float
     steps: int
     problem: str = ""  # why an unreadable run cannot be read
+    cause: str = ""  # why a failed run failed, as it recorded
 
 
 def process_alive(pid: int | None) -> bool:
@@ -156,9 +157,11 @@ def read_info(path: Path) -> RunInfo:
             last = reader.last_step()
         finally:
             reader.close()
+        cause = meta.get("cause")
         info = RunInfo(path, meta.get("name", path.stem), meta.get("source", "?"),
                        meta.get("status", "?"), float(meta.get("started", 0.0)),
-                       last + 1 if last is not None else 0)
+                       last + 1 if last is not None else 0,
+                       cause=cause[:300] if isinstance(cause, str) else "")
         hit = _INFO[path] = (stamp, {k: meta.get(k) for k in ("status", "pid")}, info)
     # whether a running writer is still alive can change without the file changing
     return replace(hit[2], status=run_status(hit[1]))

@@ -397,3 +397,17 @@ def test_a_followed_run_that_failed_says_why(window, qtbot, tmp_path, monkeypatc
     qtbot.waitUntil(lambda: "ZeroDivisionError: a fault made on purpose" in
                     window.statusBar().currentMessage(), timeout=5000)
     assert window.statusBar().currentMessage().startswith("failed · step")
+
+
+def test_the_run_store_says_why_a_run_failed(window, tmp_path, monkeypatch):
+    from desklab.lessons import get_preset
+    from desklab.runs import RunWriter
+    from desklab.runs.store import design_meta
+    monkeypatch.setenv("DESKLAB_RUNS", str(tmp_path))
+    writer = RunWriter(tmp_path / "a.desklab-run", design_meta(get_preset("deep-relu"),
+                                                              "cpu", 15))
+    writer.set_meta(cause="the training loop raised ValueError: boom")
+    writer.close("failed")
+    window.run_panel.refresh_store()
+    item = window.run_panel.stored.item(0)
+    assert item.toolTip().endswith("failed: the training loop raised ValueError: boom")

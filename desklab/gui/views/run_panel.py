@@ -147,7 +147,8 @@ class RunPanel(QWidget):
                 when = time.strftime("%m-%d %H:%M", time.localtime(info.started))
                 item = QListWidgetItem(_run_line(info.name, info.source, info.status,
                                                  info.steps, when))
-                item.setToolTip(str(info.path))
+                item.setToolTip(str(info.path) + (f"\n{info.status}: {info.cause}"
+                                                  if info.cause else ""))
             item.setData(Qt.UserRole, str(info.path))
             self.stored.addItem(item)
             item.setSelected(str(info.path) in selected)
