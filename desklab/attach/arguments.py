@@ -19,6 +19,11 @@ def check_arguments(model, optimizer, every, run, ranks, name, scaler=None,
     """Refuse what cannot work at `watch()`, before the user's loop starts."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"watch() needs a torch.nn.Module, not {type(model).__name__}")
+    if isinstance(model, torch.jit.ScriptModule):  # scripted: no hooks; traced: never run
+        raise TypeError("watch() cannot measure a TorchScript module (torch.jit.script or "
+                        "trace): its layers run inside the compiled graph, where no hook "
+                        "sees them. Watch the eager model you scripted (torch.compile'd "
+                        "models are measured)")
     if optimizer is not None and not hasattr(optimizer, "param_groups"):
         raise TypeError(f"optimizer should be a torch optimizer (or None), not "
                         f"{type(optimizer).__name__}")

@@ -284,3 +284,17 @@ def test_a_forked_child_that_exits_leaves_its_parents_run_open(tmp_path):
     reader = RunReader(tmp_path / "r.desklab-run")
     assert (reader.meta["status"], reader.last_step()) == ("finished", 9)
     reader.close()
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")  # (torch's own)
+@pytest.mark.parametrize("how", ["script", "trace"])
+def test_a_torchscript_model_is_refused_at_watch(tmp_path, how):
+    """A scripted model raised torch's own "register_forward_hook is not supported on
+    ScriptModules" from watch(); a traced one was accepted, measured nothing, and gave
+    up three probes later saying the forward did not go through the model."""
+    model, optimizer = model_and_optimizer()
+    compiled = torch.jit.script(model) if how == "script" else torch.jit.trace(
+        model, torch.randn(2, 4))
+    with pytest.raises(TypeError, match="cannot measure a TorchScript module"):
+        desklab.watch(compiled, optimizer, run=tmp_path / "r")
+    assert not list(tmp_path.iterdir())
