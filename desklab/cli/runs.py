@@ -106,6 +106,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         meta = reader.meta
     finally:
         reader.close()
+    from ..runs.checks import not_run
     from ..runs.folder import threads_note, wal_note
     out = sys.stderr if args.json == "-" else sys.stdout
 
@@ -124,6 +125,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     if history.latest is not None:
         say(f"layers at step {history.latest.step}:")
         say(layer_table(history.latest))
+    rows = meta.get("modules") if isinstance(meta.get("modules"), list) else []
+    unrun = [str(row.get("name")) for row in rows if not_run(row)]
+    if unrun:
+        say(f"not measured (the first step did not run them): {', '.join(unrun)}")
     for finding in history.findings:
         say(f"[{finding.severity}] {finding.span()}: {finding.message}")
     if meta.get("cause"):

@@ -233,3 +233,11 @@ def preview(value) -> str:
     """A stored value as a message shows it: its repr, cut to 40 characters."""
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def not_run(row) -> bool:
+    """Whether a watched model's module-tree row (meta ``modules``) is a module with
+    weights that the first step did not run: `desklab.watch` learns the layers from
+    that step, so it is not measured."""
+    return (isinstance(row, dict) and is_int(row.get("params")) and row["params"] > 0
+            and row.get("calls") == 0 and is_int(row.get("depth")) and row["depth"] > 0)

@@ -248,7 +248,7 @@ class SharedActivation(nn.Module):
         return self.head(h)
 
 
-def test_layers_are_in_the_order_the_forward_runs_them(tmp_path):
+def test_layers_are_in_the_order_the_forward_runs_them(tmp_path, capsys):
     """The depth plots and the vanishing / exploding rules read the layers input to
     output; the shared ReLU (made last) came after the head. A module the first step
     did not run is not measured, and the module tree says it had no call."""
@@ -261,3 +261,6 @@ def test_layers_are_in_the_order_the_forward_runs_them(tmp_path):
     reader.close()
     assert names == ["a", "act", "head"]
     assert rows["late"]["calls"] == 0 and rows["act"]["calls"] == 1  # (the first step's)
+    from desklab.cli import main
+    assert main(["runs", "show", str(tmp_path / "r.desklab-run")]) == 0
+    assert "not measured (the first step did not run them): late\n" in capsys.readouterr().out

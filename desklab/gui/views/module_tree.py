@@ -10,6 +10,8 @@ from __future__ import annotations
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from ...runs.checks import not_run
+
 
 NOT_RUN = ("not measured: the step that desklab.watch learns the model from (its first) "
            "did not run it (a branch taken on later steps only)")
@@ -35,7 +37,7 @@ class ModuleTree(QWidget):
         for row in rows:
             shape = "x".join(map(str, row["out_shape"])) if row.get("out_shape") else ""
             # a module with weights that the first forward never ran is not measured
-            unrun = bool(row["params"]) and row.get("calls", 0) == 0 and row["depth"]
+            unrun = not_run(row)
             item = QTreeWidgetItem([row["name"].rsplit(".", 1)[-1] if row["depth"] else
                                     row["name"], row["type"], shape,
                                     f"{row['params']:,}" if row["params"] else "",
