@@ -364,7 +364,8 @@ def test_the_module_tree_says_which_modules_the_first_step_did_not_run(qtbot):
     calls = {top.child(i).text(0): top.child(i).text(4) for i in range(top.childCount())}
     assert calls == {"a": "", "late": "not run", "act": "2"}
     late = top.child(1)
-    assert "not measured" in late.toolTip(0) and "not measured" in late.toolTip(4)
+    assert late.toolTip(0).startswith("late\nnot measured: ") and "not measured" in \
+        late.toolTip(4)
 
 
 def test_a_followed_run_that_failed_says_why(window, qtbot, tmp_path, monkeypatch):

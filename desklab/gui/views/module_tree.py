@@ -46,7 +46,7 @@ class ModuleTree(QWidget):
             how = row.get("measured")  # what of its output and which weight was taken
             item.setToolTip(0, row["name"] + (
                 "\nmeasured: " + ", ".join(f"{k} {v}" for k, v in how.items() if v)
-                if isinstance(how, dict) else NOT_RUN if unrun else ""))
+                if isinstance(how, dict) else "\n" + NOT_RUN if unrun else ""))
             if unrun:
                 item.setToolTip(4, NOT_RUN)
             if row["name"] in measured:
