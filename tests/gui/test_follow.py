@@ -412,3 +412,26 @@ def test_the_run_store_says_why_a_run_failed(window, tmp_path, monkeypatch):
     window.run_panel.refresh_store()
     item = window.run_panel.stored.item(0)
     assert item.toolTip().endswith("failed: the training loop raised ValueError: boom")
+
+
+def test_enter_on_a_stored_run_opens_it(window, qtbot, tmp_path, monkeypatch):
+    """The Runs dock's lists opened a run on a double-click only: from the keyboard,
+    Enter did nothing."""
+    from PySide6.QtCore import Qt
+
+    from desklab.lessons import get_preset
+    from desklab.runs import RunWriter
+    from desklab.runs.store import design_meta
+    monkeypatch.setenv("DESKLAB_RUNS", str(tmp_path))
+    RunWriter(tmp_path / "a.desklab-run", design_meta(get_preset("deep-relu"), "cpu",
+                                                      15)).close("finished")
+    panel = window.run_panel
+    panel.refresh_store()
+    window.docks["runs"].show()
+    window.docks["runs"].raise_()
+    panel.stored.setCurrentRow(0)
+    panel.stored.setFocus()
+    qtbot.waitUntil(panel.stored.hasFocus, timeout=3000)
+    with qtbot.waitSignal(panel.follow_requested, timeout=3000) as opened:
+        qtbot.keyClick(panel.stored, Qt.Key_Return)
+    assert opened.args[0] == tmp_path / "a.desklab-run"
