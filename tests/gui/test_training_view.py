@@ -540,6 +540,12 @@ def test_the_findings_list_puts_the_gravest_active_finding_on_top(qtbot):
     shown.set_findings(findings)
     assert [text.split(" (")[0] for text in shown.texts()] == [
         "diverged", "vanishing · fc1", "dead relu · fc3", "cuda graphs", "saturated · fc2"]
+    # from the keyboard: Enter on a finding selects its layer, as a click does
+    from PySide6.QtCore import Qt
+    shown.setCurrentRow(1)
+    with qtbot.waitSignal(shown.layer_clicked, timeout=2000) as chosen:
+        qtbot.keyClick(shown, Qt.Key_Return)
+    assert chosen.args == ["fc1"]
     # a watched nn.Sequential's module path "3.1" is said as a layer, not a number
     shown.set_findings([Finding("vanishing", "3.1", 0, "gone", "-", "warning")])
     assert shown.texts()[0].startswith("vanishing · layer 3.1 (")

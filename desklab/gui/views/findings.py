@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QListWidget, QListWidgetItem
 from ...metrics import Finding
 from ...metrics.records import SEVERITIES, said
 from ..icons import icon
+from .enter_key import on_enter
 
 _GRAVITY = {severity: rank for rank, severity in enumerate(SEVERITIES)}  # error first
 
@@ -18,7 +19,8 @@ COLORS = {"error": "#b71c1c", "warning": "#8a5a00", "info": "#1e4e8c"}
 
 
 class FindingsList(QListWidget):
-    """One row per finding; clicking one asks to select its layer (`layer_clicked`)."""
+    """One row per finding; clicking one (or Enter on it) asks to select its layer
+    (`layer_clicked`)."""
 
     layer_clicked = Signal(str)
 
@@ -29,6 +31,7 @@ class FindingsList(QListWidget):
         self.setAlternatingRowColors(True)
         self.findings: list[Finding] = []
         self.itemClicked.connect(self._clicked)
+        on_enter(self, lambda: self._clicked(self.currentItem()))  # from the keyboard
         self._placeholder()
 
     def _placeholder(self) -> None:
@@ -72,7 +75,7 @@ class FindingsList(QListWidget):
         """The rows as shown (for the UI map and exports)."""
         return [self.item(i).text() for i in range(self.count())]
 
-    def _clicked(self, item: QListWidgetItem) -> None:
-        layer = item.data(Qt.UserRole)
+    def _clicked(self, item: QListWidgetItem | None) -> None:
+        layer = item.data(Qt.UserRole) if item is not None else None
         if layer:
             self.layer_clicked.emit(layer)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox,
@@ -18,6 +18,7 @@ from ...errors import DeskLabError
 from ...runs import list_runs
 
 from ..controllers.runs import RunList, RunRecord
+from .enter_key import on_enter
 
 
 class RunPanel(QWidget):
@@ -49,7 +50,7 @@ class RunPanel(QWidget):
         self.compare_button.clicked.connect(self._compare)
         self.delete_button.clicked.connect(self._delete)
         self.list.itemDoubleClicked.connect(lambda _item: self._open())
-        _on_enter(self.list, self._open)
+        on_enter(self.list, self._open)
         buttons = QGridLayout()  # two by two: four in a row made the dock 380 px wide
         for i, b in enumerate((self.open_button, self.compare_button, self.landscape_button,
                                self.delete_button)):
@@ -60,7 +61,7 @@ class RunPanel(QWidget):
                                "under desklab.watch). Double-click or Enter to open; a running one "
                                "is followed live.")
         self.stored.itemDoubleClicked.connect(self._follow)
-        _on_enter(self.stored, lambda: self._follow(self.stored.currentItem()))
+        on_enter(self.stored, lambda: self._follow(self.stored.currentItem()))
         self.stored.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.stored_open = QPushButton("Open / follow")
         self.stored_compare = QPushButton("Compare / replay")
@@ -166,7 +167,7 @@ class RunPanel(QWidget):
         self.remote.setToolTip("The runs of the server File > Open remote run connected "
                                "to. Double-click to follow one live.")
         self.remote.itemDoubleClicked.connect(self._follow_remote)
-        _on_enter(self.remote, lambda: self._follow_remote(self.remote.currentItem()))
+        on_enter(self.remote, lambda: self._follow_remote(self.remote.currentItem()))
         self.remote_follow = QPushButton("Follow remote run")
         self.remote_follow.setObjectName("remote_follow")
         self.remote_follow.clicked.connect(lambda: self._follow_remote(
@@ -247,22 +248,3 @@ def _enable_compare(button: QPushButton, selected: int) -> None:
     button.setToolTip("Replay the selected run, or two runs side by side" if selected <= 2
                       else f"Compare shows one or two runs side by side: {selected} are "
                            f"selected")
-
-
-def _on_enter(view: QListWidget, open_it) -> None:
-    """Enter (or Return) on a list opens its current run, as a double-click does."""
-    view.installEventFilter(_EnterOpens(view, open_it))
-
-
-class _EnterOpens(QObject):
-    """The event filter of `_on_enter` (a child of the list: it lives as long)."""
-
-    def __init__(self, view: QListWidget, open_it):
-        super().__init__(view)
-        self._open = open_it
-
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt naming)
-        if event.type() == QEvent.KeyPress and event.key() in (Qt.Key_Return, Qt.Key_Enter):
-            self._open()
-            return True
-        return False
