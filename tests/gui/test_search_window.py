@@ -93,6 +93,11 @@ def choosing_a_trial_marks_it_and_opens_its_run(window, view, qtbot) -> None:
     qtbot.mouseDClick(view.table.viewport(), Qt.LeftButton, pos=at)  # press, then the double
     assert window.follower is not None and window.follower.run_file == str(other["run"])
     window.stop_following()
+    first = next(t for t in view.result["trials"] if t["number"] == numbers[0])
+    view.table.setCurrentCell(0, 1)  # from the keyboard: Enter opens the current row's run
+    qtbot.keyClick(view.table, Qt.Key_Return)
+    assert window.follower is not None and window.follower.run_file == str(first["run"])
+    window.stop_following()
 
 
 def test_ticked_settings_are_searched_and_applied(window, qtbot, tmp_path, monkeypatch):

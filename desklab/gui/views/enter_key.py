@@ -2,28 +2,33 @@
 
 Qt's lists act on the mouse; from the keyboard, Enter moved nothing. An event filter
 (not a QShortcut: one with a widget context needs the window active, which a test's
-offscreen window and a docked tool window may not be) calls ``act`` on Enter / Return.
+offscreen window and a docked tool window may not be) emits ``entered`` on Enter or
+Return. The action is a bound method of a QObject, connected to that signal (PySide
+does not keep its receiver alive): a lambda held by the filter referred back to the
+window, a cycle of Qt wrappers that the garbage collector tore down in the wrong order
+(a segfault in a test's teardown).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 
 
 def on_enter(view, act) -> None:
-    """Call ``act()`` when Enter or Return is pressed in ``view``."""
-    view.installEventFilter(_EnterActs(view, act))
+    """Call ``act()`` (a bound method of a QObject) when Enter or Return is pressed in
+    ``view``."""
+    keys = _EnterKeys(view)
+    keys.entered.connect(act)
+    view.installEventFilter(keys)
 
 
-class _EnterActs(QObject):
+class _EnterKeys(QObject):
     """The event filter of `on_enter` (a child of the view: it lives as long)."""
 
-    def __init__(self, view, act):
-        super().__init__(view)
-        self._act = act
+    entered = Signal()
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt naming)
         if event.type() == QEvent.KeyPress and event.key() in (Qt.Key_Return, Qt.Key_Enter):
-            self._act()
+            self.entered.emit()
             return True
         return False

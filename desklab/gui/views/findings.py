@@ -31,7 +31,7 @@ class FindingsList(QListWidget):
         self.setAlternatingRowColors(True)
         self.findings: list[Finding] = []
         self.itemClicked.connect(self._clicked)
-        on_enter(self, lambda: self._clicked(self.currentItem()))  # from the keyboard
+        on_enter(self, self._clicked_current)  # from the keyboard
         self._placeholder()
 
     def _placeholder(self) -> None:
@@ -74,6 +74,9 @@ class FindingsList(QListWidget):
     def texts(self) -> list[str]:
         """The rows as shown (for the UI map and exports)."""
         return [self.item(i).text() for i in range(self.count())]
+
+    def _clicked_current(self) -> None:
+        self._clicked(self.currentItem())
 
     def _clicked(self, item: QListWidgetItem | None) -> None:
         layer = item.data(Qt.UserRole) if item is not None else None

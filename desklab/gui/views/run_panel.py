@@ -61,7 +61,7 @@ class RunPanel(QWidget):
                                "under desklab.watch). Double-click or Enter to open; a running one "
                                "is followed live.")
         self.stored.itemDoubleClicked.connect(self._follow)
-        on_enter(self.stored, lambda: self._follow(self.stored.currentItem()))
+        on_enter(self.stored, self._follow_current)
         self.stored.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.stored_open = QPushButton("Open / follow")
         self.stored_compare = QPushButton("Compare / replay")
@@ -167,7 +167,7 @@ class RunPanel(QWidget):
         self.remote.setToolTip("The runs of the server File > Open remote run connected "
                                "to. Double-click to follow one live.")
         self.remote.itemDoubleClicked.connect(self._follow_remote)
-        on_enter(self.remote, lambda: self._follow_remote(self.remote.currentItem()))
+        on_enter(self.remote, self._follow_remote_current)
         self.remote_follow = QPushButton("Follow remote run")
         self.remote_follow.setObjectName("remote_follow")
         self.remote_follow.clicked.connect(lambda: self._follow_remote(
@@ -211,6 +211,12 @@ class RunPanel(QWidget):
     def _follow_remote(self, item: QListWidgetItem | None) -> None:
         if item is not None:
             self.follow_remote_requested.emit(item.data(Qt.UserRole))
+
+    def _follow_current(self) -> None:  # (Enter: a bound method, see enter_key)
+        self._follow(self.stored.currentItem())
+
+    def _follow_remote_current(self) -> None:
+        self._follow_remote(self.remote.currentItem())
 
     def _follow(self, item: QListWidgetItem | None) -> None:
         if item is not None:

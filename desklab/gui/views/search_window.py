@@ -28,6 +28,7 @@ from ...experiments.score import ACCURACY, score_of
 from ...experiments.search import DEFAULT_SPACE, OPTIONAL_SPACE
 from ..controllers.search import SearchController
 from .search_scatter import SearchScatter
+from .enter_key import on_enter
 
 SPACES = DEFAULT_SPACE + OPTIONAL_SPACE
 
@@ -100,6 +101,7 @@ class SearchWindow(QWidget):
         self.table.setToolTip("Double-click a trial to open its run in the main window")
         self.table.itemSelectionChanged.connect(self._row_chosen)
         self.table.itemDoubleClicked.connect(self._open_trial)
+        on_enter(self.table, self._open_current)
         self._runs: dict[int, str] = {}  # trial number -> its run file
         split = QSplitter(Qt.Horizontal)
         split.addWidget(self.plot)
@@ -229,8 +231,13 @@ class SearchWindow(QWidget):
     def _row_chosen(self) -> None:
         self.plot.choose(self._chosen_number())
 
+    def _open_current(self) -> None:
+        if self.table.currentItem() is not None:
+            self._open_trial(self.table.currentItem())
+
     def _open_trial(self, item: QTableWidgetItem) -> None:
-        """Double-click: the trial's run in the main window (live while it trains)."""
+        """Double-click or Enter: the trial's run in the main window (live while it
+        trains)."""
         number = self.table.item(item.row(), 0).data(Qt.DisplayRole)
         run = self._runs.get(number)
         if run is None:
