@@ -80,13 +80,14 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not runs:
         print(f"no runs in {root}")
         return 0
+    wide = min(max([24, *(len(i.name) for i in runs)]), 48)  # paths line up after names
     for info in runs:
         if info.status == "unreadable":
             print(terminal_safe(f"{'':16}  unreadable  {info.path}: {info.problem}"))
             continue
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.started))
         print(terminal_safe(f"{when}  {info.status:<11} {info.steps:>8,} steps  "
-                            f"{info.source:<8} {info.name:<24} {info.path}"))
+                            f"{info.source:<8} {info.name:<{wide}} {info.path}"))
     return 0
 
 

@@ -103,3 +103,18 @@ def test_a_reader_that_leaves_early_gets_no_error_message():
     err = proc.stderr.read()
     proc.stderr.close()
     assert proc.wait(timeout=60) == 141 and err == b"", err  # as SIGPIPE would end it
+
+
+def test_runs_list_lines_up_its_paths_after_long_names(tmp_path, capsys):
+    """A run named longer than 24 characters pushed its own path right of the others."""
+    from desklab.cli import main
+    from desklab.lessons import get_preset
+    from desklab.runs import RunWriter
+    from desklab.runs.store import design_meta
+    for name in ("a", "a-much-longer-run-name-from-a-script-40c"):
+        meta = {**design_meta(get_preset("deep-relu"), "cpu", 15), "name": name}
+        RunWriter(tmp_path / f"{name}.desklab-run", meta).close("finished")
+    assert main(["runs", "list", "--root", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    starts = {line.index(str(tmp_path)) for line in lines}
+    assert len(lines) == 2 and len(starts) == 1, lines
