@@ -136,8 +136,9 @@ class Discovery:
             if info["calls"] != 1:
                 return
             found, where = first_float(output)
-            info["float"] = found is not None
-            if found is None:
+            # a scalar (a penalty or a loss a module returns) has no units to measure
+            info["float"] = found is not None and found.dim() >= 1
+            if not info["float"]:
                 return
             info["shape"], info["part"] = tuple(found.shape[1:]), where
             info["units_last"] = self._units_last(module, found)

@@ -264,3 +264,39 @@ def test_layers_are_in_the_order_the_forward_runs_them(tmp_path, capsys):
     from desklab.cli import main
     assert main(["runs", "show", str(tmp_path / "r.desklab-run")]) == 0
     assert "not measured (the first step did not run them): late\n" in capsys.readouterr().out
+
+
+class WithPenalty(nn.Module):
+    """A module with weights that returns a scalar (a penalty added to the loss)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(6, 3)
+        self.penalty = Penalty()
+
+    def forward(self, x):
+        return self.a(x) + 0.0 * self.penalty()
+
+
+class Penalty(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.ones(5))
+
+    def forward(self):
+        return (self.w ** 2).sum()  # () : no batch, no units
+
+
+def test_a_module_that_returns_a_scalar_is_left_out(tmp_path, recwarn):
+    """Its 0-dim output reached the probe's reduction, which raised: the watcher gave up
+    at the first probe ("IndexError: tuple index out of range") and recorded nothing.
+    Now the scalar module is not measured and the rest of the model is."""
+    got, seen = run_and_capture(WithPenalty(), lambda: (torch.randn(16, 6),
+                                                        torch.randint(0, 3, (16,))),
+                                tmp_path, "a", "weight")
+    assert got["act_std"] == pytest.approx(seen["act"].std(), rel=1e-5)
+    reader = RunReader(tmp_path / "r.desklab-run")
+    assert list(reader.history().snapshots[-1].layout.names) == ["a"]
+    assert reader.meta["status"] == "finished"
+    reader.close()
+    assert not [w for w in recwarn if "desklab" in str(w.message)]
