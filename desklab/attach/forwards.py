@@ -62,6 +62,10 @@ class StepProber(Prober):
                 and (self.trainable is None or self.trainable.requires_grad))
 
     def _keep(self, index: int, a, out: torch.Tensor) -> None:
+        if isinstance(a, torch.Tensor):  # small: kept for collect(), as a copy, since
+            # the user's next op may change it in place (torchvision's ReLU(inplace=True)
+            # after every BatchNorm: the BN layer was recorded with half its outputs 0)
+            a = a.clone()
         forward = _Forward(a, self._epoch)
         self._forwards[index].append(forward)
         if out.requires_grad:

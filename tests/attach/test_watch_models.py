@@ -300,3 +300,20 @@ def test_a_module_that_returns_a_scalar_is_left_out(tmp_path, recwarn):
     assert reader.meta["status"] == "finished"
     reader.close()
     assert not [w for w in recwarn if "desklab" in str(w.message)]
+
+
+@pytest.mark.parametrize("name", ["1", "0"])
+def test_a_layer_before_an_in_place_relu_is_recorded_as_it_output(tmp_path, name):
+    """torchvision's pattern: Conv / Linear -> BatchNorm -> ReLU(inplace=True). The
+    probe kept a reference to each small output until the step's collect(); the ReLU
+    then zeroed it in place, so the BatchNorm layer was recorded with half its outputs 0
+    (mean 0.22, 53% zero, against -0.03 and none in the test's own copy)."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 16), nn.BatchNorm1d(16), nn.ReLU(inplace=True),
+                          nn.Linear(16, 3))
+    got, seen = run_and_capture(model, lambda: (torch.randn(16, 6),
+                                                torch.randint(0, 3, (16,))), tmp_path, name)
+    a = seen["act"]  # the test's own copy, taken in its hook before the ReLU ran
+    assert got["act_mean"] == pytest.approx(a.mean(), rel=1e-5, abs=1e-7)
+    assert got["act_std"] == pytest.approx(a.std(), rel=1e-5)
+    assert got["frac_zero"] == pytest.approx(np.mean(a == 0)) and np.mean(a == 0) < 0.1
