@@ -65,7 +65,7 @@ class StepProber(Prober):
         if isinstance(a, torch.Tensor):  # small: kept for collect(), as a copy, since
             # the user's next op may change it in place (torchvision's ReLU(inplace=True)
             # after every BatchNorm: the BN layer was recorded with half its outputs 0)
-            a = a.clone()
+            a = self._reduce_act(index, a) if a.is_cpu else a.clone()
         forward = _Forward(a, self._epoch)
         self._forwards[index].append(forward)
         if out.requires_grad:
