@@ -317,3 +317,36 @@ def test_a_layer_before_an_in_place_relu_is_recorded_as_it_output(tmp_path, name
     assert got["act_mean"] == pytest.approx(a.mean(), rel=1e-5, abs=1e-7)
     assert got["act_std"] == pytest.approx(a.std(), rel=1e-5)
     assert got["frac_zero"] == pytest.approx(np.mean(a == 0)) and np.mean(a == 0) < 0.1
+
+
+class BasicBlock(nn.Module):
+    """torchvision's ResNet block: one ReLU(inplace=True) twice, and `out += x`."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        out += x  # bn2's output, changed in place
+        return self.relu(out)
+
+
+def test_a_residual_blocks_batchnorm_is_recorded_before_the_sum(tmp_path):
+    """bn2's output is added to in place, then the ReLU zeroes it in place: it was
+    recorded as mean 0.53 with 42% zeros (the test's own copy: -0.003 and none)."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(inplace=True),
+                          BasicBlock(8), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                          nn.Linear(8, 3))
+    got, seen = run_and_capture(model, lambda: (torch.randn(8, 3, 12, 12),
+                                                torch.randint(0, 3, (8,))), tmp_path, "2.bn2")
+    a = seen["act"]
+    assert got["act_mean"] == pytest.approx(a.mean(), rel=1e-4, abs=1e-6)
+    assert got["act_std"] == pytest.approx(a.std(), rel=1e-5)
+    assert got["frac_zero"] == pytest.approx(np.mean(a == 0)) and np.mean(a == 0) < 0.1
