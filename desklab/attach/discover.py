@@ -119,10 +119,10 @@ def _weight_of(module: nn.Module) -> tuple[str, nn.Parameter | None]:
 class Discovery:
     """Forward hooks for the first forward: output shape and calls per module."""
 
-    def __init__(self, picked: list[tuple[str, nn.Module]], time_dim: int | None = None,
-                 shield: Shield | None = None):
+    def __init__(self, picked: list[tuple[str, nn.Module]], time_dim: int | None,
+                 shield: Shield):
         self.picked = picked
-        self.shield = shield or Shield()  # the hooks run inside the user's first step
+        self.shield = shield  # the hooks run inside the user's first step
         self.time_dim = time_dim  # measure other sequence modules' dL/d(output) by position
         self.seen: dict[str, dict] = {}
         self._last_layout: tuple[tuple, bool] | None = None  # the previous output's

@@ -205,9 +205,10 @@ class Watcher:
     def _start(self) -> None:
         """After the first step: fix the probe points and open the run file."""
         self.discovery.remove()
-        if not self.discovery.points():
+        points = self.discovery.points()  # (each RNN's TimeTap made once)
+        if not points:
             raise RuntimeError(NOTHING_SEEN)  # said once by log(); the loop goes on
-        model = ProbePoints(self.discovery.points())
+        model = ProbePoints(points)
         trainable = next((p for p in self.model.parameters() if p.requires_grad), None)
         self.prober = StepProber(model, trainable, self.shield)
         self.writer = RunWriter(self.path, {
