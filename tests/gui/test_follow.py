@@ -228,6 +228,23 @@ def test_a_followed_run_does_not_sit_beside_the_designs_preview(window, qtbot, t
     assert "preview_following" not in labels and labels["preview_status"].startswith("At init")
 
 
+def classifier_steps(model, optimizer, watcher, n, before_step=None) -> float:
+    """``n`` steps of a 4 -> 3 classifier on random data, each logged to ``watcher``
+    (``before_step(i)`` first); the last loss."""
+    import torch
+    from torch import nn
+    for i in range(n):
+        if before_step is not None:
+            before_step(i)
+        loss = nn.functional.cross_entropy(model(torch.randn(16, 4)),
+                                           torch.randint(0, 3, (16,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        watcher.log(loss=loss)
+    return float(loss.detach())
+
+
 def test_a_script_before_its_first_probe_says_so(window, qtbot, tmp_path):
     """A script probed every 10 steps: while it is in its first 10 steps, and after a run
     that ended sooner, every plot said "Press Train (F5) to see this plot fill in" (the
@@ -249,14 +266,7 @@ def test_a_script_before_its_first_probe_says_so(window, qtbot, tmp_path):
     watcher = desklab.watch(model, optimizer, every=10, run=tmp_path / "r")
 
     def steps(n):
-        for _ in range(n):
-            loss = nn.functional.cross_entropy(model(torch.randn(16, 4)),
-                                               torch.randint(0, 3, (16,)))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            watcher.log(loss=loss)
-        return float(loss.detach())
+        return classifier_steps(model, optimizer, watcher, n)
     steps(3)
     assert window.follow_run(watcher.path)
     qtbot.wait(100)
@@ -380,20 +390,16 @@ def test_a_followed_run_that_failed_says_why(window, qtbot, tmp_path, monkeypatc
 
     def fault(*args, **kwargs):
         raise ZeroDivisionError("a fault made on purpose")
+
+    def fail_from_step_5(i):
+        if i == 5:
+            monkeypatch.setattr("desklab.attach.forwards.weight_grad_norms", fault)
     model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # (the watcher's one warning: tested elsewhere)
         with desklab.watch(model, optimizer, every=2, run=tmp_path / "r") as watcher:
-            for step in range(8):
-                if step == 5:
-                    monkeypatch.setattr("desklab.attach.forwards.weight_grad_norms", fault)
-                loss = nn.functional.cross_entropy(model(torch.randn(16, 4)),
-                                                   torch.randint(0, 3, (16,)))
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                watcher.log(loss=loss)
+            classifier_steps(model, optimizer, watcher, 8, before_step=fail_from_step_5)
     assert window.follow_run(watcher.path)
     qtbot.waitUntil(lambda: "ZeroDivisionError: a fault made on purpose" in
                     window.statusBar().currentMessage(), timeout=5000)
