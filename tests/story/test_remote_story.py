@@ -69,8 +69,8 @@ def test_following_a_served_run_through_a_killed_server(xserver, tmp_path):
         item = app.wait(lambda m: next((i["rect"] for i in m["remote_runs"]
                                         if "watched" in i["text"]), None), 30,
                         "the watched run listed by the server")
-        app.move(*center(item))
-        app.xdo("click", "--repeat", 2, "--delay", 80, 1)  # double-click: follow it
+        app.click(*center(item))  # chosen with the mouse, followed from the keyboard (the
+        app.key("Return")  # newcomer's story double-clicks a stored run)
         app.wait(lambda m: m["labels"].get("follow_settings"), 15, "following it")
         app.wait(lambda m: _step(m["train_status"]) >= 40, 30, "steps arriving")
         server.send_signal(signal.SIGKILL)  # mid-run
