@@ -8,6 +8,8 @@ training.png: deep-sigmoid after 60 training steps, every plot populated.
 recovered.png: docs/examples/vanishing-recovers.json at the end of its run: the
 vanishing-gradient finding resolved (dimmed, with its span).
 compare.png: deep-sigmoid vs deep-relu side by side, replayed a third of the way in.
+compare-sweep.png: lr-tuned at four learning rates in one compare window (`python
+docs/make_screenshots.py sweep` makes only this).
 lesson.png: the deep-sigmoid lesson at 1280 x 720 after 300 steps, the Lesson panel
 with its sign ticked off.
 huggingface.png: examples/watch_huggingface.py (a small BERT under the Trainer, 200
@@ -89,6 +91,36 @@ def compare(out: Path) -> None:
     view.close()
     window.doc.undo_stack.setClean()
     window.close()
+
+
+def sweep(out: Path) -> None:
+    """The compare window over a learning-rate sweep: lr-tuned at four learning rates,
+    every curve overlaid, the slowest and the fastest side by side."""
+    from desklab.engine.trainer import Trainer
+    from desklab.gui.controllers.runs import RunList, RunRecord
+    from desklab.gui.views.compare import CompareWindow
+    from desklab.lessons import get_preset
+    from desklab.metrics import RunHistory
+    from PySide6.QtWidgets import QApplication
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    records = []
+    for lr in (0.5, 0.1, 0.02, 0.004):
+        design = get_preset("lr-tuned")
+        design.name, design.train.lr, design.train.steps = f"lr {lr:g}", lr, 1000
+        history = RunHistory()
+        for event in Trainer(design).events():
+            history.record(event.kind, event.payload)
+        records.append(RunRecord(design.name, design, history, "finished", steps=1000))
+    view = CompareWindow(RunList())
+    view.resize(1600, 1000)
+    view.show_records(records)
+    view.choosers[1].setCurrentIndex(3)  # the slowest beside the fastest
+    view.show()
+    for _ in range(30):
+        app.processEvents()
+        time.sleep(0.02)
+    view.grab().save(str(out))
+    view.close()
 
 
 def trained_lesson(slug: str, steps: int, size: tuple[int, int], timeout_s: int):
@@ -186,6 +218,9 @@ def main() -> None:
     if sys.argv[1:] == ["huggingface"]:
         huggingface(img / "huggingface.png")
         return
+    if sys.argv[1:] == ["sweep"]:
+        sweep(img / "compare-sweep.png")
+        return
     if sys.argv[1:] == ["recurrent"]:
         recurrent(img)
         return
@@ -197,6 +232,7 @@ def main() -> None:
                     str(HERE / "examples" / "vanishing-recovers.json"), "--train-steps", "400",
                     "--screenshot", str(img / "recovered.png")], check=True)
     compare(img / "compare.png")
+    sweep(img / "compare-sweep.png")
     lesson(img / "lesson.png")
     huggingface(img / "huggingface.png")
     recurrent(img)

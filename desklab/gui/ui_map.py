@@ -3,7 +3,8 @@
 When ``DESKLAB_UI_MAP`` names a file, the app rewrites it (atomically, a few
 times a second) with the screen rectangle of every visible widget that has an
 objectName, the cards of the network editor, the palette's tiles, the drop
-marker while a drag hovers, the findings' text and the window title. This is
+marker while a drag hovers, the findings' text, the window title and what each open
+compare window shows. This is
 how the real-input story tests (``tests/story/``) find what to click with
 ``xdotool``: the same positions a person sees, computed with ``mapToGlobal``.
 It is read-only: nothing in it changes the app, and nothing reads it back.
@@ -93,6 +94,39 @@ def _search(window) -> dict | None:
             "window": _rect(view)}
 
 
+def _points(curve) -> int:
+    """How many points a PlotDataItem draws (its data is None before the first)."""
+    return 0 if curve.xData is None else len(curve.xData)
+
+
+def _compare(window) -> list[dict]:
+    """Each open compare window: its title, every run's curves (letter, name, points
+    drawn), each side's run and layers, where its loss plot is, the status bar."""
+    import re
+    shown = []
+    for view in getattr(window, "compare_windows", []):
+        if not view.isVisible():
+            continue
+        curves = view.curves
+        runs = [{"letter": chr(ord("A") + k), "name": view.records[k].name,
+                 "loss_points": _points(curves.lines[k]["loss"]),
+                 "depth_points": _points(curves.lines[k]["depth"])}
+                for k in range(min(curves.runs, len(view.records)))]
+        sides = [{"run": chooser.currentText() if chooser.isVisible() else
+                  re.sub(r"<[^>]+>", "", label.text()),
+                  "layers": list(panel.layout_.names) if panel.layout_ is not None else []}
+                 for chooser, label, panel in zip(view.choosers, view.names, view.panels)]
+        scene = curves.loss.vb.sceneBoundingRect()
+        corner = curves.viewport().mapToGlobal(curves.mapFromScene(scene.topLeft()))
+        shown.append({"title": re.sub(r"<[^>]+>", "", view.title.text()).replace(
+                          "&nbsp;", " ").replace("\u2011", "-"),
+                      "runs": runs, "sides": sides, "window": _rect(view),
+                      "loss_view": [corner.x(), corner.y(), round(scene.width()),
+                                    round(scene.height())],
+                      "status": view.statusBar().currentMessage()})
+    return shown
+
+
 def snapshot(window) -> dict:
     """The map of ``window`` (a MainWindow) and its visible top-level widgets."""
     widgets = {}
@@ -130,6 +164,7 @@ def snapshot(window) -> dict:
         "plots": {p.objectName(): p.shown() for p in window.training.shown_panels()},
         "highlighted": _highlighted(window.training),
         "search": _search(window),
+        "compare": _compare(window),
     }
 
 

@@ -293,26 +293,6 @@ def test_a_script_before_its_first_probe_says_so(window, qtbot, tmp_path):
     assert hints() and all("Press <b>Train</b>" in text for text in hints()), hints()
 
 
-def test_compare_says_why_it_is_greyed_out_with_three_runs_chosen(window, tmp_path,
-                                                                  monkeypatch):
-    from desklab.lessons import get_preset
-    from desklab.runs import RunWriter
-    from desklab.runs.store import design_meta
-    monkeypatch.setenv("DESKLAB_RUNS", str(tmp_path))
-    for name in ("a", "b", "c"):
-        RunWriter(tmp_path / f"{name}.desklab-run",
-                  design_meta(get_preset("deep-relu"), "cpu", 15)).close("finished")
-    panel = window.run_panel
-    panel.refresh_store()
-    assert panel.stored.count() == 3
-    for row in range(3):
-        panel.stored.item(row).setSelected(True)
-    assert not panel.stored_compare.isEnabled()
-    assert "3 are selected" in panel.stored_compare.toolTip()
-    panel.stored.item(0).setSelected(False)
-    assert panel.stored_compare.isEnabled() and "two runs" in panel.stored_compare.toolTip()
-
-
 def test_a_followed_sequence_model_fits_its_panels_at_1280_by_720(window, qtbot, tmp_path):
     """A script's transformer-style model with time_dim=1, followed at 1280 x 720 (its
     module tree widens the Network dock): the gradient-through-time panel's plots were

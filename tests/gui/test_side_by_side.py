@@ -91,11 +91,10 @@ def test_lesson_pair_runs_both_and_both_show_in_the_plots(window, qtbot):
     y_mid = sum(compare.loss.vb.viewRange()[1]) / 2  # (log10 of the loss)
     mouse_move(compare.curves, compare.loss.vb.mapViewToScene(QPointF(at, y_mid)))
     told = compare.statusBar().currentMessage()
-    a, b = told.split(" | ")
-    for side, h, letter in ((a, histories[0], "A"), (b, histories[1], "B")):
-        val = h.metric("val_loss")[1]
-        assert side.startswith(f"{letter}: train loss ") and \
-            f"validation loss {val:.4g} at step {at}" in side, told
+    train, validation = told.split(" | ")  # each curve, both runs' values at the step
+    val = [h.metric("val_loss")[1] for h in histories]
+    assert validation == f"validation loss at step {at}: A {val[0]:.4g} · B {val[1]:.4g}"
+    assert train.startswith(f"train loss at step {at}: A "), told  # (every step drawn)
     y_mid = sum(compare.depth.vb.viewRange()[1]) / 2
     mouse_move(compare.curves, compare.depth.vb.mapViewToScene(QPointF(2, y_mid)))
     grads = [h.latest.stat("grad_mean_abs")[2] for h in histories]

@@ -1,22 +1,25 @@
-"""Two runs side by side: curves overlaid, per-layer views next to each other, a replay
-slider over their snapshots, and beside each run's per-layer views its latest decision
-boundary (or fit curve, or confusion matrix). Opened by "Run both" on a lesson pair
-or from the run list."""
+"""Runs compared: every run's curves overlaid (up to six), two runs' per-layer views next
+to each other (with three or more, a chooser above each side picks which), a replay
+slider over their snapshots, and beside each side's per-layer views its run's latest
+decision boundary (or fit curve, or confusion matrix). Opened by "Run both" on a lesson
+pair or from the Runs dock."""
 
 from __future__ import annotations
 
 import bisect
+import html
 
 from PySide6.QtCore import QSignalBlocker, QTimer, Qt
-from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QMainWindow, QPushButton,
-                               QSlider, QVBoxLayout, QWidget)
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QMainWindow,
+                               QPushButton, QSlider, QVBoxLayout, QWidget)
 
 from .findings import FindingsList
 from ..icons import icon
 from ...design.catalog import class_names
 from ..plots import ActivationPanel, BoundaryPanel, ConfusionPanel
 from ..controllers.runs import PairController, RunRecord
-from .compare_curves import COLORS, CompareCurves
+from .compare_curves import COLORS, LETTERS, MAX_RUNS, CompareCurves
 
 # narrower, a boundary or matrix beside each run's per-layer views leaves both too
 # little room (at 820 px the matrix's title broke mid-word): they are left out
@@ -50,7 +53,7 @@ class AtStep:
 
 
 class CompareWindow(QMainWindow):
-    """Side-by-side view of two runs (or one, for replay)."""
+    """Runs compared (one for replay, up to ``MAX_RUNS``); two of them side by side."""
 
     def __init__(self, runs, parent=None):
         super().__init__(parent)
@@ -61,8 +64,10 @@ class CompareWindow(QMainWindow):
         self.setMinimumSize(min(820, room.width()), min(540, room.height()))
         self.controller = PairController(runs, self)
         self.records: list[RunRecord] = []
+        self.sides = [0, 1]  # the run (index into records) each side's views show
         self.shown_steps = [None, None]  # the snapshot step each side shows
         self.title = QLabel()
+        self.title.setWordWrap(True)  # six runs' names: two lines, not a squeezed slider
         self.stop_button = QPushButton(icon("stop"), "Stop")
         self.stop_button.clicked.connect(self.controller.stop)
         self.slider = QSlider(Qt.Horizontal)
@@ -82,6 +87,14 @@ class CompareWindow(QMainWindow):
             panel.hover_detail.connect(self.statusBar().showMessage)  # what is under it
         self.findings = [FindingsList(), FindingsList()]
         self.names = [QLabel(), QLabel()]
+        # with three runs or more, each side picks its run (all are in the curves above)
+        self.choosers = [QComboBox(), QComboBox()]
+        for side, chooser in enumerate(self.choosers):
+            chooser.setObjectName(f"compare_side_{side}")
+            chooser.setToolTip("The run whose per-layer views, findings and boundary this "
+                               "side shows (the curves above overlay every run)")
+            chooser.hide()
+            chooser.currentIndexChanged.connect(self._choose)
         # the latest drawing over the inputs, else the last confusion matrix (not replayed)
         self.boundaries = [BoundaryPanel(), BoundaryPanel()]
         for panel in self.boundaries:
@@ -90,7 +103,11 @@ class CompareWindow(QMainWindow):
         self._ends: list = [None, None]  # the history each side's end panel shows
         grid = QGridLayout()
         for k in range(2):
-            grid.addWidget(self.names[k], 0, k)
+            name_row = QHBoxLayout()
+            name_row.addWidget(self.names[k])
+            name_row.addWidget(self.choosers[k])
+            name_row.addStretch(1)
+            grid.addLayout(name_row, 0, k)
             row = QHBoxLayout()  # the per-layer views, then (when the run has one) the end
             row.addWidget(self.panels[k], 3)
             for widget in (self.boundaries[k], self.confusions[k]):
@@ -125,21 +142,43 @@ class CompareWindow(QMainWindow):
         self._label()
 
     def show_records(self, records: list[RunRecord]) -> None:
-        """Show finished runs (one or two) for overlay and replay."""
+        """Show finished runs (one to ``MAX_RUNS``) for overlay and replay; the first
+        two side by side."""
         self.controller.stop()
-        self.records = list(records)[:2]
+        self.records = list(records)[:MAX_RUNS]
         self._label()
         self._redraw(force=True)  # drawn now, at their end, not at the next tick
 
     def _label(self) -> None:
-        for k, label in enumerate(self.names):
-            if k < len(self.records):
-                r = self.records[k]
-                label.setText(f"<b style='color:{COLORS[k]}'>{'AB'[k]}: {r.name}</b>")
+        """Each run's letter and name in its colour: the title, and each side's label
+        (two runs) or chooser (three or more)."""
+        self.sides = list(range(min(2, len(self.records))))
+        choosing = len(self.records) > 2
+        for side, (label, chooser) in enumerate(zip(self.names, self.choosers)):
+            label.setVisible(not choosing)
+            chooser.setVisible(choosing and side < len(self.sides))
+            with QSignalBlocker(chooser):
+                chooser.clear()
+                if choosing:
+                    for k, r in enumerate(self.records):
+                        chooser.addItem(_swatch(COLORS[k]), f"{LETTERS[k]}: {r.name}")
+                    chooser.setCurrentIndex(self.sides[side])
+            if side < len(self.sides):
+                k = self.sides[side]
+                label.setText(f"<b style='color:{COLORS[k]}'>{LETTERS[k]}: "
+                              f"{html.escape(self.records[k].name)}</b>")
             else:
                 label.setText("")
-        self.title.setText(" vs ".join(f"<b style='color:{COLORS[k]}'>{r.name}</b>"
-                                       for k, r in enumerate(self.records)))
+        self.title.setText(" vs ".join(
+            f"<b style='color:{COLORS[k]}'>{f'{LETTERS[k]}:&nbsp;' if choosing else ''}"
+            f"{_unbroken(r.name)}</b>" for k, r in enumerate(self.records)))
+
+    def _choose(self, index: int) -> None:
+        """A side's chooser picked another run: that side's views show it now."""
+        side = self.choosers.index(self.sender())
+        if 0 <= index < len(self.records) and side < len(self.sides):
+            self.sides[side] = index
+            self._redraw(force=True)
 
     # ------------------------------------------------------------ drawing
 
@@ -161,20 +200,23 @@ class CompareWindow(QMainWindow):
         self.step_label.setText("live" if at is None else f"step {at}")
         self.stop_button.setEnabled(self.controller.running)
         self.curves.show_curves([r.history for r in self.records], at)
-        for k, record in enumerate(self.records):
-            h = record.history
+        layouts = [r.history.layout.names for r in self.records if r.history.layout]
+        for k, record in enumerate(self.records):  # every run's depth curve
+            snap = AtStep(record.history, at).latest
+            if snap is not None:
+                self.curves.show_depth(k, snap, layouts)
+        for side, k in enumerate(self.sides):  # two runs' per-layer views
+            h = self.records[k].history
             view = AtStep(h, at)
             snap = view.latest
             if snap is None:
                 continue
-            if self.panels[k].layout_ is not h.layout:
-                self.panels[k].set_layout(h.layout)
-            self.panels[k].update(view)
-            self.shown_steps[k] = snap.step
-            self.curves.show_depth(k, snap, [r.history.layout.names for r in self.records
-                                             if r.history.layout])
-            self.findings[k].set_findings(h.findings, at_step=at)
-            self._end_panel(k, record)
+            if self.panels[side].layout_ is not h.layout:
+                self.panels[side].set_layout(h.layout)
+            self.panels[side].update(view)
+            self.shown_steps[side] = snap.step
+            self.findings[side].set_findings(h.findings, at_step=at)
+            self._end_panel(side, self.records[k])
 
     def _point_at(self, index: int) -> None:
         """The pointed-at layer thick on both sides (by name: depths may differ)."""
@@ -187,7 +229,7 @@ class CompareWindow(QMainWindow):
             self._redraw(force=True)
 
     def _end_panel(self, k: int, record: RunRecord) -> None:
-        """Side ``k``'s boundary (with its points) or its confusion matrix, at the run's
+        """Side ``k``'s boundary (with its points) or confusion matrix, ``record``'s
         latest: the per-layer views replay, these were kept only at their newest."""
         h, boundary, confusion = record.history, self.boundaries[k], self.confusions[k]
         if self._ends[k] is not h:  # another run on this side
@@ -211,10 +253,24 @@ class CompareWindow(QMainWindow):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        for k, record in enumerate(self.records):  # they come and go with the room
-            self._end_panel(k, record)  # (END_PANELS_MIN_WIDTH): not the whole redraw
+        for side, k in enumerate(self.sides):  # they come and go with the room
+            if k < len(self.records):  # (END_PANELS_MIN_WIDTH): not the whole redraw
+                self._end_panel(side, self.records[k])
 
     def closeEvent(self, event) -> None:
         self.timer.stop()
         self.controller.stop()
         super().closeEvent(event)
+
+
+def _swatch(color: str) -> QIcon:
+    """A small square of a run's colour, for its entry in a side's chooser."""
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(QColor(color))
+    return QIcon(pixmap)
+
+
+def _unbroken(name: str) -> str:
+    """``name`` as rich text that a wrapped title breaks around, not inside (Qt breaks
+    at hyphens, and ignores a span's white-space: nowrap)."""
+    return html.escape(name).replace("-", "\u2011").replace(" ", "&nbsp;")

@@ -1,5 +1,6 @@
-"""The compare window's top row: both runs' loss and accuracy overlaid, and their mean
-|dL/dh| by depth (or, for recurrent runs, ||dL/dh_t|| by time step) at the slider.
+"""The compare window's top row: every run's loss and accuracy overlaid (up to six, one
+colour and letter each), and their mean |dL/dh| by depth (or, for recurrent runs,
+||dL/dh_t|| by time step) at the slider.
 
 Pointing at a plot reads it: the status bar gets each run's curves at the step (or
 layer, or time step) under the mouse, as the live view's loss panel does. The layer
@@ -16,10 +17,15 @@ from PySide6.QtCore import Qt, Signal
 from ..plots import MAX_STEP_POINTS, _thin, legend_title, show_item
 from ..plots import log_axis
 from ..plots.layer_names import depth_ticks, overhanging_names
-from ..plots.hover import read_curves
+from ..plots.ranges import _forget_range, _set_range
 from ..plots.titles import wrap_title
 
-COLORS = ("#1e64c8", "#e07b00")  # run A, run B
+# runs A, B, C...: blue and orange first (a pair reads as it always did), then colours
+# that stay apart from them and from each other on white
+COLORS = ("#1e64c8", "#e07b00", "#2a9d3a", "#c8323c", "#7b4fc0", "#12a4b4")
+LETTERS = "ABCDEF"
+MAX_RUNS = len(COLORS)  # an overlay of more is a tangle: the Runs dock says so
+DIVERGED = 10  # a loss this many times the runs' highest first loss is off the top
 KEYS = [("train", "#555555", False), ("validation", "#555555", True)]  # solid, dashed
 DEPTH_TITLE = "mean |dL/dh| by depth (at the slider)"
 TIME_TITLE = "‖dL/dh_t‖ by time step (at the slider)"
@@ -28,7 +34,8 @@ LABELS = {"loss": "train loss", "val_loss": "validation loss",
 
 
 class CompareCurves(pg.GraphicsLayoutWidget):
-    """Loss, accuracy and depth plots of up to two runs; see the module docstring."""
+    """Loss, accuracy and depth plots of up to ``MAX_RUNS`` runs; see the module
+    docstring."""
 
     readout = Signal(str)  # what is under the mouse ("" once it left every curve)
 
@@ -63,6 +70,8 @@ class CompareCurves(pg.GraphicsLayoutWidget):
                 pen=dash), "train_acc": self.acc.plot(pen=solid), "val_acc": self.acc.plot(
                 pen=dash), "depth": self.depth.plot(pen=solid, symbol="o", symbolSize=5,
                                                     symbolBrush=color)}
+            for item in self.lines[k].values():  # run A drawn over the others
+                item.setZValue(-k)
         self.runs = 0  # how many runs are drawn
         self._told = False  # a readout is in the status bar
         self.depth.vb.sigResized.connect(self._retick)
@@ -72,7 +81,11 @@ class CompareCurves(pg.GraphicsLayoutWidget):
         """Each run's loss and accuracy (every step thinned, evaluations), the slider's
         step marked; the accuracy plot leaves the row when no run has one."""
         self.runs = len(histories)
+        for k in range(self.runs, MAX_RUNS):  # no run there (any more): nothing drawn
+            for item in self.lines[k].values():
+                item.setData([], [])
         has_loss = has_accuracy = False  # a point to draw, in any run
+        losses = []  # every run's drawn losses (train, validation)
         for k, h in enumerate(histories):
             for key in ("loss", "val_loss", "train_acc", "val_acc"):
                 if key.startswith("val"):  # at evaluations
@@ -81,15 +94,40 @@ class CompareCurves(pg.GraphicsLayoutWidget):
                     x, v = _thin(*h.step_series(key), MAX_STEP_POINTS)
                 ok = np.isfinite(v) & ((v > 0) if "loss" in key else True)
                 self.lines[k][key].setData(x[ok], v[ok])
+                if "loss" in key:
+                    losses.append((k, v[ok]))
                 has_loss |= key.endswith("loss") and bool(ok.any())
                 has_accuracy |= key.endswith("acc") and bool(ok.any())
         self.step_marker.setVisible(at is not None)
         if at is not None:
             self.step_marker.setValue(at)
+        self._cap_loss(histories, losses)
         # runs with no accuracy (regressions, scripts that report none): no empty plot
         shown = has_accuracy or not has_loss
         if show_item(self.ci, self.acc, shown, row=0, col=1):  # its share goes too
             self.ci.layout.setColumnStretchFactor(1, int(shown))
+
+    def _cap_loss(self, histories: list, losses: list) -> None:
+        """A run whose loss went over ``DIVERGED`` times the highest first loss (one that
+        diverged: 1e17 just before NaN) leaves the loss plot at its top, which the title
+        says; the others keep the plot's height, not a flat line along its floor."""
+        firsts = [v[np.isfinite(v) & (v > 0)][:1] for v in
+                  (h.step_series("loss")[1] for h in histories)]
+        firsts = np.concatenate(firsts) if firsts else np.zeros(0)
+        cap = DIVERGED * float(firsts.max()) if firsts.size else np.inf
+        over = sorted({LETTERS[k] for k, v in losses if v.size and v.max() > cap})
+        kept = np.concatenate([v[v <= cap] for _, v in losses] or [np.zeros(0)])
+        if over and kept.size:
+            lo, hi = np.log10(kept.min()), np.log10(cap)
+            _set_range(self.loss, "y", lo - 0.05 * (hi - lo), hi, padding=0.0)
+        elif getattr(self.loss, "_range_y", None) is not None:  # no run over: fitted again
+            _forget_range(self.loss, "y")
+            self.loss.enableAutoRange("y")
+        note = f"{', '.join(over)} off the top (over {DIVERGED}x the first loss)" \
+            if over and kept.size else ""
+        title = legend_title("Loss" + (f" · {note}" if note else ""), KEYS)
+        if self.loss.titleLabel.text != title:
+            self.loss.setTitle(title, size="9pt")
 
     def show_depth(self, k: int, snap, layouts: list) -> None:
         """Run ``k``'s mean |dL/dh| by depth at the slider; for recurrent runs its
@@ -131,17 +169,34 @@ class CompareCurves(pg.GraphicsLayoutWidget):
             self._told = bool(text)
 
     def read_at(self, pos) -> str:
-        """Each run's curves under scene position ``pos``: "A: ... | B: ..."."""
+        """The curves under scene position ``pos``, each with every run's value: "train
+        loss at step 40: A 0.31 · B 0.27 | validation loss at step 39: A 0.35 · B 0.3"."""
         for plot, keys in ((self.loss, ("loss", "val_loss")),
                            (self.acc, ("train_acc", "val_acc"))):
             if plot in self.ci.items and plot.vb.sceneBoundingRect().contains(pos):
                 x = plot.vb.mapSceneToView(pos).x()
-                return " | ".join(
-                    f"{'AB'[k]}: {text}" for k in range(self.runs) if (text := read_curves(
-                        x, [(LABELS[key], self.lines[k][key]) for key in keys])))
+                return " | ".join(text for key in keys if (text := self._values_at(x, key)))
         if self.depth.vb.sceneBoundingRect().contains(pos):
             return self._depth_at(self.depth.vb.mapSceneToView(pos).x())
         return ""
+
+    def _values_at(self, x: float, key: str) -> str:
+        """Every run's ``key`` curve at its drawn point nearest step ``x``; where runs'
+        nearest points are at different steps, each value says its own."""
+        found = []  # (letter, step, value as text)
+        for k in range(self.runs):
+            steps, values = self.lines[k][key].xData, self.lines[k][key].yData
+            if steps is not None and len(steps):
+                i = int(np.argmin(np.abs(steps - x)))
+                value = f"{values[i]:.4g}" if "loss" in key else f"{values[i]:.1%}"
+                found.append((LETTERS[k], int(steps[i]), value))
+        if not found:
+            return ""
+        if len({step for _, step, _ in found}) == 1:
+            return f"{LABELS[key]} at step {found[0][1]}: " + " · ".join(
+                f"{letter} {value}" for letter, _, value in found)
+        return f"{LABELS[key]}: " + " · ".join(
+            f"{letter} {value} at step {step}" for letter, step, value in found)
 
     def _depth_at(self, x: float) -> str:
         """The depth plot's values at the layer (or time step) nearest ``x``."""
@@ -157,6 +212,6 @@ class CompareCurves(pg.GraphicsLayoutWidget):
         for k in range(self.runs):
             steps, values = self.lines[k]["depth"].xData, self.lines[k]["depth"].yData
             if steps is not None and i in steps:
-                parts.append(f"{'AB'[k]} {values[list(steps).index(i)]:.2g}")
+                parts.append(f"{LETTERS[k]} {values[list(steps).index(i)]:.2g}")
         what = "‖dL/dh_t‖" if timed else "mean |dL/dh|"
         return f"{where} · {what} " + ", ".join(parts) if parts else ""

@@ -18,11 +18,12 @@ from ...errors import DeskLabError
 from ...runs import list_runs
 
 from ..controllers.runs import RunList, RunRecord
+from .compare_curves import MAX_RUNS
 from .enter_key import on_enter
 
 
 class RunPanel(QWidget):
-    """List of runs; select one to reopen, one or two to compare and replay."""
+    """List of runs; select one to reopen, one to replay, several to compare."""
 
     open_requested = Signal(object)  # RunRecord
     compare_requested = Signal(object)  # [RunRecord, ...]
@@ -37,8 +38,8 @@ class RunPanel(QWidget):
         self.list = QListWidget()
         self.list.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.list.setWordWrap(True)
-        self.list.setToolTip("Runs of this session. Select one to reopen it, one or two to "
-                             "compare and replay their snapshots.")
+        self.list.setToolTip(f"Runs of this session. Select one to reopen it, one to replay "
+                             f"its snapshots, two to {MAX_RUNS} to compare them.")
         self.open_button = QPushButton("Open")
         self.compare_button = QPushButton("Compare / replay")
         self.delete_button = QPushButton("Delete")
@@ -65,6 +66,7 @@ class RunPanel(QWidget):
         self.stored.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.stored_open = QPushButton("Open / follow")
         self.stored_compare = QPushButton("Compare / replay")
+        self.stored_compare.setObjectName("storedCompare")
         self.stored_open.clicked.connect(lambda: self._follow(self.stored.currentItem()))
         self.stored_compare.clicked.connect(self._compare_stored)
         self.stored.itemSelectionChanged.connect(self._enable_stored)
@@ -118,7 +120,8 @@ class RunPanel(QWidget):
 
     def _compare(self) -> None:
         if self.selected():
-            self.compare_requested.emit(self.selected()[:2])
+            chosen = self.selected()  # A, B, C... as the list shows them: newest first
+            self.compare_requested.emit(chosen[::-1][:MAX_RUNS])
 
     def _delete(self) -> None:
         for record in self.selected():
@@ -228,10 +231,10 @@ class RunPanel(QWidget):
         _enable_compare(self.stored_compare, n)
 
     def _compare_stored(self) -> None:
-        """Any one or two recorded runs, designed or watched, side by side."""
+        """Recorded runs, designed or watched, compared (in the list's order)."""
         from ..controllers.runs import stored_record
         records = []
-        for item in self.stored.selectedItems()[:2]:
+        for item in sorted(self.stored.selectedItems(), key=self.stored.row)[:MAX_RUNS]:
             try:
                 records.append(stored_record(item.data(Qt.UserRole)))
             except (DeskLabError, ValueError, OSError, KeyError) as exc:
@@ -248,9 +251,9 @@ def _run_line(name: str, source: str, status: str, steps: int, when: str) -> str
 
 
 def _enable_compare(button: QPushButton, selected: int) -> None:
-    """Compare takes one run (replayed) or two (side by side); with more selected it
-    says why it is greyed out rather than taking two of them at random."""
-    button.setEnabled(selected in (1, 2))
-    button.setToolTip("Replay the selected run, or two runs side by side" if selected <= 2
-                      else f"Compare shows one or two runs side by side: {selected} are "
-                           f"selected")
+    """Compare takes one run (replayed) up to ``MAX_RUNS`` (overlaid); with more selected
+    it says why it is greyed out rather than taking some of them at random."""
+    button.setEnabled(1 <= selected <= MAX_RUNS)
+    button.setToolTip(f"Replay the selected run, or compare two to {MAX_RUNS}: their curves "
+                      f"overlaid, two side by side in detail" if selected <= MAX_RUNS
+                      else f"Compare overlays up to {MAX_RUNS} runs: {selected} are selected")

@@ -1,0 +1,142 @@
+"""More than two runs compared: every run's curves overlaid in its own colour, two of them
+side by side, each side's run picked with its chooser; the Runs dock takes up to six."""
+
+import numpy as np
+import pytest
+
+from desklab.engine.trainer import Trainer
+from desklab.gui.controllers.runs import RunList, RunRecord
+from desklab.gui.views.compare import CompareWindow
+from desklab.gui.views.compare_curves import COLORS, MAX_RUNS
+from desklab.lessons import get_preset
+from desklab.metrics import RunHistory
+
+
+def _run(name: str, preset: str, lr: float, steps: int = 30) -> RunRecord:
+    design = get_preset(preset)
+    design.name, design.train.lr = name, lr
+    design.train.steps, design.train.probe_every, design.train.eval_every = steps, 10, 10
+    history = RunHistory()
+    for event in Trainer(design).events():
+        history.record(event.kind, event.payload)
+    return RunRecord(name, design, history, "finished", steps=steps)
+
+
+@pytest.fixture(scope="module")
+def records():
+    return [_run("lr-0.3", "lr-tuned", 0.3), _run("lr-0.1", "lr-tuned", 0.1),
+            _run("lr-0.03", "lr-tuned", 0.03), _run("deeper", "deep-relu", 0.05, steps=20)]
+
+
+def test_every_run_overlaid_and_each_side_chosen(qtbot, records):
+    compare = CompareWindow(RunList())
+    qtbot.addWidget(compare)
+    compare.resize(1280, 720)
+    compare.show_records(records)
+    for k, record in enumerate(records):  # each run's loss in its own line
+        steps, loss = record.history.step_series("loss")
+        np.testing.assert_array_equal(compare.lines[k]["loss"].yData, loss)
+        assert compare.lines[k]["loss"].opts["pen"].color().name() == COLORS[k]
+        depth = compare.lines[k]["depth"].yData  # its newest probe, every layer
+        np.testing.assert_array_equal(depth, record.history.latest.stat("grad_mean_abs"))
+    # four runs: the sides choose (A and B first), the names move into the choosers
+    assert [c.isVisibleTo(compare) for c in compare.choosers] == [True, True]
+    assert not any(label.isVisibleTo(compare) for label in compare.names)
+    assert [c.currentText() for c in compare.choosers] == ["A: lr-0.3", "B: lr-0.1"]
+    assert [c.count() for c in compare.choosers] == [4, 4]
+    compare.choosers[1].setCurrentIndex(3)  # the deeper run on the right
+    assert compare.panels[1].layout_ is records[3].history.layout
+    assert compare.panels[0].layout_ is records[0].history.layout
+    assert compare.shown_steps[1] == records[3].history.latest.step == 19
+    assert any(text.startswith("dead relu") for text in compare.findings[0].texts())  # lr 0.3's
+    compare.choosers[0].setCurrentIndex(2)  # and lr 0.03 on the left
+    assert compare.panels[0].layout_ is records[2].history.layout
+    assert [f.kind for f in records[2].history.findings] == []  # (its own: none)
+    assert not any(text.startswith("dead relu") for text in compare.findings[0].texts())
+    compare.slider.setValue(0)  # replayed: both sides at step 0, every curve's marker
+    assert compare.shown_steps == [0, 0]
+    assert compare.curves.step_marker.isVisible() and compare.curves.step_marker.value() == 0
+    compare.close()
+
+
+def test_the_readout_gives_every_run_at_the_step(qtbot, records):
+    compare = CompareWindow(RunList())
+    qtbot.addWidget(compare)
+    compare.show_records(records)
+    said = compare.curves._values_at(10.2, "loss")
+    values = " · ".join(f"{'ABCD'[k]} {r.history.step_series('loss')[1][10]:.4g}"
+                        for k, r in enumerate(records))
+    assert said == f"train loss at step 10: {values}"
+    said = compare.curves._values_at(25, "loss")  # the deeper run ended at step 19
+    assert said.startswith("train loss: A ") and said.endswith(" at step 19"), said
+    assert said.count("at step 25") == 3, said
+    compare.close()
+
+
+def test_names_are_text_and_a_pair_keeps_its_labels(qtbot, records):
+    compare = CompareWindow(RunList())
+    qtbot.addWidget(compare)
+    odd = RunRecord("<b>bold</b> & co", records[0].design, records[0].history)
+    compare.show_records([odd, records[1]])
+    assert "&lt;b&gt;bold&lt;/b&gt;&nbsp;&amp;&nbsp;co" in compare.title.text()
+    assert not any(c.isVisibleTo(compare) for c in compare.choosers)  # two: no choosing
+    assert "&lt;b&gt;bold" in compare.names[0].text() and "lr-0.1" in compare.names[1].text()
+    compare.close()
+
+
+def test_the_runs_dock_compares_up_to_six(window, tmp_path, monkeypatch):
+    from desklab.runs import RunWriter
+    from desklab.runs.store import design_meta
+    monkeypatch.setenv("DESKLAB_RUNS", str(tmp_path))
+    for k in range(MAX_RUNS + 1):
+        RunWriter(tmp_path / f"run{k}.desklab-run",
+                  design_meta(get_preset("deep-relu"), "cpu", 15)).close("finished")
+    panel = window.run_panel
+    panel.refresh_store()
+    assert panel.stored.count() == MAX_RUNS + 1
+    for row in range(MAX_RUNS + 1):
+        panel.stored.item(row).setSelected(True)
+    assert not panel.stored_compare.isEnabled()
+    assert f"up to {MAX_RUNS} runs: {MAX_RUNS + 1} are selected" in \
+        panel.stored_compare.toolTip()
+    panel.stored.item(0).setSelected(False)
+    assert panel.stored_compare.isEnabled()
+    panel.stored_compare.click()
+    compare = window.compare_windows[-1]
+    listed = [str(panel.stored.item(row).data(0x0100)) for row in range(1, MAX_RUNS + 1)]
+    assert [r.extra["path"] for r in compare.records] == listed  # A, B... in the list's order
+    compare.close()
+
+
+def test_a_diverged_run_leaves_the_loss_plot_at_its_top(qtbot, records):
+    """lr 3 diverges (1e17 before NaN): the plot's top is 10x the highest first loss
+    (worked out here from the runs' own first losses), so the other runs' curves keep
+    its height instead of lying flat along its floor; the title says who is off it."""
+    diverged = _run("lr-3", "lr-tuned", 3.0)
+    losses = [r.history.step_series("loss")[1] for r in (diverged, records[1])]
+    assert np.nanmax(losses[0]) > 1e6  # (it did diverge)
+    compare = CompareWindow(RunList())
+    qtbot.addWidget(compare)
+    compare.show_records([records[1], diverged])
+    top = np.log10(10 * max(v[0] for v in losses))
+    assert compare.loss.vb.viewRange()[1][1] == pytest.approx(top)
+    assert "B off the top (over 10x the first loss)" in compare.loss.titleLabel.text
+    bottom = np.log10(min(np.nanmin(v[(v > 0) & (v <= 10 ** top)]) for v in losses))
+    assert compare.loss.vb.viewRange()[1][0] < bottom  # every kept loss in view
+    compare.show_records(records[:2])  # none over: the plot fits its data again
+    assert "off the top" not in compare.loss.titleLabel.text
+    assert compare.loss.vb.autoRangeEnabled()[1]
+    compare.close()
+
+
+def test_this_sessions_runs_compare_in_the_lists_order(window, records):
+    for record in records[:3]:
+        window.runs.add(RunRecord(record.name, record.design, record.history, "finished"))
+    panel = window.run_panel
+    shown = [panel.list.item(row).text() for row in range(3)]  # newest first
+    panel.list.selectAll()
+    panel.compare_button.click()
+    compare = window.compare_windows[-1]
+    assert [r.name for r in compare.records] == ["lr-0.03", "lr-0.1", "lr-0.3"]
+    assert all(f" {r.name} · " in text for text, r in zip(shown, compare.records)), shown
+    compare.close()
