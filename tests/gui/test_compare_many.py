@@ -7,7 +7,7 @@ import pytest
 from desklab.engine.trainer import Trainer
 from desklab.gui.controllers.runs import RunList, RunRecord
 from desklab.gui.views.compare import CompareWindow
-from desklab.gui.views.compare_curves import COLORS, MAX_RUNS
+from desklab.gui.views.compare_curves import COLORS, DIVERGED, MAX_RUNS
 from desklab.lessons import get_preset
 from desklab.metrics import RunHistory
 
@@ -109,7 +109,7 @@ def test_the_runs_dock_compares_up_to_six(window, tmp_path, monkeypatch):
 
 
 def test_a_diverged_run_leaves_the_loss_plot_at_its_top(qtbot, records):
-    """lr 3 diverges (1e17 before NaN): the plot's top is 10x the highest first loss
+    """lr 3 diverges (1e17 before NaN): the plot's top is 100x the highest first loss
     (worked out here from the runs' own first losses), so the other runs' curves keep
     its height instead of lying flat along its floor; the title says who is off it."""
     diverged = _run("lr-3", "lr-tuned", 3.0)
@@ -118,9 +118,10 @@ def test_a_diverged_run_leaves_the_loss_plot_at_its_top(qtbot, records):
     compare = CompareWindow(RunList())
     qtbot.addWidget(compare)
     compare.show_records([records[1], diverged])
-    top = np.log10(10 * max(v[0] for v in losses))
+    top = np.log10(DIVERGED * max(v[0] for v in losses))
+    assert DIVERGED == 100
     assert compare.loss.vb.viewRange()[1][1] == pytest.approx(top)
-    assert "B off the top (over 10x the first loss)" in compare.loss.titleLabel.text
+    assert "B off the top (over 100x the first loss)" in compare.loss.titleLabel.text
     bottom = np.log10(min(np.nanmin(v[(v > 0) & (v <= 10 ** top)]) for v in losses))
     assert compare.loss.vb.viewRange()[1][0] < bottom  # every kept loss in view
     compare.show_records(records[:2])  # none over: the plot fits its data again

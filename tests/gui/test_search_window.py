@@ -39,6 +39,7 @@ def test_search_window_runs_applies_and_cancels(window, qtbot, tmp_path, monkeyp
     assert "the search" in view.summary.text()
     best = view.result["best"]
     choosing_a_trial_marks_it_and_opens_its_run(window, view, qtbot)
+    the_best_trials_compared(window, view)
     view.apply_button.click()
     assert window.doc.design.train.lr == best["params"]["lr"]
     assert window.doc.design.train.l2 == best["params"]["l2"]
@@ -53,6 +54,23 @@ def test_search_window_runs_applies_and_cancels(window, qtbot, tmp_path, monkeyp
     assert view.result["cancelled"] and "Cancelled" in view.summary.text()
     assert view.table.rowCount() < 60
     view.close()
+
+
+def the_best_trials_compared(window, view) -> None:
+    """Compare best: the complete trials' runs, the highest accuracy first (A), at most
+    four, each named by its trial and settings (the runs' own names are all the same)."""
+    complete = sorted((t for t in view.result["trials"] if t["state"] == "complete"),
+                      key=lambda t: -t["value"])  # validation accuracy: higher is better
+    assert len(complete) >= 2 and view.compare_button.isEnabled()
+    view.compare_button.click()
+    compare = window.compare_windows[-1]
+    assert [r.extra["path"] for r in compare.records] == [str(t["run"]) for t in
+                                                          complete[:4]]
+    best = complete[0]
+    assert compare.records[0].name == (f"trial {best['number']} · lr {best['params']['lr']:.2g}"
+                                       f", l2 {best['params']['l2']:.2g}")
+    assert len({r.name for r in compare.records}) == len(compare.records)
+    compare.close()
 
 
 def choosing_a_trial_marks_it_and_opens_its_run(window, view, qtbot) -> None:

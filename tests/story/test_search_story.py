@@ -2,8 +2,8 @@
 shortcut, three trials in one process, the best trial starred and bold; a click on
 another trial's point on the scatter chooses its row, and a double-click on that row
 shows the trial's run in the main window, with the settings that trial was trained
-with (checked against the run file the study wrote).
-Read through the UI map."""
+with (checked against the run file the study wrote). Compare best then overlays the
+finished trials' runs, the best one first. Read through the UI map."""
 
 from __future__ import annotations
 
@@ -50,6 +50,16 @@ def test_a_search_chosen_on_the_scatter_opens_its_run(xserver, tmp_path, monkeyp
         lr = reader.meta["design"]["train"]["lr"]  # what the study trained it with
         reader.close()
         assert f"lr {lr:g}" in shown or f"lr {lr:.3g}" in shown, (shown, lr)
+        # Compare best (the search window brought back, and active, by its shortcut): the
+        # finished trials' runs overlaid, the bold one first
+        app.key("ctrl+shift+h")
+        app.wait(lambda m: m["focus"].startswith("search"), 5, "the search window active")
+        app.click(*center(app.widget("searchCompare")))
+        (compared,) = app.wait(lambda m: m["compare"], 10, "the compare window")
+        names = [r["name"] for r in compared["runs"]]
+        assert len(names) >= 2 and names[0].startswith(f"trial {best} · lr "), names
+        assert all(r["loss_points"] == design.train.steps for r in compared["runs"]), compared
+        app.shot("story-search-compare")
     finally:
         app.kill()
 

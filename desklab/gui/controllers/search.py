@@ -16,6 +16,7 @@ from ...experiments.search import (DEFAULT_SPACE, cancel_search, create_study,
 from .tasks import Task
 
 POLL_MS = 500
+COMPARE_BEST = 4  # trials "Compare best" opens: enough to see a trend, few enough to read
 
 
 class SearchController(Task):
@@ -71,3 +72,40 @@ class SearchController(Task):
         self.timer.stop()
         if isinstance(result, dict):
             self.rows.emit(result["trials"])
+
+
+def best_trials(rows: list, order, limit: int = COMPARE_BEST) -> list:
+    """The runs (RunRecords) of the ``limit`` best complete trials, best first, each
+    named by its trial and settings: every trial trains a copy of one design, so the
+    run names alone would all be the same. ``order``: the score's sort key.
+
+    Raises what ``stored_record`` raises for a run file it cannot read."""
+    from .runs import stored_record
+    complete = sorted((r for r in rows if r["state"] == "complete" and
+                       r["value"] is not None and r.get("run")),
+                      key=lambda r: order(r["value"]))
+    records = []
+    for row in complete[:limit]:
+        record = stored_record(row["run"])
+        record.name = f"trial {row['number']} · " + ", ".join(
+            f"{name} {value:.2g}" for name, value in row["params"].items())
+        records.append(record)
+    return records
+
+
+def search_summary(result: dict, label: str) -> str:
+    """The search window's last words on a search: its best trial against the design's
+    own setting (``label``: the score's name)."""
+    best, base = result["best"], result["baseline"]
+    if result.get("cancelled"):
+        text = "Cancelled."
+    elif best is None:
+        text = "No trial finished."
+    else:
+        verdict = "beats" if result["beats_baseline"] else "could not beat"
+        values = ", ".join(f"{k} {v:.3g}" for k, v in best["params"].items())
+        own = f"{label} {base['value']:.4g}" if base["value"] is not None else "it diverged"
+        text = (f"Best: trial {best['number']}, {values}: {label} {best['value']:.4g}; "
+                f"the search {verdict} the design's own setting ({own}).")
+    return text + (" Every trial is a run in the Runs dock's run store (double-click one "
+                   "in the table to open it; Compare best overlays the best).")

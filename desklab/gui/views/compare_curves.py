@@ -25,7 +25,7 @@ from ..plots.titles import wrap_title
 COLORS = ("#1e64c8", "#e07b00", "#2a9d3a", "#c8323c", "#7b4fc0", "#12a4b4")
 LETTERS = "ABCDEF"
 MAX_RUNS = len(COLORS)  # an overlay of more is a tangle: the Runs dock says so
-DIVERGED = 10  # a loss this many times the runs' highest first loss is off the top
+DIVERGED = 100  # a loss this many times the runs' highest first loss is off the top
 KEYS = [("train", "#555555", False), ("validation", "#555555", True)]  # solid, dashed
 DEPTH_TITLE = "mean |dL/dh| by depth (at the slider)"
 TIME_TITLE = "‖dL/dh_t‖ by time step (at the slider)"

@@ -6,7 +6,8 @@ trials are hollow, the best is starred; `search_scatter`); the table lists them
 (sortable, the best in bold); choosing a trial in either marks it in the other, and a
 double-click on a row opens the trial's run in the main window. A progress bar counts
 finished trials; Cancel stops every process at its next evaluation; "Apply best" puts
-the best trial's values into the design (undoable).
+the best trial's values into the design (undoable); "Compare best" opens the best
+trials' runs in one compare window.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from PySide6.QtWidgets import (
 )
 
 from ...design.edit import set_field
+from ...errors import DeskLabError
 from ...experiments.score import ACCURACY, score_of
 from ...experiments.search import DEFAULT_SPACE, OPTIONAL_SPACE
-from ..controllers.search import SearchController
+from ..controllers.search import COMPARE_BEST, SearchController, best_trials, search_summary
 from .search_scatter import SearchScatter
 from .enter_key import on_enter
 
@@ -63,6 +65,12 @@ class SearchWindow(QWidget):
         self.cancel_button.setEnabled(False)
         self.apply_button = QPushButton("Apply best to the design")
         self.apply_button.setEnabled(False)
+        self.compare_button = QPushButton("Compare best")
+        self.compare_button.setObjectName("searchCompare")
+        self.compare_button.setToolTip(f"The {COMPARE_BEST} best trials' runs overlaid, the best A")
+        self.compare_button.setEnabled(False)
+        self.compare_button.clicked.connect(self.compare_best)
+        self._rows: list = []  # the latest trials
         self.bar = QProgressBar()
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.controller.cancel)
@@ -71,7 +79,8 @@ class SearchWindow(QWidget):
         for label, widget in (("trials", self.trials), ("processes", self.jobs)):
             controls.addWidget(QLabel(label))
             controls.addWidget(widget)
-        for widget in (self.start_button, self.cancel_button, self.apply_button):
+        for widget in (self.start_button, self.cancel_button, self.apply_button,
+                       self.compare_button):
             controls.addWidget(widget)
         controls.addWidget(self.bar, 1)
         # which settings to search: lr and L2 (the notes' pair) ticked, others on offer
@@ -141,6 +150,8 @@ class SearchWindow(QWidget):
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.apply_button.setEnabled(False)
+        self.compare_button.setEnabled(False)
+        self._rows = []
         self.summary.setText(f"Searching {design.name}: {self.trials.value()} trials in "
                              f"{self.jobs.value()} process(es)…")
 
@@ -180,6 +191,8 @@ class SearchWindow(QWidget):
         names = getattr(self, "names", ["lr", "l2"])
         chosen = self._chosen_number()
         self._runs = {r["number"]: r["run"] for r in rows if r.get("run")}
+        self._rows = rows
+        self.compare_button.setEnabled(sum(r["state"] == "complete" for r in done) >= 2)
         bold = QFont(self.table.font())
         bold.setBold(True)
         with QSignalBlocker(self.table):  # refilled: the choice is put back below
@@ -251,23 +264,18 @@ class SearchWindow(QWidget):
         self.result = result
         self.start_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
-        best, base = result["best"], result["baseline"]
-        if result.get("cancelled"):
-            text = "Cancelled."
-        elif best is None:
-            text = "No trial finished."
-        else:
-            verdict = "beats" if result["beats_baseline"] else "could not beat"
-            values = ", ".join(f"{k} {v:.3g}" for k, v in best["params"].items())
-            own = (f"{self.score.label} {base['value']:.4g}" if base["value"] is not None
-                   else "it diverged")
-            text = (f"Best: trial {best['number']}, {values}: {self.score.label} "
-                    f"{best['value']:.4g}; the search {verdict} the design's own setting "
-                    f"({own}).")
-        if best is not None:
-            self.apply_button.setEnabled(True)
-        self.summary.setText(text + " Every trial is a run in the Runs dock's run store"
-                             " (double-click one in the table to open it).")
+        self.apply_button.setEnabled(result["best"] is not None)
+        self.summary.setText(search_summary(result, self.score.label))
+
+    def compare_best(self) -> None:
+        """The best trials' runs (best first) in one compare window."""
+        try:
+            records = best_trials(self._rows, self.score.order)
+        except (DeskLabError, ValueError, OSError, KeyError) as exc:
+            self.summary.setText(f"<b>Cannot open a trial's run:</b> {html.escape(str(exc))}")
+            return
+        if records:
+            self.window.compare_runs(records)
 
     def _failed(self, message: str) -> None:
         self.start_button.setEnabled(True)

@@ -77,6 +77,7 @@ class CheckActions:
         self.landscape_window.refresh_choices(record or None)
         self.landscape_window.show()
         self.landscape_window.raise_()
+        self.landscape_window.activateWindow()
 
     def show_search(self) -> None:
         """Train ▸ Search learning rate and L2…: random search, coarse to fine."""
@@ -85,3 +86,4 @@ class CheckActions:
             self.search_window = SearchWindow(self)
         self.search_window.show()
         self.search_window.raise_()
+        self.search_window.activateWindow()  # back from the main window: the keys go to it
