@@ -141,3 +141,26 @@ def test_this_sessions_runs_compare_in_the_lists_order(window, records):
     assert [r.name for r in compare.records] == ["lr-0.03", "lr-0.1", "lr-0.3"]
     assert all(f" {r.name} · " in text for text, r in zip(shown, compare.records)), shown
     compare.close()
+
+
+def test_a_recurrent_run_among_others_is_drawn_by_depth(qtbot, records):
+    """Its gradient by time step and the others' by layer would share one x axis (and
+    the title flipped run by run): with any run not recurrent, every run is by depth."""
+    design = get_preset("rnn-adding")
+    design.input.params["length"] = 12
+    design.train.steps, design.train.probe_every = 30, 10
+    history = RunHistory()
+    for event in Trainer(design).events():
+        history.record(event.kind, event.payload)
+    rnn = RunRecord("rnn", design, history, "finished", steps=30)
+    assert rnn.history.latest.time_grad is not None
+    compare = CompareWindow(RunList())
+    qtbot.addWidget(compare)
+    compare.show_records([rnn, records[0], records[1]])
+    assert "by depth" in compare.depth.titleLabel.text
+    for k, record in enumerate((rnn, records[0])):
+        grad = record.history.latest.stat("grad_mean_abs")
+        np.testing.assert_array_equal(compare.lines[k]["depth"].yData, grad[grad > 0])
+    compare.show_records([rnn])  # alone, it is by time step again
+    assert "by time step" in compare.depth.titleLabel.text
+    compare.close()

@@ -201,10 +201,12 @@ class CompareWindow(QMainWindow):
         self.stop_button.setEnabled(self.controller.running)
         self.curves.show_curves([r.history for r in self.records], at)
         layouts = [r.history.layout.names for r in self.records if r.history.layout]
-        for k, record in enumerate(self.records):  # every run's depth curve
-            snap = AtStep(record.history, at).latest
+        snaps = [AtStep(record.history, at).latest for record in self.records]
+        # by time step when every run has one (a recurrent run among others: by depth)
+        timed = all(s is not None and s.time_grad is not None for s in snaps)
+        for k, snap in enumerate(snaps):  # every run's depth curve
             if snap is not None:
-                self.curves.show_depth(k, snap, layouts)
+                self.curves.show_depth(k, snap, layouts, timed)
         for side, k in enumerate(self.sides):  # two runs' per-layer views
             h = self.records[k].history
             view = AtStep(h, at)

@@ -129,11 +129,10 @@ class CompareCurves(pg.GraphicsLayoutWidget):
         if self.loss.titleLabel.text != title:
             self.loss.setTitle(title, size="9pt")
 
-    def show_depth(self, k: int, snap, layouts: list) -> None:
-        """Run ``k``'s mean |dL/dh| by depth at the slider; for recurrent runs its
-        ||dL/dh_t|| by time step instead (RNN against LSTM: the lesson's picture).
-        ``layouts``: every shown run's layer names (numbers when they differ)."""
-        timed = snap.time_grad is not None
+    def show_depth(self, k: int, snap, layouts: list, timed: bool) -> None:
+        """Run ``k``'s mean |dL/dh| by depth at the slider; when every run is recurrent
+        (``timed``), its ||dL/dh_t|| by time step instead (RNN against LSTM: the lesson's
+        picture). ``layouts``: every shown run's layer names (numbers when they differ)."""
         title = TIME_TITLE if timed else DEPTH_TITLE
         if self.depth.titleLabel.text != title:
             self.depth.setTitle(title, size="9pt")
