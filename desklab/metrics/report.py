@@ -135,7 +135,9 @@ def step_history(history) -> dict[str, list]:
                 val[name][i] = _json_number(history.metric(name)[j])
     return {"step": [int(s) for s in steps], "loss": [_json_number(v) for v in loss],
             "train_acc": [_json_number(v) for v in acc],
-            "lr": [float(f"{v:.6g}") for v in lr], **val}
+            # (a watched script with no optimizer has no learning rate: None, not NaN,
+            # which strict JSON refuses)
+            "lr": [float(f"{v:.6g}") if np.isfinite(v) else None for v in lr], **val}
 
 
 def train_report(design, trainer, history, class_names=()) -> dict[str, Any]:

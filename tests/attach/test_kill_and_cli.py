@@ -144,3 +144,32 @@ def test_desklab_train_records_the_boundary_over_a_spiral(tmp_path, monkeypatch,
     history = reader.history()
     reader.close()
     assert history.data_points is None and history.drawing is None  # 64 inputs: nothing
+
+
+def test_show_json_of_a_script_with_no_optimizer(tmp_path, capsys):
+    """A manual update (no optimizer given to watch) has no learning rate: its steps'
+    lr is null in the report; `runs show --json` raised "Out of range float values are
+    not JSON compliant: nan" with a traceback."""
+    import torch
+    from torch import nn
+
+    import desklab
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 3))
+    x, y = torch.randn(32, 8), torch.randint(0, 3, (32,))
+    with desklab.watch(model, None, every=2, run=tmp_path / "manual") as watcher:
+        losses = []
+        for _ in range(5):
+            loss = nn.functional.cross_entropy(model(x), y)
+            model.zero_grad()
+            loss.backward()
+            with torch.no_grad():
+                for p in model.parameters():
+                    p -= 0.1 * p.grad
+            watcher.log(loss=loss)
+            losses.append(loss.item())
+    report_path = tmp_path / "r.json"
+    assert main(["runs", "show", str(watcher.path), "--json", str(report_path)]) == 0
+    history = json.loads(report_path.read_text())["history"]
+    assert history["lr"] == [None] * 5
+    np.testing.assert_allclose(history["loss"], losses, rtol=1e-6)
