@@ -164,3 +164,34 @@ def test_a_recurrent_run_among_others_is_drawn_by_depth(qtbot, records):
     compare.show_records([rnn])  # alone, it is by time step again
     assert "by time step" in compare.depth.titleLabel.text
     compare.close()
+
+
+def test_the_curves_and_the_picture_are_exported(qtbot, records, tmp_path):
+    """Ctrl+E's CSV: one row per run and step, the run's letter and name, its loss at
+    that step, its validation loss on the row of the step each evaluation followed;
+    Ctrl+S's PNG: the window as shown."""
+    import csv
+
+    from PySide6.QtGui import QImage
+    compare = CompareWindow(RunList())
+    qtbot.addWidget(compare)
+    compare.resize(1280, 720)
+    compare.show_records(records[1:4])
+    assert compare.exporter.curves(tmp_path / "c.csv")
+    rows = list(csv.DictReader((tmp_path / "c.csv").open()))
+    for k, record in enumerate(records[1:4]):
+        mine = [r for r in rows if r["run"] == "ABC"[k]]
+        assert {r["name"] for r in mine} == {record.name}
+        steps, loss = record.history.step_series("loss")
+        assert [int(r["step"]) for r in mine] == list(steps)
+        np.testing.assert_array_equal([float(r["loss"]) for r in mine], loss)
+        evaluated = record.history.metrics.steps  # after N steps: on step N - 1's row
+        val = {int(r["step"]) + 1: float(r["val_loss"]) for r in mine if r["val_loss"]}
+        assert sorted(val) == list(evaluated)
+        np.testing.assert_allclose([val[s] for s in evaluated],
+                                   record.history.metric("val_loss"))
+    assert len(rows) == sum(len(r.history.step_series("loss")[0]) for r in records[1:4])
+    assert compare.exporter.picture(tmp_path / "c.png")
+    picture = QImage(str(tmp_path / "c.png"))
+    assert picture.width() == compare.centralWidget().width() > 1000
+    compare.close()

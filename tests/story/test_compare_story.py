@@ -4,13 +4,16 @@ the Runs dock with a click and three Ctrl+clicks, and Compare overlays all four 
 one or two). Pointing at the loss plot reads every run's loss at that step, each checked
 against the loss its run file holds (read with sqlite3); the right side's chooser, opened
 with a click and moved with the keys, shows the deeper run's layers, named as its report
-names them. Read through the UI map."""
+names them; Ctrl+E exports every run's curves, and each loss in the CSV is the one its
+run file holds. Read through the UI map and the CSV."""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import sqlite3
+import time
 
 from xapp import App, center
 
@@ -88,5 +91,25 @@ def test_four_runs_overlaid_and_a_side_chosen(xserver, tmp_path, monkeypatch):
         assert side["layers"] == [layer["name"] for layer in reports["deeper"]["layers"]]
         assert side["layers"] != shown["sides"][0]["layers"]
         app.shot("story-compare")
+        # Ctrl+E: every run's curves as CSV, through the save dialog; each loss there is
+        # the one its run file holds
+        exported = tmp_path / "sweep.csv"
+        x, y, w, h = shown["loss_view"]
+        app.click(x + w // 2, y + h // 2)  # the compare window has the keyboard
+        app.key("ctrl+e")
+        app.wait(lambda m: m["active_modal"], 10, "the save dialog")
+        time.sleep(0.3)
+        app.key("ctrl+a")
+        app.type(str(exported))
+        app.key("Return")
+        app.wait(lambda m: exported.exists(), 10, "the CSV")
+        rows = list(csv.DictReader(exported.open()))
+        assert {r["run"] for r in rows} == set("ABCD")
+        for k, name in enumerate(listed):
+            mine = [(int(r["step"]), float(r["loss"])) for r in rows if r["run"] == "ABCD"[k]]
+            assert {r["name"] for r in rows if r["run"] == "ABCD"[k]} == {name}
+            with sqlite3.connect(files[name]) as db:
+                stored = db.execute("SELECT step, loss FROM steps ORDER BY step").fetchall()
+            assert mine == stored, name
     finally:
         app.kill()

@@ -18,6 +18,7 @@ from .findings import FindingsList
 from ..icons import icon
 from ...design.catalog import class_names
 from ..plots import ActivationPanel, BoundaryPanel, ConfusionPanel
+from ..controllers.compare_export import CompareExporter
 from ..controllers.runs import PairController, RunRecord
 from .compare_curves import COLORS, LETTERS, MAX_RUNS, CompareCurves
 
@@ -70,6 +71,12 @@ class CompareWindow(QMainWindow):
         self.title.setWordWrap(True)  # six runs' names: two lines, not a squeezed slider
         self.stop_button = QPushButton(icon("stop"), "Stop")
         self.stop_button.clicked.connect(self.controller.stop)
+        self.exporter = CompareExporter(self)
+        self.export_buttons = [_button("export", "Picture…", "comparePicture", "Ctrl+S",
+                                       "Save this window as a PNG", self.exporter.ask_picture),
+                               _button("export", "Curves…", "compareCurves", "Ctrl+E",
+                                       "Every run's loss, accuracy and lr, step by step, as CSV",
+                                       self.exporter.ask_curves)]
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setObjectName("replay_slider")
         self.slider.setRange(0, 0)  # at its end, live (Qt's 0..99 opened reruns at step 0)
@@ -123,6 +130,8 @@ class CompareWindow(QMainWindow):
         head.addWidget(self.slider, 2)
         head.addWidget(self.step_label)
         head.addWidget(self.stop_button)
+        for button in self.export_buttons:
+            head.addWidget(button)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.addLayout(head)
@@ -263,6 +272,16 @@ class CompareWindow(QMainWindow):
         self.timer.stop()
         self.controller.stop()
         super().closeEvent(event)
+
+
+def _button(icon_name: str, text: str, name: str, keys: str, tip: str, slot) -> QPushButton:
+    """A head-row button with its shortcut (said in its tooltip)."""
+    button = QPushButton(icon(icon_name), text)
+    button.setObjectName(name)
+    button.setShortcut(keys)
+    button.setToolTip(f"{tip} ({keys})")
+    button.clicked.connect(slot)
+    return button
 
 
 def _swatch(color: str) -> QIcon:
