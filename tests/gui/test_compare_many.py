@@ -63,10 +63,21 @@ def test_the_readout_gives_every_run_at_the_step(qtbot, records):
     compare = CompareWindow(RunList())
     qtbot.addWidget(compare)
     compare.show_records(records)
+    losses = [r.history.step_series("loss")[1] for r in records]
+    # smoothed (0.9 by default): at step 10, the mean of steps 0..10
+    # weighted 0.9^(10 - i), worked out here
     said = compare.curves._values_at(10.2, "loss")
-    values = " · ".join(f"{'ABCD'[k]} {r.history.step_series('loss')[1][10]:.4g}"
-                        for k, r in enumerate(records))
+    weights = 0.9 ** np.arange(10, -1, -1)
+    values = " · ".join(f"{'ABCD'[k]} {np.average(v[:11], weights=weights):.4g}"
+                        for k, v in enumerate(losses))
+    assert said == f"train loss (smoothed 0.9) at step 10: {values}"
+    compare.smoothing.setValue(0)  # the raw losses
+    said = compare.curves._values_at(10.2, "loss")
+    values = " · ".join(f"{'ABCD'[k]} {v[10]:.4g}" for k, v in enumerate(losses))
     assert said == f"train loss at step 10: {values}"
+    assert compare.lines[0]["loss_smooth"].xData is None or \
+        len(compare.lines[0]["loss_smooth"].xData) == 0
+    assert compare.lines[0]["loss"].opts["pen"].color().alpha() == 255  # no longer faint
     said = compare.curves._values_at(25, "loss")  # the deeper run ended at step 19
     assert said.startswith("train loss: A ") and said.endswith(" at step 19"), said
     assert said.count("at step 25") == 3, said

@@ -94,7 +94,7 @@ def test_lesson_pair_runs_both_and_both_show_in_the_plots(window, qtbot):
     train, validation = told.split(" | ")  # each curve, both runs' values at the step
     val = [h.metric("val_loss")[1] for h in histories]
     assert validation == f"validation loss at step {at}: A {val[0]:.4g} · B {val[1]:.4g}"
-    assert train.startswith(f"train loss at step {at}: A "), told  # (every step drawn)
+    assert train.startswith(f"train loss (smoothed 0.9) at step {at}: A "), told
     y_mid = sum(compare.depth.vb.viewRange()[1]) / 2
     mouse_move(compare.curves, compare.depth.vb.mapViewToScene(QPointF(2, y_mid)))
     grads = [h.latest.stat("grad_mean_abs")[2] for h in histories]

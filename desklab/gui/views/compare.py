@@ -6,17 +6,17 @@ pair or from the Runs dock."""
 
 from __future__ import annotations
 
-import bisect
 import html
 
 from PySide6.QtCore import QSignalBlocker, QTimer, Qt
 from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QMainWindow,
-                               QPushButton, QSlider, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel,
+                               QMainWindow, QPushButton, QSlider, QVBoxLayout, QWidget)
 
 from .findings import FindingsList
 from ..icons import icon
 from ...design.catalog import class_names
+from ...metrics.at_step import AtStep
 from ..plots import ActivationPanel, BoundaryPanel, ConfusionPanel
 from ..controllers.compare_export import CompareExporter
 from ..controllers.runs import PairController, RunRecord
@@ -25,32 +25,7 @@ from .compare_curves import COLORS, LETTERS, MAX_RUNS, CompareCurves
 # narrower, a boundary or matrix beside each run's per-layer views leaves both too
 # little room (at 820 px the matrix's title broke mid-word): they are left out
 END_PANELS_MIN_WIDTH = 1100
-
-
-class AtStep:
-    """A run's history as it was at ``step``: what the replay slider shows."""
-
-    def __init__(self, history, step: int | None):
-        self.history, self.step = history, step
-
-    @property
-    def layout(self):
-        return self.history.layout
-
-    @property
-    def latest(self):
-        snaps = list(self.history.snapshots)
-        if self.step is None or not snaps:
-            return self.history.latest
-        i = bisect.bisect_right([s.step for s in snaps], self.step)
-        return snaps[max(i - 1, 0)]
-
-    def stat_series(self, name: str):
-        steps, values = self.history.stat_series(name)
-        if self.step is None:
-            return steps, values
-        keep = steps <= self.step
-        return steps[keep], values[:, keep]
+SMOOTHING = 0.9  # per-step batch losses are noisy: at 0.6 (TensorBoard's) four runs still tangle
 
 
 class CompareWindow(QMainWindow):
@@ -83,8 +58,18 @@ class CompareWindow(QMainWindow):
         self.slider.setToolTip("Replay: the per-layer views show the snapshot at this step")
         self.slider.valueChanged.connect(lambda _v: self._redraw(force=True))
         self.step_label = QLabel("live")
+        self.smoothing = QDoubleSpinBox()  # TensorBoard's smoothing, and its default
+        self.smoothing.setObjectName("compareSmoothing")
+        self.smoothing.setRange(0.0, 0.99)
+        self.smoothing.setSingleStep(0.1)
+        self.smoothing.setPrefix("smoothing ")
+        self.smoothing.setToolTip("Smooths the training loss and accuracy (a debiased moving "
+                                  "average, as TensorBoard's; 0 = off): the raw curves stay "
+                                  "faint behind. Validation points are never smoothed.")
         self.curves = CompareCurves()  # loss, accuracy, depth: both runs overlaid
         self.curves.readout.connect(self.statusBar().showMessage)  # what is pointed at
+        self.smoothing.valueChanged.connect(self._smooth)
+        self.smoothing.setValue(SMOOTHING)
         # (the tests and the UI map reach the plots through the window)
         self.loss, self.acc, self.depth = self.curves.loss, self.curves.acc, self.curves.depth
         self.lines = self.curves.lines
@@ -129,6 +114,7 @@ class CompareWindow(QMainWindow):
         head.addWidget(QLabel("replay step"))
         head.addWidget(self.slider, 2)
         head.addWidget(self.step_label)
+        head.addWidget(self.smoothing)
         head.addWidget(self.stop_button)
         for button in self.export_buttons:
             head.addWidget(button)
@@ -228,6 +214,10 @@ class CompareWindow(QMainWindow):
             self.shown_steps[side] = snap.step
             self.findings[side].set_findings(h.findings, at_step=at)
             self._end_panel(side, self.records[k])
+
+    def _smooth(self, weight: float) -> None:
+        self.curves.set_smoothing(weight)
+        self._redraw(force=True)
 
     def _point_at(self, index: int) -> None:
         """The pointed-at layer thick on both sides (by name: depths may differ)."""

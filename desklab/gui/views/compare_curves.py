@@ -18,6 +18,7 @@ from ..plots import MAX_STEP_POINTS, _thin, legend_title, show_item
 from ..plots import log_axis
 from ..plots.layer_names import depth_ticks, overhanging_names
 from ..plots.ranges import _forget_range, _set_range
+from ...metrics.smoothing import ema
 from ..plots.titles import wrap_title
 
 # runs A, B, C...: blue and orange first (a pair reads as it always did), then colours
@@ -70,8 +71,12 @@ class CompareCurves(pg.GraphicsLayoutWidget):
                 pen=dash), "train_acc": self.acc.plot(pen=solid), "val_acc": self.acc.plot(
                 pen=dash), "depth": self.depth.plot(pen=solid, symbol="o", symbolSize=5,
                                                     symbolBrush=color)}
+            for key, plot in (("loss", self.loss), ("train_acc", self.acc)):  # its trend
+                self.lines[k][f"{key}_smooth"] = plot.plot(pen=pg.mkPen(color, width=1.5))
             for item in self.lines[k].values():  # run A drawn over the others
                 item.setZValue(-k)
+        self.smoothing = 0.0  # TensorBoard's weight (`set_smoothing`); 0: the raw curves
+        self._smoothed: dict = {}  # (run, key) -> (history, steps, weight, thinned x, y)
         self.runs = 0  # how many runs are drawn
         self._told = False  # a readout is in the status bar
         self.depth.vb.sigResized.connect(self._retick)
@@ -84,6 +89,8 @@ class CompareCurves(pg.GraphicsLayoutWidget):
         for k in range(self.runs, MAX_RUNS):  # no run there (any more): nothing drawn
             for item in self.lines[k].values():
                 item.setData([], [])
+            self._smoothed.pop((k, "loss"), None)
+            self._smoothed.pop((k, "train_acc"), None)
         has_loss = has_accuracy = False  # a point to draw, in any run
         losses = []  # every run's drawn losses (train, validation)
         for k, h in enumerate(histories):
@@ -92,6 +99,7 @@ class CompareCurves(pg.GraphicsLayoutWidget):
                     x, v = h.metrics.steps, h.metric(key) if len(h.metrics) else np.zeros(0)
                 else:  # every training step, thinned for drawing
                     x, v = _thin(*h.step_series(key), MAX_STEP_POINTS)
+                    self._show_smoothed(k, key, h)
                 ok = np.isfinite(v) & ((v > 0) if "loss" in key else True)
                 self.lines[k][key].setData(x[ok], v[ok])
                 if "loss" in key:
@@ -106,6 +114,29 @@ class CompareCurves(pg.GraphicsLayoutWidget):
         shown = has_accuracy or not has_loss
         if show_item(self.ci, self.acc, shown, row=0, col=1):  # its share goes too
             self.ci.layout.setColumnStretchFactor(1, int(shown))
+
+    def set_smoothing(self, weight: float) -> None:
+        """Smooth the training curves (loss, accuracy) with ``weight`` (`ema`; 0: off):
+        each run's smoothed curve solid, its raw one faint behind it."""
+        self.smoothing = weight
+        for k, color in enumerate(COLORS):
+            faint = pg.mkColor(color)
+            faint.setAlpha(60 if weight else 255)
+            for key in ("loss", "train_acc"):
+                self.lines[k][key].setPen(pg.mkPen(faint, width=1))
+
+    def _show_smoothed(self, k: int, key: str, history) -> None:
+        """Run ``k``'s smoothed ``key`` curve, computed again only when the run grew or
+        the weight changed (a replay slider's move redraws every run)."""
+        steps, values = history.step_series(key)
+        kept = self._smoothed.get((k, key))
+        if kept is None or kept[:3] != (history, len(steps), self.smoothing):
+            x, y = _thin(steps, ema(values, self.smoothing), MAX_STEP_POINTS) \
+                if self.smoothing else (np.zeros(0), np.zeros(0))
+            kept = self._smoothed[(k, key)] = (history, len(steps), self.smoothing, x, y)
+        x, y = kept[3:]
+        ok = np.isfinite(y) & ((y > 0) if key == "loss" else True)
+        self.lines[k][f"{key}_smooth"].setData(x[ok], y[ok])
 
     def _cap_loss(self, histories: list, losses: list) -> None:
         """A run whose loss went over ``DIVERGED`` times the highest first loss (one that
@@ -183,8 +214,11 @@ class CompareCurves(pg.GraphicsLayoutWidget):
         """Every run's ``key`` curve at its drawn point nearest step ``x``; where runs'
         nearest points are at different steps, each value says its own."""
         found = []  # (letter, step, value as text)
+        smoothed = self.smoothing and not key.startswith("val")  # what is drawn solid
+        label = f"{LABELS[key]} (smoothed {self.smoothing:g})" if smoothed else LABELS[key]
         for k in range(self.runs):
-            steps, values = self.lines[k][key].xData, self.lines[k][key].yData
+            line = self.lines[k][f"{key}_smooth" if smoothed else key]
+            steps, values = line.xData, line.yData
             if steps is not None and len(steps):
                 i = int(np.argmin(np.abs(steps - x)))
                 value = f"{values[i]:.4g}" if "loss" in key else f"{values[i]:.1%}"
@@ -192,9 +226,9 @@ class CompareCurves(pg.GraphicsLayoutWidget):
         if not found:
             return ""
         if len({step for _, step, _ in found}) == 1:
-            return f"{LABELS[key]} at step {found[0][1]}: " + " · ".join(
+            return f"{label} at step {found[0][1]}: " + " · ".join(
                 f"{letter} {value}" for letter, _, value in found)
-        return f"{LABELS[key]}: " + " · ".join(
+        return f"{label}: " + " · ".join(
             f"{letter} {value} at step {step}" for letter, step, value in found)
 
     def _depth_at(self, x: float) -> str:
