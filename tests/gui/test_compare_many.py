@@ -206,3 +206,27 @@ def test_the_curves_and_the_picture_are_exported(qtbot, records, tmp_path):
     picture = QImage(str(tmp_path / "c.png"))
     assert picture.width() == compare.centralWidget().width() > 1000
     compare.close()
+
+
+def test_six_runs_in_the_smallest_window_keep_their_labels_apart(qtbot, records):
+    """820 x 540, six runs' names over the plots: the accuracy axis is short, and its
+    labels 0.2 apart were drawn over each other (pyqtgraph always draws its major
+    ticks); the replay slider keeps a row of its own (beside the names it was a knob)."""
+    from PySide6.QtGui import QImage, QPainter
+    compare = CompareWindow(RunList())
+    qtbot.addWidget(compare)
+    compare.show_records([records[k % 4] for k in range(6)])
+    compare.resize(820, 540)
+    compare.show()
+    qtbot.waitExposed(compare)
+    qtbot.waitUntil(lambda: compare.acc.vb.height() < 90)
+    assert compare.slider.width() > 600
+    image = QImage(200, 200, QImage.Format_ARGB32)
+    painter = QPainter(image)
+    texts = compare.acc.getAxis("left").generateDrawSpecs(painter)[2]
+    painter.end()
+    rects = [rect for rect, _, _ in texts]
+    assert len(rects) >= 2, [t for _, _, t in texts]  # numbers on it
+    assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:]), \
+        [(r.top(), r.bottom(), t) for r, _, t in texts]
+    compare.close()

@@ -109,18 +109,18 @@ class CompareWindow(QMainWindow):
             grid.addWidget(self.findings[k], 2, k)
         grid.setRowStretch(1, 3)
         grid.setRowStretch(2, 1)
-        head = QHBoxLayout()
-        head.addWidget(self.title, 1)
-        head.addWidget(QLabel("replay step"))
-        head.addWidget(self.slider, 2)
-        head.addWidget(self.step_label)
-        head.addWidget(self.smoothing)
-        head.addWidget(self.stop_button)
-        for button in self.export_buttons:
-            head.addWidget(button)
+        head = QHBoxLayout()  # the runs and what to do with them; below, the replay
+        head.addWidget(self.title, 1)  # slider over the whole width (beside six runs'
+        for widget in (self.smoothing, self.stop_button, *self.export_buttons):  # names
+            head.addWidget(widget)  # and these it had no room at 820 px)
+        replay = QHBoxLayout()
+        replay.addWidget(QLabel("replay step"))
+        replay.addWidget(self.slider, 1)
+        replay.addWidget(self.step_label)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.addLayout(head)
+        layout.addLayout(replay)
         layout.addWidget(self.curves, 2)
         layout.addLayout(grid, 5)
         self.setCentralWidget(body)

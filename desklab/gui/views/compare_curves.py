@@ -80,6 +80,7 @@ class CompareCurves(pg.GraphicsLayoutWidget):
         self.runs = 0  # how many runs are drawn
         self._told = False  # a readout is in the status bar
         self.depth.vb.sigResized.connect(self._retick)
+        self.acc.vb.sigResized.connect(self._acc_ticks)
         self.scene().sigMouseMoved.connect(self._moved)
 
     def show_curves(self, histories: list, at: int | None) -> None:
@@ -184,6 +185,15 @@ class CompareCurves(pg.GraphicsLayoutWidget):
             x = np.arange(len(grad))
         ok = np.isfinite(grad) & (grad > 0)
         self.lines[k]["depth"].setData(x[ok], grad[ok])
+
+    def _acc_ticks(self, *_) -> None:
+        """0, 0.5, 1 on a short accuracy axis: pyqtgraph always draws its major ticks,
+        and 0.2 apart their labels overlapped below 90 px (a small window, six runs'
+        names over it)."""
+        short = self.acc.vb.height() < 90
+        if short != getattr(self, "_short_acc", False):
+            self._short_acc = short
+            self.acc.getAxis("left").setTickSpacing(*((0.5, 0.25) if short else ()))
 
     def _retick(self, *_) -> None:
         """Layer names under the depth plot (whole layers, not 0.5 steps), as many as
