@@ -3,7 +3,8 @@
 A run is any training DeskLab recorded: one trained in the app or with ``desklab
 train``, or a user's own script under ``desklab.watch``. ``show --json`` writes the same
 ``desklab.report/1`` report as ``desklab train --json``; layers of a watched model are
-named by module path (``features.0``).
+named by module path (``features.0``). ``compare`` puts several runs in one table (and
+their curves in one CSV), as the app's compare window letters them.
 """
 
 from __future__ import annotations
@@ -38,6 +39,14 @@ def add_runs_parser(sub, design_args) -> None:
     q.add_argument("--csv", metavar="PATH", help="one row per probed step and layer")
     q.add_argument("--tensorboard", metavar="DIR", help="TensorBoard event files")
     q.set_defaults(func=cmd_export)
+    q = verbs.add_parser("compare", help="several runs side by side: a row each, and "
+                         "with --csv every run's curves step by step")
+    q.add_argument("runs", nargs="+", metavar="run", help="two or more runs (files, or "
+                   "parts of names in the runs folder), lettered A, B, C... in this order")
+    q.add_argument("--csv", metavar="PATH", help="every run's loss, accuracy and lr per "
+                   "step, one row per run and step ('-' = stdout)")
+    _remote_args(q)
+    q.set_defaults(func=cmd_compare)
     p.set_defaults(func=lambda args: cmd_list(argparse.Namespace(root=None, remote=None)))
 
 
@@ -192,4 +201,28 @@ def cmd_export(args: argparse.Namespace) -> int:
             elif kind == "metrics":
                 logger.add_metrics(payload)
         logger.close()
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from ..metrics.comparison import comparison_table, curves_csv
+    if len(args.runs) < 2:
+        raise CliError("give two runs or more to compare ('desklab runs show' shows one)")
+    runs, states = [], []
+    for run in args.runs:  # each read whole before the next: a bad one stops it here
+        reader = _open(run, args)
+        if args.csv and args.csv != "-" and not args.remote and _same_file(args.csv,
+                                                                           reader.path):
+            reader.close()
+            raise CliError(f"--csv {args.csv} is a run itself: give another file")
+        try:
+            history, meta = reader.history(), reader.meta
+        finally:
+            reader.close()
+        runs.append((str(meta.get("name") or Path(str(run)).stem), history))
+        states.append(str(meta.get("status") or "?"))
+    out = sys.stderr if args.csv == "-" else sys.stdout
+    print(terminal_safe(comparison_table(runs, states)), file=out)
+    if args.csv:
+        write_text(args.csv, curves_csv(runs), "the CSV")
     return 0

@@ -3,36 +3,13 @@ report or a notebook. Written atomically; a failure is said in a dialog."""
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from ...metrics.report import step_history
+from ...metrics.comparison import curves_csv
 from ...util.files import atomic_write_text
 from .exports import _file_stem, _save_png
-
-# one row per run and step (tidy: pandas reads it straight into a plot by "run")
-CSV_COLUMNS = ("run", "name", "step", "loss", "train_acc", "lr", "val_loss", "val_acc")
-
-
-def curves_csv(records: list) -> str:
-    """Every step of every run in ``records`` (RunRecords, lettered A, B... in order):
-    its batch loss, training accuracy and learning rate, and on the rows of the steps
-    after which the run was evaluated its validation loss and accuracy (blank
-    elsewhere, and where a run has no such number)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for k, record in enumerate(records):
-        table = step_history(record.history)
-        for i, step in enumerate(table["step"]):
-            writer.writerow([chr(ord("A") + k), record.name, step, *(
-                "" if table[key][i] is None else repr(table[key][i])
-                for key in CSV_COLUMNS[3:])])
-    return out.getvalue()
-
 
 class CompareExporter:
     """The export actions of a CompareWindow (``window``)."""
@@ -48,7 +25,7 @@ class CompareExporter:
     def curves(self, path: Path) -> bool:
         """Every run's curves as CSV (`curves_csv`)."""
         return self._guard("the curves", lambda: atomic_write_text(
-            path, curves_csv(self.window.records)))
+            path, curves_csv([(r.name, r.history) for r in self.window.records])))
 
     def ask_picture(self) -> None:
         path = self._ask("Save the comparison as a picture", "-compare.png", "PNG (*.png)")
