@@ -230,3 +230,64 @@ def test_six_runs_in_the_smallest_window_keep_their_labels_apart(qtbot, records)
     assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:]), \
         [(r.top(), r.bottom(), t) for r, _, t in texts]
     compare.close()
+
+
+LIVE_SCRIPT = """
+import sys, time, torch
+from torch import nn
+import desklab
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 3))
+opt = torch.optim.SGD(model.parameters(), lr=0.05)
+x, y = torch.randn(256, 8), torch.randint(0, 3, (256,))
+with desklab.watch(model, opt, every=5, run=sys.argv[1], name="script") as watcher:
+    for step in range(100):
+        loss = nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad(); loss.backward(); opt.step()
+        watcher.log(loss=loss)
+        time.sleep(0.03)
+"""
+
+
+def test_a_run_still_training_grows_in_the_compare_window(qtbot, records, tmp_path):
+    """A watched script's run chosen from the run store while it trains, beside a run
+    that ended: followed from its file, marked live, its curve growing until the script
+    ends, when it holds every step the file holds (read with sqlite3)."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    from desklab.gui.controllers.runs import stored_record
+    run = tmp_path / "live.desklab-run"
+    proc = subprocess.Popen([sys.executable, "-c", LIVE_SCRIPT, str(run)])
+    compare = CompareWindow(RunList())
+    qtbot.addWidget(compare)
+    try:
+        def steps_written():
+            try:
+                db = sqlite3.connect(f"file:{run}?mode=ro", uri=True)  # (never made here)
+                try:
+                    return db.execute("SELECT COUNT(*) FROM steps").fetchone()[0]
+                finally:
+                    db.close()
+            except sqlite3.Error:
+                return 0
+        qtbot.waitUntil(lambda: steps_written() >= 10, timeout=60000)
+        compare.show_records([stored_record(run), records[1]])
+        assert compare.records[0].state == "running"
+        assert "●" in compare.title.text() and "●" not in compare.title.text().split("vs")[1]
+        first = len(compare.lines[0]["loss"].xData)
+        qtbot.waitUntil(lambda: len(compare.lines[0]["loss"].xData) >= first + 20,
+                        timeout=30000)  # drawn as it is written, with no one touching it
+        assert proc.wait(60) == 0
+        qtbot.waitUntil(lambda: "●" not in compare.title.text(), timeout=10000)
+        compare._redraw(force=True)
+        assert len(compare.lines[0]["loss"].xData) == steps_written() == 100
+        with sqlite3.connect(run) as db:  # its newest probe (every 5th step)
+            (newest,) = db.execute("SELECT MAX(step) FROM snapshots").fetchone()
+        assert compare.shown_steps[0] == newest == 95
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        compare.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QSignalBlocker, QTimer, Qt
-from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel,
                                QMainWindow, QPushButton, QSlider, QVBoxLayout, QWidget)
 
@@ -19,8 +18,10 @@ from ...design.catalog import class_names
 from ...metrics.at_step import AtStep
 from ..plots import ActivationPanel, BoundaryPanel, ConfusionPanel
 from ..controllers.compare_export import CompareExporter
+from ..controllers.compare_live import LiveRuns
 from ..controllers.runs import PairController, RunRecord
 from .compare_curves import COLORS, LETTERS, MAX_RUNS, CompareCurves
+from .compare_parts import head_button, swatch, unbroken
 
 # narrower, a boundary or matrix beside each run's per-layer views leaves both too
 # little room (at 820 px the matrix's title broke mid-word): they are left out
@@ -47,9 +48,11 @@ class CompareWindow(QMainWindow):
         self.stop_button = QPushButton(icon("stop"), "Stop")
         self.stop_button.clicked.connect(self.controller.stop)
         self.exporter = CompareExporter(self)
-        self.export_buttons = [_button("export", "Picture…", "comparePicture", "Ctrl+S",
+        self.live = LiveRuns(self)  # stored runs still being written, followed
+        self.live.ended.connect(self._title)
+        self.export_buttons = [head_button("export", "Picture…", "comparePicture", "Ctrl+S",
                                        "Save this window as a PNG", self.exporter.ask_picture),
-                               _button("export", "Curves…", "compareCurves", "Ctrl+E",
+                               head_button("export", "Curves…", "compareCurves", "Ctrl+E",
                                        "Every run's loss, accuracy and lr, step by step, as CSV",
                                        self.exporter.ask_curves)]
         self.slider = QSlider(Qt.Horizontal)
@@ -140,7 +143,7 @@ class CompareWindow(QMainWindow):
         """Show finished runs (one to ``MAX_RUNS``) for overlay and replay; the first
         two side by side."""
         self.controller.stop()
-        self.records = list(records)[:MAX_RUNS]
+        self.records = self.live.follow(list(records)[:MAX_RUNS])
         self._label()
         self._redraw(force=True)  # drawn now, at their end, not at the next tick
 
@@ -156,7 +159,7 @@ class CompareWindow(QMainWindow):
                 chooser.clear()
                 if choosing:
                     for k, r in enumerate(self.records):
-                        chooser.addItem(_swatch(COLORS[k]), f"{LETTERS[k]}: {r.name}")
+                        chooser.addItem(swatch(COLORS[k]), f"{LETTERS[k]}: {r.name}")
                     chooser.setCurrentIndex(self.sides[side])
             if side < len(self.sides):
                 k = self.sides[side]
@@ -164,9 +167,18 @@ class CompareWindow(QMainWindow):
                               f"{html.escape(self.records[k].name)}</b>")
             else:
                 label.setText("")
+        self._title()
+
+    def _title(self) -> None:
+        """Every run in its colour (with its letter when there are three or more), a run
+        still being written marked live."""
+        choosing = len(self.records) > 2
         self.title.setText(" vs ".join(
-            f"<b style='color:{COLORS[k]}'>{f'{LETTERS[k]}:&nbsp;' if choosing else ''}"
-            f"{_unbroken(r.name)}</b>" for k, r in enumerate(self.records)))
+            f"<b style='color:{COLORS[k]}'>{'●&nbsp;' if self.live.live(k) else ''}"
+            f"{f'{LETTERS[k]}:&nbsp;' if choosing else ''}{unbroken(r.name)}</b>"
+            for k, r in enumerate(self.records)))
+        self.title.setToolTip("● a run still training: followed as it is written"
+                              if self.live.followers else "")
 
     def _choose(self, index: int) -> None:
         """A side's chooser picked another run: that side's views show it now."""
@@ -182,9 +194,9 @@ class CompareWindow(QMainWindow):
         return steps
 
     def _redraw(self, force: bool = False) -> None:
-        if not (self.controller.dirty or force) or not self.records:
+        if not (self.controller.dirty or self.live.dirty or force) or not self.records:
             return
-        self.controller.dirty = False
+        self.controller.dirty = self.live.dirty = False
         steps = self._steps()
         live = self.slider.value() >= self.slider.maximum()
         with QSignalBlocker(self.slider):
@@ -261,27 +273,5 @@ class CompareWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.timer.stop()
         self.controller.stop()
+        self.live.close()
         super().closeEvent(event)
-
-
-def _button(icon_name: str, text: str, name: str, keys: str, tip: str, slot) -> QPushButton:
-    """A head-row button with its shortcut (said in its tooltip)."""
-    button = QPushButton(icon(icon_name), text)
-    button.setObjectName(name)
-    button.setShortcut(keys)
-    button.setToolTip(f"{tip} ({keys})")
-    button.clicked.connect(slot)
-    return button
-
-
-def _swatch(color: str) -> QIcon:
-    """A small square of a run's colour, for its entry in a side's chooser."""
-    pixmap = QPixmap(12, 12)
-    pixmap.fill(QColor(color))
-    return QIcon(pixmap)
-
-
-def _unbroken(name: str) -> str:
-    """``name`` as rich text that a wrapped title breaks around, not inside (Qt breaks
-    at hyphens, and ignores a span's white-space: nowrap)."""
-    return html.escape(name).replace("-", "\u2011").replace(" ", "&nbsp;")
