@@ -240,13 +240,17 @@ def test_pointing_at_a_row_or_a_curve_names_its_layer(window, qtbot):
     e = len(evaluated) // 2
     x = evaluated[e] + 0.3  # by an evaluation: no doubt which is nearest
     mouse_move(losses, losses.loss.vb.mapViewToScene(QPointF(x, 0)))
-    told = re.fullmatch(r"train loss (\S+) at step (\d+) · validation loss (\S+) at step "
-                        r"(\d+)", messages[-1])
+    told = re.fullmatch(r"train loss (\S+) at step (\d+) · smoothed loss (\S+) at step "
+                        r"(\d+) · validation loss (\S+) at step (\d+)", messages[-1])
     assert told, messages[-1]
     at = int(told[2])
     assert abs(at - x) <= losses.loss.vb.viewPixelSize()[0]  # the mouse's pixel
-    assert told[1] == f"{loss[list(loss_steps).index(at)]:.4g}"
-    assert (int(told[4]), told[3]) == (evaluated[e], f"{history.metric('val_loss')[e]:.4g}")
+    i = list(loss_steps).index(at)
+    assert told[1] == f"{loss[i]:.4g}" and int(told[4]) == at
+    # smoothed by default (0.9): the mean of every loss so far, weighted 0.9^(steps since)
+    assert list(loss_steps[:i + 1]) == list(range(i + 1)) and np.isfinite(loss[:i + 1]).all()
+    assert told[3] == f"{np.average(loss[:i + 1], weights=0.9 ** np.arange(i, -1, -1)):.4g}"
+    assert (int(told[6]), told[5]) == (evaluated[e], f"{history.metric('val_loss')[e]:.4g}")
 
     boundary = view.boundary  # a grid whose class follows the second input (the rows)
     rows = cols = 80

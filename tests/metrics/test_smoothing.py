@@ -53,3 +53,22 @@ def test_each_point_is_a_weighted_mean_of_those_before(weight):
     for n in (1, 2, 10, 60):
         assert smoothed[n - 1] == pytest.approx(
             np.average(x[:n], weights=weight ** np.arange(n - 1, -1, -1)), rel=1e-9)
+
+
+def test_a_growing_curve_is_smoothed_as_a_whole_one():
+    """A live run's losses arrive a few steps at a time: averaging only the new ones
+    gives what smoothing the whole curve gives; another run starts again."""
+    from desklab.metrics.smoothing import RunningEma
+    rng = np.random.default_rng(1)
+    values = np.exp(rng.normal(size=500))
+    values[rng.random(500) < 0.05] = np.nan
+    running, steps = RunningEma(0.9), np.arange(500)
+    for end in (1, 2, 30, 31, 200, 500, 500):
+        np.testing.assert_allclose(running(steps[:end], values[:end]),
+                                   tensorboard_smooth(values[:end], 0.9), equal_nan=True)
+    other = values[::-1].copy()  # another run, from step 0 too: not this one grown
+    np.testing.assert_allclose(running(np.arange(600), np.r_[other, other[:100]]),
+                               tensorboard_smooth(np.r_[other, other[:100]], 0.9),
+                               equal_nan=True)
+    np.testing.assert_allclose(running(steps[:10], other[:10]),  # shorter: anew
+                               tensorboard_smooth(other[:10], 0.9), equal_nan=True)

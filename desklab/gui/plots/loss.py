@@ -1,4 +1,5 @@
-"""Loss and accuracy: every training step, and validation at each evaluation."""
+"""Loss and accuracy: every training step, and validation at each evaluation; with
+smoothing (`set_smoothing`), each training curve's trend over it, the raw one faint."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from ...metrics import RunHistory
+from ...metrics.smoothing import RunningEma
 from .hover import read_curves
 from .base import (MAX_STEP_POINTS, Panel, _log_range, _set_range, _step_range, _thin,
                    legend_title, show_item)
@@ -47,9 +49,15 @@ class LossPanel(Panel):
                                      symbolSize=4, symbolBrush=self.VAL, symbolPen=None)
         self.train_top5 = self.acc.plot(pen=pg.mkPen(self.TRAIN, width=1, style=Qt.DashLine))
         self.val_top5 = self.acc.plot(pen=pg.mkPen(self.VAL, width=1.5, style=Qt.DashLine))
+        self.loss_trend = self.loss.plot(pen=pg.mkPen(self.TRAIN, width=1.5))  # smoothed
+        self.acc_trend = self.acc.plot(pen=pg.mkPen(self.TRAIN, width=1.5))
+        self.smoothing, self._trends = 0.0, {}
+        self._history = None  # what was drawn last: drawn again when the smoothing changes
         self._set_titles(False)
-        losses = (("train loss", self.train_loss), ("validation loss", self.val_loss))
-        accuracies = (("train accuracy", self.train_acc), ("validation accuracy", self.val_acc),
+        losses = (("train loss", self.train_loss), ("smoothed loss", self.loss_trend),
+                  ("validation loss", self.val_loss))
+        accuracies = (("train accuracy", self.train_acc), ("smoothed", self.acc_trend),
+                      ("validation accuracy", self.val_acc),
                       ("train top-5", self.train_top5), ("validation top-5", self.val_top5))
         self.hover.on_plot(self.loss, lambda x, _y: read_curves(x, losses))
         self.hover.on_plot(self.acc, lambda x, _y: read_curves(x, accuracies))
@@ -62,6 +70,7 @@ class LossPanel(Panel):
 
     def reset(self) -> None:
         super().reset()
+        self._history = None
         self._show_accuracy(True)  # until a run shows it has none
 
     def _set_titles(self, top5: bool) -> None:
@@ -78,14 +87,41 @@ class LossPanel(Panel):
 
     def _fixed_items(self) -> list:
         return [self.train_loss, self.val_loss, self.train_acc, self.val_acc,
-                self.train_top5, self.val_top5]
+                self.train_top5, self.val_top5, self.loss_trend, self.acc_trend]
+
+    def set_smoothing(self, weight: float) -> None:
+        """Draw each training curve's trend (`metrics.smoothing`, ``weight``; 0: none),
+        the raw curve faint behind it."""
+        self.smoothing = weight
+        self._trends = {"loss": RunningEma(weight), "train_acc": RunningEma(weight)}
+        raw = pg.mkColor(self.TRAIN)
+        raw.setAlpha(70 if weight else 255)
+        for curve in (self.train_loss, self.train_acc):
+            curve.setPen(pg.mkPen(raw, width=1))
+        if self._history is not None:
+            self.update(self._history)
+        else:
+            self.loss_trend.setData([], [])
+            self.acc_trend.setData([], [])
+
+    def _trend(self, curve, key: str, steps: np.ndarray, values: np.ndarray) -> None:
+        """``curve``: the smoothed ``values`` (every step, thinned to draw)."""
+        if not self.smoothing:
+            curve.setData([], [])
+            return
+        x, y = _thin(steps, self._trends[key](steps, values), MAX_STEP_POINTS)
+        ok = np.isfinite(y) & ((y > 0) if key == "loss" else True)
+        curve.setData(x[ok], y[ok])
 
     def update(self, history: RunHistory) -> None:
         steps, loss = history.step_series("loss")
         if not len(steps) and not len(history.metrics):
             return
         self._show_hint(False)
+        self._history = history
         _, acc = history.step_series("train_acc")
+        self._trend(self.loss_trend, "loss", steps, loss)
+        self._trend(self.acc_trend, "train_acc", steps, acc)
         steps, values = _thin(steps, np.stack([loss, acc]), MAX_STEP_POINTS)
         positive = np.isfinite(values[0]) & (values[0] > 0)
         self.train_loss.setData(steps[positive], values[0][positive])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QSignalBlocker, QTimer, Qt
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel,
                                QMainWindow, QPushButton, QSlider, QVBoxLayout, QWidget)
 
 from .findings import FindingsList
@@ -22,11 +22,11 @@ from ..controllers.compare_live import LiveRuns
 from ..controllers.runs import PairController, RunRecord
 from .compare_curves import COLORS, LETTERS, MAX_RUNS, CompareCurves
 from .compare_parts import head_button, swatch, unbroken
+from .smoothing_box import smoothing_box
 
 # narrower, a boundary or matrix beside each run's per-layer views leaves both too
 # little room (at 820 px the matrix's title broke mid-word): they are left out
 END_PANELS_MIN_WIDTH = 1100
-SMOOTHING = 0.9  # per-step batch losses are noisy: at 0.6 (TensorBoard's) four runs still tangle
 
 
 class CompareWindow(QMainWindow):
@@ -61,18 +61,11 @@ class CompareWindow(QMainWindow):
         self.slider.setToolTip("Replay: the per-layer views show the snapshot at this step")
         self.slider.valueChanged.connect(lambda _v: self._redraw(force=True))
         self.step_label = QLabel("live")
-        self.smoothing = QDoubleSpinBox()  # TensorBoard's smoothing, and its default
-        self.smoothing.setObjectName("compareSmoothing")
-        self.smoothing.setRange(0.0, 0.99)
-        self.smoothing.setSingleStep(0.1)
-        self.smoothing.setPrefix("smoothing ")
-        self.smoothing.setToolTip("Smooths the training loss and accuracy (a debiased moving "
-                                  "average, as TensorBoard's; 0 = off): the raw curves stay "
-                                  "faint behind. Validation points are never smoothed.")
+        self.smoothing = smoothing_box("compareSmoothing")
         self.curves = CompareCurves()  # loss, accuracy, depth: both runs overlaid
         self.curves.readout.connect(self.statusBar().showMessage)  # what is pointed at
         self.smoothing.valueChanged.connect(self._smooth)
-        self.smoothing.setValue(SMOOTHING)
+        self.curves.set_smoothing(self.smoothing.value())
         # (the tests and the UI map reach the plots through the window)
         self.loss, self.acc, self.depth = self.curves.loss, self.curves.acc, self.curves.depth
         self.lines = self.curves.lines

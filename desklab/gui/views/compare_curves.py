@@ -18,7 +18,7 @@ from ..plots import MAX_STEP_POINTS, _thin, legend_title, show_item
 from ..plots import log_axis
 from ..plots.layer_names import depth_ticks, overhanging_names
 from ..plots.ranges import _forget_range, _set_range
-from ...metrics.smoothing import ema
+from ...metrics.smoothing import RunningEma
 from ..plots.titles import wrap_title
 
 # runs A, B, C...: blue and orange first (a pair reads as it always did), then colours
@@ -76,7 +76,7 @@ class CompareCurves(pg.GraphicsLayoutWidget):
             for item in self.lines[k].values():  # run A drawn over the others
                 item.setZValue(-k)
         self.smoothing = 0.0  # TensorBoard's weight (`set_smoothing`); 0: the raw curves
-        self._smoothed: dict = {}  # (run, key) -> (history, steps, weight, thinned x, y)
+        self._trends: dict = {}  # (run, key) -> its RunningEma (new points only, live)
         self.runs = 0  # how many runs are drawn
         self._told = False  # a readout is in the status bar
         self.depth.vb.sigResized.connect(self._retick)
@@ -90,8 +90,8 @@ class CompareCurves(pg.GraphicsLayoutWidget):
         for k in range(self.runs, MAX_RUNS):  # no run there (any more): nothing drawn
             for item in self.lines[k].values():
                 item.setData([], [])
-            self._smoothed.pop((k, "loss"), None)
-            self._smoothed.pop((k, "train_acc"), None)
+            self._trends.pop((k, "loss"), None)
+            self._trends.pop((k, "train_acc"), None)
         has_loss = has_accuracy = False  # a point to draw, in any run
         losses = []  # every run's drawn losses (train, validation)
         for k, h in enumerate(histories):
@@ -119,7 +119,7 @@ class CompareCurves(pg.GraphicsLayoutWidget):
     def set_smoothing(self, weight: float) -> None:
         """Smooth the training curves (loss, accuracy) with ``weight`` (`ema`; 0: off):
         each run's smoothed curve solid, its raw one faint behind it."""
-        self.smoothing = weight
+        self.smoothing, self._trends = weight, {}
         for k, color in enumerate(COLORS):
             faint = pg.mkColor(color)
             faint.setAlpha(60 if weight else 255)
@@ -127,15 +127,12 @@ class CompareCurves(pg.GraphicsLayoutWidget):
                 self.lines[k][key].setPen(pg.mkPen(faint, width=1))
 
     def _show_smoothed(self, k: int, key: str, history) -> None:
-        """Run ``k``'s smoothed ``key`` curve, computed again only when the run grew or
-        the weight changed (a replay slider's move redraws every run)."""
+        """Run ``k``'s smoothed ``key`` curve: only its new steps averaged (a live run
+        redrawn ten times a second; a replay slider's move redraws every run)."""
         steps, values = history.step_series(key)
-        kept = self._smoothed.get((k, key))
-        if kept is None or kept[:3] != (history, len(steps), self.smoothing):
-            x, y = _thin(steps, ema(values, self.smoothing), MAX_STEP_POINTS) \
-                if self.smoothing else (np.zeros(0), np.zeros(0))
-            kept = self._smoothed[(k, key)] = (history, len(steps), self.smoothing, x, y)
-        x, y = kept[3:]
+        trend = self._trends.setdefault((k, key), RunningEma(self.smoothing))
+        x, y = _thin(steps, trend(steps, values), MAX_STEP_POINTS) if self.smoothing \
+            else (np.zeros(0), np.zeros(0))
         ok = np.isfinite(y) & ((y > 0) if key == "loss" else True)
         self.lines[k][f"{key}_smooth"].setData(x[ok], y[ok])
 

@@ -23,6 +23,7 @@ from .findings import FindingsList
 from ..plots import (ActivationPanel, BoundaryPanel, ConfusionPanel, GradientPanel,
                      HealthPanel, LossPanel, ThroughTimePanel)
 from .run_controls import RunControls
+from .smoothing_box import smoothing_box
 from .train_panel import TrainPanel
 from ..controllers.feed import RunFeed
 from ..controllers.worker import TrainingController
@@ -70,17 +71,17 @@ class TrainingView(RunControls, QWidget):
             self.stat_combo.addItem(label, key)
         self.stat_combo.setToolTip("Statistic shown in the layer x time heatmap")
         self.stat_combo.currentIndexChanged.connect(self._stat_chosen)
+        self.smoothing = smoothing_box("lossSmoothing")  # the loss panel's trends
+        self.smoothing.valueChanged.connect(self.loss.set_smoothing)
+        self.loss.set_smoothing(self.smoothing.value())
         self.grid = grid = QGridLayout()
         grid.setSpacing(4)
-        activations = QWidget()
-        col = QVBoxLayout(activations)
-        col.setContentsMargins(0, 0, 0, 0)
-        head = QHBoxLayout()
-        head.addWidget(QLabel("heatmap:"))
-        head.addWidget(self.stat_combo, 1)
-        col.addLayout(head)
-        col.addWidget(self.activations, 1)
-        for i, widget in enumerate([activations, self.gradients, self.loss, self.health,
+        head = QHBoxLayout()  # over the plots: the heatmap's statistic (at the left, over
+        head.addWidget(QLabel("heatmap:"))  # its panel), the loss's smoothing (right)
+        head.addWidget(self.stat_combo)
+        head.addStretch(1)
+        head.addWidget(self.smoothing)
+        for i, widget in enumerate([self.activations, self.gradients, self.loss, self.health,
                                     self.boundary_cell, self.findings]):
             grid.addWidget(widget, i // 3, i % 3)
         self.plots_area = QWidget()  # what "Export figure sheet" saves
@@ -88,6 +89,7 @@ class TrainingView(RunControls, QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.panel)
+        layout.addLayout(head)
         layout.addWidget(self.plots_area, 1)
         self.redraw_ms: list[float] = []  # cost of each redraw, for the benchmark
         self.timer = QTimer(self)
