@@ -1,4 +1,4 @@
-"""The training view's loss panel smooths its training curves (0.9 by default, the
+"""The training view's loss panel smooths its training curves (0.6 by default, the
 spin box over the plots): the trend over the raw curve, which stays, faint; a new
 weight redraws at once, 0 brings back the raw curves alone."""
 

@@ -247,9 +247,9 @@ def test_pointing_at_a_row_or_a_curve_names_its_layer(window, qtbot):
     assert abs(at - x) <= losses.loss.vb.viewPixelSize()[0]  # the mouse's pixel
     i = list(loss_steps).index(at)
     assert told[1] == f"{loss[i]:.4g}" and int(told[4]) == at
-    # smoothed by default (0.9): the mean of every loss so far, weighted 0.9^(steps since)
+    # smoothed by default (0.6): the mean of every loss so far, weighted 0.6^(steps since)
     assert list(loss_steps[:i + 1]) == list(range(i + 1)) and np.isfinite(loss[:i + 1]).all()
-    assert told[3] == f"{np.average(loss[:i + 1], weights=0.9 ** np.arange(i, -1, -1)):.4g}"
+    assert told[3] == f"{np.average(loss[:i + 1], weights=0.6 ** np.arange(i, -1, -1)):.4g}"
     assert (int(told[6]), told[5]) == (evaluated[e], f"{history.metric('val_loss')[e]:.4g}")
 
     boundary = view.boundary  # a grid whose class follows the second input (the rows)

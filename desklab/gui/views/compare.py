@@ -22,7 +22,7 @@ from ..controllers.compare_live import LiveRuns
 from ..controllers.runs import PairController, RunRecord
 from .compare_curves import COLORS, LETTERS, MAX_RUNS, CompareCurves
 from .compare_parts import head_button, swatch, unbroken
-from .smoothing_box import smoothing_box
+from .smoothing_box import COMPARE_SMOOTHING, smoothing_box
 
 # narrower, a boundary or matrix beside each run's per-layer views leaves both too
 # little room (at 820 px the matrix's title broke mid-word): they are left out
@@ -61,7 +61,7 @@ class CompareWindow(QMainWindow):
         self.slider.setToolTip("Replay: the per-layer views show the snapshot at this step")
         self.slider.valueChanged.connect(lambda _v: self._redraw(force=True))
         self.step_label = QLabel("live")
-        self.smoothing = smoothing_box("compareSmoothing")
+        self.smoothing = smoothing_box("compareSmoothing", COMPARE_SMOOTHING)
         self.curves = CompareCurves()  # loss, accuracy, depth: both runs overlaid
         self.curves.readout.connect(self.statusBar().showMessage)  # what is pointed at
         self.smoothing.valueChanged.connect(self._smooth)

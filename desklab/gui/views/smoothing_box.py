@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDoubleSpinBox
 
-# per-step batch losses are noisy: at TensorBoard's 0.6 four runs overlaid still tangle
-SMOOTHING = 0.9
+# TensorBoard's default for one run's live curves: its trend lags a fast fall by about
+# a step and a half (at 0.9 a BERT's loss, already smooth, trailed by about 15 steps)
+SMOOTHING = 0.6
+# several runs overlaid, per-step batch losses: at 0.6 four runs still tangle
+COMPARE_SMOOTHING = 0.9
 
 
-def smoothing_box(name: str) -> QDoubleSpinBox:
-    """A spin box from 0 (off) to 0.99, at ``SMOOTHING``, named ``name`` (the UI map)."""
+def smoothing_box(name: str, value: float = SMOOTHING) -> QDoubleSpinBox:
+    """A spin box from 0 (off) to 0.99, at ``value``, named ``name`` (the UI map)."""
     box = QDoubleSpinBox()
     box.setObjectName(name)
     box.setRange(0.0, 0.99)
     box.setSingleStep(0.1)
     box.setPrefix("smoothing ")
-    box.setValue(SMOOTHING)
+    box.setValue(value)
     box.setToolTip("Smooths the training loss and accuracy (a debiased moving average, as "
                    "TensorBoard's; 0 = off): the raw curves stay faint behind. Validation "
                    "points are never smoothed.")
