@@ -36,3 +36,33 @@ def test_the_trend_is_the_weighted_mean_so_far(qtbot):
     panel.reset()  # a new run: nothing of the old one is drawn again
     panel.set_smoothing(0.9)
     assert panel.loss_trend.xData is None or len(panel.loss_trend.xData) == 0
+
+
+def test_the_last_smoothing_is_kept_for_the_next_window(window, settings, qtbot):
+    """Set in one window, the next window (the next launch: the same settings file)
+    opens with it, in the box and in the plots; the compare window keeps its own. A
+    value the settings file does not hold as a number in range is left out."""
+    from desklab.gui.controllers.runs import RunRecord
+    from desklab.gui.views.main_window import MainWindow
+    window.training.smoothing.setValue(0.2)
+    records = [RunRecord(name, window.doc.design, RunHistory()) for name in ("a", "b")]
+    compare = window.compare_runs(records)
+    assert compare.smoothing.value() == 0.9  # its own default
+    compare.smoothing.setValue(0.7)
+    compare.close()
+    settings.sync()
+    again = MainWindow(settings=settings, offer_restore=False)
+    qtbot.addWidget(again)
+    assert again.training.smoothing.value() == 0.2 and again.training.loss.smoothing == 0.2
+    other = again.compare_runs(records)
+    assert other.smoothing.value() == 0.7 and other.curves.smoothing == 0.7
+    other.close()
+    for bad in ("lots", "nan", "5", ""):
+        settings.setValue("view/smoothing", bad)
+        third = MainWindow(settings=settings, offer_restore=False)
+        qtbot.addWidget(third)
+        assert third.training.smoothing.value() == 0.6, bad
+        third.doc.undo_stack.setClean()
+        third.close()
+    again.doc.undo_stack.setClean()
+    again.close()

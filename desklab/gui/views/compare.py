@@ -22,7 +22,7 @@ from ..controllers.compare_live import LiveRuns
 from ..controllers.runs import PairController, RunRecord
 from .compare_curves import COLORS, LETTERS, MAX_RUNS, CompareCurves
 from .compare_parts import head_button, swatch, unbroken
-from .smoothing_box import COMPARE_SMOOTHING, smoothing_box
+from .smoothing_box import COMPARE_SMOOTHING, remember, smoothing_box
 
 # narrower, a boundary or matrix beside each run's per-layer views leaves both too
 # little room (at 820 px the matrix's title broke mid-word): they are left out
@@ -64,6 +64,8 @@ class CompareWindow(QMainWindow):
         self.smoothing = smoothing_box("compareSmoothing", COMPARE_SMOOTHING)
         self.curves = CompareCurves()  # loss, accuracy, depth: both runs overlaid
         self.curves.readout.connect(self.statusBar().showMessage)  # what is pointed at
+        if getattr(parent, "settings", None) is not None:  # the user's last choice
+            remember(self.smoothing, parent.settings, "compare/smoothing")
         self.smoothing.valueChanged.connect(self._smooth)
         self.curves.set_smoothing(self.smoothing.value())
         # (the tests and the UI map reach the plots through the window)

@@ -112,8 +112,10 @@ class MainWindow(FileActions, MenuActions, RunActions, CheckActions, LayoutActio
 
     def _central(self) -> QWidget:
         """The main area; the training view (live plots) lives here."""
+        from .smoothing_box import remember
         from .training_view import TrainingView
         self.training = TrainingView(self.doc, self)
+        remember(self.training.smoothing, self.settings, "view/smoothing")  # as last set
         return self.training
 
     # ------------------------------------------------------------ editing

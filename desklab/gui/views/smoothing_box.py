@@ -3,6 +3,8 @@ window: TensorBoard's weight (`metrics.smoothing`), 0 for the raw curves."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtWidgets import QDoubleSpinBox
 
 # TensorBoard's default for one run's live curves: its trend lags a fast fall by about
@@ -24,3 +26,16 @@ def smoothing_box(name: str, value: float = SMOOTHING) -> QDoubleSpinBox:
                    "TensorBoard's; 0 = off): the raw curves stay faint behind. Validation "
                    "points are never smoothed.")
     return box
+
+
+def remember(box: QDoubleSpinBox, settings, key: str) -> None:
+    """``box`` at the value ``settings`` kept under ``key`` (the user's last choice, for
+    the next window and the next launch), and kept there at each change; a value the
+    settings file does not hold as a number in range leaves the box as it is."""
+    try:
+        kept = float(settings.value(key, box.value()))
+    except (TypeError, ValueError):
+        kept = box.value()
+    if box.minimum() <= kept <= box.maximum():  # (NaN is not)
+        box.setValue(kept)
+    box.valueChanged.connect(partial(settings.setValue, key))
