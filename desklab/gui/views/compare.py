@@ -107,10 +107,12 @@ class CompareWindow(QMainWindow):
             grid.addWidget(self.findings[k], 2, k)
         grid.setRowStretch(1, 3)
         grid.setRowStretch(2, 1)
-        head = QHBoxLayout()  # the runs and what to do with them; below, the replay
-        head.addWidget(self.title, 1)  # slider over the whole width (beside six runs'
-        for widget in (self.smoothing, self.stop_button, *self.export_buttons):  # names
-            head.addWidget(widget)  # and these it had no room at 820 px)
+        # the runs and what to do with them; below, the replay slider over the whole
+        # width (beside six runs' names and these buttons it was a knob at 820 px)
+        head = QHBoxLayout()
+        head.addWidget(self.title, 1)
+        for widget in (self.smoothing, self.stop_button, *self.export_buttons):
+            head.addWidget(widget)
         replay = QHBoxLayout()
         replay.addWidget(QLabel("replay step"))
         replay.addWidget(self.slider, 1)

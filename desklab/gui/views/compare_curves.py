@@ -80,6 +80,7 @@ class CompareCurves(pg.GraphicsLayoutWidget):
         self.runs = 0  # how many runs are drawn
         self._told = False  # a readout is in the status bar
         self.depth.vb.sigResized.connect(self._retick)
+        self._short_acc = False  # the accuracy axis ticked 0, 0.5, 1 (`_acc_ticks`)
         self.acc.vb.sigResized.connect(self._acc_ticks)
         self.scene().sigMouseMoved.connect(self._moved)
 
@@ -117,7 +118,8 @@ class CompareCurves(pg.GraphicsLayoutWidget):
             self.ci.layout.setColumnStretchFactor(1, int(shown))
 
     def set_smoothing(self, weight: float) -> None:
-        """Smooth the training curves (loss, accuracy) with ``weight`` (`ema`; 0: off):
+        """Smooth the training curves (loss, accuracy) with ``weight`` (TensorBoard's,
+        `metrics.smoothing`; 0: off):
         each run's smoothed curve solid, its raw one faint behind it."""
         self.smoothing, self._trends = weight, {}
         for k, color in enumerate(COLORS):
@@ -188,7 +190,7 @@ class CompareCurves(pg.GraphicsLayoutWidget):
         and 0.2 apart their labels overlapped below 90 px (a small window, six runs'
         names over it)."""
         short = self.acc.vb.height() < 90
-        if short != getattr(self, "_short_acc", False):
+        if short != self._short_acc:
             self._short_acc = short
             self.acc.getAxis("left").setTickSpacing(*((0.5, 0.25) if short else ()))
 
@@ -206,8 +208,9 @@ class CompareCurves(pg.GraphicsLayoutWidget):
             self._told = bool(text)
 
     def read_at(self, pos) -> str:
-        """The curves under scene position ``pos``, each with every run's value: "train
-        loss at step 40: A 0.31 · B 0.27 | validation loss at step 39: A 0.35 · B 0.3"."""
+        """The curves under scene position ``pos``, each with every run's value as drawn
+        (smoothed, when it is): "train loss (smoothed 0.9) at step 40: A 0.31 · B 0.27 |
+        validation loss at step 39: A 0.35 · B 0.3"."""
         for plot, keys in ((self.loss, ("loss", "val_loss")),
                            (self.acc, ("train_acc", "val_acc"))):
             if plot in self.ci.items and plot.vb.sceneBoundingRect().contains(pos):
