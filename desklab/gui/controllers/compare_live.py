@@ -48,10 +48,6 @@ class LiveRuns(QObject):
         follower = self.followers.get(k)
         return follower is not None and follower.state == "following"
 
-    def state(self, k: int, default: str) -> str:
-        follower = self.followers.get(k)
-        return default if follower is None else follower.status
-
     @property
     def dirty(self) -> bool:
         """Something new came from a followed run since the last redraw."""
