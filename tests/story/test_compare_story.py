@@ -1,6 +1,7 @@
 """Four runs compared with a real mouse (xdotool on Xvfb): a learning-rate sweep of three
-runs and a deeper design, trained with `desklab train` into the run store, are chosen in
-the Runs dock with a click and three Ctrl+clicks, and Compare overlays all four (it took
+runs and a deeper design, trained with `desklab train` into the run store (the Runs
+dock's filter, typed into, narrows its list to the sweep), are chosen in the Runs dock
+with a click and three Ctrl+clicks, and Compare overlays all four (it took
 one or two). Pointing at the loss plot reads every run's smoothed loss at that step,
 each checked against the losses its run file holds (read with sqlite3); the right
 side's chooser, opened with a click and moved with the keys, shows the deeper run's
@@ -53,6 +54,14 @@ def test_four_runs_overlaid_and_a_side_chosen(xserver, tmp_path, monkeypatch):
         app.click(*center(tab))
         items = app.wait(lambda m: m["stored_runs"] if len(m["stored_runs"]) == 4 else None,
                          30, "four runs listed")
+        app.click(*center(app.widget("storedFilter")))  # typed words narrow the list
+        app.type("sweep")
+        swept = app.wait(lambda m: m["stored_runs"] if len(m["stored_runs"]) == 3 else None,
+                         5, "the sweep's three runs")
+        assert all(i["text"].startswith("sweep-lr-") for i in swept), swept
+        app.key("ctrl+a", "BackSpace")
+        items = app.wait(lambda m: m["stored_runs"] if len(m["stored_runs"]) == 4 else None,
+                         5, "all four again")
         app.click(*center(items[0]["rect"]))
         for item in items[1:]:
             app.click(*center(item["rect"]), modifier="ctrl")

@@ -10,8 +10,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox,
-    QPushButton, QVBoxLayout, QWidget,
+    QAbstractItemView, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+    QMessageBox, QPushButton, QVBoxLayout, QWidget,
 )
 
 from ...errors import DeskLabError
@@ -20,6 +20,9 @@ from ...runs import list_runs
 from ..controllers.runs import RunList, RunRecord
 from .compare_curves import MAX_RUNS
 from .enter_key import on_enter
+
+
+MAX_LISTED = 200  # run store lines listed at once (the newest; the filter finds others)
 
 
 class RunPanel(QWidget):
@@ -64,6 +67,14 @@ class RunPanel(QWidget):
         self.stored.itemDoubleClicked.connect(self._follow)
         on_enter(self.stored, self._follow_current)
         self.stored.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.stored_filter = QLineEdit()  # a sweep among hundreds of runs, in a few keys
+        self.stored_filter.setObjectName("storedFilter")
+        self.stored_filter.setPlaceholderText("Filter: words of a name, source or status")
+        self.stored_filter.setToolTip("Lists the runs whose line holds every word typed "
+                                      f"(the newest {MAX_LISTED} of them); Ctrl+A in the "
+                                      "list then chooses them all")
+        self.stored_filter.setClearButtonEnabled(True)
+        self.stored_filter.textChanged.connect(self.refresh_store)
         self.stored_open = QPushButton("Open / follow")
         self.stored_compare = QPushButton("Compare / replay")
         self.stored_compare.setObjectName("storedCompare")
@@ -77,6 +88,7 @@ class RunPanel(QWidget):
         store_label = QLabel("Run store (also from other programs):")
         store_label.setWordWrap(True)
         layout.addWidget(store_label)
+        layout.addWidget(self.stored_filter)
         layout.addWidget(self.stored)
         stored_buttons = QHBoxLayout()
         stored_buttons.addWidget(self.stored_open)
@@ -141,23 +153,37 @@ class RunPanel(QWidget):
         self.refresh_store()
 
     def refresh_store(self) -> None:
-        """List the run store, newest first; live runs marked."""
+        """List the run store, newest first (those the filter's words all name, the
+        newest ``MAX_LISTED`` of them); live runs marked."""
         selected = {item.data(Qt.UserRole) for item in self.stored.selectedItems()}
-        self.stored.clear()
-        for info in list_runs()[:200]:
+        words = self.stored_filter.text().lower().split()
+        lines = []  # (text, tooltip, unreadable, path) of each run the words all name
+        for info in list_runs():
             if info.status == "unreadable":  # listed, so it is not a silent gap
-                item = QListWidgetItem(f"{info.name} · unreadable")
-                item.setForeground(QColor("#a03030"))
-                item.setToolTip(f"{info.path}\n{info.problem}")
+                line = (f"{info.name} · unreadable", f"{info.path}\n{info.problem}", True)
             else:
                 when = time.strftime("%m-%d %H:%M", time.localtime(info.started))
-                item = QListWidgetItem(_run_line(info.name, info.source, info.status,
-                                                 info.steps, when))
-                item.setToolTip(str(info.path) + (f"\n{info.status}: {info.cause}"
-                                                  if info.cause else ""))
-            item.setData(Qt.UserRole, str(info.path))
+                line = (_run_line(info.name, info.source, info.status, info.steps, when),
+                        str(info.path) + (f"\n{info.status}: {info.cause}" if info.cause
+                                          else ""), False)
+            if all(word in f"{line[0]} {info.path.name}".lower() for word in words):
+                lines.append((*line, str(info.path)))
+        self.stored.clear()
+        for text, tip, unreadable, path in lines[:MAX_LISTED]:
+            item = QListWidgetItem(text)
+            item.setToolTip(tip)
+            if unreadable:
+                item.setForeground(QColor("#a03030"))
+            item.setData(Qt.UserRole, path)
             self.stored.addItem(item)
-            item.setSelected(str(info.path) in selected)
+            item.setSelected(path in selected)
+        more = len(lines) - MAX_LISTED
+        if more > 0 or not lines:  # said in the list, never chosen
+            note = QListWidgetItem(f"… and {more} older: type words of a name to find them"
+                                   if more > 0 else "No run holds every word typed"
+                                   if words else "No runs recorded yet")
+            note.setFlags(Qt.NoItemFlags)
+            self.stored.addItem(note)
 
     def _make_remote(self, layout: QVBoxLayout) -> None:
         """The remote section: hidden until a server is connected."""
@@ -222,7 +248,7 @@ class RunPanel(QWidget):
         self._follow_remote(self.remote.currentItem())
 
     def _follow(self, item: QListWidgetItem | None) -> None:
-        if item is not None:
+        if item is not None and item.data(Qt.UserRole):  # (not the list's last note)
             self.follow_requested.emit(Path(item.data(Qt.UserRole)))
 
     def _enable_stored(self) -> None:
