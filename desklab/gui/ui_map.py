@@ -18,7 +18,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QPointF, QRect, Qt, QTimer
 from PySide6.QtWidgets import (
-    QApplication, QLabel, QListWidget, QTabBar, QTreeWidget, QWidget,
+    QAbstractSpinBox, QApplication, QLabel, QListWidget, QTabBar, QTreeWidget, QWidget,
 )
 
 ENV = "DESKLAB_UI_MAP"
@@ -160,6 +160,8 @@ def snapshot(window) -> dict:
         "tabs": _tabs(window),
         "labels": {w.objectName(): w.text() for w in window.findChildren(QLabel)
                    if w.objectName() and w.isVisible()},
+        "spins": {w.objectName(): w.text() for w in window.findChildren(QAbstractSpinBox)
+                  if w.objectName() and w.isVisible()},
         "findings": window.training.findings.texts(),
         "plots": {p.objectName(): p.shown() for p in window.training.shown_panels()},
         "highlighted": _highlighted(window.training),

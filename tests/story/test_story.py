@@ -91,6 +91,12 @@ def test_story(xserver, tmp_path):
         report = _train_and_steer(app, home)
         lap("train, steer, export")
         assert any(f["kind"] == "vanishing" for f in report["findings"]), report["findings"]
+        app.click(*center(app.widget("lossSmoothing")))  # the loss curves' smoothing,
+        app.key("ctrl+a")  # typed: kept for the next launch (checked after it)
+        app.type("0.3")
+        app.key("Return")
+        app.wait(lambda m: m["spins"].get("lossSmoothing") == "smoothing 0.30", 5,
+                 "the smoothing typed")
         final = _saved(app, design_path)
         app.close_window()
         assert app.wait_exit() == 0, app.log_text()[-2000:]
@@ -101,6 +107,7 @@ def test_story(xserver, tmp_path):
     app = App(xserver, home)  # a fresh process with the same settings
     try:
         lap("relaunch")
+        assert app.map()["spins"]["lossSmoothing"] == "smoothing 0.30"  # as last set
         app.click(*center(app.widget("train_status")))  # focus the window, as a person would
         app.menu("alt+f", "r", "Return")  # File > Open Recent > the newest file
         app.wait(lambda m: m["title"].startswith("story.json"), 10, "the reopened file")
