@@ -110,7 +110,8 @@ def _compare(window) -> list[dict]:
         curves = view.curves
         runs = [{"letter": chr(ord("A") + k), "name": view.records[k].name,
                  "loss_points": _points(curves.lines[k]["loss"]),
-                 "depth_points": _points(curves.lines[k]["depth"])}
+                 "depth_points": _points(curves.lines[k]["depth"]),
+                 "hidden": not curves.lines[k]["loss"].isVisible()}
                 for k in range(min(curves.runs, len(view.records)))]
         sides = [{"run": chooser.currentText() if chooser.isVisible() else
                   re.sub(r"<[^>]+>", "", label.text()),

@@ -291,3 +291,26 @@ def test_a_run_still_training_grows_in_the_compare_window(qtbot, records, tmp_pa
             proc.kill()
             proc.wait()
         compare.close()
+
+
+def test_a_run_hidden_from_the_title_leaves_every_plot(qtbot, records):
+    """Its name in the title is a link: clicked, its curves leave the loss, accuracy and
+    depth plots and the readout; a diverged run hidden no longer sets the loss plot's
+    top; clicked again, all come back."""
+    diverged = _run("lr-3", "lr-tuned", 3.0)
+    compare = CompareWindow(RunList())
+    qtbot.addWidget(compare)
+    compare.show_records([records[1], diverged, records[2]])
+    assert "B off the top" in compare.loss.titleLabel.text
+    compare.title.linkActivated.emit("run:1")
+    assert not any(item.isVisible() for item in compare.lines[1].values())
+    assert all(item.isVisible() for item in compare.lines[0].values())
+    assert "<s>" in compare.title.text() and "off the top" not in compare.loss.titleLabel.text
+    said = compare.curves._values_at(3, "loss")
+    assert " A " in said and " B " not in said and " C " in said, said
+    compare.title.linkActivated.emit("run:1")
+    assert all(item.isVisible() for item in compare.lines[1].values())
+    assert "<s>" not in compare.title.text() and "B off the top" in compare.loss.titleLabel.text
+    compare.show_records(records[:3])  # other runs: none hidden
+    assert compare.curves.hidden == set()
+    compare.close()

@@ -1,12 +1,13 @@
 """Four runs compared with a real mouse (xdotool on Xvfb): a learning-rate sweep of three
 runs and a deeper design, trained with `desklab train` into the run store (the Runs
 dock's filter, typed into, narrows its list to the sweep), are chosen in the Runs dock
-with a click and three Ctrl+clicks, and Compare overlays all four (it took
-one or two). Pointing at the loss plot reads every run's smoothed loss at that step,
-each checked against the losses its run file holds (read with sqlite3); the right
-side's chooser, opened with a click and moved with the keys, shows the deeper run's
-layers, named as its report names them; Ctrl+E exports every run's curves, and each
-loss in the CSV is the one its run file holds. Read through the UI map and the CSV."""
+with a click and three Ctrl+clicks, and Compare overlays all four (it took one or two).
+Pointing at the loss plot reads every run's smoothed loss at that step, each checked
+against the losses its run file holds (read with sqlite3); the right side's chooser,
+opened with a click and moved with the keys, shows the deeper run's layers, named as
+its report names them; a click on a run's name in the title hides its curves, another
+shows them; Ctrl+E exports every run's curves, and each loss in the CSV is the one its
+run file holds. Read through the UI map and the CSV."""
 
 from __future__ import annotations
 
@@ -106,6 +107,14 @@ def test_four_runs_overlaid_and_a_side_chosen(xserver, tmp_path, monkeypatch):
         assert side["layers"] == [layer["name"] for layer in reports["deeper"]["layers"]]
         assert side["layers"] != shown["sides"][0]["layers"]
         app.shot("story-compare")
+        # a click on run A's name in the title hides its curves; another shows them
+        x, y, w, h = app.widget("compareTitle")
+        app.click(x + 15, y + h // 2)
+        app.wait(lambda m: [r["hidden"] for r in m["compare"][0]["runs"]] ==
+                 [True, False, False, False], 5, "run A hidden")
+        app.click(x + 15, y + h // 2)
+        app.wait(lambda m: not any(r["hidden"] for r in m["compare"][0]["runs"]), 5,
+                 "run A shown again")
         # Ctrl+E: every run's curves as CSV, through the save dialog; each loss there is
         # the one its run file holds
         exported = tmp_path / "sweep.csv"

@@ -45,6 +45,10 @@ class CompareWindow(QMainWindow):
         self.shown_steps = [None, None]  # the snapshot step each side shows
         self.title = QLabel()
         self.title.setWordWrap(True)  # six runs' names: two lines, not a squeezed slider
+        self.title.setObjectName("compareTitle")  # each run a link: a click hides its curves
+        self.title.setTextInteractionFlags(Qt.LinksAccessibleByMouse |
+                                           Qt.LinksAccessibleByKeyboard)  # (Tab, Enter)
+        self.title.linkActivated.connect(self._toggle)
         self.stop_button = QPushButton(icon("stop"), "Stop")
         self.stop_button.clicked.connect(self.controller.stop)
         self.exporter = CompareExporter(self)
@@ -141,6 +145,7 @@ class CompareWindow(QMainWindow):
         two side by side."""
         self.controller.stop()
         self.records = self.live.follow(list(records)[:MAX_RUNS])
+        self.curves.hidden = set()
         self._label()
         self._redraw(force=True)  # drawn now, at their end, not at the next tick
 
@@ -167,15 +172,27 @@ class CompareWindow(QMainWindow):
         self._title()
 
     def _title(self) -> None:
-        """Every run in its colour (with its letter when there are three or more), a run
-        still being written marked live."""
+        """Every run in its colour (with its letter when there are three or more), a
+        link that hides or shows its curves (greyed and struck through while hidden), a
+        run still being written marked live."""
         choosing = len(self.records) > 2
+        hidden = self.curves.hidden
         self.title.setText(" vs ".join(
-            f"<b style='color:{COLORS[k]}'>{'●&nbsp;' if self.live.live(k) else ''}"
-            f"{f'{LETTERS[k]}:&nbsp;' if choosing else ''}{unbroken(r.name)}</b>"
-            for k, r in enumerate(self.records)))
-        self.title.setToolTip("● a run still training: followed as it is written"
-                              if self.live.followers else "")
+            f"<a href='run:{k}' style='text-decoration:none; color:"
+            f"{'#a0a0a0' if k in hidden else COLORS[k]}'><b>{'<s>' if k in hidden else ''}"
+            f"{'●&nbsp;' if self.live.live(k) else ''}"
+            f"{f'{LETTERS[k]}:&nbsp;' if choosing else ''}{unbroken(r.name)}"
+            f"{'</s>' if k in hidden else ''}</b></a>" for k, r in enumerate(self.records)))
+        self.title.setToolTip("Click a run to hide or show its curves" + (
+            "\n● a run still training: followed as it is written"
+            if self.live.followers else ""))
+
+    def _toggle(self, link: str) -> None:
+        """A run's name clicked in the title: its curves hidden, or shown again."""
+        k = int(link.removeprefix("run:"))
+        self.curves.hidden ^= {k}
+        self._title()
+        self._redraw(force=True)
 
     def _choose(self, index: int) -> None:
         """A side's chooser picked another run: that side's views show it now."""

@@ -78,6 +78,7 @@ class CompareCurves(pg.GraphicsLayoutWidget):
         self.smoothing = 0.0  # TensorBoard's weight (`set_smoothing`); 0: the raw curves
         self._trends: dict = {}  # (run, key) -> its RunningEma (new points only, live)
         self.runs = 0  # how many runs are drawn
+        self.hidden: set[int] = set()  # runs whose curves the user hid (the title's links)
         self._told = False  # a readout is in the status bar
         self.depth.vb.sigResized.connect(self._retick)
         self._short_acc = False  # the accuracy axis ticked 0, 0.5, 1 (`_acc_ticks`)
@@ -96,6 +97,8 @@ class CompareCurves(pg.GraphicsLayoutWidget):
         has_loss = has_accuracy = False  # a point to draw, in any run
         losses = []  # every run's drawn losses (train, validation)
         for k, h in enumerate(histories):
+            for item in self.lines[k].values():
+                item.setVisible(k not in self.hidden)
             for key in ("loss", "val_loss", "train_acc", "val_acc"):
                 if key.startswith("val"):  # at evaluations
                     x, v = h.metrics.steps, h.metric(key) if len(h.metrics) else np.zeros(0)
@@ -104,14 +107,14 @@ class CompareCurves(pg.GraphicsLayoutWidget):
                     self._show_smoothed(k, key, h)
                 ok = np.isfinite(v) & ((v > 0) if "loss" in key else True)
                 self.lines[k][key].setData(x[ok], v[ok])
-                if "loss" in key:
+                if "loss" in key and k not in self.hidden:  # (a hidden one sets no cap)
                     losses.append((k, v[ok]))
                 has_loss |= key.endswith("loss") and bool(ok.any())
                 has_accuracy |= key.endswith("acc") and bool(ok.any())
         self.step_marker.setVisible(at is not None)
         if at is not None:
             self.step_marker.setValue(at)
-        self._cap_loss(histories, losses)
+        self._cap_loss([h for k, h in enumerate(histories) if k not in self.hidden], losses)
         # runs with no accuracy (regressions, scripts that report none): no empty plot
         shown = has_accuracy or not has_loss
         if show_item(self.ci, self.acc, shown, row=0, col=1):  # its share goes too
@@ -226,7 +229,7 @@ class CompareCurves(pg.GraphicsLayoutWidget):
         found = []  # (letter, step, value as text)
         smoothed = self.smoothing and not key.startswith("val")  # what is drawn solid
         label = f"{LABELS[key]} (smoothed {self.smoothing:g})" if smoothed else LABELS[key]
-        for k in range(self.runs):
+        for k in (k for k in range(self.runs) if k not in self.hidden):
             line = self.lines[k][f"{key}_smooth" if smoothed else key]
             steps, values = line.xData, line.yData
             if steps is not None and len(steps):
@@ -252,7 +255,7 @@ class CompareCurves(pg.GraphicsLayoutWidget):
         else:
             return ""
         parts = []
-        for k in range(self.runs):
+        for k in (k for k in range(self.runs) if k not in self.hidden):
             steps, values = self.lines[k]["depth"].xData, self.lines[k]["depth"].yData
             if steps is not None and i in steps:
                 parts.append(f"{LETTERS[k]} {values[list(steps).index(i)]:.2g}")
