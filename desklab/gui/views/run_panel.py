@@ -69,8 +69,9 @@ class RunPanel(QWidget):
         self.stored.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.stored_filter = QLineEdit()  # a sweep among hundreds of runs, in a few keys
         self.stored_filter.setObjectName("storedFilter")
-        self.stored_filter.setPlaceholderText("Filter: words of a name, source or status")
-        self.stored_filter.setToolTip("Lists the runs whose line holds every word typed "
+        self.stored_filter.setPlaceholderText("filter: words of a name, source, status")
+        self.stored_filter.setToolTip("Every recorded run, also from other programs: the "
+                                      "runs whose line holds every word typed "
                                       f"(the newest {MAX_LISTED} of them); Ctrl+A in the "
                                       "list then chooses them all")
         self.stored_filter.setClearButtonEnabled(True)
@@ -85,10 +86,10 @@ class RunPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.list)
         layout.addLayout(buttons)
-        store_label = QLabel("Run store (also from other programs):")
-        store_label.setWordWrap(True)
-        layout.addWidget(store_label)
-        layout.addWidget(self.stored_filter)
+        store_row = QHBoxLayout()  # one row: on a line of its own the filter took the
+        store_row.addWidget(QLabel("Run store:"))  # list's room at 1280 x 720
+        store_row.addWidget(self.stored_filter, 1)
+        layout.addLayout(store_row)
         layout.addWidget(self.stored)
         stored_buttons = QHBoxLayout()
         stored_buttons.addWidget(self.stored_open)
