@@ -3,6 +3,7 @@ side by side, each side's run picked with its chooser; the Runs dock takes up to
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from desklab.engine.trainer import Trainer
 from desklab.gui.controllers.runs import RunList, RunRecord
@@ -294,9 +295,9 @@ def test_a_run_still_training_grows_in_the_compare_window(qtbot, records, tmp_pa
 
 
 def test_a_run_hidden_from_the_title_leaves_every_plot(qtbot, records):
-    """Its name in the title is a link: clicked, its curves leave the loss, accuracy and
-    depth plots and the readout; a diverged run hidden no longer sets the loss plot's
-    top; clicked again, all come back."""
+    """Its name in the title is a link (the mouse, or Tab and Enter): clicked, its curves
+    leave the loss, accuracy and depth plots and the readout; a diverged run hidden no
+    longer sets the loss plot's top; clicked again, all come back."""
     diverged = _run("lr-3", "lr-tuned", 3.0)
     compare = CompareWindow(RunList())
     qtbot.addWidget(compare)
@@ -313,4 +314,9 @@ def test_a_run_hidden_from_the_title_leaves_every_plot(qtbot, records):
     assert "<s>" not in compare.title.text() and "B off the top" in compare.loss.titleLabel.text
     compare.show_records(records[:3])  # other runs: none hidden
     assert compare.curves.hidden == set()
+    compare.show()  # from the keyboard: Tab to the first run's link, Enter
+    compare.title.setFocus()
+    qtbot.keyClick(compare.title, Qt.Key_Tab)
+    qtbot.keyClick(compare.title, Qt.Key_Return)
+    assert compare.curves.hidden == {0}
     compare.close()
