@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox, QApplication, QLabel, QListWidget, QTabBar, QTreeWidget, QWidget,
 )
 
+from ..metrics.comparison import letter
+
 ENV = "DESKLAB_UI_MAP"
 INTERVAL_MS = 100
 
@@ -108,7 +110,7 @@ def _compare(window) -> list[dict]:
         if not view.isVisible():
             continue
         curves = view.curves
-        runs = [{"letter": chr(ord("A") + k), "name": view.records[k].name,
+        runs = [{"letter": letter(k), "name": view.records[k].name,
                  "loss_points": _points(curves.lines[k]["loss"]),
                  "depth_points": _points(curves.lines[k]["depth"]),
                  "hidden": not curves.lines[k]["loss"].isVisible()}

@@ -18,14 +18,15 @@ from ..plots import MAX_STEP_POINTS, _thin, legend_title, show_item
 from ..plots import log_axis
 from ..plots.layer_names import depth_ticks, overhanging_names
 from ..plots.ranges import _forget_range, _set_range
+from ...metrics.comparison import letter
 from ...metrics.smoothing import RunningEma
 from ..plots.titles import wrap_title
 
 # runs A, B, C...: blue and orange first (a pair reads as it always did), then colours
 # that stay apart from them and from each other on white
 COLORS = ("#1e64c8", "#e07b00", "#2a9d3a", "#c8323c", "#7b4fc0", "#12a4b4")
-LETTERS = "ABCDEF"
 MAX_RUNS = len(COLORS)  # an overlay of more is a tangle: the Runs dock says so
+LETTERS = [letter(k) for k in range(MAX_RUNS)]  # as `desklab runs compare` letters them
 DIVERGED = 100  # a loss this many times the runs' highest first loss is off the top
 KEYS = [("train", "#555555", False), ("validation", "#555555", True)]  # solid, dashed
 DEPTH_TITLE = "mean |dL/dh| by depth (at the slider)"
