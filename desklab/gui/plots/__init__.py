@@ -22,10 +22,10 @@ from .boundary import BoundaryPanel
 from .confusion import ConfusionPanel
 from .gradients import GradientPanel
 from .health import HealthPanel
-from .loss import LossPanel
+from .loss import LossPanel, draw_trend
 from .through_time import ThroughTimePanel
 
 __all__ = ["CLASS_COLORS", "MAX_POINTS", "MAX_STEP_POINTS", "ActivationPanel",
            "BoundaryPanel", "ConfusionPanel", "GradientPanel", "HealthPanel", "LossPanel", "Panel",
-           "ThroughTimePanel", "_thin",
+           "ThroughTimePanel", "_thin", "draw_trend",
            "depth_colors", "layer_ticks", "legend_title", "nice_ceiling", "show_item"]

@@ -104,15 +104,6 @@ class LossPanel(Panel):
             self.loss_trend.setData([], [])
             self.acc_trend.setData([], [])
 
-    def _trend(self, curve, key: str, steps: np.ndarray, values: np.ndarray) -> None:
-        """``curve``: the smoothed ``values`` (every step, thinned to draw)."""
-        if not self.smoothing:
-            curve.setData([], [])
-            return
-        x, y = _thin(steps, self._trends[key](steps, values), MAX_STEP_POINTS)
-        ok = np.isfinite(y) & ((y > 0) if key == "loss" else True)
-        curve.setData(x[ok], y[ok])
-
     def update(self, history: RunHistory) -> None:
         steps, loss = history.step_series("loss")
         if not len(steps) and not len(history.metrics):
@@ -120,8 +111,9 @@ class LossPanel(Panel):
         self._show_hint(False)
         self._history = history
         _, acc = history.step_series("train_acc")
-        self._trend(self.loss_trend, "loss", steps, loss)
-        self._trend(self.acc_trend, "train_acc", steps, acc)
+        smoothing = self.smoothing > 0
+        draw_trend(self.loss_trend, smoothing and self._trends["loss"], steps, loss, True)
+        draw_trend(self.acc_trend, smoothing and self._trends["train_acc"], steps, acc, False)
         steps, values = _thin(steps, np.stack([loss, acc]), MAX_STEP_POINTS)
         positive = np.isfinite(values[0]) & (values[0] > 0)
         self.train_loss.setData(steps[positive], values[0][positive])
@@ -145,3 +137,15 @@ class LossPanel(Panel):
                                              np.isfinite(history.metric("train_top5")).any())
         if top5 != self._top5:
             self._set_titles(top5)
+
+
+def draw_trend(curve, trend, steps: np.ndarray, values: np.ndarray, positive: bool) -> None:
+    """``curve``: ``values`` (N,) at ``steps`` (N,) smoothed by ``trend`` (a
+    `RunningEma`; falsy: nothing drawn), thinned to draw; only the points above 0 where
+    ``positive`` (a log axis). The loss panel's and the compare window's trends."""
+    if not trend:
+        curve.setData([], [])
+        return
+    x, y = _thin(steps, trend(steps, values), MAX_STEP_POINTS)
+    ok = np.isfinite(y) & ((y > 0) if positive else True)
+    curve.setData(x[ok], y[ok])

@@ -14,7 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 
-from ..plots import MAX_STEP_POINTS, _thin, legend_title, show_item
+from ..plots import MAX_STEP_POINTS, _thin, draw_trend, legend_title, show_item
 from ..plots import log_axis
 from ..plots.layer_names import depth_ticks, overhanging_names
 from ..plots.ranges import _forget_range, _set_range
@@ -136,11 +136,9 @@ class CompareCurves(pg.GraphicsLayoutWidget):
         """Run ``k``'s smoothed ``key`` curve: only its new steps averaged (a live run
         redrawn ten times a second; a replay slider's move redraws every run)."""
         steps, values = history.step_series(key)
-        trend = self._trends.setdefault((k, key), RunningEma(self.smoothing))
-        x, y = _thin(steps, trend(steps, values), MAX_STEP_POINTS) if self.smoothing \
-            else (np.zeros(0), np.zeros(0))
-        ok = np.isfinite(y) & ((y > 0) if key == "loss" else True)
-        self.lines[k][f"{key}_smooth"].setData(x[ok], y[ok])
+        trend = self.smoothing > 0 and self._trends.setdefault((k, key),
+                                                               RunningEma(self.smoothing))
+        draw_trend(self.lines[k][f"{key}_smooth"], trend, steps, values, key == "loss")
 
     def _cap_loss(self, histories: list, losses: list) -> None:
         """A run whose loss went over ``DIVERGED`` times the highest first loss (one that
