@@ -9,7 +9,8 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from ...metrics.comparison import curves_csv
 from ...util.files import atomic_write_text
-from .exports import _file_stem, _save_png
+from .exports import _file_stem, _save_png, guarded
+
 
 class CompareExporter:
     """The export actions of a CompareWindow (``window``)."""
@@ -44,10 +45,7 @@ class CompareExporter:
         return Path(path) if path else None
 
     def _guard(self, what: str, action) -> bool:
-        try:
-            action()
-        except (OSError, ValueError, RuntimeError) as exc:
-            QMessageBox.critical(self.window, f"Cannot export {what}", str(exc))
-            return False
-        self.window.statusBar().showMessage(f"Exported {what}", 4000)
-        return True
+        return guarded(self.window, what, action, self._show_error)
+
+    def _show_error(self, title: str, message: str) -> None:
+        QMessageBox.critical(self.window, title, message)

@@ -40,13 +40,7 @@ class Exporter:
         return Path(path) if path else None
 
     def _guard(self, what: str, action) -> bool:
-        try:
-            action()
-        except (OSError, ValueError, RuntimeError) as exc:
-            self.window.show_error(f"Cannot export {what}", str(exc))
-            return False
-        self.window.statusBar().showMessage(f"Exported {what}", 4000)
-        return True
+        return guarded(self.window, what, action, self.window.show_error)
 
     # --- one method per format, taking the target path (the menu asks for it)
 
@@ -172,6 +166,18 @@ class Exporter:
         folder = QFileDialog.getExistingDirectory(self.window, "TensorBoard log folder")
         if folder:
             self.tensorboard(Path(folder))
+
+
+def guarded(window, what: str, action, show_error) -> bool:
+    """Run the export ``action``; a failure goes to ``show_error(title, message)``,
+    a success to ``window``'s status bar. Whether it wrote."""
+    try:
+        action()
+    except (OSError, ValueError, RuntimeError) as exc:
+        show_error(f"Cannot export {what}", str(exc))
+        return False
+    window.statusBar().showMessage(f"Exported {what}", 4000)
+    return True
 
 
 def _file_stem(name: str) -> str:
