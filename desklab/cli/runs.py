@@ -106,10 +106,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.follow and not args.remote:
         raise CliError("--follow reads a run from 'desklab serve': give --remote URL")
     reader = _open(args.run, args)
-    path, wal_missing = reader.path, reader.wal_missing
-    if args.json and args.json != "-" and not args.remote and _same_file(args.json, path):
-        reader.close()
-        raise CliError(f"--json {args.json} is the run itself: give another file")
+    wal_missing = reader.wal_missing
+    _refuse_to_overwrite(args.json, reader, args,
+                         f"--json {args.json} is the run itself: give another file")
     try:
         history = _followed(reader) if args.follow else reader.history()
         report = recorded_report(reader, history)
@@ -168,6 +167,15 @@ def _followed(run):
     return history
 
 
+def _refuse_to_overwrite(target: str | None, reader, args, said: str) -> None:
+    """Stop (closing ``reader``) before writing ``target`` over the run ``reader``
+    reads; ``said``: the one line that says so. Stdout ('-') and a remote run are
+    never the file."""
+    if target and target != "-" and not args.remote and _same_file(target, reader.path):
+        reader.close()
+        raise CliError(said)
+
+
 def _same_file(target: str, run) -> bool:
     """Whether writing ``target`` would replace the run file (or one of its companions),
     through a link or not."""
@@ -181,9 +189,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise CliError("give --csv PATH and/or --tensorboard DIR")
     reader = _open(args.run, args)
     for target in (args.csv, args.tensorboard):
-        if target and target != "-" and not args.remote and _same_file(target, reader.path):
-            reader.close()
-            raise CliError(f"{target} is the run itself: give another file")
+        _refuse_to_overwrite(target, reader, args,
+                             f"{target} is the run itself: give another file")
     try:
         events = reader.all_events()
     finally:
@@ -211,10 +218,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     runs, states = [], []
     for run in args.runs:  # each read whole before the next: a bad one stops it here
         reader = _open(run, args)
-        if args.csv and args.csv != "-" and not args.remote and _same_file(args.csv,
-                                                                           reader.path):
-            reader.close()
-            raise CliError(f"--csv {args.csv} is a run itself: give another file")
+        _refuse_to_overwrite(args.csv, reader, args,
+                             f"--csv {args.csv} is a run itself: give another file")
         try:
             history, meta = reader.history(), reader.meta
         finally:
