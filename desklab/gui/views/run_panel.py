@@ -79,7 +79,7 @@ class RunPanel(QWidget):
         self.stored_open = QPushButton("Open / follow")
         self.stored_compare = QPushButton("Compare / replay")
         self.stored_compare.setObjectName("storedCompare")
-        self.stored_open.clicked.connect(lambda: self._follow(self.stored.currentItem()))
+        self.stored_open.clicked.connect(self._follow_current)
         self.stored_compare.clicked.connect(self._compare_stored)
         self.stored.itemSelectionChanged.connect(self._enable_stored)
         layout = QVBoxLayout(self)
@@ -132,8 +132,8 @@ class RunPanel(QWidget):
             self.open_requested.emit(self.selected()[0])
 
     def _compare(self) -> None:
-        if self.selected():
-            chosen = self.selected()  # A, B, C... as the list shows them: newest first
+        chosen = self.selected()
+        if chosen:  # A, B, C... as the list shows them: newest first
             self.compare_requested.emit(chosen[::-1][:MAX_RUNS])
 
     def _delete(self) -> None:
