@@ -29,6 +29,11 @@ def test_the_filter_finds_runs_past_the_newest_200(window, tmp_path, monkeypatch
     panel.stored_filter.setText("RUN-000 finished")  # every word, any case
     assert [panel.stored.item(i).data(Qt.UserRole) for i in range(panel.stored.count())] \
         == [str(tmp_path / "run-000.desklab-run")]
+    panel.stored.setCurrentRow(0)  # Open / follow: the run found, in the main window
+    panel.stored_open.click()
+    assert window.follower is not None and \
+        window.follower.run_file == str(tmp_path / "run-000.desklab-run")
+    window.stop_following()
     panel.stored_filter.setText("run-00")
     assert panel.stored.count() == 10
     panel.stored.selectAll()
