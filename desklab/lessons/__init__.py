@@ -14,7 +14,7 @@ PRESETS.update({preset.slug: preset for preset in CLASSICS + REAL_SIZE + LANDSCA
 SIGNS = {"deep-sigmoid": ("vanishing",), "init-zeros": ("symmetric",),
          "dying-relu": ("dead_relu",), "bad-init-no-bn": ("collapsed", "vanishing"),
          "deep-plain": ("vanishing",), "overfit-small": ("overfitting",),
-         "lr-too-high": ("diverged",), "exploding": ("diverged",),
+         "lr-too-low": ("update_ratio",), "lr-too-high": ("diverged",), "exploding": ("diverged",),
          "rnn-adding": ("vanishing_time",), "rnn-exploding": ("exploding_time", "saturated"),
          "rnn-gaussian-init": ("vanishing_time",)}
 for _slug, _signs in SIGNS.items():

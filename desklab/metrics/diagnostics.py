@@ -34,6 +34,10 @@ COLLAPSED_STD = 1e-2  # activation std below this carries almost no signal
 SYMMETRIC_SPREAD = 1e-5  # std across units (relative to |mean|) below this: identical units
 # (float32 rounding leaves ~1e-7 relative spread between truly identical units)
 UPDATE_RATIO_LOW = 1e-5  # median ||dW|| / ||W|| per step below this: learning crawls
+UPDATE_RATIO_SLOW = 1e-4  # below this while the loss is still high (below): crawls too
+LOSS_STILL_HIGH = 0.4  # recent loss at least this share of the first: little learned yet
+LOSS_CONVERGED = 0.05  # below this share: small updates are a run that has converged
+LOSS_WINDOW = 10  # steps averaged at each end of the loss curve for those shares
 UPDATE_RATIO_HIGH = 3e-2  # above this: steps too large (about 1e-3 is healthy)
 MIN_DEPTH = 3  # depth-ratio rules need at least this many hidden layers
 
@@ -44,8 +48,9 @@ def diagnose(history: RunHistory) -> list[Finding]:
     snap = history.latest
     if snap is not None:
         for rule in (vanishing, exploding_depth, saturated, dead_units, collapsed, symmetric,
-                     update_ratio, through_time):
+                     through_time):
             found.extend(rule(snap))
+        found.extend(update_ratio(snap, loss_left(history)))
         found.extend(exploding_growth(history))
     found.extend(overfitting(history))
     found.extend(initial_loss(history))
@@ -248,20 +253,42 @@ def symmetric(snap: Snapshot) -> list[Finding]:
         "Initialise weights randomly (Xavier / He) to break the symmetry.")
 
 
-def update_ratio(snap: Snapshot) -> list[Finding]:
+def loss_left(history: RunHistory) -> float | None:
+    """The recent training loss as a share of the first (mean of LOSS_WINDOW steps at
+    each end): 1 learned nothing yet, 0.05 learned most of it. None with fewer than
+    four steps or a first loss that is not positive (a share means nothing then)."""
+    _, loss = history.step_series("loss")
+    loss = loss[np.isfinite(loss)]
+    window = min(LOSS_WINDOW, len(loss) // 2)
+    if window < 2:
+        return None
+    first = float(loss[:window].mean())
+    return float(loss[-window:].mean()) / first if first > 0 else None
+
+
+def update_ratio(snap: Snapshot, left: float | None = None) -> list[Finding]:
+    """Steps too large, or too small: below UPDATE_RATIO_LOW, or below UPDATE_RATIO_SLOW
+    while the loss is still LOSS_STILL_HIGH of its start (``left``, `loss_left`). The
+    ratio alone cannot tell a crawl from the end of a run: a net that has learned
+    (deep-relu late, 4e-5 to 1e-4) takes small steps too, and so does one whose loss
+    is down to LOSS_CONVERGED of its start, so neither is told to raise the rate."""
     ratios = snap.stat("update_ratio")
     finite = ratios[np.isfinite(ratios) & (ratios > 0)]
     if finite.size == 0:
         return []
     median = float(np.median(finite))
-    if UPDATE_RATIO_LOW <= median <= UPDATE_RATIO_HIGH:
-        return []
     big = median > UPDATE_RATIO_HIGH
+    crawling = left is not None and left >= LOSS_STILL_HIGH and median < UPDATE_RATIO_SLOW
+    converged = left is not None and left < LOSS_CONVERGED
+    if not big and not crawling and (median >= UPDATE_RATIO_LOW or converged):
+        return []
+    still = (f"The loss is still {left:.0%} of where it started: at this rate the network "
+             "learns very slowly." if left is not None and left >= LOSS_STILL_HIGH else
+             "At this rate the network learns very slowly.")
     return [Finding(
         "update_ratio", None, snap.step,
         f"Updates are too {'large' if big else 'small'}: each step changes the weights by "
         f"{median:.1e} of their size (median over layers); about 1e-3 is healthy. "
-        + ("Steps this large overshoot and can blow up the run." if big else
-           "At this rate the network learns very slowly."),
+        + ("Steps this large overshoot and can blow up the run." if big else still),
         "Lower the learning rate." if big else "Raise the learning rate (on a log scale).",
         "warning" if big else "info")]

@@ -17,14 +17,8 @@ def run(slug, **train):
         setattr(design.train, key, value)
     trainer = Trainer(design)
     history = RunHistory()
-    for event in trainer.events():
-        if event.kind == "snapshot":
-            history.add_snapshot(event.payload)
-        elif event.kind == "metrics":
-            history.add_metrics(event.payload)
-        elif event.kind == "finding":
-            history.add_finding(event.payload)
-    history.update_diagnosis()
+    for event in trainer.events():  # as the CLI and the app record them: the rules
+        history.record(event.kind, event.payload)  # run at every snapshot
     return trainer, history
 
 
@@ -99,6 +93,9 @@ def test_learning_rate_too_low_crawls_and_tuned_converges():
     _, tuned = run("lr-tuned")
     assert final(low, "loss") > 0.3
     assert final(tuned, "loss") < final(low, "loss") / 3
+    # the sign the Lesson panel ticks: still active at the end (it ended at step 10)
+    assert "update_ratio" in {f.kind for f in low.diagnosed if f.end is None}
+    assert "update_ratio" not in kinds(tuned)
     trainer, high = run("lr-too-high")
     assert trainer.state == "diverged"
 

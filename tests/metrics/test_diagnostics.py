@@ -107,6 +107,40 @@ def test_update_ratio_both_ways():
     assert kinds(snapshot(update_ratio=np.nan)) == set()  # at init: not measured
 
 
+def _crawl(ratio, losses):
+    """The update_ratio findings of a history whose steps had ``losses`` (one a step)
+    and whose latest probe measured ``ratio`` in every layer."""
+    from desklab.metrics.records import StepSeries
+    history = RunHistory()
+    losses = np.asarray(losses, float)
+    history.add_steps(StepSeries(0, losses, np.full(len(losses), np.nan),
+                                 np.full(len(losses), 1e-4)))
+    history.add_snapshot(snapshot(len(losses) - 1, update_ratio=ratio))
+    return [f for f in diagnose(history) if f.kind == "update_ratio"]
+
+
+def test_small_updates_read_with_the_loss():
+    """lr-too-low's updates are 2e-5 to 5e-5 of the weights (above UPDATE_RATIO_LOW, so
+    the finding ended at step 10) while its loss only halves in 300 steps; deep-relu
+    late in training steps as small (4e-5 to 1e-4) with its loss down to 3% of its
+    start; a net that memorised its labels steps at 2e-6 with its loss at 0.1%. The
+    loss's share left, worked out here from the curve's two ends, tells them apart."""
+    crawl = np.r_[np.full(10, 0.80), np.linspace(0.8, 0.41, 280), np.full(10, 0.41)]
+    (finding,) = _crawl(3e-5, crawl)  # 0.41 / 0.80 = 51% left
+    assert "still 51% of where it started" in finding.message
+    assert finding.advice.startswith("Raise the learning rate")
+    learned = np.r_[np.full(10, 1.1), np.linspace(1.1, 0.033, 280), np.full(10, 0.033)]
+    assert _crawl(5e-5, learned) == []  # 3% left: small steps near the end are healthy
+    assert _crawl(5e-5, np.r_[np.full(10, 1.0), np.full(10, 0.39)]) == []  # 39% left
+    assert len(_crawl(5e-5, np.r_[np.full(10, 1.0), np.full(10, 0.41)])) == 1
+    memorised = np.r_[np.full(10, 2.4), np.full(290, 0.002)]
+    assert _crawl(2e-6, memorised) == []  # converged, not crawling
+    assert len(_crawl(2e-6, np.r_[np.full(10, 2.4), np.full(10, 0.2)])) == 1  # 8% left
+    assert _crawl(2e-4, crawl) == []  # a healthy step whatever the loss
+    assert len(_crawl(0.5, learned)) == 1  # too large, whatever the loss
+    assert len(_crawl(1e-7, [0.8, 0.8, 0.8])) == 1  # too few steps to read: the ratio
+
+
 def _history(*snaps, metrics=()):
     history = RunHistory()
     for s in snaps:
