@@ -256,14 +256,17 @@ def symmetric(snap: Snapshot) -> list[Finding]:
 def loss_left(history: RunHistory) -> float | None:
     """The recent training loss as a share of the first (mean of LOSS_WINDOW steps at
     each end): 1 learned nothing yet, 0.05 learned most of it. None with fewer than
-    four steps or a first loss that is not positive (a share means nothing then)."""
-    _, loss = history.step_series("loss")
-    loss = loss[np.isfinite(loss)]
-    window = min(LOSS_WINDOW, len(loss) // 2)
+    four steps, no finite loss at an end (a script that reports none), or a first loss
+    that is not positive (a share means nothing then)."""
+    _, loss = history.step_series("loss")  # (T,); read at its two ends only: this runs
+    window = min(LOSS_WINDOW, len(loss) // 2)  # at every probe of runs of 100k steps
     if window < 2:
         return None
-    first = float(loss[:window].mean())
-    return float(loss[-window:].mean()) / first if first > 0 else None
+    head, tail = loss[:window], loss[-window:]
+    head, tail = head[np.isfinite(head)], tail[np.isfinite(tail)]
+    if not head.size or not tail.size or head.mean() <= 0:
+        return None
+    return float(tail.mean() / head.mean())
 
 
 def update_ratio(snap: Snapshot, left: float | None = None) -> list[Finding]:
