@@ -3,9 +3,10 @@
 Design by dragging, edit several cards at once in the inspector, undo and redo
 (also from inside an inspector field), train and watch the vanishing-gradient
 finding appear, steer the run with the keyboard and the lr slider, export the
-report, save, close the window as a window manager does, relaunch, reopen from
-Open Recent. Every check reads what the app wrote (design files, the report)
-or what it shows (the UI map: cards, titles, status, findings).
+report, save, resize and close the window as a window manager does, relaunch (the
+window as it was left), reopen from Open Recent. Every check reads what the app
+wrote (design files, the report) or what it shows (the UI map: cards, titles,
+status, findings).
 """
 
 from __future__ import annotations
@@ -98,6 +99,8 @@ def test_story(xserver, tmp_path):
         app.wait(lambda m: m["spins"].get("lossSmoothing") == "smoothing 0.30", 5,
                  "the smoothing typed")
         final = _saved(app, design_path)
+        app.resize_window(1400, 900)  # as a person leaves it: the next launch opens so
+        app.wait(lambda m: m["window"][2:] == [1400, 900], 5, "the window resized")
         app.close_window()
         assert app.wait_exit() == 0, app.log_text()[-2000:]
     finally:
@@ -108,6 +111,7 @@ def test_story(xserver, tmp_path):
     try:
         lap("relaunch")
         assert app.map()["spins"]["lossSmoothing"] == "smoothing 0.30"  # as last set
+        assert app.map()["window"][2:] == [1400, 900]  # as it was left (was 1600 x 1000)
         app.click(*center(app.widget("train_status")))  # focus the window, as a person would
         app.menu("alt+f", "r", "Return")  # File > Open Recent > the newest file
         app.wait(lambda m: m["title"].startswith("story.json"), 10, "the reopened file")
