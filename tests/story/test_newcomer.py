@@ -2,12 +2,13 @@
 
 The window shrunk towards 1024 x 700 and grown again keeps usable docks; at 1280 x 720
 a 7-layer sigmoid net trains without the window widening, and every live plot shows
-numbers on both axes, the loss as near-flat as it is, and the gradients' whole run (the
-vanishing phase at the start stays in view after it resolves: checked against the run
-file the app wrote); the palette adds a layer from the keyboard; after Ctrl+D and
-Ctrl+Z, Down moves from the selected card, not from Input; a script's run followed
-from the Runs dock shows the script's own settings and length, and Reset brings the
-design back. Read through the UI map.
+numbers on both axes (at 1216 x 648 too: the plots scroll rather than squash), the
+loss as near-flat as it is, and the gradients' whole run (the vanishing phase at the
+start stays in view after it resolves: checked against the run file the app wrote);
+the palette adds a layer from the keyboard; after Ctrl+D and Ctrl+Z, Down moves from
+the selected card, not from Input; a script's run followed from the Runs dock shows
+the script's own settings and length, and Reset brings the design back. Read through
+the UI map.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def test_newcomer(xserver, tmp_path, monkeypatch):
     try:
         _layout_holds(app)
         _plots_tell_the_story(app, runs)
+        _short_window(app)
         _keyboard(app, design_path)
         _following_a_script(app, runs, tmp_path)
     finally:
@@ -124,6 +126,24 @@ def _plots_tell_the_story(app: App, runs: Path) -> None:
     assert hi >= math.log10(positive.max()), (time_plot, positive.max())
     assert time_plot["x"][0] <= steps[0] and time_plot["x"][1] >= steps[-1], time_plot
     app.shot("newcomer-1280x720")
+
+
+def _short_window(app: App) -> None:
+    """The first window on a 1280 x 720 screen is 1216 x 648: the plots there had so
+    little height that the gradients by depth kept one tick label ("1e-10") on 10 px of
+    data. They now keep their height and scroll; the top row's axes stay numbered."""
+    app.resize_window(1216, 648)
+    app.wait(lambda m: m["window"][2:] == [1216, 648], 10, "1216 x 648")
+    time.sleep(1.0)  # the plots repainted at their new size
+    m = app.map()
+    for panel in ("activationPlot", "gradientPlot", "lossPlot"):  # the row in view
+        for plot in m["plots"][panel]["plots"]:
+            assert plot["view"][3] >= 25, (panel, plot)  # px of data, not a sliver
+            if plot["log_y"]:
+                assert len(plot["y_labels"]) >= 2, (panel, plot)
+    app.resize_window(1280, 720)
+    app.wait(lambda m: m["window"][2:] == [1280, 720], 10, "1280 x 720 again")
+    time.sleep(0.5)
 
 
 def _keyboard(app: App, design_path: Path) -> None:

@@ -12,14 +12,14 @@ import math
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (
-    QComboBox, QGridLayout, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget,
-)
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QStackedWidget,
+                               QVBoxLayout, QWidget)
 
 from ...metrics.records import layer_badges
 from ...metrics.report import MAX_CONFUSION_CLASSES
 from ..controllers.document import DesignDocument
 from .findings import FindingsList
+from .plot_scroll import PlotScroll
 from ..plots import (ActivationPanel, BoundaryPanel, ConfusionPanel, GradientPanel,
                      HealthPanel, LossPanel, ThroughTimePanel)
 from .run_controls import RunControls
@@ -90,7 +90,7 @@ class TrainingView(RunControls, QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.panel)
         layout.addLayout(head)
-        layout.addWidget(self.plots_area, 1)
+        layout.addWidget(PlotScroll(self.plots_area), 1)  # a short window scrolls them
         self.redraw_ms: list[float] = []  # cost of each redraw, for the benchmark
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_MS)
