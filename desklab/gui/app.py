@@ -9,33 +9,14 @@ from ..design import NetworkDesign
 
 SHOT_TIMEOUT_MS = 120_000  # screenshot mode gives up (exit 1) after this long
 FIRST_SIZE = (1600, 1000)  # the first launch's window (and the screenshots'), room allowing
-SCREEN_SHARE = (0.95, 0.9)  # of a smaller screen's free area: its frame and panels fit
-
-
-def first_size(room_width: int, room_height: int) -> tuple[int, int]:
-    """The window's size at a first launch on a screen with ``room_width`` x
-    ``room_height`` free: FIRST_SIZE where it fits, else SCREEN_SHARE of the room (a
-    1280 x 720 laptop gets 1216 x 648, the compare window's share, all of it on screen;
-    the app is laid out to be usable at that size)."""
-    return tuple(first if first <= room else int(room * share)
-                 for first, room, share in zip(FIRST_SIZE, (room_width, room_height),
-                                               SCREEN_SHARE))
-
-
-def fit_to_screen(window) -> None:
-    """Size ``window`` by `first_size` for its screen's free area and centre it there."""
-    room = window.screen().availableGeometry()
-    window.resize(*first_size(room.width(), room.height()))
-    frame = window.frameGeometry()
-    frame.moveCenter(room.center())
-    window.move(frame.topLeft())
 
 
 def run_gui(design: NetworkDesign | None = None, path: Path | None = None,
             screenshot: str | None = None, train_steps: int = 0) -> int:
     """Open the main window on ``design`` (read from ``path``, if any); the exit code.
 
-    The window opens as it was last left (its settings), else sized by `first_size`.
+    The window opens as it was last left (its settings), else at FIRST_SIZE where the
+    screen has room (`fit_to_screen`).
     With ``screenshot`` (a PNG path) the window is shown at 1600 x 1000, populated (the
     at-init preview, and ``train_steps`` steps of training with the plots redrawn),
     saved and closed. Without it, ``train_steps`` > 0 starts training on launch.
@@ -44,6 +25,7 @@ def run_gui(design: NetworkDesign | None = None, path: Path | None = None,
     from PySide6.QtWidgets import QApplication
 
     from .views.main_window import MainWindow
+    from .views.screen_fit import fit_to_screen
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("DeskLab")
@@ -55,7 +37,7 @@ def run_gui(design: NetworkDesign | None = None, path: Path | None = None,
     if screenshot:
         window.resize(*FIRST_SIZE)
     elif window.settings.value("window/geometry") is None:  # else as it was left
-        fit_to_screen(window)
+        fit_to_screen(window, FIRST_SIZE)  # 1216 x 648 on a 1280 x 720 screen
     window.show()
     if path is not None:
         window.doc.path = path

@@ -22,6 +22,7 @@ from ..controllers.compare_live import LiveRuns
 from ..controllers.runs import PairController, RunRecord
 from .compare_curves import COLORS, LETTERS, MAX_RUNS, CompareCurves
 from .compare_parts import head_button, swatch, unbroken
+from .screen_fit import fit_to_screen
 from .smoothing_box import COMPARE_SMOOTHING, remember, smoothing_box
 
 # narrower, a boundary or matrix beside each run's per-layer views leaves both too
@@ -35,8 +36,8 @@ class CompareWindow(QMainWindow):
     def __init__(self, runs, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Compare runs - DeskLab")
-        room = self.screen().availableGeometry()  # it fits a 1280 x 720 screen too
-        self.resize(min(1500, int(room.width() * 0.95)), min(950, int(room.height() * 0.9)))
+        fit_to_screen(self, (1500, 950))  # it fits a 1280 x 720 screen too
+        room = self.screen().availableGeometry()
         # below 820 x 540 the plots have no room for their labels; a smaller screen wins
         self.setMinimumSize(min(820, room.width()), min(540, room.height()))
         self.controller = PairController(runs, self)

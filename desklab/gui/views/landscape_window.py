@@ -23,6 +23,7 @@ from ..plots import log_axis
 from ..plots.colour_image import colour_image
 from ..plots.titles import wrap_title
 from ..plots.base import _log_range
+from .screen_fit import fit_to_screen
 
 PENDING = "pending"  # a paused run's weights, asked for and not saved yet
 
@@ -34,7 +35,7 @@ class LandscapeWindow(QWidget):
         super().__init__(parent)
         self.setObjectName("landscapeWindow")
         self.setWindowTitle("Loss landscape - DeskLab")
-        self.resize(1200, 700)
+        fit_to_screen(self, (1200, 700))
         self.window = window
         self.controller = LandscapeController(self)
         self.controller.progress.connect(self._progress)

@@ -19,10 +19,9 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar,
-    QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
-)
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel,
+                               QProgressBar, QPushButton, QSpinBox, QSplitter, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ...design.edit import set_field
 from ...errors import DeskLabError
@@ -31,6 +30,7 @@ from ...experiments.search import DEFAULT_SPACE, OPTIONAL_SPACE
 from ..controllers.search import COMPARE_BEST, SearchController, best_trials, search_summary
 from .search_scatter import SearchScatter
 from .enter_key import on_enter
+from .screen_fit import fit_to_screen
 
 SPACES = DEFAULT_SPACE + OPTIONAL_SPACE
 
@@ -42,7 +42,7 @@ class SearchWindow(QWidget):
         super().__init__(parent)
         self.setObjectName("searchWindow")
         self.setWindowTitle("Hyperparameter search - DeskLab")
-        self.resize(1200, 700)
+        fit_to_screen(self, (1200, 700))
         self.window = window
         self.result = None
         self.score = ACCURACY  # what the trials are ranked by: set from the design
