@@ -221,7 +221,8 @@ class Watcher:
             # the user's own thread count, never changed here; runs show compares it with
             # the cores other programs left free (busy_other_cores, updated as it runs)
             "threads": {"threads": torch.get_num_threads(), "how": "user",
-                        "cores": cpu_count()}})
+                        "cores": cpu_count()}}, next_free=True)
+        self.path = self.writer.path  # the next free name where another run took it first
         self._load.start()
 
     def _collect(self, step: int, loss: torch.Tensor, lr: float) -> bool:

@@ -124,7 +124,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         try:
             record = RunWriter(new_run_path(design.name), {**design_meta(
                 design, trainer.device_name, trainer.model_total_params),
-                "threads": threads.as_dict()})
+                "threads": threads.as_dict()}, next_free=True)
         except OSError as exc:
             raise CliError(f"cannot record the run: {exc}") from None
     board = None

@@ -66,7 +66,8 @@ def _train(design: NetworkDesign, trial, record: bool, score: Score) -> float:
         trial.set_user_attr("error", str(exc))
         raise
     writer = RunWriter(new_run_path(design.name), design_meta(
-        design, trainer.device_name, trainer.model_total_params)) if record else None
+        design, trainer.device_name, trainer.model_total_params),
+        next_free=True) if record else None
     value = float("nan")
     try:
         for event in trainer.events():

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..util.cpu_load import free_cores
-from .store import SUFFIX, RunReader, taken
+from .store import SUFFIX, RunReader, next_name, taken
 
 WEIGHTS_SUFFIX = ".weights.pt"
 
@@ -33,10 +33,10 @@ def new_run_path(name: str, root: Path | None = None) -> Path:
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.")[:60] or "run"
     stamp = time.strftime("%Y%m%d-%H%M%S")
     root = runs_root() if root is None else Path(root)
-    path = root / f"{stamp}-{slug}{SUFFIX}"
+    path = first = root / f"{stamp}-{slug}{SUFFIX}"
     n = 2
-    while taken(path):
-        path = root / f"{stamp}-{slug}-{n}{SUFFIX}"
+    while taken(path):  # free now; another process may take it before it is made:
+        path = next_name(first, n)  # its RunWriter then moves on (``next_free``)
         n += 1
     return path
 

@@ -55,10 +55,12 @@ class RunWriter:
     settings); the probe layout is written with the first snapshot.
     """
 
-    def __init__(self, path: str | os.PathLike, meta: dict):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        _create_new(self.path)
+    def __init__(self, path: str | os.PathLike, meta: dict, next_free: bool = False):
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # next_free: a name the program chose (the run store's) moves on to the next free
+        # one when another process took it first (two searches started in one second)
+        self.path = _create_new(path, next_free)
         self.db = sqlite3.connect(self.path, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash loses no commit
@@ -143,17 +145,32 @@ def taken(path: Path) -> bool:
     return any(os.path.lexists(f"{path}{end}") for end in ("", "-wal", "-shm", "-journal"))
 
 
-def _create_new(path: Path) -> None:
+def next_name(path: Path, n: int) -> Path:
+    """The n-th name to try beside ``path`` when it is taken: ``<stem>-<n>.desklab-run``."""
+    stem = path.name[:-len(SUFFIX)] if path.name.endswith(SUFFIX) else path.name
+    return path.with_name(f"{stem}-{n}{SUFFIX}")
+
+
+NEXT_FREE_TRIES = 1000  # names tried after a taken one before giving up
+
+
+def _create_new(path: Path, next_free: bool = False) -> Path:
     """Make the run's empty file, atomically refusing anything already at its name
     (``O_EXCL``: two writers never share a file, and a planted link, even a dangling
-    one, is never followed) or at its SQLite companions."""
-    if taken(path):
-        raise FileExistsError(f"{path} already holds a run")
+    one, is never followed) or at its SQLite companions; with ``next_free``, the first
+    of `next_name`'s names that is free instead. The path made."""
     flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        os.close(os.open(path, flags, 0o644))
-    except FileExistsError:
-        raise FileExistsError(f"{path} already holds a run") from None
+    tries = [path] + [next_name(path, n) for n in range(2, NEXT_FREE_TRIES + 2)] \
+        if next_free else [path]
+    for candidate in tries:
+        try:
+            if taken(candidate):
+                raise FileExistsError
+            os.close(os.open(candidate, flags, 0o644))
+            return candidate
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{path} already holds a run")
 
 
 def mark_ended(path: str | os.PathLike, status: str, cause: str) -> bool:

@@ -55,6 +55,7 @@ class _Run:
         self.choice = choice  # completed in place when the run's first steps measured it
         self.threads = choice.as_dict()
         self.history = RunHistory(trainer.layout)  # the rules run here, on this history
+        self.run_path, self.weights_path = job.run_path, job.weights_path
         self.writer = self._open_record()
         from ..engine.boundary import drawn_over
         x, y = trainer.data.x_train, trainer.data.y_train
@@ -64,7 +65,7 @@ class _Run:
         if points is not None and self.writer is not None:  # a reopened run draws them
             self._store("points", points)
         send(("started", Started(trainer.layout, trainer.device_name,
-                                 trainer.model_total_params, job.run_path, self.threads,
+                                 trainer.model_total_params, self.run_path, self.threads,
                                  points)))
 
     def _open_record(self):
@@ -75,10 +76,15 @@ class _Run:
         meta = design_meta(self.design, self.trainer.device_name,
                            self.trainer.model_total_params)
         meta["threads"] = self.threads
-        try:
-            return RunWriter(self.job.run_path, meta)
+        try:  # the app chose the name; another process may have taken it since
+            writer = RunWriter(self.job.run_path, meta, next_free=True)
         except (OSError, sqlite3.Error):  # a full or read-only disk: trained, unrecorded
             return None
+        if str(writer.path) != self.job.run_path:  # the app follows it there (Started)
+            from ..runs.folder import weights_path_of
+            self.run_path = str(writer.path)
+            self.weights_path = self.weights_path and str(weights_path_of(writer.path))
+        return writer
 
     def loop(self) -> None:
         trainer, history, send = self.trainer, self.history, self.send
@@ -127,14 +133,14 @@ class _Run:
 
     def save_weights(self) -> str | None:
         """The model's state_dict beside the run (read back with weights_only=True)."""
-        if not self.job.weights_path:
+        if not self.weights_path:
             return None
         from ..engine.weights import save_weights
         try:
-            save_weights(self.trainer.model, self.job.weights_path)
+            save_weights(self.trainer.model, self.weights_path)
         except OSError:
             return None
-        return self.job.weights_path
+        return self.weights_path
 
     def close(self) -> None:
         trainer = self.trainer

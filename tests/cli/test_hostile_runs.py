@@ -167,6 +167,26 @@ def test_two_processes_opening_one_run_path_one_fails(tmp_path):
     assert outcomes == ["made", "refused"], outcomes
 
 
+def test_two_processes_starting_runs_of_one_name_in_one_second_both_record(tmp_path):
+    """Two `desklab search` workers on one study started trials of one design in the
+    same second: both chose the run store's free name, and the second's writer found it
+    taken ("already holds a run", a failed CI run). The name the store chose moves on to
+    the next free one; a path the user asked for is still refused (the test above)."""
+    code = ("import sys, time\nimport desklab.runs.folder as folder\n"
+            "folder.time.strftime = lambda fmt: '20261203-120000'\n"
+            "from desklab.runs import RunWriter\n"
+            "path = folder.new_run_path('shared', sys.argv[1])\n"  # free in both
+            "t = float(sys.argv[2])\nwhile time.time() < t: pass\n"
+            "writer = RunWriter(path, {'name': 'r'}, next_free=True)\n"
+            "writer.close(); print(writer.path.name)\n")
+    at = str(time.time() + 3.0)
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path), at],
+                              stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    names = sorted(p.communicate(timeout=60)[0].strip() for p in procs)
+    assert names == [f"20261203-120000-shared-2{SUFFIX}", f"20261203-120000-shared{SUFFIX}"]
+    assert sorted(r.path.name for r in list_runs(tmp_path)) == names  # both whole runs
+
+
 def test_a_folder_with_hash_and_question_mark(tmp_path, capsys):
     folder = tmp_path / "C#" / "runs?x"
     path = good_run(folder / f"r{SUFFIX}", name="exp#3")

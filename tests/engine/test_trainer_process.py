@@ -81,6 +81,32 @@ def test_the_process_trains_what_this_process_trains_run_after_run(trainer, tmp_
     assert torch.get_num_threads() == saved_threads  # ours never changed
 
 
+def test_a_run_name_taken_before_the_run_starts_moves_on_to_the_next_free_one(trainer,
+                                                                             tmp_path):
+    """The app chooses the run store's name; a `desklab train` of the same design in the
+    same second may take it before the trainer makes the file. The run was then trained
+    and never recorded (RunWriter refused the name, silently). It is now recorded at
+    the next free name, told to the app in "started", its weights beside it."""
+    from desklab.runs import RunWriter, SUFFIX
+    from desklab.runs.folder import weights_path_of
+    design = get_preset("deep-sigmoid")
+    design.train.steps = 20
+    chosen = tmp_path / f"20261205-061339-deep-sigmoid{SUFFIX}"
+    RunWriter(chosen, {"name": "the other process's run"}).close()
+    before = chosen.read_bytes()
+    _, messages = run_to_end(trainer, Job(design, str(chosen), str(weights_path_of(chosen))))
+    started = next(m[1] for m in messages if m[0] == "started")
+    moved = tmp_path / f"20261205-061339-deep-sigmoid-2{SUFFIX}"
+    assert started.run_path == str(moved)
+    assert chosen.read_bytes() == before  # the other run untouched
+    reader = RunReader(moved)
+    assert reader.meta["status"] == "finished" and len(losses(reader.history())) == 20
+    reader.close()
+    assert messages[-1][1].weights_path == str(weights_path_of(moved))
+    assert os.path.exists(weights_path_of(moved)) and not os.path.exists(
+        weights_path_of(chosen))
+
+
 def test_commands_are_acknowledged_and_a_stop_before_the_build_counts(trainer):
     design = get_preset("deep-sigmoid")
     design.train.steps = 10**6

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 
@@ -239,6 +240,8 @@ class TrainingController(RunFeed):
                 self._release()
 
     def _started(self, started) -> None:
+        if started.run_path is not None:  # the next free name, where another process
+            self.run_path = Path(started.run_path)  # took the one chosen here first
         self.layout = started.layout
         self.history.layout = started.layout
         self.device_name = started.device_name
