@@ -16,6 +16,7 @@ def test_a_window_keeps_its_size_where_it_fits_and_shrinks_to_a_share_where_not(
     assert fitted_size(FIRST_SIZE, (1680, 1050)) == (1600, 1000)  # the stories' screen
     # the search and landscape windows (1200 x 700) lost their bottom rows under a panel
     assert fitted_size((1200, 700), (1280, 692)) == (1200, 622)
+    assert fitted_size((1200, 700), (1280, 720)) == (1200, 648)  # with its title bar
 
 
 def test_fit_to_screen_puts_the_whole_window_on_its_screen(qtbot):
