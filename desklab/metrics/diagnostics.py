@@ -21,6 +21,7 @@ from .babysitting import initial_loss, overfitting
 from .layout_cache import per_layout
 from .snapshot import Snapshot
 from .through_time import through_time
+from .update_size import loss_left, starved_by, update_ratio
 
 if TYPE_CHECKING:  # for annotations only: history imports this module
     from .history import RunHistory
@@ -33,12 +34,6 @@ DEAD_FRAC = 0.5  # share of a layer's units that are 0 for the whole batch
 COLLAPSED_STD = 1e-2  # activation std below this carries almost no signal
 SYMMETRIC_SPREAD = 1e-5  # std across units (relative to |mean|) below this: identical units
 # (float32 rounding leaves ~1e-7 relative spread between truly identical units)
-UPDATE_RATIO_LOW = 1e-5  # median ||dW|| / ||W|| per step below this: learning crawls
-UPDATE_RATIO_SLOW = 1e-4  # below this while the loss is still high (below): crawls too
-LOSS_STILL_HIGH = 0.4  # recent loss at least this share of the first: little learned yet
-LOSS_CONVERGED = 0.05  # below this share: small updates are a run that has converged
-LOSS_WINDOW = 10  # steps averaged at each end of the loss curve for those shares
-UPDATE_RATIO_HIGH = 3e-2  # above this: steps too large (about 1e-3 is healthy)
 MIN_DEPTH = 3  # depth-ratio rules need at least this many hidden layers
 
 
@@ -50,7 +45,8 @@ def diagnose(history: RunHistory) -> list[Finding]:
         for rule in (vanishing, exploding_depth, saturated, dead_units, collapsed, symmetric,
                      through_time):
             found.extend(rule(snap))
-        found.extend(update_ratio(snap, loss_left(history)))
+        # read after the others: a finding that starves the gradients explains small steps
+        found.extend(update_ratio(snap, loss_left(history), starved_by(found)))
         found.extend(exploding_growth(history))
     found.extend(overfitting(history))
     found.extend(initial_loss(history))
@@ -251,47 +247,3 @@ def symmetric(snap: Snapshot) -> list[Finding]:
         "the same function and receives the same gradient, so they can never become "
         "different. This is what zero or constant init does: the layer is as good as one unit.",
         "Initialise weights randomly (Xavier / He) to break the symmetry.")
-
-
-def loss_left(history: RunHistory) -> float | None:
-    """The recent training loss as a share of the first (mean of LOSS_WINDOW steps at
-    each end): 1 learned nothing yet, 0.05 learned most of it. None with fewer than
-    four steps, no finite loss at an end (a script that reports none), or a first loss
-    that is not positive (a share means nothing then)."""
-    _, loss = history.step_series("loss")  # (T,); read at its two ends only: this runs
-    window = min(LOSS_WINDOW, len(loss) // 2)  # at every probe of runs of 100k steps
-    if window < 2:
-        return None
-    head, tail = loss[:window], loss[-window:]
-    head, tail = head[np.isfinite(head)], tail[np.isfinite(tail)]
-    if not head.size or not tail.size or head.mean() <= 0:
-        return None
-    return float(tail.mean() / head.mean())
-
-
-def update_ratio(snap: Snapshot, left: float | None = None) -> list[Finding]:
-    """Steps too large, or too small: below UPDATE_RATIO_LOW, or below UPDATE_RATIO_SLOW
-    while the loss is still LOSS_STILL_HIGH of its start (``left``, `loss_left`). The
-    ratio alone cannot tell a crawl from the end of a run: a net that has learned
-    (deep-relu late, 4e-5 to 1e-4) takes small steps too, and so does one whose loss
-    is down to LOSS_CONVERGED of its start, so neither is told to raise the rate."""
-    ratios = snap.stat("update_ratio")
-    finite = ratios[np.isfinite(ratios) & (ratios > 0)]
-    if finite.size == 0:
-        return []
-    median = float(np.median(finite))
-    big = median > UPDATE_RATIO_HIGH
-    crawling = left is not None and left >= LOSS_STILL_HIGH and median < UPDATE_RATIO_SLOW
-    converged = left is not None and left < LOSS_CONVERGED
-    if not big and not crawling and (median >= UPDATE_RATIO_LOW or converged):
-        return []
-    still = (f"The loss is still {left:.0%} of where it started: at this rate the network "
-             "learns very slowly." if left is not None and left >= LOSS_STILL_HIGH else
-             "At this rate the network learns very slowly.")
-    return [Finding(
-        "update_ratio", None, snap.step,
-        f"Updates are too {'large' if big else 'small'}: each step changes the weights by "
-        f"{median:.1e} of their size (median over layers); about 1e-3 is healthy. "
-        + ("Steps this large overshoot and can blow up the run." if big else still),
-        "Lower the learning rate." if big else "Raise the learning rate (on a log scale).",
-        "warning" if big else "info")]

@@ -141,6 +141,26 @@ def test_small_updates_read_with_the_loss():
     assert len(_crawl(1e-7, [0.8, 0.8, 0.8])) == 1  # too few steps to read: the ratio
 
 
+def test_small_updates_where_the_gradients_vanish_name_the_cause_not_the_rate():
+    """deep-sigmoid's steps are small because its gradients vanish (fc1 1e-9, the head
+    4e-3 at step 1000): "raise the learning rate" would push the head past a healthy
+    step and leave fc1 where it is. The finding says what starves the steps instead."""
+    grads = [1e-8, 1e-7, 1e-6, 1e-5, 1e-4]  # the vanishing test's
+    found = diagnose(_history(snapshot(activation="sigmoid", grad_mean_abs=grads,
+                                       update_ratio=[1e-9, 1e-8, 1e-7, 1e-6, 5e-5])))
+    (small,) = [f for f in found if f.kind == "update_ratio"]
+    assert "vanishing" in {f.kind for f in found}
+    assert "the gradients vanish before they reach the first layers" in small.message
+    assert "Raise the learning rate" not in small.advice and "Fix that first" in small.advice
+    both = diagnose(_history(snapshot(act_std=[0.5, 0.1, 1e-3, 1e-4, 1e-5],
+                                      update_ratio=1e-7, grad_mean_abs=grads)))
+    (small,) = [f for f in both if f.kind == "update_ratio"]
+    assert "vanish" in small.message and "collapsed" in small.message
+    (plain,) = [f for f in diagnose(_history(snapshot(update_ratio=1e-7)))
+                if f.kind == "update_ratio"]
+    assert plain.advice.startswith("Raise the learning rate")  # nothing starves it
+
+
 def _history(*snaps, metrics=()):
     history = RunHistory()
     for s in snaps:
