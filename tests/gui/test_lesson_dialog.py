@@ -1,6 +1,8 @@
 """File ▸ New from lesson: the lessons in sections, a filter that narrows them, and
 what each needs (its data, its steps, a download)."""
 
+import re
+
 from PySide6.QtCore import Qt
 
 from desklab.gui.views.dialogs import LessonDialog
@@ -25,14 +27,33 @@ def test_every_lesson_once_under_its_section(qtbot):
     assert dialog.list.horizontalScrollBarPolicy() == Qt.ScrollBarAlwaysOff
 
 
+def test_each_word_typed_starts_a_word_of_the_lesson(qtbot):
+    """"too low" listed the LSTM lesson beside lr-too-low: its text says the gradient
+    "fades too" and falls "below" the last step's. A word typed now has to start a
+    word there; CamelCase parts count ("norm" finds the BatchNorm lessons)."""
+    dialog = LessonDialog()
+    qtbot.addWidget(dialog)
+
+    def shown(text):
+        dialog.filter.setText(text)
+        return [slug for _, slug in rows(dialog) if slug is not None]
+
+    assert shown("too low") == ["lr-too-low"]
+    assert {"bad-init-no-bn", "bad-init-bn", "cnn-digits"} <= set(shown("norm"))
+    assert {"bad-init-bn", "vgg-cifar"} <= set(shown("batchn"))
+    assert "lstm-adding" in shown("LSTM") and "rnn-adding" not in shown("lstm")
+    assert shown("resnet-56") == ["resnet-56"]
+    assert shown("elow") == []  # inside "below": not a word's start
+
+
 def test_the_filter_narrows_and_enter_opens_only_a_lesson(qtbot):
     dialog = LessonDialog()
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.keyClicks(dialog.filter, "adding")
     lessons = [slug for _, slug in rows(dialog) if slug is not None]
-    expected = [s for s in sum(GROUPS.values(), ()) if "adding" in " ".join(
-        (PRESETS[s].title, PRESETS[s].summary, s, PRESETS[s].look_for)).lower()]
+    expected = [s for s in sum(GROUPS.values(), ()) if re.search(r"\badding", " ".join(
+        (PRESETS[s].title, PRESETS[s].summary, s, PRESETS[s].look_for)).lower())]
     assert lessons == expected and "lstm-adding" in lessons, lessons
     assert [t for t, slug in rows(dialog) if slug is None] == [
         g for g, slugs in GROUPS.items() if set(slugs) & set(expected)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont, QKeySequence
@@ -12,6 +13,13 @@ from PySide6.QtWidgets import (
 )
 
 from ...lessons import GROUPS, PRESETS
+
+
+def _searched(preset) -> str:
+    """The text the lessons filter searches: title, summary, slug and what to look
+    for, lower case, each CamelCase word also in its parts ("BatchNorm": "norm")."""
+    text = f"{preset.title} {preset.summary} {preset.slug} {preset.look_for}"
+    return f"{text} {re.sub(r'(?<=[a-z])(?=[A-Z])', ' ', text)}".lower()
 
 
 class LessonDialog(QDialog):
@@ -81,9 +89,12 @@ class LessonDialog(QDialog):
         return super().eventFilter(watched, event)
 
     def _filter(self, text: str) -> None:
-        """Show the lessons whose title, summary or slug hold every word typed, with
-        their sections; the choice moves to the first shown when it was hidden."""
-        words = text.lower().split()
+        """Show the lessons whose title, summary, slug or what to look for has a word
+        starting with each word typed, with their sections; the choice moves to the
+        first shown when it was hidden."""
+        # each word typed starts a word of the text ("low" is not "below": "too low"
+        # listed the LSTM lesson, whose gradient "fades too" to "below" the last step's)
+        words = [re.compile(rf"(?<![a-z0-9]){re.escape(w)}") for w in text.lower().split()]
         header = None
         shown_in_group = False
         for i in range(self.list.count()):
@@ -94,9 +105,7 @@ class LessonDialog(QDialog):
                     header.setHidden(not shown_in_group)
                 header, shown_in_group = item, False
                 continue
-            p = PRESETS[slug]
-            hay = f"{p.title} {p.summary} {p.slug} {p.look_for}".lower()
-            hidden = not all(w in hay for w in words)
+            hidden = not all(pattern.search(_searched(PRESETS[slug])) for pattern in words)
             item.setHidden(hidden)
             shown_in_group |= not hidden
         if header is not None:
