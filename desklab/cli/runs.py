@@ -139,7 +139,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if unrun:
         say(f"not measured (the first step did not run them): {', '.join(unrun)}")
     for finding in history.findings:
-        say(f"[{finding.severity}] {finding.span()}: {finding.message}")
+        say(finding.told())  # as desklab train prints it: the kind, the advice too
     if meta.get("cause"):
         say(f"cause: {meta['cause']}")
     for label, note in (("threads", threads_note(meta)),

@@ -191,8 +191,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if history.latest is not None:
         print(layer_table(history.latest), file=out)
     for finding in history.findings:
-        print(f"[{finding.kind}, {finding.span()}] {finding.message}\n  -> {finding.advice}",
-              file=out)
+        print(finding.told(), file=out)
     if record:
         print(f"run recorded: {record.path} (desklab runs show {record.path.name})", file=out)
     if args.save_weights:

@@ -115,6 +115,12 @@ class Finding:
             return f"since step {self.step}, still active"
         return f"steps {self.step} to {self.end}, resolved"
 
+    def told(self) -> str:
+        """The finding for a terminal, as `desklab train` and `desklab runs show` print
+        it: ``[kind, span] message`` and, where there is advice, ``  -> advice``."""
+        head = f"[{self.kind}, {self.span()}] {self.message}"
+        return f"{head}\n  -> {self.advice}" if self.advice else head
+
     def as_dict(self) -> dict:
         return {"kind": self.kind, "layer": self.layer, "layers": list(self.layers),
                 "step": self.step, "end": self.end, "active": self.active,

@@ -104,7 +104,16 @@ def test_a_finding_that_held_only_briefly_is_reported_with_its_span(tmp_path, ca
     assert main(["train", str(example), "--quiet", "--json", str(report_path)]) == 0
     findings = {f["kind"]: f for f in json.loads(report_path.read_text())["findings"]}
     assert findings["vanishing"]["step"] == 0 and findings["vanishing"]["end"] is not None
-    assert "[vanishing, steps 0 to" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "[vanishing, steps 0 to" in out
+    # `runs show` prints the findings as train did, advice included (it printed
+    # "[warning] steps 0 to 45, resolved: ..." with no kind and no advice)
+    told = [line for line in out.splitlines() if line.startswith(("[", "  -> "))]
+    assert any(line.startswith("  -> ") for line in told), told
+    recorded = out.split("run recorded: ", 1)[1].split(" (desklab runs show", 1)[0]
+    assert main(["runs", "show", recorded]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert [line for line in shown if line.startswith(("[", "  -> "))] == told
 
 
 def test_a_thread_count_past_the_machine_is_refused_not_a_segfault(capsys):
