@@ -38,12 +38,22 @@ def cmd_probe(args: argparse.Namespace) -> int:
         snapshot, model, device = probe_at_init(design, device=design.train.device)
     except DeviceError as exc:
         raise CliError(str(exc)) from None
+    from ..metrics import RunHistory
+    from ..metrics.babysitting import init_loss_note
+    history = RunHistory(snapshot.layout)  # the rules on the probe alone: what is wrong
+    history.add_snapshot(snapshot)  # already at init (vanishing, collapsed, saturated)
+    findings = history.update_diagnosis()
     report = probe_report(design.name, describe_device(device), design.train.seed,
                           model.total_params, snapshot)
+    report["findings"] = [f.as_dict() for f in findings]
     table_out = sys.stderr if args.json == "-" else sys.stdout
     print(f"{design.name}: {model.total_params:,} parameters, loss {snapshot.loss:.4f}, "
           f"device {describe_device(device)}", file=table_out)
     print(layer_table(snapshot), file=table_out)
+    note = init_loss_note(snapshot.loss, design.output_size() or 0) \
+        if design.output.task == "classes" else ""  # as the app's at-init preview says
+    for line in ([note] if note else []) + [f.told() for f in findings]:
+        print(line, file=table_out)
     if args.json:
         write_text(args.json, to_json(report), "the report")
     return 0

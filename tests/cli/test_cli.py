@@ -44,6 +44,27 @@ def test_probe_report_schema(tmp_path, capsys):
     assert report["layers"][1]["weight"] is None  # pooling has no weights
 
 
+def test_probe_says_what_is_already_wrong_at_init(tmp_path, capsys):
+    """`desklab probe` printed the layer table alone: the vanishing gradients that the
+    app's at-init preview shows for deep-sigmoid went unsaid. It now runs the rules on
+    the probe and says the loss against ln C, as the preview does."""
+    import math
+    path = tmp_path / "r.json"
+    assert main(["probe", "--preset", "deep-sigmoid", "--json", str(path)]) == 0
+    out = capsys.readouterr().out
+    report = json.loads(path.read_text())
+    assert f"≈ ln 3 = {math.log(3):.2g}, as it should be" in out
+    (finding,) = report["findings"]
+    assert finding["kind"] == "vanishing" and finding["layer"] == "fc1"
+    assert "[vanishing, since step 0, still active] Vanishing gradients" in out
+    assert f"  -> {finding['advice']}" in out
+    grads = {l["name"]: l["grad_out"]["mean_abs"] for l in report["layers"]}
+    assert grads["fc1"] / grads["fc10"] < 1e-3  # the report's numbers say it too
+    assert main(["probe", "--preset", "deep-relu", "--json", str(path)]) == 0
+    assert json.loads(path.read_text())["findings"] == []
+    assert "[" not in capsys.readouterr().out.split("as it should be.")[1]
+
+
 def test_probe_json_to_stdout_is_pure_json(capsys):
     assert main(["probe", "--preset", "lr-too-high", "--json", "-"]) == 0
     captured = capsys.readouterr()
