@@ -109,8 +109,10 @@ PRESETS: dict[str, Preset] = {p.slug: p for p in [
            lambda: init_experiment("tanh", "gaussian", {"std": 0.01}), "init-tanh-1.0"),
     Preset("init-tanh-1.0", "Tanh, gaussian 1.0 init",
            "10 x 500 tanh, W ~ N(0, 1): every unit saturates at -1 or +1.",
-           _INIT_LOOK + " Here the histograms pile at -1 and +1 and the saturated share "
-           "is near 1, so local gradients are ~0.",
+           _INIT_LOOK + " Here the histograms pile at -1 and +1 and 90% of the units are "
+           "saturated: their local slope is ~0. Yet the gradient grows about 3.5x per layer "
+           "toward the input: the unsaturated units multiply it by weights far too large "
+           "(std 1 over 500 inputs). Both findings hold at init: saturated and exploding.",
            "act std ~0.98 in every layer, most units saturated",
            lambda: init_experiment("tanh", "gaussian", {"std": 1.0}), "init-tanh-0.01"),
     Preset("init-tanh-xavier", "Tanh, Xavier init",

@@ -71,11 +71,15 @@ def to_json(report: dict[str, Any]) -> str:
 
 
 def _fmt(x: float, width: int = 9) -> str:
+    """A table cell: a space, then the number right-aligned (init-tanh-1.0's gradients,
+    1332.5992 at fc1, filled the whole cell and ran into the one before it)."""
     if x is None or not math.isfinite(x):
-        return "-".rjust(width)
-    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e4):
-        return f"{x:.2e}".rjust(width)
-    return f"{x:.4f}".rjust(width)
+        text = "-"
+    elif x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e3):
+        text = f"{x:.2e}"
+    else:
+        text = f"{x:.4f}"
+    return " " + text.rjust(width - 1)
 
 
 def layer_table(snapshot: Snapshot) -> str:

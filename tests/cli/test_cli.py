@@ -65,6 +65,22 @@ def test_probe_says_what_is_already_wrong_at_init(tmp_path, capsys):
     assert "[" not in capsys.readouterr().out.split("as it should be.")[1]
 
 
+def test_the_layer_table_keeps_its_columns_apart_for_large_gradients(tmp_path, capsys):
+    """init-tanh-1.0's fc1 gradient norm, 1332.5992, filled its whole cell and ran into
+    the one before it ("0.00001332.59924616.1577"): each row now splits into its eight
+    columns, and each number reads back as the JSON's."""
+    path = tmp_path / "r.json"
+    assert main(["probe", "--preset", "init-tanh-1.0", "--json", str(path)]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()
+            if line.startswith(("fc", "head"))]
+    layers = json.loads(path.read_text())["layers"]
+    assert len(rows) == len(layers) == 11 and all(len(row) == 8 for row in rows), rows
+    for row, layer in zip(rows, layers):
+        assert float(row[6]) == pytest.approx(layer["grad_out"]["norm"], rel=1e-2)
+        assert float(row[7]) == pytest.approx(layer["weight"]["grad_norm"], rel=1e-2)
+    assert float(rows[0][6]) > 1e3  # the case that ran together
+
+
 def test_probe_json_to_stdout_is_pure_json(capsys):
     assert main(["probe", "--preset", "lr-too-high", "--json", "-"]) == 0
     captured = capsys.readouterr()

@@ -85,3 +85,27 @@ def test_deep_sigmoid_weight_grads_shrink_by_orders_of_magnitude():
     per_layer = grad_out[1:] / grad_out[:-1]
     # sigmoid' <= 1/4 and Xavier weights keep the rest near 1: about 4x per layer
     assert np.all((per_layer > 3.0) & (per_layer < 6.0))
+
+
+def test_tanh_1_saturates_yet_its_gradient_grows_toward_the_input(probes):
+    """Saturated tanh passes almost no gradient through 90% of its units, but the rest
+    multiply it by N(0, 1) weights over 500 inputs: numpy's own backward pass (a random
+    gradient at the last layer, dL/dh_{l-1} = (dL/dh_l * (1 - h_l^2)) @ W_l^T) grows it
+    about 3.5x per layer toward the input, and so does DeskLab's probe (the lesson's
+    text says so; both its saturated and exploding findings hold at init)."""
+    rng = np.random.default_rng(5)
+    h, outs, weights = rng.standard_normal((N, WIDTH)), [], []
+    for _ in range(DEPTH):
+        weights.append(rng.standard_normal((WIDTH, WIDTH)))
+        h = np.tanh(h @ weights[-1])
+        outs.append(h)
+    g, norms = rng.standard_normal((N, WIDTH)), []
+    for layer in range(DEPTH - 1, 0, -1):
+        norms.append(np.linalg.norm(g))
+        g = (g * (1 - outs[layer] ** 2)) @ weights[layer].T
+    norms.append(np.linalg.norm(g))
+    numpy_growth = np.array(norms[1:]) / np.array(norms[:-1])  # (9,) output -> input
+    grad_out = probes["init-tanh-1.0"].stat("grad_norm")[:DEPTH]
+    growth = grad_out[:-1][::-1] / grad_out[1:][::-1]
+    assert np.all(np.abs(numpy_growth - 3.5) < 0.3), numpy_growth
+    np.testing.assert_allclose(growth, numpy_growth, rtol=0.05)
