@@ -163,13 +163,13 @@ def _create_new(path: Path, next_free: bool = False) -> Path:
     tries = [path] + [next_name(path, n) for n in range(2, NEXT_FREE_TRIES + 2)] \
         if next_free else [path]
     for candidate in tries:
-        try:
-            if taken(candidate):
-                raise FileExistsError
-            os.close(os.open(candidate, flags, 0o644))
-            return candidate
-        except FileExistsError:
+        if taken(candidate):
             continue
+        try:
+            os.close(os.open(candidate, flags, 0o644))
+        except FileExistsError:  # made by another process since taken() looked
+            continue
+        return candidate
     raise FileExistsError(f"{path} already holds a run")
 
 

@@ -44,6 +44,9 @@ class _Run:
         from ..util.data_root import set_data_root
         from .faults import before_build, inject_fault
         self.job, self.send = job, send
+        # where the run is recorded: the app's choice, or the next free name (_open_record);
+        # set before the reader can ask for the weights (save_weights)
+        self.run_path, self.weights_path = job.run_path, job.weights_path
         set_data_root(job.data_root)
         self.design = job.design
         before_build(job.fault)
@@ -55,7 +58,6 @@ class _Run:
         self.choice = choice  # completed in place when the run's first steps measured it
         self.threads = choice.as_dict()
         self.history = RunHistory(trainer.layout)  # the rules run here, on this history
-        self.run_path, self.weights_path = job.run_path, job.weights_path
         self.writer = self._open_record()
         from ..engine.boundary import drawn_over
         x, y = trainer.data.x_train, trainer.data.y_train
