@@ -553,3 +553,25 @@ def test_the_findings_list_puts_the_gravest_active_finding_on_top(qtbot):
     # a watched nn.Sequential's module path "3.1" is said as a layer, not a number
     shown.set_findings([Finding("vanishing", "3.1", 0, "gone", "-", "warning")])
     assert shown.texts()[0].startswith("vanishing · layer 3.1 (")
+
+
+def test_a_run_name_another_process_took_is_followed_where_it_was_recorded(
+        window, qtbot, tmp_path, monkeypatch):
+    """The app chooses the run's name; a `desklab train` of the same design started in
+    the same second can make that file first. The trainer then records at the next free
+    name, and the app's run list points there (it pointed at the other process's run)."""
+    import desklab.gui.controllers.worker as worker
+    from desklab.runs import SUFFIX, RunReader, RunWriter
+    chosen = tmp_path / f"20261205-061339-deep-relu{SUFFIX}"
+    RunWriter(chosen, {"name": "the other process's run"}).close()
+    monkeypatch.setattr(worker, "new_run_path", lambda name: chosen)
+    c = start_short_run(window, qtbot, steps=30)
+    qtbot.waitUntil(lambda: c.state == "finished", timeout=30000)
+    qtbot.waitUntil(lambda: bool(window.runs.records), timeout=5000)
+    moved = tmp_path / f"20261205-061339-deep-relu-2{SUFFIX}"
+    record = window.runs.records[-1]
+    assert record.extra["path"] == str(moved) and c.run_path == moved
+    reader = RunReader(moved)
+    assert reader.meta["status"] == "finished" and reader.meta["name"] == "deep-relu"
+    reader.close()
+    assert RunReader(chosen).meta["name"] == "the other process's run"
