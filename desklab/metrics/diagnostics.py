@@ -121,15 +121,25 @@ def vanishing(snap: Snapshot) -> list[Finding]:
               if a in ACTIVATIONS and ACTIVATIONS[a].meta.get("max_slope")]
     why = "".join(f"{a}'s slope is at most {_fraction(m)}, so every {a} layer shrinks the "
                   f"gradient by {1 / m:g}x or more; " for a, m in slopes)
+    advice = ("Use ReLU-family activations with He init, add BatchNorm, or add residual "
+              "connections so the gradient has a short path back.")
+    small = collapsed(snap)  # the same small weights shrink the signal both ways: one
+    if small:  # cause, one fix (init-tanh-0.01 was told "use ReLU" here, "Xavier" there)
+        why += (f"here the weights are too small: the activations collapse from "
+                f"{_said(snap, _index(snap, small[0].layer))} on, and the backward pass "
+                "multiplies the gradient by the same small weights; ")
+        advice = small[0].advice + " The collapse and the vanishing have that one cause."
     return [Finding(
         "vanishing", _name(snap, first), snap.step,
         f"Vanishing gradients: the gradient reaching {_said(snap, first)} (|dL/dh| summed "
         f"over its outputs: {layer_gradient(snap)[first]:.1e}) is {ratio:.0e} of the one at "
         f"{_said(snap, last)}. Backpropagation multiplies the gradient by each layer's "
         f"weights and activation slope; {why}over many layers the product becomes tiny, so "
-        "the first layers barely learn.",
-        "Use ReLU-family activations with He init, add BatchNorm, or add residual "
-        "connections so the gradient has a short path back.")]
+        "the first layers barely learn.", advice)]
+
+
+def _index(snap: Snapshot, name: str) -> int:
+    return next(i for i, m in enumerate(snap.layout.layers) if m.name == name)
 
 
 def exploding_depth(snap: Snapshot) -> list[Finding]:

@@ -49,6 +49,23 @@ def test_vanishing():
     assert "vanishing" not in kinds(snapshot(grad_mean_abs=barely))
 
 
+def test_vanishing_with_collapsed_activations_gives_the_init_advice_the_collapse_gives():
+    """init-tanh-0.01: the same 0.01 weights shrink the signal forward (collapsed) and
+    the gradient backward (vanishing). The vanishing finding said "use ReLU-family
+    activations with He init" beside the collapsed finding's "use Xavier (tanh)": now
+    both give the init fix, and the vanishing one says why."""
+    grads = [1e-8, 1e-7, 1e-6, 1e-5, 1e-4]
+    found = diagnose(_history(snapshot(activation="tanh", grad_mean_abs=grads,
+                                       act_std=[0.2, 0.05, 1e-3, 2e-4, 5e-5])))
+    by_kind = {f.kind: f for f in found}
+    assert set(by_kind) == {"vanishing", "collapsed"}
+    assert by_kind["vanishing"].advice.startswith(by_kind["collapsed"].advice)
+    assert "ReLU-family" not in by_kind["vanishing"].advice
+    assert "the activations collapse from fc3 on" in by_kind["vanishing"].message
+    plain = diagnose(_history(snapshot(activation="sigmoid", grad_mean_abs=grads)))[0]
+    assert plain.advice.startswith("Use ReLU-family activations")  # no collapse: as before
+
+
 def test_a_module_path_that_reads_as_a_number_is_said_as_a_layer():
     """desklab.watch names an nn.Sequential's modules "0", "3.1"...: "the gradient
     reaching 0.0 ... of the one at 150" read as numbers; the finding's id stays the name."""
