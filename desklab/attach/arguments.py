@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from ..runs.folder import new_run_path
-from ..runs.store import SUFFIX, next_name, taken
+from ..runs.store import SUFFIX, first_free
 
 
 def check_arguments(model, optimizer, every, run, ranks, name, scaler=None,
@@ -76,12 +76,7 @@ def run_path(run, rank: int | None, default_name: str) -> Path:
     if rank is not None:
         return path / f"rank-{rank}{SUFFIX}"
     stem = path.name[:-len(SUFFIX)] if path.name.endswith(SUFFIX) else path.name
-    first = candidate = path.with_name(stem + SUFFIX)
-    n = 2
-    while taken(candidate):
-        candidate = next_name(first, n)
-        n += 1
-    return candidate
+    return first_free(path.with_name(stem + SUFFIX))
 
 
 def _bare(run) -> bool:

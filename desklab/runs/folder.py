@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..util.cpu_load import free_cores
-from .store import SUFFIX, RunReader, next_name, taken
+from .store import SUFFIX, RunReader, first_free
 
 WEIGHTS_SUFFIX = ".weights.pt"
 
@@ -33,12 +33,7 @@ def new_run_path(name: str, root: Path | None = None) -> Path:
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.")[:60] or "run"
     stamp = time.strftime("%Y%m%d-%H%M%S")
     root = runs_root() if root is None else Path(root)
-    path = first = root / f"{stamp}-{slug}{SUFFIX}"
-    n = 2
-    while taken(path):  # free now; another process may take it before it is made:
-        path = next_name(first, n)  # its RunWriter then moves on (``next_free``)
-        n += 1
-    return path
+    return first_free(root / f"{stamp}-{slug}{SUFFIX}")
 
 
 def weights_path_of(run_path: str | os.PathLike) -> Path:

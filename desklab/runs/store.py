@@ -145,24 +145,33 @@ def taken(path: Path) -> bool:
     return any(os.path.lexists(f"{path}{end}") for end in ("", "-wal", "-shm", "-journal"))
 
 
-def next_name(path: Path, n: int) -> Path:
-    """The n-th name to try beside ``path`` when it is taken: ``<stem>-<n>.desklab-run``."""
-    stem = path.name[:-len(SUFFIX)] if path.name.endswith(SUFFIX) else path.name
-    return path.with_name(f"{stem}-{n}{SUFFIX}")
-
-
 NEXT_FREE_TRIES = 1000  # names tried after a taken one before giving up
+
+
+def names_from(path: Path, tries: int | None = None):
+    """``path``, then the names to try beside it when it is taken: ``<stem>-2``,
+    ``<stem>-3``... (``.desklab-run``); endless, or ``tries`` after ``path``."""
+    yield path
+    stem = path.name[:-len(SUFFIX)] if path.name.endswith(SUFFIX) else path.name
+    n = 2
+    while tries is None or n < tries + 2:
+        yield path.with_name(f"{stem}-{n}{SUFFIX}")
+        n += 1
+
+
+def first_free(path: Path) -> Path:
+    """The first of `names_from` ``path`` that nothing holds yet (`taken`); another
+    process may still make it first: `RunWriter`'s ``next_free`` then moves on."""
+    return next(candidate for candidate in names_from(path) if not taken(candidate))
 
 
 def _create_new(path: Path, next_free: bool = False) -> Path:
     """Make the run's empty file, atomically refusing anything already at its name
     (``O_EXCL``: two writers never share a file, and a planted link, even a dangling
     one, is never followed) or at its SQLite companions; with ``next_free``, the first
-    of `next_name`'s names that is free instead. The path made."""
+    of `names_from`'s names that is free instead. The path made."""
     flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
-    tries = [path] + [next_name(path, n) for n in range(2, NEXT_FREE_TRIES + 2)] \
-        if next_free else [path]
-    for candidate in tries:
+    for candidate in names_from(path, NEXT_FREE_TRIES if next_free else 0):
         if taken(candidate):
             continue
         try:
