@@ -126,7 +126,7 @@ def vanishing(snap: Snapshot) -> list[Finding]:
     small = collapsed(snap)  # the same small weights shrink the signal both ways: one
     if small:  # cause, one fix (init-tanh-0.01 was told "use ReLU" here, "Xavier" there)
         why += (f"here the weights are too small: the activations collapse from "
-                f"{_said(snap, _index(snap, small[0].layer))} on, and the backward pass "
+                f"{said(small[0].layer)} on, and the backward pass "
                 "multiplies the gradient by the same small weights; ")
         advice = small[0].advice + " The collapse and the vanishing have that one cause."
     return [Finding(
@@ -136,10 +136,6 @@ def vanishing(snap: Snapshot) -> list[Finding]:
         f"{_said(snap, last)}. Backpropagation multiplies the gradient by each layer's "
         f"weights and activation slope; {why}over many layers the product becomes tiny, so "
         "the first layers barely learn.", advice)]
-
-
-def _index(snap: Snapshot, name: str) -> int:
-    return next(i for i, m in enumerate(snap.layout.layers) if m.name == name)
 
 
 def exploding_depth(snap: Snapshot) -> list[Finding]:
