@@ -154,16 +154,22 @@ def test_writers_never_follow_a_planted_link_nor_share_a_file(tmp_path, monkeypa
     assert not list(outside.iterdir())
 
 
-def test_two_processes_opening_one_run_path_one_fails(tmp_path):
-    path = tmp_path / f"race{SUFFIX}"
-    code = ("import sys, time; from desklab.runs import RunWriter\n"
-            "t = float(sys.argv[2])\nwhile time.time() < t: pass\n"
-            "try:\n    RunWriter(sys.argv[1], {'name': 'r'}).close(); print('made')\n"
-            "except FileExistsError:\n    print('refused')\n")
+def _released_together(setup: str, race: str, arg: str) -> list[str]:
+    """Run ``setup`` then, at one instant 3 s on, ``race`` in two Python processes (each
+    given ``arg`` as sys.argv[1]); what each printed, sorted."""
+    code = (f"import sys, time\n{setup}t = float(sys.argv[2])\n"
+            f"while time.time() < t: pass\n{race}")
     at = str(time.time() + 3.0)
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(path), at],
+    procs = [subprocess.Popen([sys.executable, "-c", code, arg, at],
                               stdout=subprocess.PIPE, text=True) for _ in range(2)]
-    outcomes = sorted(p.communicate(timeout=60)[0].strip() for p in procs)
+    return sorted(p.communicate(timeout=60)[0].strip() for p in procs)
+
+
+def test_two_processes_opening_one_run_path_one_fails(tmp_path):
+    outcomes = _released_together(
+        "from desklab.runs import RunWriter\n",
+        "try:\n    RunWriter(sys.argv[1], {'name': 'r'}).close(); print('made')\n"
+        "except FileExistsError:\n    print('refused')\n", str(tmp_path / f"race{SUFFIX}"))
     assert outcomes == ["made", "refused"], outcomes
 
 
@@ -172,17 +178,13 @@ def test_two_processes_starting_runs_of_one_name_in_one_second_both_record(tmp_p
     same second: both chose the run store's free name, and the second's writer found it
     taken ("already holds a run", a failed CI run). The name the store chose moves on to
     the next free one; a path the user asked for is still refused (the test above)."""
-    code = ("import sys, time\nimport desklab.runs.folder as folder\n"
-            "folder.time.strftime = lambda fmt: '20261203-120000'\n"
-            "from desklab.runs import RunWriter\n"
-            "path = folder.new_run_path('shared', sys.argv[1])\n"  # free in both
-            "t = float(sys.argv[2])\nwhile time.time() < t: pass\n"
-            "writer = RunWriter(path, {'name': 'r'}, next_free=True)\n"
-            "writer.close(); print(writer.path.name)\n")
-    at = str(time.time() + 3.0)
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path), at],
-                              stdout=subprocess.PIPE, text=True) for _ in range(2)]
-    names = sorted(p.communicate(timeout=60)[0].strip() for p in procs)
+    names = _released_together(
+        "import desklab.runs.folder as folder\n"
+        "folder.time.strftime = lambda fmt: '20261203-120000'\n"
+        "from desklab.runs import RunWriter\n"
+        "path = folder.new_run_path('shared', sys.argv[1])\n",  # free in both
+        "writer = RunWriter(path, {'name': 'r'}, next_free=True)\n"
+        "writer.close(); print(writer.path.name)\n", str(tmp_path))
     assert names == [f"20261203-120000-shared-2{SUFFIX}", f"20261203-120000-shared{SUFFIX}"]
     assert sorted(r.path.name for r in list_runs(tmp_path)) == names  # both whole runs
 
